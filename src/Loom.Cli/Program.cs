@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Loom.Cli.Commands;
+
+var root = new RootCommand("Loom: an ML model compiler and multicore runtime for ONNX models");
+root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(ConformanceCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,160 @@
+using Loom.IR;
+using Loom.Kernels;
+
+namespace Loom.Runtime;
+
+/// <summary>
+/// A graph made ready to run: every value has a slot index, every node a kernel, initializers sit in
+/// their slots, and each step knows which slots die after it. Values a subgraph uses from enclosing
+/// graphs are captured by slot when the subgraph runs. Immutable after compilation, so many runs
+/// (and many threads) share it.
+/// </summary>
+public sealed class CompiledGraph
+{
+    internal sealed record Step(Node Node, Kernel Kernel, int[] Inputs, int[] Outputs, int[] Release);
+
+    private readonly LoomValue?[] _constants;
+    private readonly (int Slot, int ParentSlot)[] _captures;
+    private readonly TensorType?[] _expected;
+
+    internal CompiledGraph(Graph graph, OpsetImports opsets, KernelRegistry registry, LoomSessionOptions options, CompiledGraph? parent)
+    {
+        Graph = graph;
+        Parent = parent;
+        Options = options;
+        var slotOf = new Dictionary<string, int>();
+        int Slot(string name)
+        {
+            if (!slotOf.TryGetValue(name, out var s)) slotOf[name] = s = slotOf.Count;
+            return s;
+        }
+
+        foreach (var i in graph.Inputs) Slot(i.Name);
+        foreach (var name in graph.Initializers.Keys) Slot(name);
+        foreach (var n in graph.Nodes) foreach (var o in n.Outputs) if (o.Length > 0) Slot(o);
+        var captures = new List<(int, int)>();
+        foreach (var free in TopologicalSort.FreeVariables(graph))
+        {
+            if (parent is null || !parent.SlotOf.TryGetValue(free, out var ps))
+                throw new GraphException($"graph '{graph.Name}' uses '{free}', which is not defined in it or any enclosing graph");
+            captures.Add((Slot(free), ps));
+        }
+        SlotOf = slotOf;
+        SlotCount = slotOf.Count;
+        _captures = captures.ToArray();
+
+        _constants = new LoomValue?[SlotCount];
+        foreach (var (name, t) in graph.Initializers) _constants[slotOf[name]] = t;
+        _expected = new TensorType?[SlotCount];
+        foreach (var (name, s) in slotOf) _expected[s] = TypeOf(name) as TensorType;
+
+        InputSlots = graph.Inputs.Select(i => slotOf[i.Name]).ToArray();
+        OutputSlots = graph.Outputs.Select(o => slotOf[o.Name]).ToArray();
+
+        var steps = new List<Step>();
+        var lastUse = new int[SlotCount];
+        Array.Fill(lastUse, -1);
+        for (int k = 0; k < graph.Nodes.Length; k++)
+        {
+            var n = graph.Nodes[k];
+            var info = new KernelInfo(n, opsets[n.Domain] ?? throw new UnsupportedException($"node {n.DisplayName}: the model imports no opset for domain '{n.Domain}'"),
+                n.Inputs.Select(i => i.Length > 0 ? TypeOf(i) : null).ToList(),
+                n.Outputs.Select(o => o.Length > 0 ? TypeOf(o) : null).ToList(),
+                g => new CompiledGraph(g, opsets, registry, options, this),
+                ConstantOf, options);
+            var kernel = registry.Resolve(info)(info);
+            steps.Add(new Step(n, kernel, n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray(),
+                n.Outputs.Select(o => o.Length > 0 ? slotOf[o] : -1).ToArray(), []));
+            foreach (var used in TopologicalSort.UsedNames(n)) lastUse[slotOf[used]] = k;
+        }
+        // Free each intermediate after its last use; keep constants, captures and outputs.
+        var keep = new HashSet<int>(OutputSlots);
+        keep.UnionWith(graph.Initializers.Keys.Select(n => slotOf[n]));
+        keep.UnionWith(_captures.Select(c => c.Slot));
+        for (int k = 0; k < steps.Count; k++)
+        {
+            var release = Enumerable.Range(0, SlotCount).Where(s => lastUse[s] == k && !keep.Contains(s)).ToArray();
+            steps[k] = steps[k] with { Release = release };
+        }
+        Steps = steps.ToArray();
+    }
+
+    public Graph Graph { get; }
+    internal CompiledGraph? Parent { get; }
+    internal LoomSessionOptions Options { get; }
+    internal Dictionary<string, int> SlotOf { get; }
+    internal int SlotCount { get; }
+    internal int[] InputSlots { get; }
+    internal int[] OutputSlots { get; }
+    internal Step[] Steps { get; }
+
+    private IrType? TypeOf(string name) => Graph.TypeOf(name) ?? Parent?.TypeOf(name);
+
+    private Tensor? ConstantOf(string name) =>
+        Graph.Initializers.TryGetValue(name, out var t) ? t : SlotOf.ContainsKey(name) && !IsCapture(name) ? null : Parent?.ConstantOf(name);
+
+    private bool IsCapture(string name) => _captures.Any(c => c.Slot == SlotOf[name]);
+
+    /// <summary>Runs the graph on <paramref name="inputs"/> (graph input order; null keeps an initializer default).</summary>
+    internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs)
+    {
+        var slots = new LoomValue?[SlotCount];
+        Array.Copy(_constants, slots, SlotCount);
+        foreach (var (slot, parentSlot) in _captures) slots[slot] = parentSlots![parentSlot];
+        for (int i = 0; i < InputSlots.Length && i < inputs.Length; i++)
+            if (inputs[i] is { } v) slots[InputSlots[i]] = v;
+
+        var ctx = new KernelContext(run, this, slots);
+        foreach (var step in Steps)
+        {
+            run.Cancellation.ThrowIfCancellationRequested();
+            ctx.Step = step;
+            try
+            {
+                step.Kernel.Run(ctx);
+            }
+            catch (LoomException) { throw; }
+            catch (OperationCanceledException) { throw; }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new ExecutionException($"node {step.Node.DisplayName} failed: {e.GetType().Name}: {e.Message}", e);
+            }
+            for (int o = 0; o < step.Outputs.Length; o++)
+            {
+                int s = step.Outputs[o];
+                if (s < 0) continue;
+                if (slots[s] is null)
+                    throw new ExecutionException($"node {step.Node.DisplayName} did not produce its output '{step.Node.Outputs[o]}'");
+                if (run.VerifyShapes && slots[s] is Tensor t) VerifyShape(run, step.Node, o, t);
+            }
+            foreach (var s in step.Release) slots[s] = null;
+        }
+
+        var outputs = new LoomValue[OutputSlots.Length];
+        for (int i = 0; i < outputs.Length; i++)
+            outputs[i] = slots[OutputSlots[i]] ?? throw new ExecutionException($"graph '{Graph.Name}' output '{Graph.Outputs[i].Name}' was not produced");
+        return outputs;
+    }
+
+    private void VerifyShape(RunState run, Node node, int output, Tensor actual)
+    {
+        var expected = _expected[SlotOf[node.Outputs[output]]];
+        if (expected is null) return;
+        if (expected.ElementType != DataType.Undefined && expected.ElementType != actual.DataType)
+            throw new ExecutionException($"node {node.DisplayName}: output '{node.Outputs[output]}' is {actual.DataType.Name()} but type inference said {expected.ElementType.Name()}");
+        if (expected.Shape is null) return;
+        if (run.Bindings.Unify(expected.Shape, actual.Shape) is { } why)
+            throw new ExecutionException($"node {node.DisplayName}: output '{node.Outputs[output]}' has shape {ShapeMath.Format(actual.Shape)} but shape inference said {expected.Shape}: {why}");
+    }
+}
+
+/// <summary>State of one <c>Run</c> call shared by all graphs it executes.</summary>
+internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, CancellationToken cancellation)
+{
+    public LoomSessionOptions Options { get; } = options;
+    public SymbolBindings Bindings { get; } = bindings;
+    public CancellationToken Cancellation { get; } = cancellation;
+    public bool VerifyShapes => Options.VerifyInferredShapes;
+
+    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), Cancellation) : this;
+}

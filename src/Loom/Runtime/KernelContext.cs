@@ -1,0 +1,92 @@
+using Loom.IR;
+
+namespace Loom.Runtime;
+
+/// <summary>
+/// What a kernel sees while it runs one node: its inputs, a way to allocate or set its outputs, and
+/// a way to run subgraphs. One context serves all the nodes of one graph execution, so running a node
+/// allocates nothing here.
+/// </summary>
+public sealed class KernelContext
+{
+    private readonly RunState _run;
+    private readonly CompiledGraph _graph;
+    private readonly LoomValue?[] _slots;
+
+    internal KernelContext(RunState run, CompiledGraph graph, LoomValue?[] slots)
+    {
+        _run = run;
+        _graph = graph;
+        _slots = slots;
+    }
+
+    internal CompiledGraph.Step Step { get; set; } = null!;
+
+    public Node Node => Step.Node;
+
+    public LoomSessionOptions Options => _run.Options;
+
+    public CancellationToken Cancellation => _run.Cancellation;
+
+    /// <summary>Number of inputs the node lists (including omitted optional ones).</summary>
+    public int InputCount => Step.Inputs.Length;
+
+    public int OutputCount => Step.Outputs.Length;
+
+    /// <summary>True when input <paramref name="i"/> is present and has a value.</summary>
+    public bool HasInput(int i) => i < Step.Inputs.Length && Step.Inputs[i] >= 0 && _slots[Step.Inputs[i]] is not null;
+
+    /// <summary>The input value (tensor, sequence or optional), or null when omitted.</summary>
+    public LoomValue? InputValue(int i) => HasInput(i) ? _slots[Step.Inputs[i]] : null;
+
+    /// <summary>A required tensor input.</summary>
+    public Tensor Input(int i) => InputValue(i) switch
+    {
+        Tensor t => t,
+        null => throw Fail($"input {i} is missing"),
+        var v => throw Fail($"input {i} ('{Node.Inputs[i]}') is {v.Type}, not a tensor"),
+    };
+
+    /// <summary>An optional tensor input: null when omitted (or an empty name).</summary>
+    public Tensor? OptionalInput(int i) => InputValue(i) switch
+    {
+        null => null,
+        Tensor t => t,
+        var v => throw Fail($"input {i} ('{Node.Inputs[i]}') is {v.Type}, not a tensor"),
+    };
+
+    /// <summary>True when the node wants output <paramref name="i"/> (it is listed and not an empty name).</summary>
+    public bool IsOutputRequested(int i) => i < Step.Outputs.Length && Step.Outputs[i] >= 0;
+
+    /// <summary>Allocates output <paramref name="i"/>, zero-filled. An output the node does not request still gets a tensor (to write into) but is not kept.</summary>
+    public Tensor AllocateOutput(int i, DataType dataType, ReadOnlySpan<int> shape)
+    {
+        long n = ShapeMath.Size(shape);
+        long bytes = n * Math.Max(1, dataType.ElementSize());
+        if (bytes > Options.MaxTensorBytes || n > Array.MaxLength)
+            throw new ResourceLimitException($"node {Node.DisplayName}: output {i} of shape {ShapeMath.Format(shape)} ({dataType.Name()}) needs {bytes} bytes, above the cap of {Options.MaxTensorBytes} (LoomSessionOptions.MaxTensorBytes)");
+        var t = Tensor.Zeros(dataType, shape);
+        SetOutput(i, t);
+        return t;
+    }
+
+    /// <summary>Sets output <paramref name="i"/> to an existing value (a view of an input, a sequence, an optional).</summary>
+    public void SetOutput(int i, LoomValue value)
+    {
+        if (IsOutputRequested(i)) _slots[Step.Outputs[i]] = value;
+    }
+
+    /// <summary>
+    /// Runs a compiled subgraph with the given inputs; it sees this graph's values (and those around it)
+    /// by name. Returns its outputs in order.
+    /// </summary>
+    public LoomValue[] RunSubgraph(CompiledGraph subgraph, ReadOnlySpan<LoomValue?> inputs)
+    {
+        if (!ReferenceEquals(subgraph.Parent, _graph))
+            throw new InvalidOperationException("a subgraph must be run from the graph that compiled it");
+        return subgraph.Execute(_run.Child(), _slots, inputs);
+    }
+
+    /// <summary>An execution error naming this node.</summary>
+    public ExecutionException Fail(string message) => new($"node {Node.DisplayName}: {message}");
+}

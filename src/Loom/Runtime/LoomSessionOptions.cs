@@ -1,0 +1,20 @@
+namespace Loom;
+
+/// <summary>How a <see cref="LoomSession"/> loads and runs a model.</summary>
+public sealed class LoomSessionOptions
+{
+    /// <summary>Largest tensor (in bytes) Loom will read from a model or allocate while running; larger ones are a <see cref="ResourceLimitException"/>.</summary>
+    public long MaxTensorBytes { get; init; } = 4L << 30;
+
+    /// <summary>Largest model file Loom will read.</summary>
+    public long MaxModelBytes { get; init; } = int.MaxValue;
+
+    /// <summary>Folder that external tensor data is relative to; defaults to the model file's folder.</summary>
+    public string? ExternalDataDirectory { get; init; }
+
+    /// <summary>
+    /// After every node, check that each output's shape equals the shape inference predicted (with the
+    /// run's symbol bindings). Costs a little time; the conformance runner and tests turn it on.
+    /// </summary>
+    public bool VerifyInferredShapes { get; init; }
+}
