@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using Loom.Conformance;
+
+namespace Loom.Tests.Conformance;
+
+/// <summary>Every conformance model loads (parse, infer shapes, compile) in under 50 ms once the process is warm.</summary>
+public sealed class LoadTimeTests
+{
+    [Fact]
+    public void EveryConformanceModelLoadsUnder50Milliseconds()
+    {
+        var root = SharedData.Require("onnx-backend-tests");
+        var slow = new List<string>();
+        double worst = 0;
+        int loaded = 0;
+        foreach (var c in ConformanceRunner.FindCases(root))
+        {
+            var path = c.EndsWith(".onnx", StringComparison.Ordinal) ? c : Path.Combine(c, "model.onnx");
+            double best = double.MaxValue;
+            for (int attempt = 0; attempt < 3; attempt++) // the first load of a kind of model pays for JIT compilation
+            {
+                var sw = Stopwatch.StartNew();
+                try { using var s = LoomSession.Load(path); }
+                catch (LoomException) { break; } // unsupported models are counted by the conformance tests
+                best = Math.Min(best, sw.Elapsed.TotalMilliseconds);
+            }
+            if (best == double.MaxValue) continue;
+            loaded++;
+            worst = Math.Max(worst, best);
+            if (best >= 50) slow.Add($"{Path.GetFileName(c)}: {best:F1} ms");
+        }
+        Assert.True(slow.Count == 0, $"{slow.Count} models load in 50 ms or more:\n{string.Join("\n", slow)}");
+        Assert.True(loaded > 0);
+        TestContext.Current.SendDiagnosticMessage($"{loaded} models loaded, slowest {worst:F1} ms");
+    }
+}
