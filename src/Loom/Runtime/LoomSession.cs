@@ -35,6 +35,7 @@ public sealed class LoomSession : IDisposable
     private LoomSession(Model model, LoomSessionOptions options, KernelRegistry? registry)
     {
         Options = options;
+        OpsetSupport.Check(model);
         Model = ShapeInference.Run(model);
         Verifier.Verify(Model);
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);

@@ -157,4 +157,13 @@ public sealed class BadModelTests
         var e = Assert.Throws<ModelFormatException>(() => LoomSession.Load(IdentityModel(w).ToByteArray()));
         Assert.Contains("unknown data type 99", e.Message);
     }
+
+    [Fact]
+    public void OpsetNewerThanLoomKnowsIsUnsupported()
+    {
+        var m = IdentityModel();
+        m.OpsetImport[0].Version = 99;
+        var e = Assert.Throws<UnsupportedException>(() => LoomSession.Load(m.ToByteArray()));
+        Assert.Contains("opset 99 of ai.onnx", e.Message);
+    }
 }
