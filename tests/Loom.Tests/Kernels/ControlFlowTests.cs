@@ -23,7 +23,8 @@ public sealed class ControlFlowTests
             Test("TestAdd", ["s_in", "i1"], ["s_out"]),
             condNode ?? N("Identity", ["cond_in"], ["cond_out"]),
             N("Identity", ["s_out"], ["scan"]),
-        ]);
+        ],
+        valueTypes: new Dictionary<string, IrType> { ["i1"] = I64(), ["s_out"] = I64() }); // TestAdd has no shape rule
 
     [Fact]
     public void Loop_sums_one_to_n_with_scan_output()
@@ -35,6 +36,34 @@ public sealed class ControlFlowTests
         var scans = (Tensor)r[1];
         Assert.Equal([5], scans.Shape.ToArray());
         Assert.Equal([1L, 3, 6, 10, 15], scans.ToArray<long>());
+    }
+
+    [Fact]
+    public void Loop_scan_outputs_have_m_rows_when_m_is_known_and_the_condition_passes_through()
+    {
+        var g = new Graph("g", [V("s0", I64())], [V("s", null), V("scans", null)],
+            [Const("m", Tensor.Scalar(4L)), N("Loop", ["m", "", "s0"], ["s", "scans"], IR.Attribute.Graph("body", SumBody()))]);
+        Assert.Equal("int64[4]", Infer(g, 13).Graph.ValueTypes["scans"].ToString());
+        Assert.Equal([1L, 3, 6, 10], ((Tensor)Run(g, 13, ("s0", Tensor.Scalar(0L)))[1]).ToArray<long>());
+    }
+
+    [Fact]
+    public void Nested_loops_capture_values_of_every_enclosing_graph()
+    {
+        // for i in 0..2: for j in 0..i: total += step   (step from the outermost graph): 6 * step.
+        var inner = new Graph("inner", [V("j", I64()), V("c", Bool()), V("t_in", I64())], [V("c_out", null), V("t_out", null)],
+            [N("Identity", ["c"], ["c_out"]), Test("TestAdd", ["t_in", "step"], ["t_out"])]);
+        var outer = new Graph("outer", [V("i", I64()), V("c", Bool()), V("total_in", I64())], [V("c_out", null), V("total_out", null)],
+        [
+            N("Identity", ["c"], ["c_out"]),
+            Const("one", Tensor.Scalar(1L)),
+            Test("TestAdd", ["i", "one"], ["count"]),
+            N("Loop", ["count", "", "total_in"], ["total_out"], IR.Attribute.Graph("body", inner)),
+        ]);
+        var g = new Graph("g", [V("m", I64()), V("step", I64()), V("t0", I64())], [V("total", null)],
+            [N("Loop", ["m", "", "t0"], ["total"], IR.Attribute.Graph("body", outer))]);
+        var total = (Tensor)Run(g, 13, ("m", Tensor.Scalar(3L)), ("step", Tensor.Scalar(5L)), ("t0", Tensor.Scalar(0L)))[0];
+        Assert.Equal(30L, total.AsSpan<long>()[0]);
     }
 
     [Fact]

@@ -50,8 +50,28 @@ internal static class ControlFlowRules
         var outs = InferIterated(ctx, body, inputs, firstCarriedInput: 2, firstCarriedOutput: 1, carried);
 
         for (int i = 0; i < carried; i++) ctx.SetOutput(i, FinalCarried(ctx, ctx.InputType(2 + i), outs[1 + i], i));
+        var iterations = TripCount(ctx, body);
         for (int k = 0; k < scans && carried + k < ctx.OutputCount; k++)
-            ctx.SetOutput(carried + k, Stacked(ctx, outs[1 + carried + k], ctx.NewSymbol(), 0, k));
+            ctx.SetOutput(carried + k, Stacked(ctx, outs[1 + carried + k], iterations ?? ctx.NewSymbol(), 0, k));
+    }
+
+    /// <summary>
+    /// The number of iterations when it is M: M is known (a constant or a symbolic shape value), the
+    /// cond input is omitted or constant true, and the body passes its condition through unchanged.
+    /// </summary>
+    private static Dim? TripCount(InferenceContext ctx, Graph body)
+    {
+        if (ctx.ShapeValue(0) is not { Length: 1 } m) return null;
+        var trip = m[0].Value is < 0 ? Dim.Zero : m[0];
+        if (ctx.HasInput(1))
+        {
+            if (ctx.ConstantInput(1) is not { DataType: DataType.Bool, Length: 1 } cond) return null;
+            if (!cond.AsSpan<bool>()[0]) return Dim.Zero;
+        }
+        string condIn = body.Inputs[1].Name, condOut = body.Outputs[0].Name;
+        bool passedThrough = condOut == condIn
+            || body.Nodes.Any(n => n.OpType == "Identity" && n.Domain.Length == 0 && n.Outputs[0] == condOut && n.Inputs[0] == condIn);
+        return passedThrough ? trip : null;
     }
 
     private static void Scan(InferenceContext ctx)

@@ -68,14 +68,15 @@ internal static class ControlFlowKernels
     }
 
     /// <summary>
-    /// The shape to give a stacked output when no iteration ran: the inferred per-iteration shape with
-    /// symbolic dims as 0 (as ONNX Runtime does), or [] when even the rank is unknown.
+    /// The per-iteration shape to give a stacked output when no iteration ran: the inferred one, its
+    /// symbols at their values in this run, unbound ones 0 (as ONNX Runtime does for symbolic dims), or
+    /// [] when even the rank is unknown.
     /// </summary>
-    public static (DataType, int[]) EmptyIterationShape(IrType? inferred, DataType fallback)
+    public static (DataType, int[]) EmptyIterationShape(KernelContext ctx, IrType? inferred, DataType fallback)
     {
         var t = inferred as TensorType;
         var dt = t?.ElementType is { } e && e != DataType.Undefined ? e : fallback;
-        var dims = t?.Shape?.Dims.Select(d => d.Value is { } v ? (int)v : 0).ToArray() ?? [];
+        var dims = t?.Shape?.Dims.Select(d => (int)Math.Clamp(ctx.EvaluateDim(d) ?? 0, 0, int.MaxValue)).ToArray() ?? [];
         return (dt == DataType.Undefined ? DataType.Float : dt, dims);
     }
 

@@ -59,7 +59,7 @@ internal static class ControlFlowLoop
             {
                 var (dt, dims) = parts[k].Count > 0
                     ? (parts[k][0].DataType, parts[k][0].Shape.ToArray())
-                    : EmptyIterationShape(scanTypes[k], DataType.Float);
+                    : EmptyIterationShape(ctx, scanTypes[k], DataType.Float);
                 StackOutput(ctx, carried + k, parts[k], 0, prepend: false, dt, dims);
             }
         }

@@ -66,8 +66,8 @@ internal static class ControlFlowScan
         return (states, parts);
     }
 
-    private static (DataType, int[]) ElementShape(List<Tensor> parts, IrType? inferred) =>
-        parts.Count > 0 ? (parts[0].DataType, parts[0].Shape.ToArray()) : EmptyIterationShape(inferred, DataType.Float);
+    private static (DataType, int[]) ElementShape(KernelContext ctx, List<Tensor> parts, IrType? inferred) =>
+        parts.Count > 0 ? (parts[0].DataType, parts[0].Shape.ToArray()) : EmptyIterationShape(ctx, inferred, DataType.Float);
 
     private sealed class Scan9Kernel(CompiledGraph body, Layout l) : Kernel
     {
@@ -92,7 +92,7 @@ internal static class ControlFlowScan
             for (int i = 0; i < l.States; i++) ctx.SetOutput(i, final[i]);
             for (int k = 0; k < parts.Length && l.States + k < ctx.OutputCount; k++)
             {
-                var (dt, dims) = ElementShape(parts[k], l.ScanTypes[k]);
+                var (dt, dims) = ElementShape(ctx, parts[k], l.ScanTypes[k]);
                 int axis = Axis(ctx, l.OutputAxes[k], dims.Length + 1, "scan_output_axes entry");
                 StackOutput(ctx, l.States + k, parts[k], axis, prepend: l.OutputDirections[k] == 1, dt, dims);
             }
@@ -135,7 +135,7 @@ internal static class ControlFlowScan
                 StackRows(ctx, i, finals.Select(f => f[i]).ToList(), inputs[i].DataType, inputs[i].Shape[1..].ToArray());
             for (int k = 0; k < l.ScanTypes.Length && l.States + k < ctx.OutputCount; k++)
             {
-                var (dt, dims) = ElementShape(rows.Select(r => r[k]).FirstOrDefault(p => p.Count > 0) ?? [], l.ScanTypes[k]);
+                var (dt, dims) = ElementShape(ctx, rows.Select(r => r[k]).FirstOrDefault(p => p.Count > 0) ?? [], l.ScanTypes[k]);
                 var result = ctx.AllocateOutput(l.States + k, dt, [batch, maxLength, .. dims]);
                 for (int b = 0; b < batch; b++)
                 {
