@@ -137,6 +137,8 @@ internal sealed class GraphInference
         var child = new GraphInference(body, _opsets, _rules, this, _symbols);
         var inferred = child.Infer(inputTypes);
         _inferredBodies[body] = inferred;
-        return inferred.Outputs.Select(o => o.Type ?? inferred.TypeOf(o.Name) ?? child.TypeOf(o.Name)).ToList();
+        // Like a node output, a subgraph output takes its inferred type, the declared one filling gaps:
+        // bodies often declare less (or, for sequences, wrongly: seq<float[]> for elements of any rank).
+        return inferred.Outputs.Select(o => Merge(child.TypeOf(o.Name), o.Type)).ToList();
     }
 }

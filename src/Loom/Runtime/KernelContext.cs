@@ -87,6 +87,13 @@ public sealed class KernelContext
         return subgraph.Execute(_run.Child(), _slots, inputs);
     }
 
+    /// <summary>
+    /// The size of a symbolic dim under this run's bindings, or null while any of its symbols is unbound.
+    /// (For outputs whose shape no input determines, such as the stacked outputs of a Loop that ran zero
+    /// times, so they agree with the inferred type.)
+    /// </summary>
+    public long? EvaluateDim(Dim dim) => dim.Evaluate(s => _run.Bindings[s]);
+
     /// <summary>An execution error naming this node.</summary>
     public ExecutionException Fail(string message) => new($"node {Node.DisplayName}: {message}");
 }
