@@ -15,7 +15,7 @@ internal static class ElementwiseRules
         "Softplus", "Softsign", "Tanh", "Gelu", "Mish", "ThresholdedRelu", "Shrink", "Clip",
     ];
 
-    private static readonly string[] BroadcastOps = ["Pow", "Mod", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "PRelu", "Sum", "Mean"];
+    private static readonly string[] BroadcastOps = ["Pow", "Mod", "BitShift", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Sum", "Mean"];
     private static readonly string[] BoolBroadcastOps = ["Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Xor"];
 
     public static void Register(ShapeRules r)
@@ -31,6 +31,7 @@ internal static class ElementwiseRules
         r.Add("Equal", ctx => { Broadcast(ctx, DataType.Bool); ElementwiseShapeValues.Binary(ctx, ElementwiseShapeValues.Equal); });
         r.Add("Max", ctx => { Broadcast(ctx, null); ElementwiseShapeValues.Variadic(ctx, Dim.Max); });
         r.Add("Min", ctx => { Broadcast(ctx, null); ElementwiseShapeValues.Variadic(ctx, Dim.Min); });
+        r.Add("PRelu", ctx => { if (ctx.Opset < 7) ShapeHelpers.SameAsInput(ctx); else Broadcast(ctx, null); });
         r.Add("Where", Where);
         r.Add("Cast", Cast);
         r.Add("CastLike", CastLike);

@@ -15,7 +15,7 @@ internal static class ElementwiseActivationKernels
     {
         r.Add("Relu", _ => new NumberUnaryKernel<ReluOp>());
         r.Add("LeakyRelu", info => new FloatUnaryKernel<LeakyReluOp>(new(info.GetFloat("alpha", 0.01f))));
-        r.Add("PRelu", _ => new BinaryNumberKernel<PReluOp>());
+        r.Add("PRelu", info => new BinaryNumberKernel<PReluOp>(LegacyBroadcast.PerChannelSlope(info)));
         r.Add("Elu", info => new FloatUnaryKernel<EluOp>(new(info.GetFloat("alpha", 1f))));
         r.Add("Selu", info => new FloatUnaryKernel<SeluOp>(new(info.GetFloat("alpha", SeluAlpha), Gamma: info.GetFloat("gamma", SeluGamma))));
         r.Add("Celu", info => new FloatUnaryKernel<CeluOp>(new(info.GetFloat("alpha", 1f))));
@@ -40,7 +40,7 @@ internal static class ElementwiseActivationKernels
     /// <summary>max(x, 0) for every number type; NaN stays NaN.</summary>
     private struct ReluOp : INumberOp { public static T Invoke<T>(T x) where T : INumber<T> => x < T.Zero ? T.Zero : x; }
 
-    /// <summary>x where x &gt;= 0, slope·x elsewhere; the slope is broadcast to x.</summary>
+    /// <summary>x where x &gt;= 0, slope·x elsewhere; the slope is broadcast to x (per channel before opset 7).</summary>
     private struct PReluOp : IBinaryNumberOp { public static T Invoke<T>(T x, T slope) where T : INumber<T> => x < T.Zero ? x * slope : x; }
 
     private struct LeakyReluOp : IFloatOp
