@@ -39,6 +39,15 @@ public class ElementwiseCastTests
     public void FloatToIntegerTruncatesTowardZero() => Equal(new[] { 2, -2 }, Cast(F([2.9f, -2.9f], 2), DataType.Int32));
 
     [Fact]
+    public void OutOfRangeFloatToIntegerBehavesLikeCOnX64()
+    {
+        // ONNX leaves these undefined; ONNX Runtime and NumPy give what x86-64 C casts give.
+        Equal(new byte[] { 255, 44, 0 }, Cast(F([-1f, 300f, float.NaN], 3), DataType.UInt8));
+        Equal(new[] { int.MinValue, int.MinValue }, Cast(F([3e9f, float.NaN], 2), DataType.Int32));
+        Equal(new uint[] { uint.MaxValue }, Cast(F([-1f], 1), DataType.UInt32));
+    }
+
+    [Fact]
     public void StringToNumbers()
     {
         var s = T(new[] { "1e-5", "-INF", "nan", " 2.5", "+inf", "3", "Infinity" }, 7);

@@ -120,8 +120,8 @@ internal static class ElementwiseConvert
 
     /// <summary>
     /// float64 to every non-string dtype: floats round to nearest even; integers truncate toward zero
-    /// (out of range is undefined in ONNX; Loom saturates, NaN gives 0); 4- and 2-bit integers round
-    /// half to even and clip to their range (as ONNX's reference); bool is "non-zero" (NaN is true).
+    /// (see <see cref="TruncateToInt64"/> for out-of-range values); 4- and 2-bit integers round half to
+    /// even and clip to their range (as ONNX's reference); bool is "non-zero" (NaN is true).
     /// </summary>
     public static void FromDoubles(ReadOnlySpan<double> s, Tensor d, CastOptions options)
     {
@@ -132,14 +132,24 @@ internal static class ElementwiseConvert
             case DataType.Float16: { var o = d.AsSpan<Half>(); for (int i = 0; i < s.Length; i++) o[i] = (Half)s[i]; break; }
             case DataType.BFloat16: { var o = d.AsSpan<BFloat16>(); for (int i = 0; i < s.Length; i++) o[i] = (BFloat16)(float)s[i]; break; }
             case DataType.Bool: { var o = d.AsSpan<bool>(); for (int i = 0; i < s.Length; i++) o[i] = s[i] != 0; break; }
-            case DataType.Int8: Saturate<sbyte>(s, d); break;
-            case DataType.UInt8: Saturate<byte>(s, d); break;
-            case DataType.Int16: Saturate<short>(s, d); break;
-            case DataType.UInt16: Saturate<ushort>(s, d); break;
-            case DataType.Int32: Saturate<int>(s, d); break;
-            case DataType.UInt32: Saturate<uint>(s, d); break;
-            case DataType.Int64: Saturate<long>(s, d); break;
-            case DataType.UInt64: Saturate<ulong>(s, d); break;
+            case DataType.Int8: TruncateAndWrap<sbyte>(s, d); break;
+            case DataType.UInt8: TruncateAndWrap<byte>(s, d); break;
+            case DataType.Int16: TruncateAndWrap<short>(s, d); break;
+            case DataType.UInt16: TruncateAndWrap<ushort>(s, d); break;
+            case DataType.UInt32: TruncateAndWrap<uint>(s, d); break;
+            case DataType.Int64: TruncateAndWrap<long>(s, d); break;
+            case DataType.Int32:
+            {
+                var o = d.AsSpan<int>();
+                for (int i = 0; i < s.Length; i++) o[i] = s[i] >= -2147483648.0 && s[i] < 2147483648.0 ? (int)s[i] : int.MinValue;
+                break;
+            }
+            case DataType.UInt64:
+            {
+                var o = d.AsSpan<ulong>();
+                for (int i = 0; i < s.Length; i++) o[i] = s[i] >= 9223372036854775808.0 && s[i] < 18446744073709551616.0 ? (ulong)s[i] : unchecked((ulong)TruncateToInt64(s[i]));
+                break;
+            }
             case DataType.Int4: ClipRound<sbyte>(s, d, -8, 7); break;
             case DataType.UInt4: ClipRound<byte>(s, d, 0, 15); break;
             case DataType.Int2: ClipRound<sbyte>(s, d, -2, 1); break;
@@ -161,10 +171,19 @@ internal static class ElementwiseConvert
         }
     }
 
-    private static void Saturate<T>(ReadOnlySpan<double> s, Tensor d) where T : INumberBase<T>
+    /// <summary>
+    /// C's float-to-integer conversion as x86-64 compilers emit it, which ONNX Runtime and NumPy inherit
+    /// (ONNX leaves out-of-range values undefined): truncate toward zero into int64 — NaN and values
+    /// beyond int64 give its minimum — then keep the low bits, so -1.0 becomes 255 as uint8. (int32 is
+    /// converted directly, so out-of-range values give int32's minimum.)
+    /// </summary>
+    private static long TruncateToInt64(double d) =>
+        d >= -9223372036854775808.0 && d < 9223372036854775808.0 ? (long)d : long.MinValue;
+
+    private static void TruncateAndWrap<T>(ReadOnlySpan<double> s, Tensor d) where T : IBinaryInteger<T>
     {
         var o = d.AsSpan<T>();
-        for (int i = 0; i < s.Length; i++) o[i] = T.CreateSaturating(s[i]);
+        for (int i = 0; i < s.Length; i++) o[i] = T.CreateTruncating(TruncateToInt64(s[i]));
     }
 
     private static void ClipRound<T>(ReadOnlySpan<double> s, Tensor d, int lo, int hi) where T : INumberBase<T>
