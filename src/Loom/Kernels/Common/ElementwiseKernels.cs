@@ -71,7 +71,7 @@ internal sealed class NumberUnaryKernel<TOp> : Kernel where TOp : INumberOp
 
 /// <summary>
 /// A binary op on numbers with broadcasting (Add, Mul, Mod, PRelu, ...), and its variadic form (Sum,
-/// Max, Min: a left fold). <paramref name="legacyAxis"/> carries opset-1..6 <c>broadcast</c>/<c>axis</c> attributes.
+/// Max, Min: a left fold). <paramref name="legacy"/> carries the opset 1..6 <c>broadcast</c>/<c>axis</c> attributes.
 /// </summary>
 internal sealed class BinaryNumberKernel<TOp>(LegacyBroadcast legacy = default) : Kernel where TOp : IBinaryNumberOp
 {
@@ -119,6 +119,10 @@ internal sealed class BinaryNumberKernel<TOp>(LegacyBroadcast legacy = default) 
         catch (DivideByZeroException)
         {
             throw ctx.Fail("integer division by zero");
+        }
+        catch (OverflowException)
+        {
+            throw ctx.Fail("integer overflow: the most negative value divided by -1");
         }
     }
 
