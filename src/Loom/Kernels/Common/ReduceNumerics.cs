@@ -68,4 +68,40 @@ internal static class ReduceNumerics
         }
         return (max ? c > 0 : c < 0) || (onTie && c == 0);
     }
+
+    /// <summary>A numeric tensor's elements as doubles (for small parameter tensors: scales, biases, weights).</summary>
+    public static double[] ToDoubles(Tensor t)
+    {
+        var action = new ToDoublesAction(t);
+        if (!ReduceTypeSwitch.Numeric(t.DataType, ref action)) throw new UnsupportedException($"{t.DataType.Name()} is not a numeric type");
+        return action.Result;
+    }
+
+    /// <summary>Writes <paramref name="values"/> into a numeric tensor of the same length, rounding to its type.</summary>
+    public static void FromDoubles(double[] values, Tensor destination)
+    {
+        var action = new FromDoublesAction(values, destination);
+        if (!ReduceTypeSwitch.Numeric(destination.DataType, ref action)) throw new UnsupportedException($"{destination.DataType.Name()} is not a numeric type");
+    }
+
+    private struct ToDoublesAction(Tensor t) : IReduceTypedAction
+    {
+        public double[] Result = [];
+
+        public void Invoke<T>() where T : unmanaged
+        {
+            var src = t.AsSpan<T>();
+            Result = new double[src.Length];
+            for (int i = 0; i < src.Length; i++) Result[i] = ToDouble(src[i]);
+        }
+    }
+
+    private readonly struct FromDoublesAction(double[] values, Tensor t) : IReduceTypedAction
+    {
+        public void Invoke<T>() where T : unmanaged
+        {
+            var dst = t.AsSpan<T>();
+            for (int i = 0; i < dst.Length; i++) dst[i] = FromDouble<T>(values[i]);
+        }
+    }
 }
