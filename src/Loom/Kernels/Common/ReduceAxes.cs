@@ -3,12 +3,12 @@ namespace Loom.Kernels.Common;
 /// <summary>Axis arguments of reductions and normalizations: reading, validating, and splitting shapes around an axis.</summary>
 internal static class ReduceAxes
 {
-    /// <summary>The elements of an int64 or int32 axes (or k, or axis) tensor.</summary>
-    public static long[] Read(Tensor t, Func<string, Exception> fail) => t.DataType switch
+    /// <summary>The elements of an int64 or int32 tensor: axes, k, an axis, class labels.</summary>
+    public static long[] Read(Tensor t, Func<string, Exception> fail, string what = "axes") => t.DataType switch
     {
         DataType.Int64 => t.ToArray<long>(),
         DataType.Int32 => t.AsSpan<int>().ToArray().Select(v => (long)v).ToArray(),
-        _ => throw fail($"axes must be int64 or int32, not {t.DataType.Name()}"),
+        _ => throw fail($"{what} must be int64 or int32, not {t.DataType.Name()}"),
     };
 
     /// <summary>Normalizes possibly negative axes against <paramref name="rank"/>; sorted, rejecting duplicates and out-of-range values.</summary>
