@@ -22,7 +22,4 @@ internal static class NormalizationStats
         foreach (var v in row) { double d = ToDouble(v); sq += d * d; }
         return sq / row.Length;
     }
-
-    /// <summary>Rounds to <typeparamref name="T"/> and back: where a spec casts an intermediate to the input type.</summary>
-    public static double RoundTo<T>(double v) => ToDouble(FromDouble<T>(v));
 }

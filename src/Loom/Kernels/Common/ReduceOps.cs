@@ -66,6 +66,14 @@ internal static class ReduceOps
         public double Combine(double a, double b) => a + b;
     }
 
+    /// <summary>Integer LogSumExp as ONNX Runtime computes it: each exponential truncated to an integer.</summary>
+    public readonly struct TruncatedExpShiftedSum<T>(double[] shift) : IReduceOp<T, double>
+    {
+        public double Identity => 0;
+        public double Load(T x, int o) => Math.Truncate(Math.Exp(ToDouble(x) - shift[o]));
+        public double Combine(double a, double b) => a + b;
+    }
+
     public readonly struct SquaredDeviation<T>(double[] mean) : IReduceOp<T, double>
     {
         public double Identity => 0;

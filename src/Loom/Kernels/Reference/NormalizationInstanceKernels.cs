@@ -29,13 +29,11 @@ internal static class NormalizationInstanceKernels
         var dt = info.InputDataType(0);
         if (dt != DataType.Undefined && !ReduceTypeSwitch.IsFloating(dt))
             throw info.Unsupported($"{info.Node.OpType} does not support {dt.Name()} input");
-        // GroupNormalization-21 casts the normalized values back to X's type before scaling.
-        bool roundNormalized = groups is not null && !perGroupParams;
-        return new GroupKernel(groups, perGroupParams, info.GetFloat("epsilon", 1e-5f), roundNormalized);
+        return new GroupKernel(groups, perGroupParams, info.GetFloat("epsilon", 1e-5f));
     }
 
     /// <param name="groups">Channel groups; null means one per channel (InstanceNormalization).</param>
-    private sealed class GroupKernel(long? groups, bool perGroupParams, float epsilon, bool roundNormalized) : Kernel
+    private sealed class GroupKernel(long? groups, bool perGroupParams, float epsilon) : Kernel
     {
         public override void Run(KernelContext ctx)
         {
@@ -49,7 +47,7 @@ internal static class NormalizationInstanceKernels
             var bias = Read(ctx, 2, paramLength, "bias");
             var y = ctx.AllocateOutput(0, x.DataType, x.Shape);
             int spatial = (int)ShapeMath.Size(x.Shape[2..]);
-            var work = new Work(x, y, g, c / g, spatial, perGroupParams, scale, bias, epsilon, roundNormalized);
+            var work = new Work(x, y, g, c / g, spatial, perGroupParams, scale, bias, epsilon);
             if (!ReduceTypeSwitch.Floating(x.DataType, ref work))
                 throw ctx.Fail($"{ctx.Node.OpType} does not support {x.DataType.Name()} input");
         }
@@ -63,7 +61,7 @@ internal static class NormalizationInstanceKernels
     }
 
     private readonly struct Work(Tensor x, Tensor y, int groups, int channelsPerGroup, int spatial, bool perGroupParams,
-        double[] scale, double[] bias, float epsilon, bool roundNormalized) : IReduceTypedAction
+        double[] scale, double[] bias, float epsilon) : IReduceTypedAction
     {
         public void Invoke<T>() where T : unmanaged
         {
@@ -84,9 +82,7 @@ internal static class NormalizationInstanceKernels
                     double a = scale[p], b = bias[p];
                     for (int i = k * spatial; i < (k + 1) * spatial; i++)
                     {
-                        double normalized = (ToDouble(row[i]) - mean) * inv;
-                        if (roundNormalized) normalized = NormalizationStats.RoundTo<T>(normalized);
-                        outRow[i] = FromDouble<T>(normalized * a + b);
+                        outRow[i] = FromDouble<T>((ToDouble(row[i]) - mean) * inv * a + b);
                     }
                 }
             }

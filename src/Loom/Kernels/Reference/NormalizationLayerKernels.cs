@@ -6,9 +6,11 @@ namespace Loom.Kernels.Reference;
 
 /// <summary>
 /// LayerNormalization (opset 17) and RMSNormalization (opset 23): X is viewed as rows of the dims from
-/// <c>axis</c> on; each row is standardized (or divided by its root mean square) in double, rounded to
-/// X's type as the spec's stage one ends, then scaled (and shifted) by broadcast Scale (and B).
-/// LayerNormalization also returns the per-row Mean and InvStdDev in the stash type.
+/// <c>axis</c> on; each row is standardized (or divided by its root mean square) and scaled (and
+/// shifted) by broadcast Scale (and B), all in double with one rounding at the end. (The spec's
+/// function casts the normalized values to X's type before scaling; ONNX Runtime does not, and for
+/// float16 that cast costs several ulps, so Loom follows ONNX Runtime.) LayerNormalization also
+/// returns the per-row Mean and InvStdDev in the stash type.
 /// </summary>
 [KernelRegistrations]
 internal static class NormalizationLayerKernels
@@ -91,8 +93,7 @@ internal static class NormalizationLayerKernels
                 invStdDev[r] = inv;
                 for (int j = 0; j < rowLength; j++)
                 {
-                    double normalized = NormalizationStats.RoundTo<T>((ToDouble(row[j]) - m) * inv);
-                    outRow[j] = FromDouble<TOut>(normalized * scale[r, j] + (bias?[r, j] ?? 0));
+                    outRow[j] = FromDouble<TOut>((ToDouble(row[j]) - m) * inv * scale[r, j] + (bias?[r, j] ?? 0));
                 }
             }
         }

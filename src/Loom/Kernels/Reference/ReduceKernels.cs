@@ -94,7 +94,8 @@ internal static class ReduceKernels
             case ReduceKind.Sum: ReduceAccumulate.Run(x, acc.AsSpan(), plan, new ReduceOps.Sum<T>()); break;
             case ReduceKind.Mean:
                 ReduceAccumulate.Run(x, acc.AsSpan(), plan, new ReduceOps.Sum<T>());
-                for (int i = 0; i < acc.Length; i++) acc[i] /= plan.ReducedCount; // 0/0 = NaN over an empty set, as NumPy
+                // The spec leaves the mean of an empty set undefined; ONNX Runtime gives 0 (NumPy NaN).
+                if (plan.ReducedCount > 0) for (int i = 0; i < acc.Length; i++) acc[i] /= plan.ReducedCount;
                 break;
             case ReduceKind.Max: ReduceAccumulate.Run(x, acc.AsSpan(), plan, new ReduceOps.Max<T>()); break;
             case ReduceKind.Min: ReduceAccumulate.Run(x, acc.AsSpan(), plan, new ReduceOps.Min<T>()); break;
@@ -132,13 +133,23 @@ internal static class ReduceKernels
             case ReduceKind.Mean:
                 // NumPy: sum in the integer type, true division, truncation back to the type.
                 ReduceAccumulate.Run(x, y, plan, new ReduceOps.IntSum<T>());
-                for (int i = 0; i < y.Length; i++) y[i] = FromDouble<T>(ToDouble(y[i]) / plan.ReducedCount);
+                if (plan.ReducedCount > 0) for (int i = 0; i < y.Length; i++) y[i] = FromDouble<T>(ToDouble(y[i]) / plan.ReducedCount);
                 break;
             case ReduceKind.Max: ReduceAccumulate.Run(x, y, plan, new ReduceOps.IntMax<T>()); break;
             case ReduceKind.Min: ReduceAccumulate.Run(x, y, plan, new ReduceOps.IntMin<T>()); break;
             case ReduceKind.Prod: ReduceAccumulate.Run(x, y, plan, new ReduceOps.IntProd<T>()); break;
             case ReduceKind.L1: ReduceAccumulate.Run(x, y, plan, new ReduceOps.IntAbsSum<T>()); break;
             case ReduceKind.SumSquare: ReduceAccumulate.Run(x, y, plan, new ReduceOps.IntSumSquare<T>()); break;
+            case ReduceKind.LogSumExp:
+                // As ONNX Runtime: the exponentials accumulate in the integer type (each truncated, so only
+                // the maxima count), and the log is truncated before the maximum is added back.
+                ReduceAccumulate.Run(x, y, plan, new ReduceOps.IntMax<T>());
+                var shift = new double[y.Length];
+                for (int i = 0; i < shift.Length; i++) shift[i] = ToDouble(y[i]);
+                var acc = new double[y.Length];
+                ReduceAccumulate.Run(x, acc.AsSpan(), plan, new ReduceOps.TruncatedExpShiftedSum<T>(shift));
+                for (int i = 0; i < y.Length; i++) y[i] = FromDouble<T>(Math.Truncate(Math.Log(acc[i]))) + y[i];
+                break;
             default: Floating(kind, x, y, plan); break;
         }
     }
