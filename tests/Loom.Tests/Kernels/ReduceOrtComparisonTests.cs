@@ -148,6 +148,9 @@ public sealed class ReduceOrtComparisonTests
         yield return new("Softmax_opset1", "Softmax", [], 1, 1, () => [Random(DataType.Float, [2, 3, 4], 38)]);
         yield return new("BatchNormalization_opset7", "BatchNormalization", [], 7, 1, () =>
             [Random(DataType.Float, [2, 4, 3], 19), Random(DataType.Float, [4], 20), Random(DataType.Float, [4], 21), Random(DataType.Float, [4], 22), Random(DataType.Float, [4], 23, positive: true)]);
+        yield return new("BatchNormalization_opset9_training", "BatchNormalization", [], 9, 5, () =>
+            [Random(DataType.Float, [2, 4, 3], 19), Random(DataType.Float, [4], 20), Random(DataType.Float, [4], 21), Random(DataType.Float, [4], 22), Random(DataType.Float, [4], 23, positive: true)]);
+        yield return new("GroupNormalization_opset18", "GroupNormalization", [A.Int("num_groups", 2)], 18, 1, () => [Random(DataType.Float, [3, 4, 5], 16), Random(DataType.Float, [2], 17), Random(DataType.Float, [2], 18)]);
         yield return new("Det_singular", "Det", [], 11, 1, () => [OpTester.F([1, 2, 2, 4], 2, 2)]);
         yield return new("Det_double", "Det", [], 11, 1, () => [Random(DataType.Double, [2, 5, 5], 39)]);
     }

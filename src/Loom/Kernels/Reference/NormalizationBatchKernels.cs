@@ -9,7 +9,7 @@ namespace Loom.Kernels.Reference;
 /// per channel (or, with spatial=0 before opset 9, per element of a sample). Training (training_mode=1
 /// from opset 14; before, when more than Y is requested) normalizes with the batch statistics and
 /// returns the running mean and variance <c>input * momentum + batch * (1 - momentum)</c>, then (before
-/// opset 14) the batch mean and variance.
+/// opset 14) the batch mean and, as ONNX Runtime does, the batch's inverse standard deviation.
 /// </summary>
 [KernelRegistrations]
 internal static class NormalizationBatchKernels
@@ -57,7 +57,7 @@ internal static class NormalizationBatchKernels
                 runningMean.Select((v, c) => v * momentum + mean[c] * (1 - momentum)).ToArray(),
                 runningVar.Select((v, c) => v * momentum + variance[c] * (1 - momentum)).ToArray(),
                 mean,
-                variance,
+                variance.Select(v => 1 / Math.Sqrt(v + epsilon)).ToArray(), // "saved_var" is the inverse std dev in ONNX Runtime
             };
             for (int k = 0; k < outputs.Length; k++)
                 if (ctx.IsOutputRequested(k + 1)) FromDoubles(outputs[k], ctx.AllocateOutput(k + 1, statType, statShape));
