@@ -179,4 +179,55 @@ public sealed class ReduceTests
         var x = Tensor.FromArray(new[] { big, big + 1, big }, 3);
         Assert.Equal([1L], OpTester.Run("ArgMax", [A.Int("keepdims", 1)], x)[0].ToArray<long>());
     }
+
+    public static TheoryData<DataType> NumericTypes => new(DataType.Float, DataType.Double, DataType.Float16, DataType.BFloat16,
+        DataType.Int8, DataType.UInt8, DataType.Int16, DataType.UInt16, DataType.Int32, DataType.UInt32, DataType.Int64, DataType.UInt64);
+
+    /// <summary>Small non-negative integers are exact in every numeric type, so one expectation serves all.</summary>
+    [Theory, MemberData(nameof(NumericTypes))]
+    public void EveryNumericType(DataType dt)
+    {
+        var x = Cast(new double[] { 3, 1, 4, 1, 5, 9 }, dt, 2, 3);
+        Assert.Equal([8.0, 15], Values(Run("ReduceSum", x, [1], keepDims: 0)));
+        Assert.Equal([4.0, 9], Values(Run("ReduceMax", x, [1], keepDims: 0)));
+        Assert.Equal([1.0, 1], Values(Run("ReduceMin", x, [1], keepDims: 0)));
+        Assert.Equal([12.0, 45], Values(Run("ReduceProd", x, [1], keepDims: 0)));
+        Assert.Equal([2L, 2L], OpTester.Run("ArgMax", [A.Int("axis", 1), A.Int("keepdims", 0)], x)[0].ToArray<long>());
+        Assert.Equal([3.0, 4, 8, 1, 6, 15], Values(OpTester.Run("CumSum", null, x, Tensor.Scalar(1L))[0]));
+        var top = OpTester.Run("TopK", [A.Int("axis", 1)], 2, 11, "", x, OpTester.L([2], 1));
+        Assert.Equal([4.0, 3, 9, 5], Values(top[0]));
+        Assert.Equal([2L, 0L, 2L, 1L], top[1].ToArray<long>());
+    }
+
+    [Theory]
+    [InlineData(DataType.Float16)]
+    [InlineData(DataType.BFloat16)]
+    [InlineData(DataType.Double)]
+    public void FloatingOnlyOpsInOtherFloatTypes(DataType dt)
+    {
+        var x = Cast(new double[] { 0, Math.Log(3), 1, 1 }, dt, 2, 2);
+        var y = Values(OpTester.Run("Softmax", null, x)[0]);
+        Assert.Equal([0.25, 0.75, 0.5, 0.5], y.Select(v => Math.Round(v, 2)));
+        var ln = Values(OpTester.Run("LayerNormalization", [A.Float("epsilon", 0)], 1, 17, "", Cast([1, 3, 2, 4], dt, 2, 2), Cast([1, 1], dt, 2))[0]);
+        Assert.Equal([-1.0, 1, -1, 1], ln);
+    }
+
+    private static Tensor Cast(double[] values, DataType dt, params int[] shape) => dt switch
+    {
+        DataType.Float => Tensor.FromArray(values.Select(v => (float)v).ToArray(), shape),
+        DataType.Double => Tensor.FromArray(values, shape),
+        DataType.Float16 => Tensor.FromArray(values.Select(v => (Half)v).ToArray(), shape),
+        DataType.BFloat16 => Tensor.FromArray(values.Select(v => (BFloat16)v).ToArray(), shape),
+        DataType.Int8 => Tensor.FromArray(values.Select(v => (sbyte)v).ToArray(), shape),
+        DataType.UInt8 => Tensor.FromArray(values.Select(v => (byte)v).ToArray(), shape),
+        DataType.Int16 => Tensor.FromArray(values.Select(v => (short)v).ToArray(), shape),
+        DataType.UInt16 => Tensor.FromArray(values.Select(v => (ushort)v).ToArray(), shape),
+        DataType.Int32 => Tensor.FromArray(values.Select(v => (int)v).ToArray(), shape),
+        DataType.UInt32 => Tensor.FromArray(values.Select(v => (uint)v).ToArray(), shape),
+        DataType.Int64 => Tensor.FromArray(values.Select(v => (long)v).ToArray(), shape),
+        DataType.UInt64 => Tensor.FromArray(values.Select(v => (ulong)v).ToArray(), shape),
+        _ => throw new ArgumentException($"no cast to {dt}"),
+    };
+
+    private static double[] Values(Tensor t) => Enumerable.Range(0, t.Length).Select(t.GetDouble).ToArray();
 }

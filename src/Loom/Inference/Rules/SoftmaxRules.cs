@@ -8,13 +8,9 @@ internal static class SoftmaxRules
 
     private static void Rule(InferenceContext ctx)
     {
-        // Opset < 13 coerces to 2-D and allows axis == rank; from 13 the axis must name a dim.
+        // The default axis is 1 before opset 13 (where the input is coerced to 2-D there), -1 from 13.
         if (ctx.InputShape(0) is { Rank: > 0 } shape)
-        {
-            long axis = ctx.GetInt("axis", ctx.Opset < 13 ? 1 : -1);
-            int limit = ctx.Opset < 13 ? shape.Rank : shape.Rank - 1;
-            if (axis < -shape.Rank || axis > limit) throw ctx.Fail($"axis {axis} is out of range for rank {shape.Rank}");
-        }
+            ShapeHelpers.Axis(ctx, ctx.GetInt("axis", ctx.Opset < 13 ? 1 : -1), shape.Rank);
         ShapeHelpers.SameAsInput(ctx);
     }
 }

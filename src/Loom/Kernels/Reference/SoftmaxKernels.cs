@@ -38,14 +38,12 @@ internal static class SoftmaxKernels
             var y = ctx.AllocateOutput(0, x.DataType, x.Shape);
             int outer, n, inner;
             if (x.Rank == 0) (outer, n, inner) = (1, 1, 1); // a scalar is a single-element row
-            else if (coerce2D)
+            else
             {
-                // Opset < 13 allows axis == rank (an empty tail of size 1).
-                if (axis < -x.Rank || axis > x.Rank) throw ctx.Fail($"axis {axis} is out of range for rank {x.Rank}");
-                (outer, n) = ReduceAxes.SplitBefore(x.Shape, (int)(axis < 0 ? axis + x.Rank : axis));
-                inner = 1;
+                int a = ReduceAxes.Single(axis, x.Rank, ctx.Fail);
+                if (coerce2D) { (outer, n) = ReduceAxes.SplitBefore(x.Shape, a); inner = 1; }
+                else (outer, n, inner) = ReduceAxes.Split(x.Shape, a);
             }
-            else (outer, n, inner) = ReduceAxes.Split(x.Shape, ReduceAxes.Single(axis, x.Rank, ctx.Fail));
             var work = new Work(kind, x, y, outer, n, inner);
             if (!ReduceTypeSwitch.Floating(x.DataType, ref work))
                 throw ctx.Fail($"{ctx.Node.OpType} does not support {x.DataType.Name()} input");
