@@ -8,26 +8,12 @@ namespace Loom.Kernels.Common;
 internal static class ImageResampler
 {
     /// <summary>Nearest-neighbour gather; <paramref name="axes"/>[d] is null where axis d is unchanged.</summary>
-    public static void Gather(Tensor input, Tensor output, ResizeAxis?[] axes, double extrapolation)
+    public static void Gather(Tensor input, Tensor output, ResizeAxis?[] axes, double extrapolation) =>
+        ImageGather.Dispatch(input.DataType, new NearestGather(input, output, axes, extrapolation));
+
+    private readonly record struct NearestGather(Tensor Input, Tensor Output, ResizeAxis?[] Axes, double Extrapolation) : IElementTypeAction
     {
-        switch (input.Buffer)
-        {
-            case float[]: Gather<float>(input, output, axes, extrapolation); break;
-            case double[]: Gather<double>(input, output, axes, extrapolation); break;
-            case Half[]: Gather<Half>(input, output, axes, extrapolation); break;
-            case byte[]: Gather<byte>(input, output, axes, extrapolation); break;
-            case sbyte[]: Gather<sbyte>(input, output, axes, extrapolation); break;
-            case short[]: Gather<short>(input, output, axes, extrapolation); break;
-            case ushort[]: Gather<ushort>(input, output, axes, extrapolation); break;
-            case int[]: Gather<int>(input, output, axes, extrapolation); break;
-            case uint[]: Gather<uint>(input, output, axes, extrapolation); break;
-            case long[]: Gather<long>(input, output, axes, extrapolation); break;
-            case ulong[]: Gather<ulong>(input, output, axes, extrapolation); break;
-            case bool[]: Gather<bool>(input, output, axes, extrapolation); break;
-            case string[]: Gather<string>(input, output, axes, extrapolation); break;
-            case BFloat16[]: Gather<BFloat16>(input, output, axes, extrapolation); break;
-            default: throw new UnsupportedException($"Resize does not support {input.DataType.Name()}");
-        }
+        public void Invoke<T>() => Gather<T>(Input, Output, Axes, Extrapolation);
     }
 
     private static void Gather<T>(Tensor input, Tensor output, ResizeAxis?[] axes, double extrapolation)
