@@ -46,8 +46,17 @@ internal static class ImageNumerics
     /// Stores doubles into a tensor of the same length. Integers are rounded half to even and
     /// saturated, as ONNX's reference does when it casts a computed result back to an integer input type.
     /// </summary>
-    public static void Store(ReadOnlySpan<double> values, Tensor t)
+    public static void Store(ReadOnlySpan<double> values, Tensor t) => Store(values, t, truncate: false);
+
+    /// <summary>As <see cref="Store(ReadOnlySpan{double}, Tensor)"/>, but integers truncate toward zero when <paramref name="truncate"/> (NumPy's astype).</summary>
+    public static void Store(ReadOnlySpan<double> values, Tensor t, bool truncate)
     {
+        if (truncate && t.DataType.IsInteger())
+        {
+            var truncated = new double[values.Length];
+            for (int i = 0; i < values.Length; i++) truncated[i] = Math.Truncate(values[i]);
+            values = truncated;
+        }
         switch (t.DataType)
         {
             case DataType.Float: Fill(values, t.AsSpan<float>(), x => (float)x); break;
