@@ -2,7 +2,7 @@ using Loom.IR;
 
 namespace Loom.Inference.Rules;
 
-/// <summary>Shape rules of GridSample and AffineGrid.</summary>
+/// <summary>Shape rules of GridSample, AffineGrid and ImageDecoder.</summary>
 [ShapeRules]
 internal static class ImageGridRules
 {
@@ -10,7 +10,12 @@ internal static class ImageGridRules
     {
         r.Add("GridSample", GridSample);
         r.Add("AffineGrid", AffineGrid);
+        r.Add("ImageDecoder", ImageDecoder);
     }
+
+    /// <summary>(height, width, channels): the size is only known once the stream is decoded.</summary>
+    private static void ImageDecoder(InferenceContext ctx) =>
+        ctx.SetOutput(0, DataType.UInt8, new Shape([ctx.NewSymbol(), ctx.NewSymbol(), Dim.Of(ctx.GetString("pixel_format", "RGB") == "Grayscale" ? 1 : 3)]));
 
     /// <summary>Y is (N, C, grid's spatial dims): X's batch and channels, sampled at every grid point.</summary>
     private static void GridSample(InferenceContext ctx)
