@@ -65,4 +65,13 @@ public class DetectionTests
     {
         Assert.Equal([0L, 0, 1, 0, 0, 2], Nms([0.5f, 0.8f, 0.8f], 10, 0.5f));
     }
+
+    [Fact]
+    public void Empty_rois_and_boxes()
+    {
+        var y = OpTester.Run("RoiAlign", [Attr.Int("output_height", 2), Attr.Int("output_width", 2)], Ramp, Tensor.FromArray(Array.Empty<float>(), 0, 4), Tensor.FromArray(Array.Empty<long>(), 0))[0];
+        Assert.Equal([0, 1, 2, 2], y.Shape.ToArray());
+        var nms = OpTester.Run("NonMaxSuppression", null, Tensor.FromArray(Array.Empty<float>(), 1, 0, 4), Tensor.FromArray(Array.Empty<float>(), 1, 1, 0), OpTester.L([5], 1))[0];
+        Assert.Equal([0, 3], nms.Shape.ToArray());
+    }
 }

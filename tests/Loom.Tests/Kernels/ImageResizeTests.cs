@@ -150,11 +150,16 @@ public class ImageResizeTests
     public void Shape_rule_keeps_symbols_for_whole_scales()
     {
         var t = ImageInfer.Output("Resize", [], 19, [("x", ImageInfer.Type(DataType.Float, "[n,3,h,w]")), ("", null!), ("scales", ImageInfer.Type(DataType.Float, "[4]"))],
-            new() { ["scales"] = OpTester.F([1, 1, 2, 0.5f], 4) });
+            new() { ["scales"] = OpTester.F([1, 1.5f, 2, 0.6f], 4) });
         Assert.NotNull(t);
         Assert.Equal("n", t!.Shape![0].ToString());
+        Assert.Equal("4", t.Shape[1].ToString()); // floor(3 * 1.5)
         Assert.Equal("h*2", t.Shape[2].ToString());
-        Assert.StartsWith("d__", t.Shape[3].ToString());
+        Assert.StartsWith("d__", t.Shape[3].ToString()); // 0.6 is no short binary fraction
+
+        var half = ImageInfer.Output("Resize", [], 19, [("x", ImageInfer.Type(DataType.Float, "[w]")), ("", null!), ("scales", ImageInfer.Type(DataType.Float, "[1]"))],
+            new() { ["scales"] = OpTester.F([0.5f], 1) });
+        Assert.Equal("w/2", half!.Shape![0].ToString());
     }
 
     [Fact]

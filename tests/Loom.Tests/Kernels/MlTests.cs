@@ -92,4 +92,15 @@ public class MlTests
         OpTester.AssertClose([1, 0], Run("TreeEnsemble", 5, attrs, OpTester.F([float.NaN], 1, 1)));
         OpTester.AssertClose([0, 3], Run("TreeEnsemble", 5, Tree(1, 0, [0]), OpTester.F([float.NaN], 1, 1)));
     }
+
+    [Fact]
+    public void Empty_inputs()
+    {
+        var tree = Run("TreeEnsemble", 5, Tree(1, 0, [0]), Tensor.FromArray(Array.Empty<float>(), 0, 1));
+        Assert.Equal([0, 2], tree.Shape.ToArray());
+        var labels = Run("LabelEncoder", 2, [Attr.Strings("keys_strings", ["a"]), Attr.Ints("values_int64s", [1])], Tensor.FromArray(Array.Empty<string>(), 0));
+        Assert.Equal([0], labels.Shape.ToArray());
+        var columns = Run("ArrayFeatureExtractor", 1, [], OpTester.F([1, 2], 1, 2), Tensor.FromArray(Array.Empty<long>(), 0));
+        Assert.Equal([1, 0], columns.Shape.ToArray());
+    }
 }

@@ -117,4 +117,11 @@ public class SignalTests
         Assert.Equal([5, 2], y.Shape.ToArray());
         OpTester.AssertClose([0, 0, 1, 0, 0, 1, 0, 0, 0, 0], y);
     }
+
+    [Fact]
+    public void Empty_batch_dft()
+    {
+        var y = Dft(Tensor.FromArray(Array.Empty<float>(), 0, 5, 1), attrs: Attr.Int("onesided", 1));
+        Assert.Equal([0, 3, 2], y.Shape.ToArray());
+    }
 }

@@ -62,4 +62,12 @@ public class TextTfIdfTests
         var y = OpTester.Run("TfIdfVectorizer", attrs, Tensor.FromArray(new[] { "a", "b", "a", "c" }, 4))[0];
         OpTester.AssertClose([2, 1, 1, 1], y);
     }
+
+    [Fact]
+    public void Empty_rows_give_zero_counts()
+    {
+        var y = OpTester.Run("TfIdfVectorizer", Pool("TF", 1, 2, 0), Tensor.FromArray(Array.Empty<int>(), 2, 0))[0];
+        Assert.Equal([2, 7], y.Shape.ToArray());
+        Assert.All(y.ToArray<float>(), v => Assert.Equal(0, v));
+    }
 }

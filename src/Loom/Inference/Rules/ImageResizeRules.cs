@@ -68,11 +68,18 @@ internal static class ImageResizeRules
         return raw.Select(a => ShapeHelpers.Axis(ctx, a, rank)).ToArray();
     }
 
-    /// <summary>floor(dim * scale), kept symbolic when the scale is a whole number.</summary>
+    /// <summary>
+    /// floor(dim * scale). A symbolic dim stays symbolic when the scale is a short binary fraction
+    /// (2, 0.5, 1.5, 0.25 …): floor(dim * k / 2^m) is then exactly FloorDiv(dim * k, 2^m).
+    /// </summary>
     private static Dim ScaledDim(InferenceContext ctx, Dim dim, double scale)
     {
         if (dim.Value is { } v) return (long)Math.Floor(scale * v);
-        if (scale == Math.Floor(scale) && scale >= 0) return dim * (long)scale;
+        for (int m = 0; m <= 16 && scale > 0; m++)
+        {
+            double k = scale * (1 << m);
+            if (k == Math.Floor(k) && k < 1L << 31) return Dim.FloorDiv(dim * (long)k, 1L << m);
+        }
         return ctx.NewSymbol();
     }
 

@@ -89,6 +89,7 @@ internal static class ImageResizeKernels
         {
             var x = ctx.Input(0);
             int rank = x.Rank;
+            if (rank == 0) throw ctx.Fail("X must have at least one dimension");
             var inDims = x.Dims;
             var axes = ResolveAxes(ctx, rank);
 
@@ -116,9 +117,11 @@ internal static class ImageResizeKernels
                 for (int i = 0; i < axes.Length; i++)
                 {
                     double s = scales[i];
-                    if (!(s > 0) || _isUpsample && s < 1) throw ctx.Fail($"scale {s} on axis {axes[i]} must be {(_isUpsample ? ">= 1" : "> 0")}");
+                    if (!(s > 0) || !double.IsFinite(s) || _isUpsample && s < 1) throw ctx.Fail($"scale {s} on axis {axes[i]} must be finite and {(_isUpsample ? ">= 1" : "> 0")}");
+                    double size = Math.Floor(s * inDims[axes[i]]);
+                    if (size > int.MaxValue) throw ctx.Fail($"scale {s} makes axis {axes[i]} too long ({size})");
                     axisScale[axes[i]] = s;
-                    outDims[axes[i]] = checked((int)Math.Floor(s * inDims[axes[i]]));
+                    outDims[axes[i]] = (int)size;
                 }
             }
             else
@@ -189,8 +192,10 @@ internal static class ImageResizeKernels
             if (scale is double.MaxValue or double.MinValue) scale = 1;
             foreach (int a in axes)
             {
+                double size = Math.Floor(scale * inDims[a] + 0.5);
+                if (size > int.MaxValue) throw ctx.Fail($"axis {a} would be too long ({size})");
                 axisScale[a] = scale;
-                outDims[a] = checked((int)Math.Floor(scale * inDims[a] + 0.5));
+                outDims[a] = (int)size;
             }
         }
 
