@@ -98,11 +98,13 @@ public class ImageResizeTests
     }
 
     [Fact]
-    public void Uint8_linear_rounds_half_to_even()
+    public void Uint8_linear_truncates_like_onnx_runtime()
     {
-        // 0, 63.75, 191.25, 255 before rounding.
+        // 0, 63.75, 191.25, 255 before the cast; ONNX Runtime truncates (ONNX's reference would round 63.75 up).
         var y = Resize(Tensor.FromArray(new byte[] { 0, 255 }, 2), [2], null, Attr.String("mode", "linear"))[0];
-        Assert.Equal(new byte[] { 0, 64, 191, 255 }, y.ToArray<byte>());
+        Assert.Equal(new byte[] { 0, 63, 191, 255 }, y.ToArray<byte>());
+        var s8 = Resize(Tensor.FromArray(new sbyte[] { 0, -101 }, 2), [2], null, Attr.String("mode", "linear"))[0];
+        Assert.Equal(new sbyte[] { 0, -25, -75, -101 }, s8.ToArray<sbyte>()); // -25.25, -75.75 toward zero
     }
 
     [Fact]

@@ -58,8 +58,13 @@ internal static class ImageResampler
         }
     }
 
-    /// <summary>Linear or cubic resampling, axis by axis in double; <paramref name="axes"/>[d] is null where axis d is unchanged.</summary>
-    public static void Interpolate(Tensor input, Tensor output, ResizeAxis?[] axes, double extrapolation)
+    /// <summary>
+    /// Linear or cubic resampling, axis by axis in double; <paramref name="axes"/>[d] is null where axis d
+    /// is unchanged. Integer results are rounded when <paramref name="roundIntegers"/>, else truncated
+    /// toward zero: ONNX Runtime rounds in its antialiasing filters and truncates otherwise (ONNX's
+    /// reference always rounds).
+    /// </summary>
+    public static void Interpolate(Tensor input, Tensor output, ResizeAxis?[] axes, double extrapolation, bool roundIntegers)
     {
         if (output.Length == 0) return;
         var data = ImageNumerics.ToDoubles(input);
@@ -73,7 +78,7 @@ internal static class ImageResampler
             data = ResampleAxis(data, dims, d, outLen, axes[d]!, extrapolation);
             dims[d] = outLen;
         }
-        ImageNumerics.Store(data, output);
+        ImageNumerics.Store(data, output, truncate: !roundIntegers);
     }
 
     private static double[] ResampleAxis(double[] src, int[] dims, int axis, int outLen, ResizeAxis table, double extrapolation)

@@ -130,7 +130,8 @@ internal static class ImageGridSampleKernels
                 double v = Denormalize(point[r - 1 - d], _dims[d]);
                 if (_mode == Mode.Nearest) v = Math.Round(v, MidpointRounding.ToEven);
                 var (lo, hi) = Bounds(_dims[d]);
-                if (v < lo || v > hi)
+                // Cubic pads each tap (as PyTorch and ONNX Runtime do), the other modes the coordinate.
+                if ((v < lo || v > hi) && _mode != Mode.Cubic)
                 {
                     if (_padding == Padding.Border) v = Math.Clamp(v, 0, _dims[d] - 1);
                     else if (_padding == Padding.Reflection) v = Narrow(Reflect(v, lo, hi));

@@ -144,7 +144,7 @@ internal static class ImageResizeKernels
 
             if (_settings.Mode == ResizeMode.Nearest) ImageResampler.Gather(x, y, tables, _settings.Extrapolation);
             else if (!ImageNumerics.IsNumeric(x.DataType)) throw ctx.Fail($"{x.DataType.Name()} input cannot be interpolated; only nearest mode supports it");
-            else ImageResampler.Interpolate(x, y, tables, _settings.Extrapolation);
+            else ImageResampler.Interpolate(x, y, tables, _settings.Extrapolation, roundIntegers: _settings.Antialias);
         }
 
         private int[] ResolveAxes(KernelContext ctx, int rank)

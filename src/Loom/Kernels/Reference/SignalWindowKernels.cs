@@ -38,7 +38,7 @@ internal static class SignalWindowKernels
             var y = ctx.AllocateOutput(0, dataType, [(int)size]);
             int period = periodic ? (int)size : (int)size - 1;
             var values = new double[size];
-            for (int n = 0; n < size; n++) values[n] = period == 0 ? 1 : shape(n, period); // a one-point symmetric window is [1], as in PyTorch
+            for (int n = 0; n < size; n++) values[n] = shape(n, period); // a one-point symmetric window is 0/0 = NaN, as in ONNX Runtime
             ImageNumerics.Store(values, y, truncate: true);
         }
     }
