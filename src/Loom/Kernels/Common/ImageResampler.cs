@@ -72,11 +72,19 @@ internal static class ImageResampler
         // Shrinking axes first keeps the intermediate tensors small.
         var order = Enumerable.Range(0, axes.Length).Where(d => axes[d] is not null)
             .OrderBy(d => (double)output.Dims[d] / Math.Max(1, dims[d])).ToList();
+        // ONNX Runtime's 8-bit antialiasing filters store each pass as rounded bytes, innermost axis first.
+        bool bytePasses = roundIntegers && input.DataType is DataType.UInt8 or DataType.Int8;
+        if (bytePasses) order.Sort((a, b) => b.CompareTo(a));
         foreach (int d in order)
         {
             int outLen = output.Dims[d];
             data = ResampleAxis(data, dims, d, outLen, axes[d]!, extrapolation);
             dims[d] = outLen;
+            if (bytePasses)
+            {
+                double lo = input.DataType == DataType.UInt8 ? 0 : -128, hi = input.DataType == DataType.UInt8 ? 255 : 127;
+                for (int i = 0; i < data.Length; i++) data[i] = Math.Clamp(Math.Floor(data[i] + 0.5), lo, hi);
+            }
         }
         ImageNumerics.Store(data, output, truncate: !roundIntegers);
     }
