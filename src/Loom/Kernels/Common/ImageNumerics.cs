@@ -84,9 +84,6 @@ internal static class ImageNumerics
         return t;
     }
 
-    /// <summary>The elements of a small numeric input (scales, roi, sizes) as doubles.</summary>
-    public static double[] ReadDoubles(Tensor t) => ToDoubles(t);
-
     /// <summary>The elements of an integer input as longs.</summary>
     public static long[] ReadLongs(Tensor t) => t.DataType switch
     {

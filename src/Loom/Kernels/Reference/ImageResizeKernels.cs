@@ -98,11 +98,11 @@ internal static class ImageResizeKernels
             Tensor? roi = null;
             if (scales is null)
             {
-                if (_isUpsample || _opset < 11) scales = ImageNumerics.ReadDoubles(ctx.Input(1));
+                if (_isUpsample || _opset < 11) scales = ImageNumerics.ToDoubles(ctx.Input(1));
                 else
                 {
                     roi = NonEmpty(ctx.OptionalInput(1));
-                    scales = NonEmpty(ctx.OptionalInput(2)) is { } s ? ImageNumerics.ReadDoubles(s) : null;
+                    scales = NonEmpty(ctx.OptionalInput(2)) is { } s ? ImageNumerics.ToDoubles(s) : null;
                     sizes = NonEmpty(ctx.OptionalInput(3)) is { } z ? ImageNumerics.ReadLongs(z) : null;
                     if (scales is not null && sizes is not null) throw ctx.Fail("only one of 'scales' and 'sizes' may be given");
                     if (scales is null && sizes is null) throw ctx.Fail("one of 'scales' and 'sizes' must be given (and non-empty)");
@@ -206,7 +206,7 @@ internal static class ImageResizeKernels
             var end = Enumerable.Repeat(1.0, rank).ToArray();
             if (_settings.Coordinates != ResizeCoordinates.TfCropAndResize) return (start, end);
             if (roi is null) throw ctx.Fail("coordinate_transformation_mode 'tf_crop_and_resize' needs the 'roi' input");
-            var v = ImageNumerics.ReadDoubles(roi);
+            var v = ImageNumerics.ToDoubles(roi);
             if (v.Length != 2 * axes.Length) throw ctx.Fail($"'roi' has {v.Length} elements, expected {2 * axes.Length}");
             for (int i = 0; i < axes.Length; i++)
             {
