@@ -1,5 +1,6 @@
 using Loom.IR;
 using Loom.Kernels;
+using Loom.Runtime.Threading;
 
 namespace Loom.Runtime;
 
@@ -149,12 +150,13 @@ public sealed class CompiledGraph
 }
 
 /// <summary>State of one <c>Run</c> call shared by all graphs it executes.</summary>
-internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, CancellationToken cancellation)
+internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, Lazy<WorkerPool> pool, CancellationToken cancellation)
 {
     public LoomSessionOptions Options { get; } = options;
     public SymbolBindings Bindings { get; } = bindings;
+    public WorkerPool Pool => pool.Value;
     public CancellationToken Cancellation { get; } = cancellation;
     public bool VerifyShapes => Options.VerifyInferredShapes;
 
-    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), Cancellation) : this;
+    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), pool, Cancellation) : this;
 }

@@ -28,6 +28,12 @@ public sealed class KernelContext
 
     public CancellationToken Cancellation => _run.Cancellation;
 
+    /// <summary>
+    /// The session's intra-op threads. Split work with <c>ctx.Pool.Run(parts, job)</c> where job is a
+    /// struct implementing <see cref="Threading.IParallelJob"/>; use about 2-4 parts per thread for balance.
+    /// </summary>
+    public Threading.WorkerPool Pool => _run.Pool;
+
     /// <summary>Number of inputs the node lists (including omitted optional ones).</summary>
     public int InputCount => Step.Inputs.Length;
 

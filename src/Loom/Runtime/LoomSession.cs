@@ -4,6 +4,7 @@ using Loom.Inference;
 using Loom.IR;
 using Loom.Kernels;
 using Loom.Runtime;
+using Loom.Runtime.Threading;
 
 namespace Loom;
 
@@ -31,16 +32,19 @@ public sealed record ValueMetadata(string Name, IrType? Type)
 public sealed class LoomSession : IDisposable
 {
     private readonly CompiledGraph _main;
+    private readonly Lazy<WorkerPool> _pool; // threads start on the first parallel kernel, not at load
 
     private LoomSession(Model model, LoomSessionOptions options, KernelRegistry? registry)
     {
         Options = options;
+        if (options.IntraOpThreads < 1) throw new InputException($"IntraOpThreads must be at least 1, not {options.IntraOpThreads}");
         OpsetSupport.Check(model);
         Model = ShapeInference.Run(model);
         Verifier.Verify(Model);
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);
         Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
         Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
+        _pool = new Lazy<WorkerPool>(() => new WorkerPool(options.IntraOpThreads));
     }
 
     /// <summary>Loads an ONNX model file; external data is read from the file's folder.</summary>
@@ -98,7 +102,7 @@ public sealed class LoomSession : IDisposable
             else if (!graph.Initializers.ContainsKey(info.Name))
                 throw new InputException($"input '{info.Name}' ({info.Type}) was not given");
         }
-        var outputs = _main.Execute(new RunState(Options, bindings, cancellation), null, values);
+        var outputs = _main.Execute(new RunState(Options, bindings, _pool, cancellation), null, values);
         return new RunResult(outputs.Select((o, i) => new NamedValue(graph.Outputs[i].Name, o)).ToArray());
     }
 
@@ -124,5 +128,8 @@ public sealed class LoomSession : IDisposable
         }
     }
 
-    public void Dispose() { }
+    public void Dispose()
+    {
+        if (_pool.IsValueCreated) _pool.Value.Dispose();
+    }
 }
