@@ -1,5 +1,6 @@
 using Loom.IR;
 using Loom.Kernels;
+using Loom.Runtime.Memory;
 using Loom.Runtime.Threading;
 
 namespace Loom.Runtime;
@@ -12,7 +13,7 @@ namespace Loom.Runtime;
 /// </summary>
 public sealed class CompiledGraph
 {
-    internal sealed record Step(Node Node, Kernel Kernel, int[] Inputs, int[] Outputs, int[] Release);
+    internal sealed record Step(int Index, Node Node, Kernel Kernel, int[] Inputs, int[] Outputs, int[] Release);
 
     private readonly LoomValue?[] _constants;
     private readonly (int Slot, int ParentSlot)[] _captures;
@@ -64,9 +65,11 @@ public sealed class CompiledGraph
                 g => new CompiledGraph(g, opsets, registry, options, this),
                 ConstantOf, options);
             var kernel = registry.Resolve(info)(info);
-            steps.Add(new Step(n, kernel, n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray(),
+            steps.Add(new Step(k, n, kernel, n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray(),
                 n.Outputs.Select(o => o.Length > 0 ? slotOf[o] : -1).ToArray(), []));
             foreach (var used in TopologicalSort.UsedNames(n)) lastUse[slotOf[used]] = k;
+            // An output nobody reads dies where it is made.
+            foreach (var o in n.Outputs) if (o.Length > 0 && lastUse[slotOf[o]] < k) lastUse[slotOf[o]] = k;
         }
         // Free each intermediate after its last use; keep constants, captures and outputs.
         var keep = new HashSet<int>(OutputSlots);
@@ -97,15 +100,19 @@ public sealed class CompiledGraph
     private bool IsCapture(string name) => _captures.Any(c => c.Slot == SlotOf[name]);
 
     /// <summary>Runs the graph on <paramref name="inputs"/> (graph input order; null keeps an initializer default).</summary>
-    internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs)
+    /// <remarks>
+    /// With a <paramref name="frame"/> (the main graph of a session), outputs come from the frame's buffer
+    /// pool and return to it after their last use; without one (subgraph bodies), they are plain arrays.
+    /// </remarks>
+    internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs, ExecutionFrame? frame = null)
     {
-        var slots = new LoomValue?[SlotCount];
+        var slots = frame?.Slots ?? new LoomValue?[SlotCount];
         Array.Copy(_constants, slots, SlotCount);
         foreach (var (slot, parentSlot) in _captures) slots[slot] = parentSlots![parentSlot];
         for (int i = 0; i < InputSlots.Length && i < inputs.Length; i++)
             if (inputs[i] is { } v) slots[InputSlots[i]] = v;
 
-        var ctx = new KernelContext(run, this, slots);
+        var ctx = new KernelContext(run, this, slots, frame);
         foreach (var step in Steps)
         {
             run.Cancellation.ThrowIfCancellationRequested();
@@ -128,7 +135,11 @@ public sealed class CompiledGraph
                     throw new ExecutionException($"node {step.Node.DisplayName} did not produce its output '{step.Node.Outputs[o]}'");
                 if (run.VerifyShapes && slots[s] is Tensor t) VerifyShape(run, step.Node, o, t);
             }
-            foreach (var s in step.Release) slots[s] = null;
+            foreach (var s in step.Release)
+            {
+                frame?.Release(slots[s]);
+                slots[s] = null;
+            }
         }
 
         var outputs = new LoomValue[OutputSlots.Length];

@@ -4,7 +4,9 @@ using Loom.Inference;
 using Loom.IR;
 using Loom.Kernels;
 using Loom.Runtime;
+using Loom.Runtime.Memory;
 using Loom.Runtime.Threading;
+using System.Collections.Concurrent;
 
 namespace Loom;
 
@@ -32,7 +34,8 @@ public sealed record ValueMetadata(string Name, IrType? Type)
 public sealed class LoomSession : IDisposable
 {
     private readonly CompiledGraph _main;
-    private readonly Lazy<WorkerPool> _pool; // threads start on the first parallel kernel, not at load
+    private readonly Lazy<WorkerPool> _pool;
+    private readonly ConcurrentBag<ExecutionFrame> _frames = new(); // one per concurrent run, kept between runs // threads start on the first parallel kernel, not at load
 
     private LoomSession(Model model, LoomSessionOptions options, KernelRegistry? registry)
     {
@@ -102,8 +105,22 @@ public sealed class LoomSession : IDisposable
             else if (!graph.Initializers.ContainsKey(info.Name))
                 throw new InputException($"input '{info.Name}' ({info.Type}) was not given");
         }
-        var outputs = _main.Execute(new RunState(Options, bindings, _pool, cancellation), null, values);
-        return new RunResult(outputs.Select((o, i) => new NamedValue(graph.Outputs[i].Name, o)).ToArray());
+        if (!_frames.TryTake(out var frame)) frame = new ExecutionFrame(_main);
+        LoomValue[] outputs = [];
+        (Array, int)[] reclaimable;
+        try
+        {
+            frame.BeginRun();
+            outputs = _main.Execute(new RunState(Options, bindings, _pool, cancellation), null, values, frame);
+        }
+        finally
+        {
+            reclaimable = frame.EndRun(outputs);
+            _frames.Add(frame);
+        }
+        var named = new NamedValue[outputs.Length];
+        for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(graph.Outputs[i].Name, outputs[i]);
+        return new RunResult(named, reclaimable.Length > 0 ? frame : null, reclaimable);
     }
 
     private static void Check(ValueInfo info, LoomValue value, SymbolBindings bindings)
