@@ -17,13 +17,18 @@ internal static unsafe class GemmCore
     private static int MC(GemmKernelSet ks) => ks.MR * 16;
     private static int NC(GemmKernelSet ks) => ks.NR * 128;
 
-    /// <summary>Dense row-major operands; a single row of A (m == 1) takes a matrix-vector path without packing.</summary>
+    /// <summary>Dense row-major operands; a single row of A or column of B takes a matrix-vector path without packing.</summary>
     public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, bool transA,
         float* b, int ldb, bool transB, float* c, int ldc, bool accumulate)
     {
         if (m == 1 && k > 0 && n > 0)
         {
             GemmVector.RowTimesMatrix(n, k, alpha, a, transA ? lda : 1, b, ldb, transB, c, accumulate);
+            return;
+        }
+        if (n == 1 && k > 0 && m > 0 && !transA && (transB || ldb == 1))
+        {
+            GemmVector.MatrixTimesColumn(m, k, alpha, a, lda, b, c, ldc, accumulate);
             return;
         }
         Multiply(GemmKernelSet.Best, m, n, k, new GemmDenseA(a, lda, transA, alpha), new GemmDenseB(b, ldb, transB), c, ldc, accumulate);

@@ -44,4 +44,15 @@ internal static unsafe class GemmVector
             else sum.CopyTo(dst);
         }
     }
+
+    /// <summary>c[i·ldc] (+)= alpha · Σ_k A[i, k] · b[k] for a row-major A and a contiguous column b.</summary>
+    public static void MatrixTimesColumn(int m, int k, float alpha, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    {
+        var x = new ReadOnlySpan<float>(b, k);
+        for (int i = 0; i < m; i++)
+        {
+            float dot = alpha * TensorPrimitives.Dot(new ReadOnlySpan<float>(a + (long)i * lda, k), x);
+            c[(long)i * ldc] = accumulate ? c[(long)i * ldc] + dot : dot;
+        }
+    }
 }
