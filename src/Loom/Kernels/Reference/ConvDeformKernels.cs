@@ -10,7 +10,7 @@ internal static class ConvDeformKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("DeformConv", info => new DeformConvKernel(info), 19, types: ConvKernels.FloatTypes);
+        r.Add("DeformConv", info => ConvKernels.Guard(ConvKernels.FloatTypes, new DeformConvKernel(info)), 19);
     }
 }
 

@@ -9,7 +9,7 @@ internal static class ConvIntegerKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("ConvInteger", info => new ConvIntegerKernel(info), 10, types: MatMulIntegerKernels.Int8Types);
+        r.Add("ConvInteger", info => ConvKernels.Guard(MatMulIntegerKernels.Int8Types, new ConvIntegerKernel(info)), 10);
     }
 
     /// <summary>

@@ -11,7 +11,25 @@ internal static class ConvKernels
 
     public static void Register(KernelRegistry r)
     {
-        r.Add("Conv", info => new ConvKernel(info), 1, types: FloatTypes);
+        r.Add("Conv", info => Guard(FloatTypes, new ConvKernel(info)), 1);
+    }
+
+    /// <summary>
+    /// Checks the dtype of input <paramref name="input"/> when the node runs. Kernels are registered for
+    /// every dtype and check at run time, so a node whose input dtype inference could not tell still
+    /// gets its kernel.
+    /// </summary>
+    public static Kernel Guard(DataType[] types, Kernel inner, int input = 0) => new DtypeGuard(types, inner, input);
+
+    private sealed class DtypeGuard(DataType[] types, Kernel inner, int input) : Kernel
+    {
+        public override void Run(KernelContext ctx)
+        {
+            var dt = ctx.Input(input).DataType;
+            if (Array.IndexOf(types, dt) < 0)
+                throw ctx.Fail($"{ctx.Node.OpType} does not support {dt.Name()} input {input} (supported: {string.Join(", ", types.Select(t => t.Name()))})");
+            inner.Run(ctx);
+        }
     }
 }
 

@@ -10,7 +10,7 @@ internal static class ConvTransposeKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("ConvTranspose", info => new ConvTransposeKernel(info), 1, types: ConvKernels.FloatTypes);
+        r.Add("ConvTranspose", info => ConvKernels.Guard(ConvKernels.FloatTypes, new ConvTransposeKernel(info)), 1);
     }
 }
 

@@ -10,7 +10,7 @@ internal static class EinsumKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("Einsum", info => new EinsumKernel(info.GetString("equation", "")), 12, types: MatMulKernels.Types);
+        r.Add("Einsum", info => ConvKernels.Guard(MatMulKernels.Types, new EinsumKernel(info.GetString("equation", ""))), 12);
     }
 }
 

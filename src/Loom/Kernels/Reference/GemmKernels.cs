@@ -10,7 +10,7 @@ internal static class GemmKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("Gemm", info => new GemmKernel(info), 1, types: MatMulKernels.Types);
+        r.Add("Gemm", info => ConvKernels.Guard(MatMulKernels.Types, new GemmKernel(info)), 1);
     }
 }
 

@@ -11,7 +11,7 @@ internal static class MatMulIntegerKernels
 
     public static void Register(KernelRegistry r)
     {
-        r.Add("MatMulInteger", _ => new MatMulIntegerKernel(), 10, types: Int8Types);
+        r.Add("MatMulInteger", _ => ConvKernels.Guard(Int8Types, new MatMulIntegerKernel()), 10);
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ internal static class MatMulKernels
 
     public static void Register(KernelRegistry r)
     {
-        r.Add("MatMul", info => new MatMulKernel(info), 1, types: Types);
+        r.Add("MatMul", info => ConvKernels.Guard(Types, new MatMulKernel(info)), 1);
     }
 
     /// <summary>Per output batch, c = a · b for the dtypes without a tuned kernel.</summary>

@@ -10,9 +10,9 @@ internal static class PoolGlobalKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("GlobalAveragePool", _ => new GlobalPoolKernel(PoolKind.Average, 0), 1, types: ConvKernels.FloatTypes);
-        r.Add("GlobalMaxPool", _ => new GlobalPoolKernel(PoolKind.Max, 0), 1, types: ConvKernels.FloatTypes);
-        r.Add("GlobalLpPool", info => new GlobalPoolKernel(PoolKind.Lp, info.GetFloat("p", 2)), 1, types: ConvKernels.FloatTypes);
+        r.Add("GlobalAveragePool", _ => ConvKernels.Guard(ConvKernels.FloatTypes, new GlobalPoolKernel(PoolKind.Average, 0)), 1);
+        r.Add("GlobalMaxPool", _ => ConvKernels.Guard(ConvKernels.FloatTypes, new GlobalPoolKernel(PoolKind.Max, 0)), 1);
+        r.Add("GlobalLpPool", info => ConvKernels.Guard(ConvKernels.FloatTypes, new GlobalPoolKernel(PoolKind.Lp, info.GetFloat("p", 2))), 1);
     }
 }
 

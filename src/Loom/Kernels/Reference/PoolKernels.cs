@@ -9,10 +9,9 @@ internal static class PoolKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("MaxPool", info => new PoolKernel(info, PoolKind.Max), 1,
-            types: [.. ConvKernels.FloatTypes, DataType.Int8, DataType.UInt8]);
-        r.Add("AveragePool", info => new PoolKernel(info, PoolKind.Average), 1, types: ConvKernels.FloatTypes);
-        r.Add("LpPool", info => new PoolKernel(info, PoolKind.Lp), 1, types: ConvKernels.FloatTypes);
+        r.Add("MaxPool", info => ConvKernels.Guard([.. ConvKernels.FloatTypes, DataType.Int8, DataType.UInt8], new PoolKernel(info, PoolKind.Max)), 1);
+        r.Add("AveragePool", info => ConvKernels.Guard(ConvKernels.FloatTypes, new PoolKernel(info, PoolKind.Average)), 1);
+        r.Add("LpPool", info => ConvKernels.Guard(ConvKernels.FloatTypes, new PoolKernel(info, PoolKind.Lp)), 1);
     }
 }
 

@@ -10,8 +10,8 @@ internal static class PoolUnpoolKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("MaxUnpool", info => new MaxUnpoolKernel(info), 9, types: ConvKernels.FloatTypes);
-        r.Add("MaxRoiPool", info => new MaxRoiPoolKernel(info), 1, types: ConvKernels.FloatTypes);
+        r.Add("MaxUnpool", info => ConvKernels.Guard(ConvKernels.FloatTypes, new MaxUnpoolKernel(info)), 9);
+        r.Add("MaxRoiPool", info => ConvKernels.Guard(ConvKernels.FloatTypes, new MaxRoiPoolKernel(info)), 1);
     }
 }
 

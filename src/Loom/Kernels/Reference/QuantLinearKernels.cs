@@ -9,9 +9,9 @@ internal static class QuantLinearKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("QuantizeLinear", info => new QuantizeLinearKernel(info), 10);
+        r.Add("QuantizeLinear", info => ConvKernels.Guard([DataType.Float, DataType.Float16, DataType.BFloat16, DataType.Int32], new QuantizeLinearKernel(info)), 10);
         r.Add("DequantizeLinear", info => new DequantizeLinearKernel(info), 10);
-        r.Add("DynamicQuantizeLinear", _ => new DynamicQuantizeLinearKernel(), 11, types: [DataType.Float]);
+        r.Add("DynamicQuantizeLinear", _ => ConvKernels.Guard([DataType.Float], new DynamicQuantizeLinearKernel()), 11);
     }
 
     /// <summary>The dtype a QuantizeLinear node produces: its zero point's, else output_dtype, else uint8.</summary>

@@ -9,8 +9,8 @@ internal static class QuantQLinearKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("QLinearMatMul", _ => new QLinearMatMulKernel(), 10, types: MatMulIntegerKernels.Int8Types);
-        r.Add("QLinearConv", info => new QLinearConvKernel(info), 10, types: MatMulIntegerKernels.Int8Types);
+        r.Add("QLinearMatMul", _ => ConvKernels.Guard(MatMulIntegerKernels.Int8Types, new QLinearMatMulKernel()), 10);
+        r.Add("QLinearConv", info => ConvKernels.Guard(MatMulIntegerKernels.Int8Types, new QLinearConvKernel(info)), 10);
     }
 
     /// <summary>
