@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Loom.Kernels.Common;
 
@@ -13,6 +14,7 @@ internal static class ConvDirect
     /// <paramref name="group"/>; <paramref name="bias"/> may be empty. Only output channels
     /// [<paramref name="m0"/>, <paramref name="m1"/>) are written.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> bias, Span<T> y,
         int batch, int channels, int outChannels, int group, Conv3D g, int m0 = 0, int m1 = -1) where T : INumberBase<T>
     {

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Loom.Kernels.Common;
 
 /// <summary>
@@ -39,6 +42,7 @@ internal readonly unsafe struct ConvIm2ColB(float* x, Conv3D g) : IGemmB
 {
     public float* Packed(int k0, int kc, int j0) => null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(float* dest, int k0, int kc, int j0, int nc, int nr)
     {
         // Each panel of nr output columns is cut into runs that stay on one output row (oz, oy).
@@ -73,6 +77,7 @@ internal readonly unsafe struct ConvIm2ColB(float* x, Conv3D g) : IGemmB
     }
 
     /// <summary>Writes <paramref name="len"/> values of input row (iz, iy) from column ix0 on, stepping by the stride, zero outside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void PackRun(float* d, int len, float* xc, int iz, int iy, int ix0)
     {
         if ((uint)iz >= (uint)g.ID || (uint)iy >= (uint)g.IH)
@@ -90,8 +95,11 @@ internal readonly unsafe struct ConvIm2ColB(float* x, Conv3D g) : IGemmB
         for (; t < lo; t++) d[t] = 0;
         if (sw == 1)
         {
-            new ReadOnlySpan<float>(src + ix0 + lo, hi - lo).CopyTo(new Span<float>(d + lo, hi - lo));
-            t = hi;
+            // Runs are short (at most NR): inline vector copies beat a memmove call.
+            float* s = src + ix0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; t + 8 <= hi; t += 8) Vector256.Store(Vector256.Load(s + t), d + t);
+            for (; t < hi; t++) d[t] = s[t];
         }
         else
             for (; t < hi; t++) d[t] = src[ix0 + t * sw];
@@ -107,6 +115,7 @@ internal static unsafe class ConvCol2Im
     /// and its columns, which are positions [j0, j0+nc) of the small grid (g.O*), adds col[r, j] to
     /// image[channel, o·s − p + k·l] where that lies inside the image (g.I*).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* col, int ldcol, int channels, int j0, int nc, float* image, Conv3D g)
     {
         int ohw = g.OH * g.OW, inSize = g.InputSize;

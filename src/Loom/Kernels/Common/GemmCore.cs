@@ -15,7 +15,7 @@ internal static unsafe class GemmCore
     public const int KC = 256;
 
     private static int MC(GemmKernelSet ks) => ks.MR * 16;
-    private static int NC(GemmKernelSet ks) => ks.NR * 128;
+    private static int NC(GemmKernelSet ks) => GemmCore.RoundUp(2048, ks.NR);
 
     /// <summary>Dense row-major operands; a single row of A or column of B takes a matrix-vector path without packing.</summary>
     public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, bool transA,
@@ -34,6 +34,7 @@ internal static unsafe class GemmCore
         Multiply(GemmKernelSet.Best, m, n, k, new GemmDenseA(a, lda, transA, alpha), new GemmDenseB(b, ldb, transB), c, ldc, accumulate);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TA, TB>(GemmKernelSet ks, int m, int n, int k, TA a, TB b, float* c, int ldc, bool accumulate)
         where TA : struct, IGemmA where TB : struct, IGemmB
     {
@@ -68,6 +69,7 @@ internal static unsafe class GemmCore
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MacroKernel(GemmKernelSet ks, float* pa, float* pb, float* c, int ldc, int mc, int nc, int kc, bool accumulate)
     {
         int mr = ks.MR, nr = ks.NR;

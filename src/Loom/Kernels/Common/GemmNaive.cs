@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Loom.Kernels.Common;
 
@@ -10,6 +11,7 @@ namespace Loom.Kernels.Common;
 internal static class GemmNaive
 {
     /// <summary>c[m×n] = op(a) · op(b), with A[i,k] = a[i·lda + k] (or a[k·lda + i] if transposed), likewise B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<T>(int m, int n, int k, ReadOnlySpan<T> a, int lda, bool transA,
         ReadOnlySpan<T> b, int ldb, bool transB, Span<T> c, int ldc) where T : INumberBase<T>
     {

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+
 namespace Loom.Kernels.Common;
 
 /// <summary>The left operand of <see cref="GemmCore"/>: an m×k matrix that can pack itself into MR-row panels.</summary>
@@ -28,6 +31,7 @@ internal readonly unsafe struct GemmDenseA(float* p, int ld, bool transposed, fl
 {
     public float* Packed(int i0, int k0, int kc) => null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(float* dest, int i0, int mc, int k0, int kc, int mr)
     {
         for (int r0 = 0; r0 < mc; r0 += mr, dest += kc * mr)
@@ -37,23 +41,31 @@ internal readonly unsafe struct GemmDenseA(float* p, int ld, bool transposed, fl
             {
                 for (int k = 0; k < kc; k++)
                 {
-                    float* src = p + (long)(k0 + k) * ld + i0 + r0;
+                    float* row = p + (long)(k0 + k) * ld + i0 + r0;
                     float* d = dest + k * mr;
                     int r = 0;
-                    for (; r < rows; r++) d[r] = alpha * src[r];
+                    for (; r < rows; r++) d[r] = alpha * row[r];
                     for (; r < mr; r++) d[r] = 0;
                 }
                 continue;
             }
-            for (int r = 0; r < rows; r++)
+            float* src = p + (long)(i0 + r0) * ld + k0;
+            if (rows == 8 && mr == 8 && alpha == 1 && Avx.IsSupported)
             {
-                float* src = p + (long)(i0 + r0 + r) * ld + k0;
-                float* d = dest + r;
-                if (alpha == 1) for (int k = 0; k < kc; k++) d[k * mr] = src[k];
-                else for (int k = 0; k < kc; k++) d[k * mr] = alpha * src[k];
+                int k = 0;
+                for (; k + 8 <= kc; k += 8) GemmTranspose.Block8x8(src + k, ld, dest + k * 8);
+                for (; k < kc; k++)
+                    for (int r = 0; r < 8; r++) dest[k * 8 + r] = src[(long)r * ld + k];
+                continue;
             }
-            for (int r = rows; r < mr; r++)
-                for (int k = 0; k < kc; k++) dest[k * mr + r] = 0;
+            // Row-interleaving: walk k outside so the panel is written sequentially.
+            for (int k = 0; k < kc; k++)
+            {
+                float* d = dest + k * mr;
+                int r = 0;
+                for (; r < rows; r++) d[r] = alpha * src[(long)r * ld + k];
+                for (; r < mr; r++) d[r] = 0;
+            }
         }
     }
 }
@@ -63,6 +75,7 @@ internal readonly unsafe struct GemmDenseB(float* p, int ld, bool transposed) : 
 {
     public float* Packed(int k0, int kc, int j0) => null;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(float* dest, int k0, int kc, int j0, int nc, int nr)
     {
         for (int c0 = 0; c0 < nc; c0 += nr, dest += kc * nr)
@@ -84,7 +97,16 @@ internal readonly unsafe struct GemmDenseB(float* p, int ld, bool transposed) : 
                 }
                 continue;
             }
-            for (int j = 0; j < cols; j++)
+            int j8 = Avx.IsSupported && nr % 8 == 0 ? cols / 8 * 8 : 0;
+            for (int j = 0; j < j8; j += 8)
+            {
+                float* src = p + (long)(j0 + c0 + j) * ld + k0;
+                int k = 0;
+                for (; k + 8 <= kc; k += 8) GemmTranspose.Block8x8(src + k, ld, dest + k * nr + j, nr);
+                for (; k < kc; k++)
+                    for (int t = 0; t < 8; t++) dest[k * nr + j + t] = src[(long)t * ld + k];
+            }
+            for (int j = j8; j < cols; j++)
             {
                 float* src = p + (long)(j0 + c0 + j) * ld + k0;
                 for (int k = 0; k < kc; k++) dest[k * nr + j] = src[k];
@@ -162,5 +184,30 @@ internal sealed unsafe class GemmPackedB
     {
         public float* Packed(int k0, int kc, int j0) => basePtr + (long)k0 * paddedN + (long)j0 * kc;
         public void Pack(float* dest, int k0, int kc, int j0, int nc, int nr) => throw new InvalidOperationException("already packed");
+    }
+}
+
+/// <summary>Register transposes used while packing.</summary>
+internal static unsafe class GemmTranspose
+{
+    /// <summary>dest[k·stride + r] = src[r·ld + k] for an 8×8 block (AVX unpack, shuffle and lane permute).</summary>
+    public static void Block8x8(float* src, int ld, float* dest, int stride = 8)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + ld);
+        var r2 = Avx.LoadVector256(src + 2L * ld); var r3 = Avx.LoadVector256(src + 3L * ld);
+        var r4 = Avx.LoadVector256(src + 4L * ld); var r5 = Avx.LoadVector256(src + 5L * ld);
+        var r6 = Avx.LoadVector256(src + 6L * ld); var r7 = Avx.LoadVector256(src + 7L * ld);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dest, Avx.Permute2x128(u0, u4, 0x20)); Avx.Store(dest + stride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dest + 2 * stride, Avx.Permute2x128(u2, u6, 0x20)); Avx.Store(dest + 3 * stride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dest + 4 * stride, Avx.Permute2x128(u0, u4, 0x31)); Avx.Store(dest + 5 * stride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dest + 6 * stride, Avx.Permute2x128(u2, u6, 0x31)); Avx.Store(dest + 7 * stride, Avx.Permute2x128(u3, u7, 0x31));
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Loom.Kernels.Common;
 
@@ -12,6 +13,7 @@ internal static unsafe class GemmVector
     private const int Chunk = 2048;
 
     /// <summary>c[0..n) (+)= alpha · Σ_k a[k·aStride] · B[k, j] with B[k,j] = b[k·ldb + j] (or b[j·ldb + k] if transposed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RowTimesMatrix(int n, int k, float alpha, float* a, int aStride, float* b, int ldb, bool transB, float* c, bool accumulate)
     {
         var scratch = GemmScratch.ForThread;
@@ -46,6 +48,7 @@ internal static unsafe class GemmVector
     }
 
     /// <summary>c[i·ldc] (+)= alpha · Σ_k A[i, k] · b[k] for a row-major A and a contiguous column b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MatrixTimesColumn(int m, int k, float alpha, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
     {
         var x = new ReadOnlySpan<float>(b, k);

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Loom.Kernels.Common;
 
@@ -13,6 +14,7 @@ internal static class PoolCore
     /// the flat index of each maximum in X (row-major, or column-major over the spatial axes when
     /// <paramref name="columnMajor"/>), the first one on ties.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Max<T>(ReadOnlySpan<T> x, Span<T> y, Span<long> indices, int planes, Conv3D g, bool columnMajor)
         where T : INumber<T>, IMinMaxValue<T>
     {
@@ -63,6 +65,7 @@ internal static class PoolCore
     /// <paramref name="countIncludePad"/> by the window positions inside the padded input. Lp pooling is
     /// (Σ |x|^p)^(1/p) over the elements read (padding counts as 0).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AverageOrLp<T>(ReadOnlySpan<T> x, Span<T> y, int planes, Conv3D g, bool countIncludePad, int padEndD, int padEndH, int padEndW, double p)
         where T : IFloatingPointIeee754<T>
     {
