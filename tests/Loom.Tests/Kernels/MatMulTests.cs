@@ -63,6 +63,15 @@ public sealed class MatMulTests
     }
 
     [Fact]
+    public void GemmWithEmptyDepthIsBetaC()
+    {
+        var y = Run("Gemm", [Attr.Float("beta", 2)], F([], 2, 0), F([], 0, 2), F([1, 2], 2))[0];
+        AssertClose([2, 4, 2, 4], y);
+        Assert.Equal([0, 2], Run("Gemm", null, F([], 0, 3), F(new float[6], 3, 2))[0].Shape.ToArray());
+        Assert.Equal([3, 0, 4], Run("MatMul", null, F([], 3, 0, 5), F(new float[20], 5, 4))[0].Shape.ToArray());
+    }
+
+    [Fact]
     public void GemmAttributesAndBroadcastC()
     {
         // A stored transposed (2x3 holds op(A) 3x2), B transposed (2x2), C a row vector.

@@ -80,6 +80,14 @@ public sealed class PoolTests
     }
 
     [Fact]
+    public void EmptyBatchPools()
+    {
+        var x = F([], 0, 3, 4, 4);
+        Assert.Equal([0, 3, 2, 2], Run("MaxPool", [Attr.Ints("kernel_shape", [2, 2]), Attr.Ints("strides", [2, 2])], x)[0].Shape.ToArray());
+        Assert.Equal([0, 3, 1, 1], Run("GlobalAveragePool", null, x)[0].Shape.ToArray());
+    }
+
+    [Fact]
     public void MaxUnpoolRestoresPositions()
     {
         var x = F([9, 8, 13, 15], 1, 1, 2, 2);

@@ -6,17 +6,6 @@ namespace Loom.Kernels.Common;
 /// </summary>
 internal static class GemmFloatData
 {
-    /// <summary>True for the dtypes computed through float32.</summary>
-    public static bool ViaFloat(DataType t) => t is DataType.Float16 or DataType.BFloat16;
-
-    /// <summary>The elements as float32: the tensor's own array for float32, else a converted copy.</summary>
-    public static float[] ToFloat(Tensor t, out int offset)
-    {
-        if (t.DataType == DataType.Float && t.Buffer is float[] f) { offset = t.Offset; return f; }
-        offset = 0;
-        return ToFloat(t);
-    }
-
     /// <summary>A converted copy as float32.</summary>
     public static float[] ToFloat(Tensor t)
     {
@@ -62,8 +51,4 @@ internal static class GemmFloatData
             default: throw new InvalidOperationException($"cannot write float32 into {dest.DataType.Name()}");
         }
     }
-
-    /// <summary>A float32 tensor with the same shape (a view when already float32).</summary>
-    public static Tensor AsFloatTensor(Tensor t) =>
-        t.DataType == DataType.Float ? t : Tensor.FromArray(ToFloat(t), t.Shape);
 }

@@ -31,6 +31,7 @@ internal sealed class DeformConvKernel(KernelInfo info) : Kernel
         var offset = ctx.Input(2);
         var b = ctx.OptionalInput(3);
         var mask = ctx.OptionalInput(4);
+        ConvKernels.RequireSameDtype(ctx, x, w, offset, b, mask);
         var p = ConvProblem.Create(_attrs, x.Shape, w.Shape, ctx.Fail);
         var g = p.As3D(ctx.Fail);
         int rank = p.Geometry.Rank, ksize = g.KernelSize, outSize = g.OutputSize;

@@ -21,6 +21,14 @@ internal static class ConvKernels
     /// </summary>
     public static Kernel Guard(DataType[] types, Kernel inner, int input = 0) => new DtypeGuard(types, inner, input);
 
+    /// <summary>Fails unless every given tensor has the dtype of the first.</summary>
+    public static void RequireSameDtype(KernelContext ctx, params Tensor?[] tensors)
+    {
+        var dt = tensors[0]!.DataType;
+        foreach (var t in tensors)
+            if (t is not null && t.DataType != dt) throw ctx.Fail($"inputs mix {dt.Name()} and {t.DataType.Name()}");
+    }
+
     private sealed class DtypeGuard(DataType[] types, Kernel inner, int input) : Kernel
     {
         public override void Run(KernelContext ctx)
@@ -67,6 +75,7 @@ internal sealed unsafe class ConvKernel : Kernel
         var x = ctx.Input(0);
         var w = ctx.Input(1);
         var b = ctx.OptionalInput(2);
+        ConvKernels.RequireSameDtype(ctx, x, w, b);
         var p = ConvProblem.Create(_attrs, x.Shape, w.Shape, ctx.Fail);
         if (b is not null && (b.Rank != 1 || b.Length != p.OutChannels))
             throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{p.OutChannels}]");

@@ -46,6 +46,7 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         var x = ctx.Input(0);
         var w = ctx.Input(1);
         var b = ctx.OptionalInput(2);
+        ConvKernels.RequireSameDtype(ctx, x, w, b);
         int group = _attrs.Conv.Group;
         if (x.Rank < 3 || w.Rank != x.Rank)
             throw ctx.Fail($"input {ShapeMath.Format(x.Shape)} and weight {ShapeMath.Format(w.Shape)} need equal ranks of at least 3");
