@@ -91,4 +91,42 @@ public sealed class QuantTests
             Scalar(2), Tensor.FromArray(new byte[] { 10 }, Array.Empty<int>()), Tensor.FromArray(new[] { 1 }, 1))[0];
         Assert.Equal([(byte)11, 11, 12, 12], y.ToArray<byte>());
     }
+
+    [Fact]
+    public void IntegerProductsStayExactForDeepSums()
+    {
+        // Sums reach ~10^8, beyond float32's exact range: the depth must be chunked.
+        var r = new Random(5);
+        int m = 3, k = 3000, n = 5;
+        var a = Enumerable.Range(0, m * k).Select(_ => (byte)r.Next(200, 256)).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (sbyte)r.Next(-128, -100)).ToArray();
+        var y = Run("MatMulInteger", null, Tensor.FromArray(a, m, k), Tensor.FromArray(b, k, n),
+            Tensor.FromArray(new byte[] { 3 }, Array.Empty<int>()), Tensor.FromArray(new sbyte[] { 1 }, Array.Empty<int>()))[0].ToArray<int>();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                long sum = 0;
+                for (int p = 0; p < k; p++) sum += (a[i * k + p] - 3) * (b[p * n + j] - 1);
+                Assert.Equal(sum, y[i * n + j]);
+            }
+        // ConvInteger: 600 channels x 3x3 = depth 5400, 4 output channels (the GEMM path).
+        int c = 600, h = 4;
+        var x = Enumerable.Range(0, c * h * h).Select(_ => (byte)r.Next(240, 256)).ToArray();
+        var w = Enumerable.Range(0, 4 * c * 9).Select(_ => (byte)r.Next(240, 256)).ToArray();
+        var conv = Run("ConvInteger", [Attr.Ints("pads", [1, 1, 1, 1])], Tensor.FromArray(x, 1, c, h, h), Tensor.FromArray(w, 4, c, 3, 3))[0].ToArray<int>();
+        for (int o = 0; o < 4; o++)
+            for (int oy = 0; oy < h; oy++)
+                for (int ox = 0; ox < h; ox++)
+                {
+                    long sum = 0;
+                    for (int ch = 0; ch < c; ch++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++)
+                            {
+                                int iy = oy + ky - 1, ix = ox + kx - 1;
+                                if (iy >= 0 && iy < h && ix >= 0 && ix < h) sum += x[(ch * h + iy) * h + ix] * w[((o * c + ch) * 3 + ky) * 3 + kx];
+                            }
+                    Assert.Equal(sum, conv[(o * h + oy) * h + ox]);
+                }
+    }
 }

@@ -9,8 +9,9 @@ internal static class QuantRules
 {
     public static void Register(ShapeRules r)
     {
+        // A zero point of unknown dtype leaves the output dtype unknown rather than defaulting it.
         r.Add("QuantizeLinear", ctx => ctx.SetOutput(0,
-            QuantLinearKernels.QuantizeOutputType(ctx.HasInput(2) ? ctx.InputDataType(2) : DataType.Undefined, ctx.GetInt("output_dtype", 0)),
+            ctx.HasInput(2) ? ctx.InputDataType(2) : QuantLinearKernels.QuantizeOutputType(DataType.Undefined, ctx.GetInt("output_dtype", 0)),
             ctx.InputShape(0)));
         r.Add("DequantizeLinear", ctx => ctx.SetOutput(0,
             QuantLinearKernels.DequantizeOutputType(ctx.InputDataType(1), ctx.GetInt("output_dtype", 0)), ctx.InputShape(0)));

@@ -15,7 +15,7 @@ internal static unsafe class GemmCore
     public const int KC = 256;
 
     private static int MC(GemmKernelSet ks) => ks.MR * 16;
-    private static int NC(GemmKernelSet ks) => GemmCore.RoundUp(2048, ks.NR);
+    private static int NC(GemmKernelSet ks) => RoundUp(2048, ks.NR);
 
     /// <summary>Dense row-major operands; a single row of A or column of B takes a matrix-vector path without packing.</summary>
     public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, bool transA,

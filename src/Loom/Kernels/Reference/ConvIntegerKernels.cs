@@ -27,8 +27,39 @@ internal static class ConvIntegerKernels
         var xi = QuantValues.CenterRows(x, xZero, 1);
         var wi = QuantValues.CenterRows(w, wZero, Math.Max(1, p.OutChannels == 0 ? 1 : w.Length / p.OutChannels));
         var y = new int[ShapeMath.Size(p.OutputShape)];
-        ConvDirect.Run<int>(xi, wi, bias is null ? default : bias.AsSpan<int>(), y, p.Batch, p.Channels, p.OutChannels, p.Group, g);
+        if (p.OutChannelsPerGroup < 4 || p.GroupDepth == 0)
+            ConvDirect.Run<int>(xi, wi, bias is null ? default : bias.AsSpan<int>(), y, p.Batch, p.Channels, p.OutChannels, p.Group, g);
+        else
+        {
+            ConvolveExact(p, g, xi, wi, y);
+            if (bias is not null) AddBias(y, bias.AsSpan<int>(), g.OutputSize);
+        }
         return y;
+    }
+
+    /// <summary>The GEMM path of <see cref="ConvKernel"/>, made exact in int32 by <see cref="GemmExactInt"/>.</summary>
+    private static unsafe void ConvolveExact(ConvProblem p, Conv3D g, int[] xi, int[] wi, int[] y)
+    {
+        var xf = Array.ConvertAll(xi, v => (float)v);
+        var wf = Array.ConvertAll(wi, v => (float)v);
+        int chunk = GemmExactInt.ChunkDepth(GemmExactInt.MaxAbs(xf), GemmExactInt.MaxAbs(wf));
+        int cg = p.ChannelsPerGroup, mg = p.OutChannelsPerGroup, kg = p.GroupDepth, inSize = g.InputSize, outSize = g.OutputSize;
+        fixed (float* px = xf, pw = wf)
+        fixed (int* py = y)
+            for (int n = 0; n < p.Batch; n++)
+                for (int gi = 0; gi < p.Group; gi++)
+                {
+                    float* xg = px + ((long)n * p.Channels + gi * cg) * inSize, wg = pw + (long)gi * mg * kg;
+                    int* yg = py + ((long)n * p.OutChannels + gi * mg) * outSize;
+                    if (g.IsPointwise) GemmExactInt.MultiplyAdd(mg, outSize, kg, wg, kg, new GemmDenseB(xg, outSize, false), yg, chunk);
+                    else GemmExactInt.MultiplyAdd(mg, outSize, kg, wg, kg, new ConvIm2ColB(xg, g), yg, chunk);
+                }
+    }
+
+    private static void AddBias(int[] y, ReadOnlySpan<int> bias, int size)
+    {
+        for (int i = 0; i < y.Length / Math.Max(size, 1); i++)
+            foreach (ref var e in y.AsSpan(i * size, size)) e += bias[i % bias.Length];
     }
 }
 

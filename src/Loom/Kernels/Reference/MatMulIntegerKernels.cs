@@ -24,8 +24,28 @@ internal static class MatMulIntegerKernels
         var ai = QuantValues.CenterRows(a, aZero, Math.Max(s.K, 1));
         var bi = QuantValues.CenterColumns(b, bZero, s.K, s.N);
         var y = new int[ShapeMath.Size(s.OutputShape)];
-        MatMulKernels.RunNaive<int>(s, ai, bi, y);
+        MultiplyExact(s, ai, bi, y);
         return y;
+    }
+
+    /// <summary>Per batch, y = a · b in exact int32 through the float32 GEMM (<see cref="GemmExactInt"/>).</summary>
+    private static unsafe void MultiplyExact(MatMulShape s, int[] ai, int[] bi, int[] y)
+    {
+        var af = Array.ConvertAll(ai, v => (float)v);
+        var bf = Array.ConvertAll(bi, v => (float)v);
+        int chunk = GemmExactInt.ChunkDepth(GemmExactInt.MaxAbs(af), GemmExactInt.MaxAbs(bf));
+        int m = s.M, n = s.N, k = s.K;
+        fixed (float* pa = af, pb = bf)
+        fixed (int* py = y)
+        {
+            if (s.SharedB)
+            {
+                GemmExactInt.MultiplyAdd(m * s.BatchCount, n, k, pa, k, new GemmDenseB(pb, n, false), py, chunk);
+                return;
+            }
+            for (int i = 0; i < s.BatchCount; i++)
+                GemmExactInt.MultiplyAdd(m, n, k, pa + s.AOffsets[i], k, new GemmDenseB(pb + s.BOffsets[i], n, false), py + (long)i * m * n, chunk);
+        }
     }
 }
 
