@@ -52,5 +52,9 @@ public static class KnownFailures
         ["test_training_dropout_default"] = "random output: training-mode dropout masks come from NumPy's generator",
         ["test_training_dropout_default_mask"] = "random output: training-mode dropout masks come from NumPy's generator",
         ["test_training_dropout_mask"] = "random output: training-mode dropout masks come from NumPy's generator",
+        ["test_qlinearmatmul_2D_int8_float16"] = "ONNX 1.18 data wraps int8 overflow instead of saturating; Loom saturates as the spec says and matches ONNX Runtime 1.31",
+        ["test_qlinearmatmul_2D_int8_float32"] = "ONNX 1.18 data wraps int8 overflow instead of saturating; Loom saturates as the spec says and matches ONNX Runtime 1.31",
+        ["test_qlinearmatmul_3D_int8_float16"] = "ONNX 1.18 data wraps int8 overflow instead of saturating; Loom saturates as the spec says and matches ONNX Runtime 1.31",
+        ["test_qlinearmatmul_3D_int8_float32"] = "ONNX 1.18 data wraps int8 overflow instead of saturating; Loom saturates as the spec says and matches ONNX Runtime 1.31",
     };
 }
