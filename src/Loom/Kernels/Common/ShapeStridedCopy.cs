@@ -1,0 +1,85 @@
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// Copies a strided view of one buffer into another: for every index i of <c>shape</c>,
+/// <c>dst[dstOffset + Σ i_d·dstStrides_d] = src[srcOffset + Σ i_d·srcStrides_d]</c>. Transpose, Slice,
+/// Expand, Tile, Pad and DepthToSpace are all this one loop. Size-1 dims are dropped and dims that
+/// are contiguous in both buffers merged first, so a plain copy is one bulk <c>CopyTo</c> and a slice
+/// copies whole rows; a source stride of 0 (broadcast) becomes <c>Fill</c>.
+/// </summary>
+internal static class ShapeStridedCopy
+{
+    public static void Copy<T>(ReadOnlySpan<T> src, int srcOffset, ReadOnlySpan<int> srcStrides,
+        Span<T> dst, int dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape)
+    {
+        int rank = shape.Length;
+        Span<int> dims = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        Span<int> ss = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        Span<int> ds = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        int n = Simplify(shape, srcStrides, dstStrides, dims, ss, ds);
+        if (n < 0) return; // empty
+        if (n == 0) { dst[dstOffset] = src[srcOffset]; return; }
+        if (n == 1) { CopyRow(src, srcOffset, ss[0], dst, dstOffset, ds[0], dims[0]); return; }
+
+        // Odometer over the dims before the last two; the last two are plain nested loops.
+        int rows = dims[n - 2], cols = dims[n - 1];
+        int rs = ss[n - 2], rd = ds[n - 2], cs = ss[n - 1], cd = ds[n - 1];
+        Span<int> index = n <= 18 ? stackalloc int[n - 2] : new int[n - 2];
+        int so = srcOffset, dO = dstOffset;
+        while (true)
+        {
+            int s = so, d = dO;
+            for (int r = 0; r < rows; r++, s += rs, d += rd) CopyRow(src, s, cs, dst, d, cd, cols);
+            int k = n - 3;
+            for (; k >= 0; k--)
+            {
+                so += ss[k]; dO += ds[k];
+                if (++index[k] < dims[k]) break;
+                so -= ss[k] * dims[k]; dO -= ds[k] * dims[k];
+                index[k] = 0;
+            }
+            if (k < 0) return;
+        }
+    }
+
+    private static void CopyRow<T>(ReadOnlySpan<T> src, int s, int sStride, Span<T> dst, int d, int dStride, int count)
+    {
+        if (sStride == 1 && dStride == 1) { src.Slice(s, count).CopyTo(dst.Slice(d, count)); return; }
+        if (sStride == 0 && dStride == 1) { dst.Slice(d, count).Fill(src[s]); return; }
+        for (int i = 0; i < count; i++, s += sStride, d += dStride) dst[d] = src[s];
+    }
+
+    /// <summary>Drops size-1 dims and merges neighbours contiguous in both buffers; returns the new rank, or -1 if empty.</summary>
+    private static int Simplify(ReadOnlySpan<int> shape, ReadOnlySpan<int> srcStrides, ReadOnlySpan<int> dstStrides,
+        Span<int> dims, Span<int> ss, Span<int> ds)
+    {
+        int n = 0;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 0) return -1;
+            if (shape[d] == 1) continue;
+            if (n > 0 && ss[n - 1] == srcStrides[d] * shape[d] && ds[n - 1] == dstStrides[d] * shape[d])
+            {
+                dims[n - 1] *= shape[d];
+                ss[n - 1] = srcStrides[d];
+                ds[n - 1] = dstStrides[d];
+                continue;
+            }
+            dims[n] = shape[d]; ss[n] = srcStrides[d]; ds[n] = dstStrides[d];
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>True when the strided view is one contiguous run of the source (so it can be a window instead of a copy).</summary>
+    public static bool IsContiguous(ReadOnlySpan<int> shape, ReadOnlySpan<int> srcStrides)
+    {
+        int rank = shape.Length;
+        Span<int> dims = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        Span<int> ss = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        Span<int> ds = rank <= 16 ? stackalloc int[rank] : new int[rank];
+        var dstStrides = ShapeMath.Strides(shape);
+        int n = Simplify(shape, srcStrides, dstStrides, dims, ss, ds);
+        return n <= 0 || (n == 1 && ss[0] == 1);
+    }
+}
