@@ -16,14 +16,17 @@ internal static class ShapeSliceRules
     }
 
     /// <summary>
-    /// ONNX (NumPy) slice bounds on a dim of size <paramref name="dim"/>: negative starts and ends count
+    /// ONNX slice bounds on a dim of size <paramref name="dim"/>: negative starts and ends count
     /// from the back, then clamp (to [0, dim] going forward, [0, dim-1] / [-1, dim-1] going backward).
     /// Returns the first index and the number of elements taken.
     /// </summary>
     public static (long Start, long Count) Bounds(long dim, long start, long end, long step)
     {
         if (start < 0) start += dim;
-        if (end < 0) end += dim;
+        // As ONNX Runtime: an end of INT32_MAX or INT64_MAX means "through the last element in the
+        // step's direction" (NumPy's None), even going backwards.
+        if (end is int.MaxValue or long.MaxValue) end = step < 0 ? -1 : dim;
+        else if (end < 0) end += dim;
         if (step > 0)
         {
             start = Math.Clamp(start, 0, dim);
@@ -35,13 +38,18 @@ internal static class ShapeSliceRules
         return (start, start > end ? (start - end + (-step) - 1) / -step : 0);
     }
 
-    /// <summary>Sizes of an equal split into <paramref name="parts"/>; with <paramref name="lastSmaller"/> (num_outputs) the last part takes what is left.</summary>
+    /// <summary>
+    /// Sizes of an equal split into <paramref name="parts"/>; with <paramref name="lastSmaller"/>
+    /// (num_outputs) chunks of ceil(dim/parts) and a smaller last one. Null when impossible — including,
+    /// as in ONNX Runtime, when the chunks leave nothing for the last part.
+    /// </summary>
     public static long[]? EqualSplit(long dim, int parts, bool lastSmaller)
     {
         if (parts <= 0) return null;
-        if (!lastSmaller) return dim % parts == 0 ? Enumerable.Repeat(dim / parts, parts).ToArray() : null;
-        long chunk = (dim + parts - 1) / parts;
-        return Enumerable.Range(0, parts).Select(i => Math.Clamp(dim - i * chunk, 0, chunk)).ToArray();
+        if (dim % parts == 0) return Enumerable.Repeat(dim / parts, parts).ToArray();
+        if (!lastSmaller) return null;
+        long chunk = (dim + parts - 1) / parts, last = dim - chunk * (parts - 1);
+        return last <= 0 ? null : Enumerable.Range(0, parts).Select(i => i < parts - 1 ? chunk : last).ToArray();
     }
 
     private static void Slice(InferenceContext ctx)
@@ -119,7 +127,7 @@ internal static class ShapeSliceRules
             return (count, s.IsKnown ? s : null);
         }
         // Backward over a symbolic dim: only the whole-range reverse (x[::-k]) has a simple size.
-        if (start.Value is { } bs && (bs >= Huge || bs == -1) && end.Value is { } be && be <= -Huge)
+        if (start.Value is { } bs && (bs >= Huge || bs == -1) && end.Value is { } be && (be <= -Huge || be is int.MaxValue or long.MaxValue))
             return (step == -1 ? dim : Dim.CeilDiv(dim, -step), null);
         return (ctx.NewSymbol(), null);
     }

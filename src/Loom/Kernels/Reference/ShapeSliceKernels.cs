@@ -16,9 +16,13 @@ internal static class ShapeSliceKernels
                 info.GetInts("ends")?.ToArray() ?? throw info.Fail("attribute 'ends' is missing"),
                 info.GetInts("axes")?.ToArray())
             : new SliceKernel(null, null, null));
-        r.Add("Split", info => new SplitKernel(info.GetInt("axis", 0),
-            info.Opset < 13 ? info.GetInts("split")?.ToArray() : null,
-            info.Opset >= 18 ? info.GetInt("num_outputs", 0) : 0));
+        r.Add("Split", info =>
+        {
+            long numOutputs = info.Opset >= 18 ? info.GetInt("num_outputs", 0) : 0;
+            if (numOutputs != 0 && numOutputs != info.Node.Outputs.Length)
+                throw info.Fail($"num_outputs is {numOutputs} but the node has {info.Node.Outputs.Length} outputs");
+            return new SplitKernel(info.GetInt("axis", 0), info.Opset < 13 ? info.GetInts("split")?.ToArray() : null, numOutputs);
+        });
         r.Add("Concat", info =>
         {
             if (info.Opset >= 4 && info.Node.GetAttribute("axis") is null) throw info.Fail("attribute 'axis' is missing");
