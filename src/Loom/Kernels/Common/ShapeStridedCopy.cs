@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Loom.Kernels.Common;
 
 /// <summary>
@@ -21,6 +24,20 @@ internal static class ShapeStridedCopy
         if (n == 0) { dst[dstOffset] = src[srcOffset]; return; }
         if (n == 1) { CopyRow(src, srcOffset, ss[0], dst, dstOffset, ds[0], dims[0]); return; }
 
+        // A transpose: the output's innermost dim is strided in the source while another dim is
+        // contiguous there. Make that dim the row dim and copy in tiles, so both sides stay in cache.
+        bool tiled = false;
+        if (ds[n - 1] == 1 && ss[n - 1] != 1 && ss[n - 2] != 1)
+            for (int k = n - 3; k >= 0; k--)
+                if (ss[k] == 1)
+                {
+                    (dims[k], dims[n - 2]) = (dims[n - 2], dims[k]);
+                    (ss[k], ss[n - 2]) = (ss[n - 2], ss[k]);
+                    (ds[k], ds[n - 2]) = (ds[n - 2], ds[k]);
+                    break;
+                }
+        if (ds[n - 1] == 1 && ss[n - 1] != 1 && ss[n - 2] == 1) tiled = true;
+
         // Odometer over the dims before the last two; the last two are plain nested loops.
         int rows = dims[n - 2], cols = dims[n - 1];
         int rs = ss[n - 2], rd = ds[n - 2], cs = ss[n - 1], cd = ds[n - 1];
@@ -29,7 +46,8 @@ internal static class ShapeStridedCopy
         while (true)
         {
             int s = so, d = dO;
-            for (int r = 0; r < rows; r++, s += rs, d += rd) CopyRow(src, s, cs, dst, d, cd, cols);
+            if (tiled) CopyTiled(src, s, cs, dst, d, rd, rows, cols);
+            else for (int r = 0; r < rows; r++, s += rs, d += rd) CopyRow(src, s, cs, dst, d, cd, cols);
             int k = n - 3;
             for (; k >= 0; k--)
             {
@@ -39,6 +57,29 @@ internal static class ShapeStridedCopy
                 index[k] = 0;
             }
             if (k < 0) return;
+        }
+    }
+
+    /// <summary>dst[d + r·rowStride + c] = src[s + r + c·colStride] for r &lt; rows, c &lt; cols, in square tiles.</summary>
+    private static void CopyTiled<T>(ReadOnlySpan<T> src, int s, int colStride, Span<T> dst, int d, int rowStride, int rows, int cols)
+    {
+        const int Tile = 8;
+        for (int r0 = 0; r0 < rows; r0 += Tile)
+        {
+            int r1 = Math.Min(rows, r0 + Tile);
+            for (int c0 = 0; c0 < cols; c0 += Tile)
+            {
+                int c1 = Math.Min(cols, c0 + Tile);
+                // Bounds were checked for the whole tile; the inner loop indexes without checks.
+                _ = src[s + (r1 - 1) + (c1 - 1) * colStride];
+                _ = dst[d + (r1 - 1) * rowStride + (c1 - 1)];
+                for (int r = r0; r < r1; r++)
+                {
+                    ref readonly T from = ref Unsafe.Add(ref MemoryMarshal.GetReference(src), s + r + c0 * colStride);
+                    ref T to = ref Unsafe.Add(ref MemoryMarshal.GetReference(dst), d + r * rowStride + c0);
+                    for (int c = 0; c < c1 - c0; c++) Unsafe.Add(ref to, c) = Unsafe.Add(ref Unsafe.AsRef(in from), c * colStride);
+                }
+            }
         }
     }
 
