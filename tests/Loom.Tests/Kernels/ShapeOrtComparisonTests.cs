@@ -230,4 +230,45 @@ public sealed class ShapeOrtComparisonTests
         Same("Range", null, 1, 21, Tensor.Scalar(0.1f), Tensor.Scalar(7.3f), Tensor.Scalar(0.3f));
         Same("Range", null, 1, 21, Tensor.Scalar(10L), Tensor.Scalar(-7L), Tensor.Scalar(-3L));
     }
+
+    [Fact]
+    public void EmptyTensorsEverywhere()
+    {
+        var e = Iota(2, 0, 3);
+        Same("Transpose", [Attr.Ints("perm", [2, 0, 1])], 1, 21, e);
+        Same("Slice", null, 1, 21, e, L([-1], 1), L([long.MinValue], 1), L([1], 1), L([-1], 1));
+        Same("Slice", null, 1, 21, e, L([0], 1), L([5], 1), L([2], 1), L([1], 1));
+        Same("Gather", [Attr.Int("axis", 2)], 1, 21, e, L([0, 2, -1], 3));
+        Same("Gather", null, 1, 21, Iota(3, 2), L([], 0));
+        Same("Concat", [Attr.Int("axis", 1)], 1, 21, e, Iota(2, 0, 3));
+        Same("Expand", null, 1, 21, Iota(3, 1), L([0, 3, 4], 3));
+        Same("Tile", null, 1, 21, Iota(2, 3), L([0, 2], 2));
+        Same("Pad", null, 1, 21, e, L([0, 1, 0, 0, 1, 0], 6), Tensor.Scalar(5f));
+        Same("Split", [Attr.Int("axis", 1)], 2, 13, e);
+        Same("Unique", null, 4, 21, F([], 0));
+        Same("NonZero", null, 1, 13, e);
+        Same("GatherElements", [Attr.Int("axis", 1)], 1, 21, e, L([], 2, 0, 3));
+        Same("ScatterND", null, 1, 21, Iota(3, 2), L([], 0, 1), F([], 0, 2));
+        Same("OneHot", null, 1, 11, L([], 0, 2), Tensor.Scalar(3L), F([0, 1], 2));
+        Same("Trilu", null, 1, 21, Iota(0, 4));
+        Same("DepthToSpace", [Attr.Int("blocksize", 2)], 1, 21, Iota(0, 4, 2, 2));
+        Same("Compress", [Attr.Int("axis", 0)], 1, 11, Iota(2, 3), Tensor.FromArray(new[] { false, false }, 2));
+        Same("Range", null, 1, 21, Tensor.Scalar(5L), Tensor.Scalar(1L), Tensor.Scalar(1L));
+        Same("ReverseSequence", [Attr.Int("batch_axis", 1), Attr.Int("time_axis", 0)], 1, 10, Iota(3, 0, 2), L([], 0));
+    }
+
+    [Fact]
+    public void ScalarsEverywhere()
+    {
+        var s = Tensor.Scalar(7f);
+        Same("Transpose", null, 1, 21, s);
+        Same("Reshape", null, 1, 21, s, L([1, 1], 2));
+        Same("Unsqueeze", null, 1, 21, s, L([0, -1], 2));
+        Same("Expand", null, 1, 21, s, L([2, 3], 2));
+        Same("Tile", null, 1, 21, s, L([], 0));
+        Same("Shape", null, 1, 21, s);
+        Same("Size", null, 1, 21, s);
+        Same("NonZero", null, 1, 13, s);
+        Same("Slice", null, 1, 21, Iota(4), L([-1], 1), L([long.MaxValue], 1));
+    }
 }

@@ -33,6 +33,7 @@ internal static class ShapeSliceRules
             end = Math.Clamp(end, 0, dim);
             return (start, end > start ? (end - start + step - 1) / step : 0);
         }
+        if (dim == 0) return (0, 0);
         start = Math.Clamp(start, 0, dim - 1);
         end = Math.Clamp(end, -1, dim - 1);
         return (start, start > end ? (start - end + (-step) - 1) / -step : 0);
