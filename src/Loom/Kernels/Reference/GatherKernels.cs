@@ -26,7 +26,7 @@ internal static class GatherKernels
         {
             var x = ctx.Input(0);
             var indexTensor = ctx.Input(1);
-            int a = ShapeReshapeKernels.Axis(ctx, axis, x.Rank);
+            int a = ShapeAxes.Axis(ctx, axis, x.Rank);
             int dim = x.Shape[a];
             var indices = ShapeIntegers.Read(indexTensor);
             var outShape = new int[x.Rank - 1 + indexTensor.Rank];
@@ -34,7 +34,7 @@ internal static class GatherKernels
             indexTensor.Shape.CopyTo(outShape.AsSpan(a));
             x.Shape[(a + 1)..].CopyTo(outShape.AsSpan(a + indexTensor.Rank));
 
-            var (outer, inner) = ShapeSliceKernels.AroundAxis(x.Shape, a);
+            var (outer, inner) = ShapeAxes.AroundAxis(x.Shape, a);
             var rows = new int[indices.Length];
             for (int j = 0; j < rows.Length; j++) rows[j] = ShapeIntegers.Normalize(indices[j], dim, ctx, "index");
             if (outer == 1 && rows.Length == 1) { ctx.SetOutput(0, ShapeStorage.Window(x, rows[0] * inner, outShape)); return; }
@@ -60,7 +60,7 @@ internal static class GatherKernels
         {
             var x = ctx.Input(0);
             var indexTensor = ctx.Input(1);
-            int a = ShapeReshapeKernels.Axis(ctx, axis, x.Rank);
+            int a = ShapeAxes.Axis(ctx, axis, x.Rank);
             var offsets = GatherScatterOffsets.Elements(ctx, x.Shape, indexTensor.Shape, ShapeIntegers.Read(indexTensor), a);
             var y = ctx.AllocateOutput(0, x.DataType, indexTensor.Shape);
             var src = ShapeStorage.Elements<T>(x);
@@ -94,10 +94,10 @@ internal static class GatherKernels
             var condition = ctx.Input(1);
             if (condition.DataType != DataType.Bool || condition.Rank != 1) throw ctx.Fail($"condition must be a 1-D bool tensor, got {condition}");
             var keep = condition.AsSpan<bool>();
-            int a = axis is { } ax ? ShapeReshapeKernels.Axis(ctx, ax, x.Rank) : -1;
+            int a = axis is { } ax ? ShapeAxes.Axis(ctx, ax, x.Rank) : -1;
             int dim = a >= 0 ? x.Shape[a] : x.Length;
             if (keep.Length > dim) throw ctx.Fail($"condition has {keep.Length} elements, more than the {dim} it selects from");
-            var (outer, inner) = a >= 0 ? ShapeSliceKernels.AroundAxis(x.Shape, a) : (1, 1);
+            var (outer, inner) = a >= 0 ? ShapeAxes.AroundAxis(x.Shape, a) : (1, 1);
             int kept = 0;
             foreach (var c in keep) if (c) kept++;
             int[] outShape = a >= 0 ? x.Shape.ToArray() : [kept];

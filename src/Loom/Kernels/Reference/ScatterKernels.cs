@@ -23,7 +23,7 @@ internal static class ScatterKernels
             var updates = ctx.Input(2);
             if (!updates.Shape.SequenceEqual(indexTensor.Shape))
                 throw ctx.Fail($"updates {ShapeMath.Format(updates.Shape)} must have the shape of indices {ShapeMath.Format(indexTensor.Shape)}");
-            int a = ShapeReshapeKernels.Axis(ctx, axis, x.Rank);
+            int a = ShapeAxes.Axis(ctx, axis, x.Rank);
             var offsets = GatherScatterOffsets.Elements(ctx, x.Shape, indexTensor.Shape, ShapeIntegers.Read(indexTensor), a);
             var body = new Body(ctx, x, updates, offsets, 1);
             ScatterReductions.Dispatch(x.DataType, reduction, ref body);

@@ -51,7 +51,7 @@ internal static class ShapeExpandKernels
             {
                 // Tile-1: a scalar count of tiles along one axis.
                 Array.Fill(repeats, 1);
-                int axis = ShapeReshapeKernels.Axis(ctx, ShapeIntegers.Scalar(ctx.Input(2), ctx, "axis"), rank);
+                int axis = ShapeAxes.Axis(ctx, ShapeIntegers.Scalar(ctx.Input(2), ctx, "axis"), rank);
                 repeats[axis] = ShapeIntegers.Scalar(ctx.Input(1), ctx, "tiles");
             }
             else

@@ -34,7 +34,7 @@ internal static class ShapePadKernels
             var seen = new bool[rank];
             for (int i = 0; i < n; i++)
             {
-                int d = axes is null ? i : ShapeReshapeKernels.Axis(ctx, axes[i], rank);
+                int d = axes is null ? i : ShapeAxes.Axis(ctx, axes[i], rank);
                 if (seen[d]) throw ctx.Fail($"axis {d} is padded twice");
                 seen[d] = true;
                 begin[d] = pads[i];
@@ -61,14 +61,14 @@ internal static class ShapePadKernels
             var end = new long[rank];
             for (int i = 0; i < ax.Length; i++)
             {
-                int d = ShapeReshapeKernels.Axis(ctx, ax[i], rank);
+                int d = ShapeAxes.Axis(ctx, ax[i], rank);
                 long diff = shape[i] - x.Shape[d];
                 if (shape[i] < 0) throw ctx.Fail($"target size {shape[i]} is negative");
                 // Growing pads floor(diff/2) before; shrinking crops floor(-diff/2) before: the odd element goes after either way.
                 begin[d] = diff >= 0 ? diff / 2 : -(-diff / 2);
                 end[d] = diff - begin[d];
             }
-            ShapePadding.Pad(ctx, x, begin, end, PadMode.Constant, Tensor.Zeros(x.DataType, [1]) is var z ? ShapeStorage.Elements<T>(z)[0] : default!);
+            ShapePadding.Pad(ctx, x, begin, end, PadMode.Constant, ShapeStorage.Elements<T>(Tensor.Zeros(x.DataType, []))[0]);
         }
     }
 }

@@ -95,7 +95,7 @@ internal static class ShapeReshapeKernels
             else
                 foreach (var a in axes)
                 {
-                    int k = Axis(ctx, a, x.Rank);
+                    int k = ShapeAxes.Axis(ctx, a, x.Rank);
                     if (x.Shape[k] != 1) throw ctx.Fail($"cannot squeeze axis {a} of {ShapeMath.Format(x.Shape)}: its size is not 1");
                     drop[k] = true;
                 }
@@ -115,7 +115,7 @@ internal static class ShapeReshapeKernels
             var one = new bool[rank];
             foreach (var a in axes)
             {
-                int k = Axis(ctx, a, rank);
+                int k = ShapeAxes.Axis(ctx, a, rank);
                 if (one[k]) throw ctx.Fail($"axes [{string.Join(",", axes)}] name axis {k} twice");
                 one[k] = true;
             }
@@ -123,13 +123,6 @@ internal static class ShapeReshapeKernels
             for (int k = 0, j = 0; k < rank; k++) dims[k] = one[k] ? 1 : x.Shape[j++];
             ctx.SetOutput(0, x.Reshape(dims));
         }
-    }
-
-    /// <summary>Normalises a possibly negative axis, failing with the node's name when out of range.</summary>
-    public static int Axis(KernelContext ctx, long axis, int rank)
-    {
-        if (axis < -rank || axis >= rank) throw ctx.Fail($"axis {axis} is out of range for rank {rank}");
-        return (int)(axis < 0 ? axis + rank : axis);
     }
 
     private sealed class ShapeKernel(long start, long end) : Kernel

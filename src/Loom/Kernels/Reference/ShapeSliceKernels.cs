@@ -30,15 +30,6 @@ internal static class ShapeSliceKernels
         });
     }
 
-    /// <summary>Outer count, axis size and inner count of a shape split at <paramref name="axis"/>.</summary>
-    public static (int Outer, int Inner) AroundAxis(ReadOnlySpan<int> shape, int axis)
-    {
-        int outer = 1, inner = 1;
-        for (int k = 0; k < axis; k++) outer *= shape[k];
-        for (int k = axis + 1; k < shape.Length; k++) inner *= shape[k];
-        return (outer, inner);
-    }
-
     private sealed class SliceKernel(long[]? starts, long[]? ends, long[]? axes) : StorageKernel
     {
         protected override void Execute<T>(KernelContext ctx)
@@ -59,7 +50,7 @@ internal static class ShapeSliceKernels
             long offset = 0;
             for (int i = 0; i < st.Length; i++)
             {
-                int axis = ShapeReshapeKernels.Axis(ctx, ax?[i] ?? i, rank);
+                int axis = ShapeAxes.Axis(ctx, ax?[i] ?? i, rank);
                 if (sliced[axis]) throw ctx.Fail($"axis {axis} is sliced twice");
                 sliced[axis] = true;
                 long step = sp?[i] ?? 1;
@@ -81,14 +72,14 @@ internal static class ShapeSliceKernels
         protected override void Execute<T>(KernelContext ctx)
         {
             var x = ctx.Input(0);
-            int a = ShapeReshapeKernels.Axis(ctx, axis, x.Rank);
+            int a = ShapeAxes.Axis(ctx, axis, x.Rank);
             int dim = x.Shape[a];
             var split = splitAttribute ?? (ctx.OptionalInput(1) is { } s ? ShapeIntegers.Read(s).ToArray() : null);
             var sizes = split ?? ShapeSliceRules.EqualSplit(dim, ctx.OutputCount, numOutputs > 0) ?? throw ctx.Fail($"dim {dim} cannot be split into {ctx.OutputCount} equal parts");
             if (sizes.Length != ctx.OutputCount) throw ctx.Fail($"split has {sizes.Length} parts but the node has {ctx.OutputCount} outputs");
             if (sizes.Any(v => v < 0) || sizes.Sum() != dim) throw ctx.Fail($"split [{string.Join(",", sizes)}] does not add up to the dim {dim} of axis {a}");
 
-            var (outer, inner) = AroundAxis(x.Shape, a);
+            var (outer, inner) = ShapeAxes.AroundAxis(x.Shape, a);
             var src = ShapeStorage.Elements<T>(x);
             int begin = 0;
             for (int o = 0; o < sizes.Length; o++)
@@ -115,7 +106,7 @@ internal static class ShapeSliceKernels
             var first = ctx.Input(0);
             int rank = first.Rank;
             if (rank == 0) throw ctx.Fail("cannot concatenate scalars");
-            int a = ShapeReshapeKernels.Axis(ctx, axis, rank);
+            int a = ShapeAxes.Axis(ctx, axis, rank);
             var shape = first.Shape.ToArray();
             shape[a] = 0;
             var inputs = new Tensor[ctx.InputCount];
@@ -130,7 +121,7 @@ internal static class ShapeSliceKernels
             if (inputs.Length == 1) { ctx.SetOutput(0, first); return; }
             var y = ctx.AllocateOutput(0, first.DataType, shape);
             var dst = ShapeStorage.Elements<T>(y);
-            var (outer, inner) = AroundAxis(shape, a);
+            var (outer, inner) = ShapeAxes.AroundAxis(shape, a);
             int rowOut = shape[a] * inner, begin = 0;
             foreach (var t in inputs)
             {

@@ -1,3 +1,4 @@
+using Loom.Kernels.Common;
 using Loom.Runtime;
 
 namespace Loom.Kernels.Reference;
@@ -39,9 +40,9 @@ internal static class ShapeUniqueKernels
             var cmp = comparer ?? Comparer<T>.Default;
             var data = x.ToArray<T>();
             // Items are the elements (no axis) or the slices along the axis, each compared lexicographically.
-            int a = axis is { } ax ? ShapeReshapeKernels.Axis(ctx, ax, x.Rank) : -1;
+            int a = axis is { } ax ? ShapeAxes.Axis(ctx, ax, x.Rank) : -1;
             int count = a >= 0 ? x.Shape[a] : x.Length;
-            var (outer, inner) = a >= 0 ? ShapeSliceKernels.AroundAxis(x.Shape, a) : (1, 1);
+            var (outer, inner) = a >= 0 ? ShapeAxes.AroundAxis(x.Shape, a) : (1, 1);
             int Compare(int i, int j)
             {
                 for (int o = 0; o < outer; o++)
