@@ -136,4 +136,32 @@ public sealed class ShapeSymbolicInferenceTests
         var t = (TensorType)ShapeInference.Run(model).Graph.TypeOf("y")!;
         Assert.Equal(3, t.Rank);
     }
+
+    [Fact]
+    public void ShapeStartEndIdentitySizeAndGatherOfShape()
+    {
+        var model = Build(new TensorType(DataType.Float, S("[batch,seq,hidden]")),
+        [
+            N("Shape", ["x"], "mid", Attr.Int("start", 1), Attr.Int("end", -1)),   // [seq]
+            N("Identity", ["mid"], "midId"),
+            N("Concat", ["minus1", "midId"], "target", Attr.Int("axis", 0)),        // [-1, seq]
+            N("Transpose", ["x"], "xt", Attr.Ints("perm", [0, 2, 1])),              // [batch,hidden,seq]
+            N("Reshape", ["xt", "target"], "y"),                                    // [batch*hidden, seq]
+            N("Size", ["x"], "n"),
+            N("Reshape", ["x", "nAsVector"], "flat"),
+            N("Unsqueeze", ["n", "axes0"], "nAsVector"),
+        ], ["y", "flat"], new()
+        {
+            ["minus1"] = Tensor.FromArray(new long[] { -1 }, 1),
+            ["axes0"] = Tensor.FromArray(new long[] { 0 }, 1),
+        });
+        // Nodes are listed out of order on purpose only where inference does not care; put them in order.
+        model = model.WithGraph(model.Graph.WithNodes(model.Graph.Nodes.OrderBy(n => n.Outputs[0] switch { "n" => 5, "nAsVector" => 6, "flat" => 7, _ => 0 })));
+        var inferred = ShapeInference.Run(model);
+        Assert.Equal("float32[batch*hidden,seq]", TypeOf(inferred, "y"));
+        Assert.Equal("float32[batch*hidden*seq]", TypeOf(inferred, "flat"));
+        var outs = Execute(model, Tensor.Zeros(DataType.Float, [2, 3, 4]));
+        Assert.Equal([8, 3], outs[0].Shape.ToArray());
+        Assert.Equal([24], outs[1].Shape.ToArray());
+    }
 }
