@@ -81,4 +81,14 @@ public sealed class ShapeSliceTests
     [Fact]
     public void ConcatRejectsMismatchedDims() =>
         Assert.ThrowsAny<LoomException>(() => OpTester.Run("Concat", [Attr.Int("axis", 0)], F([1, 2], 1, 2), F([1, 2, 3], 1, 3)));
+
+    [Fact]
+    public void ImpossibleSplitFailsOnlyWhenRun()
+    {
+        // Inference must not reject it (it may sit in an If branch that never runs); running it is an error.
+        var model = OpTester.BuildModel("Split", [Attr.Int("num_outputs", 5)], 5, 18, "", F(new float[4], 4));
+        Inference.ShapeInference.Run(model);
+        var e = Assert.ThrowsAny<LoomException>(() => OpTester.Run("Split", [Attr.Int("num_outputs", 5)], 5, 18, "", F(new float[4], 4)));
+        Assert.Contains("cannot be split", e.Message);
+    }
 }

@@ -152,7 +152,9 @@ internal static class ShapeSliceRules
         }
         else if (splitUnknown) sizes = Enumerable.Range(0, n).Select(_ => ctx.NewSymbol()).ToArray();
         else if (s[a].Value is { } d)
-            sizes = (EqualSplit(d, n, numOutputs > 0) ?? throw ctx.Fail($"dim {a} of {s} cannot be split into {n} equal parts")).Select(v => Dim.Of(v)).ToArray();
+            // An impossible split fails when it runs; here it may sit in an If branch that never does
+            // (ONNX's own AffineGrid function splits [4] into 5 in its dead 3-D branch).
+            sizes = EqualSplit(d, n, numOutputs > 0)?.Select(v => Dim.Of(v)).ToArray() ?? Enumerable.Range(0, n).Select(_ => ctx.NewSymbol()).ToArray();
         else if (numOutputs > 0 && n > 1)
         {
             // Chunks of ceil(d/n); the last takes the rest.
