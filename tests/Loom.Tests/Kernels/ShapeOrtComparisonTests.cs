@@ -20,6 +20,21 @@ public sealed class ShapeOrtComparisonTests
     }
 
     [Fact]
+    public void TransposeLargeBlocksAndRaggedEdges()
+    {
+        // Sizes around multiples of 8 exercise the 8x8 register-block path and its edges, for 4-byte and other widths.
+        Same("Transpose", [Attr.Ints("perm", [0, 2, 1])], 1, 21, Iota(3, 20, 17));
+        Same("Transpose", [Attr.Ints("perm", [0, 2, 1])], 1, 21, Iota(2, 16, 24));
+        Same("Transpose", [Attr.Ints("perm", [0, 2, 3, 1])], 1, 21, Iota(2, 19, 9, 7));
+        Same("Transpose", [Attr.Ints("perm", [1, 0])], 1, 21, Iota(8, 8));
+        Same("Transpose", [Attr.Ints("perm", [3, 1, 2, 0])], 1, 21, Iota(9, 2, 3, 11));
+        var bytes = Tensor.FromArray(Enumerable.Range(0, 20 * 17).Select(i => (byte)i).ToArray(), 20, 17);
+        Same("Transpose", null, 1, 21, bytes);
+        var longs = Tensor.FromArray(Enumerable.Range(0, 20 * 17).Select(i => (long)i).ToArray(), 20, 17);
+        Same("Transpose", null, 1, 21, longs);
+    }
+
+    [Fact]
     public void SliceRandomBoundsAndSteps()
     {
         var rng = new Random(2);

@@ -63,6 +63,14 @@ internal static class ShapeStridedCopy
     /// <summary>dst[d + r·rowStride + c] = src[s + r + c·colStride] for r &lt; rows, c &lt; cols, in square tiles.</summary>
     private static void CopyTiled<T>(ReadOnlySpan<T> src, int s, int colStride, Span<T> dst, int d, int rowStride, int rows, int cols)
     {
+        if (typeof(T) == typeof(uint) && ShapeTransposeBlocks.Supported)
+        {
+            // T is uint here (the JIT drops this branch for every other T); reinterpret without a copy.
+            var s32 = MemoryMarshal.CreateReadOnlySpan(ref Unsafe.As<T, uint>(ref MemoryMarshal.GetReference(src)), src.Length);
+            var d32 = MemoryMarshal.CreateSpan(ref Unsafe.As<T, uint>(ref MemoryMarshal.GetReference(dst)), dst.Length);
+            ShapeTransposeBlocks.Copy(s32, s, colStride, d32, d, rowStride, rows, cols);
+            return;
+        }
         const int Tile = 8;
         for (int r0 = 0; r0 < rows; r0 += Tile)
         {

@@ -3,7 +3,7 @@ using Loom.Runtime;
 
 namespace Loom.Kernels.Reference;
 
-/// <summary>Expand and Tile: both are one strided copy whose source strides are 0 along repeated axes.</summary>
+/// <summary>Expand (one strided copy whose source strides are 0 along broadcast axes) and Tile.</summary>
 [KernelRegistrations]
 internal static class ShapeExpandKernels
 {
@@ -39,7 +39,11 @@ internal static class ShapeExpandKernels
         }
     }
 
-    /// <summary>Tile viewed as Expand: input [d0, d1, ...] read as [1, d0, 1, d1, ...] and written as [r0, d0, r1, d1, ...].</summary>
+    /// <summary>
+    /// Tile: the input is copied once into the output's first block, then, from the innermost axis
+    /// out, each filled block is duplicated along its axis with bulk copies — every output element is
+    /// written once, in runs as long as the tiled block.
+    /// </summary>
     private sealed class TileKernel(bool axisForm) : StorageKernel
     {
         protected override void Execute<T>(KernelContext ctx)
@@ -60,20 +64,40 @@ internal static class ShapeExpandKernels
                 if (r.Length != rank) throw ctx.Fail($"repeats has {r.Length} values for an input of rank {rank}");
                 r.CopyTo(repeats);
             }
-            var inStrides = ShapeMath.Strides(x.Shape);
             var outShape = new int[rank];
-            var viewShape = new int[2 * rank];
-            var viewStrides = new int[2 * rank];
             for (int d = 0; d < rank; d++)
             {
                 if (repeats[d] < 0 || repeats[d] * x.Shape[d] > int.MaxValue) throw ctx.Fail($"repeat {repeats[d]} on axis {d} is invalid");
                 outShape[d] = (int)repeats[d] * x.Shape[d];
-                viewShape[2 * d] = (int)repeats[d];
-                viewShape[2 * d + 1] = x.Shape[d];
-                viewStrides[2 * d + 1] = inStrides[d];
             }
             var y = ctx.AllocateOutput(0, x.DataType, outShape);
-            ShapeStridedCopy.Copy<T>(ShapeStorage.Elements<T>(x), 0, viewStrides, ShapeStorage.Elements<T>(y), 0, ShapeMath.Strides(viewShape), viewShape);
+            if (y.Length == 0) return;
+            var dst = ShapeStorage.Elements<T>(y);
+            var outStrides = ShapeMath.Strides(outShape);
+            ShapeStridedCopy.Copy<T>(ShapeStorage.Elements<T>(x), 0, ShapeMath.Strides(x.Shape), dst, 0, outStrides, x.Shape);
+            var index = new int[rank];
+            for (int k = rank - 1; k >= 0; k--)
+            {
+                if (repeats[k] == 1) continue;
+                // Axes after k are complete; axes before k still hold only the input's extent.
+                int block = x.Shape[k] * outStrides[k];
+                Array.Clear(index);
+                int offset = 0;
+                while (true)
+                {
+                    var filled = dst.Slice(offset, block);
+                    for (int t = 1; t < repeats[k]; t++) filled.CopyTo(dst.Slice(offset + t * block, block));
+                    int j = k - 1;
+                    for (; j >= 0; j--)
+                    {
+                        offset += outStrides[j];
+                        if (++index[j] < x.Shape[j]) break;
+                        offset -= outStrides[j] * index[j];
+                        index[j] = 0;
+                    }
+                    if (j < 0) break;
+                }
+            }
         }
     }
 }
