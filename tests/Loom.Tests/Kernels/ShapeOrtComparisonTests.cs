@@ -107,6 +107,14 @@ public sealed class ShapeOrtComparisonTests
     }
 
     [Fact]
+    public void TileLargerRepeats()
+    {
+        Same("Tile", null, 1, 21, Iota(2, 3, 4), L([3, 1, 2], 3));
+        Same("Tile", null, 1, 21, Iota(1, 5), L([4, 3], 2));
+        Same("Tile", null, 1, 21, Iota(3, 1, 2, 2), L([1, 5, 1, 3], 4));
+    }
+
+    [Fact]
     public void GatherNDAndScatterNDRandom()
     {
         var rng = new Random(6);
