@@ -29,6 +29,14 @@ public sealed class ShapeGeneratorTests
     }
 
     [Fact]
+    public void TileOpset1TilesOneAxis()
+    {
+        var y = OpTester.Run("Tile", null, 1, 5, "", F([1, 2, 3, 4], 2, 2), Tensor.Scalar(2L), Tensor.Scalar(1L))[0];
+        Assert.Equal([2, 4], y.Shape.ToArray());
+        Assert.Equal([1f, 2, 1, 2, 3, 4, 3, 4], y.ToArray<float>());
+    }
+
+    [Fact]
     public void ConstantOfShapeValueDtype()
     {
         var y = OpTester.Run("ConstantOfShape", [Attr.Tensor("value", Tensor.FromArray(new long[] { 7 }, 1))], L([2, 2], 2))[0];

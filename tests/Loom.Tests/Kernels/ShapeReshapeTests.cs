@@ -24,6 +24,13 @@ public sealed class ShapeReshapeTests
     }
 
     [Fact]
+    public void ReshapeOpset4TakesShapeAttribute()
+    {
+        var y = OpTester.Run("Reshape", [Attr.Ints("shape", [3, -1])], 1, 4, "", F(Six, 2, 3))[0];
+        Assert.Equal([3, 2], y.Shape.ToArray());
+    }
+
+    [Fact]
     public void ReshapeRejectsWrongElementCount()
     {
         var e = Assert.ThrowsAny<LoomException>(() => OpTester.Run("Reshape", null, F(Six, 2, 3), L([4, -1], 2)));
