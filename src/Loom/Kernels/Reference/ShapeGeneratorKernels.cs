@@ -16,7 +16,12 @@ internal static class ShapeGeneratorKernels
             if (value.Length != 1) throw info.Fail($"value must have exactly one element, got {value}");
             return new ConstantOfShapeKernel(value);
         });
-        r.Add("EyeLike", info => new EyeLikeKernel(info.Node.HasAttribute("dtype") ? (DataType)info.GetInt("dtype", 1) : null, info.GetInt("k", 0)));
+        r.Add("EyeLike", info =>
+        {
+            DataType? dt = info.Node.HasAttribute("dtype") ? (DataType)info.GetInt("dtype", 1) : null;
+            if (dt is { } d && (!d.IsSupported() || d == DataType.String)) throw info.Fail($"dtype {(int)d} is not a supported EyeLike output type");
+            return new EyeLikeKernel(dt, info.GetInt("k", 0));
+        });
         r.Add("Range", _ => new RangeKernel());
         r.Add("Trilu", info => new TriluKernel(info.GetInt("upper", 1) != 0));
         r.Add("OneHot", info => new OneHotKernel(info.GetInt("axis", -1)));

@@ -9,7 +9,13 @@ internal static class ShapeTransposeKernels
 {
     public static void Register(KernelRegistry r)
     {
-        r.Add("Transpose", info => new TransposeKernel(info.GetInts("perm")?.Select(p => (int)p).ToArray()));
+        r.Add("Transpose", info =>
+        {
+            var perm = info.GetInts("perm")?.ToArray();
+            if (perm is not null && !perm.Order().SequenceEqual(Enumerable.Range(0, perm.Length).Select(i => (long)i)))
+                throw info.Fail($"perm [{string.Join(",", perm)}] is not a permutation of 0..{perm.Length - 1}");
+            return new TransposeKernel(perm?.Select(p => (int)p).ToArray());
+        });
         r.Add("DepthToSpace", info =>
         {
             var mode = info.Opset >= 11 ? info.GetString("mode", "DCR") : "DCR";
@@ -33,12 +39,6 @@ internal static class ShapeTransposeKernels
             var x = ctx.Input(0);
             var p = perm ?? Enumerable.Range(0, x.Rank).Reverse().ToArray();
             if (p.Length != x.Rank) throw ctx.Fail($"perm [{string.Join(",", p)}] does not match the input's rank {x.Rank}");
-            var seen = new bool[p.Length];
-            foreach (var a in p)
-            {
-                if (a < 0 || a >= p.Length || seen[a]) throw ctx.Fail($"perm [{string.Join(",", p)}] is not a permutation of 0..{p.Length - 1}");
-                seen[a] = true;
-            }
             var outShape = ShapeTranspose.PermutedShape(x.Shape, p);
             if (ShapeTranspose.KeepsOrder(x.Shape, p)) { ctx.SetOutput(0, x.Reshape(outShape)); return; }
             var y = ctx.AllocateOutput(0, x.DataType, outShape);
