@@ -3,7 +3,12 @@ using Loom.Conformance;
 
 namespace Loom.Tests.Conformance;
 
+/// <summary>Timing tests run alone, so other tests running in parallel do not take their cores.</summary>
+[CollectionDefinition("timing", DisableParallelization = true)]
+public sealed class TimingCollection;
+
 /// <summary>Every conformance model loads (parse, infer shapes, compile) in under 50 ms once the process is warm.</summary>
+[Collection("timing")]
 public sealed class LoadTimeTests
 {
     [Fact]
