@@ -3,6 +3,7 @@ using Loom.Import.Onnx;
 using Loom.Inference;
 using Loom.IR;
 using Loom.Kernels;
+using Loom.Passes;
 using Loom.Runtime;
 
 namespace Loom;
@@ -38,6 +39,12 @@ public sealed class LoomSession : IDisposable
         OpsetSupport.Check(model);
         Model = ShapeInference.Run(model);
         Verifier.Verify(Model);
+        if (options.OptimizationLevel > 0)
+        {
+            var passes = new PassOptions { MaxFoldedTensorBytes = Math.Min(options.MaxFoldedTensorBytes, options.MaxTensorBytes) };
+            Model = PassPipeline.ForLevel(options.OptimizationLevel, passes).Run(Model, typesUpToDate: true);
+            Verifier.Verify(Model);
+        }
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);
         Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
         Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
