@@ -19,20 +19,23 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
 
     /// <summary>
     /// Level 0: nothing. Level 1 (basic): constant folding, dead-code and common-subexpression
-    /// elimination. Level 2: also no-op removal and folding BatchNormalization, Mul and Add into the
-    /// weights of the Conv (ConvTranspose, Gemm, MatMul) before them.
+    /// elimination (after making the initializer inputs of IR version 3 models plain constants).
+    /// Level 2: also no-op removal and folding BatchNormalization, Mul and Add into the weights of the
+    /// Conv (ConvTranspose, Gemm, MatMul) before them.
     /// </summary>
     public static PassPipeline ForLevel(int level, PassOptions? options = null)
     {
         options ??= new PassOptions();
+        var constants = new Pass("initializer-inputs", InitializerInputs.Run, NeedsTypes: false);
         var fold = new Pass("constant-folding", m => ConstantFolding.Run(m, options.MaxFoldedTensorBytes), NeedsTypes: true);
         var dce = new Pass("dead-code-elimination", DeadCodeElimination.Run, NeedsTypes: false);
         var cse = new Pass("common-subexpression-elimination", CommonSubexpressionElimination.Run, NeedsTypes: false);
         return level switch
         {
             <= 0 => new PassPipeline([]),
-            1 => new PassPipeline([fold, dce, cse]),
+            1 => new PassPipeline([constants, fold, dce, cse]),
             _ => new PassPipeline([
+                constants,
                 fold,
                 new Pass("no-op-elimination", NoOpElimination.Run, NeedsTypes: true),
                 cse,
