@@ -70,7 +70,7 @@ public static class BatchNormFolding
             if (index.Constant(add.Inputs[1 - side]) is not { } b || affine.Layout(matmul) is not { } layout || layout.Channels != s.Length) continue;
             var w = index.Constant(matmul.Inputs[1])!;
             if (b.DataType != w.DataType || ChannelAffine.Bias(b, 1.0, s, t, w.DataType) is not { } newBias) continue;
-            nodes[m] = matmul.WithInputs([matmul.Inputs[0], affine.Add(matmul.Inputs[1], ChannelAffine.ScaleWeights(w, layout.ChannelOf, s))]);
+            nodes[m] = matmul.WithInputs([matmul.Inputs[0], affine.Add(matmul.Inputs[1], ChannelAffine.ScaleWeights(w, layout, s))]);
             var inputs = add.Inputs.ToArray();
             inputs[1 - side] = affine.Add(add.Inputs[1 - side], newBias);
             nodes[a] = add.WithInputs(inputs).WithOutputs([output]);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using Loom.IR;
 
 namespace Loom.Passes;
@@ -17,35 +18,25 @@ internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
     public IReadOnlyDictionary<string, Tensor> Added => _added;
 
     /// <summary>
-    /// The output-channel count of a Conv, ConvTranspose, Gemm or rank-2 MatMul whose weight (input 1) is
-    /// a float or double constant, and a function giving the channel each weight element feeds; else null.
+    /// How the weight (input 1) of a Conv, ConvTranspose, Gemm or rank-2 MatMul feeds its output channels,
+    /// when it is a float or double constant; else null.
     /// </summary>
-    public (int Channels, Func<int, int> ChannelOf)? Layout(Node producer)
+    public WeightLayout? Layout(Node producer)
     {
-        if (producer.Domain.Length > 0 || !producer.HasInput(1) || index.Constant(producer.Inputs[1]) is not { } w || !IsFloat(w)) return null;
+        if (producer.Domain.Length > 0 || !producer.HasInput(1) || index.Constant(producer.Inputs[1]) is not { Length: > 0 } w || !IsFloat(w)) return null;
         var dims = w.Shape.ToArray();
         switch (producer.OpType)
         {
             case "Conv" when w.Rank >= 3:
-            {
-                int perChannel = w.Length / Math.Max(1, dims[0]);
-                return (dims[0], i => i / perChannel);
-            }
+                return new WeightLayout(1, dims[0], w.Length / Math.Max(1, dims[0]), 1);
             case "ConvTranspose" when w.Rank >= 3:
-            {
                 long group = producer.GetInt("group", 1);
                 if (group < 1 || dims[0] % group != 0) return null;
-                int kernel = (int)ShapeMath.Size(dims.AsSpan(2)), perGroupOut = dims[1], perGroupIn = dims[0] / (int)group;
-                return (perGroupOut * (int)group, i =>
-                {
-                    int ci = i / (perGroupOut * kernel), oc = i / kernel % perGroupOut;
-                    return ci / perGroupIn * perGroupOut + oc;
-                });
-            }
+                return new WeightLayout(dims[0], dims[1], (int)ShapeMath.Size(dims.AsSpan(2)), dims[0] / (int)group);
             case "Gemm" when w.Rank == 2:
-                return producer.GetInt("transB", 0) != 0 ? (dims[0], i => i / dims[1]) : (dims[1], i => i % dims[1]);
+                return producer.GetInt("transB", 0) != 0 ? new WeightLayout(1, dims[0], dims[1], 1) : new WeightLayout(dims[0], dims[1], 1, dims[0]);
             case "MatMul" when w.Rank == 2 && index.Graph.TypeOf(producer.Outputs[0]) is TensorType { Rank: 2 }:
-                return (dims[1], i => i % dims[1]);
+                return new WeightLayout(dims[0], dims[1], 1, dims[0]);
             default:
                 return null;
         }
@@ -67,7 +58,7 @@ internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
         if (newBias is null) return null;
 
         var inputs = producer.Inputs.ToList();
-        inputs[1] = Add(inputs[1], ScaleWeights(w, layout.ChannelOf, s));
+        inputs[1] = Add(inputs[1], ScaleWeights(w, layout, s));
         var biasName = Add(bias is null ? producer.Inputs[1] + "_bias" : inputs[2], newBias);
         if (inputs.Count > 2) inputs[2] = biasName; else inputs.Add(biasName);
         var folded = producer.WithInputs(inputs).WithOutputs([output]);
@@ -84,11 +75,20 @@ internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
 
     public static bool IsFloat(Tensor t) => t.DataType is DataType.Float or DataType.Double;
 
-    public static Tensor ScaleWeights(Tensor w, Func<int, int> channelOf, double[] s)
+    /// <summary>The weights with every element feeding channel c multiplied by s[c].</summary>
+    public static Tensor ScaleWeights(Tensor w, WeightLayout layout, double[] s) => w.DataType == DataType.Double
+        ? Tensor.FromArray(Scale(w.AsReadOnlySpan<double>(), layout, s), w.Shape)
+        : Tensor.FromArray(Scale(w.AsReadOnlySpan<float>(), layout, s), w.Shape);
+
+    private static T[] Scale<T>(ReadOnlySpan<T> w, WeightLayout layout, double[] s) where T : IFloatingPointIeee754<T>
     {
-        var v = ToDoubles(w);
-        for (int i = 0; i < v.Length; i++) v[i] *= s[channelOf(i)];
-        return FromDoubles(v, w.DataType, w.Shape);
+        var result = new T[w.Length];
+        int i = 0;
+        for (int o = 0; o < layout.Outer; o++)
+            for (int c = layout.FirstChannel(o); c < layout.FirstChannel(o) + layout.Block; c++)
+                for (int k = 0; k < layout.Inner; k++, i++)
+                    result[i] = T.CreateTruncating(double.CreateTruncating(w[i]) * s[c]);
+        return result;
     }
 
     /// <summary>
@@ -122,4 +122,16 @@ internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
     public static Tensor FromDoubles(double[] v, DataType dataType, ReadOnlySpan<int> shape) => dataType == DataType.Double
         ? Tensor.FromArray(v, shape)
         : Tensor.FromArray(Array.ConvertAll(v, x => (float)x), shape);
+}
+
+/// <summary>
+/// A weight tensor seen as [Outer, Block, Inner] where element (o, b, k) feeds output channel
+/// <c>FirstChannel(o) + b</c>: Conv W[M, C/g·k…] is [1, M, C/g·k…]; Gemm B[K, M] is [K, M, 1];
+/// ConvTranspose W[C, M/g, k…] is [C, M/g, k…] where input channel o belongs to group o / (C/g).
+/// </summary>
+internal readonly record struct WeightLayout(int Outer, int Block, int Inner, int OuterPerGroup)
+{
+    public int Channels => Block * (Outer / OuterPerGroup);
+
+    public int FirstChannel(int outer) => outer / OuterPerGroup * Block;
 }
