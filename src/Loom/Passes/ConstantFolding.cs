@@ -14,7 +14,8 @@ namespace Loom.Passes;
 /// Safe because the same kernels would compute the same values at run time. Left alone: random
 /// operators (and Dropout), operators of other domains, nodes with subgraphs (their cost is unbounded),
 /// nodes producing a graph output (the interface stays as it was), non-tensor outputs, outputs larger
-/// than the byte cap, and nodes whose evaluation fails (the error stays where the model would raise it).
+/// than both the byte cap and all the node's inputs together (so a 10-element Expand does not become a
+/// huge initializer), and nodes whose evaluation fails (the error stays where the model would raise it).
 /// Graph inputs are never constants, even with an initializer: a caller may override them.
 /// </summary>
 public static class ConstantFolding
@@ -25,6 +26,9 @@ public static class ConstantFolding
 
     public static Model Run(Model model, long maxTensorBytes) =>
         model.WithGraph(new Folder(model.Opsets, maxTensorBytes).Fold(model.Graph, parent: null));
+
+    /// <summary>Memory a tensor of this dtype and shape takes.</summary>
+    internal static long Bytes(DataType dataType, ReadOnlySpan<int> dims) => ShapeMath.Size(dims) * Math.Max(1, dataType.ElementSize());
 
     private sealed class Folder(OpsetImports opsets, long maxTensorBytes)
     {
@@ -71,14 +75,17 @@ public static class ConstantFolding
                 inputs[name] = t;
             }
             if (!KernelRegistry.Default.Contains(node.Domain, node.OpType)) return null;
+            // Folding may turn a small description into a big tensor only up to the cap; an output no
+            // larger than the inputs together (a Transpose or Cast of a weight) does not grow the model.
+            long limit = Math.Max(maxTensorBytes, inputs.Values.Sum(t => Bytes(t.DataType, t.Shape)));
             foreach (var o in node.Outputs)
             {
-                // Known output types decide before running: no sequences, nothing above the cap.
+                // Known output types decide before running: no sequences, nothing above the limit.
                 if (o.Length == 0 || scope.OutputType(o) is not { } type) continue;
                 if (type is not TensorType tt) return null;
-                if (tt.Shape?.ToKnown() is { } dims && ShapeMath.Size(dims) * Math.Max(1, tt.ElementType.ElementSize()) > maxTensorBytes) return null;
+                if (tt.Shape?.ToKnown() is { } dims && Bytes(tt.ElementType, dims) > limit) return null;
             }
-            return NodeEvaluator.TryEvaluate(node, inputs, opsets, maxTensorBytes);
+            return NodeEvaluator.TryEvaluate(node, inputs, opsets, limit);
         }
 
         /// <summary>Shape (with start/end from opset 15) or Size of an input whose inferred shape is fully known.</summary>

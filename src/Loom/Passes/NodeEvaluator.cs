@@ -27,7 +27,7 @@ internal static class NodeEvaluator
             for (int i = 0; i < node.Outputs.Length; i++)
             {
                 if (node.Outputs[i].Length == 0) continue;
-                if (result[node.Outputs[i]] is not Tensor t || (long)t.Length * Math.Max(1, t.DataType.ElementSize()) > maxTensorBytes) return null;
+                if (result[node.Outputs[i]] is not Tensor t || ConstantFolding.Bytes(t.DataType, t.Shape) > maxTensorBytes) return null;
                 // An output may be a view into a larger buffer (a slice of an input); keep only its elements.
                 values[i] = t.Offset == 0 && t.Buffer.Length == t.Length ? t : t.Clone();
             }
