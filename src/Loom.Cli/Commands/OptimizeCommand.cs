@@ -30,9 +30,9 @@ internal static class OptimizeCommand
         var report = new List<PassReport>();
         var optimized = PassPipeline.ForLevel(level, new PassOptions { MaxFoldedTensorBytes = maxFoldBytes }).Run(model, typesUpToDate: true, report);
 
-        var table = new Table().Border(TableBorder.Simple).AddColumns("round", "pass", "nodes", "initializers", "ms");
-        foreach (var r in report.Where(r => r.Round == 1 || r.Changed))
-            table.AddRow(r.Round.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Pass),
+        var table = new Table().Border(TableBorder.Simple).AddColumns("pass", "nodes", "initializers", "ms");
+        foreach (var r in report)
+            table.AddRow(Markup.Escape(r.Pass),
                 $"{r.NodesBefore} -> {r.NodesAfter}", $"{r.InitializersBefore} -> {r.InitializersAfter}",
                 r.Elapsed.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture));
         AnsiConsole.Write(table);

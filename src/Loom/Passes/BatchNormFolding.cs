@@ -33,6 +33,7 @@ public static class BatchNormFolding
             if (affine.Fold(producer, s, t, bn.Outputs[0]) is { } folded) nodes[p] = folded;
             else if (!FoldMatMulAdd(p, s, t, bn.Outputs[0], index, affine, nodes)) continue;
             nodes[i] = null;
+            index.SetProducer(bn.Outputs[0], p);
         }
         if (affine.Added.Count == 0) return g;
         var inits = g.Initializers.SetItems(affine.Added);
@@ -67,8 +68,8 @@ public static class BatchNormFolding
         {
             int m = index.ProducerIndex(add.Inputs[side]);
             if (m < 0 || !index.HasSingleConsumer(add.Inputs[side]) || nodes[m] is not { } matmul || !matmul.Is("MatMul")) continue;
-            if (index.Constant(add.Inputs[1 - side]) is not { } b || affine.Layout(matmul) is not { } layout || layout.Channels != s.Length) continue;
-            var w = index.Constant(matmul.Inputs[1])!;
+            if (affine.Constant(add.Inputs[1 - side]) is not { } b || affine.Layout(matmul) is not { } layout || layout.Channels != s.Length) continue;
+            var w = affine.Constant(matmul.Inputs[1])!;
             if (b.DataType != w.DataType || ChannelAffine.Bias(b, 1.0, s, t, w.DataType) is not { } newBias) continue;
             nodes[m] = matmul.WithInputs([matmul.Inputs[0], affine.Add(matmul.Inputs[1], ChannelAffine.ScaleWeights(w, layout, s))]);
             var inputs = add.Inputs.ToArray();

@@ -17,13 +17,16 @@ internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
     /// <summary>Initializers created so far (the folded weights and biases).</summary>
     public IReadOnlyDictionary<string, Tensor> Added => _added;
 
+    /// <summary>A constant of the graph, including those created so far (a layer may absorb several maps in turn).</summary>
+    public Tensor? Constant(string name) => _added.TryGetValue(name, out var t) ? t : index.Constant(name);
+
     /// <summary>
     /// How the weight (input 1) of a Conv, ConvTranspose, Gemm or rank-2 MatMul feeds its output channels,
     /// when it is a float or double constant; else null.
     /// </summary>
     public WeightLayout? Layout(Node producer)
     {
-        if (producer.Domain.Length > 0 || !producer.HasInput(1) || index.Constant(producer.Inputs[1]) is not { Length: > 0 } w || !IsFloat(w)) return null;
+        if (producer.Domain.Length > 0 || !producer.HasInput(1) || Constant(producer.Inputs[1]) is not { Length: > 0 } w || !IsFloat(w)) return null;
         var dims = w.Shape.ToArray();
         switch (producer.OpType)
         {
@@ -49,9 +52,9 @@ internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
     public Node? Fold(Node producer, double[] s, double[] t, string output)
     {
         if (producer.OpType is not ("Conv" or "ConvTranspose" or "Gemm") || Layout(producer) is not { } layout || layout.Channels != s.Length) return null;
-        var w = index.Constant(producer.Inputs[1])!;
+        var w = Constant(producer.Inputs[1])!;
         Tensor? bias = null;
-        if (producer.HasInput(2) && (bias = index.Constant(producer.Inputs[2])) is null) return null;
+        if (producer.HasInput(2) && (bias = Constant(producer.Inputs[2])) is null) return null;
         bool gemm = producer.OpType == "Gemm";
         if (bias is not null && (bias.DataType != w.DataType || (gemm ? bias.Rank > 2 : bias.Rank != 1 || bias.Length != s.Length))) return null;
         var newBias = Bias(bias, gemm ? producer.GetFloat("beta", 1f) : 1.0, s, t, w.DataType);

@@ -32,7 +32,7 @@ public static class ConvMulAddFolding
                 int p = index.ProducerIndex(op.Inputs[side]);
                 if (p < 0 || !index.HasSingleConsumer(op.Inputs[side]) || nodes[p] is not { OpType: "Conv" or "ConvTranspose" } conv) continue;
                 if (index.Constant(op.Inputs[1 - side]) is not { } k || affine.Layout(conv) is not { } layout) continue;
-                var w = index.Constant(conv.Inputs[1])!;
+                var w = affine.Constant(conv.Inputs[1])!;
                 if (k.DataType != w.DataType || PerChannel(k, layout.Channels, w.Rank) is not { } v) continue;
                 var (s, t) = op.OpType switch
                 {
@@ -44,6 +44,7 @@ public static class ConvMulAddFolding
                 if (affine.Fold(conv, s, t, op.Outputs[0]) is not { } folded) continue;
                 nodes[p] = folded;
                 nodes[i] = null;
+                index.SetProducer(op.Outputs[0], p);
                 break;
             }
         }

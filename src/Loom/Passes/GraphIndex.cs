@@ -5,7 +5,9 @@ namespace Loom.Passes;
 /// <summary>
 /// Who defines and who uses each value of one graph: the producing node of every node output, and
 /// how often each value is read — by node inputs, by subgraphs capturing it, and as a graph output.
-/// Built once per graph by the passes that match producer–consumer patterns.
+/// Built once per graph by the passes that match producer–consumer patterns; a pass that makes a node
+/// produce another value (a Conv taking over its BatchNormalization's output) records it with
+/// <see cref="SetProducer"/>, so chains fold in one sweep.
 /// </summary>
 internal sealed class GraphIndex
 {
@@ -31,7 +33,8 @@ internal sealed class GraphIndex
     /// <summary>The index of the node that produces <paramref name="value"/>, or -1 (input, initializer, outer value).</summary>
     public int ProducerIndex(string value) => _producer.GetValueOrDefault(value, -1);
 
-    public Node? Producer(string value) => _producer.TryGetValue(value, out var i) ? Graph.Nodes[i] : null;
+    /// <summary>Records that node <paramref name="nodeIndex"/> now produces <paramref name="value"/> (after a rewrite renamed its output).</summary>
+    public void SetProducer(string value, int nodeIndex) => _producer[value] = nodeIndex;
 
     /// <summary>Number of reads of <paramref name="value"/>, a graph output counting as one.</summary>
     public int Uses(string value) => _uses.GetValueOrDefault(value);

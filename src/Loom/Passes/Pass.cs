@@ -4,10 +4,9 @@ namespace Loom.Passes;
 
 /// <summary>
 /// One graph rewrite: a function from model to model that returns the same object when it changes
-/// nothing. <see cref="NeedsTypes"/> says it reads inferred types (<see cref="Graph.ValueTypes"/>), so
-/// the pipeline re-runs shape inference before it when an earlier pass changed the model.
+/// nothing. It may read the inferred types of values and must leave every surviving name's type valid.
 /// </summary>
-public sealed record Pass(string Name, Func<Model, Model> Run, bool NeedsTypes);
+public sealed record Pass(string Name, Func<Model, Model> Run);
 
 /// <summary>Knobs of the optimization passes.</summary>
 public sealed record PassOptions
@@ -20,7 +19,4 @@ public sealed record PassOptions
 }
 
 /// <summary>What one pass did: node counts (subgraphs included) and initializer counts before and after.</summary>
-public sealed record PassReport(int Round, string Pass, int NodesBefore, int NodesAfter, int InitializersBefore, int InitializersAfter, TimeSpan Elapsed)
-{
-    public bool Changed { get; init; }
-}
+public sealed record PassReport(string Pass, int NodesBefore, int NodesAfter, int InitializersBefore, int InitializersAfter, TimeSpan Elapsed);

@@ -6,19 +6,19 @@ using Loom.IR;
 namespace Loom.Passes;
 
 /// <summary>
-/// An ordered list of passes run over a model until none changes anything (at most
-/// <see cref="MaxRounds"/> times). Shape inference re-runs only before a pass that needs types and
-/// after a change, and once at the end, so the result always carries up-to-date inferred types.
-/// In Debug builds the <see cref="Verifier"/> checks the IR after every pass.
+/// An ordered list of passes, run once each. Passes read inferred types (<see cref="Graph.ValueTypes"/>)
+/// and keep them valid — they never change what a surviving name holds, they only remove names or give
+/// a value a name whose type it already has — so shape inference runs once before the passes (unless
+/// the caller's model is already inferred) and once after them if any changed the model, not between.
+/// Each pass handles its own chains (Conv → Mul → Add folds in one sweep), so one sweep suffices. In
+/// Debug builds the <see cref="Verifier"/> checks the IR after every pass that changed it.
 /// </summary>
 public sealed class PassPipeline(IEnumerable<Pass> passes)
 {
-    public const int MaxRounds = 3;
-
     public ImmutableArray<Pass> Passes { get; } = passes.ToImmutableArray();
 
     /// <summary>
-    /// Level 0: nothing. Level 1 (basic): constant folding, dead-code and common-subexpression
+    /// Level 0: nothing. Level 1 (basic): constant folding, common-subexpression and dead-code
     /// elimination (after making the initializer inputs of IR version 3 models plain constants).
     /// Level 2: also no-op removal and folding BatchNormalization, Mul and Add into the weights of the
     /// Conv (ConvTranspose, Gemm, MatMul) before them.
@@ -26,21 +26,21 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     public static PassPipeline ForLevel(int level, PassOptions? options = null)
     {
         options ??= new PassOptions();
-        var constants = new Pass("initializer-inputs", InitializerInputs.Run, NeedsTypes: false);
-        var fold = new Pass("constant-folding", m => ConstantFolding.Run(m, options.MaxFoldedTensorBytes), NeedsTypes: true);
-        var dce = new Pass("dead-code-elimination", DeadCodeElimination.Run, NeedsTypes: false);
-        var cse = new Pass("common-subexpression-elimination", CommonSubexpressionElimination.Run, NeedsTypes: false);
+        var constants = new Pass("initializer-inputs", InitializerInputs.Run);
+        var fold = new Pass("constant-folding", m => ConstantFolding.Run(m, options.MaxFoldedTensorBytes));
+        var cse = new Pass("common-subexpression-elimination", CommonSubexpressionElimination.Run);
+        var dce = new Pass("dead-code-elimination", DeadCodeElimination.Run);
         return level switch
         {
             <= 0 => new PassPipeline([]),
-            1 => new PassPipeline([constants, fold, dce, cse]),
+            1 => new PassPipeline([constants, fold, cse, dce]),
             _ => new PassPipeline([
                 constants,
                 fold,
-                new Pass("no-op-elimination", NoOpElimination.Run, NeedsTypes: true),
+                new Pass("no-op-elimination", NoOpElimination.Run),
+                new Pass("batchnorm-folding", BatchNormFolding.Run),
+                new Pass("conv-mul-add-folding", ConvMulAddFolding.Run),
                 cse,
-                new Pass("batchnorm-folding", BatchNormFolding.Run, NeedsTypes: true),
-                new Pass("conv-mul-add-folding", ConvMulAddFolding.Run, NeedsTypes: false),
                 dce,
             ]),
         };
@@ -48,32 +48,28 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
 
     /// <summary>
     /// Optimizes <paramref name="model"/>; <paramref name="typesUpToDate"/> says its value types are
-    /// what <see cref="ShapeInference"/> would compute now (saves one inference). Appends what each
-    /// pass did to <paramref name="report"/> when given.
+    /// what <see cref="ShapeInference"/> computes (saves one inference). Appends what each pass did to
+    /// <paramref name="report"/> when given. The result carries up-to-date inferred types.
     /// </summary>
     public Model Run(Model model, bool typesUpToDate = false, List<PassReport>? report = null)
     {
-        bool fresh = typesUpToDate;
-        for (int round = 1; round <= MaxRounds; round++)
+        if (!typesUpToDate) model = ShapeInference.Run(model);
+        bool changed = false;
+        foreach (var pass in Passes)
         {
-            bool changed = false;
-            foreach (var pass in Passes)
-            {
-                if (pass.NeedsTypes && !fresh) { model = ShapeInference.Run(model); fresh = true; }
-                var sw = Stopwatch.StartNew();
-                var after = pass.Run(model);
-                sw.Stop();
-                bool passChanged = !ReferenceEquals(after, model);
+            var sw = Stopwatch.StartNew();
+            var after = pass.Run(model);
+            sw.Stop();
+            bool passChanged = !ReferenceEquals(after, model);
 #if DEBUG
-                if (passChanged) Verifier.Verify(after);
+            if (passChanged) Verifier.Verify(after);
 #endif
-                report?.Add(new PassReport(round, pass.Name, CountNodes(model.Graph), CountNodes(after.Graph),
-                    CountInitializers(model.Graph), CountInitializers(after.Graph), sw.Elapsed) { Changed = passChanged });
-                if (passChanged) { model = after; changed = true; fresh = false; }
-            }
-            if (!changed) break;
+            report?.Add(new PassReport(pass.Name, CountNodes(model.Graph), CountNodes(after.Graph),
+                CountInitializers(model.Graph), CountInitializers(after.Graph), sw.Elapsed));
+            changed |= passChanged;
+            model = after;
         }
-        return fresh ? model : ShapeInference.Run(model);
+        return changed ? ShapeInference.Run(model) : model;
     }
 
     public static int CountNodes(Graph g) => g.AllNodes().Count();
