@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Text.RegularExpressions;
 using Loom.IR;
 
 namespace Loom.Passes;
@@ -10,8 +11,11 @@ namespace Loom.Passes;
 /// folding and Mul/Add folding. Layouts (output channels M):
 /// Conv W[M, C/g, k…]; ConvTranspose W[C, M/g, k…]; Gemm B[K, M] (B[M, K] with transB); MatMul W[K, M].
 /// </summary>
-internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
+internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names)
 {
+    [GeneratedRegex("_folded[0-9]*$")]
+    private static partial Regex FoldedSuffix();
+
     private readonly Dictionary<string, Tensor> _added = new();
 
     /// <summary>Initializers created so far (the folded weights and biases).</summary>
@@ -61,17 +65,17 @@ internal sealed class ChannelAffine(GraphIndex index, UniqueNames names)
         if (newBias is null) return null;
 
         var inputs = producer.Inputs.ToList();
-        inputs[1] = Add(inputs[1], ScaleWeights(w, layout, s));
+        if (s.Any(x => x != 1)) inputs[1] = Add(inputs[1], ScaleWeights(w, layout, s)); // a pure shift leaves the weights as they are
         var biasName = Add(bias is null ? producer.Inputs[1] + "_bias" : inputs[2], newBias);
         if (inputs.Count > 2) inputs[2] = biasName; else inputs.Add(biasName);
         var folded = producer.WithInputs(inputs).WithOutputs([output]);
         return gemm ? folded.WithAttributes(folded.Attributes.Where(a => a.Name != "beta")) : folded;
     }
 
-    /// <summary>Adds an initializer named after <paramref name="baseName"/> and returns its name.</summary>
+    /// <summary>Adds an initializer named after <paramref name="baseName"/> (minus an earlier fold's suffix) and returns its name.</summary>
     public string Add(string baseName, Tensor value)
     {
-        var name = names.Derive(baseName, "folded");
+        var name = names.Derive(FoldedSuffix().Replace(baseName, ""), "folded");
         _added[name] = value;
         return name;
     }

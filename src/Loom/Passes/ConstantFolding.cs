@@ -8,8 +8,8 @@ namespace Loom.Passes;
 /// Constant folding. A node whose inputs are all constants — initializers, Constant nodes, or values
 /// folded before it, in its own graph or in the graphs around a subgraph — is run once now with Loom's
 /// own kernels (<see cref="NodeEvaluator"/>) and replaced by initializers holding its outputs, under the
-/// same names. <c>Shape</c> and <c>Size</c> of a value whose inferred shape is fully known become constants
-/// too, so shape arithmetic (Gather, Concat, Reshape chains) folds, as do ConstantOfShape-built weights.
+/// same names. <c>Shape</c> and <c>Size</c> become constants too when the dims they return are known from
+/// shape inference, so shape arithmetic (Gather, Concat, Reshape chains) folds, as do ConstantOfShape-built weights.
 ///
 /// Safe because the same kernels would compute the same values at run time. Left alone: random
 /// operators (and Dropout), operators of other domains, nodes with subgraphs (their cost is unbounded),
@@ -20,7 +20,12 @@ namespace Loom.Passes;
 /// </summary>
 public static class ConstantFolding
 {
-    public const long DefaultMaxTensorBytes = 64L << 20;
+    /// <summary>
+    /// 1 MiB: enough for shape arithmetic, masks and small weights. Materializing bigger tensors from
+    /// small descriptions (ConstantOfShape, Expand, Tile) costs load time and memory for little gain;
+    /// raise it (LoomSessionOptions.MaxFoldedTensorBytes, <c>loom optimize --max-fold-bytes</c>) to fold them.
+    /// </summary>
+    public const long DefaultMaxTensorBytes = 1L << 20;
 
     public static Model Run(Model model) => Run(model, DefaultMaxTensorBytes);
 
@@ -88,19 +93,22 @@ public static class ConstantFolding
             return NodeEvaluator.TryEvaluate(node, inputs, opsets, limit);
         }
 
-        /// <summary>Shape (with start/end from opset 15) or Size of an input whose inferred shape is fully known.</summary>
+        /// <summary>
+        /// Shape (with start/end from opset 15) or Size of an input whose inferred dims are known — for
+        /// Shape, only the dims it returns need be: Shape(x)[1:] of x: [batch,3,224,224] is [3,224,224].
+        /// </summary>
         private Tensor? ShapeOf(Node node, Scope scope)
         {
-            if (!node.HasInput(0) || scope.Type(node.Inputs[0]) is not TensorType { Shape: { } shape } || shape.ToKnown() is not { } dims)
-                return null;
-            if (node.OpType == "Size") return Tensor.Scalar(ShapeMath.Size(dims));
-            int rank = dims.Length;
-            int Clamp(long v) => (int)Math.Clamp(v < 0 ? v + rank : v, 0, rank);
-            bool ranged = (opsets[""] ?? 0) >= 15;
-            int start = ranged ? Clamp(node.GetInt("start", 0)) : 0;
-            int end = ranged ? Clamp(node.GetInt("end", rank)) : rank;
-            var values = dims[start..Math.Max(start, end)].Select(d => (long)d).ToArray();
-            return Tensor.FromArray(values, values.Length);
+            if (!node.HasInput(0) || scope.Type(node.Inputs[0]) is not TensorType { Shape: { } shape }) return null;
+            int rank = shape.Rank, start = 0, end = rank;
+            if (node.OpType == "Shape" && (opsets[""] ?? 0) >= 15)
+            {
+                int Clamp(long v) => (int)Math.Clamp(v < 0 ? v + rank : v, 0, rank);
+                start = Clamp(node.GetInt("start", 0));
+                end = Math.Max(start, Clamp(node.GetInt("end", rank)));
+            }
+            if (new Shape(shape.Dims[start..end]).ToKnown() is not { } dims) return null;
+            return node.OpType == "Size" ? Tensor.Scalar(ShapeMath.Size(dims)) : Tensor.FromArray(dims.Select(d => (long)d).ToArray(), dims.Length);
         }
     }
 

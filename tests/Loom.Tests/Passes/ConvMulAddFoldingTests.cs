@@ -1,0 +1,61 @@
+using Loom.IR;
+using Loom.Passes;
+using static Loom.Tests.Passes.PassTestModels;
+
+namespace Loom.Tests.Passes;
+
+public sealed class ConvMulAddFoldingTests
+{
+    private static readonly Tensor W = F([1, 2], 2, 1, 1, 1);
+
+    private static Model Model(IEnumerable<Node> nodes, Dictionary<string, Tensor> constants, params string[] values)
+    {
+        var inits = new Dictionary<string, Tensor>(constants) { ["w"] = W };
+        var types = values.ToDictionary(v => v, _ => (IrType)T("float32[1,2,4,4]"));
+        return M(new Graph("main", [V("x", "float32[1,1,4,4]")], [V("y")], nodes, inits, types));
+    }
+
+    [Fact]
+    public void FoldsAMulAddSubChainInOneSweep()
+    {
+        var model = Model(
+            [N("Conv", ["x", "w"], ["c"]), N("Mul", ["k", "c"], ["m"]), N("Add", ["m", "shift"], ["a"]), N("Sub", ["a", "one"], ["y"])],
+            new() { ["k"] = F([3, 0.5f], 2, 1, 1), ["shift"] = F([1, 2], 1, 2, 1, 1), ["one"] = F(1) },
+            "c", "m", "a", "y");
+        var folded = ConvMulAddFolding.Run(model);
+        AssertText("""
+            graph main(x: float32[1,1,4,4]) -> (y: ?) {
+              init k = float32[2,1,1] {3, 0.5}
+              init one = float32[1] {1}
+              init shift = float32[1,2,1,1] {1, 2}
+              init w = float32[2,1,1,1] {1, 2}
+              init w_bias_folded = float32[2] {0, 0}
+              init w_bias_folded2 = float32[2] {1, 2}
+              init w_bias_folded3 = float32[2] {0, 1}
+              init w_folded = float32[2,1,1,1] {3, 1}
+              y = Conv(x, w_folded, w_bias_folded3)
+              return y
+            }
+            """, folded);
+    }
+
+    [Fact]
+    public void ReturnsTheSameModelWhenTheConstantIsNotPerChannel()
+    {
+        var spatial = Model([N("Conv", ["x", "w"], ["c"]), N("Mul", ["c", "k"], ["y"])], new() { ["k"] = F(new float[16], 1, 1, 4, 4) }, "c", "y");
+        var lastAxis = Model([N("Conv", ["x", "w"], ["c"]), N("Add", ["c", "k"], ["y"])], new() { ["k"] = F(1, 2) }, "c", "y");
+        var moreDims = Model([N("Conv", ["x", "w"], ["c"]), N("Add", ["c", "k"], ["y"])], new() { ["k"] = F([1, 2], 1, 1, 2, 1, 1) }, "c", "y");
+        var infinite = Model([N("Conv", ["x", "w"], ["c"]), N("Mul", ["c", "k"], ["y"])], new() { ["k"] = F(float.PositiveInfinity) }, "c", "y");
+        var subtrahend = Model([N("Conv", ["x", "w"], ["c"]), N("Sub", ["k", "c"], ["y"])], new() { ["k"] = F(1) }, "c", "y");
+        foreach (var model in new[] { spatial, lastAxis, moreDims, infinite, subtrahend })
+            Assert.Same(model, ConvMulAddFolding.Run(model));
+    }
+
+    [Fact]
+    public void LeavesAConvWhoseOutputIsAlsoReadElsewhere()
+    {
+        var model = Model([N("Conv", ["x", "w"], ["c"]), N("Mul", ["c", "k"], ["m"]), N("Add", ["m", "c"], ["y"])],
+            new() { ["k"] = F(2) }, "c", "m", "y");
+        Assert.Same(model, ConvMulAddFolding.Run(model));
+    }
+}
