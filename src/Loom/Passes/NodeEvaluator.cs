@@ -1,11 +1,15 @@
 using Loom.IR;
+using Loom.Kernels;
+using Loom.Runtime;
 
 namespace Loom.Passes;
 
 /// <summary>
-/// Runs one node on constant inputs with Loom's own kernels, exactly as a session would run it: the node
-/// becomes a one-node model whose inputs are initializers, compiled and run with the default kernel
-/// registry (and no optimization, which would recurse here).
+/// Runs one node on constant inputs with Loom's own kernels, exactly as a session runs it: the node
+/// becomes a one-node graph whose inputs are initializers, compiled with the default kernel registry
+/// and executed. (Not through <see cref="LoomSession"/>: a session would infer shapes, verify and
+/// optimize again for every folded node; the kernels only need the inputs' types, which the
+/// initializers carry.)
 /// </summary>
 internal static class NodeEvaluator
 {
@@ -15,19 +19,17 @@ internal static class NodeEvaluator
     /// </summary>
     public static Tensor?[]? TryEvaluate(Node node, IReadOnlyDictionary<string, Tensor> inputs, OpsetImports opsets, long maxTensorBytes)
     {
-        var outputs = node.Outputs.Where(o => o.Length > 0).ToList();
-        var graph = new Graph("fold", [], outputs.Select(o => new ValueInfo(o, null)), [node], inputs);
-        var model = new Model(graph, opsets.Versions);
+        var graph = new Graph("fold", [], node.Outputs.Where(o => o.Length > 0).Select(o => new ValueInfo(o, null)), [node], inputs);
         var options = new LoomSessionOptions { OptimizationLevel = 0, MaxTensorBytes = maxTensorBytes };
         try
         {
-            using var session = LoomSession.Create(model, options);
-            using var result = session.Run();
+            var compiled = new CompiledGraph(graph, opsets, KernelRegistry.Default, options, parent: null);
+            var results = compiled.Execute(new RunState(options, new SymbolBindings(), CancellationToken.None), null, []);
             var values = new Tensor?[node.Outputs.Length];
-            for (int i = 0; i < node.Outputs.Length; i++)
+            for (int i = 0, k = 0; i < node.Outputs.Length; i++)
             {
                 if (node.Outputs[i].Length == 0) continue;
-                if (result[node.Outputs[i]] is not Tensor t || ConstantFolding.Bytes(t.DataType, t.Shape) > maxTensorBytes) return null;
+                if (results[k++] is not Tensor t || ConstantFolding.Bytes(t.DataType, t.Shape) > maxTensorBytes) return null;
                 // An output may be a view into a larger buffer (a slice of an input); keep only its elements.
                 values[i] = t.Offset == 0 && t.Buffer.Length == t.Length ? t : t.Clone();
             }
