@@ -9,8 +9,8 @@ namespace Loom.Passes;
 /// values alive). Also drops inferred types of values that no longer exist.
 ///
 /// Safe because a value nobody reads cannot affect any output. Kept: graph inputs (the interface),
-/// initializers that are also inputs (overridable defaults), and nodes of non-ONNX domains, whose side
-/// effects Loom cannot know; what they read stays alive.
+/// initializers that are also inputs (overridable defaults), and nodes of non-ONNX domains (or with such
+/// nodes in their subgraphs), whose side effects Loom cannot know; what they read stays alive.
 /// </summary>
 public static class DeadCodeElimination
 {
@@ -24,7 +24,7 @@ public static class DeadCodeElimination
         for (int i = nodes.Count - 1; i >= 0; i--)
         {
             var n = nodes[i];
-            keep[i] = !OpSemantics.IsKnownDomain(n) || n.Outputs.Any(live.Contains);
+            keep[i] = OpSemantics.MayHaveSideEffects(n) || n.Outputs.Any(live.Contains);
             if (keep[i]) live.UnionWith(TopologicalSort.UsedNames(n));
         }
         var inputs = g.Inputs.Select(i => i.Name).ToHashSet();

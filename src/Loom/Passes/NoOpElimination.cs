@@ -58,7 +58,8 @@ public static class NoOpElimination
                 return opset < 12 || !n.HasInput(2)
                     || index.Constant(n.Inputs[2]) is { DataType: DataType.Bool, Length: 1 } t && !t.AsSpan<bool>()[0];
             case "Cast":
-                return input is not null && n.GetAttribute("to") is { } to && (DataType)to.AsInt() == input.ElementType;
+                // Before opset 6 'to' is a type name (a string); those Casts are left alone.
+                return input is not null && n.GetAttribute("to") is { Kind: AttributeKind.Int } to && (DataType)to.AsInt() == input.ElementType;
             case "CastLike":
                 return input is not null && n.HasInput(1) && g.TypeOf(n.Inputs[1]) is TensorType like && like.ElementType == input.ElementType;
             case "Transpose":

@@ -16,6 +16,9 @@ internal static class OpSemantics
 
     public static bool IsKnownDomain(Node n) => n.Domain is "" or "ai.onnx.ml";
 
+    /// <summary>True when the node, or a node of its subgraphs, belongs to a domain whose side effects Loom cannot know.</summary>
+    public static bool MayHaveSideEffects(Node n) => !IsKnownDomain(n) || n.Subgraphs.Any(g => g.Nodes.Any(MayHaveSideEffects));
+
     /// <summary>
     /// True when the node always computes the same outputs from the same inputs and has no effect
     /// besides its outputs: an ONNX-domain operator that draws no random numbers, nor do its subgraphs.

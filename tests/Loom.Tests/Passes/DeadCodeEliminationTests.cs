@@ -43,6 +43,16 @@ public sealed class DeadCodeEliminationTests
         ], new Dictionary<string, Tensor> { ["w"] = F(1, 2) }); // an input's initializer is its default: kept
         var model = M(g);
         Assert.Same(model, DeadCodeElimination.Run(model));
+
+        // An If nobody reads stays when a branch holds such a node.
+        var then = new Graph("then", [], [V("t")], [new Node("Print", ["x"], ["t"], domain: "com.example")]);
+        var otherwise = new Graph("else", [], [V("e")], [N("Identity", ["x"], ["e"])]);
+        var withIf = M(new Graph("main", [V("x", "float32[2]"), V("flag", "bool[]")], [V("y")],
+        [
+            N("If", ["flag"], ["unread"], IR.Attribute.Graph("then_branch", then), IR.Attribute.Graph("else_branch", otherwise)),
+            N("Abs", ["x"], ["y"]),
+        ]));
+        Assert.Same(withIf, DeadCodeElimination.Run(withIf));
     }
 
     [Fact]
