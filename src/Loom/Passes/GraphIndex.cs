@@ -14,11 +14,13 @@ internal sealed class GraphIndex
     private readonly Dictionary<string, int> _producer = new();
     private readonly Dictionary<string, int> _uses = new();
     private readonly HashSet<string> _outputs;
+    private readonly HashSet<string> _inputs;
 
     public GraphIndex(Graph graph)
     {
         Graph = graph;
         _outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
+        _inputs = graph.Inputs.Select(i => i.Name).ToHashSet();
         for (int i = 0; i < graph.Nodes.Length; i++)
         {
             var n = graph.Nodes[i];
@@ -45,8 +47,5 @@ internal sealed class GraphIndex
     public bool HasSingleConsumer(string value) => Uses(value) == 1 && !IsGraphOutput(value);
 
     /// <summary>An initializer's tensor, unless it is also a graph input (then a caller may override it).</summary>
-    public Tensor? Constant(string value) => ConstantOf(Graph, value);
-
-    public static Tensor? ConstantOf(Graph g, string value) =>
-        g.Initializers.TryGetValue(value, out var t) && !g.Inputs.Any(i => i.Name == value) ? t : null;
+    public Tensor? Constant(string value) => Graph.Initializers.TryGetValue(value, out var t) && !_inputs.Contains(value) ? t : null;
 }
