@@ -5,13 +5,13 @@ using Loom.IR;
 namespace Loom.Passes;
 
 /// <summary>
-/// Folds a per-output-channel affine map <c>y = out·s[c] + t[c]</c> into the constant weights of the
-/// layer producing <c>out</c>: the weights feeding channel c are multiplied by s[c] and the bias becomes
-/// <c>bias·s + t</c>, in double precision and rounded once to the weights' dtype. Shared by BatchNorm
-/// folding and Mul/Add folding. Layouts (output channels M):
-/// Conv W[M, C/g, k…]; ConvTranspose W[C, M/g, k…]; Gemm B[K, M] (B[M, K] with transB); MatMul W[K, M].
+/// Folds a per-output-channel affine map <c>y = out·s[c] + t[c]</c> into the constant parameters of the
+/// node producing <c>out</c>: the weights feeding channel c are multiplied by s[c] and the bias becomes
+/// <c>bias·s + t</c> (for a BatchNormalization, its scale and bias), in double precision and rounded
+/// once to the parameters' dtype. Weight layouts (output channels M): Conv W[M, C/g, k…];
+/// ConvTranspose W[C, M/g, k…]; Gemm B[K, M] (B[M, K] with transB); MatMul W[K, M].
 /// </summary>
-internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names)
+internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names, int opset)
 {
     [GeneratedRegex("_folded[0-9]*$")]
     private static partial Regex FoldedSuffix();
@@ -49,27 +49,62 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names)
         }
     }
 
+    /// <summary>The number of output channels a producer can absorb a per-channel map for, or null.</summary>
+    public int? Channels(Node producer) =>
+        producer.Is("BatchNormalization") ? BatchNormMap(producer)?.S.Length
+        : producer.OpType is "Conv" or "ConvTranspose" or "Gemm" ? Layout(producer)?.Channels : null;
+
     /// <summary>
-    /// A Conv, ConvTranspose or Gemm computing <c>out·s + t</c> under the name <paramref name="output"/>,
-    /// with new weight and bias initializers; null when the producer or its bias does not fit.
+    /// A Conv, ConvTranspose, Gemm or BatchNormalization computing <c>out·s + t</c> under the name
+    /// <paramref name="output"/>, with new parameter initializers; null when the producer does not fit.
     /// </summary>
     public Node? Fold(Node producer, double[] s, double[] t, string output)
     {
-        if (producer.OpType is not ("Conv" or "ConvTranspose" or "Gemm") || Layout(producer) is not { } layout || layout.Channels != s.Length) return null;
-        var w = Constant(producer.Inputs[1])!;
+        if (Channels(producer) != s.Length) return null;
+        var inputs = producer.Inputs.ToList();
+        if (producer.Is("BatchNormalization"))
+        {
+            // γ(x−μ)/σ + β, scaled by s and shifted by t, is (sγ)(x−μ)/σ + (sβ + t).
+            var (gamma, beta) = (Constant(inputs[1])!, Constant(inputs[2])!);
+            if (s.Any(x => x != 1)) inputs[1] = Add(inputs[1], FromDoubles(ToDoubles(gamma).Select((g, c) => g * s[c]).ToArray(), gamma.DataType, gamma.Shape));
+            inputs[2] = Add(inputs[2], Bias(beta, 1.0, s, t, beta.DataType)!);
+            return producer.WithInputs(inputs).WithOutputs([output]);
+        }
+        var w = Constant(inputs[1])!;
         Tensor? bias = null;
-        if (producer.HasInput(2) && (bias = Constant(producer.Inputs[2])) is null) return null;
+        if (producer.HasInput(2) && (bias = Constant(inputs[2])) is null) return null;
         bool gemm = producer.OpType == "Gemm";
         if (bias is not null && (bias.DataType != w.DataType || (gemm ? bias.Rank > 2 : bias.Rank != 1 || bias.Length != s.Length))) return null;
-        var newBias = Bias(bias, gemm ? producer.GetFloat("beta", 1f) : 1.0, s, t, w.DataType);
-        if (newBias is null) return null;
+        if (Bias(bias, gemm ? producer.GetFloat("beta", 1f) : 1.0, s, t, w.DataType) is not { } newBias) return null;
 
-        var inputs = producer.Inputs.ToList();
-        if (s.Any(x => x != 1)) inputs[1] = Add(inputs[1], ScaleWeights(w, layout, s)); // a pure shift leaves the weights as they are
+        if (s.Any(x => x != 1)) inputs[1] = Add(inputs[1], ScaleWeights(w, Layout(producer)!.Value, s)); // a pure shift leaves the weights as they are
         var biasName = Add(bias is null ? producer.Inputs[1] + "_bias" : inputs[2], newBias);
         if (inputs.Count > 2) inputs[2] = biasName; else inputs.Add(biasName);
         var folded = producer.WithInputs(inputs).WithOutputs([output]);
         return gemm ? folded.WithAttributes(folded.Attributes.Where(a => a.Name != "beta")) : folded;
+    }
+
+    /// <summary>
+    /// An inference-mode BatchNormalization (training_mode=0 from opset 14; before, no output but Y; spatial)
+    /// with float constant parameters of one channel each, as the map x·s + t: s = γ/√(var+ε), t = β − μ·s.
+    /// </summary>
+    public (double[] S, double[] T)? BatchNormMap(Node bn)
+    {
+        if (!bn.Is("BatchNormalization") || bn.Outputs.Skip(1).Any(o => o.Length > 0) || bn.Inputs.Length != 5) return null;
+        if (opset >= 14 ? bn.GetInt("training_mode", 0) != 0 : opset < 9 && bn.GetInt("spatial", 1) == 0) return null;
+        if (index.Graph.TypeOf(bn.Inputs[0]) is not TensorType { ElementType: DataType.Float or DataType.Double, Rank: >= 2 }) return null;
+        var p = bn.Inputs.Skip(1).Select(Constant).ToArray();
+        if (p.Any(x => x is null || !IsFloat(x) || x.Rank != 1 || x.Length != p[0]!.Length)) return null;
+        var (gamma, beta, mean, variance) = (ToDoubles(p[0]!), ToDoubles(p[1]!), ToDoubles(p[2]!), ToDoubles(p[3]!));
+        double epsilon = bn.GetFloat("epsilon", 1e-5f);
+        var s = new double[gamma.Length];
+        var t = new double[gamma.Length];
+        for (int c = 0; c < s.Length; c++)
+        {
+            s[c] = gamma[c] / Math.Sqrt(variance[c] + epsilon);
+            t[c] = beta[c] - mean[c] * s[c];
+        }
+        return (s, t);
     }
 
     /// <summary>Adds an initializer named after <paramref name="baseName"/> (minus an earlier fold's suffix) and returns its name.</summary>

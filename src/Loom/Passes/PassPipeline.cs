@@ -10,7 +10,7 @@ namespace Loom.Passes;
 /// and keep them valid — they never change what a surviving name holds, they only remove names or give
 /// a value a name whose type it already has — so shape inference runs once before the passes (unless
 /// the caller's model is already inferred) and once after them if any changed the model, not between.
-/// Each pass handles its own chains (Conv → Mul → Add folds in one sweep), so one sweep suffices. In
+/// Each pass handles its own chains (Conv → BatchNormalization → Mul → Add folds in one sweep), so one sweep suffices. In
 /// Debug builds the <see cref="Verifier"/> checks the IR after every pass that changed it.
 /// </summary>
 public sealed class PassPipeline(IEnumerable<Pass> passes)
@@ -20,8 +20,8 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// <summary>
     /// Level 0: nothing. Level 1 (basic): constant folding, common-subexpression and dead-code
     /// elimination (after making the initializer inputs of IR version 3 models plain constants).
-    /// Level 2: also no-op removal and folding BatchNormalization, Mul and Add into the weights of the
-    /// Conv (ConvTranspose, Gemm, MatMul) before them.
+    /// Level 2: also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
+    /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them.
     /// </summary>
     public static PassPipeline ForLevel(int level, PassOptions? options = null)
     {
@@ -38,8 +38,7 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
                 constants,
                 fold,
                 new Pass("no-op-elimination", NoOpElimination.Run),
-                new Pass("batchnorm-folding", BatchNormFolding.Run),
-                new Pass("conv-mul-add-folding", ConvMulAddFolding.Run),
+                new Pass("affine-folding", AffineFolding.Run),
                 cse,
                 dce,
             ]),

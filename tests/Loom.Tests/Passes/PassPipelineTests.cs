@@ -15,7 +15,7 @@ public sealed class PassPipelineTests
         Assert.Empty(PassPipeline.ForLevel(0).Passes);
         Assert.Equal(["initializer-inputs", "constant-folding", "common-subexpression-elimination", "dead-code-elimination"],
             PassPipeline.ForLevel(1).Passes.Select(p => p.Name));
-        Assert.Equal(["initializer-inputs", "constant-folding", "no-op-elimination", "batchnorm-folding", "conv-mul-add-folding",
+        Assert.Equal(["initializer-inputs", "constant-folding", "no-op-elimination", "affine-folding",
             "common-subexpression-elimination", "dead-code-elimination"], PassPipeline.ForLevel(2).Passes.Select(p => p.Name));
     }
 

@@ -4,7 +4,8 @@ using static Loom.Tests.Passes.PassTestModels;
 
 namespace Loom.Tests.Passes;
 
-public sealed class ConvMulAddFoldingTests
+/// <summary>Affine folding of Mul, Add and Sub by per-channel constants.</summary>
+public sealed class AffineFoldingMulAddTests
 {
     private static readonly Tensor W = F([1, 2], 2, 1, 1, 1);
 
@@ -22,7 +23,7 @@ public sealed class ConvMulAddFoldingTests
             [N("Conv", ["x", "w"], ["c"]), N("Mul", ["k", "c"], ["m"]), N("Add", ["m", "shift"], ["a"]), N("Sub", ["a", "one"], ["y"])],
             new() { ["k"] = F([3, 0.5f], 2, 1, 1), ["shift"] = F([1, 2], 1, 2, 1, 1), ["one"] = F(1) },
             "c", "m", "a", "y");
-        var folded = ConvMulAddFolding.Run(model);
+        var folded = AffineFolding.Run(model);
         AssertText("""
             graph main(x: float32[1,1,4,4]) -> (y: ?) {
               init k = float32[2,1,1] {3, 0.5}
@@ -48,7 +49,19 @@ public sealed class ConvMulAddFoldingTests
         var infinite = Model([N("Conv", ["x", "w"], ["c"]), N("Mul", ["c", "k"], ["y"])], new() { ["k"] = F(float.PositiveInfinity) }, "c", "y");
         var subtrahend = Model([N("Conv", ["x", "w"], ["c"]), N("Sub", ["k", "c"], ["y"])], new() { ["k"] = F(1) }, "c", "y");
         foreach (var model in new[] { spatial, lastAxis, moreDims, infinite, subtrahend })
-            Assert.Same(model, ConvMulAddFolding.Run(model));
+            Assert.Same(model, AffineFolding.Run(model));
+    }
+
+    [Fact]
+    public void FoldsAPerColumnMulIntoGemm()
+    {
+        var g = new Graph("main", [V("x", "float32[3,2]")], [V("y")],
+            [N("Gemm", ["x", "w"], ["c"]), N("Mul", ["c", "k"], ["y"])],
+            new Dictionary<string, Tensor> { ["w"] = F([1, 2, 3, 4], 2, 2), ["k"] = F([10, 100], 1, 2) },
+            new Dictionary<string, IrType> { ["c"] = T("float32[3,2]"), ["y"] = T("float32[3,2]") });
+        var folded = AffineFolding.Run(M(g));
+        Assert.Contains("y = Gemm(x, w_folded, w_bias_folded)", Text(folded));
+        Assert.Equal([10f, 200f, 30f, 400f], folded.Graph.Initializers["w_folded"].ToArray<float>());
     }
 
     [Fact]
@@ -56,6 +69,6 @@ public sealed class ConvMulAddFoldingTests
     {
         var model = Model([N("Conv", ["x", "w"], ["c"]), N("Mul", ["c", "k"], ["m"]), N("Add", ["m", "c"], ["y"])],
             new() { ["k"] = F(2) }, "c", "m", "y");
-        Assert.Same(model, ConvMulAddFolding.Run(model));
+        Assert.Same(model, AffineFolding.Run(model));
     }
 }
