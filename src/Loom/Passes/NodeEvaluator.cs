@@ -1,18 +1,22 @@
 using Loom.IR;
 using Loom.Kernels;
 using Loom.Runtime;
+using Loom.Runtime.Threading;
 
 namespace Loom.Passes;
 
 /// <summary>
 /// Runs one node on constant inputs with Loom's own kernels, exactly as a session runs it: the node
 /// becomes a one-node graph whose inputs are initializers, compiled with the default kernel registry
-/// and executed. (Not through <see cref="LoomSession"/>: a session would infer shapes, verify and
+/// and executed without an execution frame, so its outputs are plain arrays no pool reclaims. (Not through <see cref="LoomSession"/>: a session would infer shapes, verify and
 /// optimize again for every folded node; the kernels only need the inputs' types, which the
 /// initializers carry.)
 /// </summary>
 internal static class NodeEvaluator
 {
+    /// <summary>A pool without worker threads: folding runs each kernel on the calling thread.</summary>
+    private static readonly Lazy<WorkerPool> CallerOnly = new(() => new WorkerPool(1));
+
     /// <summary>
     /// The node's outputs (null where the node does not produce that output), or null when it cannot be
     /// evaluated: an error, a non-tensor output, or a tensor above <paramref name="maxTensorBytes"/>.
@@ -24,7 +28,7 @@ internal static class NodeEvaluator
         try
         {
             var compiled = new CompiledGraph(graph, opsets, KernelRegistry.Default, options, parent: null);
-            var results = compiled.Execute(new RunState(options, new SymbolBindings(), CancellationToken.None), null, []);
+            var results = compiled.Execute(new RunState(options, new SymbolBindings(), CallerOnly, CancellationToken.None), null, []);
             var values = new Tensor?[node.Outputs.Length];
             for (int i = 0, k = 0; i < node.Outputs.Length; i++)
             {

@@ -1,5 +1,7 @@
 using Loom.IR;
 using Loom.Kernels;
+using Loom.Runtime.Memory;
+using Loom.Runtime.Threading;
 
 namespace Loom.Runtime;
 
@@ -11,10 +13,11 @@ namespace Loom.Runtime;
 /// </summary>
 public sealed class CompiledGraph
 {
-    internal sealed record Step(Node Node, Kernel Kernel, int[] Inputs, int[] Outputs, int[] Release);
+    internal sealed record Step(int Index, Node Node, Kernel Kernel, int[] Inputs, int[] Outputs, int[] Release);
 
     private readonly LoomValue?[] _constants;
     private readonly (int Slot, int ParentSlot)[] _captures;
+    private readonly HashSet<int> _captureSlots;
     private readonly TensorType?[] _expected;
 
     internal CompiledGraph(Graph graph, OpsetImports opsets, KernelRegistry registry, LoomSessionOptions options, CompiledGraph? parent)
@@ -42,6 +45,7 @@ public sealed class CompiledGraph
         SlotOf = slotOf;
         SlotCount = slotOf.Count;
         _captures = captures.ToArray();
+        _captureSlots = _captures.Select(c => c.Slot).ToHashSet();
 
         _constants = new LoomValue?[SlotCount];
         foreach (var (name, t) in graph.Initializers) _constants[slotOf[name]] = t;
@@ -63,19 +67,21 @@ public sealed class CompiledGraph
                 g => new CompiledGraph(g, opsets, registry, options, this),
                 ConstantOf, options);
             var kernel = registry.Resolve(info)(info);
-            steps.Add(new Step(n, kernel, n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray(),
+            steps.Add(new Step(k, n, kernel, n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray(),
                 n.Outputs.Select(o => o.Length > 0 ? slotOf[o] : -1).ToArray(), []));
             foreach (var used in TopologicalSort.UsedNames(n)) lastUse[slotOf[used]] = k;
+            // An output nobody reads dies where it is made.
+            foreach (var o in n.Outputs) if (o.Length > 0 && lastUse[slotOf[o]] < k) lastUse[slotOf[o]] = k;
         }
         // Free each intermediate after its last use; keep constants, captures and outputs.
         var keep = new HashSet<int>(OutputSlots);
         keep.UnionWith(graph.Initializers.Keys.Select(n => slotOf[n]));
         keep.UnionWith(_captures.Select(c => c.Slot));
+        var releaseAt = new List<int>?[steps.Count];
+        for (int slot = 0; slot < SlotCount; slot++)
+            if (lastUse[slot] >= 0 && !keep.Contains(slot)) (releaseAt[lastUse[slot]] ??= new List<int>()).Add(slot);
         for (int k = 0; k < steps.Count; k++)
-        {
-            var release = Enumerable.Range(0, SlotCount).Where(s => lastUse[s] == k && !keep.Contains(s)).ToArray();
-            steps[k] = steps[k] with { Release = release };
-        }
+            steps[k] = steps[k] with { Release = releaseAt[k]?.ToArray() ?? [] };
         Steps = steps.ToArray();
     }
 
@@ -93,18 +99,22 @@ public sealed class CompiledGraph
     private Tensor? ConstantOf(string name) =>
         Graph.Initializers.TryGetValue(name, out var t) ? t : SlotOf.ContainsKey(name) && !IsCapture(name) ? null : Parent?.ConstantOf(name);
 
-    private bool IsCapture(string name) => _captures.Any(c => c.Slot == SlotOf[name]);
+    private bool IsCapture(string name) => _captureSlots.Contains(SlotOf[name]);
 
     /// <summary>Runs the graph on <paramref name="inputs"/> (graph input order; null keeps an initializer default).</summary>
-    internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs)
+    /// <remarks>
+    /// With a <paramref name="frame"/> (the main graph of a session), outputs come from the frame's buffer
+    /// pool and return to it after their last use; without one (subgraph bodies), they are plain arrays.
+    /// </remarks>
+    internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs, ExecutionFrame? frame = null)
     {
-        var slots = new LoomValue?[SlotCount];
+        var slots = frame?.Slots ?? new LoomValue?[SlotCount];
         Array.Copy(_constants, slots, SlotCount);
         foreach (var (slot, parentSlot) in _captures) slots[slot] = parentSlots![parentSlot];
         for (int i = 0; i < InputSlots.Length && i < inputs.Length; i++)
             if (inputs[i] is { } v) slots[InputSlots[i]] = v;
 
-        var ctx = new KernelContext(run, this, slots);
+        var ctx = new KernelContext(run, this, slots, frame);
         foreach (var step in Steps)
         {
             run.Cancellation.ThrowIfCancellationRequested();
@@ -127,7 +137,11 @@ public sealed class CompiledGraph
                     throw new ExecutionException($"node {step.Node.DisplayName} did not produce its output '{step.Node.Outputs[o]}'");
                 if (run.VerifyShapes && slots[s] is Tensor t) VerifyShape(run, step.Node, o, t);
             }
-            foreach (var s in step.Release) slots[s] = null;
+            foreach (var s in step.Release)
+            {
+                frame?.Release(slots[s]);
+                slots[s] = null;
+            }
         }
 
         var outputs = new LoomValue[OutputSlots.Length];
@@ -149,12 +163,13 @@ public sealed class CompiledGraph
 }
 
 /// <summary>State of one <c>Run</c> call shared by all graphs it executes.</summary>
-internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, CancellationToken cancellation)
+internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, Lazy<WorkerPool> pool, CancellationToken cancellation)
 {
     public LoomSessionOptions Options { get; } = options;
     public SymbolBindings Bindings { get; } = bindings;
+    public WorkerPool Pool => pool.Value;
     public CancellationToken Cancellation { get; } = cancellation;
     public bool VerifyShapes => Options.VerifyInferredShapes;
 
-    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), Cancellation) : this;
+    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), pool, Cancellation) : this;
 }

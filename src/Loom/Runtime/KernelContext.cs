@@ -12,12 +12,14 @@ public sealed class KernelContext
     private readonly RunState _run;
     private readonly CompiledGraph _graph;
     private readonly LoomValue?[] _slots;
+    private readonly Memory.ExecutionFrame? _frame;
 
-    internal KernelContext(RunState run, CompiledGraph graph, LoomValue?[] slots)
+    internal KernelContext(RunState run, CompiledGraph graph, LoomValue?[] slots, Memory.ExecutionFrame? frame)
     {
         _run = run;
         _graph = graph;
         _slots = slots;
+        _frame = frame;
     }
 
     internal CompiledGraph.Step Step { get; set; } = null!;
@@ -27,6 +29,12 @@ public sealed class KernelContext
     public LoomSessionOptions Options => _run.Options;
 
     public CancellationToken Cancellation => _run.Cancellation;
+
+    /// <summary>
+    /// The session's intra-op threads. Split work with <c>ctx.Pool.Run(parts, job)</c> where job is a
+    /// struct implementing <see cref="Threading.IParallelJob"/>; use about 2-4 parts per thread for balance.
+    /// </summary>
+    public Threading.WorkerPool Pool => _run.Pool;
 
     /// <summary>Number of inputs the node lists (including omitted optional ones).</summary>
     public int InputCount => Step.Inputs.Length;
@@ -59,13 +67,21 @@ public sealed class KernelContext
     public bool IsOutputRequested(int i) => i < Step.Outputs.Length && Step.Outputs[i] >= 0;
 
     /// <summary>Allocates output <paramref name="i"/>, zero-filled. An output the node does not request still gets a tensor (to write into) but is not kept.</summary>
-    public Tensor AllocateOutput(int i, DataType dataType, ReadOnlySpan<int> shape)
+    public Tensor AllocateOutput(int i, DataType dataType, ReadOnlySpan<int> shape) => AllocateOutput(i, dataType, shape, clear: true);
+
+    /// <summary>
+    /// Allocates output <paramref name="i"/>; with <paramref name="clear"/> false its elements are whatever
+    /// the reused buffer held, for kernels that write every element anyway.
+    /// </summary>
+    public Tensor AllocateOutput(int i, DataType dataType, ReadOnlySpan<int> shape, bool clear)
     {
         long n = ShapeMath.Size(shape);
         long bytes = n * Math.Max(1, dataType.ElementSize());
         if (bytes > Options.MaxTensorBytes || n > Array.MaxLength)
             throw new ResourceLimitException($"node {Node.DisplayName}: output {i} of shape {ShapeMath.Format(shape)} ({dataType.Name()}) needs {bytes} bytes, above the cap of {Options.MaxTensorBytes} (LoomSessionOptions.MaxTensorBytes)");
-        var t = Tensor.Zeros(dataType, shape);
+        var t = _frame is not null && IsOutputRequested(i)
+            ? _frame.Allocate(Step.Index, i, dataType, shape, clear)
+            : Tensor.Zeros(dataType, shape);
         SetOutput(i, t);
         return t;
     }
@@ -73,7 +89,14 @@ public sealed class KernelContext
     /// <summary>Sets output <paramref name="i"/> to an existing value (a view of an input, a sequence, an optional).</summary>
     public void SetOutput(int i, LoomValue value)
     {
-        if (IsOutputRequested(i)) _slots[Step.Outputs[i]] = value;
+        if (!IsOutputRequested(i)) return;
+        ref var slot = ref _slots[Step.Outputs[i]];
+        if (_frame is not null)
+        {
+            _frame.Release(slot);
+            _frame.Retain(value);
+        }
+        slot = value;
     }
 
     /// <summary>

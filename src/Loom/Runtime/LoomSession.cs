@@ -5,6 +5,9 @@ using Loom.IR;
 using Loom.Kernels;
 using Loom.Passes;
 using Loom.Runtime;
+using Loom.Runtime.Memory;
+using Loom.Runtime.Threading;
+using System.Collections.Concurrent;
 
 namespace Loom;
 
@@ -32,22 +35,27 @@ public sealed record ValueMetadata(string Name, IrType? Type)
 public sealed class LoomSession : IDisposable
 {
     private readonly CompiledGraph _main;
+    private readonly Lazy<WorkerPool> _pool;
+    private readonly ConcurrentBag<ExecutionFrame> _frames = new(); // one per concurrent run, kept between runs // threads start on the first parallel kernel, not at load
 
     private LoomSession(Model model, LoomSessionOptions options, KernelRegistry? registry)
     {
         Options = options;
+        if (options.IntraOpThreads < 1) throw new InputException($"IntraOpThreads must be at least 1, not {options.IntraOpThreads}");
         OpsetSupport.Check(model);
         Model = ShapeInference.Run(model);
-        Verifier.Verify(Model);
-        if (options.OptimizationLevel > 0)
+#if DEBUG
+        Verifier.Verify(Model); // inference only adds types; the structure was verified before
+#endif
+        if (options.OptimizationLevel > 0) // the passes keep the IR valid (in Debug builds they verify it after each change)
         {
             var passes = new PassOptions { MaxFoldedTensorBytes = Math.Min(options.MaxFoldedTensorBytes, options.MaxTensorBytes) };
             Model = PassPipeline.ForLevel(options.OptimizationLevel, passes).Run(Model, typesUpToDate: true);
-            Verifier.Verify(Model);
         }
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);
         Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
         Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
+        _pool = new Lazy<WorkerPool>(() => new WorkerPool(options.IntraOpThreads));
     }
 
     /// <summary>Loads an ONNX model file; external data is read from the file's folder.</summary>
@@ -65,8 +73,11 @@ public sealed class LoomSession : IDisposable
     }
 
     /// <summary>Compiles a model already in Loom's IR (built in code or transformed by passes).</summary>
-    public static LoomSession Create(Model model, LoomSessionOptions? options = null, KernelRegistry? registry = null) =>
-        new(model, options ?? new LoomSessionOptions(), registry);
+    public static LoomSession Create(Model model, LoomSessionOptions? options = null, KernelRegistry? registry = null)
+    {
+        Verifier.Verify(model); // a model built in code has not been through the importer's checks
+        return new(model, options ?? new LoomSessionOptions(), registry);
+    }
 
     /// <summary>The model with every value's inferred type.</summary>
     public Model Model { get; }
@@ -105,8 +116,22 @@ public sealed class LoomSession : IDisposable
             else if (!graph.Initializers.ContainsKey(info.Name))
                 throw new InputException($"input '{info.Name}' ({info.Type}) was not given");
         }
-        var outputs = _main.Execute(new RunState(Options, bindings, cancellation), null, values);
-        return new RunResult(outputs.Select((o, i) => new NamedValue(graph.Outputs[i].Name, o)).ToArray());
+        if (!_frames.TryTake(out var frame)) frame = new ExecutionFrame(_main);
+        LoomValue[] outputs = [];
+        (Array, int)[] reclaimable;
+        try
+        {
+            frame.BeginRun();
+            outputs = _main.Execute(new RunState(Options, bindings, _pool, cancellation), null, values, frame);
+        }
+        finally
+        {
+            reclaimable = frame.EndRun(outputs);
+            _frames.Add(frame);
+        }
+        var named = new NamedValue[outputs.Length];
+        for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(graph.Outputs[i].Name, outputs[i]);
+        return new RunResult(named, reclaimable.Length > 0 ? frame : null, reclaimable);
     }
 
     private static void Check(ValueInfo info, LoomValue value, SymbolBindings bindings)
@@ -131,5 +156,8 @@ public sealed class LoomSession : IDisposable
         }
     }
 
-    public void Dispose() { }
+    public void Dispose()
+    {
+        if (_pool.IsValueCreated) _pool.Value.Dispose();
+    }
 }

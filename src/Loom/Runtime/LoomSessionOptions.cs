@@ -12,6 +12,9 @@ public sealed class LoomSessionOptions
     /// <summary>Folder that external tensor data is relative to; defaults to the model file's folder.</summary>
     public string? ExternalDataDirectory { get; init; }
 
+    /// <summary>Threads a single kernel may use (the calling thread included); default: one per core.</summary>
+    public int IntraOpThreads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>
     /// After every node, check that each output's shape equals the shape inference predicted (with the
     /// run's symbol bindings). Costs a little time; the conformance runner and tests turn it on.

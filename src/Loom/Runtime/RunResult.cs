@@ -9,8 +9,15 @@ public readonly record struct NamedValue(string Name, LoomValue Value);
 public sealed class RunResult : IReadOnlyList<NamedValue>, IDisposable
 {
     private readonly NamedValue[] _outputs;
+    private Runtime.Memory.ExecutionFrame? _frame;
+    private readonly (Array, int)[] _reclaimable;
 
-    internal RunResult(NamedValue[] outputs) => _outputs = outputs;
+    internal RunResult(NamedValue[] outputs, Runtime.Memory.ExecutionFrame? frame = null, (Array, int)[]? reclaimable = null)
+    {
+        _outputs = outputs;
+        _frame = frame;
+        _reclaimable = reclaimable ?? [];
+    }
 
     public int Count => _outputs.Length;
     public NamedValue this[int index] => _outputs[index];
@@ -30,6 +37,13 @@ public sealed class RunResult : IReadOnlyList<NamedValue>, IDisposable
     public IEnumerator<NamedValue> GetEnumerator() => ((IEnumerable<NamedValue>)_outputs).GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>Returns pooled buffers (none yet: outputs are ordinary arrays).</summary>
-    public void Dispose() { }
+    /// <summary>
+    /// Hands the output tensors' memory back to the session for later runs. Do not use these tensors
+    /// after disposing the result (copy them first with <see cref="Loom.Tensor.Clone"/> if you need them
+    /// longer); a result that is never disposed keeps its tensors valid for as long as they are referenced.
+    /// </summary>
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _frame, null)?.GiveBack(_reclaimable);
+    }
 }

@@ -8,8 +8,16 @@ internal static class BasicRules
 {
     public static void Register(ShapeRules r)
     {
-        r.Add("Identity", ShapeHelpers.SameAsInput);
+        r.Add("Identity", Identity);
         r.Add("Constant", Constant);
+    }
+
+    /// <summary>Same type as the input; a tracked shape value (Shape → Identity → Reshape) passes through too.</summary>
+    private static void Identity(InferenceContext ctx)
+    {
+        ShapeHelpers.SameAsInput(ctx);
+        if (ctx.ShapeValue(0) is { } v) ctx.SetShapeValue(0, v);
+        if (ctx.ConstantInput(0) is { } c) ctx.SetConstant(0, c);
     }
 
     private static void Constant(InferenceContext ctx)

@@ -1,0 +1,47 @@
+using Loom.IR;
+
+namespace Loom.Inference.Rules;
+
+/// <summary>Shape rules of the ai.onnx.ml operators Binarizer, ArrayFeatureExtractor, LabelEncoder and TreeEnsemble.</summary>
+[ShapeRules]
+internal static class MlRules
+{
+    private const string Domain = "ai.onnx.ml";
+
+    public static void Register(ShapeRules r)
+    {
+        r.Add("Binarizer", ShapeHelpers.SameAsInput, Domain);
+        r.Add("ArrayFeatureExtractor", ArrayFeatureExtractor, Domain);
+        r.Add("LabelEncoder", LabelEncoder, Domain);
+        r.Add("TreeEnsemble", TreeEnsemble, Domain);
+    }
+
+    /// <summary>X's dims but the last, then the number of indices; a 1-D X gives [1, k].</summary>
+    private static void ArrayFeatureExtractor(InferenceContext ctx)
+    {
+        var dt = ctx.InputDataType(0);
+        var x = ctx.InputShape(0);
+        if (x is null) { ctx.SetOutput(0, dt, null); return; }
+        Dim k = ctx.InputShape(1) is { } y ? y.Dims.Aggregate(Dim.One, (a, b) => a * b) : ctx.NewSymbol();
+        ctx.SetOutput(0, dt, x.Rank <= 1 ? new Shape([Dim.One, k]) : new Shape([.. x.Dims.Take(x.Rank - 1), k]));
+    }
+
+    /// <summary>Same shape; the dtype is that of the values (opset 1: int64 for string input, string for int64 input).</summary>
+    private static void LabelEncoder(InferenceContext ctx)
+    {
+        DataType dt;
+        if (ctx.Opset < 2) dt = ctx.InputDataType(0) == DataType.Int64 ? DataType.String : DataType.Int64;
+        else if (ctx.Node.GetAttribute("values_tensor") is { } t) dt = t.AsTensor().DataType;
+        else if (ctx.Node.HasAttribute("values_strings")) dt = DataType.String;
+        else if (ctx.Node.HasAttribute("values_int64s")) dt = DataType.Int64;
+        else dt = DataType.Float;
+        ctx.SetOutput(0, dt, ctx.InputShape(0));
+    }
+
+    /// <summary>[N, n_targets] in X's dtype.</summary>
+    private static void TreeEnsemble(InferenceContext ctx)
+    {
+        var n = ctx.InputShape(0) is { Rank: 2 } x ? x[0] : ctx.NewSymbol();
+        ctx.SetOutput(0, ctx.InputDataType(0), new Shape([n, Dim.Of(ctx.GetInt("n_targets", 1))]));
+    }
+}

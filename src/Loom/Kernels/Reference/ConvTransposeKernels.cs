@@ -1,0 +1,161 @@
+using System.Numerics;
+using Loom.Kernels.Common;
+using Loom.Runtime;
+
+namespace Loom.Kernels.Reference;
+
+/// <summary>ConvTranspose (opsets 1, 11, 22) for float32, float64, float16 and bfloat16.</summary>
+[KernelRegistrations]
+internal static class ConvTransposeKernels
+{
+    public static void Register(KernelRegistry r)
+    {
+        r.Add("ConvTranspose", info => ConvKernels.Guard(ConvKernels.FloatTypes, new ConvTransposeKernel(info)), 1);
+    }
+}
+
+/// <summary>
+/// ConvTranspose as GEMM + col2im per image and group: col[M/g·k × positions] = W_gᵀ · X_g, then every
+/// column is scattered-added onto Y. Columns are processed in chunks so the column buffer stays small.
+/// </summary>
+internal sealed unsafe class ConvTransposeKernel : Kernel
+{
+    private const int ColumnBufferFloats = 1 << 21;
+    private readonly ConvTransposeGeometry.Attributes _attrs;
+    private readonly GemmPackedA[]? _packed;
+
+    public ConvTransposeKernel(KernelInfo info)
+    {
+        _attrs = ConvTransposeGeometry.Attributes.Parse(info.Node, info.Fail);
+        int group = _attrs.Conv.Group;
+        if (info.ConstantInput(1) is { DataType: DataType.Float, Rank: >= 3 } w && w.Shape[0] % group == 0 && w.Length > 0)
+        {
+            int cg = w.Shape[0] / group, rows = w.Length / w.Shape[0];
+            fixed (float* pw = w.AsSpan<float>())
+            {
+                var packed = new GemmPackedA[group];
+                for (int g = 0; g < group; g++)
+                    packed[g] = new GemmPackedA(GemmKernelSet.Best, rows, cg, pw + (long)g * cg * rows, rows, transposed: true);
+                _packed = packed;
+            }
+        }
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        var x = ctx.Input(0);
+        var w = ctx.Input(1);
+        var b = ctx.OptionalInput(2);
+        ConvKernels.RequireSameDtype(ctx, x, w, b);
+        int group = _attrs.Conv.Group;
+        if (x.Rank < 3 || w.Rank != x.Rank)
+            throw ctx.Fail($"input {ShapeMath.Format(x.Shape)} and weight {ShapeMath.Format(w.Shape)} need equal ranks of at least 3");
+        int n = x.Shape[0], c = x.Shape[1], mg = w.Shape[1], m = mg * group;
+        if (w.Shape[0] != c || c % group != 0)
+            throw ctx.Fail($"input has {c} channels but weight {ShapeMath.Format(w.Shape)} with group {group} expects {w.Shape[0]}");
+        var kernel = w.Shape[2..];
+        if (_attrs.Conv.KernelShape is { } ks && !ks.SequenceEqual(kernel.ToArray().Select(k => (long)k)))
+            throw ctx.Fail($"kernel_shape [{string.Join(",", ks)}] does not match weight shape {ShapeMath.Format(w.Shape)}");
+        if (b is not null && (b.Rank != 1 || b.Length != m)) throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{m}]");
+        var geo = ConvTransposeGeometry.Compute(_attrs, x.Shape[2..], kernel, ctx.Fail);
+        if (geo.Rank > 3) throw ctx.Fail("ConvTranspose over more than 3 spatial axes is not supported");
+        var g3 = new Conv3D(geo);
+        var y = ctx.AllocateOutput(0, x.DataType, [n, m, .. geo.Input]);
+        if (y.Length == 0) return;
+        var dims = new Dims(n, c, m, group, g3);
+        int size = g3.InputSize;
+        switch (x.DataType)
+        {
+            case DataType.Float:
+                RunFloat(dims, x.AsSpan<float>(), w.AsSpan<float>(), y.AsSpan<float>(), _packed);
+                if (b is not null) AddBias(y.AsSpan<float>(), b.AsSpan<float>(), m, size);
+                break;
+            case DataType.Double:
+                Direct<double>(dims, x.AsSpan<double>(), w.AsSpan<double>(), y.AsSpan<double>());
+                if (b is not null) AddBias(y.AsSpan<double>(), b.AsSpan<double>(), m, size);
+                break;
+            default:
+                var yf = new float[y.Length];
+                RunFloat(dims, GemmFloatData.ToFloat(x), GemmFloatData.ToFloat(w), yf, null);
+                if (b is not null) AddBias<float>(yf, GemmFloatData.ToFloat(b), m, size);
+                GemmFloatData.FromFloat(yf, y);
+                break;
+        }
+    }
+
+    private readonly record struct Dims(int Batch, int Channels, int OutChannels, int Group, Conv3D G)
+    {
+        public int Cg => Channels / Group;
+        public int Mg => OutChannels / Group;
+    }
+
+    private static void RunFloat(Dims d, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, GemmPackedA[]? packed)
+    {
+        var g = d.G;
+        int cg = d.Cg, mg = d.Mg, rows = mg * g.KernelSize, inSize = g.OutputSize, outSize = g.InputSize;
+        if (rows == 0 || inSize == 0) return;
+        int chunk = Math.Max(1, Math.Min(inSize, ColumnBufferFloats / rows));
+        var ks = packed?[0].Kernels ?? GemmKernelSet.Best;
+        fixed (float* px = x, pw = w, py = y)
+        {
+            float* col = GemmScratch.ForThread.Extra(rows * chunk);
+            for (int n = 0; n < d.Batch; n++)
+                for (int gi = 0; gi < d.Group; gi++)
+                {
+                    float* xg = px + ((long)n * d.Channels + gi * cg) * inSize;
+                    float* yg = py + ((long)n * d.OutChannels + gi * mg) * outSize;
+                    for (int j0 = 0; j0 < inSize; j0 += chunk)
+                    {
+                        int nc = Math.Min(chunk, inSize - j0);
+                        var bx = new GemmDenseB(xg + j0, inSize, false);
+                        if (packed is not null) GemmCore.Multiply(ks, rows, nc, cg, packed[gi].AsOperand(), bx, col, nc, false);
+                        else GemmCore.Multiply(ks, rows, nc, cg, new GemmDenseA(pw + (long)gi * cg * rows, rows, true, 1), bx, col, nc, false);
+                        ConvCol2Im.Add(col, nc, mg, j0, nc, yg, g);
+                    }
+                }
+        }
+    }
+
+    /// <summary>The definition, scattering every input element through the kernel: for float64.</summary>
+    private static void Direct<T>(Dims d, ReadOnlySpan<T> x, ReadOnlySpan<T> w, Span<T> y) where T : INumberBase<T>
+    {
+        var g = d.G;
+        int cg = d.Cg, mg = d.Mg, ksize = g.KernelSize, inSize = g.OutputSize, outSize = g.InputSize;
+        for (int n = 0; n < d.Batch; n++)
+            for (int c = 0; c < d.Channels; c++)
+            {
+                int gi = c / cg;
+                var xc = x.Slice((n * d.Channels + c) * inSize, inSize);
+                for (int mm = 0; mm < mg; mm++)
+                {
+                    var yc = y.Slice((n * d.OutChannels + gi * mg + mm) * outSize, outSize);
+                    var wc = w.Slice((c * mg + mm) * ksize, ksize);
+                    int j = 0;
+                    for (int oz = 0; oz < g.OD; oz++)
+                        for (int oy = 0; oy < g.OH; oy++)
+                            for (int ox = 0; ox < g.OW; ox++, j++)
+                            {
+                                T v = xc[j];
+                                int wi = 0;
+                                for (int kz = 0; kz < g.KD; kz++)
+                                    for (int ky = 0; ky < g.KH; ky++)
+                                        for (int kx = 0; kx < g.KW; kx++, wi++)
+                                        {
+                                            int iz = oz * g.SD - g.PD + kz * g.LD, iy = oy * g.SH - g.PH + ky * g.LH, ix = ox * g.SW - g.PW + kx * g.LW;
+                                            if ((uint)iz < (uint)g.ID && (uint)iy < (uint)g.IH && (uint)ix < (uint)g.IW)
+                                                yc[(iz * g.IH + iy) * g.IW + ix] += v * wc[wi];
+                                        }
+                            }
+                }
+            }
+    }
+
+    private static void AddBias<T>(Span<T> y, ReadOnlySpan<T> b, int m, int size) where T : INumberBase<T>
+    {
+        for (int i = 0; i < y.Length / Math.Max(size, 1); i++)
+        {
+            T v = b[i % m];
+            foreach (ref var e in y.Slice(i * size, size)) e += v;
+        }
+    }
+}

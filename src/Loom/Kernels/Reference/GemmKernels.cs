@@ -1,0 +1,118 @@
+using System.Numerics;
+using Loom.Kernels.Common;
+using Loom.Runtime;
+
+namespace Loom.Kernels.Reference;
+
+/// <summary>Gemm (opsets 1 to 13): Y = alpha · op(A) · op(B) + beta · C, C optional and broadcast to [M, N].</summary>
+[KernelRegistrations]
+internal static class GemmKernels
+{
+    public static void Register(KernelRegistry r)
+    {
+        r.Add("Gemm", info => ConvKernels.Guard(MatMulKernels.Types, new GemmKernel(info)), 1);
+    }
+}
+
+/// <summary>
+/// float32: Y is first filled with beta·C (broadcast), then <see cref="GemmCore"/> adds alpha·op(A)·op(B)
+/// (alpha applied while packing A). A constant B is packed once at session creation.
+/// </summary>
+internal sealed unsafe class GemmKernel : Kernel
+{
+    private readonly bool _transA, _transB;
+    private readonly float _alpha, _beta;
+    private readonly GemmPackedB? _packedB;
+
+    public GemmKernel(KernelInfo info)
+    {
+        _transA = info.GetInt("transA", 0) != 0;
+        _transB = info.GetInt("transB", 0) != 0;
+        _alpha = info.GetFloat("alpha", 1);
+        _beta = info.GetFloat("beta", 1);
+        if (info.ConstantInput(1) is { DataType: DataType.Float, Rank: 2 } b && b.Length > 0)
+        {
+            int k = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
+            fixed (float* pb = b.AsSpan<float>())
+                _packedB = new GemmPackedB(GemmKernelSet.Best, k, n, pb, b.Shape[1], _transB);
+        }
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        var a = ctx.Input(0);
+        var b = ctx.Input(1);
+        var c = ctx.OptionalInput(2);
+        if (a.Rank != 2 || b.Rank != 2) throw ctx.Fail($"A {ShapeMath.Format(a.Shape)} and B {ShapeMath.Format(b.Shape)} must be matrices");
+        if (a.DataType != b.DataType || (c is not null && c.DataType != a.DataType))
+            throw ctx.Fail("A, B and C must have the same dtype");
+        int m = _transA ? a.Shape[1] : a.Shape[0], k = _transA ? a.Shape[0] : a.Shape[1];
+        int kb = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
+        if (k != kb) throw ctx.Fail($"op(A) is {m}x{k} but op(B) is {kb}x{n}");
+        BiasLayout? bias = c is null || _beta == 0 ? null : BiasLayout.Create(c, m, n, ctx.Fail);
+        var y = ctx.AllocateOutput(0, a.DataType, [m, n]);
+        if (y.Length == 0) return;
+        switch (a.DataType)
+        {
+            case DataType.Float:
+                RunFloat(m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), c is null ? default : c.AsSpan<float>(), bias, y.AsSpan<float>(), _packedB);
+                break;
+            case DataType.Double: RunNaive<double>(m, n, k, a, b, c, bias, y); break;
+            case DataType.Int32: RunNaive<int>(m, n, k, a, b, c, bias, y); break;
+            case DataType.Int64: RunNaive<long>(m, n, k, a, b, c, bias, y); break;
+            case DataType.UInt32: RunNaive<uint>(m, n, k, a, b, c, bias, y); break;
+            case DataType.UInt64: RunNaive<ulong>(m, n, k, a, b, c, bias, y); break;
+            default:
+                var yf = new float[y.Length];
+                RunFloat(m, n, k, GemmFloatData.ToFloat(a), GemmFloatData.ToFloat(b), c is null ? default : GemmFloatData.ToFloat(c), bias, yf, null);
+                GemmFloatData.FromFloat(yf, y);
+                break;
+        }
+    }
+
+    private void RunFloat(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, BiasLayout? bias,
+        Span<float> y, GemmPackedB? packedB)
+    {
+        if (bias is { } l)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) y[i * n + j] = _beta * c[l.Index(i, j)];
+        int lda = _transA ? m : k, ldb = _transB ? k : n;
+        fixed (float* pa = a, pb = b, py = y)
+        {
+            if (packedB is not null && m > 1)
+                GemmCore.Multiply(packedB.Kernels, m, n, k, new GemmDenseA(pa, lda, _transA, _alpha), packedB.AsOperand(), py, n, bias is not null);
+            else
+                GemmCore.Multiply(m, n, k, _alpha, pa, lda, _transA, pb, ldb, _transB, py, n, bias is not null);
+        }
+    }
+
+    private void RunNaive<T>(int m, int n, int k, Tensor a, Tensor b, Tensor? c, BiasLayout? bias, Tensor y) where T : INumberBase<T>
+    {
+        var ys = y.AsSpan<T>();
+        GemmNaive.Multiply(m, n, k, a.AsSpan<T>(), _transA ? m : k, _transA, b.AsSpan<T>(), _transB ? k : n, _transB, ys, n);
+        T alpha = T.CreateTruncating(_alpha), beta = T.CreateTruncating(_beta);
+        var cs = c is null ? default : c.AsSpan<T>();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                ref var e = ref ys[i * n + j];
+                e = alpha * e;
+                if (bias is { } l) e += beta * cs[l.Index(i, j)];
+            }
+    }
+
+    /// <summary>Where C's element for output (i, j) is, under unidirectional broadcasting to [M, N].</summary>
+    private readonly record struct BiasLayout(int RowStride, int ColStride)
+    {
+        public int Index(int i, int j) => i * RowStride + j * ColStride;
+
+        public static BiasLayout Create(Tensor c, int m, int n, Func<string, Exception> fail)
+        {
+            if (c.Rank > 2) throw fail($"C has shape {ShapeMath.Format(c.Shape)}; it must broadcast to [{m},{n}]");
+            int rows = c.Rank == 2 ? c.Shape[0] : 1, cols = c.Rank >= 1 ? c.Shape[^1] : 1;
+            if ((rows != 1 && rows != m) || (cols != 1 && cols != n))
+                throw fail($"C has shape {ShapeMath.Format(c.Shape)}; it must broadcast to [{m},{n}]");
+            return new BiasLayout(rows == 1 ? 0 : cols, cols == 1 ? 0 : 1);
+        }
+    }
+}

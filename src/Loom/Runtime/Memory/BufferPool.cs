@@ -1,0 +1,117 @@
+namespace Loom.Runtime.Memory;
+
+/// <summary>
+/// The element arrays of one execution frame, by element type, handed out best-fit. A run returns an
+/// intermediate's array as soon as its last reader has run, and the next allocation of that run (or of
+/// the next run) takes it again: memory is reused by liveness, and once a model has run at some input
+/// shape, later runs at that shape allocate nothing. Used by one run at a time, so it needs no locks.
+/// </summary>
+internal sealed class BufferPool
+{
+    private const int RunsBeforeTrim = 4;
+
+    private sealed class Entry(int elementSize)
+    {
+        public readonly int ElementSize = elementSize;
+        public int LastRun;
+        public bool InUse;
+    }
+
+    private readonly Dictionary<Type, List<Array>> _free = new();
+    private readonly Dictionary<Array, Entry> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Array> _scratch = new();
+    private int _run;
+
+    /// <summary>Bytes of the arrays the pool owns (free or handed out).</summary>
+    public long Bytes { get; private set; }
+
+    public bool Owns(Array a) => _owned.ContainsKey(a);
+
+    /// <summary>An array of element type <paramref name="elementType"/> with at least <paramref name="length"/> elements.</summary>
+    public Array Rent(Type elementType, int length, int elementSize)
+    {
+        if (!_free.TryGetValue(elementType, out var list)) _free[elementType] = list = new List<Array>();
+        int best = -1;
+        for (int i = 0; i < list.Count; i++)
+        {
+            int len = list[i].Length;
+            if (len >= length && (best < 0 || len < list[best].Length)) best = i;
+        }
+        Array a;
+        // Do not spend a much larger array on a small request: the run likely needs it later.
+        if (best >= 0 && list[best].Length <= 2L * length + 1024)
+        {
+            a = list[best];
+            list[best] = list[^1];
+            list.RemoveAt(list.Count - 1);
+        }
+        else
+        {
+            a = Array.CreateInstance(elementType, RoundUp(length));
+            _owned[a] = new Entry(elementSize);
+            Bytes += (long)a.Length * elementSize;
+        }
+        var e = _owned[a];
+        e.InUse = true;
+        e.LastRun = _run;
+        return a;
+    }
+
+    /// <summary>Takes an owned array back for reuse.</summary>
+    public void Return(Array a)
+    {
+        if (!_owned.TryGetValue(a, out var e) || !e.InUse) return;
+        e.InUse = false;
+        var t = a.GetType().GetElementType()!;
+        if (!_free.TryGetValue(t, out var list)) _free[t] = list = new List<Array>();
+        list.Add(a);
+    }
+
+    /// <summary>Gives up an array for good (a run's output that the caller keeps).</summary>
+    public void Release(Array a)
+    {
+        if (!_owned.Remove(a, out var e)) return;
+        Bytes -= (long)a.Length * e.ElementSize;
+        if (!e.InUse) _free[a.GetType().GetElementType()!].Remove(a);
+    }
+
+    /// <summary>Takes back an array the pool once gave up (outputs the caller has finished with).</summary>
+    public void Adopt(Array a, int elementSize)
+    {
+        if (_owned.ContainsKey(a)) return;
+        _owned[a] = new Entry(elementSize) { InUse = true, LastRun = _run };
+        Bytes += (long)a.Length * elementSize;
+        Return(a);
+    }
+
+    /// <summary>
+    /// Ends a run: every array still handed out returns (the run's values are dead now), and free arrays
+    /// no run has used for a few runs are dropped, so a session that once ran a huge input does not keep
+    /// that memory forever.
+    /// </summary>
+    public void EndRun()
+    {
+        _scratch.Clear();
+        foreach (var (a, e) in _owned) if (e.InUse) _scratch.Add(a);
+        foreach (var a in _scratch) Return(a);
+        _scratch.Clear();
+        _run++;
+        foreach (var list in _free.Values)
+            for (int i = list.Count - 1; i >= 0; i--)
+                if (_run - _owned[list[i]].LastRun > RunsBeforeTrim)
+                {
+                    var a = list[i];
+                    list[i] = list[^1];
+                    list.RemoveAt(list.Count - 1);
+                    Bytes -= (long)a.Length * _owned[a].ElementSize;
+                    _owned.Remove(a);
+                }
+    }
+
+    /// <summary>Sizes round up a little so that slightly different shapes (a varying batch) still fit an existing array.</summary>
+    private static int RoundUp(int n)
+    {
+        if (n <= 64) return Math.Max(n, 1);
+        return (int)Math.Min(n + (long)(n >> 3), Array.MaxLength);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+
+namespace Loom.Runtime.Memory;
+
+/// <summary>
+/// Everything one run of a session's main graph needs that can outlive the run: the value slots, the
+/// buffer pool, reference counts of pooled buffers (views share a buffer) and the tensor headers each
+/// step produced last time. A session keeps a few frames and gives each concurrent run its own, so
+/// steady-state runs reuse memory and headers instead of allocating per operator.
+/// </summary>
+internal sealed class ExecutionFrame
+{
+    private readonly Dictionary<Array, int> _refs = new(ReferenceEqualityComparer.Instance);
+    private readonly Tensor?[][] _headers;
+    private readonly ConcurrentQueue<(Array Buffer, int ElementSize)> _returned = new();
+
+    public ExecutionFrame(CompiledGraph graph)
+    {
+        Slots = new LoomValue?[graph.SlotCount];
+        _headers = graph.Steps.Select(s => new Tensor?[s.Outputs.Length]).ToArray();
+    }
+
+    public LoomValue?[] Slots { get; }
+    public BufferPool Pool { get; } = new();
+
+    /// <summary>A zeroed (if <paramref name="clear"/>) pooled tensor for output <paramref name="output"/> of step <paramref name="step"/>.</summary>
+    public Tensor Allocate(int step, int output, DataType dataType, ReadOnlySpan<int> shape, bool clear)
+    {
+        int n = (int)ShapeMath.Size(shape);
+        if (dataType == DataType.String || n == 0) return Tensor.Zeros(dataType, shape);
+        var buffer = Pool.Rent(dataType.ClrType(), n, dataType.ElementSize());
+        if (clear) Array.Clear(buffer, 0, n);
+        var cached = _headers[step][output];
+        if (cached is not null && ReferenceEquals(cached.Buffer, buffer) && cached.DataType == dataType && cached.Shape.SequenceEqual(shape))
+            return cached;
+        var t = new Tensor(dataType, shape.ToArray(), buffer, 0);
+        _headers[step][output] = t;
+        return t;
+    }
+
+    /// <summary>Counts a slot's reference to a pooled buffer; tensors put inside sequences or optionals leave the pool for good.</summary>
+    public void Retain(LoomValue value)
+    {
+        switch (value)
+        {
+            case Tensor t when Pool.Owns(t.Buffer):
+                _refs[t.Buffer] = _refs.GetValueOrDefault(t.Buffer) + 1;
+                break;
+            case TensorSequence or OptionalValue:
+                Escape(value);
+                break;
+        }
+    }
+
+    /// <summary>Drops a slot's reference; the buffer returns to the pool when no slot refers to it.</summary>
+    public void Release(LoomValue? value)
+    {
+        if (value is not Tensor t || !_refs.TryGetValue(t.Buffer, out var n)) return;
+        if (n > 1) { _refs[t.Buffer] = n - 1; return; }
+        _refs.Remove(t.Buffer);
+        Pool.Return(t.Buffer);
+    }
+
+    /// <summary>
+    /// A value that leaves the frame (a model output, or held by a sequence) keeps its buffers; those
+    /// that were pooled are added to <paramref name="released"/> when given.
+    /// </summary>
+    public void Escape(LoomValue? value, List<(Array, int)>? released = null)
+    {
+        switch (value)
+        {
+            case Tensor t:
+                _refs.Remove(t.Buffer);
+                if (Pool.Owns(t.Buffer))
+                {
+                    Pool.Release(t.Buffer);
+                    released?.Add((t.Buffer, t.DataType.ElementSize()));
+                }
+                break;
+            case TensorSequence s:
+                foreach (var item in s.Items) Escape(item, released);
+                break;
+            case OptionalValue o:
+                Escape(o.Value, released);
+                break;
+        }
+    }
+
+    /// <summary>Called from any thread when a caller disposes a result: buffers that came from this pool may serve a later run.</summary>
+    public void GiveBack((Array Buffer, int ElementSize)[] buffers)
+    {
+        foreach (var b in buffers) _returned.Enqueue(b);
+    }
+
+    /// <summary>Prepares the frame for a run: takes back buffers of disposed results.</summary>
+    public void BeginRun()
+    {
+        while (_returned.TryDequeue(out var r)) Pool.Adopt(r.Buffer, r.ElementSize);
+    }
+
+    /// <summary>
+    /// Ends a run whose outputs are <paramref name="outputs"/>: they escape, every other buffer returns.
+    /// Returns the pooled buffers the outputs took with them (for <see cref="GiveBack"/>).
+    /// </summary>
+    public (Array, int)[] EndRun(LoomValue[] outputs)
+    {
+        _escaped.Clear();
+        foreach (var o in outputs) Escape(o, _escaped);
+        _refs.Clear();
+        Array.Clear(Slots);
+        Pool.EndRun();
+        return _escaped.Count == 0 ? [] : _escaped.ToArray();
+    }
+
+    private readonly List<(Array, int)> _escaped = new();
+}

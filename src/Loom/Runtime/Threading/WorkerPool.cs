@@ -1,0 +1,143 @@
+namespace Loom.Runtime.Threading;
+
+/// <summary>One piece of a job that a <see cref="WorkerPool"/> splits across threads.</summary>
+public interface IParallelJob
+{
+    /// <summary>Runs part <paramref name="part"/> of the job; parts are independent of each other.</summary>
+    void Execute(int part);
+}
+
+/// <summary>
+/// A fixed set of worker threads (one per core, the calling thread included) that run the parts of one
+/// job at a time. Kernels pass their job as a struct, so splitting work allocates nothing on the hot
+/// path: no <c>Task</c>, no delegate, no closure. Workers spin briefly between jobs (kernels follow
+/// each other within microseconds) and then sleep. A job submitted while the pool is busy — a nested
+/// parallel loop, or another thread's run — executes on the submitting thread, so the pool never deadlocks.
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    public const int MaxParts = (1 << 20) - 1;
+    private const int SpinIterations = 4_000;
+
+    private readonly Thread[] _workers;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Dictionary<Type, Runner> _runners = new();
+    private Runner? _current;
+    // One word says which job is on, how many parts it has and which part is next: (id << 40) | (parts << 20) | next.
+    // A worker that wakes late can only claim parts of the job whose id it read, so it never runs a stale job.
+    private long _claim;
+    private long _lastId;
+    private int _unfinished;
+    private int _busy;
+    private int _sleeping;
+    private volatile bool _disposed;
+    private Exception? _failure;
+
+    /// <param name="threads">Total threads including the caller; 1 means everything runs on the caller.</param>
+    public WorkerPool(int threads)
+    {
+        if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), "a pool needs at least one thread");
+        _workers = new Thread[threads - 1];
+        for (int i = 0; i < _workers.Length; i++)
+        {
+            _workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"loom-worker-{i + 1}" };
+            _workers[i].Start();
+        }
+    }
+
+    /// <summary>Threads that run parts, the caller included.</summary>
+    public int Threads => _workers.Length + 1;
+
+    /// <summary>Runs parts 0..<paramref name="parts"/>-1 of <paramref name="job"/> and returns when all are done.</summary>
+    public void Run<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
+    {
+        if (parts <= 0) return;
+        if (parts > MaxParts) throw new ArgumentOutOfRangeException(nameof(parts), $"at most {MaxParts} parts");
+        if (parts == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            for (int p = 0; p < parts; p++) job.Execute(p);
+            return;
+        }
+        try
+        {
+            if (!_runners.TryGetValue(typeof(TJob), out var r)) _runners[typeof(TJob)] = r = new Runner<TJob>();
+            var runner = (Runner<TJob>)r;
+            long id = _lastId = (_lastId + 1) & 0xFFFFFF;
+            runner.Job = job;
+            Volatile.Write(ref runner.Id, id);
+            _failure = null;
+            Volatile.Write(ref _unfinished, parts);
+            Volatile.Write(ref _current, runner);
+            Volatile.Write(ref _claim, (id << 40) | ((long)parts << 20));
+            int sleepers = Math.Min(Volatile.Read(ref _sleeping), parts - 1);
+            if (sleepers > 0) _wake.Release(sleepers);
+            Work(runner, id);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _unfinished) > 0) spin.SpinOnce(sleep1Threshold: -1);
+            runner.Job = default; // drop references to the job's data
+            if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private void Work(Runner runner, long id)
+    {
+        while (true)
+        {
+            long c = Volatile.Read(ref _claim);
+            if (c >> 40 != id) return;
+            long parts = (c >> 20) & MaxParts, next = c & MaxParts;
+            if (next >= parts) return;
+            if (Interlocked.CompareExchange(ref _claim, c + 1, c) != c) continue;
+            try { runner.Execute((int)next); }
+            catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
+            Interlocked.Decrement(ref _unfinished);
+        }
+    }
+
+    private void WorkerLoop()
+    {
+        long seen = 0;
+        while (!_disposed)
+        {
+            // Spin first: the next kernel's job usually arrives within microseconds.
+            for (int i = 0; i < SpinIterations && !_disposed && Volatile.Read(ref _claim) >> 40 == seen; i++) Thread.SpinWait(20);
+            if (Volatile.Read(ref _claim) >> 40 == seen && !_disposed)
+            {
+                Interlocked.Increment(ref _sleeping);
+                if (Volatile.Read(ref _claim) >> 40 == seen && !_disposed) _wake.Wait();
+                Interlocked.Decrement(ref _sleeping);
+                continue;
+            }
+            if (_disposed) return;
+            if (Volatile.Read(ref _current) is not { } runner) continue;
+            long id = Volatile.Read(ref runner.Id);
+            seen = id;
+            Work(runner, id);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_workers.Length > 0) _wake.Release(_workers.Length);
+        foreach (var w in _workers) w.Join();
+        _wake.Dispose();
+    }
+
+    private abstract class Runner
+    {
+        public long Id;
+        public abstract void Execute(int part);
+    }
+
+    private sealed class Runner<TJob> : Runner where TJob : struct, IParallelJob
+    {
+        public TJob Job;
+        public override void Execute(int part) => Job.Execute(part);
+    }
+}

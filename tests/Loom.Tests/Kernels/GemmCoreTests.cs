@@ -1,0 +1,133 @@
+using Loom.Kernels.Common;
+
+namespace Loom.Tests.Kernels;
+
+/// <summary>The float32 GEMM core against a float64 triple loop, on odd sizes that hit every tail path of every kernel set.</summary>
+public sealed unsafe class GemmCoreTests
+{
+    public static TheoryData<string> KernelSets()
+    {
+        var d = new TheoryData<string>();
+        foreach (var ks in GemmKernelSet.Supported) d.Add(ks.Name);
+        return d;
+    }
+
+    private static GemmKernelSet Set(string name) => GemmKernelSet.Supported.Single(k => k.Name == name);
+
+    private static float[] Random(int n, int seed)
+    {
+        var r = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    /// <summary>C = alpha·op(A)·op(B) (+ C0 when accumulating), in float64.</summary>
+    private static double[] Naive(int m, int n, int k, float alpha, float[] a, bool ta, float[] b, bool tb, float[]? c0)
+    {
+        var c = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                c[i * n + j] = alpha * s + (c0?[i * n + j] ?? 0);
+            }
+        return c;
+    }
+
+    private static void AssertNear(double[] expected, float[] actual, int k)
+    {
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * (k + 1), $"element {i}: expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Theory, MemberData(nameof(KernelSets))]
+    public void MatchesNaiveOnOddSizes(string set)
+    {
+        var ks = Set(set);
+        int[] sizes = [1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 47, 64, 70];
+        int seed = 0;
+        foreach (int m in sizes)
+            foreach (int n in sizes)
+                foreach (int k in new[] { 1, 3, 17, 70 })
+                {
+                    bool ta = (seed & 1) != 0, tb = (seed & 2) != 0, acc = (seed & 4) != 0;
+                    float alpha = (seed & 8) != 0 ? 0.5f : 1f;
+                    seed++;
+                    var a = Random(m * k, seed);
+                    var b = Random(k * n, seed + 1000);
+                    var c = Random(m * n, seed + 2000);
+                    var expected = Naive(m, n, k, alpha, a, ta, b, tb, acc ? c : null);
+                    fixed (float* pa = a, pb = b, pc = c)
+                        GemmCore.Multiply(ks, m, n, k, new GemmDenseA(pa, ta ? m : k, ta, alpha), new GemmDenseB(pb, tb ? k : n, tb), pc, n, acc);
+                    AssertNear(expected, c, k);
+                }
+    }
+
+    [Theory, MemberData(nameof(KernelSets))]
+    public void DeepProductsCrossKBlocks(string set)
+    {
+        var ks = Set(set);
+        int m = 13, n = 37, k = GemmCore.KC * 2 + 5;
+        var a = Random(m * k, 1);
+        var b = Random(k * n, 2);
+        var c = new float[m * n];
+        fixed (float* pa = a, pb = b, pc = c)
+            GemmCore.Multiply(ks, m, n, k, new GemmDenseA(pa, k, false, 1), new GemmDenseB(pb, n, false), pc, n, false);
+        AssertNear(Naive(m, n, k, 1, a, false, b, false, null), c, k);
+    }
+
+    [Theory, MemberData(nameof(KernelSets))]
+    public void PrepackedOperandsGiveTheSameProduct(string set)
+    {
+        var ks = Set(set);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (9, 33, 300), (70, 5, 17), (ks.MR * 17 + 3, ks.NR * 3 + 1, 513) })
+        {
+            var a = Random(m * k, m);
+            var b = Random(k * n, n);
+            var expected = Naive(m, n, k, 1, a, false, b, true, null);
+            var c1 = new float[m * n];
+            var c2 = new float[m * n];
+            fixed (float* pa = a, pb = b, p1 = c1, p2 = c2)
+            {
+                var packedA = new GemmPackedA(ks, m, k, pa, k, transposed: false);
+                var packedB = new GemmPackedB(ks, k, n, pb, k, transposed: true);
+                GemmCore.Multiply(ks, m, n, k, packedA.AsOperand(), new GemmDenseB(pb, k, true), p1, n, false);
+                GemmCore.Multiply(ks, m, n, k, new GemmDenseA(pa, k, false, 1), packedB.AsOperand(), p2, n, false);
+            }
+            AssertNear(expected, c1, k);
+            AssertNear(expected, c2, k);
+        }
+    }
+
+    [Fact]
+    public void VectorPathsHandleEveryLayout()
+    {
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 70, 33), (1, 5000, 3), (70, 1, 33) })
+            foreach (bool ta in new[] { false, true })
+                foreach (bool tb in new[] { false, true })
+                {
+                    var a = Random(m * k, 7);
+                    var b = Random(k * n, 8);
+                    var c = Random(m * n, 9);
+                    var expected = Naive(m, n, k, 2, a, ta, b, tb, c);
+                    fixed (float* pa = a, pb = b, pc = c)
+                        GemmCore.Multiply(m, n, k, 2, pa, ta ? m : k, ta, pb, tb ? k : n, tb, pc, n, accumulate: true);
+                    AssertNear(expected, c, k);
+                }
+    }
+
+    [Fact]
+    public void EmptyDepthClearsOrKeepsC()
+    {
+        var c = new float[] { 1, 2, 3, 4 };
+        fixed (float* pc = c)
+        {
+            GemmCore.Multiply(2, 2, 0, 1, null, 0, false, null, 2, false, pc, 2, accumulate: true);
+            Assert.Equal([1f, 2, 3, 4], c);
+            GemmCore.Multiply(2, 2, 0, 1, null, 0, false, null, 2, false, pc, 2, accumulate: false);
+        }
+        Assert.Equal([0f, 0, 0, 0], c);
+    }
+}
