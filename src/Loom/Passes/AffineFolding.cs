@@ -11,7 +11,7 @@ namespace Loom.Passes;
 /// BatchNormalization <c>(b−μ)·s + β</c>), a BatchNormalization (scale <c>γ·s</c>, bias <c>β·s + t</c>),
 /// and for a BatchNormalization on a rank-2 value also MatMul followed by Add of a constant. The
 /// absorbing node then writes the map's output. One sweep folds whole chains (Conv → BatchNormalization
-/// → Mul → Add).
+/// → Mul → Add): the maps are composed in double and the parameters rewritten once.
 ///
 /// Safe because a per-channel scale and shift of a layer's output is exactly a scale of the parameters
 /// feeding that channel and a shift of its bias (up to float rounding: computed in double, rounded once).
@@ -29,30 +29,42 @@ public static class AffineFolding
         var index = new GraphIndex(g);
         var affine = new ChannelAffine(index, names, opset);
         Node?[] nodes = [.. g.Nodes];
+        // The maps each absorbing node takes on, composed along chains, and the name it then writes;
+        // its parameters are rewritten once, at the end.
+        var maps = new Dictionary<int, (double[] S, double[] T, string Output)>();
         for (int i = 0; i < nodes.Length; i++)
         {
             var node = nodes[i]!;
-            int p = node.Is("BatchNormalization") ? FoldBatchNorm(node, index, affine, nodes) : FoldMulAdd(node, index, affine, nodes);
+            var (p, s, t) = node.Is("BatchNormalization") ? MatchBatchNorm(node, index, affine, nodes) : MatchMulAdd(node, index, affine, nodes);
             if (p < 0) continue;
+            if (s is not null) maps[p] = maps.TryGetValue(p, out var first) ? Then(first, s, t!, node.Outputs[0]) : (s, t!, node.Outputs[0]);
             nodes[i] = null;
             index.SetProducer(node.Outputs[0], p);
         }
+        foreach (var (p, m) in maps) nodes[p] = affine.Fold(nodes[p]!, m.S, m.T, m.Output);
         if (affine.Added.Count == 0) return g;
         return new Graph(g.Name, g.Inputs, g.Outputs, nodes.OfType<Node>(), g.Initializers.SetItems(affine.Added), g.ValueTypes);
     }
 
-    /// <summary>The index of the node that absorbed <paramref name="bn"/>, or -1.</summary>
-    private static int FoldBatchNorm(Node bn, GraphIndex index, ChannelAffine affine, Node?[] nodes)
+    /// <summary>A map followed by another: (x·s1 + t1)·s2 + t2 = x·(s1·s2) + (t1·s2 + t2), per channel.</summary>
+    private static (double[] S, double[] T, string Output) Then((double[] S, double[] T, string) first, double[] s, double[] t, string output) =>
+        (first.S.Select((x, c) => x * s[c]).ToArray(), first.T.Select((x, c) => x * s[c] + t[c]).ToArray(), output);
+
+    /// <summary>
+    /// The producer a BatchNormalization folds into and its map (s, t); or, when a MatMul and Add absorbed
+    /// it on the spot, their index and no map; or -1.
+    /// </summary>
+    private static (int, double[]?, double[]?) MatchBatchNorm(Node bn, GraphIndex index, ChannelAffine affine, Node?[] nodes)
     {
-        if (affine.BatchNormMap(bn) is not var (s, t) || SoleProducer(bn.Inputs[0], index, nodes) is not { } p) return -1;
-        if (affine.Fold(nodes[p]!, s, t, bn.Outputs[0]) is { } folded) { nodes[p] = folded; return p; }
-        return FoldMatMulAdd(p, s, t, bn.Outputs[0], index, affine, nodes) ? p : -1;
+        if (affine.BatchNormMap(bn) is not var (s, t) || SoleProducer(bn.Inputs[0], index, nodes) is not { } p) return (-1, null, null);
+        if (affine.Channels(nodes[p]!) == s.Length) return (p, s, t);
+        return FoldMatMulAdd(p, s, t, bn.Outputs[0], index, affine, nodes) ? (p, null, null) : (-1, null, null);
     }
 
-    /// <summary>Mul(x, k), Mul(k, x), Add(x, k), Add(k, x) or Sub(x, k) folded into the producer of x; its index, or -1.</summary>
-    private static int FoldMulAdd(Node op, GraphIndex index, ChannelAffine affine, Node?[] nodes)
+    /// <summary>Mul(x, k), Mul(k, x), Add(x, k), Add(k, x) or Sub(x, k): the producer of x and the map, or -1.</summary>
+    private static (int, double[]?, double[]?) MatchMulAdd(Node op, GraphIndex index, ChannelAffine affine, Node?[] nodes)
     {
-        if (op.Domain.Length > 0 || op.OpType is not ("Mul" or "Add" or "Sub") || op.Inputs.Length != 2) return -1;
+        if (op.Domain.Length > 0 || op.OpType is not ("Mul" or "Add" or "Sub") || op.Inputs.Length != 2) return (-1, null, null);
         for (int side = 0; side < (op.OpType == "Sub" ? 1 : 2); side++)
         {
             if (SoleProducer(op.Inputs[side], index, nodes) is not { } p || affine.Channels(nodes[p]!) is not { } channels) continue;
@@ -60,17 +72,14 @@ public static class AffineFolding
                 || x.ElementType != k.DataType || !ChannelAffine.IsFloat(k) || PerChannel(k, channels, rank) is not { } v) continue;
             if (op.OpType == "Mul" && !v.All(double.IsFinite)) continue;
             var ones = Enumerable.Repeat(1.0, v.Length).ToArray();
-            var (s, t) = op.OpType switch
+            return op.OpType switch
             {
-                "Mul" => (v, new double[v.Length]),
-                "Add" => (ones, v),
-                _ => (ones, v.Select(e => -e).ToArray()),
+                "Mul" => (p, v, new double[v.Length]),
+                "Add" => (p, ones, v),
+                _ => (p, ones, v.Select(e => -e).ToArray()),
             };
-            if (affine.Fold(nodes[p]!, s, t, op.Outputs[0]) is not { } folded) continue;
-            nodes[p] = folded;
-            return p;
         }
-        return -1;
+        return (-1, null, null);
     }
 
     /// <summary>MatMul(x, W) → Add(·, b) → BatchNormalization on a rank-2 value: W's columns and b absorb the map.</summary>

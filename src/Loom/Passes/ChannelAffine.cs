@@ -17,6 +17,7 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
     private static partial Regex FoldedSuffix();
 
     private readonly Dictionary<string, Tensor> _added = new();
+    private readonly Dictionary<Node, (double[] S, double[] T)?> _batchNormMaps = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Initializers created so far (the folded weights and biases).</summary>
     public IReadOnlyDictionary<string, Tensor> Added => _added;
@@ -49,35 +50,43 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
         }
     }
 
-    /// <summary>The number of output channels a producer can absorb a per-channel map for, or null.</summary>
-    public int? Channels(Node producer) =>
-        producer.Is("BatchNormalization") ? BatchNormMap(producer)?.S.Length
-        : producer.OpType is "Conv" or "ConvTranspose" or "Gemm" ? Layout(producer)?.Channels : null;
+    /// <summary>
+    /// The number of output channels of a Conv, ConvTranspose, Gemm or BatchNormalization whose
+    /// parameters can absorb a per-channel map (float constants, a bias of one value per channel or, for
+    /// Gemm, a C that broadcasts against them), or null.
+    /// </summary>
+    public int? Channels(Node producer)
+    {
+        if (producer.Is("BatchNormalization")) return BatchNormMap(producer)?.S.Length;
+        if (producer.Domain.Length > 0 || producer.OpType is not ("Conv" or "ConvTranspose" or "Gemm") || Layout(producer) is not { } layout) return null;
+        if (!producer.HasInput(2)) return layout.Channels;
+        if (Constant(producer.Inputs[2]) is not { } bias || bias.DataType != Constant(producer.Inputs[1])!.DataType) return null;
+        if (producer.OpType != "Gemm") return bias.Rank == 1 && bias.Length == layout.Channels ? layout.Channels : null;
+        try { return ShapeMath.Broadcast(bias.Shape, [layout.Channels]).Length <= 2 ? layout.Channels : null; }
+        catch (ShapeException) { return null; }
+    }
 
     /// <summary>
-    /// A Conv, ConvTranspose, Gemm or BatchNormalization computing <c>out·s + t</c> under the name
-    /// <paramref name="output"/>, with new parameter initializers; null when the producer does not fit.
+    /// The producer (for which <see cref="Channels"/> gave s.Length) computing <c>out·s + t</c> under the
+    /// name <paramref name="output"/>, with new parameter initializers.
     /// </summary>
-    public Node? Fold(Node producer, double[] s, double[] t, string output)
+    public Node Fold(Node producer, double[] s, double[] t, string output)
     {
-        if (Channels(producer) != s.Length) return null;
         var inputs = producer.Inputs.ToList();
+        bool scales = s.Any(x => x != 1); // a pure shift leaves the weights as they are
         if (producer.Is("BatchNormalization"))
         {
             // γ(x−μ)/σ + β, scaled by s and shifted by t, is (sγ)(x−μ)/σ + (sβ + t).
             var (gamma, beta) = (Constant(inputs[1])!, Constant(inputs[2])!);
-            if (s.Any(x => x != 1)) inputs[1] = Add(inputs[1], FromDoubles(ToDoubles(gamma).Select((g, c) => g * s[c]).ToArray(), gamma.DataType, gamma.Shape));
+            if (scales) inputs[1] = Add(inputs[1], FromDoubles(ToDoubles(gamma).Select((g, c) => g * s[c]).ToArray(), gamma.DataType, gamma.Shape));
             inputs[2] = Add(inputs[2], Bias(beta, 1.0, s, t, beta.DataType)!);
             return producer.WithInputs(inputs).WithOutputs([output]);
         }
         var w = Constant(inputs[1])!;
-        Tensor? bias = null;
-        if (producer.HasInput(2) && (bias = Constant(inputs[2])) is null) return null;
+        var bias = producer.HasInput(2) ? Constant(inputs[2]) : null;
         bool gemm = producer.OpType == "Gemm";
-        if (bias is not null && (bias.DataType != w.DataType || (gemm ? bias.Rank > 2 : bias.Rank != 1 || bias.Length != s.Length))) return null;
-        if (Bias(bias, gemm ? producer.GetFloat("beta", 1f) : 1.0, s, t, w.DataType) is not { } newBias) return null;
-
-        if (s.Any(x => x != 1)) inputs[1] = Add(inputs[1], ScaleWeights(w, Layout(producer)!.Value, s)); // a pure shift leaves the weights as they are
+        var newBias = Bias(bias, gemm ? producer.GetFloat("beta", 1f) : 1.0, s, t, w.DataType)!;
+        if (scales) inputs[1] = Add(inputs[1], ScaleWeights(w, Layout(producer)!.Value, s));
         var biasName = Add(bias is null ? producer.Inputs[1] + "_bias" : inputs[2], newBias);
         if (inputs.Count > 2) inputs[2] = biasName; else inputs.Add(biasName);
         var folded = producer.WithInputs(inputs).WithOutputs([output]);
@@ -89,6 +98,12 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
     /// with float constant parameters of one channel each, as the map x·s + t: s = γ/√(var+ε), t = β − μ·s.
     /// </summary>
     public (double[] S, double[] T)? BatchNormMap(Node bn)
+    {
+        if (!_batchNormMaps.TryGetValue(bn, out var map)) _batchNormMaps[bn] = map = ComputeBatchNormMap(bn);
+        return map;
+    }
+
+    private (double[] S, double[] T)? ComputeBatchNormMap(Node bn)
     {
         if (!bn.Is("BatchNormalization") || bn.Outputs.Skip(1).Any(o => o.Length > 0) || bn.Inputs.Length != 5) return null;
         if (opset >= 14 ? bn.GetInt("training_mode", 0) != 0 : opset < 9 && bn.GetInt("spatial", 1) == 0) return null;

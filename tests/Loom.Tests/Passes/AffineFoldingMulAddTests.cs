@@ -30,11 +30,9 @@ public sealed class AffineFoldingMulAddTests
               init one = float32[1] {1}
               init shift = float32[1,2,1,1] {1, 2}
               init w = float32[2,1,1,1] {1, 2}
-              init w_bias_folded = float32[2] {0, 0}
-              init w_bias_folded2 = float32[2] {1, 2}
-              init w_bias_folded3 = float32[2] {0, 1}
+              init w_bias_folded = float32[2] {0, 1}
               init w_folded = float32[2,1,1,1] {3, 1}
-              y = Conv(x, w_folded, w_bias_folded3)
+              y = Conv(x, w_folded, w_bias_folded)
               return y
             }
             """, folded);
