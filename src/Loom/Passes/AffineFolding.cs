@@ -47,8 +47,12 @@ public static class AffineFolding
     }
 
     /// <summary>A map followed by another: (x·s1 + t1)·s2 + t2 = x·(s1·s2) + (t1·s2 + t2), per channel.</summary>
-    private static (double[] S, double[] T, string Output) Then((double[] S, double[] T, string) first, double[] s, double[] t, string output) =>
-        (first.S.Select((x, c) => x * s[c]).ToArray(), first.T.Select((x, c) => x * s[c] + t[c]).ToArray(), output);
+    private static (double[] S, double[] T, string Output) Then((double[] S, double[] T, string) first, double[] s, double[] t, string output)
+    {
+        var (s2, t2) = (new double[s.Length], new double[s.Length]);
+        for (int c = 0; c < s.Length; c++) (s2[c], t2[c]) = (first.S[c] * s[c], first.T[c] * s[c] + t[c]);
+        return (s2, t2, output);
+    }
 
     /// <summary>
     /// The producer a BatchNormalization folds into and its map (s, t); or, when a MatMul and Add absorbed
@@ -71,13 +75,11 @@ public static class AffineFolding
             if (index.Constant(op.Inputs[1 - side]) is not { } k || index.Graph.TypeOf(op.Inputs[side]) is not TensorType { Rank: { } rank } x
                 || x.ElementType != k.DataType || !ChannelAffine.IsFloat(k) || PerChannel(k, channels, rank) is not { } v) continue;
             if (op.OpType == "Mul" && !v.All(double.IsFinite)) continue;
-            var ones = Enumerable.Repeat(1.0, v.Length).ToArray();
-            return op.OpType switch
-            {
-                "Mul" => (p, v, new double[v.Length]),
-                "Add" => (p, ones, v),
-                _ => (p, ones, v.Select(e => -e).ToArray()),
-            };
+            if (op.OpType == "Mul") return (p, v, new double[v.Length]);
+            var ones = new double[v.Length];
+            Array.Fill(ones, 1.0);
+            if (op.OpType == "Sub") for (int c = 0; c < v.Length; c++) v[c] = -v[c];
+            return (p, ones, v);
         }
         return (-1, null, null);
     }
@@ -116,7 +118,8 @@ public static class AffineFolding
         int channelAxis = 1 - (rank - k.Rank); // k's axis aligned with axis 1 of the value, broadcasting from the right
         for (int a = 0; a < k.Rank; a++)
             if (k.Shape[a] != 1 && !(a == channelAxis && k.Shape[a] == channels)) return null;
-        var values = ChannelAffine.ToDoubles(k);
-        return values.Length == 1 ? Enumerable.Repeat(values[0], channels).ToArray() : values;
+        var values = new double[channels];
+        for (int c = 0; c < channels; c++) values[c] = ChannelAffine.At(k, k.Length == 1 ? 0 : c);
+        return values;
     }
 }

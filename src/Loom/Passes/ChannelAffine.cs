@@ -78,7 +78,7 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
         {
             // γ(x−μ)/σ + β, scaled by s and shifted by t, is (sγ)(x−μ)/σ + (sβ + t).
             var (gamma, beta) = (Constant(inputs[1])!, Constant(inputs[2])!);
-            if (scales) inputs[1] = Add(inputs[1], FromDoubles(ToDoubles(gamma).Select((g, c) => g * s[c]).ToArray(), gamma.DataType, gamma.Shape));
+            if (scales) inputs[1] = Add(inputs[1], Bias(gamma, 1.0, s, new double[s.Length], gamma.DataType)!); // γ·s + 0
             inputs[2] = Add(inputs[2], Bias(beta, 1.0, s, t, beta.DataType)!);
             return producer.WithInputs(inputs).WithOutputs([output]);
         }
@@ -108,16 +108,17 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
         if (!bn.Is("BatchNormalization") || bn.Outputs.Skip(1).Any(o => o.Length > 0) || bn.Inputs.Length != 5) return null;
         if (opset >= 14 ? bn.GetInt("training_mode", 0) != 0 : opset < 9 && bn.GetInt("spatial", 1) == 0) return null;
         if (index.Graph.TypeOf(bn.Inputs[0]) is not TensorType { ElementType: DataType.Float or DataType.Double, Rank: >= 2 }) return null;
-        var p = bn.Inputs.Skip(1).Select(Constant).ToArray();
-        if (p.Any(x => x is null || !IsFloat(x) || x.Rank != 1 || x.Length != p[0]!.Length)) return null;
-        var (gamma, beta, mean, variance) = (ToDoubles(p[0]!), ToDoubles(p[1]!), ToDoubles(p[2]!), ToDoubles(p[3]!));
+        if (Constant(bn.Inputs[1]) is not { Rank: 1 } gamma || Constant(bn.Inputs[2]) is not { } beta
+            || Constant(bn.Inputs[3]) is not { } mean || Constant(bn.Inputs[4]) is not { } variance) return null;
+        Tensor[] p = [gamma, beta, mean, variance];
+        if (p.Any(x => !IsFloat(x) || x.Rank != 1 || x.Length != gamma.Length)) return null;
         double epsilon = bn.GetFloat("epsilon", 1e-5f);
         var s = new double[gamma.Length];
         var t = new double[gamma.Length];
         for (int c = 0; c < s.Length; c++)
         {
-            s[c] = gamma[c] / Math.Sqrt(variance[c] + epsilon);
-            t[c] = beta[c] - mean[c] * s[c];
+            s[c] = At(gamma, c) / Math.Sqrt(At(variance, c) + epsilon);
+            t[c] = At(beta, c) - At(mean, c) * s[c];
         }
         return (s, t);
     }
@@ -159,22 +160,17 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
         try { shape = ShapeMath.Broadcast(c.Shape, [s.Length]); }
         catch (ShapeException) { return null; }
         if (shape.Length > 2) return null;
-        var cv = ToDoubles(c);
         int cols = shape[^1], rows = shape.Length == 2 ? shape[0] : 1;
         int cRows = c.Rank == 2 ? c.Shape[0] : 1, cCols = c.Rank >= 1 ? c.Shape[^1] : 1;
         var result = new double[rows * cols];
         for (int r = 0; r < rows; r++)
             for (int m = 0; m < cols; m++)
-                result[r * cols + m] = beta * cv[(cRows == 1 ? 0 : r) * cCols + (cCols == 1 ? 0 : m)] * s[m] + t[m];
+                result[r * cols + m] = beta * At(c, (cRows == 1 ? 0 : r) * cCols + (cCols == 1 ? 0 : m)) * s[m] + t[m];
         return FromDoubles(result, dataType, shape);
     }
 
-    public static double[] ToDoubles(Tensor t) => t.DataType switch
-    {
-        DataType.Float => Array.ConvertAll(t.ToArray<float>(), x => (double)x),
-        DataType.Double => t.ToArray<double>(),
-        _ => throw new UnsupportedException($"cannot fold {t.DataType.Name()} weights"),
-    };
+    /// <summary>Element <paramref name="i"/> of a float or double tensor.</summary>
+    public static double At(Tensor t, int i) => t.DataType == DataType.Double ? t.AsReadOnlySpan<double>()[i] : t.AsReadOnlySpan<float>()[i];
 
     public static Tensor FromDoubles(double[] v, DataType dataType, ReadOnlySpan<int> shape) => dataType == DataType.Double
         ? Tensor.FromArray(v, shape)

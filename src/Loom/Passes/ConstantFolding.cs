@@ -98,13 +98,16 @@ public static class ConstantFolding
             if (batch.Count == 0) return;
             var inputs = KnownInputs(batch, scope);
             long runCap = 4 * (maxTensorBytes + inputs.Values.Sum(t => Bytes(t.DataType, t.Shape)));
-            var batchValues = NodeEvaluator.TryEvaluate(batch, inputs, opsets, runCap);
+            var types = new Dictionary<string, IrType>();
+            foreach (var o in batch.SelectMany(n => n.Outputs))
+                if (o.Length > 0 && scope.OutputType(o) is { } type) types[o] = type;
+            var batchValues = NodeEvaluator.TryEvaluate(batch, inputs, types, opsets, runCap);
             foreach (var node in batch)
             {
                 // After a failed batch each node runs alone, when its inputs are known by now.
                 var values = batchValues;
                 if (values is null && node.Inputs.All(i => i.Length == 0 || scope.Known(i) is not null))
-                    values = NodeEvaluator.TryEvaluate([node], KnownInputs([node], scope), opsets, runCap);
+                    values = NodeEvaluator.TryEvaluate([node], KnownInputs([node], scope), types, opsets, runCap);
                 long limit = Limit(node.Inputs.Select(i => (i.Length == 0 ? null : scope.Known(i) ?? values?.GetValueOrDefault(i) as Tensor) is { } t ? Bytes(t.DataType, t.Shape) : 0));
                 var outputs = node.Outputs.Where(o => o.Length > 0).ToList();
                 if (values is not null && outputs.All(o => values.GetValueOrDefault(o) is Tensor t && Bytes(t.DataType, t.Shape) <= limit))

@@ -19,13 +19,15 @@ internal static class NodeEvaluator
 
     /// <summary>
     /// Every output of <paramref name="nodes"/> (in order, each reading only <paramref name="inputs"/> and
-    /// earlier nodes' outputs) by name, or null when running them fails — an error, or a tensor above
+    /// earlier nodes' outputs, whose inferred <paramref name="types"/> are given) by name, or null when running them fails — an error, or a tensor above
     /// <paramref name="maxTensorBytes"/>.
     /// </summary>
-    public static Dictionary<string, LoomValue>? TryEvaluate(IReadOnlyList<Node> nodes, IReadOnlyDictionary<string, Tensor> inputs, OpsetImports opsets, long maxTensorBytes)
+    public static Dictionary<string, LoomValue>? TryEvaluate(IReadOnlyList<Node> nodes, IReadOnlyDictionary<string, Tensor> inputs,
+        IReadOnlyDictionary<string, IrType> types, OpsetImports opsets, long maxTensorBytes)
     {
         var names = nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToList();
-        var graph = new Graph("fold", [], names.Select(o => new ValueInfo(o, null)), nodes, inputs);
+        // The inferred types of the outputs spare the compiler a search of the output list for each value.
+        var graph = new Graph("fold", [], names.Select(o => new ValueInfo(o, null)), nodes, inputs, types);
         var options = new LoomSessionOptions { OptimizationLevel = 0, MaxTensorBytes = maxTensorBytes };
         try
         {
