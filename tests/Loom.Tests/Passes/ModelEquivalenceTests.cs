@@ -11,8 +11,8 @@ namespace Loom.Tests.Passes;
 /// Real architectures optimized at levels 1 and 2 compute what they computed before: in Loom (optimized
 /// session against an unoptimized one) and in ONNX Runtime (the saved optimized model against the
 /// original), within float rounding (rtol 1e-4). The light models get random weights (a constant weight
-/// would hide a wrongly folded channel); the PaddleOCR models run as exported. These need Conv, pooling,
-/// Gemm, Reshape, Softmax… kernels, so they pass once the operator branches are merged.
+/// would hide a wrongly folded channel); the PaddleOCR models run as exported. (They need the Conv,
+/// pooling, Gemm, Reshape and Softmax kernels of the operator branches.)
 /// </summary>
 public sealed class ModelEquivalenceTests
 {
