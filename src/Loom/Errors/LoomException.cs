@@ -32,6 +32,7 @@ public sealed class GraphException : LoomException
 public sealed class ShapeException : LoomException
 {
     public ShapeException(string message) : base(message) { }
+    public ShapeException(string message, Exception inner) : base(message, inner) { }
 }
 
 /// <summary>External tensor data that is missing, out of range, or whose path leaves the model's folder.</summary>

@@ -102,7 +102,15 @@ internal sealed class GraphInference
         int opset = _opsets[node.Domain] ?? 0;
         var ctx = new InferenceContext(this, node, opset);
         var rule = _rules.Find(node.Domain, node.OpType);
-        rule?.Invoke(ctx);
+        try
+        {
+            rule?.Invoke(ctx);
+        }
+        catch (Exception e) when (e is not (LoomException or OutOfMemoryException))
+        {
+            // As the runtime does for kernels: a rule meeting values it did not expect (absurd constants) is an error about this node.
+            throw new ShapeException($"node {node.DisplayName}: shape inference failed: {e.GetType().Name}: {e.Message}", e);
+        }
         for (int i = 0; i < node.Outputs.Length; i++)
         {
             var name = node.Outputs[i];

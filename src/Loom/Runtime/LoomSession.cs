@@ -3,6 +3,7 @@ using Loom.Import.Onnx;
 using Loom.Inference;
 using Loom.IR;
 using Loom.Kernels;
+using Loom.Passes;
 using Loom.Runtime;
 using Loom.Runtime.Memory;
 using Loom.Runtime.Threading;
@@ -46,6 +47,11 @@ public sealed class LoomSession : IDisposable
 #if DEBUG
         Verifier.Verify(Model); // inference only adds types; the structure was verified before
 #endif
+        if (options.OptimizationLevel > 0) // the passes keep the IR valid (in Debug builds they verify it after each change)
+        {
+            var passes = new PassOptions { MaxFoldedTensorBytes = Math.Min(options.MaxFoldedTensorBytes, options.MaxTensorBytes) };
+            Model = PassPipeline.ForLevel(options.OptimizationLevel, passes).Run(Model, typesUpToDate: true);
+        }
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);
         Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
         Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();

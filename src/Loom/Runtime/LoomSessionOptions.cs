@@ -20,4 +20,14 @@ public sealed class LoomSessionOptions
     /// run's symbol bindings). Costs a little time; the conformance runner and tests turn it on.
     /// </summary>
     public bool VerifyInferredShapes { get; init; }
+
+    /// <summary>
+    /// How much the graph is optimized before it is compiled (see <see cref="Passes.PassPipeline.ForLevel"/>):
+    /// 0 none; 1 constant folding, dead-code and common-subexpression elimination; 2 (default) also no-op
+    /// removal and folding BatchNormalization, Mul and Add into the weights of the layer before them.
+    /// </summary>
+    public int OptimizationLevel { get; init; } = 2;
+
+    /// <summary>Constant folding leaves a node alone when an output would take more bytes than this.</summary>
+    public long MaxFoldedTensorBytes { get; init; } = Passes.ConstantFolding.DefaultMaxTensorBytes;
 }

@@ -8,7 +8,7 @@ public sealed class CliTests
 {
     private static string Example => Path.Combine(SharedData.RepoRoot, "examples", "tiny-cnn.onnx");
 
-    private static (int Exit, string Out, string Err) Loom(params string[] args)
+    internal static (int Exit, string Out, string Err) Loom(params string[] args)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "Loom.Cli.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

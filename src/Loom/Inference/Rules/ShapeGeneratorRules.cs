@@ -56,7 +56,7 @@ internal static class ShapeGeneratorRules
         var dims = DimsFromInput(ctx, 0);
         ctx.SetOutput(0, dt, dims is { } d ? new Shape(d) : null);
         // ConstantOfShape(Shape(x)[:1]) of ints is a small vector later used as a shape (PyTorch exports do this).
-        if (dims is [{ Value: { } n and <= 64 }] && value is not null && dt is DataType.Int64 or DataType.Int32)
+        if (dims is [{ Value: { } n and >= 0 and <= 64 }] && value is not null && dt is DataType.Int64 or DataType.Int32)
         {
             long v = dt == DataType.Int64 ? value.AsSpan<long>()[0] : value.AsSpan<int>()[0];
             SetIntValue(ctx, 0, Enumerable.Repeat(Dim.Of(v), (int)n).ToList(), dt, scalar: false);
