@@ -13,7 +13,7 @@ namespace Loom.Runtime;
 /// </summary>
 public sealed class CompiledGraph
 {
-    internal sealed record Step(int Index, Node Node, Kernel Kernel, int[] Inputs, int[] Outputs, int[] Release);
+    internal sealed record Step(int Index, Node Node, Kernel Kernel, int[] Inputs, int[] Outputs, int[] Release, bool IsConstant = false);
 
     private readonly LoomValue?[] _constants;
     private readonly (int Slot, int ParentSlot)[] _captures;
@@ -56,6 +56,9 @@ public sealed class CompiledGraph
         OutputSlots = graph.Outputs.Select(o => slotOf[o.Name]).ToArray();
 
         var steps = new List<Step>();
+        var constantSlot = new bool[SlotCount];
+        foreach (var name in graph.Initializers.Keys) constantSlot[slotOf[name]] = true;
+        foreach (var slot in InputSlots) constantSlot[slot] = false; // an input with an initializer default can be fed
         var lastUse = new int[SlotCount];
         Array.Fill(lastUse, -1);
         for (int k = 0; k < graph.Nodes.Length; k++)
@@ -67,15 +70,18 @@ public sealed class CompiledGraph
                 g => new CompiledGraph(g, opsets, registry, options, this),
                 ConstantOf, options);
             var kernel = registry.Resolve(info)(info);
-            steps.Add(new Step(k, n, kernel, n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray(),
-                n.Outputs.Select(o => o.Length > 0 ? slotOf[o] : -1).ToArray(), []));
+            var inputSlots = n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray();
+            var outputSlots = n.Outputs.Select(o => o.Length > 0 ? slotOf[o] : -1).ToArray();
+            bool isConstant = IsFoldable(n) && inputSlots.All(s => s < 0 || constantSlot[s]);
+            if (isConstant) foreach (var o in outputSlots) if (o >= 0) constantSlot[o] = true;
+            steps.Add(new Step(k, n, kernel, inputSlots, outputSlots, [], isConstant));
             foreach (var used in TopologicalSort.UsedNames(n)) lastUse[slotOf[used]] = k;
             // An output nobody reads dies where it is made.
             foreach (var o in n.Outputs) if (o.Length > 0 && lastUse[slotOf[o]] < k) lastUse[slotOf[o]] = k;
         }
-        // Free each intermediate after its last use; keep constants, captures and outputs.
+        // Free each intermediate after its last use; keep constants (computed ones too), captures and outputs.
         var keep = new HashSet<int>(OutputSlots);
-        keep.UnionWith(graph.Initializers.Keys.Select(n => slotOf[n]));
+        keep.UnionWith(Enumerable.Range(0, SlotCount).Where(s => constantSlot[s]));
         keep.UnionWith(_captures.Select(c => c.Slot));
         var releaseAt = new List<int>?[steps.Count];
         for (int slot = 0; slot < SlotCount; slot++)
@@ -83,7 +89,20 @@ public sealed class CompiledGraph
         for (int k = 0; k < steps.Count; k++)
             steps[k] = steps[k] with { Release = releaseAt[k]?.ToArray() ?? [] };
         Steps = steps.ToArray();
+        _constantsReady = !Steps.Any(st => st.IsConstant);
     }
+
+    // Nodes whose inputs are all constants run once, on the first run, and their outputs join the
+    // constants (weights that models build with ConstantOfShape, shape arithmetic): loading stays fast
+    // and later runs skip them. Random operators, subgraph operators and other domains always run.
+    private static readonly HashSet<string> NonDeterministic =
+        ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout"];
+
+    private static bool IsFoldable(Node n) =>
+        n.Domain is "" or "ai.onnx.ml" && !NonDeterministic.Contains(n.OpType) && !n.Subgraphs.Any();
+
+    private volatile bool _constantsReady;
+    private readonly Lock _constantsLock = new();
 
     public Graph Graph { get; }
     internal CompiledGraph? Parent { get; }
@@ -108,6 +127,7 @@ public sealed class CompiledGraph
     /// </remarks>
     internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs, ExecutionFrame? frame = null)
     {
+        if (!_constantsReady) EvaluateConstantSteps(run);
         var slots = frame?.Slots ?? new LoomValue?[SlotCount];
         Array.Copy(_constants, slots, SlotCount);
         foreach (var (slot, parentSlot) in _captures) slots[slot] = parentSlots![parentSlot];
@@ -117,26 +137,9 @@ public sealed class CompiledGraph
         var ctx = new KernelContext(run, this, slots, frame);
         foreach (var step in Steps)
         {
+            if (step.IsConstant) continue;
             run.Cancellation.ThrowIfCancellationRequested();
-            ctx.Step = step;
-            try
-            {
-                step.Kernel.Run(ctx);
-            }
-            catch (LoomException) { throw; }
-            catch (OperationCanceledException) { throw; }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                throw new ExecutionException($"node {step.Node.DisplayName} failed: {e.GetType().Name}: {e.Message}", e);
-            }
-            for (int o = 0; o < step.Outputs.Length; o++)
-            {
-                int s = step.Outputs[o];
-                if (s < 0) continue;
-                if (slots[s] is null)
-                    throw new ExecutionException($"node {step.Node.DisplayName} did not produce its output '{step.Node.Outputs[o]}'");
-                if (run.VerifyShapes && slots[s] is Tensor t) VerifyShape(run, step.Node, o, t);
-            }
+            RunStep(ctx, step, run, slots);
             foreach (var s in step.Release)
             {
                 frame?.Release(slots[s]);
@@ -148,6 +151,46 @@ public sealed class CompiledGraph
         for (int i = 0; i < outputs.Length; i++)
             outputs[i] = slots[OutputSlots[i]] ?? throw new ExecutionException($"graph '{Graph.Name}' output '{Graph.Outputs[i].Name}' was not produced");
         return outputs;
+    }
+
+    private void RunStep(KernelContext ctx, Step step, RunState run, LoomValue?[] slots)
+    {
+        ctx.Step = step;
+        try
+        {
+            step.Kernel.Run(ctx);
+        }
+        catch (LoomException) { throw; }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ExecutionException($"node {step.Node.DisplayName} failed: {e.GetType().Name}: {e.Message}", e);
+        }
+        for (int o = 0; o < step.Outputs.Length; o++)
+        {
+            int s = step.Outputs[o];
+            if (s < 0) continue;
+            if (slots[s] is null)
+                throw new ExecutionException($"node {step.Node.DisplayName} did not produce its output '{step.Node.Outputs[o]}'");
+            if (run.VerifyShapes && slots[s] is Tensor t) VerifyShape(run, step.Node, o, t);
+        }
+    }
+
+    /// <summary>Runs the constant steps once (the first run that gets here) and keeps their outputs with the constants.</summary>
+    private void EvaluateConstantSteps(RunState run)
+    {
+        lock (_constantsLock)
+        {
+            if (_constantsReady) return;
+            var slots = (LoomValue?[])_constants.Clone();
+            var ctx = new KernelContext(run, this, slots, frame: null);
+            foreach (var step in Steps)
+                if (step.IsConstant) RunStep(ctx, step, run, slots);
+            foreach (var step in Steps)
+                if (step.IsConstant)
+                    foreach (var o in step.Outputs) if (o >= 0) _constants[o] = slots[o];
+            _constantsReady = true;
+        }
     }
 
     private void VerifyShape(RunState run, Node node, int output, Tensor actual)
