@@ -60,8 +60,13 @@ public static class AffineFolding
     /// </summary>
     private static (int, double[]?, double[]?) MatchBatchNorm(Node bn, GraphIndex index, ChannelAffine affine, Node?[] nodes)
     {
-        if (affine.BatchNormMap(bn) is not var (s, t) || SoleProducer(bn.Inputs[0], index, nodes) is not { } p) return (-1, null, null);
-        if (affine.Channels(nodes[p]!) == s.Length) return (p, s, t);
+        // Find a producer that can absorb the map before computing it: most BatchNorms in DenseNet-like
+        // graphs follow a Concat and fold nowhere.
+        if (SoleProducer(bn.Inputs[0], index, nodes) is not { } p) return (-1, null, null);
+        var channels = affine.Channels(nodes[p]!);
+        if (channels is null && !nodes[p]!.Is("Add")) return (-1, null, null);
+        if (affine.BatchNormMap(bn) is not var (s, t)) return (-1, null, null);
+        if (channels == s.Length) return (p, s, t);
         return FoldMatMulAdd(p, s, t, bn.Outputs[0], index, affine, nodes) ? (p, null, null) : (-1, null, null);
     }
 
