@@ -20,4 +20,11 @@ public sealed class LoomSessionOptions
     /// run's symbol bindings). Costs a little time; the conformance runner and tests turn it on.
     /// </summary>
     public bool VerifyInferredShapes { get; init; }
+
+    /// <summary>
+    /// How tree ensembles (ONNX-ML TreeEnsemble*, LightGBM and XGBoost imports) are evaluated on float32
+    /// inputs; Auto picks per batch by the measured heuristic. A forced strategy that cannot compile a
+    /// model's trees (GEMM for deep trees, say) is an <see cref="UnsupportedException"/> at load.
+    /// </summary>
+    public Lowering.Trees.TreeStrategy TreeStrategy { get; init; }
 }
