@@ -87,6 +87,7 @@ internal sealed class TreeScoring
         }
         if (bases.Length == scores.Length)
             for (int t = 0; t < scores.Length; t++) scores[t] += bases[t];
+        ZeroUnscored(scores, has);
         Transform(spec.Post, scores, z);
         return 0;
     }
@@ -105,6 +106,7 @@ internal sealed class TreeScoring
             int best = -1;
             for (int k = 0; k < s.Length; k++)
                 if (has[k] && (best < 0 || s[k] > s[best])) best = k;
+            ZeroUnscored(s, has);
             Transform(post, s, z);
             return Label(Math.Max(best, 0));
         }
@@ -126,7 +128,12 @@ internal sealed class TreeScoring
             label = Label(wins ? 1 : 0);
         }
         else label = positive > 0 ? 1 : 0; // ONNX Runtime returns 1/0 here, not the labels
-        if (size == 2) { Transform(post, s[..2], z); return label; }
+        if (size == 2)
+        {
+            ZeroUnscored(s, has);
+            Transform(post, s[..2], z);
+            return label;
+        }
         double v = s[0];
         if (post == PostTransform.Probit) (z[0], z[1]) = (Probit(v), 0);
         else (z[0], z[1]) = second switch
@@ -136,6 +143,12 @@ internal sealed class TreeScoring
             _ => (v, 0),
         };
         return label;
+    }
+
+    /// <summary>ONNX Runtime writes a target no tree gave a weight to as 0, base value or not.</summary>
+    private static void ZeroUnscored(Span<double> s, ReadOnlySpan<bool> has)
+    {
+        for (int k = 0; k < s.Length; k++) if (!has[k]) s[k] = 0;
     }
 
     /// <summary>ONNX Runtime's write_scores for two or more scores.</summary>

@@ -16,12 +16,12 @@ public static class StrategyHeuristic
     }
 
     /// <summary>Whether a forced strategy can compile this forest; otherwise the kernel falls back to <see cref="Pick"/>'s choice.</summary>
-    public static bool Applies(TreeStrategy s, FlatForest forest) => s switch
+    /// <remarks>A forest with EQ/NEQ/MEMBER nodes runs the generic walk whatever the strategy.</remarks>
+    public static bool Applies(TreeStrategy s, FlatForest forest) => forest.HasGeneral || s switch
     {
         TreeStrategy.Gemm => GemmProgram.Fits(forest),
         TreeStrategy.PerfectTreeTraversal => PerfectTreeTraversalProgram.Fits(forest),
-        TreeStrategy.Auto => true,
-        _ => !forest.HasGeneral,
+        _ => true,
     };
 
     public static TreeProgram Compile(TreeStrategy s, FlatForest forest) => s switch
