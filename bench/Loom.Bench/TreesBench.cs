@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Loom.Import.LightGbm;
+using Loom.Import.Onnx;
+using Loom.Lowering.Trees;
+using Loom.Tests.Trees;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// Tree ensembles: rows/s of Loom (each strategy and Auto's pick), LightGBM's native predictor and
+/// ONNX Runtime's TreeEnsembleRegressor on the same ensemble. The ensembles are random perfect trees
+/// of the given depth over 50 uniform features, written as LightGBM model text, loaded by LightGBM
+/// itself, and imported (and exported as ONNX-ML for ONNX Runtime) by Loom. Each cell is the median
+/// of several timed runs of at least 0.2 s.
+/// </summary>
+internal static class TreesBench
+{
+    private const int Features = 50;
+
+    public static int Run(string[] args)
+    {
+        int[] trees = [100, 500], depths = [4, 8, 12], batches = [1, 100, 10_000], threads = [1, 2];
+        int runs = 5;
+        string[] only = [];
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            int[] List() => args[i + 1].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            switch (args[i])
+            {
+                case "--trees": trees = List(); break;
+                case "--depth": depths = List(); break;
+                case "--batch": batches = List(); break;
+                case "--threads": threads = List(); break;
+                case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--only": only = args[i + 1].Split(','); break;
+                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+            }
+        }
+        var strategies = Enum.GetValues<TreeStrategy>().Where(s => s != TreeStrategy.Auto).ToArray();
+        Console.WriteLine($"# rows/s (median of {runs}); ratio = Loom Auto / other. '-' = strategy not applicable.");
+        Console.WriteLine("trees depth batch thr | " + string.Join(" ", strategies.Select(s => $"{Short(s),9}")) + " |  auto(pick)        lightgbm       ort | x lgbm  x ort");
+        foreach (int t in trees)
+            foreach (int d in depths)
+            {
+                string text = ModelText(t, d, seed: t * 100 + d);
+                using var lgbm = LightGbmNative.Load(text);
+                var model = LightGbmImporter.Parse(text, $"synthetic-{t}x{d}");
+                var onnx = OnnxExporter.ToBytes(model);
+                var forest = FlatForest.From(TreeEnsembleParser.Parse(model.Graph.Nodes[0], m => new GraphException(m)));
+                foreach (int b in batches)
+                {
+                    var x = Data(b, seed: b);
+                    foreach (int th in threads)
+                    {
+                        var cells = new List<string>();
+                        foreach (var s in strategies)
+                            cells.Add(StrategyHeuristic.Applies(s, forest) && (only.Length == 0 || only.Contains(Short(s))) ? Rate(LoomRunner(onnx, s, th, x, b), b, runs) : "-");
+                        double auto = MeasureRate(LoomRunner(onnx, TreeStrategy.Auto, th, x, b), b, runs);
+                        double lg = MeasureRate(LightGbmRunner(lgbm, x, b, th), b, runs);
+                        double ort = MeasureRate(OrtRunner(onnx, x, b, th), b, runs);
+                        string pick = Short(StrategyHeuristic.Pick(forest, b));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{t,5} {d,5} {b,5} {th,3} | {string.Join(" ", cells.Select(c => $"{c,9}"))} | {Fmt(auto),9}({pick,-5}) {Fmt(lg),9} {Fmt(ort),9} | {auto / lg,6:F2} {auto / ort,6:F2}"));
+                    }
+                }
+            }
+        return 0;
+    }
+
+    private static string Short(TreeStrategy s) => s switch
+    {
+        TreeStrategy.Gemm => "gemm", TreeStrategy.TreeTraversal => "tt", TreeStrategy.PerfectTreeTraversal => "ptt",
+        TreeStrategy.Interleaved => "inter", _ => "auto",
+    };
+
+    private static string Fmt(double rate) => rate >= 1e6 ? $"{rate / 1e6:F2}M" : rate >= 1e3 ? $"{rate / 1e3:F1}k" : $"{rate:F0}";
+
+    private static string Rate(Action run, int batch, int runs) => Fmt(MeasureRate(run, batch, runs));
+
+    /// <summary>Median rows/s over <paramref name="runs"/> timings, each repeating the call for at least 0.2 s.</summary>
+    private static double MeasureRate(Action run, int batch, int runs)
+    {
+        run();
+        var rates = new double[runs];
+        for (int k = 0; k < runs; k++)
+        {
+            long calls = 0;
+            var sw = Stopwatch.StartNew();
+            do { run(); calls++; } while (sw.Elapsed.TotalSeconds < 0.2);
+            rates[k] = calls * batch / sw.Elapsed.TotalSeconds;
+        }
+        Array.Sort(rates);
+        return rates[runs / 2];
+    }
+
+    private static float[] Data(int rows, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[rows * Features];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+        return x;
+    }
+
+    private static Action LoomRunner(byte[] onnx, TreeStrategy s, int threads, float[] x, int rows)
+    {
+        var session = LoomSession.Load(onnx, new LoomSessionOptions { TreeStrategy = s, IntraOpThreads = threads });
+        var feeds = new Dictionary<string, LoomValue> { ["features"] = Tensor.FromArray(x, rows, Features) };
+        return () => session.Run(feeds).Dispose();
+    }
+
+    private static unsafe Action LightGbmRunner(LightGbmNative lgbm, float[] x, int rows, int threads)
+    {
+        string parameters = $"num_threads={threads}";
+        if (rows > 1) return () => lgbm.Predict(x, rows, Features, 1, parameters: parameters);
+        var result = new double[1];
+        return () =>
+        {
+            fixed (float* px = x)
+            fixed (double* pr = result) lgbm.PredictOne(px, Features, pr, parameters);
+        };
+    }
+
+    private static Action OrtRunner(byte[] onnx, float[] x, int rows, int threads)
+    {
+        var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        var session = new InferenceSession(onnx, options);
+        var input = OrtValue.CreateTensorValueFromMemory(x, [rows, Features]);
+        var runOptions = new RunOptions();
+        string[] names = ["features"];
+        OrtValue[] inputs = [input];
+        return () => session.Run(runOptions, names, inputs, session.OutputNames).Dispose();
+    }
+
+    /// <summary>LightGBM model text of <paramref name="trees"/> random perfect trees of <paramref name="depth"/> (regression).</summary>
+    public static string ModelText(int trees, int depth, int seed)
+    {
+        var rng = new Random(seed);
+        var sb = new StringBuilder();
+        sb.Append("tree\nversion=v4\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\n");
+        sb.Append($"max_feature_idx={Features - 1}\nobjective=regression\n");
+        sb.Append("feature_names=" + string.Join(' ', Enumerable.Range(0, Features).Select(i => $"f{i}")) + "\n");
+        sb.Append("feature_infos=" + string.Join(' ', Enumerable.Repeat("[0:1]", Features)) + "\n\n");
+        int internalNodes = (1 << depth) - 1, leaves = 1 << depth;
+        var inv = CultureInfo.InvariantCulture;
+        for (int t = 0; t < trees; t++)
+        {
+            // Heap order: node i has children 2i+1, 2i+2; the last level are leaves (negative ~leaf).
+            int Child(int heap) => heap < internalNodes ? heap : ~(heap - internalNodes);
+            sb.Append(inv, $"Tree={t}\nnum_leaves={leaves}\nnum_cat=0\n");
+            sb.Append("split_feature=").AppendJoin(' ', Enumerable.Range(0, internalNodes).Select(_ => rng.Next(Features))).Append('\n');
+            sb.Append("split_gain=").AppendJoin(' ', Enumerable.Repeat("1", internalNodes)).Append('\n');
+            sb.Append("threshold=").AppendJoin(' ', Enumerable.Range(0, internalNodes).Select(_ => rng.NextDouble().ToString("R", inv))).Append('\n');
+            sb.Append("decision_type=").AppendJoin(' ', Enumerable.Repeat("2", internalNodes)).Append('\n');
+            sb.Append("left_child=").AppendJoin(' ', Enumerable.Range(0, internalNodes).Select(i => Child(2 * i + 1))).Append('\n');
+            sb.Append("right_child=").AppendJoin(' ', Enumerable.Range(0, internalNodes).Select(i => Child(2 * i + 2))).Append('\n');
+            sb.Append("leaf_value=").AppendJoin(' ', Enumerable.Range(0, leaves).Select(_ => ((rng.NextDouble() - 0.5) * 0.1).ToString("R", inv))).Append('\n');
+            sb.Append("leaf_weight=").AppendJoin(' ', Enumerable.Repeat("1", leaves)).Append('\n');
+            sb.Append("leaf_count=").AppendJoin(' ', Enumerable.Repeat("1", leaves)).Append('\n');
+            sb.Append("internal_value=").AppendJoin(' ', Enumerable.Repeat("0", internalNodes)).Append('\n');
+            sb.Append("internal_weight=").AppendJoin(' ', Enumerable.Repeat("1", internalNodes)).Append('\n');
+            sb.Append("internal_count=").AppendJoin(' ', Enumerable.Repeat("1", internalNodes)).Append('\n');
+            sb.Append("is_linear=0\nshrinkage=1\n\n\n");
+        }
+        sb.Append("end of trees\n\nfeature_importances:\n\nparameters:\n[boosting: gbdt]\n[objective: regression]\nend of parameters\n\npandas_categorical:null\n");
+        return sb.ToString();
+    }
+}
