@@ -36,6 +36,7 @@ internal static class TreesBench
                 case "--threads": threads = List(); break;
                 case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--only": only = args[i + 1].Split(','); break;
+                case "--ab-avx2": return AbAvx2(int.Parse(args[i + 1], CultureInfo.InvariantCulture));
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         }
@@ -66,6 +67,21 @@ internal static class TreesBench
                             $"{t,5} {d,5} {b,5} {th,3} | {string.Join(" ", cells.Select(c => $"{c,9}"))} | {Fmt(auto),9}({pick,-5}) {Fmt(lg),9} {Fmt(ort),9} | {auto / lg,6:F2} {auto / ort,6:F2}"));
                     }
                 }
+            }
+        return 0;
+    }
+
+    /// <summary>Alternates the interleaved walk with and without AVX2 gathers on 500 trees of depth 8, batch 10,000, 1 thread.</summary>
+    private static int AbAvx2(int rounds)
+    {
+        var onnx = OnnxExporter.ToBytes(LightGbmImporter.Parse(ModelText(500, 8, seed: 808)));
+        var x = Data(10_000, seed: 1);
+        var run = LoomRunner(onnx, TreeStrategy.Interleaved, 1, x, 10_000);
+        for (int k = 0; k < rounds; k++)
+            foreach (bool avx in new[] { true, false })
+            {
+                Loom.Lowering.Trees.InterleavedProgram.UseAvx2 = avx;
+                Console.WriteLine($"avx2={avx}: {Fmt(MeasureRate(run, 10_000, 3))} rows/s");
             }
         return 0;
     }

@@ -65,7 +65,7 @@ internal sealed class TreeEnsembleKernel : Kernel
             int threads = ctx.Pool.Threads;
             if (rows >= 16 * threads || threads == 1 || _forest.TreeCount < 16)
             {
-                job.Block = Math.Clamp((rows + 4 * threads - 1) / (4 * threads), 8, 256);
+                job.Block = Math.Clamp((rows + 4 * threads - 1) / (4 * threads), 8, 64);
                 ctx.Pool.Run((rows + job.Block - 1) / job.Block, job);
             }
             else

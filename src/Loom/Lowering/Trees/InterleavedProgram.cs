@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Lowering.Trees;
 
@@ -12,6 +14,9 @@ namespace Loom.Lowering.Trees;
 public sealed unsafe class InterleavedProgram : TreeProgram
 {
     private const int Lanes = 8;
+
+    /// <summary>Lets the bench compare the AVX2 walk with the scalar one in one process.</summary>
+    internal static bool UseAvx2 = true;
 
     /// <summary>One node in 16 bytes. <see cref="Feature"/>'s top bit is the NaN-goes-left flag.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -83,13 +88,20 @@ public sealed unsafe class InterleavedProgram : TreeProgram
                 for (int t = treeStart; t < treeEnd; t++)
                 {
                     var tree = slots + _treeStart[t];
-                    for (int k = 0; k < Lanes; k++) bases[k] = tree;
+                    if (UseAvx2 && Avx2.IsSupported && rows >= 16)
+                    {
+                        for (int r = rowStart; r < rowEnd; r += 16)
+                        {
+                            int r0 = Math.Min(r, rowEnd - 16);
+                            WalkRows16(tree, px + (long)r0 * features, features, pl + (r0 - rowStart) * stride + t - treeStart, stride, _depth[t]);
+                        }
+                        continue;
+                    }
                     for (int r = rowStart; r < rowEnd; r += Lanes)
                     {
                         int r0 = Math.Min(r, rowEnd - Lanes); // the last group overlaps the previous one
-                        for (int k = 0; k < Lanes; k++) { rowPtr[k] = px + (long)(r0 + k) * features; idx[k] = 0; outAt[k] = (r0 + k - rowStart) * stride + t - treeStart; }
-                        Walk(bases, rowPtr, idx, _depth[t]);
-                        for (int k = 0; k < Lanes; k++) pl[outAt[k]] = tree[idx[k]].Leaf;
+                        WalkRows(tree, px + (long)r0 * features, features, idx, _depth[t]);
+                        for (int k = 0; k < Lanes; k++) pl[(r0 + k - rowStart) * stride + t - treeStart] = tree[idx[k]].Leaf;
                     }
                 }
             }
@@ -137,6 +149,72 @@ public sealed unsafe class InterleavedProgram : TreeProgram
             i7 = Step(b7 + i7, r7);
         }
         idx[0] = i0; idx[1] = i1; idx[2] = i2; idx[3] = i3; idx[4] = i4; idx[5] = i5; idx[6] = i6; idx[7] = i7;
+    }
+
+    /// <summary>
+    /// 8 consecutive rows through one tree: one tree pointer and one row pointer (lane k reads row k at
+    /// k·features), so the 8 walks fit in registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WalkRows(Slot* tree, float* rows, int features, int* idx, int depth)
+    {
+        int i0 = 0, i1 = 0, i2 = 0, i3 = 0, i4 = 0, i5 = 0, i6 = 0, i7 = 0;
+        nint f1 = features, f2 = 2 * f1, f3 = 3 * f1, f4 = 4 * f1;
+        float* upper = rows + f4;
+        for (int d = 0; d < depth; d++)
+        {
+            i0 = Step(tree + i0, rows);
+            i1 = Step(tree + i1, rows + f1);
+            i2 = Step(tree + i2, rows + f2);
+            i3 = Step(tree + i3, rows + f3);
+            i4 = Step(tree + i4, upper);
+            i5 = Step(tree + i5, upper + f1);
+            i6 = Step(tree + i6, upper + f2);
+            i7 = Step(tree + i7, upper + f3);
+        }
+        idx[0] = i0; idx[1] = i1; idx[2] = i2; idx[3] = i3; idx[4] = i4; idx[5] = i5; idx[6] = i6; idx[7] = i7;
+    }
+
+    /// <summary>
+    /// 16 consecutive rows through one tree with AVX2 gathers: two vectors of 8 walks, each level
+    /// gathering the nodes' feature, threshold and left child, then the rows' feature values.
+    /// Writes each row's leaf to <c>leaves[k · stride]</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WalkRows16(Slot* tree, float* rows, int features, int* leaves, int stride, int depth)
+    {
+        var ints = (int*)tree;
+        var floats = (float*)tree;
+        var rowOffset = Vector256.Create(0, features, 2 * features, 3 * features, 4 * features, 5 * features, 6 * features, 7 * features);
+        float* rowsHigh = rows + 8 * features;
+        var mask = Vector256.Create(int.MaxValue);
+        var one = Vector256.Create(1);
+        Vector256<int> a = Vector256<int>.Zero, b = Vector256<int>.Zero;
+        for (int d = 0; d < depth; d++)
+        {
+            a = StepVector(ints, floats, rows, rowOffset, mask, one, a);
+            b = StepVector(ints, floats, rowsHigh, rowOffset, mask, one, b);
+        }
+        var la = Avx2.GatherVector256(ints + 3, Avx2.ShiftLeftLogical(a, 2), 4);
+        var lb = Avx2.GatherVector256(ints + 3, Avx2.ShiftLeftLogical(b, 2), 4);
+        for (int k = 0; k < 8; k++)
+        {
+            leaves[k * stride] = la.GetElement(k);
+            leaves[(k + 8) * stride] = lb.GetElement(k);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> StepVector(int* ints, float* floats, float* rows, Vector256<int> rowOffset, Vector256<int> mask, Vector256<int> one, Vector256<int> idx)
+    {
+        var at = Avx2.ShiftLeftLogical(idx, 2);
+        var feature = Avx2.GatherVector256(ints, at, 4);
+        var threshold = Avx2.GatherVector256(floats + 1, at, 4);
+        var left = Avx2.GatherVector256(ints + 2, at, 4);
+        var x = Avx2.GatherVector256(rows, Avx2.Add(rowOffset, Avx2.And(feature, mask)), 4);
+        // all-ones where the row goes left: x <= threshold, or x is NaN and the node's flag (sign bit) is set
+        var goLeft = Avx.Or(Avx.CompareLessThanOrEqual(x, threshold), Avx.And(Avx.CompareUnordered(x, x), Avx2.ShiftRightArithmetic(feature, 31).AsSingle())).AsInt32();
+        return Avx2.Add(Avx2.Add(left, one), goLeft);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
