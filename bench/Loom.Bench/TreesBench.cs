@@ -75,14 +75,16 @@ internal static class TreesBench
     private static int AbAvx2(int rounds)
     {
         var onnx = OnnxExporter.ToBytes(LightGbmImporter.Parse(ModelText(500, 8, seed: 808)));
-        var x = Data(10_000, seed: 1);
-        var run = LoomRunner(onnx, TreeStrategy.Interleaved, 1, x, 10_000);
-        for (int k = 0; k < rounds; k++)
-            foreach (bool avx in new[] { true, false })
-            {
-                Loom.Lowering.Trees.InterleavedProgram.UseAvx2 = avx;
-                Console.WriteLine($"avx2={avx}: {Fmt(MeasureRate(run, 10_000, 3))} rows/s");
-            }
+        foreach (int batch in new[] { 1, 10_000 })
+        {
+            var run = LoomRunner(onnx, TreeStrategy.Interleaved, 1, Data(batch, seed: 1), batch);
+            for (int k = 0; k < rounds; k++)
+                foreach (bool avx in new[] { true, false })
+                {
+                    InterleavedProgram.UseAvx2 = avx;
+                    Console.WriteLine($"batch {batch} avx2={avx}: {Fmt(MeasureRate(run, batch, 3))} rows/s");
+                }
+        }
         return 0;
     }
 
