@@ -19,6 +19,7 @@ namespace Loom.Bench;
 internal static class TreesBench
 {
     private const int Features = 50;
+    private const int Rotation = 1024;
 
     public static int Run(string[] args)
     {
@@ -53,7 +54,8 @@ internal static class TreesBench
                 var forest = FlatForest.From(TreeEnsembleParser.Parse(model.Graph.Nodes[0], m => new GraphException(m)));
                 foreach (int b in batches)
                 {
-                    var x = Data(b, seed: b);
+                    // Single rows rotate through 1,024 different rows, so no engine gets to learn one row's path.
+                    var x = Data(b == 1 ? Rotation : b, seed: b);
                     foreach (int th in threads)
                     {
                         var cells = new List<string>();
@@ -77,7 +79,7 @@ internal static class TreesBench
         var onnx = OnnxExporter.ToBytes(LightGbmImporter.Parse(ModelText(500, 8, seed: 808)));
         foreach (int batch in new[] { 1, 10_000 })
         {
-            var run = LoomRunner(onnx, TreeStrategy.Interleaved, 1, Data(batch, seed: 1), batch);
+            var run = LoomRunner(onnx, TreeStrategy.Interleaved, 1, Data(batch == 1 ? Rotation : batch, seed: 1), batch);
             for (int k = 0; k < rounds; k++)
                 foreach (bool avx in new[] { true, false })
                 {
@@ -98,10 +100,11 @@ internal static class TreesBench
 
     private static string Rate(Action run, int batch, int runs) => Fmt(MeasureRate(run, batch, runs));
 
-    /// <summary>Median rows/s over <paramref name="runs"/> timings, each repeating the call for at least 0.2 s.</summary>
+    /// <summary>Median rows/s over <paramref name="runs"/> timings, each repeating the call for at least 0.2 s, after 0.3 s of warm-up (for the JIT's tiers).</summary>
     private static double MeasureRate(Action run, int batch, int runs)
     {
-        run();
+        var warm = Stopwatch.StartNew();
+        do run(); while (warm.Elapsed.TotalSeconds < 0.3);
         var rates = new double[runs];
         for (int k = 0; k < runs; k++)
         {
@@ -122,11 +125,16 @@ internal static class TreesBench
         return x;
     }
 
+    /// <summary>The batches a runner cycles through: one of <paramref name="rows"/> rows, or (batch 1) each row of x in turn.</summary>
+    private static float[][] Batches(float[] x, int rows) =>
+        rows > 1 ? [x] : Enumerable.Range(0, x.Length / Features).Select(r => x.AsSpan(r * Features, Features).ToArray()).ToArray();
+
     private static Action LoomRunner(byte[] onnx, TreeStrategy s, int threads, float[] x, int rows)
     {
         var session = LoomSession.Load(onnx, new LoomSessionOptions { TreeStrategy = s, IntraOpThreads = threads });
-        var feeds = new Dictionary<string, LoomValue> { ["features"] = Tensor.FromArray(x, rows, Features) };
-        return () => session.Run(feeds).Dispose();
+        var feeds = Batches(x, rows).Select(b => new Dictionary<string, LoomValue> { ["features"] = Tensor.FromArray(b, rows, Features) }).ToArray();
+        int next = 0;
+        return () => session.Run(feeds[next++ % feeds.Length]).Dispose();
     }
 
     private static unsafe Action LightGbmRunner(LightGbmNative lgbm, float[] x, int rows, int threads)
@@ -134,10 +142,11 @@ internal static class TreesBench
         string parameters = $"num_threads={threads}";
         if (rows > 1) return () => lgbm.Predict(x, rows, Features, 1, parameters: parameters);
         var result = new double[1];
+        int next = 0, count = x.Length / Features;
         return () =>
         {
             fixed (float* px = x)
-            fixed (double* pr = result) lgbm.PredictOne(px, Features, pr, parameters);
+            fixed (double* pr = result) lgbm.PredictOne(px + (next++ % count) * Features, Features, pr, parameters);
         };
     }
 
@@ -145,11 +154,11 @@ internal static class TreesBench
     {
         var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         var session = new InferenceSession(onnx, options);
-        var input = OrtValue.CreateTensorValueFromMemory(x, [rows, Features]);
+        var inputs = Batches(x, rows).Select(b => new[] { OrtValue.CreateTensorValueFromMemory(b, [rows, Features]) }).ToArray();
         var runOptions = new RunOptions();
         string[] names = ["features"];
-        OrtValue[] inputs = [input];
-        return () => session.Run(runOptions, names, inputs, session.OutputNames).Dispose();
+        int next = 0;
+        return () => session.Run(runOptions, names, inputs[next++ % inputs.Length], session.OutputNames).Dispose();
     }
 
     /// <summary>LightGBM model text of <paramref name="trees"/> random perfect trees of <paramref name="depth"/> (regression).</summary>

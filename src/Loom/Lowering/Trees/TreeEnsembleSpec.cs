@@ -45,7 +45,9 @@ public sealed class TreeEnsembleSpec
     public int NodeCount => Modes.Length;
     public int LeafCount => LeafStart.Length - 1;
     public int TreeCount => Roots.Length;
-    public int MaxFeature => Features.Length == 0 ? -1 : Features.Max();
+    /// <summary>The highest feature index any node reads (-1 for none); computed once, as kernels check it on every run.</summary>
+    public int MaxFeature => _maxFeature ??= Features.Length == 0 ? -1 : Features.Max();
+    private int? _maxFeature;
 
     /// <summary>True when every leaf has exactly one weight (gradient-boosted trees: one class per tree).</summary>
     public bool OneWeightPerLeaf
