@@ -58,12 +58,19 @@ internal static class TreesBench
                     var x = Data(b == 1 ? Rotation : b, seed: b);
                     foreach (int th in threads)
                     {
-                        var cells = new List<string>();
+                        // Every engine of a row is timed once per round, rounds repeated: load drift on a shared machine
+                        // then hits all engines alike, and each cell is the median of its rounds.
+                        var engines = new List<(string Name, Action Run)>();
                         foreach (var s in strategies)
-                            cells.Add(StrategyHeuristic.Applies(s, forest) && (only.Length == 0 || only.Contains(Short(s))) ? Rate(LoomRunner(onnx, s, th, x, b), b, runs) : "-");
-                        double auto = MeasureRate(LoomRunner(onnx, TreeStrategy.Auto, th, x, b), b, runs);
-                        double lg = MeasureRate(LightGbmRunner(lgbm, x, b, th), b, runs);
-                        double ort = MeasureRate(OrtRunner(onnx, x, b, th), b, runs);
+                            if (StrategyHeuristic.Applies(s, forest) && (only.Length == 0 || only.Contains(Short(s))))
+                                engines.Add((Short(s), LoomRunner(onnx, s, th, x, b)));
+                        engines.Add(("auto", LoomRunner(onnx, TreeStrategy.Auto, th, x, b)));
+                        engines.Add(("lightgbm", LightGbmRunner(lgbm, x, b, th)));
+                        engines.Add(("ort", OrtRunner(onnx, x, b, th)));
+                        var rates = MeasureRates(engines.Select(e => e.Run).ToArray(), b, runs);
+                        double Rate(string name) => engines.FindIndex(e => e.Name == name) is var i and >= 0 ? rates[i] : double.NaN;
+                        var cells = strategies.Select(s => double.IsNaN(Rate(Short(s))) ? "-" : Fmt(Rate(Short(s))));
+                        double auto = Rate("auto"), lg = Rate("lightgbm"), ort = Rate("ort");
                         string pick = Short(StrategyHeuristic.Pick(forest, b));
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{t,5} {d,5} {b,5} {th,3} | {string.Join(" ", cells.Select(c => $"{c,9}"))} | {Fmt(auto),9}({pick,-5}) {Fmt(lg),9} {Fmt(ort),9} | {auto / lg,6:F2} {auto / ort,6:F2}"));
@@ -98,24 +105,33 @@ internal static class TreesBench
 
     private static string Fmt(double rate) => rate >= 1e6 ? $"{rate / 1e6:F2}M" : rate >= 1e3 ? $"{rate / 1e3:F1}k" : $"{rate:F0}";
 
-    private static string Rate(Action run, int batch, int runs) => Fmt(MeasureRate(run, batch, runs));
+    /// <summary>Median rows/s of each runner over <paramref name="runs"/> rounds; a round times each runner once.</summary>
+    private static double[] MeasureRates(Action[] runners, int batch, int runs)
+    {
+        var samples = runners.Select(_ => new double[runs]).ToArray();
+        foreach (var r in runners) Warm(r);
+        for (int k = 0; k < runs; k++)
+            for (int e = 0; e < runners.Length; e++) samples[e][k] = Once(runners[e], batch);
+        return samples.Select(v => { Array.Sort(v); return v[runs / 2]; }).ToArray();
+    }
 
-    /// <summary>Median rows/s over <paramref name="runs"/> timings, each repeating the call for at least 0.2 s, after 0.3 s of warm-up (for the JIT's tiers).</summary>
-    private static double MeasureRate(Action run, int batch, int runs)
+    private static void Warm(Action run)
     {
         var warm = Stopwatch.StartNew();
         do run(); while (warm.Elapsed.TotalSeconds < 0.3);
-        var rates = new double[runs];
-        for (int k = 0; k < runs; k++)
-        {
-            long calls = 0;
-            var sw = Stopwatch.StartNew();
-            do { run(); calls++; } while (sw.Elapsed.TotalSeconds < 0.2);
-            rates[k] = calls * batch / sw.Elapsed.TotalSeconds;
-        }
-        Array.Sort(rates);
-        return rates[runs / 2];
     }
+
+    /// <summary>Rows/s of one timing: the call repeated for at least 0.2 s.</summary>
+    private static double Once(Action run, int batch)
+    {
+        long calls = 0;
+        var sw = Stopwatch.StartNew();
+        do { run(); calls++; } while (sw.Elapsed.TotalSeconds < 0.2);
+        return calls * batch / sw.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Median rows/s over <paramref name="runs"/> timings after warm-up.</summary>
+    private static double MeasureRate(Action run, int batch, int runs) => MeasureRates([run], batch, runs)[0];
 
     private static float[] Data(int rows, int seed)
     {
