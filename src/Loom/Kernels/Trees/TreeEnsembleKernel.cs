@@ -108,6 +108,22 @@ internal sealed class TreeEnsembleKernel : Kernel
             if (Block > 0)
             {
                 int start = part * Block, end = Math.Min(rows, start + Block);
+                if (kernel._scoring.TreeTargets is { } targets)
+                {
+                    // Fused: leaf values added straight into per-target sums, no leaf matrix.
+                    int width = kernel._scoring.OutputWidth, n = end - start;
+                    var sums = ArrayPool<double>.Shared.Rent(width * n);
+                    try
+                    {
+                        Array.Clear(sums, 0, width * n);
+                        if (program.Accumulate(xs, features, start, end, targets, sums, n))
+                        {
+                            FinishSums(sums, start, end);
+                            return;
+                        }
+                    }
+                    finally { ArrayPool<double>.Shared.Return(sums); }
+                }
                 var leaves = ArrayPool<int>.Shared.Rent((end - start) * trees);
                 try
                 {
@@ -119,6 +135,25 @@ internal sealed class TreeEnsembleKernel : Kernel
             }
             int t0 = part * TreeChunk, t1 = Math.Min(trees, t0 + TreeChunk);
             if (t0 < t1) program.Leaves(xs, features, 0, rows, t0, t1, Leaves.AsSpan(t0), trees);
+        }
+
+        /// <summary>Finishes rows [start, end) from per-target sums (<c>sums[target * (end - start) + row - start]</c>).</summary>
+        public readonly void FinishSums(double[] sums, int start, int end)
+        {
+            var scoring = kernel._scoring;
+            int width = scoring.OutputWidth, n = end - start;
+            Span<double> scores = width <= 64 ? stackalloc double[width] : new double[width];
+            Span<double> outRow = width <= 64 ? stackalloc double[width] : new double[width];
+            Span<bool> has = width <= 64 ? stackalloc bool[width] : new bool[width];
+            var zs = z.AsSpan<float>();
+            for (int r = start; r < end; r++)
+            {
+                for (int k = 0; k < width; k++) scores[k] = sums[k * n + r - start];
+                scoring.TargetHasTree.CopyTo(has);
+                long label = scoring.Finish(scores, has, outRow);
+                if (labels is not null) labels[r] = label;
+                for (int k = 0; k < width; k++) zs[r * width + k] = (float)outRow[k];
+            }
         }
 
         /// <summary>Aggregates rows [start, end) whose leaves are <paramref name="leaves"/> (row-major, one column per tree, from row <paramref name="start"/>).</summary>

@@ -22,6 +22,39 @@ internal sealed class TreeScoring
             _leafTarget = spec.WeightTargets;
         }
         OutputWidth = spec.Targets;
+        if (_leafValue is not null) TreeTargets = SingleTargetTrees(spec);
+        if (TreeTargets is not null)
+        {
+            TargetHasTree = new bool[spec.Targets];
+            foreach (int t in TreeTargets) TargetHasTree[t] = true;
+        }
+    }
+
+    /// <summary>Each tree's one target, when every leaf of every tree holds one weight for its tree's target (boosted trees); else null.</summary>
+    public int[]? TreeTargets { get; }
+
+    /// <summary>With <see cref="TreeTargets"/>: which targets some tree feeds (every row then has a score there).</summary>
+    public bool[]? TargetHasTree { get; }
+
+    private static int[]? SingleTargetTrees(TreeEnsembleSpec spec)
+    {
+        var targets = new int[spec.TreeCount];
+        var stack = new Stack<int>();
+        for (int t = 0; t < spec.TreeCount; t++)
+        {
+            int target = -1;
+            stack.Push(spec.Roots[t]);
+            while (stack.Count > 0)
+            {
+                int n = stack.Pop();
+                if (n >= 0) { stack.Push(spec.True[n]); stack.Push(spec.False[n]); continue; }
+                int k = spec.WeightTargets[spec.LeafStart[~n]];
+                if (target >= 0 && k != target) return null;
+                target = k;
+            }
+            targets[t] = target;
+        }
+        return targets;
     }
 
     /// <summary>Columns of the score output.</summary>

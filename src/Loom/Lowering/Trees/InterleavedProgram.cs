@@ -33,6 +33,8 @@ public sealed unsafe class InterleavedProgram : TreeProgram
     private readonly Slot[] _slots;
     private readonly int[] _root;
     private readonly int[] _depth;
+    /// <summary>The value of each leaf slot, when every leaf holds exactly one weight (for <see cref="Accumulate"/>).</summary>
+    private readonly double[]? _value;
 
     public InterleavedProgram(FlatForest forest) : base(forest)
     {
@@ -69,6 +71,70 @@ public sealed unsafe class InterleavedProgram : TreeProgram
         }
         if ((long)slots.Count * 4 > int.MaxValue) throw new UnsupportedException($"the ensemble has {slots.Count} nodes, too many for the interleaved layout");
         _slots = slots.ToArray();
+        var spec = forest.Spec;
+        if (spec.OneWeightPerLeaf)
+        {
+            _value = new double[_slots.Length];
+            for (int i = 0; i < _slots.Length; i++)
+                if (_slots[i].Leaf >= 0) _value[i] = spec.WeightValues[spec.LeafStart[_slots[i].Leaf]];
+        }
+    }
+
+    public override bool Accumulate(ReadOnlySpan<float> x, int features, int rowStart, int rowEnd, int[] treeTarget, Span<double> acc, int accStride)
+    {
+        if (_value is null) return false;
+        int rows = rowEnd - rowStart, trees = _root.Length;
+        bool vector = UseAvx2 && Avx2.IsSupported;
+        int lanes = vector ? 16 : Lanes;
+        fixed (float* px = x)
+        fixed (Slot* slots = _slots)
+        fixed (double* value = _value)
+        fixed (double* pa = acc)
+        {
+            var idx = stackalloc int[16];
+            var rowPtr = stackalloc float*[Lanes];
+            if (rows >= lanes || trees < lanes)
+            {
+                for (int t = 0; t < trees; t++)
+                {
+                    double* sums = pa + (long)treeTarget[t] * accStride;
+                    for (int r = rowStart; r < rowEnd; r += lanes)
+                    {
+                        // The last group may overlap the one before: its first (r - r0) lanes are already added.
+                        int r0 = Math.Max(rowStart, Math.Min(r, rowEnd - lanes));
+                        int n = Math.Min(lanes, rows);
+                        for (int k = 0; k < lanes; k++) idx[k] = _root[t];
+                        if (vector && n == 16) WalkVector(slots, px + (long)r0 * features, features, features, idx, _depth[t]);
+                        else
+                        {
+                            for (int k = 0; k < Lanes; k++) rowPtr[k] = px + (long)(r0 + Math.Min(k, n - 1)) * features;
+                            WalkScalar(slots, rowPtr, idx, _depth[t]);
+                        }
+                        for (int k = r - r0; k < n; k++) sums[r0 + k - rowStart] += value[idx[k]];
+                    }
+                }
+                return true;
+            }
+            for (int r = rowStart; r < rowEnd; r++)
+                for (int t = 0; t < trees; t += lanes)
+                {
+                    int depth = 0, count = Math.Min(lanes, trees - t);
+                    for (int k = 0; k < lanes; k++)
+                    {
+                        int tk = t + Math.Min(k, count - 1);
+                        idx[k] = _root[tk];
+                        depth = Math.Max(depth, _depth[tk]);
+                    }
+                    if (vector) WalkVector(slots, px + (long)r * features, 0, 0, idx, depth);
+                    else
+                    {
+                        for (int k = 0; k < Lanes; k++) rowPtr[k] = px + (long)r * features;
+                        WalkScalar(slots, rowPtr, idx, depth);
+                    }
+                    for (int k = 0; k < count; k++) pa[(long)treeTarget[t + k] * accStride + r - rowStart] += value[idx[k]];
+                }
+        }
+        return true;
     }
 
     public override TreeStrategy Strategy => TreeStrategy.Interleaved;

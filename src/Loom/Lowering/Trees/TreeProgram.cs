@@ -35,6 +35,15 @@ public abstract class TreeProgram(FlatForest forest)
     /// </summary>
     public abstract void Leaves(ReadOnlySpan<float> x, int features, int rowStart, int rowEnd, int treeStart, int treeEnd, Span<int> leaves, int stride);
 
+    /// <summary>
+    /// The fused form for ensembles whose leaves each hold one value and whose trees each feed one target:
+    /// adds, tree by tree in order, the value of the leaf row r reaches in tree t to
+    /// <c>acc[treeTarget[t] * accStride + r - rowStart]</c> for rows [rowStart, rowEnd) and all trees.
+    /// The additions happen in the same order as summing the leaves afterwards, so the sums are identical.
+    /// Returns false when the strategy has no fused form.
+    /// </summary>
+    public virtual bool Accumulate(ReadOnlySpan<float> x, int features, int rowStart, int rowEnd, int[] treeTarget, Span<double> acc, int accStride) => false;
+
     /// <summary>The leaf of a flat-forest child reference (<c>~leaf</c>).</summary>
     protected static int LeafOf(int child) => ~child;
 }
