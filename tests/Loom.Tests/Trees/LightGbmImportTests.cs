@@ -69,6 +69,15 @@ public class LightGbmImportTests
     public void Deep_trees_with_many_leaves() => Check("objective=regression num_leaves=200 max_depth=-1 min_data_in_leaf=2", 0, 1, iterations: 10);
 
     [Fact]
+    public void Scalar_walk_without_avx2_matches()
+    {
+        // Both walks give identical leaves, so flipping the switch cannot disturb tests running alongside.
+        InterleavedProgram.UseAvx2 = false;
+        try { Check("objective=multiclass num_class=3", 3, 3, iterations: 10); }
+        finally { InterleavedProgram.UseAvx2 = true; }
+    }
+
+    [Fact]
     public void Linear_trees_are_refused_clearly()
     {
         var (x, y) = TreeTestData.Make(300, Cols, seed: 5, nanRate: 0);
