@@ -73,7 +73,11 @@ public class LightGbmImportTests
     {
         // Both walks give identical leaves, so flipping the switch cannot disturb tests running alongside.
         InterleavedProgram.UseAvx2 = false;
-        try { Check("objective=multiclass num_class=3", 3, 3, iterations: 10); }
+        try
+        {
+            Check("objective=multiclass num_class=3", 3, 3, iterations: 10);
+            Check("objective=regression categorical_feature=0 max_cat_to_onehot=2 cat_smooth=1 min_data_per_group=5", 0, 1, iterations: 10, datasetParameters: "categorical_feature=0");
+        }
         finally { InterleavedProgram.UseAvx2 = true; }
     }
 

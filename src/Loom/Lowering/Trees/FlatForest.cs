@@ -5,8 +5,9 @@ namespace Loom.Lowering.Trees;
 /// <see cref="Left"/> iff <c>x &lt;= Threshold</c>, or x is NaN and <see cref="NanLeft"/>. LT, GTE and
 /// GT nodes become that test by moving the threshold to the neighbouring float and swapping children,
 /// which is exact because x is a float: x &lt; t ⇔ x ≤ (largest float below t), and x ≤ t (double)
-/// ⇔ x ≤ (largest float ≤ t). EQ, NEQ and MEMBER nodes keep their own test (<see cref="General"/>).
-/// Children are a node index, or <c>~leaf</c>.
+/// ⇔ x ≤ (largest float ≤ t). EQ, NEQ and MEMBER nodes keep their own test (<see cref="General"/>);
+/// a MEMBER node whose set is small non-negative integers (categories) also gets a bitset
+/// (<see cref="Bitset"/>), which the interleaved walk tests directly. Children are a node index, or <c>~leaf</c>.
 /// </summary>
 public sealed class FlatForest
 {
@@ -16,12 +17,19 @@ public sealed class FlatForest
     public required bool[] NanLeft;
     public required int[] Left, Right;
     public required bool[] General;
+    /// <summary>For MEMBER nodes whose members are all integers in [0, 65536): bit v set iff v is a member.</summary>
+    public required uint[]?[] Bitset;
     public required int[] Depths;
 
     public int NodeCount => Feature.Length;
     public int TreeCount => Spec.Roots.Length;
     public int[] Roots => Spec.Roots;
+    /// <summary>Has EQ/NEQ nodes, or MEMBER nodes without a bitset: only the generic walk handles it.</summary>
     public bool HasGeneral { get; private init; }
+    /// <summary>Has bitset MEMBER nodes (and no other general node).</summary>
+    public bool HasCategorical { get; private init; }
+    /// <summary>Every node is a plain ≤ test: what the Hummingbird strategies encode.</summary>
+    public bool OnlyLeq => !HasGeneral && !HasCategorical;
     public int MaxDepth => Depths.Length == 0 ? 0 : Depths.Max();
 
     /// <summary>Does x go left at node <paramref name="n"/>? (The scalar definition every strategy must agree with.)</summary>
@@ -52,7 +60,8 @@ public sealed class FlatForest
         var left = new int[n];
         var right = new int[n];
         var general = new bool[n];
-        bool anyGeneral = false;
+        var bitset = new uint[]?[n];
+        bool anyGeneral = false, anyCategorical = false;
         for (int i = 0; i < n; i++)
         {
             double t = spec.Thresholds[i];
@@ -70,14 +79,26 @@ public sealed class FlatForest
                     (left[i], right[i], nanLeft[i]) = (spec.False[i], spec.True[i], !missingTrue);
                     break;
                 default:
-                    general[i] = anyGeneral = true;
+                    general[i] = true;
+                    bitset[i] = spec.Modes[i] == NodeMode.Member ? CategoryBits(spec.Members[i]!) : null;
+                    if (bitset[i] is null) anyGeneral = true;
+                    else anyCategorical = true;
                     break;
             }
         }
         return new FlatForest
         {
             Spec = spec, Feature = feature, Threshold = threshold, NanLeft = nanLeft, Left = left, Right = right,
-            General = general, Depths = spec.TreeDepths(), HasGeneral = anyGeneral,
+            General = general, Bitset = bitset, Depths = spec.TreeDepths(), HasGeneral = anyGeneral,
+            HasCategorical = anyCategorical && !anyGeneral,
         };
+    }
+
+    private static uint[]? CategoryBits(double[] members)
+    {
+        if (members.Length == 0 || members.Any(m => m < 0 || m >= 65536 || m != Math.Floor(m))) return null;
+        var bits = new uint[(int)members.Max() / 32 + 1];
+        foreach (double m in members) bits[(int)m >> 5] |= 1u << ((int)m & 31);
+        return bits;
     }
 }

@@ -25,7 +25,7 @@ public sealed class GemmProgram : TreeProgram
 
     public static bool Fits(FlatForest f)
     {
-        if (f.HasGeneral) return false;
+        if (!f.OnlyLeq) return false;
         long total = 0;
         foreach (int d in f.Depths) total += (1L << Math.Min(d, 30)) * (1L << Math.Min(d, 30));
         return total <= MaxPathElements;

@@ -35,11 +35,17 @@ public sealed unsafe class InterleavedProgram : TreeProgram
     private readonly int[] _depth;
     /// <summary>The value of each leaf slot, when every leaf holds exactly one weight (for <see cref="Accumulate"/>).</summary>
     private readonly double[]? _value;
+    /// <summary>The category sets' bit words; a set node's slot points into this.</summary>
+    private readonly uint[] _bits;
+    private readonly bool _categorical;
+    private const int CategoryFlag = 1 << 30;
+    private const int FeatureMask = CategoryFlag - 1;
 
     public InterleavedProgram(FlatForest forest) : base(forest)
     {
-        if (forest.HasGeneral) throw new UnsupportedException("the interleaved layout encodes only <= comparisons");
+        if (forest.HasGeneral) throw new UnsupportedException("the interleaved layout encodes only <= comparisons and category sets");
         var slots = new List<Slot>();
+        var bits = new List<uint>();
         _root = new int[forest.TreeCount];
         _depth = forest.Depths;
         var queue = new Queue<(int Child, int Slot)>();
@@ -60,23 +66,28 @@ public sealed unsafe class InterleavedProgram : TreeProgram
                 int left = slots.Count;
                 slots.Add(default);
                 slots.Add(default);
-                slots[at] = new Slot
+                int flags = forest.NanLeft[child] ? int.MinValue : 0;
+                if (forest.Bitset[child] is { } set)
                 {
-                    Feature = forest.Feature[child] | (forest.NanLeft[child] ? int.MinValue : 0),
-                    Threshold = forest.Threshold[child], Left = left, Leaf = -1,
-                };
+                    // A category set: the threshold field holds the set's offset in _bits, the leaf field its length.
+                    slots[at] = new Slot { Feature = forest.Feature[child] | flags | CategoryFlag, Threshold = BitConverter.Int32BitsToSingle(bits.Count), Left = left, Leaf = set.Length };
+                    bits.AddRange(set);
+                }
+                else slots[at] = new Slot { Feature = forest.Feature[child] | flags, Threshold = forest.Threshold[child], Left = left, Leaf = -1 };
                 queue.Enqueue((forest.Left[child], left));
                 queue.Enqueue((forest.Right[child], left + 1));
             }
         }
         if ((long)slots.Count * 4 > int.MaxValue) throw new UnsupportedException($"the ensemble has {slots.Count} nodes, too many for the interleaved layout");
         _slots = slots.ToArray();
+        _bits = bits.Count > 0 ? bits.ToArray() : [0];
+        _categorical = forest.HasCategorical;
         var spec = forest.Spec;
         if (spec.OneWeightPerLeaf)
         {
             _value = new double[_slots.Length];
             for (int i = 0; i < _slots.Length; i++)
-                if (_slots[i].Leaf >= 0) _value[i] = spec.WeightValues[spec.LeafStart[_slots[i].Leaf]];
+                if (_slots[i].Left == i) _value[i] = spec.WeightValues[spec.LeafStart[_slots[i].Leaf]];
         }
     }
 
@@ -88,6 +99,7 @@ public sealed unsafe class InterleavedProgram : TreeProgram
         int lanes = vector ? 16 : Lanes;
         fixed (float* px = x)
         fixed (Slot* slots = _slots)
+        fixed (uint* bits = _bits)
         fixed (double* value = _value)
         fixed (double* pa = acc)
         {
@@ -104,11 +116,11 @@ public sealed unsafe class InterleavedProgram : TreeProgram
                         int r0 = Math.Max(rowStart, Math.Min(r, rowEnd - lanes));
                         int n = Math.Min(lanes, rows);
                         for (int k = 0; k < lanes; k++) idx[k] = _root[t];
-                        if (vector && n == 16) WalkVector(slots, px + (long)r0 * features, features, features, idx, _depth[t]);
+                        if (vector && n == 16) WalkVector(slots, bits, px + (long)r0 * features, features, features, idx, _depth[t]);
                         else
                         {
                             for (int k = 0; k < Lanes; k++) rowPtr[k] = px + (long)(r0 + Math.Min(k, n - 1)) * features;
-                            WalkScalar(slots, rowPtr, idx, _depth[t]);
+                            WalkScalar(slots, bits, rowPtr, idx, _depth[t]);
                         }
                         for (int k = r - r0; k < n; k++) sums[r0 + k - rowStart] += value[idx[k]];
                     }
@@ -125,11 +137,11 @@ public sealed unsafe class InterleavedProgram : TreeProgram
                         idx[k] = _root[tk];
                         depth = Math.Max(depth, _depth[tk]);
                     }
-                    if (vector) WalkVector(slots, px + (long)r * features, 0, 0, idx, depth);
+                    if (vector) WalkVector(slots, bits, px + (long)r * features, 0, 0, idx, depth);
                     else
                     {
                         for (int k = 0; k < Lanes; k++) rowPtr[k] = px + (long)r * features;
-                        WalkScalar(slots, rowPtr, idx, depth);
+                        WalkScalar(slots, bits, rowPtr, idx, depth);
                     }
                     for (int k = 0; k < count; k++) pa[(long)treeTarget[t + k] * accStride + r - rowStart] += value[idx[k]];
                 }
@@ -146,6 +158,7 @@ public sealed unsafe class InterleavedProgram : TreeProgram
         int lanes = vector ? 16 : Lanes;
         fixed (float* px = x)
         fixed (Slot* slots = _slots)
+        fixed (uint* bits = _bits)
         fixed (int* pl = leaves)
         {
             var idx = stackalloc int[16];
@@ -161,11 +174,11 @@ public sealed unsafe class InterleavedProgram : TreeProgram
                         int n = Math.Min(lanes, rows);
                         for (int k = 0; k < lanes; k++) idx[k] = _root[t];
                         for (int k = 0; k < n; k++) outAt[k] = (r0 + k - rowStart) * stride + t - treeStart;
-                        if (vector && n == 16) WalkVector(slots, px + (long)r0 * features, features, features, idx, _depth[t]);
+                        if (vector && n == 16) WalkVector(slots, bits, px + (long)r0 * features, features, features, idx, _depth[t]);
                         else
                         {
                             for (int k = 0; k < Lanes; k++) rowPtr[k] = px + (long)(r0 + Math.Min(k, n - 1)) * features;
-                            WalkScalar(slots, rowPtr, idx, _depth[t]);
+                            WalkScalar(slots, bits, rowPtr, idx, _depth[t]);
                         }
                         for (int k = 0; k < n; k++) pl[outAt[k]] = slots[idx[k]].Leaf;
                     }
@@ -183,15 +196,28 @@ public sealed unsafe class InterleavedProgram : TreeProgram
                         outAt[k] = (r - rowStart) * stride + tk - treeStart;
                         depth = Math.Max(depth, _depth[tk]);
                     }
-                    if (vector) WalkVector(slots, px + (long)r * features, 0, 0, idx, depth);
+                    if (vector) WalkVector(slots, bits, px + (long)r * features, 0, 0, idx, depth);
                     else
                     {
                         for (int k = 0; k < Lanes; k++) rowPtr[k] = px + (long)r * features;
-                        WalkScalar(slots, rowPtr, idx, depth);
+                        WalkScalar(slots, bits, rowPtr, idx, depth);
                     }
                     for (int k = 0; k < lanes; k++) pl[outAt[k]] = slots[idx[k]].Leaf;
                 }
         }
+    }
+
+    /// <summary>The walk, specialized for forests with or without category sets.</summary>
+    private void WalkVector(Slot* slots, uint* bits, float* rows, int laneStride, int blockStride, int* idx, int depth)
+    {
+        if (_categorical) WalkVector<MixedRule>(slots, bits, rows, laneStride, blockStride, idx, depth);
+        else WalkVector<LeqRule>(slots, bits, rows, laneStride, blockStride, idx, depth);
+    }
+
+    private void WalkScalar(Slot* slots, uint* bits, float** row, int* idx, int depth)
+    {
+        if (_categorical) WalkScalar<MixedRule>(slots, bits, row, idx, depth);
+        else WalkScalar<LeqRule>(slots, bits, row, idx, depth);
     }
 
     /// <summary>
@@ -200,7 +226,7 @@ public sealed unsafe class InterleavedProgram : TreeProgram
     /// second vector from <c>rows + 8·blockStride</c>); a stride of 0 makes all lanes read one row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WalkVector(Slot* slots, float* rows, int laneStride, int blockStride, int* idx, int depth)
+    private static void WalkVector<TRule>(Slot* slots, uint* bits, float* rows, int laneStride, int blockStride, int* idx, int depth) where TRule : struct, IStepRule
     {
         var ints = (int*)slots;
         var floats = (float*)slots;
@@ -210,53 +236,110 @@ public sealed unsafe class InterleavedProgram : TreeProgram
         var b = Vector256.Load(idx + 8);
         for (int d = 0; d < depth; d++)
         {
-            a = StepVector(ints, floats, rows, rowOffset, a);
-            b = StepVector(ints, floats, rowsHigh, rowOffset, b);
+            var na = TRule.Vector(ints, floats, bits, rows, rowOffset, a);
+            var nb = TRule.Vector(ints, floats, bits, rowsHigh, rowOffset, b);
+            // Unbalanced trees (LightGBM grows leaf-wise): stop once all 16 walks sit on self-looping leaves.
+            bool done = Avx2.MoveMask(Avx2.And(Avx2.CompareEqual(na, a), Avx2.CompareEqual(nb, b)).AsByte()) == -1;
+            (a, b) = (na, nb);
+            if (done) break;
         }
         a.Store(idx);
         b.Store(idx + 8);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> StepVector(int* ints, float* floats, float* rows, Vector256<int> rowOffset, Vector256<int> idx)
-    {
-        var at = Avx2.ShiftLeftLogical(idx, 2);
-        var feature = Avx2.GatherVector256(ints, at, 4);
-        var threshold = Avx2.GatherVector256(floats + 1, at, 4);
-        var left = Avx2.GatherVector256(ints + 2, at, 4);
-        var x = Avx2.GatherVector256(rows, Avx2.Add(rowOffset, Avx2.And(feature, Vector256.Create(int.MaxValue))), 4);
-        // all-ones where the row goes left: x <= threshold, or x is NaN and the node's flag (sign bit) is set
-        var goLeft = Avx.Or(Avx.CompareLessThanOrEqual(x, threshold), Avx.And(Avx.CompareUnordered(x, x), Avx2.ShiftRightArithmetic(feature, 31).AsSingle())).AsInt32();
-        return Avx2.Add(Avx2.Add(left, Vector256<int>.One), goLeft);
-    }
-
     /// <summary>8 scalar walks, written out so the 8 chains of loads overlap.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WalkScalar(Slot* s, float** row, int* idx, int depth)
+    private static void WalkScalar<TRule>(Slot* s, uint* bits, float** row, int* idx, int depth) where TRule : struct, IStepRule
     {
         int i0 = idx[0], i1 = idx[1], i2 = idx[2], i3 = idx[3], i4 = idx[4], i5 = idx[5], i6 = idx[6], i7 = idx[7];
         float* r0 = row[0], r1 = row[1], r2 = row[2], r3 = row[3], r4 = row[4], r5 = row[5], r6 = row[6], r7 = row[7];
         for (int d = 0; d < depth; d++)
         {
-            i0 = Step(s + i0, r0);
-            i1 = Step(s + i1, r1);
-            i2 = Step(s + i2, r2);
-            i3 = Step(s + i3, r3);
-            i4 = Step(s + i4, r4);
-            i5 = Step(s + i5, r5);
-            i6 = Step(s + i6, r6);
-            i7 = Step(s + i7, r7);
+            i0 = TRule.Scalar(s + i0, r0, bits);
+            i1 = TRule.Scalar(s + i1, r1, bits);
+            i2 = TRule.Scalar(s + i2, r2, bits);
+            i3 = TRule.Scalar(s + i3, r3, bits);
+            i4 = TRule.Scalar(s + i4, r4, bits);
+            i5 = TRule.Scalar(s + i5, r5, bits);
+            i6 = TRule.Scalar(s + i6, r6, bits);
+            i7 = TRule.Scalar(s + i7, r7, bits);
         }
         idx[0] = i0; idx[1] = i1; idx[2] = i2; idx[3] = i3; idx[4] = i4; idx[5] = i5; idx[6] = i6; idx[7] = i7;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Step(Slot* s, float* row)
+    /// <summary>One step of a walk: the next slot index from the current one.</summary>
+    private interface IStepRule
     {
-        int f = s->Feature;
-        float v = row[f & int.MaxValue];
-        // left when v <= threshold, or v is NaN and the node sends NaN left (flag in f's sign bit).
-        int left = (v <= s->Threshold ? 1 : 0) | ((float.IsNaN(v) ? 1 : 0) & (int)((uint)f >> 31));
-        return s->Left + 1 - left;
+        static abstract int Scalar(Slot* s, float* row, uint* bits);
+        static abstract Vector256<int> Vector(int* ints, float* floats, uint* bits, float* rows, Vector256<int> rowOffset, Vector256<int> idx);
+    }
+
+    /// <summary>Every node a ≤ test (the common case; no category check in the loop).</summary>
+    private struct LeqRule : IStepRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Scalar(Slot* s, float* row, uint* bits)
+        {
+            int f = s->Feature;
+            float v = row[f & FeatureMask];
+            // left when v <= threshold, or v is NaN and the node sends NaN left (flag in f's sign bit).
+            int left = (v <= s->Threshold ? 1 : 0) | ((float.IsNaN(v) ? 1 : 0) & (int)((uint)f >> 31));
+            return s->Left + 1 - left;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Vector(int* ints, float* floats, uint* bits, float* rows, Vector256<int> rowOffset, Vector256<int> idx)
+        {
+            var at = Avx2.ShiftLeftLogical(idx, 2);
+            var feature = Avx2.GatherVector256(ints, at, 4);
+            var threshold = Avx2.GatherVector256(floats + 1, at, 4);
+            var left = Avx2.GatherVector256(ints + 2, at, 4);
+            var x = Avx2.GatherVector256(rows, Avx2.Add(rowOffset, Avx2.And(feature, Vector256.Create(FeatureMask))), 4);
+            // all-ones where the row goes left: x <= threshold, or x is NaN and the node's flag (sign bit) is set
+            var goLeft = Avx.Or(Avx.CompareLessThanOrEqual(x, threshold), Avx.And(Avx.CompareUnordered(x, x), Avx2.ShiftRightArithmetic(feature, 31).AsSingle())).AsInt32();
+            return Avx2.Add(Avx2.Add(left, Vector256<int>.One), goLeft);
+        }
+    }
+
+    /// <summary>
+    /// ≤ tests and category sets: a set node sends x left when x is an integer in the set (exactly the
+    /// ONNX-ML BRANCH_MEMBER test), or x is NaN and the node sends NaN left.
+    /// </summary>
+    private struct MixedRule : IStepRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Scalar(Slot* s, float* row, uint* bits)
+        {
+            int f = s->Feature;
+            float v = row[f & FeatureMask];
+            int nanLeft = (float.IsNaN(v) ? 1 : 0) & (int)((uint)f >> 31);
+            if ((f & CategoryFlag) == 0) return s->Left + 1 - ((v <= s->Threshold ? 1 : 0) | nanLeft);
+            int c = (int)v, offset = BitConverter.SingleToInt32Bits(s->Threshold);
+            bool member = v >= 0 && c == v && c < s->Leaf * 32 && (bits[offset + (c >> 5)] >> (c & 31) & 1) != 0;
+            return s->Left + 1 - ((member ? 1 : 0) | nanLeft);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Vector(int* ints, float* floats, uint* bits, float* rows, Vector256<int> rowOffset, Vector256<int> idx)
+        {
+            var at = Avx2.ShiftLeftLogical(idx, 2);
+            var feature = Avx2.GatherVector256(ints, at, 4);
+            var threshold = Avx2.GatherVector256(floats + 1, at, 4);
+            var left = Avx2.GatherVector256(ints + 2, at, 4);
+            var x = Avx2.GatherVector256(rows, Avx2.Add(rowOffset, Avx2.And(feature, Vector256.Create(FeatureMask))), 4);
+            var nanLeft = Avx.And(Avx.CompareUnordered(x, x), Avx2.ShiftRightArithmetic(feature, 31).AsSingle()).AsInt32();
+            var leq = Avx.CompareLessThanOrEqual(x, threshold).AsInt32();
+            // Category lanes: x must be an integer in [0, words·32) whose bit is set.
+            var isSet = Avx2.ShiftRightArithmetic(Avx2.ShiftLeftLogical(feature, 1), 31);
+            var words = Avx2.GatherVector256(ints + 3, at, 4);
+            var c = Avx.ConvertToVector256Int32WithTruncation(x);
+            var valid = Avx2.And(Avx2.And(Avx2.CompareGreaterThan(c, Vector256.Create(-1)), Avx2.CompareGreaterThan(Avx2.ShiftLeftLogical(words, 5), c)),
+                Avx.CompareEqual(Avx.ConvertToVector256Single(c), x).AsInt32());
+            var word = Avx2.GatherMaskVector256(Vector256<int>.Zero, (int*)bits, Avx2.Add(threshold.AsInt32(), Avx2.ShiftRightArithmetic(c, 5)), Avx2.And(valid, isSet), 4);
+            var bit = Avx2.ShiftRightLogicalVariable(word.AsUInt32(), Avx2.And(c, Vector256.Create(31)).AsUInt32()).AsInt32();
+            var member = Avx2.And(valid, Avx2.CompareEqual(Avx2.And(bit, Vector256<int>.One), Vector256<int>.One));
+            var goLeft = Avx2.Or(Avx2.Or(Avx2.And(isSet, member), Avx2.AndNot(isSet, leq)), nanLeft);
+            return Avx2.Add(Avx2.Add(left, Vector256<int>.One), goLeft);
+        }
     }
 }

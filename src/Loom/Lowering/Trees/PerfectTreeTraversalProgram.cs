@@ -20,7 +20,7 @@ public sealed class PerfectTreeTraversalProgram : TreeProgram
     private readonly float[] _threshold;
     private readonly int[] _leaf; // 2^D per tree
 
-    public static bool Fits(FlatForest f) => !f.HasGeneral && f.MaxDepth < 30 && ((1L << f.MaxDepth) * 2 * f.TreeCount) <= MaxPaddedNodes;
+    public static bool Fits(FlatForest f) => f.OnlyLeq && f.MaxDepth < 30 && ((1L << f.MaxDepth) * 2 * f.TreeCount) <= MaxPaddedNodes;
 
     public PerfectTreeTraversalProgram(FlatForest forest) : base(forest)
     {

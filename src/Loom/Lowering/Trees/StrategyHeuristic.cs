@@ -16,8 +16,12 @@ public static class StrategyHeuristic
     }
 
     /// <summary>Whether a forced strategy can compile this forest; otherwise the kernel falls back to <see cref="Pick"/>'s choice.</summary>
-    /// <remarks>A forest with EQ/NEQ/MEMBER nodes runs the generic walk whatever the strategy.</remarks>
-    public static bool Applies(TreeStrategy s, FlatForest forest) => forest.HasGeneral || s switch
+    /// <remarks>
+    /// A forest with EQ/NEQ nodes (or MEMBER nodes that are not small integer sets) runs the generic walk
+    /// whatever the strategy; one with category sets runs the interleaved walk, or the generic walk when
+    /// a Hummingbird strategy is forced (they encode only ≤ tests).
+    /// </remarks>
+    public static bool Applies(TreeStrategy s, FlatForest forest) => !forest.OnlyLeq || s switch
     {
         TreeStrategy.Gemm => GemmProgram.Fits(forest),
         TreeStrategy.PerfectTreeTraversal => PerfectTreeTraversalProgram.Fits(forest),
@@ -27,6 +31,8 @@ public static class StrategyHeuristic
     public static TreeProgram Compile(TreeStrategy s, FlatForest forest) => s switch
     {
         _ when forest.HasGeneral => new GenericProgram(forest),
+        TreeStrategy.Auto or TreeStrategy.Interleaved => new InterleavedProgram(forest),
+        _ when forest.HasCategorical => new GenericProgram(forest),
         TreeStrategy.Gemm => new GemmProgram(forest),
         TreeStrategy.TreeTraversal => new TreeTraversalProgram(forest),
         TreeStrategy.PerfectTreeTraversal => new PerfectTreeTraversalProgram(forest),

@@ -20,7 +20,7 @@ public sealed class TreeTraversalProgram : TreeProgram
 
     public TreeTraversalProgram(FlatForest forest) : base(forest)
     {
-        if (forest.HasGeneral) throw new UnsupportedException("TreeTraversal's arrays encode only <= comparisons");
+        if (!forest.OnlyLeq) throw new UnsupportedException("TreeTraversal's arrays encode only <= comparisons");
         int branches = forest.NodeCount, leaves = forest.Spec.LeafCount, n = branches + leaves;
         _feature = new int[n];
         _threshold = new float[n];
