@@ -107,7 +107,7 @@ internal static class ScoreCommand
                         scored += b.Rows;
                     }
                     free.Add(b);
-                    progress?.Invoke(source.Progress, scored);
+                    progress?.Invoke(ScoredFraction(source, scored), scored);
                 }
             }
             finally { free.CompleteAdding(); }
@@ -141,6 +141,17 @@ internal static class ScoreCommand
         if (rejected > 0) summary += string.Create(CultureInfo.InvariantCulture, $"; {rejected:N0} bad rows -> {rejectFile!.FinalPath}");
         Console.Error.WriteLine(summary);
         return 0;
+    }
+
+    /// <summary>
+    /// Scored rows over the expected total: known for Parquet; for CSV estimated from the rows the reader
+    /// has read and the share of the file they took (the reader runs ahead of scoring).
+    /// </summary>
+    private static double ScoredFraction(IRowSource source, long scored)
+    {
+        if (source.TotalRows is > 0 and var total) return Math.Min(1, (double)scored / total);
+        double read = source.Progress;
+        return read > 0 && source.RowsRead > 0 ? Math.Min(1, scored / (source.RowsRead / read)) : 0;
     }
 
     private static string Csv(string s) => "\"" + s.Replace("\"", "\"\"") + "\"";

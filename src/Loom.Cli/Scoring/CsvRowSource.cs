@@ -33,6 +33,7 @@ internal sealed class CsvRowSource : IRowSource
     public IReadOnlyList<string> Columns { get; }
     public long? TotalRows => null;
     public double Progress => Math.Min(1, (double)_reader.BaseStream.Position / _length);
+    public long RowsRead => Volatile.Read(ref _row);
 
     public void Map(int[] columnOfFeature) => _columnOf = columnOfFeature;
 
@@ -47,7 +48,7 @@ internal sealed class CsvRowSource : IRowSource
             if (line.Length == 0) continue; // blank lines are not rows
             _lines[n++] = line;
         }
-        _row += n;
+        Volatile.Write(ref _row, _row + n);
         batch.Rows = 0;
         batch.Rejected.Clear();
         if (n == 0) return false;

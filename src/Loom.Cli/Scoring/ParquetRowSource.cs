@@ -30,7 +30,8 @@ internal sealed class ParquetRowSource : IRowSource
 
     public IReadOnlyList<string> Columns { get; }
     public long? TotalRows { get; }
-    public double Progress => TotalRows is > 0 ? (double)_consumed / TotalRows.Value : 0;
+    public double Progress => TotalRows is > 0 ? (double)Volatile.Read(ref _consumed) / TotalRows.Value : 0;
+    public long RowsRead => Volatile.Read(ref _consumed);
 
     public void Map(int[] columnOfFeature)
     {
@@ -54,7 +55,7 @@ internal sealed class ParquetRowSource : IRowSource
             for (int f = 0; f < features; f++)
                 batch.Values[r * features + f] = _columns[f][_at + r];
         _at += n;
-        _consumed += n;
+        Volatile.Write(ref _consumed, _consumed + n);
         batch.Rows = n;
         return true;
     }

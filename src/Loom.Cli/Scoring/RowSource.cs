@@ -23,6 +23,9 @@ internal interface IRowSource : IDisposable
     /// <summary>Fraction of the input consumed, for the progress bar.</summary>
     double Progress { get; }
 
+    /// <summary>Rows read so far (read ahead of scoring).</summary>
+    long RowsRead { get; }
+
     /// <summary>Chooses which data column feeds each model feature; called once before reading.</summary>
     void Map(int[] columnOfFeature);
 
