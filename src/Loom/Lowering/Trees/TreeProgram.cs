@@ -43,9 +43,6 @@ public abstract class TreeProgram(FlatForest forest)
     /// Returns false when the strategy has no fused form.
     /// </summary>
     public virtual bool Accumulate(ReadOnlySpan<float> x, int features, int rowStart, int rowEnd, int[] treeTarget, Span<double> acc, int accStride) => false;
-
-    /// <summary>The leaf of a flat-forest child reference (<c>~leaf</c>).</summary>
-    protected static int LeafOf(int child) => ~child;
 }
 
 /// <summary>The scalar walk by <see cref="FlatForest.GoesLeft"/>; for forests with EQ/NEQ/MEMBER nodes, which the fast layouts do not encode.</summary>
