@@ -30,4 +30,11 @@ public sealed class LoomSessionOptions
 
     /// <summary>Constant folding leaves a node alone when an output would take more bytes than this.</summary>
     public long MaxFoldedTensorBytes { get; init; } = Passes.ConstantFolding.DefaultMaxTensorBytes;
+
+    /// <summary>
+    /// How tree ensembles (ONNX-ML TreeEnsemble*, LightGBM and XGBoost imports) are evaluated on float32
+    /// inputs; Auto picks per batch by the measured heuristic. A forced strategy that cannot compile a
+    /// model's trees (GEMM for deep trees, say) is an <see cref="UnsupportedException"/> at load.
+    /// </summary>
+    public Lowering.Trees.TreeStrategy TreeStrategy { get; init; }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Loom.Tests.Support;
 
 namespace Loom.Tests.Cli;
@@ -8,19 +7,7 @@ public sealed class CliTests
 {
     private static string Example => Path.Combine(SharedData.RepoRoot, "examples", "tiny-cnn.onnx");
 
-    internal static (int Exit, string Out, string Err) Loom(params string[] args)
-    {
-        var cli = Path.Combine(AppContext.BaseDirectory, "Loom.Cli.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(cli);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["COLUMNS"] = "200";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(120_000), "loom did not finish in 2 minutes");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    internal static (int Exit, string Out, string Err) Loom(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void InspectShowsSymbolicAndConcreteShapes()
