@@ -21,27 +21,40 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// Level 0: nothing. Level 1 (basic): constant folding, common-subexpression and dead-code
     /// elimination (after making the initializer inputs of IR version 3 models plain constants).
     /// Level 2: also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
-    /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them.
+    /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them. With
+    /// <see cref="PassOptions.TreeLowering"/> TensorProgram, every level starts by lowering tree ensembles,
+    /// so that constant folding then folds the lowered programs' constant first steps.
     /// </summary>
     public static PassPipeline ForLevel(int level, PassOptions? options = null)
     {
         options ??= new PassOptions();
+        var passes = Optimizations(level, options);
+        if (options.TreeLowering == Lowering.Trees.TreeLowering.TensorProgram)
+        {
+            var strategy = options.TreeStrategy;
+            passes.Insert(0, new Pass("lower-tree-ensembles", m => Lowering.Trees.LowerTreeEnsembles.Run(m, strategy), Reinfers: true));
+        }
+        return new PassPipeline(passes);
+    }
+
+    private static List<Pass> Optimizations(int level, PassOptions options)
+    {
         var constants = new Pass("initializer-inputs", InitializerInputs.Run);
         var fold = new Pass("constant-folding", m => ConstantFolding.Run(m, options.MaxFoldedTensorBytes));
         var cse = new Pass("common-subexpression-elimination", CommonSubexpressionElimination.Run);
         var dce = new Pass("dead-code-elimination", DeadCodeElimination.Run);
         return level switch
         {
-            <= 0 => new PassPipeline([]),
-            1 => new PassPipeline([constants, fold, cse, dce]),
-            _ => new PassPipeline([
+            <= 0 => [],
+            1 => [constants, fold, cse, dce],
+            _ => [
                 constants,
                 fold,
                 new Pass("no-op-elimination", NoOpElimination.Run),
                 new Pass("affine-folding", AffineFolding.Run),
                 cse,
                 dce,
-            ]),
+            ],
         };
     }
 
@@ -60,6 +73,7 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
             var after = pass.Run(model);
             sw.Stop();
             bool passChanged = !ReferenceEquals(after, model);
+            if (passChanged && pass.Reinfers) after = ShapeInference.Run(after);
 #if DEBUG
             if (passChanged) Verifier.Verify(after);
 #endif

@@ -47,9 +47,13 @@ public sealed class LoomSession : IDisposable
 #if DEBUG
         Verifier.Verify(Model); // inference only adds types; the structure was verified before
 #endif
-        if (options.OptimizationLevel > 0) // the passes keep the IR valid (in Debug builds they verify it after each change)
+        if (options.OptimizationLevel > 0 || options.TreeLowering != Lowering.Trees.TreeLowering.Fused) // the passes keep the IR valid (in Debug builds they verify it after each change)
         {
-            var passes = new PassOptions { MaxFoldedTensorBytes = Math.Min(options.MaxFoldedTensorBytes, options.MaxTensorBytes) };
+            var passes = new PassOptions
+            {
+                MaxFoldedTensorBytes = Math.Min(options.MaxFoldedTensorBytes, options.MaxTensorBytes),
+                TreeLowering = options.TreeLowering, TreeStrategy = options.TreeStrategy,
+            };
             Model = PassPipeline.ForLevel(options.OptimizationLevel, passes).Run(Model, typesUpToDate: true);
         }
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);

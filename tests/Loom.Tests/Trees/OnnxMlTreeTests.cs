@@ -14,11 +14,11 @@ namespace Loom.Tests.Trees;
 /// </summary>
 public class OnnxMlTreeTests
 {
-    private const int Features = 4;
-    private static readonly string[] Modes = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"];
+    internal const int Features = 4;
+    internal static readonly string[] Modes = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ"];
 
     /// <summary>Random trees of depth up to 4; thresholds from a small grid so inputs hit them exactly.</summary>
-    private static List<Attr> RandomTrees(Random rng, int trees, string[] modes, string weightPrefix, int targets, bool oneTargetPerLeaf, bool positive)
+    internal static List<Attr> RandomTrees(Random rng, int trees, string[] modes, string weightPrefix, int targets, bool oneTargetPerLeaf, bool positive)
     {
         var t = new List<long>(); var id = new List<long>(); var f = new List<long>(); var m = new List<string>(); var v = new List<float>();
         var miss = new List<long>(); var yes = new List<long>(); var no = new List<long>();
@@ -59,7 +59,7 @@ public class OnnxMlTreeTests
         ];
     }
 
-    private static byte[] ModelOf(string op, List<Attr> attrs, (string Name, IrType Type)[] outputs)
+    internal static byte[] ModelOf(string op, List<Attr> attrs, (string Name, IrType Type)[] outputs)
     {
         var n = Dim.Symbol("N");
         var node = new Node(op, ["X"], outputs.Select(o => o.Name), attrs, "trees", "ai.onnx.ml");
@@ -69,7 +69,7 @@ public class OnnxMlTreeTests
     }
 
     /// <summary>Inputs on the threshold grid, between grid points, and NaN.</summary>
-    private static float[] Inputs(Random rng, int rows)
+    internal static float[] Inputs(Random rng, int rows)
     {
         var x = new float[rows * Features];
         for (int i = 0; i < x.Length; i++)
@@ -77,7 +77,7 @@ public class OnnxMlTreeTests
         return x;
     }
 
-    private static (float[] Scores, long[]? Labels) Ort(byte[] model, float[] x, int rows, bool classifier)
+    internal static (float[] Scores, long[]? Labels) Ort(byte[] model, float[] x, int rows, bool classifier)
     {
         using var session = new InferenceSession(model);
         using var input = OrtValue.CreateTensorValueFromMemory(x, [rows, Features]);

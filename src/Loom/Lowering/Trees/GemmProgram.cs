@@ -23,6 +23,12 @@ public sealed class GemmProgram : TreeProgram
     private readonly float[][] _path; // per tree: I×L
     private readonly float[][] _lefts; // per tree: D
 
+    // The Hummingbird matrices, read by LowerTreeEnsembles to write the strategy as a tensor program.
+    internal int[][] TreeNodes => _nodes;
+    internal int[][] TreeLeaves => _leaves;
+    internal float[][] PathMatrices => _path;
+    internal float[][] LeftCounts => _lefts;
+
     public static bool Fits(FlatForest f)
     {
         if (!f.OnlyLeq) return false;

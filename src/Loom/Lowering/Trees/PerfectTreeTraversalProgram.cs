@@ -20,6 +20,12 @@ public sealed class PerfectTreeTraversalProgram : TreeProgram
     private readonly float[] _threshold;
     private readonly int[] _leaf; // 2^D per tree
 
+    // The padded heaps, read by LowerTreeEnsembles to write the strategy as a tensor program.
+    internal int Depth => _depth;
+    internal int[] HeapFeatures => _feature;
+    internal float[] HeapThresholds => _threshold;
+    internal int[] HeapLeaves => _leaf;
+
     public static bool Fits(FlatForest f) => f.OnlyLeq && f.MaxDepth < 30 && ((1L << f.MaxDepth) * 2 * f.TreeCount) <= MaxPaddedNodes;
 
     public PerfectTreeTraversalProgram(FlatForest forest) : base(forest)

@@ -18,6 +18,14 @@ public sealed class TreeTraversalProgram : TreeProgram
     private readonly int[] _leaf; // leaf index of a leaf node, -1 elsewhere
     private readonly int[] _root;
 
+    // The node arrays, read by LowerTreeEnsembles to write the strategy as a tensor program.
+    internal int[] NodeFeatures => _feature;
+    internal float[] NodeThresholds => _threshold;
+    internal int[] NodeLefts => _left;
+    internal int[] NodeRights => _right;
+    internal int[] NodeLeaves => _leaf;
+    internal int[] RootNodes => _root;
+
     public TreeTraversalProgram(FlatForest forest) : base(forest)
     {
         if (!forest.OnlyLeq) throw new UnsupportedException("TreeTraversal's arrays encode only <= comparisons");
