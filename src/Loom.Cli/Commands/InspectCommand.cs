@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Loom.Import.Onnx;
 using Loom.Inference;
 using Loom.IR;
 using Spectre.Console;
@@ -12,17 +11,19 @@ internal static class InspectCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "an .onnx file" };
+        var model = new Argument<string>("model") { Description = "an .onnx file (or a LightGBM .txt / XGBoost .json model)" };
         var dims = CliOptions.Dims();
         var text = new Option<bool>("--ir") { Description = "also print the whole graph in Loom's IR text form" };
-        var cmd = new Command("inspect", "show a model's opsets, inputs and outputs (symbolic shapes), operators, parameters and FLOPs") { model, dims, text };
-        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(text))));
+        var lower = TreeLoweringOption.Create();
+        var cmd = new Command("inspect", "show a model's opsets, inputs and outputs (symbolic shapes), operators, parameters and FLOPs") { model, dims, text, lower };
+        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(text), parse.GetValue(lower))));
         return cmd;
     }
 
-    private static int Run(string path, Dictionary<string, long> dims, bool printIr)
+    private static int Run(string path, Dictionary<string, long> dims, bool printIr, string? lower)
     {
-        var model = ShapeInference.Run(OnnxImporter.Load(path));
+        var model = ShapeInference.Run(ModelFiles.Load(path));
+        if (lower is not null) model = ShapeInference.Run(TreeLoweringOption.Apply(model, lower));
         var g = model.Graph;
         Dim Bind(Dim d) => d.Substitute(s => dims.TryGetValue(s, out var v) ? Dim.Of(v) : null);
         string Show(IrType? t) => t is TensorType { Shape: { } s } tt

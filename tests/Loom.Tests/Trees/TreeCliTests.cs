@@ -155,6 +155,29 @@ public class TreeCliTests
     }
 
     [Fact]
+    public void Convert_lower_writes_plain_onnx_and_inspect_shows_it()
+    {
+        using var dir = new TempDir();
+        var (model, booster) = Train(dir, "binary");
+        using var owned = booster;
+        var (exit, output, err) = CliRunner.Run("convert", model, "-o", dir.File("ptt.onnx"), "--lower", "perfect-tree-traversal");
+        Assert.True(exit == 0, err);
+        Assert.Contains("lowered to PerfectTreeTraversal", err);
+        Assert.DoesNotContain("ai.onnx.ml", output);
+        var (x, _) = TreeTestData.Make(200, Cols, seed: 37);
+        var ort = OrtOracle.Run(File.ReadAllBytes(dir.File("ptt.onnx")), new Dictionary<string, Tensor> { ["features"] = Tensor.FromArray(x, 200, Cols) });
+        TreeTestData.AssertMatches(booster.Predict(x, 200, Cols, 1), ort["predictions"].Data, "onnxruntime on the lowered model");
+
+        (exit, output, err) = CliRunner.Run("inspect", model, "--ir", "--lower", "tree-traversal");
+        Assert.True(exit == 0, err);
+        Assert.Contains("GatherElements", output);
+        Assert.DoesNotContain("TreeEnsembleRegressor", output);
+        (exit, _, err) = CliRunner.Run("convert", model, "-o", dir.File("x.onnx"), "--lower", "interleaved");
+        Assert.Equal(1, exit);
+        Assert.Contains("--lower 'interleaved' must be one of", err);
+    }
+
+    [Fact]
     public async Task Score_real_flights_data()
     {
         string data = SharedData.Require("data", "flights-3m.parquet");

@@ -44,6 +44,21 @@ internal sealed class TensorProgramBuilder(UniqueNames names, string prefix, int
 
     public string Op(string op, string hint, params string[] inputs) => Op(op, hint, inputs, null);
 
+    /// <summary>
+    /// Makes <paramref name="value"/> available as <paramref name="output"/> (a tree node's output): the node
+    /// that computes it is renamed when nothing else reads it, otherwise an Identity copies it.
+    /// </summary>
+    public void Name(string value, string output)
+    {
+        int producer = Nodes.FindIndex(n => n.Outputs.Contains(value));
+        if (producer >= 0 && !Nodes.Any(n => n.Inputs.Contains(value)))
+        {
+            var n = Nodes[producer];
+            Nodes[producer] = new Node(n.OpType, n.Inputs, n.Outputs.Select(o => o == value ? output : o), n.Attributes, output, n.Domain);
+        }
+        else Op("Identity", "output", [value], output: output);
+    }
+
     public string Cast(string x, DataType to, string hint) => Op("Cast", hint, [x], [Attr.Int("to", (int)to)]);
 
     /// <summary>A reduction over one axis of <paramref name="x"/> (ReduceSum, ReduceMin, ReduceMax).</summary>

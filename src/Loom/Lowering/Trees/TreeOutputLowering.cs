@@ -57,7 +57,7 @@ internal static class TreeOutputLowering
 
     private static void Output(TensorProgramBuilder b, string value, string output)
     {
-        if (output.Length > 0) b.Op("Identity", "output", [value], output: output);
+        if (output.Length > 0) b.Name(value, output);
     }
 
     private static string Labels(TensorProgramBuilder b, ClassifierInfo c) => c.IntLabels is { } ints
