@@ -62,6 +62,14 @@ internal static class RunCommand
         {
             if (outDir is not null)
             {
+                if (value is MapSequence or MapValue)
+                {
+                    // Maps have no .npy form: written as ONNX's SequenceProto/MapProto.
+                    var pb = Path.Combine(outDir, SafeFileName(name) + ".pb");
+                    File.WriteAllBytes(pb, ValueProtos.Write(value, name));
+                    Console.WriteLine($"{name}: {value.Type} -> {pb}");
+                    continue;
+                }
                 if (value is not Tensor t) throw new UnsupportedException($"output '{name}' is {value.Type}; only tensors can be written as .npy");
                 var file = Path.Combine(outDir, SafeFileName(name) + ".npy");
                 Npy.Write(t, file);
@@ -72,11 +80,21 @@ internal static class RunCommand
         return 0;
     }
 
+    /// <summary>ZipMap's output: one line per map (the first 8), as {label: score, ...}.</summary>
+    private static string MapSummary(MapSequence maps)
+    {
+        string Map(MapValue m) => "{" + string.Join(", ", Enumerable.Range(0, m.Count).Select(i =>
+            $"{(m.KeyType == DataType.String ? $"\"{m.KeyText(i)}\"" : m.KeyText(i))}: {m.Values[i].ToString("G6", CultureInfo.InvariantCulture)}")) + "}";
+        var lines = maps.Items.Take(8).Select((m, i) => $"\n  [{i}] {Map(m)}");
+        return $"{maps.Type} of {maps.Count} maps{string.Concat(lines)}{(maps.Count > 8 ? "\n  …" : "")}";
+    }
+
     private static string SafeFileName(string name) =>
         string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' ? c : '_'));
 
     private static string Summary(LoomValue v)
     {
+        if (v is MapSequence maps) return MapSummary(maps);
         if (v is not Tensor t) return v.Type.ToString() ?? "?";
         var head = Enumerable.Range(0, Math.Min(8, t.Length)).Select(i =>
             t.DataType == DataType.String ? t.AsSpan<string>()[i] : t.GetDouble(i).ToString("G6", CultureInfo.InvariantCulture));

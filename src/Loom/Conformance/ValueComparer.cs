@@ -20,6 +20,14 @@ public static class ValueComparer
                 for (int i = 0; i < s.Count; i++)
                     if (CompareTensors(s[i], es[i], rtol, atol) is { } why) return $"sequence element {i}: {why}";
                 return null;
+            case MapSequence em:
+                if (actual is not MapSequence m) return $"expected a sequence of maps, got {Describe(actual)}";
+                if (m.Count != em.Count) return $"sequence has {m.Count} maps, expected {em.Count}";
+                for (int i = 0; i < m.Count; i++)
+                    if (CompareMaps(m[i], em[i], rtol, atol) is { } why) return $"map {i}: {why}";
+                return null;
+            case MapValue emap:
+                return actual is MapValue amap ? CompareMaps(amap, emap, rtol, atol) : $"expected a map, got {Describe(actual)}";
             case OptionalValue eo:
                 if (actual is not OptionalValue o) return $"expected an optional, got {Describe(actual)}";
                 if (o.HasValue != eo.HasValue) return $"optional {(o.HasValue ? "has" : "lacks")} a value, expected the opposite";
@@ -27,6 +35,21 @@ public static class ValueComparer
             default:
                 return $"cannot compare {expected.Type}";
         }
+    }
+
+    /// <summary>Same keys in the same order, values within tolerance.</summary>
+    private static string? CompareMaps(MapValue a, MapValue e, double rtol, double atol)
+    {
+        if (a.KeyType != e.KeyType) return $"keys are {a.KeyType.Name()}, expected {e.KeyType.Name()}";
+        if (a.Count != e.Count) return $"{a.Count} entries, expected {e.Count}";
+        for (int i = 0; i < e.Count; i++)
+        {
+            if (a.KeyText(i) != e.KeyText(i)) return $"key {i} is '{a.KeyText(i)}', expected '{e.KeyText(i)}'";
+            double x = a.Values[i], y = e.Values[i];
+            bool ok = double.IsNaN(y) ? double.IsNaN(x) : double.IsInfinity(y) ? x == y : Math.Abs(x - y) <= atol + rtol * Math.Abs(y);
+            if (!ok) return $"value of '{e.KeyText(i)}' is {x:G9}, expected {y:G9}";
+        }
+        return null;
     }
 
     private static string Describe(LoomValue? v) => v?.Type.ToString() ?? "nothing";

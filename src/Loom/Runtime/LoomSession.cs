@@ -153,7 +153,7 @@ public sealed class LoomSession : IDisposable
                 return;
             case (TensorType, _):
                 throw new InputException($"input '{info.Name}' must be a tensor, but {value.Type} was given");
-            case (SequenceType, not TensorSequence):
+            case (SequenceType, not (TensorSequence or MapSequence)):
                 throw new InputException($"input '{info.Name}' must be a sequence, but {value.Type} was given");
             case (OptionalType, not OptionalValue):
                 throw new InputException($"input '{info.Name}' must be an optional, but {value.Type} was given");

@@ -2,7 +2,7 @@ using Loom.IR;
 
 namespace Loom.Inference.Rules;
 
-/// <summary>Shape rules of the ai.onnx.ml operators Binarizer, ArrayFeatureExtractor, LabelEncoder and TreeEnsemble.</summary>
+/// <summary>Shape rules of the ai.onnx.ml operators (Binarizer, ArrayFeatureExtractor, LabelEncoder, tree ensembles, featurizers, linear models, ZipMap).</summary>
 [ShapeRules]
 internal static class MlRules
 {
@@ -23,6 +23,8 @@ internal static class MlRules
         r.Add("FeatureVectorizer", ctx => ctx.SetOutput(0, DataType.Float, new Shape([Rows(ctx), Dim.Of(ctx.GetInts("inputdimensions")?.Sum() ?? 0)])), Domain);
         r.Add("LinearRegressor", ctx => ctx.SetOutput(0, DataType.Float, new Shape([Rows(ctx), Dim.Of(ctx.GetInt("targets", 1))])), Domain);
         r.Add("LinearClassifier", LinearClassifier, Domain);
+        // ZipMap: a sequence of maps, keyed by the string or int64 class labels.
+        r.Add("ZipMap", ctx => ctx.SetOutput(0, new SequenceType(MapValue.ValueType(ctx.Node.HasAttribute("classlabels_strings") ? DataType.String : DataType.Int64))), Domain);
     }
 
     /// <summary>X's shape with the categories appended.</summary>

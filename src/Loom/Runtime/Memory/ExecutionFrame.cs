@@ -49,6 +49,7 @@ internal sealed class ExecutionFrame
             case TensorSequence or OptionalValue:
                 Escape(value);
                 break;
+            // MapValue and MapSequence hold their own arrays, never pooled buffers: nothing to count.
         }
     }
 
@@ -83,6 +84,7 @@ internal sealed class ExecutionFrame
             case OptionalValue o:
                 Escape(o.Value, released);
                 break;
+            // Maps own their arrays (see Retain): nothing leaves the pool with them.
         }
     }
 
