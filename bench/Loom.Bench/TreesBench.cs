@@ -17,11 +17,12 @@ namespace Loom.Bench;
 /// </summary>
 internal static class TreesBench
 {
-    private const int Features = 50;
-    private const int Rotation = 1024;
+    internal const int Features = 50;
+    internal const int Rotation = 1024;
 
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--lowered") return TreesLoweredBench.Run(args[1..]);
         int[] trees = [100, 500], depths = [4, 8, 12], batches = [1, 100, 10_000], threads = [1, 2];
         int runs = 5;
         string[] only = [];
@@ -136,16 +137,16 @@ internal static class TreesBench
         return 0;
     }
 
-    private static string Short(TreeStrategy s) => s switch
+    internal static string Short(TreeStrategy s) => s switch
     {
         TreeStrategy.Gemm => "gemm", TreeStrategy.TreeTraversal => "tt", TreeStrategy.PerfectTreeTraversal => "ptt",
         TreeStrategy.Interleaved => "inter", _ => "auto",
     };
 
-    private static string Fmt(double rate) => rate >= 1e6 ? $"{rate / 1e6:F2}M" : rate >= 1e3 ? $"{rate / 1e3:F1}k" : $"{rate:F0}";
+    internal static string Fmt(double rate) => rate >= 1e6 ? $"{rate / 1e6:F2}M" : rate >= 1e3 ? $"{rate / 1e3:F1}k" : $"{rate:F0}";
 
     /// <summary>Median rows/s of each runner over <paramref name="runs"/> rounds; a round times each runner once.</summary>
-    private static double[] MeasureRates(Action[] runners, int batch, int runs)
+    internal static double[] MeasureRates(Action[] runners, int batch, int runs)
     {
         var samples = runners.Select(_ => new double[runs]).ToArray();
         foreach (var r in runners) Warm(r);
@@ -172,7 +173,7 @@ internal static class TreesBench
     /// <summary>Median rows/s over <paramref name="runs"/> timings after warm-up.</summary>
     private static double MeasureRate(Action run, int batch, int runs) => MeasureRates([run], batch, runs)[0];
 
-    private static float[] Data(int rows, int seed)
+    internal static float[] Data(int rows, int seed)
     {
         var rng = new Random(seed);
         var x = new float[rows * Features];
@@ -184,9 +185,9 @@ internal static class TreesBench
     private static float[][] Batches(float[] x, int rows) =>
         rows > 1 ? [x] : Enumerable.Range(0, x.Length / Features).Select(r => x.AsSpan(r * Features, Features).ToArray()).ToArray();
 
-    private static Action LoomRunner(byte[] onnx, TreeStrategy s, int threads, float[] x, int rows)
+    internal static Action LoomRunner(byte[] onnx, TreeStrategy s, int threads, float[] x, int rows, TreeLowering lowering = TreeLowering.Fused)
     {
-        var session = LoomSession.Load(onnx, new LoomSessionOptions { TreeStrategy = s, IntraOpThreads = threads });
+        var session = LoomSession.Load(onnx, new LoomSessionOptions { TreeStrategy = s, IntraOpThreads = threads, TreeLowering = lowering });
         var feeds = Batches(x, rows).Select(b => new Dictionary<string, LoomValue> { ["features"] = Tensor.FromArray(b, rows, Features) }).ToArray();
         int next = 0;
         return () => session.Run(feeds[next++ % feeds.Length]).Dispose();
@@ -205,7 +206,7 @@ internal static class TreesBench
         };
     }
 
-    private static Action OrtRunner(byte[] onnx, float[] x, int rows, int threads)
+    internal static Action OrtRunner(byte[] onnx, float[] x, int rows, int threads)
     {
         var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         var session = new InferenceSession(onnx, options);

@@ -41,8 +41,8 @@ public sealed class LoomSessionOptions
     /// <summary>
     /// Fused (default): tree nodes run as one fused kernel each. TensorProgram: before the other passes,
     /// <see cref="Lowering.Trees.LowerTreeEnsembles"/> rewrites them into standard operators running the
-    /// Hummingbird strategy <see cref="TreeStrategy"/> names (Auto: Hummingbird's rule by depth); nodes it
-    /// cannot lower stay fused. The fused kernel is several times faster (docs/trees.md); the tensor program
+    /// Hummingbird strategy <see cref="TreeStrategy"/> names (Auto: Hummingbird's rule by depth; Interleaved,
+    /// which has no tensor form, is an <see cref="UnsupportedException"/>); nodes it cannot lower stay fused. The fused kernel is several times faster (docs/trees.md); the tensor program
     /// is there to run the same graph any ONNX runtime runs.
     /// </summary>
     public Lowering.Trees.TreeLowering TreeLowering { get; init; }

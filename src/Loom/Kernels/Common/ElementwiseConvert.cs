@@ -21,9 +21,25 @@ internal static class ElementwiseConvert
         if (from == to) { Array.Copy(source.Buffer, source.Offset, destination.Buffer, destination.Offset, source.Length); return null; }
         if (to == DataType.String) { ToStrings(source, destination.AsSpan<string>()); return null; }
         if (from == DataType.String) return FromStrings(source.AsReadOnlySpan<string>(), destination, options);
+        if (from == DataType.Bool && FromBools(source.AsReadOnlySpan<bool>(), destination)) return null;
         if (IsIntegerLike(from) && IsIntegerLike(to)) FromLongs(ToLongs(source), destination);
         else FromDoubles(ToDoubles(source), destination, options);
         return null;
+    }
+
+    /// <summary>
+    /// Bool to float32/int32/int64 directly: comparisons feeding arithmetic (masks, the lowered tree
+    /// programs' conditions and index steps) are common, and the staging arrays would cost more than the cast.
+    /// </summary>
+    private static bool FromBools(ReadOnlySpan<bool> s, Tensor destination)
+    {
+        switch (destination.DataType)
+        {
+            case DataType.Float: { var d = destination.AsSpan<float>(); for (int i = 0; i < s.Length; i++) d[i] = s[i] ? 1f : 0f; return true; }
+            case DataType.Int32: { var d = destination.AsSpan<int>(); for (int i = 0; i < s.Length; i++) d[i] = s[i] ? 1 : 0; return true; }
+            case DataType.Int64: { var d = destination.AsSpan<long>(); for (int i = 0; i < s.Length; i++) d[i] = s[i] ? 1 : 0; return true; }
+            default: return false;
+        }
     }
 
     private static bool IsIntegerLike(DataType t) => t.IsInteger() || t == DataType.Bool;

@@ -62,8 +62,11 @@ internal static class HummingbirdLowering
         var threshold = new float[trees * inner];
         var nanLeft = new bool[trees * inner];
         var path = new float[trees * leaves * inner];
+        // When every node sends NaN left, the condition is "goes right" (x > t, one op instead of two) and a
+        // leaf is matched by minus its count of right turns: C·(1 - left) = (lefts - rights) - C·left.
+        bool right = rule == NanRule.Left;
         var lefts = new float[trees * leaves];
-        Array.Fill(lefts, -1f);
+        Array.Fill(lefts, right ? 1f : -1f);
         for (int t = 0; t < trees; t++)
         {
             int[] nodes = p.TreeNodes[t];
@@ -73,14 +76,21 @@ internal static class HummingbirdLowering
                 (feature[t * inner + i], threshold[t * inner + i], nanLeft[t * inner + i]) = (f.Feature[nodes[i]], f.Threshold[nodes[i]], f.NanLeft[nodes[i]]);
                 for (int l = 0; l < count; l++) path[(t * leaves + l) * inner + i] = p.PathMatrices[t][i * count + l];
             }
-            for (int l = 0; l < count; l++) lefts[t * leaves + l] = p.LeftCounts[t][l];
+            for (int l = 0; l < count; l++)
+            {
+                int rights = 0;
+                for (int i = 0; i < nodes.Length; i++) if (p.PathMatrices[t][i * count + l] < 0) rights++;
+                lefts[t * leaves + l] = right ? -rights : p.LeftCounts[t][l];
+            }
         }
         var xt = b.Op("Transpose", "xt", [x], [IR.Attribute.Ints("perm", [1, 0])]);
         var values = b.Op("Gather", "node_x", [xt, b.Longs("node_feature", feature, trees, inner)], [IR.Attribute.Int("axis", 0)]);
-        var left = GoesLeft(b, values, b.Floats("node_threshold", threshold, trees, inner, 1), rule, () => b.Bools("node_nan_left", nanLeft, trees, inner, 1), "node_left");
-        var conditions = b.Cast(left, DataType.Float, "conditions");
+        var thresholds = b.Floats("node_threshold", threshold, trees, inner, 1);
+        var decided = right ? b.Op("Greater", "node_right", values, thresholds)
+            : GoesLeft(b, values, thresholds, rule, () => b.Bools("node_nan_left", nanLeft, trees, inner, 1), "node_left");
+        var conditions = b.Cast(decided, DataType.Float, "conditions");
         var sums = b.Op("MatMul", "path_sums", b.Floats("path_matrix", path, trees, leaves, inner), conditions);
-        var hit = b.Cast(b.Op("Equal", "leaf_hit", sums, b.Floats("path_lefts", lefts, trees, leaves, 1)), DataType.Float, "leaf_onehot");
+        var hit = b.Cast(b.Op("Equal", "leaf_hit", sums, b.Floats(right ? "path_rights" : "path_lefts", lefts, trees, leaves, 1)), DataType.Float, "leaf_onehot");
         if (aggregate is Aggregate.Sum or Aggregate.Average)
         {
             var leafValues = new float[trees * width * leaves];
@@ -120,9 +130,14 @@ internal static class HummingbirdLowering
 
         // Level 0 reads constants: every row starts at the same roots.
         var values = b.Op("Gather", "root_x", [x, b.Longs("root_feature", roots.Select(r => feature[r]).ToArray(), trees)], [IR.Attribute.Int("axis", 1)]);
-        var left = GoesLeft(b, values, b.Floats("root_threshold", roots.Select(r => p.NodeThresholds[r]).ToArray(), trees), rule,
-            () => b.Bools("root_nan_left", roots.Select(r => nanLeft[r]).ToArray(), trees), "root_left");
-        var index = b.Op("Where", "node", left, b.Longs("root_lefts", roots.Select(r => (long)p.NodeLefts[r]).ToArray(), trees),
+        // When every node sends NaN left, "goes right" is one op (x > t) and Where takes the children swapped.
+        bool right = rule == NanRule.Left;
+        string Decide(string fx, string t, Func<string> nanLefts, string hint) =>
+            right ? b.Op("Greater", hint + "_right", fx, t) : GoesLeft(b, fx, t, rule, nanLefts, hint + "_left");
+        string Move(string hint, string decided, string lefts, string rights) => b.Op("Where", hint, decided, right ? rights : lefts, right ? lefts : rights);
+        var decided = Decide(values, b.Floats("root_threshold", roots.Select(r => p.NodeThresholds[r]).ToArray(), trees),
+            () => b.Bools("root_nan_left", roots.Select(r => nanLeft[r]).ToArray(), trees), "root");
+        var index = Move("node", decided, b.Longs("root_lefts", roots.Select(r => (long)p.NodeLefts[r]).ToArray(), trees),
             b.Longs("root_rights", roots.Select(r => (long)p.NodeRights[r]).ToArray(), trees));
         string features = b.Longs("features", feature, nodes), thresholds = b.Floats("thresholds", p.NodeThresholds, nodes);
         string lefts = b.Longs("lefts", p.NodeLefts.Select(v => (long)v).ToArray(), nodes), rights = b.Longs("rights", p.NodeRights.Select(v => (long)v).ToArray(), nodes);
@@ -131,9 +146,9 @@ internal static class HummingbirdLowering
         {
             string at = index, hint = $"level{level}";
             var fx = b.Op("GatherElements", hint + "_x", [x, b.Op("Gather", hint + "_feature", features, at)], [IR.Attribute.Int("axis", 1)]);
-            var goLeft = GoesLeft(b, fx, b.Op("Gather", hint + "_threshold", thresholds, at), rule,
-                () => b.Op("Gather", hint + "_nan_left", nanLefts ??= b.Bools("nan_lefts", nanLeft, nodes), at), hint + "_left");
-            index = b.Op("Where", hint + "_node", goLeft, b.Op("Gather", hint + "_lefts", lefts, at), b.Op("Gather", hint + "_rights", rights, at));
+            var step = Decide(fx, b.Op("Gather", hint + "_threshold", thresholds, at),
+                () => b.Op("Gather", hint + "_nan_left", nanLefts ??= b.Bools("nan_lefts", nanLeft, nodes), at), hint);
+            index = Move(hint + "_node", step, b.Op("Gather", hint + "_lefts", lefts, at), b.Op("Gather", hint + "_rights", rights, at));
         }
         var leafRows = b.Op("Gather", "leaf_rows", b.Floats("node_values", rows, nodes, width), index);
         return b.Reduce(ReduceOp(aggregate), leafRows, 1, false, "aggregate");

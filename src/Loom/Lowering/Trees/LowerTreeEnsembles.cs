@@ -55,7 +55,7 @@ public static class LowerTreeEnsembles
             log?.Add($"tree nodes left fused: the model imports the default domain at opset {imported}, below the {MinOpset} the lowering is written for");
             return model;
         }
-        var lowering = new Lowering(new UniqueNames(model.Graph), strategy, imported ?? MinOpset, log);
+        var lowering = new Rewriter(new UniqueNames(model.Graph), strategy, imported ?? MinOpset, log);
         var graph = lowering.Rewrite(model.Graph);
         if (ReferenceEquals(graph, model.Graph)) return model;
         var opsets = model.Opsets.Versions.SetItem("", imported ?? MinOpset);
@@ -63,7 +63,7 @@ public static class LowerTreeEnsembles
             model.Domain, model.ModelVersion, model.DocString, model.Metadata);
     }
 
-    private sealed class Lowering(UniqueNames names, TreeStrategy strategy, int opset, List<string>? log)
+    private sealed class Rewriter(UniqueNames names, TreeStrategy strategy, int opset, List<string>? log)
     {
         public Graph Rewrite(Graph g)
         {
