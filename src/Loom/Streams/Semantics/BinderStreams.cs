@@ -106,10 +106,41 @@ public sealed partial class Binder
         var min = B(r.Min);
         var avg = ReferenceEquals(r.Average, r.Min) ? min : B(r.Average);
         var max = ReferenceEquals(r.Max, r.Min) ? min : B(r.Max);
-        foreach (var e in new[] { min, avg, max })
-            if (e is not null && Refs.FirstField(e) is { } field)
-                throw field.Span.Error($"a rate may depend on the stream's parameters, not on the field {field.Symbol.Name}");
+        min = InlineConstantFields(min);
+        avg = ReferenceEquals(r.Average, r.Min) ? min : InlineConstantFields(avg);
+        max = ReferenceEquals(r.Max, r.Min) ? min : InlineConstantFields(max);
         return new BRate(min, avg, max, r.Span);
+    }
+
+    // A rate may name a field that is set once from constants and parameters (int size = 8; … pop size):
+    // the field's initializer stands in for it. Any other field is an error: rates are fixed per instance.
+    private BExpr? InlineConstantFields(BExpr? e)
+    {
+        switch (e)
+        {
+            case null: return null;
+            case BVar { Symbol.Kind: VarKind.Field } v:
+            {
+                var decl = _stream?.FieldDecls.FirstOrDefault(d => d.Symbol == v.Symbol);
+                if (decl?.Init is { } init && Refs.FirstField(init) is null && !IsWrittenAfterInit(v.Symbol)) return init;
+                throw v.Span.Error($"a rate may depend on the stream's parameters and constant fields, not on the field {v.Symbol.Name}");
+            }
+            case BBinary b: return b with { Left = InlineConstantFields(b.Left)!, Right = InlineConstantFields(b.Right)! };
+            case BUnary u: return u with { Operand = InlineConstantFields(u.Operand)! };
+            case BConvert c: return c with { Operand = InlineConstantFields(c.Operand)! };
+            default:
+                if (Refs.FirstField(e) is { } field)
+                    throw field.Span.Error($"a rate may depend on the stream's parameters and constant fields, not on the field {field.Symbol.Name}");
+                return e;
+        }
+    }
+
+    private bool IsWrittenAfterInit(VarSymbol field)
+    {
+        // Work is bound after the rates are read, so only init can be checked here; work writes are caught by
+        // the state analysis, and a filter whose rate field changes in work would be wrong anyway.
+        return _stream?.Init is { } init && BoundWalker.Nodes(init).Any(n =>
+            n is BAssign a && Refs.Root(a.Target) == field || n is BCompoundAssign c && Refs.Root(c.Target) == field || n is BIncDec d && Refs.Root(d.Target) == field);
     }
 
     private void CheckRates(StreamSymbol sym)

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Loom.Streams.Execution;
+using Loom.Streams.Graph;
+using Loom.Streams.Scheduling;
+
+namespace Loom.Cli.Commands;
+
+/// <summary>
+/// <c>loom stream PROGRAM.str [MORE.str…] [--cores N] [--iterations K] [--no-print] [--show graph|schedule|partition] [--dot FILE]</c>:
+/// compiles a StreamIt program and runs it. Output closed early (a pipe into head) ends the run quietly.
+/// </summary>
+internal static class StreamCommand
+{
+    public static Command Create()
+    {
+        var files = new Argument<string[]>("program") { Description = "one or more StreamIt .str files making one program", Arity = ArgumentArity.OneOrMore };
+        var cores = new Option<int>("--cores") { Description = "cores to run on (default 1)", DefaultValueFactory = _ => 1 };
+        var iterations = new Option<long?>("--iterations") { Description = "steady states to run (default: until the output is closed)" };
+        var noPrint = new Option<bool>("--no-print") { Description = "fold printed values into a checksum instead of printing (for timing)" };
+        var show = new Option<string?>("--show") { Description = "print the stream graph, the schedule or the partition instead of running" };
+        show.AcceptOnlyFromAmong("graph", "schedule", "partition");
+        var dot = new Option<string?>("--dot") { Description = "write the stream graph as Graphviz dot to FILE" };
+        var top = new Option<string?>("--top") { Description = "the top-level stream (default: the one void->void stream nothing adds)" };
+        var cmd = new Command("stream", "compile and run a StreamIt program") { files, cores, iterations, noPrint, show, dot, top };
+        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
+            parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
+        return cmd;
+    }
+
+    private static int Run(string[] files, int cores, long? iterations, bool noPrint, string? show, string? dot, string? top)
+    {
+        if (cores < 1) throw new InputException("--cores must be at least 1");
+        // The console stream ignores a broken pipe; a FileStream on descriptor 1 reports it, so a closed
+        // output (loom stream P.str | head) ends the run instead of computing into the void.
+        Stream raw = OperatingSystem.IsWindows() ? Console.OpenStandardOutput()
+            : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
+        var stdout = new StreamWriter(raw, new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
+        var printer = new Printer(noPrint || show is not null ? null : stdout);
+        try
+        {
+            var program = StreamProgram.Load(files, printer, top);
+            if (dot is not null) File.WriteAllText(dot, GraphText.Dot(program.Graph));
+            if (show is not null)
+            {
+                stdout.Write(show switch
+                {
+                    "graph" => GraphText.Text(program.Graph),
+                    "schedule" => ScheduleText.Text(program.Schedule),
+                    _ => ScheduleText.Partition(program, cores),
+                });
+                stdout.Flush();
+                return 0;
+            }
+            var sw = Stopwatch.StartNew();
+            long done = program.RunSequential(iterations ?? long.MaxValue);
+            if (noPrint)
+            {
+                double s = sw.Elapsed.TotalSeconds;
+                long outputs = done * program.Schedule.OutputsPerSteadyState();
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{done} steady states, {outputs} outputs in {s:F3} s = {outputs / Math.Max(s, 1e-9):E3} outputs/s, checksum {printer.Checksum:x16}"));
+            }
+            stdout.Flush();
+        }
+        catch (StopRunException) { }
+        catch (IOException) { }
+        return 0;
+    }
+}

@@ -1,0 +1,195 @@
+using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
+using Loom.Streams.Execution;
+using Loom.Streams.Semantics;
+
+namespace Loom.Streams.CodeGen;
+
+/// <summary>One side of a work function's stream access: the ring's array and running index, held in locals for the batch.</summary>
+internal sealed record PortAccess(Channel Channel, ParameterExpression Buf, ParameterExpression Index, Type Item);
+
+/// <summary>
+/// Turns bound StreamIt code into a LINQ expression tree that is compiled to a delegate, so the JIT makes
+/// native code of each work function. Stream parameters and globals become constants of the instance
+/// (the JIT folds loop bounds and rates); fields live in locals for a batch of firings; helper functions
+/// are inlined at each call.
+/// </summary>
+internal sealed partial class CodeGen
+{
+    private readonly Dictionary<VarSymbol, Expression> _vars = [];
+    private readonly List<ParameterExpression> _locals = [];
+    private readonly List<Expression> _prologue = [];
+    private readonly GlobalStore _globals;
+    private readonly bool _staticCode;
+    private readonly Printer? _printer;
+    private readonly ICompositeBuilder? _builder;
+    private readonly string _where;
+    private readonly Stack<(LabelTarget Break, LabelTarget Continue)> _loops = new();
+    private readonly HashSet<FunctionSymbol> _inlining = [];
+    private LabelTarget? _return;
+    private PortAccess? _in, _out;
+    private bool _hoistArrays;
+
+    private CodeGen(GlobalStore globals, bool staticCode, Printer? printer, ICompositeBuilder? builder, string where)
+    {
+        _globals = globals;
+        _staticCode = staticCode;
+        _printer = printer;
+        _builder = builder;
+        _where = where;
+    }
+
+    private ParameterExpression NewLocal(Type t, string name)
+    {
+        var p = Expression.Variable(t, name);
+        _locals.Add(p);
+        return p;
+    }
+
+    private UnsupportedException Unsupported(Syntax.SourceSpan span, string what) => new($"{span}: {what} is not supported (in {_where})");
+
+    /// <summary>The static block: declares and sets the globals.</summary>
+    public static Action CompileStatic(BoundProgram prog, GlobalStore globals, Printer printer)
+    {
+        var g = new CodeGen(globals, staticCode: true, printer, null, "the static block");
+        var body = prog.StaticCode.Select(g.Stmt).ToList();
+        return g.Finish(body);
+    }
+
+    /// <summary>A pipeline, split-join or feedback loop body, run once per instance to build its children.</summary>
+    public static Action CompileComposite(StreamSymbol s, object?[] args, GlobalStore globals, ICompositeBuilder builder)
+    {
+        var g = new CodeGen(globals, false, null, builder, s.Name);
+        // Composite code may assign its parameters, so they are locals initialised from the arguments.
+        foreach (var p in s.Params)
+        {
+            var local = g.NewLocal(ClrTypes.Of(p.Type), p.Name);
+            g._prologue.Add(Expression.Assign(local, Expression.Constant(args[p.Index], local.Type)));
+            g._vars[p] = local;
+        }
+        return g.Finish([g.Stmt(s.Body!)]);
+    }
+
+    /// <summary>A filter instance's field initialisers and <c>init</c>, writing the fields' boxes.</summary>
+    public static Action CompileInit(StreamSymbol s, object?[] args, IStrongBox[] fields, GlobalStore globals, Printer printer)
+    {
+        var g = new CodeGen(globals, false, printer, null, s.Name);
+        g.BindParams(s, args);
+        var (load, store) = g.BindFields(s, fields);
+        var body = new List<Expression>(load);
+        body.AddRange(s.FieldDecls.Select(g.Stmt));
+        if (s.Init is not null) body.Add(g.WithReturn(typeof(void), () => g.Stmt(s.Init)));
+        body.AddRange(store);
+        return g.Finish(body);
+    }
+
+    /// <summary>
+    /// <c>n</c> firings of work (or prework) of one filter instance reading <paramref name="input"/> and writing
+    /// <paramref name="output"/>. The channels' indices are read once and written back at the end.
+    /// </summary>
+    public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
+        Channel? input, Channel? output, GlobalStore globals, Printer printer)
+    {
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
+        g.BindParams(s, args);
+        var (load, store) = g.BindFields(s, fields);
+        var n = Expression.Parameter(typeof(int), "n");
+        var pre = new List<Expression>(load);
+        var post = new List<Expression>();
+        if (input is not null) g._in = g.BindPort(input, "in", head: true, pre, post);
+        if (output is not null) g._out = g.BindPort(output, "out", head: false, pre, post);
+        var k = g.NewLocal(typeof(int), "k");
+        var brk = Expression.Label("done");
+        var firing = g.WithReturn(typeof(void), () => g.Stmt(work.Body));
+        var loop = Expression.Block(
+            Expression.Assign(k, Expression.Constant(0)),
+            Expression.Loop(Expression.Block(
+                Expression.IfThen(Expression.GreaterThanOrEqual(k, n), Expression.Break(brk)),
+                firing,
+                Expression.PreIncrementAssign(k)), brk));
+        var body = new List<Expression>(pre) { loop };
+        body.AddRange(post);
+        body.AddRange(store);
+        var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
+        return Expression.Lambda<Action<int>>(block, $"{Sanitize(s.Name)}_work", [n]).Compile();
+    }
+
+    /// <summary>Evaluates an int expression over parameters and globals (a rate or a size).</summary>
+    public static int EvalInt(BExpr e, StreamSymbol? s, object?[] args, GlobalStore globals)
+    {
+        if (e is BConst { Value: int v }) return v;
+        var g = new CodeGen(globals, false, null, null, s?.Name ?? "a constant");
+        if (s is not null) g.BindParams(s, args);
+        var body = Expression.Block(g._locals, [.. g._prologue, g.Expr(e)]);
+        return Expression.Lambda<Func<int>>(body).Compile(preferInterpretation: true)();
+    }
+
+    private static string Sanitize(string s) => string.Concat(s.Select(c => char.IsLetterOrDigit(c) ? c : '_'));
+
+    private Action Finish(List<Expression> body)
+    {
+        var block = Expression.Block(_locals, [.. _prologue, .. body, Expression.Empty()]);
+        return Expression.Lambda<Action>(block, Sanitize(_where), []).Compile();
+    }
+
+    private void BindParams(StreamSymbol s, object?[] args)
+    {
+        foreach (var p in s.Params) _vars[p] = Expression.Constant(args[p.Index], ClrTypes.Of(p.Type));
+    }
+
+    private (List<Expression> Load, List<Expression> Store) BindFields(StreamSymbol s, IStrongBox[] boxes)
+    {
+        var load = new List<Expression>();
+        var store = new List<Expression>();
+        foreach (var f in s.Fields)
+        {
+            var t = ClrTypes.Of(f.Type);
+            var local = NewLocal(t, f.Name);
+            var box = Expression.Field(Expression.Constant(boxes[f.Index], typeof(StrongBox<>).MakeGenericType(t)), "Value");
+            load.Add(Expression.Assign(local, box));
+            store.Add(Expression.Assign(box, local));
+            _vars[f] = local;
+        }
+        return (load, store);
+    }
+
+    private PortAccess BindPort(Channel ch, string name, bool head, List<Expression> pre, List<Expression> post)
+    {
+        var buf = NewLocal(ch.ItemType.MakeArrayType(), name + "Buf");
+        var idx = NewLocal(typeof(int), name + "Index");
+        var c = Expression.Constant(ch, ch.GetType());
+        var field = Expression.Field(c, head ? nameof(Channel.Head) : nameof(Channel.Tail));
+        pre.Add(Expression.Assign(buf, Expression.Field(c, "Buf")));
+        pre.Add(Expression.Assign(idx, field));
+        post.Add(Expression.Assign(field, idx));
+        return new PortAccess(ch, buf, idx, ch.ItemType);
+    }
+
+    private Expression WithReturn(Type type, Func<Expression> body)
+    {
+        var saved = _return;
+        _return = Expression.Label(type, "return");
+        try
+        {
+            var b = body();
+            return Expression.Label(_return, type == typeof(void) ? Expression.Block(b, Expression.Empty()) : b);
+        }
+        finally { _return = saved; }
+    }
+
+    private Expression Global(VarSymbol g)
+    {
+        var box = _globals.Boxes[g.Index];
+        var t = ClrTypes.Of(g.Type);
+        // Globals are constants once the static block has run (the binder forbids assigning them elsewhere).
+        if (!_staticCode) return Expression.Constant(box.Value, t);
+        return Expression.Field(Expression.Constant(box, typeof(StrongBox<>).MakeGenericType(t)), "Value");
+    }
+
+    private Expression Var(VarSymbol v, Syntax.SourceSpan span)
+    {
+        if (v.Kind == VarKind.Global) return Global(v);
+        if (_vars.TryGetValue(v, out var e)) return e;
+        throw new StreamException($"{span}: '{v.Name}' is not available here");
+    }
+}

@@ -1,0 +1,108 @@
+using System.Linq.Expressions;
+using Loom.Streams.Semantics;
+
+namespace Loom.Streams.CodeGen;
+
+internal sealed partial class CodeGen
+{
+    private Expression Stmt(BStmt s)
+    {
+        switch (s)
+        {
+            case BBlock b:
+                return b.Statements.Length == 0 ? Expression.Empty() : Expression.Block(typeof(void), b.Statements.Select(Stmt));
+            case BVarDecl d: return VarDecl(d);
+            case BExprStmt e: return Expression.Block(typeof(void), Expr(e.Expr));
+            case BIf i:
+                return i.Else is null
+                    ? Expression.IfThen(Expr(i.Condition), Stmt(i.Then))
+                    : Expression.IfThenElse(Expr(i.Condition), Stmt(i.Then), Stmt(i.Else));
+            case BLoop l: return Loop(l);
+            case BBreak br:
+                if (_loops.Count == 0) throw new StreamException($"{br.Span}: 'break' outside a loop");
+                return Expression.Break(_loops.Peek().Break);
+            case BContinue c:
+                if (_loops.Count == 0) throw new StreamException($"{c.Span}: 'continue' outside a loop");
+                return Expression.Continue(_loops.Peek().Continue);
+            case BReturn r:
+                if (_return is null) throw Unsupported(r.Span, "return here");
+                return r.Value is null ? Expression.Return(_return) : Expression.Return(_return, Expr(r.Value));
+            case BAdd a: return CallBuilder(nameof(ICompositeBuilder.Add), Expression.Constant(a.Stream), Args(a.Stream));
+            case BBodyOrLoop bl:
+                return CallBuilder(nameof(ICompositeBuilder.BodyOrLoop), Expression.Constant(bl.IsBody), Expression.Constant(bl.Stream), Args(bl.Stream));
+            case BSplitJoin sj:
+                return CallBuilder(nameof(ICompositeBuilder.SplitOrJoin), Expression.Constant(sj.IsSplit), Expression.Constant(sj.Kind),
+                    Expression.NewArrayInit(typeof(int), sj.Weights.Select(Expr)));
+            case BEnqueue en: return CallBuilder(nameof(ICompositeBuilder.Enqueue), Box(Expr(en.Value)));
+            default: throw Unsupported(s.Span, s.GetType().Name);
+        }
+    }
+
+    private Expression Args(BStreamRef r) =>
+        Expression.NewArrayInit(typeof(object), r.Args.Select(a => Box(CopyIfStruct(Expr(a)))));
+
+    private static Expression Box(Expression e) => Expression.Convert(e, typeof(object));
+
+    private Expression CallBuilder(string method, params Expression[] args)
+    {
+        if (_builder is null) throw new StreamException($"stream construction outside a composite body (in {_where})");
+        return Expression.Call(Expression.Constant(_builder), typeof(ICompositeBuilder).GetMethod(method)!, args);
+    }
+
+    private Expression Loop(BLoop l)
+    {
+        var brk = Expression.Label("break");
+        var cont = Expression.Label("continue");
+        var parts = new List<Expression>();
+        if (l.Init is not null) parts.Add(Stmt(l.Init));
+        _loops.Push((brk, cont));
+        Expression body;
+        try { body = Stmt(l.Body); }
+        finally { _loops.Pop(); }
+        var exit = l.Condition is null ? (Expression)Expression.Empty() : Expression.IfThen(Expression.Not(Expr(l.Condition)), Expression.Break(brk));
+        var update = l.Update is null ? (Expression)Expression.Empty() : Stmt(l.Update);
+        parts.Add(l.TestFirst
+            ? Expression.Loop(Expression.Block(exit, body, Expression.Label(cont), update), brk)
+            : Expression.Loop(Expression.Block(body, Expression.Label(cont), update, exit), brk));
+        return Expression.Block(typeof(void), parts);
+    }
+
+    private Expression VarDecl(BVarDecl d)
+    {
+        var sym = d.Symbol;
+        Expression target;
+        if (sym.Kind == VarKind.Global) target = Global(sym);
+        else if (sym.Kind == VarKind.Field) target = _vars[sym];
+        else
+        {
+            var local = NewLocal(ClrTypes.Of(sym.Type), sym.Name);
+            _vars[sym] = local;
+            target = local;
+        }
+        if (d.Init is not null) return Expression.Assign(target, CopyIfStruct(Expr(d.Init)));
+        if (sym.Type is not ArrayType at) return Expression.Assign(target, ClrTypes.Default(sym.Type));
+        if (sym.Sizes.IsEmpty) return Expression.Assign(target, Expression.Default(target.Type));
+        var elem = ClrTypes.Of(at.Element);
+        Expression Alloc() => Expression.Convert(Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Make))!,
+            Expression.Constant(elem), Expression.NewArrayInit(typeof(int), sym.Sizes.Select(Expr)),
+            Expression.Constant(ClrTypes.StructLeaves(at.Element))), target.Type);
+        if (!(_hoistArrays && sym.Kind == VarKind.Local && sym.Sizes.All(IsInvariant)))
+            return Expression.Assign(target, Alloc());
+        // A local array of fixed size in work is made once per compiled function and cleared at each
+        // declaration: Java's fresh zeroed array, without allocating in the steady state.
+        var hoisted = NewLocal(target.Type, sym.Name + "_storage");
+        _prologue.Add(Expression.Assign(hoisted, Alloc()));
+        Expression clear = at.Rank == 1 && at.Element is not StructType
+            ? Expression.Call(typeof(Array).GetMethod(nameof(Array.Clear), [typeof(Array)])!, hoisted)
+            : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
+        return Expression.Block(typeof(void), clear, Expression.Assign(target, hoisted));
+    }
+
+    /// <summary>Made only of constants, parameters and globals: the same value on every firing.</summary>
+    private static bool IsInvariant(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
+    {
+        BExprStmt or BConst or BBinary or BUnary or BConvert or BConditional => true,
+        BVar v => v.Symbol.Kind is VarKind.Param or VarKind.Global,
+        _ => false,
+    });
+}

@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text;
+
+namespace Loom.Streams.Execution;
+
+/// <summary>Thrown to end a run early and quietly: the line limit was reached or the output was closed.</summary>
+public sealed class StopRunException(string reason) : Exception(reason);
+
+/// <summary>
+/// Where <c>print</c>/<c>println</c> go. Formats as the MIT compiler's C does (<c>%d</c>, floats as <c>%f</c>,
+/// booleans as true/false). With printing off it folds every value into <see cref="Checksum"/> instead, so
+/// timing runs do the same work without the formatting. A closed output or the line limit ends the run by
+/// throwing <see cref="StopRunException"/>.
+/// </summary>
+public sealed class Printer
+{
+    private readonly TextWriter? _out;
+    private readonly char[] _buf = new char[512];
+    private readonly long _maxLines;
+
+    public Printer(TextWriter? output, long maxLines = long.MaxValue)
+    {
+        _out = output;
+        _maxLines = maxLines;
+    }
+
+    public long Lines { get; private set; }
+    public ulong Checksum { get; private set; }
+    public bool Printing => _out is not null;
+
+    private void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;
+
+    public void PrintInt(int v)
+    {
+        if (_out is null) { Fold((ulong)v); return; }
+        v.TryFormat(_buf, out int n, default, CultureInfo.InvariantCulture);
+        Write(n);
+    }
+
+    public void PrintFloat(float v) => PrintDouble(v);
+
+    public void PrintDouble(double v)
+    {
+        if (_out is null) { Fold((ulong)BitConverter.DoubleToInt64Bits(v)); return; }
+        // %f: the exact binary value rounded to six decimals (.NET's "F6" is exact since .NET Core 3.0).
+        if (!v.TryFormat(_buf, out int n, "F6", CultureInfo.InvariantCulture)) { WriteString(v.ToString("F6", CultureInfo.InvariantCulture)); return; }
+        if (double.IsNaN(v)) WriteString("nan");
+        else if (double.IsInfinity(v)) WriteString(v > 0 ? "inf" : "-inf");
+        else Write(n);
+    }
+
+    public void PrintBool(bool v)
+    {
+        if (_out is null) { Fold(v ? 1UL : 2UL); return; }
+        WriteString(v ? "true" : "false");
+    }
+
+    public void PrintString(string s)
+    {
+        if (_out is null) { Fold((ulong)s.Length); return; }
+        WriteString(s);
+    }
+
+    public void PrintComplex(SValue c)
+    {
+        PrintDouble(c.L[0]);
+        PrintString(" + ");
+        PrintDouble(c.L[1]);
+        PrintString("i");
+    }
+
+    public void EndPrint(bool newLine)
+    {
+        if (!newLine) return;
+        if (_out is not null) Guard(() => _out.Write('\n'));
+        if (++Lines >= _maxLines) throw new StopRunException("line limit reached");
+    }
+
+    public void Flush()
+    {
+        if (_out is not null) Guard(_out.Flush);
+    }
+
+    private void Write(int n)
+    {
+        var span = new ReadOnlySpan<char>(_buf, 0, n);
+        try { _out!.Write(span); }
+        catch (IOException) { throw new StopRunException("output closed"); }
+    }
+
+    private void WriteString(string s) => Guard(() => _out!.Write(s));
+
+    private static void Guard(Action a)
+    {
+        try { a(); }
+        catch (IOException) { throw new StopRunException("output closed"); }
+        catch (ObjectDisposedException) { throw new StopRunException("output closed"); }
+    }
+
+    /// <summary>Formats one line the way <see cref="PrintDouble"/> would (for tests and tools).</summary>
+    public static string FormatFloat(double v)
+    {
+        var sw = new StringWriter(new StringBuilder());
+        new Printer(sw).PrintDouble(v);
+        return sw.ToString();
+    }
+}

@@ -1,0 +1,47 @@
+namespace Loom.Streams.Scheduling;
+
+/// <summary>One step of a schedule: fire an actor this many times in a row.</summary>
+public readonly record struct Firing(Actor Actor, int Count);
+
+/// <summary>
+/// A static schedule: the repetition vector, the initialization schedule (primes peeking filters, runs
+/// prework, fills feedback loops), the steady state (leaves every edge as it found it), and the most items
+/// each edge ever holds under this schedule (its buffer size).
+/// </summary>
+public sealed class Schedule
+{
+    public required FlatGraph Graph { get; init; }
+    public required long[] Repetitions { get; init; }
+    public required long[] InitCounts { get; init; }
+    public required List<Firing> Init { get; init; }
+    public required List<Firing> Steady { get; init; }
+    public required long[] MaxItems { get; init; }
+    /// <summary>Items on each edge after the initialization schedule (and after every steady state).</summary>
+    public required long[] ItemsAfterInit { get; init; }
+
+    public static Schedule Make(FlatGraph g)
+    {
+        var rep = Scheduling.Repetitions.Solve(g);
+        var initCounts = InitPlanner.Plan(g, rep);
+        var sim = new Simulation(g);
+        var init = sim.Run(initCounts, "the initialization schedule");
+        var after = sim.Tokens.ToArray();
+        var steady = sim.Run(rep, "the steady state");
+        for (int i = 0; i < after.Length; i++)
+            if (sim.Tokens[i] != after[i])
+                throw new StreamException($"internal: the steady state does not return edge {g.Edges[i]} to its size ({after[i]} → {sim.Tokens[i]})");
+        return new Schedule
+        {
+            Graph = g, Repetitions = rep, InitCounts = initCounts, Init = init, Steady = steady, MaxItems = sim.Max, ItemsAfterInit = after,
+        };
+    }
+
+    /// <summary>Items reaching the program's sinks (filters with no output) per steady state: the unit of "outputs".</summary>
+    public long OutputsPerSteadyState()
+    {
+        long total = 0;
+        foreach (var a in Graph.Actors)
+            if (a.Kind == ActorKind.Filter && a.Out.Count == 0 && a.In.Count > 0) total += Repetitions[a.Index] * a.Pop[0];
+        return total;
+    }
+}
