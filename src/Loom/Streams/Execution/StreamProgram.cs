@@ -68,6 +68,9 @@ public sealed class StreamProgram
         return System.Convert.ChangeType(v, t, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs on <paramref name="cores"/> cores (1: the sequential runtime). Returns the steady states completed.</summary>
+    public long Run(int cores, long iterations) => RunSequential(iterations);
+
     /// <summary>
     /// Runs the initialization schedule, then <paramref name="iterations"/> steady states (all of them, or until
     /// the printer stops the run). Returns the number of steady states completed.
@@ -83,7 +86,8 @@ public sealed class StreamProgram
                 foreach (var (code, count) in steps) code.Fire(count);
         }
         catch (StopRunException) { }
-        Printer.Flush();
+        try { Printer.Flush(); }
+        catch (StopRunException) { }
         return done;
     }
 }
