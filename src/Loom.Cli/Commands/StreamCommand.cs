@@ -53,6 +53,13 @@ internal static class StreamCommand
                 stdout.Flush();
                 return 0;
             }
+            if (Environment.GetEnvironmentVariable("LOOM_STREAM_PROFILE") is { Length: > 0 })
+            {
+                var secs = program.Profile(iterations ?? 1000);
+                foreach (var (a, t) in program.Flat.Actors.Zip(secs).OrderByDescending(x => x.Second).Take(15))
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{a.Name,-40} {t * 1000,10:F1} ms"));
+                return 0;
+            }
             var sw = Stopwatch.StartNew();
             long done = program.RunSequential(iterations ?? long.MaxValue);
             if (noPrint)
