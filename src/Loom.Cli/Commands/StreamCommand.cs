@@ -61,7 +61,7 @@ internal static class StreamCommand
                 return 0;
             }
             var sw = Stopwatch.StartNew();
-            long done = program.RunSequential(iterations ?? long.MaxValue);
+            long done = program.Run(cores, iterations ?? long.MaxValue);
             if (noPrint)
             {
                 double s = sw.Elapsed.TotalSeconds;

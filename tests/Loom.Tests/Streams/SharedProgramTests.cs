@@ -27,7 +27,7 @@ public class SharedProgramTests
         ];
         var data = new TheoryData<string, int>();
         foreach (var n in names)
-            foreach (var cores in new[] { 1 })
+            foreach (var cores in new[] { 1, 2 })
                 data.Add(n, cores);
         return data;
     }

@@ -21,6 +21,10 @@ public sealed class StreamProgram
     public required Printer Printer { get; init; }
     public required GlobalStore Globals { get; init; }
     public ActorCode[] Code { get; private set; } = [];
+    public required IReadOnlyList<SourceFile> Files { get; init; }
+    public string? TopLevel { get; init; }
+    /// <summary>The partition the last parallel run used (for --show partition).</summary>
+    public Partition? LastPartition { get; private set; }
 
     public static StreamProgram Load(IReadOnlyList<string> paths, Printer printer, string? topLevel = null) =>
         Compile(paths.Select(SourceFile.Read).ToList(), printer, topLevel);
@@ -35,21 +39,22 @@ public sealed class StreamProgram
         var graph = Elaborator.Elaborate(top, globals, printer);
         var flat = Flattener.Flatten(graph);
         var schedule = Schedule.Make(flat);
-        var p = new StreamProgram { Bound = bound, Graph = graph, Flat = flat, Schedule = schedule, Printer = printer, Globals = globals };
-        p.Allocate(copies: 1);
+        var p = new StreamProgram { Files = files, TopLevel = topLevel, Bound = bound, Graph = graph, Flat = flat, Schedule = schedule, Printer = printer, Globals = globals };
+        p.Allocate(_ => 0);
         return p;
     }
 
     /// <summary>
-    /// Makes every edge's ring, big enough for <paramref name="copies"/> steady states' worth of items beyond
-    /// what the schedule leaves on it (1 for sequential running), and compiles the actors against them.
+    /// Makes every edge's ring, big enough for the most items the schedule puts on it plus
+    /// <paramref name="extra"/> items (room for a producer running ahead on another core), and compiles the
+    /// actors against them. Only before anything has run.
     /// </summary>
-    public void Allocate(int copies)
+    public void Allocate(Func<Edge, long> extra)
     {
         for (int i = 0; i < Flat.Edges.Count; i++)
         {
             var e = Flat.Edges[i];
-            long cap = Schedule.MaxItems[i] + (copies - 1) * SteadyFlow(e);
+            long cap = Schedule.MaxItems[i] + extra(e);
             if (cap > 1 << 28) throw new StreamException($"the buffer between {e.Src.Name} and {e.Dst.Name} would hold {cap} items");
             var ch = Channel.Create(ClrTypes.Of(e.Type), (int)cap);
             foreach (var v in e.Initial) ch.PushBoxed(ToItem(v, ch.ItemType));
@@ -73,13 +78,14 @@ public sealed class StreamProgram
     /// steady states with a stopwatch around every firing batch; returns seconds per actor. Printing goes to
     /// the printer as usual (use one with printing off).
     /// </summary>
-    public double[] Profile(long iterations)
+    public double[] Profile(long iterations, double budgetSeconds = double.MaxValue)
     {
         var seconds = new double[Code.Length];
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
-            for (long i = 0; i < iterations; i++)
+            for (long i = 0; i < iterations && System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < budgetSeconds; i++)
                 foreach (var f in Schedule.Steady)
                 {
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -92,7 +98,55 @@ public sealed class StreamProgram
     }
 
     /// <summary>Runs on <paramref name="cores"/> cores (1: the sequential runtime). Returns the steady states completed.</summary>
-    public long Run(int cores, long iterations) => RunSequential(iterations);
+    public long Run(int cores, long iterations) => cores <= 1 ? RunSequential(iterations) : RunParallel(cores, iterations);
+
+    /// <summary>Each actor's measured seconds over a short run of a twin of this program with printing off.</summary>
+    public double[] MeasureWork(double budgetSeconds = 0.1)
+    {
+        var twin = Compile(Files, new Printer(null), TopLevel);
+        var w = twin.Profile(1 << 16, budgetSeconds);
+        // An actor too quick to register still costs something: count its items moved.
+        for (int a = 0; a < w.Length; a++)
+        {
+            var actor = Flat.Actors[a];
+            w[a] += 1e-9 * Schedule.Repetitions[a] * (actor.Pop.Sum() + actor.Push.Sum() + 1);
+        }
+        return w;
+    }
+
+    public Partition Plan(int cores) => Partition.Make(Flat, cores, MeasureWork());
+
+    /// <summary>
+    /// Runs on <paramref name="cores"/> cores: partitions by measured work, resizes the rings for producers
+    /// running ahead, runs init on this thread and then the software-pipelined rounds on a worker pool.
+    /// Output is the sequential output (printers keep their order; every filter sees the same items).
+    /// </summary>
+    public long RunParallel(int cores, long iterations, Partition? plan = null)
+    {
+        plan ??= Plan(cores);
+        LastPartition = plan;
+        int k = Schedule.Scale;
+        Allocate(e => (plan.Stage[e.Dst.Index] - plan.Stage[e.Src.Index] + 1L) * SteadyFlow(e) * k);
+        long done = 0;
+        try
+        {
+            foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
+            var runner = new ParallelRunner(this, plan);
+            using (var pool = new Loom.Runtime.Threading.WorkerPool(cores))
+            {
+                long n = iterations / k;
+                runner.Run(pool, n);
+                done = n * k;
+            }
+            var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
+            for (; done < iterations; done++)
+                foreach (var (code, count) in steps) code.Fire(count);
+        }
+        catch (StopRunException) { }
+        try { Printer.Flush(); }
+        catch (StopRunException) { }
+        return done;
+    }
 
     /// <summary>
     /// Runs the initialization schedule, then <paramref name="iterations"/> steady states (all of them, or until

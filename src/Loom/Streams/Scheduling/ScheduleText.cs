@@ -23,6 +23,25 @@ public static class ScheduleText
         return sb.ToString();
     }
 
-    public static string Partition(StreamProgram p, int cores) =>
-        $"partition onto {cores} core(s): not computed (sequential runtime)\n";
+    /// <summary>The partition onto <paramref name="cores"/> cores from measured work: each core's actors, stages and share.</summary>
+    public static string Partition(StreamProgram p, int cores)
+    {
+        var part = p.Plan(cores);
+        var sb = new StringBuilder();
+        double total = part.Work.Sum();
+        var perCore = part.CoreWork();
+        sb.AppendLine($"partition onto {cores} core(s), {part.Stages} pipeline stage(s), work measured over a short run with printing off:");
+        for (int c = 0; c < cores; c++)
+        {
+            sb.AppendLine($"core {c}: {perCore[c] * 1e3:F1} ms measured ({100 * perCore[c] / Math.Max(total, 1e-12):F1}%)");
+            foreach (var a in p.Flat.Actors.Where(a => part.Core[a.Index] == c))
+                sb.AppendLine($"  {a.Name,-40} stage {part.Stage[a.Index]}  {part.Work[a.Index] * 1e3:F2} ms  estimate {Estimate(p, a):F0} items");
+        }
+        sb.AppendLine($"load balance (heaviest core / mean): {part.Imbalance():F3}");
+        return sb.ToString();
+    }
+
+    /// <summary>Static work estimate: items an actor moves per steady state (pops, peeks beyond them, pushes).</summary>
+    public static double Estimate(StreamProgram p, Actor a) =>
+        p.Schedule.Repetitions[a.Index] * (a.Pop.Sum() + a.Push.Sum() + a.ExtraPeek + 1.0);
 }
