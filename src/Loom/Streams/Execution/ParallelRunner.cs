@@ -13,11 +13,11 @@ internal sealed class ParallelRunner
 {
     private readonly (ActorCode Code, int Count, int Stage)[][] _steps;
 
-    public ParallelRunner(StreamProgram p, Partition part)
+    public ParallelRunner(StreamProgram p, Partition part, List<Firing> round)
     {
         _steps = new (ActorCode, int, int)[part.Cores][];
         for (int c = 0; c < part.Cores; c++)
-            _steps[c] = p.Schedule.ScaledSteady.Where(f => part.Core[f.Actor.Index] == c)
+            _steps[c] = round.Where(f => part.Core[f.Actor.Index] == c)
                 .Select(f => (p.Code[f.Actor.Index], f.Count, part.Stage[f.Actor.Index])).ToArray();
         Stages = part.Stages;
     }

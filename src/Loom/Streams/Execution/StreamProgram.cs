@@ -82,10 +82,11 @@ public sealed class StreamProgram
     {
         var seconds = new double[Code.Length];
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        ProfiledIterations = 0;
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
-            for (long i = 0; i < iterations && System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < budgetSeconds; i++)
+            for (long i = 0; i < iterations && System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < budgetSeconds; i++, ProfiledIterations++)
                 foreach (var f in Schedule.Steady)
                 {
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -100,16 +101,20 @@ public sealed class StreamProgram
     /// <summary>Runs on <paramref name="cores"/> cores (1: the sequential runtime). Returns the steady states completed.</summary>
     public long Run(int cores, long iterations) => cores <= 1 ? RunSequential(iterations) : RunParallel(cores, iterations);
 
-    /// <summary>Each actor's measured seconds over a short run of a twin of this program with printing off.</summary>
+    /// <summary>Steady states the last <see cref="Profile"/> completed.</summary>
+    public long ProfiledIterations { get; private set; }
+
+    /// <summary>Each actor's measured seconds per steady state, from a short run of a twin of this program with printing off.</summary>
     public double[] MeasureWork(double budgetSeconds = 0.1)
     {
         var twin = Compile(Files, new Printer(null), TopLevel);
         var w = twin.Profile(1 << 16, budgetSeconds);
+        long n = Math.Max(1, twin.ProfiledIterations);
         // An actor too quick to register still costs something: count its items moved.
         for (int a = 0; a < w.Length; a++)
         {
             var actor = Flat.Actors[a];
-            w[a] += 1e-9 * Schedule.Repetitions[a] * (actor.Pop.Sum() + actor.Push.Sum() + 1);
+            w[a] = w[a] / n + 1e-9 * Schedule.Repetitions[a] * (actor.Pop.Sum() + actor.Push.Sum() + 1);
         }
         return w;
     }
@@ -125,13 +130,24 @@ public sealed class StreamProgram
     {
         plan ??= Plan(cores);
         LastPartition = plan;
+        // Rounds long enough (about 2 ms of work) that the barrier between them is cheap.
+        double perIteration = Math.Max(plan.Work.Sum(), 1e-9);
         int k = Schedule.Scale;
-        Allocate(e => (plan.Stage[e.Dst.Index] - plan.Stage[e.Src.Index] + 1L) * SteadyFlow(e) * k);
+        long flowPerIteration = Flat.Edges.Sum(SteadyFlow);
+        // Several printers must keep the sequential interleaving of their lines: no batching across steady states.
+        bool severalPrinters = Flat.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1;
+        while (!severalPrinters && k < 1 << 16 && k * perIteration < 2e-3 && (plan.Stages + 1L) * flowPerIteration * k * 2 < 1 << 24) k *= 2;
+        var (roundSchedule, roundMax) = Schedule.ScaledBy(k);
+        Allocate(e =>
+        {
+            int i = Flat.Edges.IndexOf(e);
+            return Math.Max(0, roundMax[i] - Schedule.MaxItems[i]) + (plan.Stage[e.Dst.Index] - plan.Stage[e.Src.Index] + 1L) * SteadyFlow(e) * k;
+        });
         long done = 0;
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
-            var runner = new ParallelRunner(this, plan);
+            var runner = new ParallelRunner(this, plan, roundSchedule);
             using (var pool = new Loom.Runtime.Threading.WorkerPool(cores))
             {
                 long n = iterations / k;

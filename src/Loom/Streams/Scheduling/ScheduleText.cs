@@ -33,9 +33,9 @@ public static class ScheduleText
         sb.AppendLine($"partition onto {cores} core(s), {part.Stages} pipeline stage(s), work measured over a short run with printing off:");
         for (int c = 0; c < cores; c++)
         {
-            sb.AppendLine($"core {c}: {perCore[c] * 1e3:F1} ms measured ({100 * perCore[c] / Math.Max(total, 1e-12):F1}%)");
+            sb.AppendLine($"core {c}: {perCore[c] * 1e6:F1} us per steady state ({100 * perCore[c] / Math.Max(total, 1e-12):F1}%)");
             foreach (var a in p.Flat.Actors.Where(a => part.Core[a.Index] == c))
-                sb.AppendLine($"  {a.Name,-40} stage {part.Stage[a.Index]}  {part.Work[a.Index] * 1e3:F2} ms  estimate {Estimate(p, a):F0} items");
+                sb.AppendLine($"  {a.Name,-40} stage {part.Stage[a.Index]}  {part.Work[a.Index] * 1e6:F2} us  estimate {Estimate(p, a):F0} items");
         }
         sb.AppendLine($"load balance (heaviest core / mean): {part.Imbalance():F3}");
         return sb.ToString();

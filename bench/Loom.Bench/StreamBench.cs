@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using Loom.Streams.Execution;
+using Loom.Streams.Scheduling;
+using Loom.Streams.Syntax;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// StreamIt programs: outputs/s (items reaching the sink, printing off) at 1 core and at all cores, the
+/// speedup, the partition's load balance and the share of stateless work, beside the MIT StreamIt compiler's
+/// own one-core code for the program, built and timed in the same run by ../shared/streamit/mit-rival.sh.
+/// Loom's time covers init and the steady states (not parsing and compiling, which is reported apart);
+/// the rival's covers its whole process, as the README says, so it is given enough iterations to run ~1 s.
+/// </summary>
+internal static class StreamBench
+{
+    public static int Run(string[] args)
+    {
+        string root = Environment.GetEnvironmentVariable("LOOM_SHARED") is { Length: > 0 } s ? s : "../shared";
+        string dir = Path.Combine(root, "streamit");
+        if (!Directory.Exists(dir)) { Console.Error.WriteLine($"no StreamIt programs at {dir} (set LOOM_SHARED)"); return 2; }
+        int cores = Environment.ProcessorCount;
+        double seconds = 1.0;
+        string[] only = [];
+        for (int i = 0; i + 1 < args.Length; i += 2)
+            switch (args[i])
+            {
+                case "--cores": cores = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--only": only = args[i + 1].Split(','); break;
+                default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+            }
+        Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; outputs/s with printing off");
+        Console.WriteLine($"{"program",-16} {"compile s",9} {"loom 1c",11} {$"loom {cores}c",11} {"speedup",7} {"balance",7} {"stateless",9} {"mit 1c",11} {"1c/mit",7} {$"{cores}c/mit",7}");
+        foreach (var progDir in Directory.GetDirectories(dir).OrderBy(d => d, StringComparer.Ordinal))
+        {
+            var name = Path.GetFileName(progDir);
+            if (only.Length > 0 && !only.Contains(name)) continue;
+            var files = Directory.GetFiles(progDir, "*.str").OrderBy(f => Path.GetFileName(f) is "FloatSeqSource.str" or "FloatPrinter.str" ? 1 : 0)
+                .ThenBy(f => f, StringComparer.Ordinal).Select(SourceFile.Read).ToList();
+            try
+            {
+                var sw = Stopwatch.StartNew();
+                var probe = StreamProgram.Compile(files, new Printer(null));
+                double compile = sw.Elapsed.TotalSeconds;
+                long perIter = probe.Schedule.OutputsPerSteadyState();
+                var plan = probe.Plan(cores);
+                var work = plan.Work;
+                double stateless = probe.Flat.Actors.Where(a => a.Filter is { IsStateful: false } || a.Kind != ActorKind.Filter).Sum(a => work[a.Index]) / work.Sum();
+                double one = Rate(files, 1, null, perIter, seconds);
+                double many = Rate(files, cores, plan, perIter, seconds);
+                double? rival = Rival(dir, name, one / Math.Max(perIter, 1), seconds);
+                string R(double? v) => v is null ? "-" : v.Value.ToString("0.00e+00", CultureInfo.InvariantCulture);
+                string X(double? v) => v is null ? "-" : v.Value.ToString("F2", CultureInfo.InvariantCulture);
+                Console.WriteLine($"{name,-16} {compile,9:F2} {R(one),11} {R(many),11} {X(many / one),7} {X(plan.Imbalance()),7} {stateless,8:P0} {R(rival),11} {X(one / rival),7} {X(many / rival),7}");
+            }
+            catch (LoomException e) { Console.WriteLine($"{name,-16} error: {e.Message}"); }
+        }
+        return 0;
+    }
+
+    /// <summary>Outputs/s of a fresh instance run for about <paramref name="seconds"/>: a short run sizes the long one.</summary>
+    private static double Rate(List<SourceFile> files, int cores, Partition? plan, long perIter, double seconds)
+    {
+        long iters = 16;
+        while (true)
+        {
+            var p = StreamProgram.Compile(files, new Printer(null));
+            var sw = Stopwatch.StartNew();
+            if (cores == 1) p.RunSequential(iters);
+            else p.RunParallel(cores, iters, plan);
+            double t = sw.Elapsed.TotalSeconds;
+            if (t >= seconds * 0.5) return iters * perIter / t;
+            iters = t < 0.01 ? iters * 16 : (long)(iters * seconds / t) + 1;
+        }
+    }
+
+    /// <summary>The MIT compiler's one-core code for the program, run for about <paramref name="seconds"/>; null if it has none.</summary>
+    private static double? Rival(string dir, string name, double loomIterPerSec, double seconds)
+    {
+        if (!File.Exists(Path.Combine(dir, name, "mit-c.tgz"))) return null;
+        long iters = Math.Max(1000, (long)(loomIterPerSec * seconds * 4));
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            var psi = new ProcessStartInfo("sh", [Path.Combine(dir, "mit-rival.sh"), name, iters.ToString(CultureInfo.InvariantCulture)])
+            { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+            using var proc = Process.Start(psi)!;
+            string output = proc.StandardOutput.ReadToEnd();
+            proc.WaitForExit();
+            // "NAME: I steady states x O outputs in S s = R outputs/s"
+            var parts = output.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            int at = Array.IndexOf(parts, "in");
+            if (proc.ExitCode != 0 || at < 0) return null;
+            double t = double.Parse(parts[at + 1], CultureInfo.InvariantCulture);
+            double rate = double.Parse(parts[at + 4], CultureInfo.InvariantCulture);
+            if (t >= seconds * 0.5) return rate;
+            iters = (long)(iters * seconds / Math.Max(t, 0.01)) + 1;
+        }
+        return null;
+    }
+}
