@@ -32,7 +32,7 @@ internal static class StreamBench
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; outputs/s with printing off");
-        Console.WriteLine($"{"program",-16} {"compile s",9} {"loom 1c",11} {$"loom {cores}c",11} {"speedup",7} {"balance",7} {"stateless",9} {"mit 1c",11} {"1c/mit",7} {$"{cores}c/mit",7}");
+        Console.WriteLine($"{"program",-16} {"compile s",9} {"loom 1c",11} {$"loom {cores}c",11} {"speedup",7} {"balance",7} {"stateless",9} {"fissed",6} {"mit 1c",11} {"1c/mit",7} {$"{cores}c/mit",7}");
         foreach (var progDir in Directory.GetDirectories(dir).OrderBy(d => d, StringComparer.Ordinal))
         {
             var name = Path.GetFileName(progDir);
@@ -45,15 +45,15 @@ internal static class StreamBench
                 var probe = StreamProgram.Compile(files, new Printer(null));
                 double compile = sw.Elapsed.TotalSeconds;
                 long perIter = probe.Schedule.OutputsPerSteadyState();
-                var plan = probe.Plan(cores);
+                var (fissed, plan) = probe.PrepareParallel(cores);
                 var work = plan.Work;
-                double stateless = probe.Flat.Actors.Where(a => a.Filter is { IsStateful: false } || a.Kind != ActorKind.Filter).Sum(a => work[a.Index]) / work.Sum();
+                double stateless = fissed.Flat.Actors.Where(a => a.Filter is { IsStateful: false } || a.Kind != ActorKind.Filter).Sum(a => work[a.Index]) / work.Sum();
                 double one = Rate(files, 1, null, perIter, seconds);
-                double many = Rate(files, cores, plan, perIter, seconds);
+                double many = Rate(files, cores, plan, perIter, seconds, fissed.Fissions);
                 double? rival = Rival(dir, name, one / Math.Max(perIter, 1), seconds);
                 string R(double? v) => v is null ? "-" : v.Value.ToString("0.00e+00", CultureInfo.InvariantCulture);
                 string X(double? v) => v is null ? "-" : v.Value.ToString("F2", CultureInfo.InvariantCulture);
-                Console.WriteLine($"{name,-16} {compile,9:F2} {R(one),11} {R(many),11} {X(many / one),7} {X(plan.Imbalance()),7} {stateless,8:P0} {R(rival),11} {X(one / rival),7} {X(many / rival),7}");
+                Console.WriteLine($"{name,-16} {compile,9:F2} {R(one),11} {R(many),11} {X(many / one),7} {X(plan.Imbalance()),7} {stateless,8:P0} {fissed.Fissions.Count,6} {R(rival),11} {X(one / rival),7} {X(many / rival),7}");
             }
             catch (LoomException e) { Console.WriteLine($"{name,-16} error: {e.Message}"); }
         }
@@ -61,12 +61,12 @@ internal static class StreamBench
     }
 
     /// <summary>Outputs/s of a fresh instance run for about <paramref name="seconds"/>: a short run sizes the long one.</summary>
-    private static double Rate(List<SourceFile> files, int cores, Partition? plan, long perIter, double seconds)
+    private static double Rate(List<SourceFile> files, int cores, Partition? plan, long perIter, double seconds, IReadOnlyDictionary<string, int>? fissions = null)
     {
         long iters = 16;
         while (true)
         {
-            var p = StreamProgram.Compile(files, new Printer(null));
+            var p = StreamProgram.Compile(files, new Printer(null)).WithFission(fissions ?? new Dictionary<string, int>());
             var sw = Stopwatch.StartNew();
             if (cores == 1) p.RunSequential(iters);
             else p.RunParallel(cores, iters, plan);

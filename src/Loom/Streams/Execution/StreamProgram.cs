@@ -23,6 +23,9 @@ public sealed class StreamProgram
     public ActorCode[] Code { get; private set; } = [];
     public required IReadOnlyList<SourceFile> Files { get; init; }
     public string? TopLevel { get; init; }
+    /// <summary>Filters split by fission (instance name → copies).</summary>
+    public IReadOnlyDictionary<string, int> Fissions { get; private init; } = new Dictionary<string, int>();
+
     /// <summary>The partition the last parallel run used (for --show partition).</summary>
     public Partition? LastPartition { get; private set; }
 
@@ -37,11 +40,43 @@ public sealed class StreamProgram
         CodeGen.CodeGen.CompileStatic(bound, globals, printer)();
         var top = bound.FindTopLevel(topLevel);
         var graph = Elaborator.Elaborate(top, globals, printer);
+        return Build(files, topLevel, bound, graph, printer, globals, new Dictionary<string, int>());
+    }
+
+    private static StreamProgram Build(IReadOnlyList<SourceFile> files, string? topLevel, BoundProgram bound, StreamNode graph,
+        Printer printer, GlobalStore globals, IReadOnlyDictionary<string, int> fissions)
+    {
         var flat = Flattener.Flatten(graph);
         var schedule = Schedule.Make(flat);
-        var p = new StreamProgram { Files = files, TopLevel = topLevel, Bound = bound, Graph = graph, Flat = flat, Schedule = schedule, Printer = printer, Globals = globals };
+        var p = new StreamProgram
+        {
+            Files = files, TopLevel = topLevel, Bound = bound, Graph = graph, Flat = flat, Schedule = schedule, Printer = printer,
+            Globals = globals, Fissions = fissions,
+        };
         p.Allocate(_ => 0);
         return p;
+    }
+
+    /// <summary>
+    /// This program (not yet run) with the given stateless filters split into copies: re-flattened,
+    /// rescheduled and recompiled over the same filter instances.
+    /// </summary>
+    public StreamProgram WithFission(IReadOnlyDictionary<string, int> ways) =>
+        ways.Count == 0 ? this : Build(Files, TopLevel, Bound, Passes.Fission.Apply(Graph, ways), Printer, Globals, ways);
+
+    /// <summary>
+    /// For a run on <paramref name="cores"/> cores: splits the stateless filters that are too heavy for one
+    /// core's share of the measured work (judicious fission), and partitions the result by measured work.
+    /// </summary>
+    public (StreamProgram Program, Partition Plan) PrepareParallel(int cores)
+    {
+        var work = MeasureWork();
+        var filters = Flat.Actors.Where(a => a.Filter is not null).Select(a => (a.Filter!, work[a.Index], a.FeedbackLoop is not null));
+        // Fission may enlarge the steady state, which would regroup the lines of several printers.
+        bool severalPrinters = Flat.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1;
+        var ways = severalPrinters ? new Dictionary<string, int>() : Passes.Fission.Decide(filters, work.Sum(), cores);
+        var p = WithFission(ways);
+        return (p, p.Plan(cores));
     }
 
     /// <summary>
@@ -85,7 +120,8 @@ public sealed class StreamProgram
         ProfiledIterations = 0;
         try
         {
-            foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
+            if (!_profiledInit) foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
+            _profiledInit = true;
             for (long i = 0; i < iterations && System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds < budgetSeconds; i++, ProfiledIterations++)
                 foreach (var f in Schedule.Steady)
                 {
@@ -99,7 +135,30 @@ public sealed class StreamProgram
     }
 
     /// <summary>Runs on <paramref name="cores"/> cores (1: the sequential runtime). Returns the steady states completed.</summary>
-    public long Run(int cores, long iterations) => cores <= 1 ? RunSequential(iterations) : RunParallel(cores, iterations);
+    public long Run(int cores, long iterations)
+    {
+        if (cores <= 1) return RunSequential(iterations);
+        var (p, plan) = PrepareParallel(cores);
+        // A split graph's steady state may cover several of the original's (a filter firing once per steady
+        // state split in two needs two): count in the original's, rounding up to whole split steady states.
+        long m = SteadyStatesPer(p);
+        long split = iterations == long.MaxValue ? long.MaxValue : (iterations + m - 1) / m;
+        long done = p.RunParallel(cores, split, plan);
+        return done == long.MaxValue ? done : done * m;
+    }
+
+    /// <summary>How many of this program's steady states one steady state of <paramref name="split"/> (this program after fission) makes.</summary>
+    public long SteadyStatesPer(StreamProgram split)
+    {
+        foreach (var a in Flat.Actors)
+        {
+            var b = split.Flat.Actors.FirstOrDefault(x => x.Name == a.Name);
+            if (b is not null) return split.Schedule.Repetitions[b.Index] / Schedule.Repetitions[a.Index];
+        }
+        return 1;
+    }
+
+    private bool _profiledInit;
 
     /// <summary>Steady states the last <see cref="Profile"/> completed.</summary>
     public long ProfiledIterations { get; private set; }
@@ -107,14 +166,22 @@ public sealed class StreamProgram
     /// <summary>Each actor's measured seconds per steady state, from a short run of a twin of this program with printing off.</summary>
     public double[] MeasureWork(double budgetSeconds = 0.1)
     {
-        var twin = Compile(Files, new Printer(null), TopLevel);
-        var w = twin.Profile(1 << 16, budgetSeconds);
-        long n = Math.Max(1, twin.ProfiledIterations);
+        var twin = Compile(Files, new Printer(null), TopLevel).WithFission(Fissions);
+        // Several short segments, keeping each actor's quickest: a thread preempted mid-firing (a busy
+        // machine) inflates one segment's time, not all of them.
+        const int segments = 5;
+        var w = Enumerable.Repeat(double.MaxValue, Code.Length).ToArray();
+        for (int s = 0; s < segments; s++)
+        {
+            var t = twin.Profile(1 << 14, budgetSeconds / segments);
+            long n = Math.Max(1, twin.ProfiledIterations);
+            for (int a = 0; a < w.Length; a++) w[a] = Math.Min(w[a], t[a] / n);
+        }
         // An actor too quick to register still costs something: count its items moved.
         for (int a = 0; a < w.Length; a++)
         {
             var actor = Flat.Actors[a];
-            w[a] = w[a] / n + 1e-9 * Schedule.Repetitions[a] * (actor.Pop.Sum() + actor.Push.Sum() + 1);
+            w[a] += 1e-9 * Schedule.Repetitions[a] * (actor.Pop.Sum() + actor.Push.Sum() + 1);
         }
         return w;
     }

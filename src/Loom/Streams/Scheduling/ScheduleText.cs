@@ -26,8 +26,9 @@ public static class ScheduleText
     /// <summary>The partition onto <paramref name="cores"/> cores from measured work: each core's actors, stages and share.</summary>
     public static string Partition(StreamProgram p, int cores)
     {
-        var part = p.Plan(cores);
+        (p, var part) = p.PrepareParallel(cores);
         var sb = new StringBuilder();
+        foreach (var (name, ways) in p.Fissions) sb.AppendLine($"fission: {name} split into {ways} copies");
         double total = part.Work.Sum();
         var perCore = part.CoreWork();
         sb.AppendLine($"partition onto {cores} core(s), {part.Stages} pipeline stage(s), work measured over a short run with printing off:");
