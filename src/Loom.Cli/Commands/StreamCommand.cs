@@ -34,8 +34,15 @@ internal static class StreamCommand
         if (cores < 1) throw new InputException("--cores must be at least 1");
         // The console stream ignores a broken pipe; a FileStream on descriptor 1 reports it, so a closed
         // output (loom stream P.str | head) ends the run instead of computing into the void.
-        Stream raw = OperatingSystem.IsWindows() ? Console.OpenStandardOutput()
-            : new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
+        // A regular file (seekable) keeps the console stream: FileStream would write at its own offset and
+        // not advance the descriptor's, which the shell shares with the next command.
+        Stream raw = Console.OpenStandardOutput();
+        if (!OperatingSystem.IsWindows())
+        {
+            var fd = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
+            if (fd.CanSeek) fd.Dispose();
+            else raw = fd;
+        }
         var stdout = new StreamWriter(raw, new System.Text.UTF8Encoding(false), 1 << 16) { AutoFlush = false };
         var printer = new Printer(noPrint || show is not null ? null : stdout);
         try

@@ -5,7 +5,7 @@ namespace Loom.Streams.Execution;
 
 /// <summary>
 /// Runs a partitioned program on a <see cref="WorkerPool"/>: in each round every core runs its actors' part
-/// of the (scaled) steady schedule, each actor on steady state round − stage; the pool's join is the
+/// of the (scaled) steady schedule, a fixed number of times, each actor on steady state round − stage; the pool's join is the
 /// barrier between rounds. Producers run ahead of their consumers on other cores by whole steady states,
 /// into rings sized for it, so no item is read before it is written and none is overwritten before it is read.
 /// </summary>
@@ -13,11 +13,14 @@ internal sealed class ParallelRunner
 {
     private readonly (ActorCode Code, int Count, int Stage)[][] _steps;
 
-    public ParallelRunner(StreamProgram p, Partition part, List<Firing> round)
+    private readonly int _repeat;
+
+    public ParallelRunner(StreamProgram p, Partition part, int repeat)
     {
+        _repeat = repeat;
         _steps = new (ActorCode, int, int)[part.Cores][];
         for (int c = 0; c < part.Cores; c++)
-            _steps[c] = round.Where(f => part.Core[f.Actor.Index] == c)
+            _steps[c] = p.Schedule.ScaledSteady.Where(f => part.Core[f.Actor.Index] == c)
                 .Select(f => (p.Code[f.Actor.Index], f.Count, part.Stage[f.Actor.Index])).ToArray();
         Stages = part.Stages;
     }
@@ -28,11 +31,13 @@ internal sealed class ParallelRunner
     {
         public readonly void Execute(int core)
         {
-            foreach (var (code, count, stage) in r._steps[core])
-            {
-                long s = round - stage;
-                if (s >= 0 && s < total) code.Fire(count);
-            }
+            var steps = r._steps[core];
+            for (int j = 0; j < r._repeat; j++)
+                foreach (var (code, count, stage) in steps)
+                {
+                    long s = round - stage;
+                    if (s >= 0 && s < total) code.Fire(count);
+                }
         }
     }
 

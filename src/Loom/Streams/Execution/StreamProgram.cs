@@ -197,30 +197,28 @@ public sealed class StreamProgram
     {
         plan ??= Plan(cores);
         LastPartition = plan;
-        // Rounds long enough (about 2 ms of work) that the barrier between them is cheap.
+        // Each round repeats the (scaled) steady schedule j times, so that a round holds about 5 ms of work and
+        // the barrier between rounds is cheap. Repeating keeps every core's firing order the sequential one.
         double perIteration = Math.Max(plan.Work.Sum(), 1e-9);
-        int k = Schedule.Scale;
+        int k = Schedule.Scale, j = 1;
         long flowPerIteration = Flat.Edges.Sum(SteadyFlow);
-        // Several printers must keep the sequential interleaving of their lines: no batching across steady states.
-        bool severalPrinters = Flat.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1;
-        while (!severalPrinters && k < 1 << 16 && k * perIteration < 2e-3 && (plan.Stages + 1L) * flowPerIteration * k * 2 < 1 << 24) k *= 2;
-        var (roundSchedule, roundMax) = Schedule.ScaledBy(k);
-        Allocate(e =>
-        {
-            int i = Flat.Edges.IndexOf(e);
-            return Math.Max(0, roundMax[i] - Schedule.MaxItems[i]) + (plan.Stage[e.Dst.Index] - plan.Stage[e.Src.Index] + 1L) * SteadyFlow(e) * k;
-        });
+        while (j < 1 << 16 && (long)j * k * perIteration < 5e-3 && (plan.Stages + 1L) * flowPerIteration * k * j * 2 < 1 << 24) j *= 2;
+        Allocate(e => (plan.Stage[e.Dst.Index] - plan.Stage[e.Src.Index] + 1L) * SteadyFlow(e) * k * j);
         long done = 0;
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
-            var runner = new ParallelRunner(this, plan, roundSchedule);
+            var runner = new ParallelRunner(this, plan, j);
             using (var pool = new Loom.Runtime.Threading.WorkerPool(cores))
             {
-                long n = iterations / k;
+                long n = iterations / ((long)k * j);
                 runner.Run(pool, n);
-                done = n * k;
+                done = n * k * j;
             }
+            // The rest (fewer than one round) on this thread, after the pipeline has drained.
+            var scaled = Schedule.ScaledSteady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
+            for (; iterations - done >= k; done += k)
+                foreach (var (code, count) in scaled) code.Fire(count);
             var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
             for (; done < iterations; done++)
                 foreach (var (code, count) in steps) code.Fire(count);

@@ -44,15 +44,6 @@ public sealed class Schedule
         };
     }
 
-    /// <summary><paramref name="k"/> steady states as one schedule from the post-init state, and the most items each edge holds under it.</summary>
-    public (List<Firing> Steps, long[] Max) ScaledBy(int k)
-    {
-        if (k == Scale) return (ScaledSteady, MaxItems);
-        var sim = new Simulation(Graph, ItemsAfterInit, InitCounts);
-        var steps = sim.Run(Repetitions.Select(r => r * k).ToArray(), "the steady state");
-        return (steps, sim.Max);
-    }
-
     private static int ChooseScale(FlatGraph g, long[] rep, long[] maxItems)
     {
         if (g.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1) return 1;

@@ -10,14 +10,6 @@ internal sealed class Simulation(FlatGraph g)
     public long[] Tokens { get; } = g.Edges.Select(e => (long)e.Initial.Count).ToArray();
     public long[] Max { get; } = g.Edges.Select(e => (long)e.Initial.Count).ToArray();
     private readonly long[] _fired = new long[g.Actors.Count];
-    /// <summary>Continues from a known state: items on each edge and firings so far (prework done where counted).</summary>
-    public Simulation(FlatGraph g, long[] tokens, long[] fired) : this(g)
-    {
-        tokens.CopyTo(Tokens, 0);
-        tokens.CopyTo(Max, 0);
-        fired.CopyTo(_fired, 0);
-    }
-
     private readonly Dictionary<Edge, int> _edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
 
     public List<Firing> Run(long[] counts, string phase)
