@@ -67,9 +67,10 @@ internal static class StreamBench
         while (true)
         {
             var p = StreamProgram.Compile(files, new Printer(null)).WithFission(fissions ?? new Dictionary<string, int>());
+            if (cores > 1) p.SetUpParallel(cores, plan!);
             var sw = Stopwatch.StartNew();
             if (cores == 1) p.RunSequential(iters);
-            else p.RunParallel(cores, iters, plan);
+            else p.RunParallel(cores, iters);
             double t = sw.Elapsed.TotalSeconds;
             if (t >= seconds * 0.5) return iters * perIter / t;
             iters = t < 0.01 ? iters * 16 : (long)(iters * seconds / t) + 1;

@@ -188,14 +188,15 @@ public sealed class StreamProgram
 
     public Partition Plan(int cores) => Partition.Make(Flat, cores, MeasureWork());
 
+    private (Partition Plan, int K, int J)? _parallel;
+
     /// <summary>
-    /// Runs on <paramref name="cores"/> cores: partitions by measured work, resizes the rings for producers
-    /// running ahead, runs init on this thread and then the software-pipelined rounds on a worker pool.
-    /// Output is the sequential output (printers keep their order; every filter sees the same items).
+    /// Sizes the rings for <paramref name="plan"/> and compiles the actors against them (done by
+    /// <see cref="RunParallel"/> when not done before; separate so a benchmark can leave it out of its timing).
     /// </summary>
-    public long RunParallel(int cores, long iterations, Partition? plan = null)
+    public (Partition Plan, int K, int J) SetUpParallel(int cores, Partition plan)
     {
-        plan ??= Plan(cores);
+        if (plan.Cores != cores) throw new InputException($"the partition is for {plan.Cores} cores, not {cores}");
         LastPartition = plan;
         // Each round repeats the (scaled) steady schedule j times, so that a round holds about 5 ms of work and
         // the barrier between rounds is cheap. Repeating keeps every core's firing order the sequential one.
@@ -204,6 +205,19 @@ public sealed class StreamProgram
         long flowPerIteration = Flat.Edges.Sum(SteadyFlow);
         while (j < 1 << 16 && (long)j * k * perIteration < 5e-3 && (plan.Stages + 1L) * flowPerIteration * k * j * 2 < 1 << 24) j *= 2;
         Allocate(e => (plan.Stage[e.Dst.Index] - plan.Stage[e.Src.Index] + 1L) * SteadyFlow(e) * k * j);
+        _parallel = (plan, k, j);
+        return _parallel.Value;
+    }
+
+    /// <summary>
+    /// Runs on <paramref name="cores"/> cores: partitions by measured work, resizes the rings for producers
+    /// running ahead, runs init on this thread and then the software-pipelined rounds on a worker pool.
+    /// Output is the sequential output (printers keep their order; every filter sees the same items).
+    /// </summary>
+    public long RunParallel(int cores, long iterations, Partition? plan = null)
+    {
+        var (_, k, j) = _parallel ?? SetUpParallel(cores, plan ?? Plan(cores));
+        plan = _parallel!.Value.Plan;
         long done = 0;
         try
         {

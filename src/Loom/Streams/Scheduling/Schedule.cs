@@ -60,6 +60,11 @@ public sealed class Schedule
         long total = 0;
         foreach (var a in Graph.Actors)
             if (a.Kind == ActorKind.Filter && a.Out.Count == 0 && a.In.Count > 0) total += Repetitions[a.Index] * a.Pop[0];
+        // A program whose printing filter passes its items on (a feedback loop printing inside) has no sink
+        // items: count the printing filters' firings instead.
+        if (total == 0)
+            foreach (var a in Graph.Actors)
+                if (a.Filter is { Symbol.PrintsInWork: true }) total += Repetitions[a.Index];
         return total;
     }
 }
