@@ -1,8 +1,5 @@
-using Loom.Import.Onnx;
-using Loom.Kernels;
-using Loom.Kernels.Fast;
-using Loom.Tests.Support;
 using static Loom.Tests.Kernels.VectorTestData;
+using static Loom.Tests.Support.ParityRunner;
 using Attr = Loom.IR.Attribute;
 
 namespace Loom.Tests.Kernels;
@@ -134,56 +131,4 @@ public class FastKernelParityTests
     /// <summary>True when <paramref name="small"/> broadcasts to <paramref name="big"/> without growing it (PRelu's slope).</summary>
     private static bool Unidirectional(int[] small, int[] big) =>
         small.Length <= big.Length && small.Select((d, i) => d == 1 || d == big[big.Length - small.Length + i]).All(ok => ok);
-
-    private static Tensor Input(int[] shape, int seed, bool dbl)
-    {
-        var data = Floats((int)ShapeMath.Size(shape), seed);
-        return dbl ? Tensor.FromArray(data.Select(v => (double)v * (1 + 1e-10)).ToArray(), shape) : Tensor.FromArray(data, shape);
-    }
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, LoomSession> Sessions = new();
-
-    /// <summary>
-    /// A session running one node, kept per (registry, op, attributes, opset, input dtypes): its inputs have
-    /// unknown shapes, so one session serves every shape a test tries.
-    /// </summary>
-    private static LoomSession SessionFor(KernelRegistry registry, string op, Attr[]? attrs, Tensor?[] inputs, int opset)
-    {
-        string key = $"{(ReferenceEquals(registry, KernelRegistry.Default) ? "fast" : "ref")} {op} {opset} {string.Join(",", attrs?.Select(a => a.ToString()) ?? [])} {string.Join(",", inputs.Select(t => t?.DataType.Name() ?? "-"))}";
-        return Sessions.GetOrAdd(key, _ =>
-        {
-            var node = new IR.Node(op, inputs.Select((t, i) => t is null ? "" : $"in{i}").ToList(), ["out0"], attrs, "op", "");
-            var graph = new IR.Graph("parity",
-                inputs.Select((t, i) => t is null ? null : new IR.ValueInfo($"in{i}", new IR.TensorType(t.DataType, null))).Where(v => v is not null)!,
-                [new IR.ValueInfo("out0", null)], [node]);
-            var model = new IR.Model(graph, new Dictionary<string, int> { [""] = opset }, irVersion: 10);
-            var options = new LoomSessionOptions { VerifyInferredShapes = true, IntraOpThreads = 3 };
-            return LoomSession.Create(OnnxImporter.Load(OnnxExporter.ToBytes(model), options), options, registry);
-        });
-    }
-
-    private static Tensor RunWith(KernelRegistry registry, string op, Attr[]? attrs, Tensor?[] inputs, int opset)
-    {
-        var feeds = new Dictionary<string, LoomValue>();
-        for (int i = 0; i < inputs.Length; i++)
-            if (inputs[i] is { } t) feeds[$"in{i}"] = t;
-        using var result = SessionFor(registry, op, attrs, inputs, opset).Run(feeds);
-        return ((Tensor)result[0].Value).Clone();
-    }
-
-    /// <summary>Runs the node with the default registry (fast kernels) and the reference one and compares.</summary>
-    private static void AssertSame(string op, Attr[]? attrs, Tensor?[] inputs, double maxUlps, int opset = 21)
-    {
-        var fast = RunWith(KernelRegistry.Default, op, attrs, inputs, opset);
-        var reference = RunWith(ReferenceKernels.Registry, op, attrs, inputs, opset);
-        string where = $"{op} on {string.Join(", ", inputs.Select(t => t is null ? "-" : t.DataType.Name() + ShapeMath.Format(t.Shape)))}";
-        Assert.True(fast.Shape.SequenceEqual(reference.Shape), $"{where}: shape {ShapeMath.Format(fast.Shape)} vs {ShapeMath.Format(reference.Shape)}");
-        for (int i = 0; i < fast.Length; i++)
-        {
-            bool ok = fast.DataType == DataType.Double
-                ? Same(fast.AsSpan<double>()[i], reference.AsSpan<double>()[i]) || Ulps(fast.AsSpan<double>()[i], reference.AsSpan<double>()[i]) <= maxUlps
-                : Same(fast.AsSpan<float>()[i], reference.AsSpan<float>()[i]) || Ulps(fast.AsSpan<float>()[i], reference.AsSpan<float>()[i]) <= maxUlps;
-            if (!ok) Assert.Fail($"{where}: element {i} is {fast.GetDouble(i):R}, reference {reference.GetDouble(i):R}");
-        }
-    }
 }

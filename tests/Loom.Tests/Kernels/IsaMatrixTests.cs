@@ -16,6 +16,8 @@ public class IsaMatrixTests
     [
         typeof(ElementwiseVectorTests).FullName!,
         typeof(FastKernelParityTests).FullName!,
+        typeof(ReduceVectorTests).FullName!,
+        typeof(FastReduceParityTests).FullName!,
     ];
 
     [Theory]
