@@ -99,6 +99,65 @@ public class FastKernelParityTests
             }
     }
 
+    [Fact]
+    public void WhereMatchesTheReferenceOnThreeWayBroadcasts()
+    {
+        var rng = new Random(17);
+        foreach (var (a, b) in BroadcastPairs(rng))
+        {
+            var c = a.Select(d => rng.Next(3) == 0 ? 1 : d).ToArray();
+            var cond = Tensor.FromArray(Enumerable.Range(0, (int)ShapeMath.Size(c)).Select(_ => rng.Next(2) == 0).ToArray(), c);
+            var x = Input(a, rng.Next(), false);
+            var y = Input(b, rng.Next(), false);
+            AssertSame("Where", null, [cond, x, y], 0);
+            AssertSame("Where", null, [cond, Input(b, rng.Next(), true), Input(a, rng.Next(), true)], 0);
+            var lx = Tensor.FromArray(x.ToArray<float>().Select(v => float.IsFinite(v) ? (long)(v * 1e6) : long.MaxValue).ToArray(), a);
+            var ly = Tensor.FromArray(y.ToArray<float>().Select(v => float.IsFinite(v) ? (long)(v * -1e6) : long.MinValue).ToArray(), b);
+            AssertSame("Where", null, [cond, lx, ly], 0);
+            AssertSame("Where", null, [cond, Tensor.FromArray(x.ToArray<float>().Select(v => (int)v).ToArray(), a), Tensor.FromArray(y.ToArray<float>().Select(v => (int)v).ToArray(), b)], 0);
+        }
+    }
+
+    [Fact]
+    public void CastMatchesTheReferenceBitForBit()
+    {
+        var rng = new Random(19);
+        foreach (var shape in Shapes(rng))
+        {
+            int n = (int)ShapeMath.Size(shape);
+            // Integers at the edges of int32 and int64, float16's overflow and subnormal ranges, NaN and ±∞.
+            var f = Floats(n, rng.Next(), 70000).Select((v, i) => (i % 7) switch { 0 => v * 1e5f, 1 => v * 1e-6f, 2 => v * 3e4f, _ => v }).ToArray();
+            var x = Tensor.FromArray(f, shape);
+            foreach (var to in new[] { DataType.Float16, DataType.Double, DataType.Int32, DataType.Int64 })
+                AssertSame("Cast", [Attr.Int("to", (int)to)], [x], 0);
+            var sources = new[]
+            {
+                Tensor.FromArray(f.Select(v => (Half)v).ToArray(), shape),
+                Tensor.FromArray(f.Select(v => (double)v * 1.0000001).ToArray(), shape),
+                Tensor.FromArray(f.Select(v => float.IsFinite(v) ? (int)(v * 3e4f) : int.MaxValue).ToArray(), shape),
+                Tensor.FromArray(f.Select(v => float.IsFinite(v) ? (long)(v * 1e14) : long.MinValue + 1).ToArray(), shape),
+                Tensor.FromArray(f.Select(v => v > 0).ToArray(), shape),
+            };
+            foreach (var s in sources) AssertSame("Cast", [Attr.Int("to", (int)DataType.Float)], [s], 0);
+            AssertSame("CastLike", null, [x, Tensor.Scalar((Half)1)], 0);
+        }
+    }
+
+    [Theory]
+    [InlineData("Add", 14), InlineData("Mul", 14), InlineData("Div", 14), InlineData("Max", 13), InlineData("Relu", 14), InlineData("Sigmoid", 13)]
+    [InlineData("HardSigmoid", 6), InlineData("HardSwish", 14), InlineData("Clip", 13), InlineData("Clip", 6), InlineData("Erf", 13), InlineData("Pow", 15)]
+    [InlineData("ReduceMean", 13), InlineData("ReduceSum", 13), InlineData("Softmax", 13), InlineData("LayerNormalization", 17)]
+    [InlineData("BatchNormalization", 15), InlineData("Where", 16), InlineData("Cast", 19)]
+    public void FastKernelsAreChosenForFloat32(string op, int opset)
+    {
+        var f = new IR.TensorType(DataType.Float, null);
+        var node = new IR.Node(op, ["x", "y", "z"], ["out"], op == "Cast" ? [Attr.Int("to", (int)DataType.Float16)] : null, "op", "");
+        var types = op == "Where" ? new IR.IrType?[] { new IR.TensorType(DataType.Bool, null), f, f } : [f, f, f];
+        var info = new Loom.Kernels.KernelInfo(node, opset, types, [f], _ => throw new NotSupportedException(), _ => null, new LoomSessionOptions());
+        var kernel = Loom.Kernels.KernelRegistry.Default.Resolve(info)(info);
+        Assert.Equal("Loom.Kernels.Fast", kernel.GetType().Namespace);
+    }
+
     // ---- helpers ----
 
     /// <summary>Output shapes of ranks 0-4 with the interesting sizes, two big enough to run in parallel, and a few random ones.</summary>

@@ -74,9 +74,12 @@ internal static class ParityRunner
             for (int i = 0; i < f.Length; i++)
             {
                 double a = f.GetDouble(i), e = r.GetDouble(i);
-                bool ok = f.DataType == DataType.Double
-                    ? Same(a, e) || Ulps(a, e) <= maxUlps
-                    : Same((float)a, (float)e) || Ulps((float)a, e) <= maxUlps;
+                bool ok = f.DataType switch
+                {
+                    DataType.Double => Same(a, e) || Ulps(a, e) <= maxUlps,
+                    DataType.Float => Same((float)a, (float)e) || Ulps((float)a, e) <= maxUlps,
+                    _ => a.Equals(e) && f.DataType == r.DataType, // integers, float16, bool: exactly
+                };
                 if (!ok && !(Math.Abs(a - e) <= absolute)) Assert.Fail($"{where}: output {o} element {i} is {a:R}, reference {e:R}");
             }
         }
