@@ -7,6 +7,7 @@ using Microsoft.ML.OnnxRuntime;
 // End-to-end model benchmark: Loom and ONNX Runtime in one run, same inputs, same thread count.
 // Usage: dotnet run -c Release --project bench/Loom.Bench -- MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
 if (args.Length > 0 && args[0] == "profile") return OpProfile.Run(args[1..]);
+if (args.Length > 0 && args[0] == "elementwise") return ElementwiseBench.Run(args[1..]);
 var argsList = args.ToList();
 if (argsList.Count == 0 || argsList[0].StartsWith('-'))
 {

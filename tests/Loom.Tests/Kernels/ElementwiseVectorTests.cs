@@ -106,27 +106,25 @@ public class ElementwiseVectorTests
     [Fact]
     public void TranscendentalOpsStayWithinUlpsOfFloat64Math()
     {
-        // .NET's vector exp is within 1.8 ulps (scalar MathF.Exp 0.5); the ops built on it add a rounding or two.
+        // Loom's vector exp is within an ulp (.NET's vector exp 1.8, scalar MathF.Exp 0.5); the ops built on it add a rounding or two.
         var failures = new List<string>();
         Func<double, double> gelu = x => 0.5 * x * (1 + ElementwiseMath.Erf(x / Math.Sqrt(2)));
         // x/2·(1 + tanh(u)) = x/(1 + e^-2u): the second form keeps the negative tail in float64 too.
         Func<double, double> geluTanh = x => x / (1 + Math.Exp(-2 * Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-        Within(failures, "Exp", new VectorMathOps.Exp(), Math.Exp, 2, -104, 89);
+        Within(failures, "Exp", new VectorMathOps.Exp(), Math.Exp, 1.01, -104, 89); // subnormal results in ulps of their spacing
         Within(failures, "Log", new VectorMathOps.Log(), Math.Log, 1.5, 0, 1e6f);
-        Within(failures, "Sigmoid", new VectorMathOps.Sigmoid(), x => 1 / (1 + Math.Exp(-x)), 3.5, -100, 100);
-        Within(failures, "Tanh", new VectorMathOps.Tanh(), Math.Tanh, 2, -12, 12);
+        Within(failures, "Sigmoid", new VectorMathOps.Sigmoid(), x => 1 / (1 + Math.Exp(-x)), 2.5, -100, 100);
+        Within(failures, "Tanh", new VectorMathOps.Tanh(), Math.Tanh, 1.5, -12, 12);
         Within(failures, "Tanh near 0", new VectorMathOps.Tanh(), Math.Tanh, 2, -1e-3f, 1e-3f);
-        Within(failures, "Erf", new VectorMathOps.Erf(), ElementwiseMath.Erf, 1.5, -5, 5);
+        Within(failures, "Erf", new VectorMathOps.Erf(), ElementwiseMath.Erf, 1.01, -5, 5);
         Within(failures, "Erf near 0", new VectorMathOps.Erf(), ElementwiseMath.Erf, 1.5, -1e-3f, 1e-3f);
-        Within(failures, "Gelu", new VectorMathOps.Gelu(), gelu, 3, -1, 8);
+        Within(failures, "Gelu", new VectorMathOps.Gelu(), gelu, 2.5, -1, 8);
         Within(failures, "GeluTanh", new VectorMathOps.GeluTanh(), geluTanh, 4, -1, 8);
         // Below -1 the float32 argument x/√2 (or u) already carries a relative error growing like x², so
         // the tails are held to a relative bound instead: still well inside ONNX's rtol of 1e-3, and
         // tighter than ONNX Runtime's own 0.5·x·(1 + erf) in float32.
         Within(failures, "Gelu tail", new VectorMathOps.Gelu(), gelu, 0, -5.5f, -1, relative: 2e-4);
         Within(failures, "GeluTanh tail", new VectorMathOps.GeluTanh(), geluTanh, 0, -8, -1, relative: 2e-5);
-        WithinDouble(failures, "Exp double", new VectorMathOps.Exp(), Math.Exp, 2.5, 700);
-        WithinDouble(failures, "Log double", new VectorMathOps.Log(), Math.Log, 1, 1e300, positive: true);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
@@ -219,24 +217,4 @@ public class ElementwiseVectorTests
         }
     }
 
-    private static void WithinDouble<TOp>(List<string> failures, string name, TOp op, Func<double, double> exact, double maxUlps, double range, bool positive = false)
-        where TOp : struct, IVectorUnaryOp<double>
-    {
-        foreach (int n in Lengths)
-        {
-            var x = Doubles(n, n).Select(v => double.IsFinite(v) ? v / 8 * range : v).ToArray();
-            if (positive) x = x.Select(Math.Abs).ToArray();
-            var y = new double[n];
-            ElementwiseVectorLoops.Map(op, x, y);
-            for (int i = 0; i < n; i++)
-            {
-                double u = Ulps(y[i], exact(x[i]));
-                if (u > maxUlps && !(double.IsNaN(x[i]) && double.IsNaN(y[i])))
-                {
-                    failures.Add($"{name} n={n}: x={x[i]:R} gives {y[i]:R}, exact {exact(x[i]):R} ({u:F2} ulps)");
-                    return;
-                }
-            }
-        }
-    }
 }

@@ -11,7 +11,9 @@ namespace Loom.Tests.Kernels;
 /// </summary>
 public class FastReduceParityTests
 {
-    private static readonly int[][] Shapes = [[1], [7], [64], [257], [2, 3], [3, 17], [5, 1, 33], [2, 3, 4, 5], [4, 16, 9, 11], [3, 50_000], [200, 300]];
+    private static readonly int[][] Shapes =
+        [.. new int[][] { [1], [7], [64], [257], [2, 3], [3, 17], [5, 1, 33], [2, 3, 4, 5], [4, 16, 9, 11], [3, 50_000], [200, 300] }
+            .Where(s => !IsaMatrixTests.IsChildRun || ShapeMath.Size(s) < 10_000)];
 
     public static TheoryData<string> Reductions() =>
         ["ReduceSum", "ReduceMean", "ReduceSumSquare", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceMax", "ReduceMin"];
@@ -79,7 +81,7 @@ public class FastReduceParityTests
     public void BatchAndInstanceNormalizationMatchTheReference(bool constants)
     {
         var rng = new Random(constants ? 7 : 8);
-        foreach (var shape in new[] { new[] { 1, 3, 5, 7 }, [2, 16, 9, 11], [3, 5], [2, 4, 17], [1, 8, 96, 97] })
+        foreach (var shape in new[] { new[] { 1, 3, 5, 7 }, [2, 16, 9, 11], [3, 5], [2, 4, 17], [1, 8, 96, 97] }.Where(s => !IsaMatrixTests.IsChildRun || s[^1] < 90))
         {
             int c = shape[1];
             var x = Tensor.FromArray(Floats((int)ShapeMath.Size(shape), rng.Next(), 8).Select(v => float.IsFinite(v) && Math.Abs(v) <= 100 ? v : 0.5f).ToArray(), shape);

@@ -71,17 +71,21 @@ internal static class ParityRunner
         {
             Tensor f = fast[o], r = reference[o];
             Assert.True(f.Shape.SequenceEqual(r.Shape), $"{where}: output {o} shape {ShapeMath.Format(f.Shape)} vs {ShapeMath.Format(r.Shape)}");
-            for (int i = 0; i < f.Length; i++)
+            Assert.Equal(r.DataType, f.DataType);
+            int bad = f.DataType switch
             {
-                double a = f.GetDouble(i), e = r.GetDouble(i);
-                bool ok = f.DataType switch
-                {
-                    DataType.Double => Same(a, e) || Ulps(a, e) <= maxUlps,
-                    DataType.Float => Same((float)a, (float)e) || Ulps((float)a, e) <= maxUlps,
-                    _ => a.Equals(e) && f.DataType == r.DataType, // integers, float16, bool: exactly
-                };
-                if (!ok && !(Math.Abs(a - e) <= absolute)) Assert.Fail($"{where}: output {o} element {i} is {a:R}, reference {e:R}");
-            }
+                DataType.Float => FirstMismatch(f.AsSpan<float>(), r.AsSpan<float>(), (a, e) => Same(a, e) || Ulps(a, e) <= maxUlps || Math.Abs(a - e) <= absolute),
+                DataType.Double => FirstMismatch(f.AsSpan<double>(), r.AsSpan<double>(), (a, e) => Same(a, e) || Ulps(a, e) <= maxUlps || Math.Abs(a - e) <= absolute),
+                _ => Enumerable.Range(0, f.Length).FirstOrDefault(i => !f.GetDouble(i).Equals(r.GetDouble(i)), -1), // integers, float16, bool: exactly
+            };
+            if (bad >= 0) Assert.Fail($"{where}: output {o} element {bad} is {f.GetDouble(bad):R}, reference {r.GetDouble(bad):R}");
         }
+    }
+
+    private static int FirstMismatch<T>(ReadOnlySpan<T> fast, ReadOnlySpan<T> reference, Func<T, T, bool> ok)
+    {
+        for (int i = 0; i < fast.Length; i++)
+            if (!ok(fast[i], reference[i])) return i;
+        return -1;
     }
 }

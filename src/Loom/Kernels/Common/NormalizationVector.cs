@@ -100,7 +100,7 @@ internal static class NormalizationVector
                 var vr = d - m;
                 var err = (v - vr) + (m - (d - vr));
                 err &= Vector256.Equals(err, err); // 0 where x or max is infinite (err NaN)
-                var e = Vector256.Exp(d);
+                var e = VectorMath.Exp<Vector256<float>, Lanes256>(d);
                 e = Vector256.FusedMultiplyAdd(e, err, e);
                 e.StoreUnsafe(ref ys, i);
                 var (lo, hi) = Vector256.Widen(e);
@@ -120,7 +120,7 @@ internal static class NormalizationVector
                 var vr = d - m;
                 var err = (v - vr) + (m - (d - vr));
                 err &= Vector128.Equals(err, err);
-                var e = Vector128.Exp(d);
+                var e = VectorMath.Exp<Vector128<float>, Lanes128>(d);
                 e = Vector128.FusedMultiplyAdd(e, err, e);
                 e.StoreUnsafe(ref ys, i);
                 var (lo, hi) = Vector128.Widen(e);
@@ -134,7 +134,7 @@ internal static class NormalizationVector
             // One lane of the vector exp, so a row's tail agrees with its body.
             float v = Unsafe.Add(ref xs, i), d = v - max, vr = d + max;
             float err = (v - vr) + (-max - (d - vr));
-            float e = Vector128.Exp(Vector128.CreateScalarUnsafe(d)).ToScalar();
+            float e = VectorMath.Exp<Vector128<float>, Lanes128>(Vector128.CreateScalarUnsafe(d)).ToScalar();
             if (!float.IsNaN(err)) e = MathF.FusedMultiplyAdd(e, err, e);
             Unsafe.Add(ref ys, i) = e;
             sum += e;
