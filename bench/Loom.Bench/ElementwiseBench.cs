@@ -75,7 +75,7 @@ public class KernelBench
 {
     public static IEnumerable<string> Cases =>
     [
-        "Add [1,64,56,56]+[1,64,1,1]", "Mul [1,64,56,56]*[1,64,56,56]", "Relu [1,64,56,56]", "HardSigmoid [1,64,56,56]",
+        "Add [1,16,12,48]+[1,16,1,1]", "Add [1,64,56,56]+[1,64,1,1]", "Mul [1,64,56,56]*[1,64,56,56]", "Relu [1,64,56,56]", "HardSigmoid [1,64,56,56]",
         "Sigmoid [1,64,56,56]", "Erf [128,3072]", "Clip [1,64,56,56]", "BatchNormalization [1,64,56,56]",
         "ReduceMean [512,768]", "Softmax [12,128,128]", "LayerNormalization [128,768]",
     ];
