@@ -14,16 +14,50 @@ using Tensor = Loom.Tensor;
 /// <summary>
 /// Micro-benchmarks of the fast elementwise, reduction and normalization kernels: the SIMD loops against
 /// TensorPrimitives, and whole one-node runs through the fast kernels against the reference kernels.
-/// Usage: Loom.Bench elementwise [BenchmarkDotNet arguments, e.g. --filter *Loop*]
+/// Usage: Loom.Bench elementwise [BenchmarkDotNet arguments, e.g. --filter *Loop*] | --threshold
 /// </summary>
 internal static class ElementwiseBench
 {
     public static int Run(string[] args)
     {
+        if (args is ["--threshold", ..]) return Threshold();
         // In process: no per-run project build on a machine shared with other builds.
         var job = Job.ShortRun.WithWarmupCount(3).WithIterationCount(9).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance);
         var config = DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.JoinSummary);
         BenchmarkSwitcher.FromTypes([typeof(LoopBench), typeof(KernelBench)]).Run(args.Length == 0 ? ["--filter", "*"] : args, config);
+        return 0;
+    }
+
+    /// <summary>
+    /// Where splitting over the worker pool starts to pay: one-node runs at growing sizes with one and two
+    /// threads, the minimum of many runs (robust on a busy machine). Loom.Bench elementwise --threshold
+    /// </summary>
+    private static int Threshold()
+    {
+        foreach (var op in new[] { "Add", "Relu", "Exp" })
+            foreach (int n in new[] { 8192, 16384, 32768, 65536, 131072, 262144, 1 << 20 })
+            {
+                var x = Tensor.FromArray(Enumerable.Range(0, n).Select(i => (float)Math.Sin(i)).ToArray(), n);
+                var times = new double[2];
+                for (int t = 1; t <= 2; t++)
+                {
+                    var node = new Loom.IR.Node(op, op == "Add" ? ["x", "x"] : ["x"], ["y"], null, "op", "");
+                    var graph = new Loom.IR.Graph("t", [new Loom.IR.ValueInfo("x", x.Type)], [new Loom.IR.ValueInfo("y", null)], [node]);
+                    using var session = LoomSession.Create(new Loom.IR.Model(graph, new Dictionary<string, int> { [""] = 17 }, irVersion: 10), new LoomSessionOptions { IntraOpThreads = t });
+                    var feeds = new Dictionary<string, LoomValue> { ["x"] = x };
+                    var warm = System.Diagnostics.Stopwatch.StartNew();
+                    while (warm.ElapsedMilliseconds < 1500) session.Run(feeds).Dispose(); // past tiered compilation
+                    double best = double.MaxValue;
+                    for (int r = 0; r < 400; r++)
+                    {
+                        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                        session.Run(feeds).Dispose();
+                        best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                    }
+                    times[t - 1] = best;
+                }
+                Console.WriteLine($"{op,-5} n={n,8}  1 thread {times[0],9:F1} us  2 threads {times[1],9:F1} us  speedup {times[0] / times[1]:F2}");
+            }
         return 0;
     }
 }
