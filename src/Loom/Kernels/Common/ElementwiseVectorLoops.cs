@@ -8,8 +8,9 @@ namespace Loom.Kernels.Common;
 /// The SIMD loops every vectorized elementwise kernel runs: a unary map and a binary zip over contiguous
 /// spans, at the widest vector width the CPU accelerates (checked once per call; the JIT folds the
 /// checks). A span shorter than that width uses the next narrower one, and one shorter than four lanes
-/// the scalar form. The tail is one more full vector ending at the last element, read before anything
-/// is stored so an in-place call (output the same memory as an input) stays correct.
+/// the scalar form. The ends are one full vector starting at the first element and one ending at the
+/// last, computed before anything is stored so an in-place call (output the same memory as an input)
+/// stays correct.
 /// </summary>
 internal static class ElementwiseVectorLoops
 {
@@ -54,109 +55,149 @@ internal static class ElementwiseVectorLoops
     }
 
     // One copy per width: Vector512/256/128 share no generic vector interface the JIT can specialise on.
+    // Each loop computes the first and the last vector before storing anything (so an in-place call reads
+    // only inputs), then runs from the first element whose store is vector-aligned: arrays are only 8-byte
+    // aligned, and stores straddling cache lines cost more than the one overlapping vector at each end.
 
-    private static void Map512<TOp, T>(TOp op, ref T x, ref T y, nuint n) where TOp : struct, IVectorUnaryOp<T> where T : unmanaged
+    /// <summary>The index of the first element at <paramref name="vectorBytes"/>-aligned address in <paramref name="p"/> (at most one vector in).</summary>
+    private static unsafe nuint StoreAlignedStart<T>(T* p, int vectorBytes) where T : unmanaged =>
+        ((nuint)vectorBytes - (nuint)p % (nuint)vectorBytes) % (nuint)vectorBytes / (nuint)sizeof(T);
+
+    private static unsafe void Map512<TOp, T>(TOp op, ref T xr, ref T yr, nuint n) where TOp : struct, IVectorUnaryOp<T> where T : unmanaged
     {
-        nuint c = (nuint)Vector512<T>.Count, i = 0;
-        var last = Vector512.LoadUnsafe(ref x, n - c);
-        for (; i + 4 * c <= n; i += 4 * c)
+        nuint c = (nuint)Vector512<T>.Count;
+        fixed (T* x = &xr, y = &yr)
         {
-            var a = Vector512.LoadUnsafe(ref x, i);
-            var b = Vector512.LoadUnsafe(ref x, i + c);
-            var d = Vector512.LoadUnsafe(ref x, i + 2 * c);
-            var e = Vector512.LoadUnsafe(ref x, i + 3 * c);
-            op.Invoke(a).StoreUnsafe(ref y, i);
-            op.Invoke(b).StoreUnsafe(ref y, i + c);
-            op.Invoke(d).StoreUnsafe(ref y, i + 2 * c);
-            op.Invoke(e).StoreUnsafe(ref y, i + 3 * c);
+            var first = op.Invoke(Vector512.Load(x));
+            var last = op.Invoke(Vector512.Load(x + (n - c)));
+            nuint i = StoreAlignedStart<T>(y, 64);
+            for (; i + 4 * c <= n; i += 4 * c)
+            {
+                var a = Vector512.Load(x + i);
+                var b = Vector512.Load(x + i + c);
+                var d = Vector512.Load(x + i + 2 * c);
+                var e = Vector512.Load(x + i + 3 * c);
+                op.Invoke(a).Store(y + i);
+                op.Invoke(b).Store(y + i + c);
+                op.Invoke(d).Store(y + i + 2 * c);
+                op.Invoke(e).Store(y + i + 3 * c);
+            }
+            for (; i + c <= n; i += c) op.Invoke(Vector512.Load(x + i)).Store(y + i);
+            first.Store(y);
+            last.Store(y + (n - c));
         }
-        for (; i + c <= n; i += c) op.Invoke(Vector512.LoadUnsafe(ref x, i)).StoreUnsafe(ref y, i);
-        if (i < n) op.Invoke(last).StoreUnsafe(ref y, n - c);
     }
 
-    private static void Map256<TOp, T>(TOp op, ref T x, ref T y, nuint n) where TOp : struct, IVectorUnaryOp<T> where T : unmanaged
+    private static unsafe void Map256<TOp, T>(TOp op, ref T xr, ref T yr, nuint n) where TOp : struct, IVectorUnaryOp<T> where T : unmanaged
     {
-        nuint c = (nuint)Vector256<T>.Count, i = 0;
-        var last = Vector256.LoadUnsafe(ref x, n - c);
-        for (; i + 4 * c <= n; i += 4 * c)
+        nuint c = (nuint)Vector256<T>.Count;
+        fixed (T* x = &xr, y = &yr)
         {
-            var a = Vector256.LoadUnsafe(ref x, i);
-            var b = Vector256.LoadUnsafe(ref x, i + c);
-            var d = Vector256.LoadUnsafe(ref x, i + 2 * c);
-            var e = Vector256.LoadUnsafe(ref x, i + 3 * c);
-            op.Invoke(a).StoreUnsafe(ref y, i);
-            op.Invoke(b).StoreUnsafe(ref y, i + c);
-            op.Invoke(d).StoreUnsafe(ref y, i + 2 * c);
-            op.Invoke(e).StoreUnsafe(ref y, i + 3 * c);
+            var first = op.Invoke(Vector256.Load(x));
+            var last = op.Invoke(Vector256.Load(x + (n - c)));
+            nuint i = StoreAlignedStart<T>(y, 32);
+            for (; i + 4 * c <= n; i += 4 * c)
+            {
+                var a = Vector256.Load(x + i);
+                var b = Vector256.Load(x + i + c);
+                var d = Vector256.Load(x + i + 2 * c);
+                var e = Vector256.Load(x + i + 3 * c);
+                op.Invoke(a).Store(y + i);
+                op.Invoke(b).Store(y + i + c);
+                op.Invoke(d).Store(y + i + 2 * c);
+                op.Invoke(e).Store(y + i + 3 * c);
+            }
+            for (; i + c <= n; i += c) op.Invoke(Vector256.Load(x + i)).Store(y + i);
+            first.Store(y);
+            last.Store(y + (n - c));
         }
-        for (; i + c <= n; i += c) op.Invoke(Vector256.LoadUnsafe(ref x, i)).StoreUnsafe(ref y, i);
-        if (i < n) op.Invoke(last).StoreUnsafe(ref y, n - c);
     }
 
-    private static void Map128<TOp, T>(TOp op, ref T x, ref T y, nuint n) where TOp : struct, IVectorUnaryOp<T> where T : unmanaged
+    private static unsafe void Map128<TOp, T>(TOp op, ref T xr, ref T yr, nuint n) where TOp : struct, IVectorUnaryOp<T> where T : unmanaged
     {
-        nuint c = (nuint)Vector128<T>.Count, i = 0;
-        var last = Vector128.LoadUnsafe(ref x, n - c);
-        for (; i + 4 * c <= n; i += 4 * c)
+        nuint c = (nuint)Vector128<T>.Count;
+        fixed (T* x = &xr, y = &yr)
         {
-            var a = Vector128.LoadUnsafe(ref x, i);
-            var b = Vector128.LoadUnsafe(ref x, i + c);
-            var d = Vector128.LoadUnsafe(ref x, i + 2 * c);
-            var e = Vector128.LoadUnsafe(ref x, i + 3 * c);
-            op.Invoke(a).StoreUnsafe(ref y, i);
-            op.Invoke(b).StoreUnsafe(ref y, i + c);
-            op.Invoke(d).StoreUnsafe(ref y, i + 2 * c);
-            op.Invoke(e).StoreUnsafe(ref y, i + 3 * c);
+            var first = op.Invoke(Vector128.Load(x));
+            var last = op.Invoke(Vector128.Load(x + (n - c)));
+            nuint i = StoreAlignedStart<T>(y, 16);
+            for (; i + 4 * c <= n; i += 4 * c)
+            {
+                var a = Vector128.Load(x + i);
+                var b = Vector128.Load(x + i + c);
+                var d = Vector128.Load(x + i + 2 * c);
+                var e = Vector128.Load(x + i + 3 * c);
+                op.Invoke(a).Store(y + i);
+                op.Invoke(b).Store(y + i + c);
+                op.Invoke(d).Store(y + i + 2 * c);
+                op.Invoke(e).Store(y + i + 3 * c);
+            }
+            for (; i + c <= n; i += c) op.Invoke(Vector128.Load(x + i)).Store(y + i);
+            first.Store(y);
+            last.Store(y + (n - c));
         }
-        for (; i + c <= n; i += c) op.Invoke(Vector128.LoadUnsafe(ref x, i)).StoreUnsafe(ref y, i);
-        if (i < n) op.Invoke(last).StoreUnsafe(ref y, n - c);
     }
 
-    private static void Zip512<TOp, T>(TOp op, ref T x, ref T y, ref T z, nuint n) where TOp : struct, IVectorBinaryOp<T> where T : unmanaged
+    private static unsafe void Zip512<TOp, T>(TOp op, ref T xr, ref T yr, ref T zr, nuint n) where TOp : struct, IVectorBinaryOp<T> where T : unmanaged
     {
-        nuint c = (nuint)Vector512<T>.Count, i = 0;
-        var lastX = Vector512.LoadUnsafe(ref x, n - c);
-        var lastY = Vector512.LoadUnsafe(ref y, n - c);
-        for (; i + 2 * c <= n; i += 2 * c)
+        nuint c = (nuint)Vector512<T>.Count;
+        fixed (T* x = &xr, y = &yr, z = &zr)
         {
-            var a = op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i));
-            var b = op.Invoke(Vector512.LoadUnsafe(ref x, i + c), Vector512.LoadUnsafe(ref y, i + c));
-            a.StoreUnsafe(ref z, i);
-            b.StoreUnsafe(ref z, i + c);
+            var first = op.Invoke(Vector512.Load(x), Vector512.Load(y));
+            var last = op.Invoke(Vector512.Load(x + (n - c)), Vector512.Load(y + (n - c)));
+            nuint i = StoreAlignedStart<T>(z, 64);
+            for (; i + 2 * c <= n; i += 2 * c)
+            {
+                var a = op.Invoke(Vector512.Load(x + i), Vector512.Load(y + i));
+                var b = op.Invoke(Vector512.Load(x + i + c), Vector512.Load(y + i + c));
+                a.Store(z + i);
+                b.Store(z + i + c);
+            }
+            for (; i + c <= n; i += c) op.Invoke(Vector512.Load(x + i), Vector512.Load(y + i)).Store(z + i);
+            first.Store(z);
+            last.Store(z + (n - c));
         }
-        for (; i + c <= n; i += c) op.Invoke(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i)).StoreUnsafe(ref z, i);
-        if (i < n) op.Invoke(lastX, lastY).StoreUnsafe(ref z, n - c);
     }
 
-    private static void Zip256<TOp, T>(TOp op, ref T x, ref T y, ref T z, nuint n) where TOp : struct, IVectorBinaryOp<T> where T : unmanaged
+    private static unsafe void Zip256<TOp, T>(TOp op, ref T xr, ref T yr, ref T zr, nuint n) where TOp : struct, IVectorBinaryOp<T> where T : unmanaged
     {
-        nuint c = (nuint)Vector256<T>.Count, i = 0;
-        var lastX = Vector256.LoadUnsafe(ref x, n - c);
-        var lastY = Vector256.LoadUnsafe(ref y, n - c);
-        for (; i + 2 * c <= n; i += 2 * c)
+        nuint c = (nuint)Vector256<T>.Count;
+        fixed (T* x = &xr, y = &yr, z = &zr)
         {
-            var a = op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i));
-            var b = op.Invoke(Vector256.LoadUnsafe(ref x, i + c), Vector256.LoadUnsafe(ref y, i + c));
-            a.StoreUnsafe(ref z, i);
-            b.StoreUnsafe(ref z, i + c);
+            var first = op.Invoke(Vector256.Load(x), Vector256.Load(y));
+            var last = op.Invoke(Vector256.Load(x + (n - c)), Vector256.Load(y + (n - c)));
+            nuint i = StoreAlignedStart<T>(z, 32);
+            for (; i + 2 * c <= n; i += 2 * c)
+            {
+                var a = op.Invoke(Vector256.Load(x + i), Vector256.Load(y + i));
+                var b = op.Invoke(Vector256.Load(x + i + c), Vector256.Load(y + i + c));
+                a.Store(z + i);
+                b.Store(z + i + c);
+            }
+            for (; i + c <= n; i += c) op.Invoke(Vector256.Load(x + i), Vector256.Load(y + i)).Store(z + i);
+            first.Store(z);
+            last.Store(z + (n - c));
         }
-        for (; i + c <= n; i += c) op.Invoke(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i)).StoreUnsafe(ref z, i);
-        if (i < n) op.Invoke(lastX, lastY).StoreUnsafe(ref z, n - c);
     }
 
-    private static void Zip128<TOp, T>(TOp op, ref T x, ref T y, ref T z, nuint n) where TOp : struct, IVectorBinaryOp<T> where T : unmanaged
+    private static unsafe void Zip128<TOp, T>(TOp op, ref T xr, ref T yr, ref T zr, nuint n) where TOp : struct, IVectorBinaryOp<T> where T : unmanaged
     {
-        nuint c = (nuint)Vector128<T>.Count, i = 0;
-        var lastX = Vector128.LoadUnsafe(ref x, n - c);
-        var lastY = Vector128.LoadUnsafe(ref y, n - c);
-        for (; i + 2 * c <= n; i += 2 * c)
+        nuint c = (nuint)Vector128<T>.Count;
+        fixed (T* x = &xr, y = &yr, z = &zr)
         {
-            var a = op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i));
-            var b = op.Invoke(Vector128.LoadUnsafe(ref x, i + c), Vector128.LoadUnsafe(ref y, i + c));
-            a.StoreUnsafe(ref z, i);
-            b.StoreUnsafe(ref z, i + c);
+            var first = op.Invoke(Vector128.Load(x), Vector128.Load(y));
+            var last = op.Invoke(Vector128.Load(x + (n - c)), Vector128.Load(y + (n - c)));
+            nuint i = StoreAlignedStart<T>(z, 16);
+            for (; i + 2 * c <= n; i += 2 * c)
+            {
+                var a = op.Invoke(Vector128.Load(x + i), Vector128.Load(y + i));
+                var b = op.Invoke(Vector128.Load(x + i + c), Vector128.Load(y + i + c));
+                a.Store(z + i);
+                b.Store(z + i + c);
+            }
+            for (; i + c <= n; i += c) op.Invoke(Vector128.Load(x + i), Vector128.Load(y + i)).Store(z + i);
+            first.Store(z);
+            last.Store(z + (n - c));
         }
-        for (; i + c <= n; i += c) op.Invoke(Vector128.LoadUnsafe(ref x, i), Vector128.LoadUnsafe(ref y, i)).StoreUnsafe(ref z, i);
-        if (i < n) op.Invoke(lastX, lastY).StoreUnsafe(ref z, n - c);
     }
 }
