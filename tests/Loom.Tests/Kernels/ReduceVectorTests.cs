@@ -92,6 +92,31 @@ public class ReduceVectorTests
     }
 
     [Fact]
+    public void ColumnFormsMatchTheRowForms()
+    {
+        foreach (int n in Lengths)
+        {
+            var x = Floats(n, n, 30).Select(v => float.IsNaN(v) ? -3f : v).ToArray();
+            var max = x.Select((v, i) => Math.Max(v, i % 5)).ToArray();
+            var y = new float[n];
+            var sums = Enumerable.Repeat(0.5, n).ToArray();
+            NormalizationVector.ExpShifted(x, max, y, sums);
+            var one = new float[1];
+            for (int i = 0; i < n; i++)
+            {
+                NormalizationVector.ExpShifted(x.AsSpan(i, 1), one, max[i]);
+                Assert.True(Same(one[0], y[i]), $"n={n} i={i}: {y[i]} vs {one[0]}");
+                Assert.Equal(0.5 + y[i], sums[i]);
+            }
+            var factors = Doubles(n, n + 7);
+            NormalizationVector.Affine(x, y, factors, subtract: false);
+            for (int i = 0; i < n; i++) Assert.True(Same((float)(x[i] * factors[i]), y[i]));
+            NormalizationVector.Affine(x, y, factors, subtract: true);
+            for (int i = 0; i < n; i++) Assert.True(Same((float)(x[i] - factors[i]), y[i]));
+        }
+    }
+
+    [Fact]
     public void AffineRoundsOnce()
     {
         foreach (int n in Lengths)
