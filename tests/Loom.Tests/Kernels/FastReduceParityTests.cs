@@ -34,6 +34,7 @@ public class FastReduceParityTests
                 AssertSame(op, axes.Length == 0 ? [keep] : [keep, Attr.Ints("axes", axes)], [x], ulps, opset: 11);
             }
             AssertSame(op, null, [x, Tensor.FromArray(new long[] { shape.Length - 1 }, 1)], ulps, opset: 18); // innermost: rows in parallel
+            AssertSame(op, null, [x, Tensor.FromArray(new long[] { 0 }, 1)], ulps, opset: 18);                // outermost: columns in parallel
         }
     }
 

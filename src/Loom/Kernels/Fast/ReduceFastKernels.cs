@@ -9,7 +9,8 @@ namespace Loom.Kernels.Fast;
 /// ReduceSum, ReduceMean, ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSum, ReduceMax and ReduceMin on
 /// float32 with SIMD folds (<see cref="ReduceVector"/>): sums accumulate in float64 like the reference,
 /// max/min are exact in float32. When only the innermost axes are reduced, output elements are
-/// independent rows split over the worker pool; other axis sets fold row by row on one thread.
+/// independent rows split over the worker pool; when the innermost axes are kept, input rows fold into
+/// runs of outputs and the pool splits those runs by columns; other axis sets fold on one thread.
 /// </summary>
 [KernelRegistrations]
 internal static class ReduceFastKernels
@@ -104,15 +105,13 @@ internal sealed class FastReduceKernel(ReduceKind kind, long[]? attributeAxes, b
         var acc = ArrayPool<double>.Shared.Rent(y.Length);
         var sums = acc.AsSpan(0, y.Length);
         sums.Clear();
-        var src = x.AsReadOnlySpan<float>();
-        var rows = plan.GetRows();
-        int n = plan.RowLength;
-        while (rows.MoveNext())
+        if (plan.RowReduces)
         {
-            var r = src.Slice(rows.InputOffset, n);
-            if (plan.RowReduces) sums[rows.OutputOffset] += ReduceVector.Sum(r, term);
-            else ReduceVector.Accumulate(r, sums[rows.OutputOffset..], term);
+            var src = x.AsReadOnlySpan<float>();
+            var rows = plan.GetRows();
+            while (rows.MoveNext()) sums[rows.OutputOffset] += ReduceVector.Sum(src.Slice(rows.InputOffset, plan.RowLength), term);
         }
+        else ElementwiseParallel.For(ctx.Pool, plan.RowLength, new ColumnSums<TTerm>(x, acc, plan, term), ColumnThreshold(plan));
         var dst = y.AsSpan<float>();
         for (int i = 0; i < dst.Length; i++) dst[i] = finish.Apply(sums[i]);
         ArrayPool<double>.Shared.Return(acc);
@@ -128,17 +127,17 @@ internal sealed class FastReduceKernel(ReduceKind kind, long[]? attributeAxes, b
         }
         var dst = y.AsSpan<float>();
         dst.Fill(identity);
-        var src = x.AsReadOnlySpan<float>();
-        var rows = plan.GetRows();
-        int n = plan.RowLength;
-        while (rows.MoveNext())
+        if (plan.RowReduces)
         {
-            var r = src.Slice(rows.InputOffset, n);
-            int o = rows.OutputOffset;
-            if (plan.RowReduces) dst[o] = op.Invoke(dst[o], ReduceVector.Fold(r, op, identity));
-            else ElementwiseVectorLoops.Zip(op, dst.Slice(o, n), r, dst.Slice(o, n));
+            var src = x.AsReadOnlySpan<float>();
+            var rows = plan.GetRows();
+            while (rows.MoveNext()) dst[rows.OutputOffset] = op.Invoke(dst[rows.OutputOffset], ReduceVector.Fold(src.Slice(rows.InputOffset, plan.RowLength), op, identity));
         }
+        else ElementwiseParallel.For(ctx.Pool, plan.RowLength, new ColumnFolds<TOp>(x, y, plan, op), ColumnThreshold(plan));
     }
+
+    /// <summary>The parallel threshold in columns: each column carries one element of every input row.</summary>
+    private static int ColumnThreshold(ReducePlan plan) => Math.Max(1, ElementwiseParallel.CheapOpThreshold / Math.Max(1, plan.InputLength / plan.RowLength));
 
     /// <summary>From a float64 sum to the output element: the mean's division, L2's root, LogSum's log.</summary>
     private readonly struct Finish(ReduceKind kind, long count)
@@ -169,6 +168,33 @@ internal sealed class FastReduceKernel(ReduceKind kind, long[]? attributeAxes, b
             var src = x.AsReadOnlySpan<float>();
             var dst = y.AsSpan<float>();
             for (int o = start; o < end; o++) dst[o] = ReduceVector.Fold(src.Slice(o * row, row), op, identity);
+        }
+    }
+
+    /// <summary>Columns [start, end) of every input row added into the float64 accumulators of their outputs.</summary>
+    private readonly struct ColumnSums<TTerm>(Tensor x, double[] acc, ReducePlan plan, TTerm term) : IRangeJob where TTerm : struct, IDoubleTerm
+    {
+        public void Run(int start, int end)
+        {
+            var src = x.AsReadOnlySpan<float>();
+            var rows = plan.GetRows();
+            while (rows.MoveNext()) ReduceVector.Accumulate(src.Slice(rows.InputOffset + start, end - start), acc.AsSpan(rows.OutputOffset + start), term);
+        }
+    }
+
+    /// <summary>Columns [start, end) of every input row folded into their outputs.</summary>
+    private readonly struct ColumnFolds<TOp>(Tensor x, Tensor y, ReducePlan plan, TOp op) : IRangeJob where TOp : struct, IVectorBinaryOp<float>
+    {
+        public void Run(int start, int end)
+        {
+            var src = x.AsReadOnlySpan<float>();
+            var dst = y.AsSpan<float>();
+            var rows = plan.GetRows();
+            while (rows.MoveNext())
+            {
+                var run = dst.Slice(rows.OutputOffset + start, end - start);
+                ElementwiseVectorLoops.Zip(op, run, src.Slice(rows.InputOffset + start, end - start), run);
+            }
         }
     }
 }
