@@ -119,6 +119,7 @@ public class ElementwiseVectorTests
         Within(failures, "Erf", new VectorMathOps.Erf(), ElementwiseMath.Erf, 1.01, -5, 5);
         Within(failures, "Erf near 0", new VectorMathOps.Erf(), ElementwiseMath.Erf, 1.5, -1e-3f, 1e-3f);
         Within(failures, "Gelu", new VectorMathOps.Gelu(), gelu, 2.5, -1, 8);
+        Within(failures, "Mish", new VectorMathOps.Mish(), x => x * Math.Tanh(ElementwiseMath.Softplus(x)), 4.5, -80, 60);
         Within(failures, "GeluTanh", new VectorMathOps.GeluTanh(), geluTanh, 4, -1, 8);
         // Below -1 the float32 argument x/√2 (or u) already carries a relative error growing like x², so
         // the tails are held to a relative bound instead: still well inside ONNX's rtol of 1e-3, and

@@ -36,6 +36,7 @@ public class FastKernelParityTests
     {
         { "Relu", 0 }, { "LeakyRelu", 0 }, { "HardSigmoid", 0 }, { "HardSwish", 0 }, { "Neg", 0 }, { "Abs", 0 },
         { "Sqrt", 0 }, { "Reciprocal", 0 }, { "Exp", 2 }, { "Log", 2 }, { "Sigmoid", 4.5 }, { "Tanh", 4 }, { "Erf", 1.5 },
+        { "Mish", 5 },
     };
 
     [Theory, MemberData(nameof(UnaryOps))]
@@ -50,8 +51,9 @@ public class FastKernelParityTests
         var rng = new Random(op.GetHashCode() & 0xFFFF);
         foreach (var shape in Shapes(rng))
         {
-            AssertSame(op, attrs, [Input(shape, rng.Next(), false)], maxUlps);
-            if (op is not ("Sigmoid" or "Tanh" or "Erf" or "Exp" or "Log")) AssertSame(op, attrs, [Input(shape, rng.Next(), true)], maxUlps);
+            // Subnormal results of the transcendental ops may differ beyond their ulp bound (Loom's exp flushes below e^-104).
+            AssertSame(op, attrs, [Input(shape, rng.Next(), false)], maxUlps, absolute: maxUlps > 0 ? 1e-38 : 0);
+            if (op is not ("Sigmoid" or "Tanh" or "Erf" or "Exp" or "Log" or "Mish")) AssertSame(op, attrs, [Input(shape, rng.Next(), true)], maxUlps);
         }
     }
 

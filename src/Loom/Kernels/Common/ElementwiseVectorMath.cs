@@ -122,6 +122,18 @@ internal static class VectorMath
         return L.Mul(L.Mul(x, L.Create(0.5f)), factor);
     }
 
+    /// <summary>
+    /// Mish, x·tanh(softplus(x)) = x·n/(n + 2) with n = e^x(e^x + 2): one exponential, no cancellation for
+    /// any x; above 20 the factor rounds to 1 (and n would overflow past 44).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Mish<TV, L>(TV x) where TV : struct where L : IFloatLanes<TV>
+    {
+        var e = Exp<TV, L>(x);
+        var n = L.Mul(e, L.Add(e, L.Create(2f)));
+        return L.Select(L.GreaterThan(x, L.Create(20f)), x, L.Mul(x, L.Div(n, L.Add(n, L.Create(2f)))));
+    }
+
     /// <summary>Gelu's tanh form x/2·(1 + tanh(u)) as x·sigmoid(2u), u = √(2/π)(x + 0.044715x³): no cancellation for negative x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV GeluTanh<TV, L>(TV x) where TV : struct where L : IFloatLanes<TV>
@@ -173,6 +185,14 @@ internal static class VectorMathOps
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => VectorMath.GeluTanh<Vector128<float>, Lanes128>(x);
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => VectorMath.GeluTanh<Vector256<float>, Lanes256>(x);
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => VectorMath.GeluTanh<Vector512<float>, Lanes512>(x);
+    }
+
+    public readonly struct Mish : IVectorUnaryOp<float>
+    {
+        public float Invoke(float x) => Invoke(Vector128.CreateScalarUnsafe(x)).ToScalar();
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Invoke(Vector128<float> x) => VectorMath.Mish<Vector128<float>, Lanes128>(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Invoke(Vector256<float> x) => VectorMath.Mish<Vector256<float>, Lanes256>(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Invoke(Vector512<float> x) => VectorMath.Mish<Vector512<float>, Lanes512>(x);
     }
 
     public readonly struct Exp : IVectorUnaryOp<float>

@@ -41,6 +41,7 @@ internal static class ElementwiseFastKernels
         FloatUnary(r, "Sigmoid", _ => new VectorMathOps.Sigmoid());
         FloatUnary(r, "Tanh", _ => new VectorMathOps.Tanh());
         FloatUnary(r, "Erf", _ => new VectorMathOps.Erf());
+        FloatUnary(r, "Mish", _ => new VectorMathOps.Mish());
         r.Add("Gelu", info => info.GetString("approximate", "none") switch
         {
             "none" => new FastUnaryKernel<VectorMathOps.Gelu, float>(default, ReferenceKernels.Create(info), ElementwiseParallel.CostlyOpThreshold),
