@@ -31,7 +31,7 @@ internal static class ModelBench
             }
         }
 
-        using var loom = LoomSession.Load(path);
+        using var loom = LoomSession.Load(path, new LoomSessionOptions { IntraOpThreads = threads });
         var feeds = loom.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
 
         using var ortOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };

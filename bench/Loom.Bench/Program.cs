@@ -1,8 +1,16 @@
 using Loom.Bench;
 
-// Modes: "trees" benchmarks tree ensembles against LightGBM and ONNX Runtime; anything else is a
-// model file for the end-to-end Loom vs ONNX Runtime benchmark.
+// Modes: "trees" benchmarks tree ensembles against LightGBM and ONNX Runtime; "profile" times each operator;
+// "elementwise" micro-benchmarks element-wise kernels; anything else is a model file for the end-to-end
+// Loom vs ONNX Runtime benchmark.
 // Usage: dotnet run -c Release --project bench/Loom.Bench -- MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
 //        dotnet run -c Release --project bench/Loom.Bench -- trees [--trees 100,500] [--depth 4,8,12] [--batch 1,100,10000] [--threads 1,2]
 //        dotnet run -c Release --project bench/Loom.Bench -- trees --lowered [same options]   (Hummingbird tensor programs vs fused)
-return args.Length > 0 && args[0] == "trees" ? TreesBench.Run(args[1..]) : ModelBench.Run(args);
+//        dotnet run -c Release --project bench/Loom.Bench -- profile MODEL.onnx | elementwise [options]
+return args.Length == 0 ? ModelBench.Run(args) : args[0] switch
+{
+    "trees" => TreesBench.Run(args[1..]),
+    "profile" => OpProfile.Run(args[1..]),
+    "elementwise" => ElementwiseBench.Run(args[1..]),
+    _ => ModelBench.Run(args),
+};
