@@ -13,6 +13,7 @@ public static class OpsetSupport
         [""] = 23,                         // ai.onnx, as in ONNX 1.18
         ["ai.onnx.ml"] = 5,
         ["ai.onnx.preview.training"] = 1,
+        ["com.loom"] = 1,                  // Loom's own fused operators (FusedConv)
     };
 
     public static void Check(Model model)

@@ -42,3 +42,13 @@ internal sealed class ConvProblem
     public Conv3D As3D(Func<string, Exception> unsupported) =>
         Geometry.Rank <= 3 ? new Conv3D(Geometry) : throw unsupported($"convolution over {Geometry.Rank} spatial axes is not supported (at most 3)");
 }
+
+/// <summary>A Conv node's problem at one input and weight shape, with its 3-D geometry (cached per node).</summary>
+internal sealed record ConvPlan(ConvProblem Problem, Conv3D Geometry)
+{
+    public static ConvPlan Create(ConvAttributes attrs, Runtime.KernelContext ctx)
+    {
+        var p = ConvProblem.Create(attrs, ctx.Input(0).Shape, ctx.Input(1).Shape, ctx.Fail);
+        return new ConvPlan(p, p.As3D(ctx.Fail));
+    }
+}

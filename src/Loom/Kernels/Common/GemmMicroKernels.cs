@@ -38,6 +38,24 @@ internal sealed unsafe class GemmKernelSet
     /// <summary>The fastest set this CPU supports.</summary>
     public static GemmKernelSet Best { get; } = Avx512 ?? Avx2 ?? Portable;
 
+    [ThreadStatic] private static GemmKernelSet? _forced;
+
+    /// <summary>
+    /// Tests only: makes kernels created and run on this thread use a slower set, so every code path runs
+    /// on a machine that supports the fastest. Null restores <see cref="Best"/>. Kernels read
+    /// <see cref="Current"/> on the calling thread and hand it to their worker parts.
+    /// </summary>
+    internal static GemmKernelSet? Forced { get => _forced; set => _forced = value; }
+
+    /// <summary>The set kernels use: <see cref="Best"/> unless a test forced another.</summary>
+    public static GemmKernelSet Current => _forced ?? Best;
+
+    /// <summary>True for the sets whose micro-kernels use 512-bit vectors (other fast paths follow this choice).</summary>
+    public bool Is512 => ReferenceEquals(this, Avx512);
+
+    /// <summary>True for the sets that may use 256-bit AVX2/FMA intrinsics.</summary>
+    public bool IsAvx2OrBetter => ReferenceEquals(this, Avx512) || ReferenceEquals(this, Avx2);
+
     /// <summary>Every set this CPU supports (tests run each).</summary>
     public static IEnumerable<GemmKernelSet> Supported => new[] { Avx512, Avx2, Portable }.Where(k => k is not null)!;
 

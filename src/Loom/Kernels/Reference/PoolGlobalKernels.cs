@@ -22,9 +22,10 @@ internal sealed class GlobalPoolKernel(PoolKind kind, double p) : Kernel
     {
         var x = ctx.Input(0);
         if (x.Rank < 2) throw ctx.Fail($"input has shape {ShapeMath.Format(x.Shape)}; it needs [N, C, spatial...]");
-        var shape = x.Shape.ToArray();
-        for (int i = 2; i < shape.Length; i++) shape[i] = 1;
-        var y = ctx.AllocateOutput(0, x.DataType, shape);
+        Span<int> shape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(shape);
+        shape[2..].Fill(1);
+        var y = ctx.AllocateOutput(0, x.DataType, shape, clear: false);
         if (y.Length == 0) return;
         int size = (int)ShapeMath.Size(x.Shape[2..]);
         switch (x.DataType)

@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Loom.Bench;
+
+/// <summary>Options shared by the modes: --dim NAME=SIZE, --shape INPUT=D,D,..., --runs N, --threads T, --fuse.</summary>
+internal sealed class BenchOptions
+{
+    public Dictionary<string, long> Dims { get; } = new();
+    public Dictionary<string, int[]> Shapes { get; } = new();
+    public int Runs { get; private set; } = 20;
+    public int Threads { get; private set; } = Environment.ProcessorCount;
+    public bool Fuse { get; private set; }
+    public List<string> Positional { get; } = new();
+
+    public static BenchOptions Parse(IReadOnlyList<string> args, int defaultRuns = 20)
+    {
+        var o = new BenchOptions { Runs = defaultRuns };
+        for (int i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--dim":
+                    var kv = Next().Split('=');
+                    o.Dims[kv[0]] = long.Parse(kv[1], CultureInfo.InvariantCulture);
+                    break;
+                case "--shape":
+                    var sv = Next().Split('=');
+                    o.Shapes[sv[0]] = sv[1].Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+                    break;
+                case "--runs": o.Runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": o.Threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--fuse": o.Fuse = true; break;
+                default: o.Positional.Add(args[i]); break;
+            }
+        }
+        return o;
+    }
+
+    /// <summary>Median of <paramref name="runs"/> timed calls after one warm-up, in milliseconds.</summary>
+    public static double MedianMs(Action run, int runs)
+    {
+        run();
+        var times = new double[runs];
+        for (int k = 0; k < runs; k++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            run();
+            times[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[runs / 2];
+    }
+}
