@@ -19,15 +19,16 @@ internal static class RunCommand
         var dims = CliOptions.Dims();
         var outDir = new Option<string?>("--out") { Description = "write each output as DIR/NAME.npy" };
         var repeat = new Option<int>("--repeat") { Description = "after a warm-up, time N runs and print the median and minimum latency" };
-        var cmd = new Command("run", "run a model on inputs from files (or the deterministic input) and write or print its outputs") { model, inputs, dims, outDir, repeat };
+        var threads = new Option<int>("--threads") { Description = "threads per kernel (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("run", "run a model on inputs from files (or the deterministic input) and write or print its outputs") { model, inputs, dims, outDir, repeat, threads };
         cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, parse.GetValue(inputs) ?? [],
-            CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(outDir), parse.GetValue(repeat))));
+            CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(outDir), parse.GetValue(repeat), parse.GetValue(threads))));
         return cmd;
     }
 
-    private static int Run(string path, string[] inputSpecs, Dictionary<string, long> dims, string? outDir, int repeat)
+    private static int Run(string path, string[] inputSpecs, Dictionary<string, long> dims, string? outDir, int repeat, int threads)
     {
-        using var session = LoomSession.Load(path);
+        using var session = LoomSession.Load(path, new LoomSessionOptions { IntraOpThreads = threads });
         var feeds = new Dictionary<string, LoomValue>();
         foreach (var spec in inputSpecs)
         {

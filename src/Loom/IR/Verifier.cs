@@ -15,14 +15,16 @@ public static class Verifier
     private static void VerifyGraph(Graph g, HashSet<string> outer, string where)
     {
         var defined = new HashSet<string>();
-        void Define(string name, string what)
+        // Messages are built only on failure: verification runs on every load and after passes.
+        void Define(string name, Node? producer, string kind)
         {
-            if (name.Length == 0) throw new GraphException($"{where} '{g.Name}': {what} has an empty name");
-            if (!defined.Add(name)) throw new GraphException($"{where} '{g.Name}': value '{name}' is assigned more than once ({what})");
+            string What() => producer is null ? kind : $"output of node {producer.DisplayName}";
+            if (name.Length == 0) throw new GraphException($"{where} '{g.Name}': {What()} has an empty name");
+            if (!defined.Add(name)) throw new GraphException($"{where} '{g.Name}': value '{name}' is assigned more than once ({What()})");
         }
-        foreach (var i in g.Inputs) Define(i.Name, "graph input");
+        foreach (var i in g.Inputs) Define(i.Name, null, "graph input");
         foreach (var name in g.Initializers.Keys)
-            if (!g.Inputs.Any(i => i.Name == name)) Define(name, "initializer");
+            if (!defined.Contains(name)) Define(name, null, "initializer");
 
         foreach (var n in g.Nodes)
         {
@@ -36,7 +38,7 @@ public static class Verifier
                 foreach (var sub in n.Subgraphs) VerifyGraph(sub, scope, $"subgraph of node {n.DisplayName}, graph");
             }
             foreach (var o in n.Outputs)
-                if (o.Length > 0) Define(o, $"output of node {n.DisplayName}");
+                if (o.Length > 0) Define(o, n, "");
         }
         foreach (var o in g.Outputs)
             if (!defined.Contains(o.Name) && !outer.Contains(o.Name))

@@ -17,6 +17,7 @@ public sealed class CompiledGraph
 
     private readonly LoomValue?[] _constants;
     private readonly (int Slot, int ParentSlot)[] _captures;
+    private readonly HashSet<int> _captureSlots;
     private readonly TensorType?[] _expected;
 
     internal CompiledGraph(Graph graph, OpsetImports opsets, KernelRegistry registry, LoomSessionOptions options, CompiledGraph? parent)
@@ -44,6 +45,7 @@ public sealed class CompiledGraph
         SlotOf = slotOf;
         SlotCount = slotOf.Count;
         _captures = captures.ToArray();
+        _captureSlots = _captures.Select(c => c.Slot).ToHashSet();
 
         _constants = new LoomValue?[SlotCount];
         foreach (var (name, t) in graph.Initializers) _constants[slotOf[name]] = t;
@@ -75,11 +77,11 @@ public sealed class CompiledGraph
         var keep = new HashSet<int>(OutputSlots);
         keep.UnionWith(graph.Initializers.Keys.Select(n => slotOf[n]));
         keep.UnionWith(_captures.Select(c => c.Slot));
+        var releaseAt = new List<int>?[steps.Count];
+        for (int slot = 0; slot < SlotCount; slot++)
+            if (lastUse[slot] >= 0 && !keep.Contains(slot)) (releaseAt[lastUse[slot]] ??= new List<int>()).Add(slot);
         for (int k = 0; k < steps.Count; k++)
-        {
-            var release = Enumerable.Range(0, SlotCount).Where(s => lastUse[s] == k && !keep.Contains(s)).ToArray();
-            steps[k] = steps[k] with { Release = release };
-        }
+            steps[k] = steps[k] with { Release = releaseAt[k]?.ToArray() ?? [] };
         Steps = steps.ToArray();
     }
 
@@ -97,7 +99,7 @@ public sealed class CompiledGraph
     private Tensor? ConstantOf(string name) =>
         Graph.Initializers.TryGetValue(name, out var t) ? t : SlotOf.ContainsKey(name) && !IsCapture(name) ? null : Parent?.ConstantOf(name);
 
-    private bool IsCapture(string name) => _captures.Any(c => c.Slot == SlotOf[name]);
+    private bool IsCapture(string name) => _captureSlots.Contains(SlotOf[name]);
 
     /// <summary>Runs the graph on <paramref name="inputs"/> (graph input order; null keeps an initializer default).</summary>
     /// <remarks>

@@ -43,7 +43,9 @@ public sealed class LoomSession : IDisposable
         if (options.IntraOpThreads < 1) throw new InputException($"IntraOpThreads must be at least 1, not {options.IntraOpThreads}");
         OpsetSupport.Check(model);
         Model = ShapeInference.Run(model);
-        Verifier.Verify(Model);
+#if DEBUG
+        Verifier.Verify(Model); // inference only adds types; the structure was verified before
+#endif
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);
         Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
         Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
@@ -65,8 +67,11 @@ public sealed class LoomSession : IDisposable
     }
 
     /// <summary>Compiles a model already in Loom's IR (built in code or transformed by passes).</summary>
-    public static LoomSession Create(Model model, LoomSessionOptions? options = null, KernelRegistry? registry = null) =>
-        new(model, options ?? new LoomSessionOptions(), registry);
+    public static LoomSession Create(Model model, LoomSessionOptions? options = null, KernelRegistry? registry = null)
+    {
+        Verifier.Verify(model); // a model built in code has not been through the importer's checks
+        return new(model, options ?? new LoomSessionOptions(), registry);
+    }
 
     /// <summary>The model with every value's inferred type.</summary>
     public Model Model { get; }

@@ -126,14 +126,23 @@ public static class OnnxImporter
             if (!string.IsNullOrEmpty(a.RefAttrName))
                 throw ctx.Format($"node '{n.Name}' ({n.OpType}) attribute '{a.Name}' refers to a function attribute outside a function");
             if (attrs.Any(x => x.Name == a.Name)) throw ctx.Format($"node '{n.Name}' ({n.OpType}) has attribute '{a.Name}' twice");
-            attrs.Add(ImportAttribute(a, ctx, scope, $"node '{n.Name}' ({n.OpType}) attribute '{a.Name}'"));
+            attrs.Add(ImportAttribute(a, ctx, scope, n));
         }
         return new Node(n.OpType, n.Input, n.Output, attrs, n.Name, n.Domain);
     }
 
-    internal static IR.Attribute ImportAttribute(AttributeProto a, ImportContext ctx, HashSet<string> scope, string what)
+    internal static IR.Attribute ImportAttribute(AttributeProto a, ImportContext ctx, HashSet<string> scope, NodeProto owner)
     {
         var kind = a.HasType ? a.Type : GuessType(a);
+        // Scalars and lists are the common case; build the message naming the attribute only when needed.
+        switch (kind)
+        {
+            case AttributeProto.Types.AttributeType.Float: return IR.Attribute.Float(a.Name, a.F);
+            case AttributeProto.Types.AttributeType.Int: return IR.Attribute.Int(a.Name, a.I);
+            case AttributeProto.Types.AttributeType.Ints: return IR.Attribute.Ints(a.Name, a.Ints);
+            case AttributeProto.Types.AttributeType.String: return IR.Attribute.String(a.Name, a.S.ToStringUtf8());
+        }
+        string what = $"node '{owner.Name}' ({owner.OpType}) attribute '{a.Name}'";
         return kind switch
         {
             AttributeProto.Types.AttributeType.Float => IR.Attribute.Float(a.Name, a.F),
