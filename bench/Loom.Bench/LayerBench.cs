@@ -8,7 +8,7 @@ namespace Loom.Bench;
 
 /// <summary>
 /// Every Conv (and FusedConv) of a model with constant weights, run alone in Loom and in ONNX Runtime at
-/// the shapes the model gives it: milliseconds and GFLOP/s each, slowest Loom layers first. ONNX Runtime
+/// the shapes the model gives it: best-of-runs milliseconds and GFLOP/s each, slowest Loom layers first. ONNX Runtime
 /// pays a layout conversion per node here that it avoids inside a whole model, so its single-layer
 /// times are a lower bound on its speed; GFLOP/s against the machine's peak is the absolute measure.
 /// Options: --shape INPUT=D,D,... or --dim NAME=SIZE for symbolic inputs, --threads, --runs, --fuse; then optionally TOP (rows shown) and FILTER (substring of the layer text).
@@ -25,15 +25,19 @@ internal static class LayerBench
         model = ShapeInference.Run(Concrete(model, o));
         var g = model.Graph;
         var rows = new List<(string Desc, double Gflop, double Loom, double Ort)>();
-        foreach (var node in g.Nodes.Where(n => n.OpType is "Conv" or "FusedConv" or "ConvTranspose"))
+        foreach (var node in g.Nodes.Where(n => n.OpType is "Conv" or "FusedConv" or "ConvTranspose" or "MaxPool" or "AveragePool"))
         {
-            if (!g.Initializers.TryGetValue(node.Inputs[1], out var w) || g.TypeOf(node.Inputs[0]) is not TensorType { Shape: { } xs }) continue;
+            bool pool = node.OpType.EndsWith("Pool", StringComparison.Ordinal);
+            Tensor? w = null;
+            if ((!pool && !g.Initializers.TryGetValue(node.Inputs[1], out w)) || g.TypeOf(node.Inputs[0]) is not TensorType { Shape: { } xs }) continue;
             if (xs.Dims.Any(d => d.Value is null) || g.TypeOf(node.Outputs[0]) is not TensorType { Shape: { } ys }) continue;
             var x = xs.Dims.Select(d => (int)d.Value!).ToArray();
             var y = ys.Dims.Select(d => (int)d.Value!).ToArray();
-            double gflop = 2.0 * y.Aggregate(1L, (a, b) => a * b) * (w.Length / w.Shape[0]) / 1e9;
-            if (node.OpType == "ConvTranspose") gflop = 2.0 * x.Aggregate(1L, (a, b) => a * b) * (w.Length / w.Shape[0]) / 1e9;
-            string desc = $"{node.OpType} {Fmt(w.Shape.ToArray())} g{node.GetInt("group", 1)} s{(node.GetInts("strides") is { } s ? s[0] : 1)} {Fmt(x)}->{Fmt(y)}"
+            // Pools: one "flop" per window element read.
+            var kernel = w?.Shape.ToArray() ?? [.. node.GetInts("kernel_shape")!.Value.Select(k => (int)k)];
+            long perOutput = w is null ? kernel.Aggregate(1, (a, b) => a * b) : 2L * (w.Length / w.Shape[0]);
+            double gflop = (node.OpType == "ConvTranspose" ? x : y).Aggregate(1L, (a, b) => a * b) * perOutput / 1e9;
+            string desc = $"{node.OpType} {Fmt(kernel)} g{node.GetInt("group", 1)} s{(node.GetInts("strides") is { } s ? s[0] : 1)} {Fmt(x)}->{Fmt(y)}"
                 + (node.OpType == "FusedConv" ? $" {node.GetString("activation", "")}{(node.Inputs.Length > 3 ? "+Z" : "")}" : "");
             if (filter is not null && !desc.Contains(filter, StringComparison.Ordinal)) continue;
             var (loomMs, ortMs) = Time(node, g, x, o);
@@ -82,7 +86,7 @@ internal static class LayerBench
         var opsets = new Dictionary<string, int> { [""] = 13, ["com.loom"] = 1 };
         var single = new Model(new Graph("layer", inputNames.Select(Info), [new ValueInfo(node.Outputs[0], null)], [node], inits), opsets);
         using var loom = LoomSession.Create(single, new LoomSessionOptions { IntraOpThreads = o.Threads });
-        double loomMs = BenchOptions.MedianMs(() => loom.Run(feeds).Dispose(), o.Runs);
+        double loomMs = BenchOptions.BestMs(() => loom.Run(feeds).Dispose(), o.Runs);
 
         // ONNX Runtime runs the plain convolution (no Loom-domain op): first three inputs, no activation.
         var plain = node.OpType == "FusedConv"
@@ -94,7 +98,7 @@ internal static class LayerBench
         using var ort = new InferenceSession(OnnxExporter.ToBytes(ShapeInference.Run(ortModel)), so);
         var values = ortInputs.Select(n => { var t = (Tensor)feeds[n]; return OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), t.Shape.ToArray().Select(d => (long)d).ToArray()); }).ToArray();
         using var ro = new RunOptions();
-        double ortMs = BenchOptions.MedianMs(() => ort.Run(ro, ortInputs.ToArray(), values, [node.Outputs[0]]).Dispose(), o.Runs);
+        double ortMs = BenchOptions.BestMs(() => ort.Run(ro, ortInputs.ToArray(), values, [node.Outputs[0]]).Dispose(), o.Runs);
         foreach (var v in values) v.Dispose();
         return (loomMs, ortMs);
     }

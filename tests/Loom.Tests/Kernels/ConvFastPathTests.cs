@@ -30,6 +30,8 @@ public sealed class ConvFastPathTests
         ([1, 2, 11, 29], [2, 1, 3, 3], 2, [1, 1], [2, 0, 1, 3], [2, 2]),
         ([1, 3, 1, 1], [3, 1, 3, 3], 3, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 2, 9, 19], [2, 1, 3, 3], 2, [3, 1], [0, 0, 0, 0], [1, 1]),
+        ([1, 2, 10, 20], [2, 1, 3, 3], 2, [1, 3], [1, 1, 1, 1], [1, 1]),
+        ([1, 7, 6, 6], [7, 1, 5, 5], 7, [1, 1], [2, 2, 2, 2], [1, 1]),
         // pointwise (pure GEMM on NCHW): tile remainders in M and N
         ([1, 3, 7, 11], [33, 3, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([2, 16, 5, 5], [7, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
@@ -42,6 +44,9 @@ public sealed class ConvFastPathTests
         ([2, 8, 10, 10], [16, 2, 3, 3], 4, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 3, 8, 8], [6, 1, 3, 3], 3, [1, 1], [1, 1, 1, 1], [1, 1]),
+        // stride 1 read straight from the (padded) image: dilation, asymmetric pads, batch, 1-D
+        ([2, 6, 12, 17], [10, 6, 3, 3], 1, [1, 1], [2, 1, 0, 2], [2, 1]),
+        ([2, 4, 33], [5, 4, 5], 1, [1], [2, 2], [1]),
         // 1-D
         ([1, 5, 67], [9, 5, 3], 1, [2], [1, 1], [1]),
         ([1, 6, 50], [6, 1, 7], 6, [1], [3, 3], [1]),
@@ -76,10 +81,10 @@ public sealed class ConvFastPathTests
     {
         foreach (var ks in GemmKernelSet.Supported)
         {
-            using var _ = Force(ks.Name);
+            using var forced = Force(ks.Name);
             int seed = 0;
             // One case per path: GEMM (im2col), pointwise GEMM, depthwise, direct.
-            foreach (var c in new[] { Cases[9], Cases[6], Cases[1], Cases[13] })
+            foreach (var c in new[] { Cases[11], Cases[8], Cases[1], Cases[15] })
             {
                 seed++;
                 var x = Random(Size(c.X), seed);
@@ -96,6 +101,10 @@ public sealed class ConvFastPathTests
                     var y = RunOne("FusedConv", "com.loom", attrs, 2, inputs);
                     AssertNear(expected, y.ToArray<float>(), $"{ks.Name} {activation} residual={residual} case {seed}");
                 }
+                // No bias: partial tiles must still get the activation.
+                var plain = ConvTests.NaiveConv(x, c.X, w, c.W, null, c.Group, c.S, c.P, c.D, out _);
+                var unbiased = RunOne("FusedConv", "com.loom", attrs, 1, F(x, c.X), F(w, c.W));
+                AssertNear(plain.Select(v => Activate(activation, parameters, v)).ToArray(), unbiased.ToArray<float>(), $"{ks.Name} {activation} no bias case {seed}");
             }
         }
     }
@@ -103,7 +112,7 @@ public sealed class ConvFastPathTests
     [Fact]
     public void FusedConvRejectsAResidualOfAnotherShape()
     {
-        var c = Cases[7];
+        var c = Cases[9];
         var e = Assert.ThrowsAny<LoomException>(() => RunOne("FusedConv", "com.loom", ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", "Relu")), 1,
             F(Random(Size(c.X), 1), c.X), F(Random(Size(c.W), 2), c.W), F(Random(c.W[0], 3), c.W[0]), F(Random(7, 4), 7)));
         Assert.Contains("residual", e.Message);
@@ -112,7 +121,7 @@ public sealed class ConvFastPathTests
     [Fact]
     public void FusedConvRejectsUnknownActivations()
     {
-        var c = Cases[7];
+        var c = Cases[9];
         Assert.ThrowsAny<LoomException>(() => RunOne("FusedConv", "com.loom", ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", "Gelu")), 1,
             F(Random(Size(c.X), 1), c.X), F(Random(Size(c.W), 2), c.W)));
     }

@@ -5,11 +5,11 @@ using System.Runtime.Intrinsics.X86;
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// Depthwise 2-D convolution (one input and one output channel per group) on NCHW planes, vectorized
-/// along output rows: eight outputs of a row accumulate every tap in registers, read straight from the
-/// input row (stride 1: one unaligned load; stride 2: two loads and an even-element shuffle). Outputs
-/// whose window crosses the left or right border are computed one by one. The epilogue (bias,
-/// residual, activation) runs on each row while it is in L1.
+/// Depthwise 2-D convolution (one input and one output channel per group) on NCHW planes. Each plane is
+/// first copied into a zero-bordered scratch (<see cref="ConvPaddedPlane"/>), so eight outputs of a row
+/// accumulate every tap in registers from unaligned loads with no bounds checks, borders included
+/// (stride 2: even elements of two loads; other strides scalar). The epilogue (bias, residual,
+/// activation) runs on each row while it is in L1.
 /// </summary>
 internal static unsafe class ConvDepthwise
 {
@@ -19,102 +19,80 @@ internal static unsafe class ConvDepthwise
     /// <summary>
     /// Planes [p0, p1) of y (plane p = image n, channel c, with c = p mod channels): y = act(conv + bias[c] + residual).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g,
         FusedActivation act, bool vector)
     {
-        int inSize = g.InputSize, outSize = g.OutputSize, ks = g.KH * g.KW;
-        // Output columns [oxLo, oxHi) have their whole window inside the row, so need no bounds checks.
-        int oxLo = Math.Min(g.OW, (g.PW + g.SW - 1) / g.SW);
-        int lastTap = (g.KW - 1) * g.LW - g.PW;
-        int oxHi = g.IW - 1 - lastTap < 0 ? 0 : Math.Min(g.OW, (g.IW - 1 - lastTap) / g.SW + 1);
-        if (oxHi < oxLo) oxHi = oxLo;
-        // At stride 2 the second load of the last tap reads one element past the window: keep it in the row.
-        int limit2 = g.IW - 2 - lastTap;
-        int oxVec = g.SW != 2 ? oxHi : limit2 < 0 ? oxLo : Math.Max(oxLo, Math.Min(oxHi, limit2 / 2 + 1));
-        bool vec = vector && (g.SW == 1 || g.SW == 2) && Avx2.IsSupported;
+        bool vec = vector && Avx2.IsSupported;
+        if (vec && g.SW == 1) Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, true);
+        else if (vec && g.SW == 2) Planes<TapStride2>(x, w, bias, residual, y, channels, p0, p1, g, act, true);
+        else Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, false);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Planes<TLoad>(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g,
+        FusedActivation act, bool vec) where TLoad : struct, ITapLoad
+    {
+        TLoad load = default;
+        int inSize = g.InputSize, outSize = g.OutputSize, ks = g.KH * g.KW, ow = g.OW, kh = g.KH, kw = g.KW, sw = g.SW;
+        var (rows, width) = ConvPaddedPlane.Size(g);
+        int rowStep = g.LH * width, colStep = g.LW;
+        float* buf = GemmScratch.ForThread.Extra(rows * width);
+        float* tmp = stackalloc float[8];
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
-            float* xp = x + (long)p * inSize, yp = y + (long)p * outSize, wc = w + (long)c * ks;
+            float* yp = y + (long)p * outSize, wc = w + (long)c * ks;
             float b = bias == null ? 0 : bias[c];
+            ConvPaddedPlane.Fill(x + (long)p * inSize, g, buf, rows, width, 0);
             for (int oy = 0; oy < g.OH; oy++)
             {
-                float* yr = yp + oy * g.OW;
-                int iy0 = oy * g.SH - g.PH;
-                int ox = 0;
-                for (; ox < oxLo; ox++) yr[ox] = Point(xp, wc, g, iy0, ox, b);
-                if (vec)
-                    for (; ox + 8 <= oxVec; ox += 8)
-                        Vector256.Store(g.SW == 1 ? Row8Stride1(xp, wc, g, iy0, ox, b) : Row8Stride2(xp, wc, g, iy0, ox, b), yr + ox);
-                for (; ox < g.OW; ox++) yr[ox] = Point(xp, wc, g, iy0, ox, b);
+                float* yr = yp + oy * ow, src = buf + oy * g.SH * width;
+                if (!vec)
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float acc = b;
+                        float* s = src + ox * sw, wr = wc;
+                        for (int ky = 0; ky < kh; ky++, s += rowStep, wr += kw)
+                            for (int kx = 0; kx < kw; kx++) acc += s[kx * colStep] * wr[kx];
+                        yr[ox] = acc;
+                    }
+                else if (ow < 8)
+                {
+                    Vector256.Store(Window(load, src, wc, kh, kw, rowStep, colStep, b), tmp);
+                    for (int t = 0; t < ow; t++) yr[t] = tmp[t];
+                }
+                else
+                    // Two vectors per pass: two independent FMA chains through the taps.
+                    for (int ox = 0; ox < ow; ox += 16)
+                    {
+                        int s0 = ConvPaddedPlane.VectorStart(ox, ow), s1 = ConvPaddedPlane.VectorStart(Math.Min(ox + 8, ow - 8), ow);
+                        var acc0 = Vector256.Create(b);
+                        var acc1 = acc0;
+                        float* a0 = src + s0 * sw, a1 = src + s1 * sw, wr = wc;
+                        for (int ky = 0; ky < kh; ky++, a0 += rowStep, a1 += rowStep, wr += kw)
+                            for (int kx = 0; kx < kw; kx++)
+                            {
+                                var wv = Vector256.Create(wr[kx]);
+                                acc0 = Fma.MultiplyAdd(load.Load(a0 + kx * colStep), wv, acc0);
+                                acc1 = Fma.MultiplyAdd(load.Load(a1 + kx * colStep), wv, acc1);
+                            }
+                        Vector256.Store(acc0, yr + s0);
+                        Vector256.Store(acc1, yr + s1);
+                    }
                 if (act.Kind != ActivationKind.None || residual != null)
-                    act.ApplyRow(yr, g.OW, 0, residual == null ? null : residual + (long)p * outSize + oy * g.OW);
+                    act.ApplyRow(yr, ow, 0, residual == null ? null : residual + (long)p * outSize + oy * ow);
             }
         }
     }
 
-    /// <summary>One output, with bounds checks on every tap.</summary>
+    /// <summary>Eight outputs whose first window starts at <paramref name="s"/> (rows shorter than eight).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Point(float* xp, float* wc, Conv3D g, int iy0, int ox, float acc)
-    {
-        int ix0 = ox * g.SW - g.PW;
-        for (int ky = 0; ky < g.KH; ky++)
-        {
-            int iy = iy0 + ky * g.LH;
-            if ((uint)iy >= (uint)g.IH) continue;
-            float* xr = xp + iy * g.IW;
-            float* wr = wc + ky * g.KW;
-            for (int kx = 0; kx < g.KW; kx++)
-            {
-                int ix = ix0 + kx * g.LW;
-                if ((uint)ix < (uint)g.IW) acc += xr[ix] * wr[kx];
-            }
-        }
-        return acc;
-    }
-
-    /// <summary>Outputs ox..ox+7 of a row at stride 1 (all inside horizontally).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Row8Stride1(float* xp, float* wc, Conv3D g, int iy0, int ox, float bias)
+    private static Vector256<float> Window<TLoad>(TLoad load, float* s, float* wr, int kh, int kw, int rowStep, int colStep, float bias)
+        where TLoad : struct, ITapLoad
     {
         var acc = Vector256.Create(bias);
-        int ix0 = ox - g.PW;
-        for (int ky = 0; ky < g.KH; ky++)
-        {
-            int iy = iy0 + ky * g.LH;
-            if ((uint)iy >= (uint)g.IH) continue;
-            float* xr = xp + iy * g.IW + ix0;
-            float* wr = wc + ky * g.KW;
-            for (int kx = 0; kx < g.KW; kx++)
-                acc = Fma.MultiplyAdd(Vector256.Load(xr + kx * g.LW), Vector256.Create(wr[kx]), acc);
-        }
+        for (int ky = 0; ky < kh; ky++, s += rowStep, wr += kw)
+            for (int kx = 0; kx < kw; kx++) acc = Fma.MultiplyAdd(load.Load(s + kx * colStep), Vector256.Create(wr[kx]), acc);
         return acc;
     }
-
-    /// <summary>Outputs ox..ox+7 of a row at stride 2: inputs 2·ox + tap, the even elements of two loads.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Row8Stride2(float* xp, float* wc, Conv3D g, int iy0, int ox, float bias)
-    {
-        var acc = Vector256.Create(bias);
-        int ix0 = 2 * ox - g.PW;
-        for (int ky = 0; ky < g.KH; ky++)
-        {
-            int iy = iy0 + ky * g.LH;
-            if ((uint)iy >= (uint)g.IH) continue;
-            float* xr = xp + iy * g.IW + ix0;
-            float* wr = wc + ky * g.KW;
-            for (int kx = 0; kx < g.KW; kx++)
-            {
-                float* s = xr + kx * g.LW;
-                acc = Fma.MultiplyAdd(Even(Vector256.Load(s), Vector256.Load(s + 8)), Vector256.Create(wr[kx]), acc);
-            }
-        }
-        return acc;
-    }
-
-    /// <summary>[a0 a2 a4 a6 b0 b2 b4 b6]: eight stride-2 elements from two loads.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Even(Vector256<float> a, Vector256<float> b) =>
-        Avx2.Permute4x64(Avx.Shuffle(a, b, 0x88).AsDouble(), 0xD8).AsSingle();
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Kernels.Common;
 
@@ -87,22 +88,36 @@ internal readonly unsafe struct ConvIm2ColB(float* x, Conv3D g) : IGemmB
         }
         float* src = xc + ((long)iz * g.IH + iy) * g.IW;
         int sw = g.SW;
-        // Valid t: 0 <= ix0 + t*sw < IW.
-        int lo = ix0 >= 0 ? 0 : Math.Min(len, (-ix0 + sw - 1) / sw);
-        int hi = ix0 >= g.IW ? 0 : Math.Min(len, (g.IW - 1 - ix0) / sw + 1);
-        if (hi < lo) hi = lo;
+        // Valid t: 0 <= ix0 + t*sw < IW. Strides 1 and 2 avoid the divisions, which cost more than the copy.
+        int lo, hi;
+        if (sw == 1) { lo = Math.Clamp(-ix0, 0, len); hi = Math.Clamp(g.IW - ix0, lo, len); }
+        else if (sw == 2) { lo = Math.Clamp((1 - ix0) >> 1, 0, len); hi = Math.Clamp((g.IW - ix0 + 1) >> 1, lo, len); }
+        else
+        {
+            lo = ix0 >= 0 ? 0 : Math.Min(len, (-ix0 + sw - 1) / sw);
+            hi = ix0 >= g.IW ? 0 : Math.Min(len, (g.IW - 1 - ix0) / sw + 1);
+            if (hi < lo) hi = lo;
+        }
         int t = 0;
         for (; t < lo; t++) d[t] = 0;
+        float* s = src + ix0;
         if (sw == 1)
         {
             // Runs are short (at most NR): inline vector copies beat a memmove call.
-            float* s = src + ix0;
             if (Vector256.IsHardwareAccelerated)
                 for (; t + 8 <= hi; t += 8) Vector256.Store(Vector256.Load(s + t), d + t);
             for (; t < hi; t++) d[t] = s[t];
         }
+        else if (sw == 2)
+        {
+            // Eight stride-2 elements from two loads; the second load reads one element past the last one used.
+            if (Avx2.IsSupported)
+                for (; t + 8 <= hi && ix0 + 2 * t + 16 <= g.IW; t += 8)
+                    Vector256.Store(ConvPaddedPlane.Even(Vector256.Load(s + 2 * t), Vector256.Load(s + 2 * t + 8)), d + t);
+            for (; t < hi; t++) d[t] = s[2 * t];
+        }
         else
-            for (; t < hi; t++) d[t] = src[ix0 + t * sw];
+            for (; t < hi; t++) d[t] = s[t * sw];
         for (; t < len; t++) d[t] = 0;
     }
 }

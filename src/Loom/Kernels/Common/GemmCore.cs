@@ -123,6 +123,7 @@ internal static unsafe class GemmCore
         var kernel = ks.Kernel;
         bool finish = last && epilogue.IsActive;
         float* tile = stackalloc float[mr * nr];
+        GemmTileEpilogue described;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int nw = Math.Min(nr, nc - jr);
@@ -133,12 +134,19 @@ internal static unsafe class GemmCore
                 float* ap = pa + (long)ir * kc;
                 float* cp = c + (long)(ic + ir) * ldc + jc + jr;
                 if (mh == mr && nw == nr)
-                    kernel(ap, bp, cp, ldc, kc, accumulate);
+                {
+                    if (finish && epilogue.Describe(ic + ir, jc + jr, &described))
+                    {
+                        kernel(ap, bp, cp, ldc, kc, accumulate, &described);
+                        continue;
+                    }
+                    kernel(ap, bp, cp, ldc, kc, accumulate, null);
+                }
                 else
                 {
                     // A partial tile is computed whole into a scratch tile (packing zero-filled the missing rows
                     // and columns), then only its valid part is stored.
-                    kernel(ap, bp, tile, nr, kc, false);
+                    kernel(ap, bp, tile, nr, kc, false, null);
                     for (int i = 0; i < mh; i++)
                     {
                         float* src = tile + i * nr, dst = cp + (long)i * ldc;

@@ -14,6 +14,12 @@ internal unsafe interface IGemmEpilogue
 
     /// <summary>Finishes rows [i0, i0+rows) × columns [j0, j0+cols) of C; <paramref name="c"/> points at C[i0, j0].</summary>
     void Apply(float* c, nint ldc, int i0, int j0, int rows, int cols);
+
+    /// <summary>
+    /// Describes the epilogue of the full tile at (<paramref name="i0"/>, <paramref name="j0"/>) for the micro-kernel to apply
+    /// before its store; false when the micro-kernel cannot (then <see cref="Apply"/> runs after it).
+    /// </summary>
+    bool Describe(int i0, int j0, GemmTileEpilogue* tile);
 }
 
 internal readonly unsafe struct GemmNoEpilogue : IGemmEpilogue
@@ -22,6 +28,8 @@ internal readonly unsafe struct GemmNoEpilogue : IGemmEpilogue
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Apply(float* c, nint ldc, int i0, int j0, int rows, int cols) { }
+
+    public bool Describe(int i0, int j0, GemmTileEpilogue* tile) => false;
 }
 
 /// <summary>
@@ -40,6 +48,21 @@ internal readonly unsafe struct GemmBiasActivation(float* bias, float* residual,
             int i = i0 + r;
             activation.ApplyRow(c + r * ldc, cols, bias == null ? 0 : bias[i], residual == null ? null : residual + (long)i * ldr + j0);
         }
+    }
+
+    /// <summary>Bias, residual and the piecewise-linear clamps (Relu, Clip) are done by the micro-kernel itself.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Describe(int i0, int j0, GemmTileEpilogue* tile)
+    {
+        var kind = activation.Kind;
+        if (kind is not (ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip)) return false;
+        tile->Bias = bias == null ? null : bias + i0;
+        tile->Residual = residual == null ? null : residual + (long)i0 * ldr + j0;
+        tile->Ldr = ldr;
+        tile->Clamp = kind != ActivationKind.None;
+        tile->Lo = kind == ActivationKind.Clip ? activation.Alpha : 0;
+        tile->Hi = kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
+        return true;
     }
 
     /// <summary>True when there is nothing to do (no bias, residual or activation).</summary>

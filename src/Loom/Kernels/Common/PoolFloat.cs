@@ -7,10 +7,11 @@ namespace Loom.Kernels.Common;
 
 /// <summary>
 /// float32 max and average pooling over 1-D/2-D planes, split across the worker pool by planes and
-/// vectorized like <see cref="ConvDepthwise"/>: eight outputs of a row whose windows lie inside the row
-/// are computed together from unaligned loads (stride 2: even elements of two loads); border outputs
-/// one at a time. Same results as <see cref="PoolCore"/> (NaN never wins a max; averages divide by the
-/// same counts).
+/// vectorized like <see cref="ConvDepthwise"/>: each plane is copied into a bordered scratch (−∞ for max,
+/// 0 for average; <see cref="ConvPaddedPlane"/>), then eight outputs of a row are computed together from
+/// unaligned loads (stride 2: even elements of two loads), borders included. Same results as
+/// <see cref="PoolCore"/>: NaN never wins a max; averages add the same elements in the same order
+/// (padding adds zeros) and divide by the same counts.
 /// </summary>
 internal static unsafe class PoolFloat
 {
@@ -34,85 +35,137 @@ internal static unsafe class PoolFloat
         public void Execute(int part)
         {
             int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
-            Planes(max, x, y, p0, p1, g, includePad, padEndH, padEndW, vector);
+            bool vec = vector && Avx2.IsSupported;
+            if (max && vec && g.SW == 1) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else if (max && vec && g.SW == 2) Planes<MaxOp, TapStride2>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else if (max) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, false);
+            else if (vec && g.SW == 1) Planes<SumOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else if (vec && g.SW == 2) Planes<SumOp, TapStride2>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else Planes<SumOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, false);
         }
+    }
+
+    /// <summary>Max or sum of a window's elements, as a struct parameter so each kernel is specialized.</summary>
+    private interface IWindowOp
+    {
+        bool IsMax { get; }
+        float Identity { get; }
+        Vector256<float> Combine(Vector256<float> acc, Vector256<float> v);
+        float Combine(float acc, float v);
+    }
+
+    private readonly struct MaxOp : IWindowOp
+    {
+        public bool IsMax => true;
+        public float Identity => float.NegativeInfinity;
+
+        // MAXPS returns its second operand when either is NaN, so a NaN input never wins (as in PoolCore).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Combine(Vector256<float> acc, Vector256<float> v) => Avx.Max(v, acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Combine(float acc, float v) => v > acc ? v : acc;
+    }
+
+    private readonly struct SumOp : IWindowOp
+    {
+        public bool IsMax => false;
+        public float Identity => 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Combine(Vector256<float> acc, Vector256<float> v) => acc + v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Combine(float acc, float v) => acc + v;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Planes(bool max, float* x, float* y, int p0, int p1, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector)
+    private static void Planes<TOp, TLoad>(float* x, float* y, int p0, int p1, Conv3D g, bool includePad, int padEndH, int padEndW, bool vec)
+        where TOp : struct, IWindowOp where TLoad : struct, ITapLoad
     {
-        int inSize = g.InputSize, outSize = g.OutputSize;
-        int oxLo = Math.Min(g.OW, (g.PW + g.SW - 1) / g.SW);
-        int lastTap = (g.KW - 1) * g.LW - g.PW;
-        int oxHi = g.IW - 1 - lastTap < 0 ? 0 : Math.Min(g.OW, (g.IW - 1 - lastTap) / g.SW + 1);
-        if (oxHi < oxLo) oxHi = oxLo;
-        int limit2 = g.IW - 2 - lastTap;
-        int oxVec = g.SW == 1 ? oxHi : g.SW == 2 && limit2 >= 0 ? Math.Max(oxLo, Math.Min(oxHi, limit2 / 2 + 1)) : oxLo;
-        bool vec = vector && Avx2.IsSupported;
+        TOp op = default;
+        TLoad load = default;
+        int inSize = g.InputSize, outSize = g.OutputSize, ow = g.OW, ow8 = Math.Max(ow, 8);
+        int kh = g.KH, kw = g.KW, sw = g.SW, sh = g.SH;
+        var (rows, width) = ConvPaddedPlane.Size(g);
+        int rowStep = g.LH * width, colStep = g.LW;
+        float* buf = GemmScratch.ForThread.Extra(rows * width + ow8);
+        // Average divisor per column (the row's share multiplies in per row): the elements read, or with
+        // count_include_pad the window positions inside the padded input, as PoolCore counts them.
+        float* colCount = buf + rows * width;
+        for (int ox = 0; ox < ow8; ox++)
+            colCount[ox] = Count(ox * sw - g.PW, kw, g.LW, g.PW, g.IW, padEndW, includePad);
+        float* tmp = stackalloc float[8];
         for (int p = p0; p < p1; p++)
         {
-            float* xp = x + (long)p * inSize, yp = y + (long)p * outSize;
+            float* yp = y + (long)p * outSize;
+            ConvPaddedPlane.Fill(x + (long)p * inSize, g, buf, rows, width, op.Identity);
             for (int oy = 0; oy < g.OH; oy++)
             {
-                float* yr = yp + oy * g.OW;
-                int iy0 = oy * g.SH - g.PH, rows = 0;
-                for (int ky = 0; ky < g.KH; ky++) if ((uint)(iy0 + ky * g.LH) < (uint)g.IH) rows++;
-                // Interior windows read rows·KW elements; with count_include_pad the divisor also counts padding rows.
-                int rowCount = includePad ? PoolCore.Covered(iy0, g.KH, g.LH, g.PH, g.IH + padEndH) : rows;
-                float count = rowCount * g.KW;
-                int ox = 0;
-                for (; ox < oxLo; ox++) yr[ox] = Point(max, xp, g, iy0, ox, includePad, padEndH, padEndW);
-                if (vec)
-                    for (; ox + 8 <= oxVec; ox += 8)
-                        Vector256.Store(Row8(max, xp, g, iy0, ox, count), yr + ox);
-                for (; ox < g.OW; ox++) yr[ox] = Point(max, xp, g, iy0, ox, includePad, padEndH, padEndW);
+                float* yr = yp + oy * ow, src = buf + oy * sh * width;
+                float rowCount = op.IsMax ? 1 : Count(oy * sh - g.PH, kh, g.LH, g.PH, g.IH, padEndH, includePad);
+                if (!vec)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float acc = op.Identity;
+                        float* s = src + ox * sw;
+                        for (int ky = 0; ky < kh; ky++, s += rowStep)
+                            for (int kx = 0; kx < kw; kx++) acc = op.Combine(acc, s[kx * colStep]);
+                        yr[ox] = op.IsMax ? acc : acc / (rowCount * colCount[ox]);
+                    }
+                    continue;
+                }
+                if (ow < 8)
+                {
+                    Vector256.Store(Window(op, load, src, kh, kw, rowStep, colStep, rowCount, colCount), tmp);
+                    for (int t = 0; t < ow; t++) yr[t] = tmp[t];
+                    continue;
+                }
+                // Two vectors per pass: two independent dependency chains through the taps.
+                for (int ox = 0; ox < ow; ox += 16)
+                {
+                    int s0 = ConvPaddedPlane.VectorStart(ox, ow), s1 = ConvPaddedPlane.VectorStart(Math.Min(ox + 8, ow - 8), ow);
+                    var acc0 = Vector256.Create(op.Identity);
+                    var acc1 = acc0;
+                    float* a = src + s0 * sw, b = src + s1 * sw;
+                    for (int ky = 0; ky < kh; ky++, a += rowStep, b += rowStep)
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            acc0 = op.Combine(acc0, load.Load(a + kx * colStep));
+                            acc1 = op.Combine(acc1, load.Load(b + kx * colStep));
+                        }
+                    // The divisor is an integer count as in PoolCore (the product is exact in float), then one division.
+                    if (!op.IsMax)
+                    {
+                        acc0 /= Vector256.Load(colCount + s0) * Vector256.Create(rowCount);
+                        acc1 /= Vector256.Load(colCount + s1) * Vector256.Create(rowCount);
+                    }
+                    Vector256.Store(acc0, yr + s0);
+                    Vector256.Store(acc1, yr + s1);
+                }
             }
         }
     }
 
+    /// <summary>Eight outputs of a row whose first window starts at <paramref name="s"/> (rows shorter than eight).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Row8(bool max, float* xp, Conv3D g, int iy0, int ox, float count)
+    private static Vector256<float> Window<TOp, TLoad>(TOp op, TLoad load, float* s, int kh, int kw, int rowStep, int colStep, float rowCount, float* colCount)
+        where TOp : struct, IWindowOp where TLoad : struct, ITapLoad
     {
-        var acc = max ? Vector256.Create(float.NegativeInfinity) : Vector256<float>.Zero;
-        int ix0 = ox * g.SW - g.PW;
-        for (int ky = 0; ky < g.KH; ky++)
-        {
-            int iy = iy0 + ky * g.LH;
-            if ((uint)iy >= (uint)g.IH) continue;
-            float* xr = xp + iy * g.IW + ix0;
-            for (int kx = 0; kx < g.KW; kx++)
-            {
-                float* s = xr + kx * g.LW;
-                var v = g.SW == 1 ? Vector256.Load(s) : ConvDepthwise.Even(Vector256.Load(s), Vector256.Load(s + 8));
-                // MAXPS returns its second operand when either is NaN, so a NaN input never wins.
-                acc = max ? Avx.Max(v, acc) : acc + v;
-            }
-        }
-        return max ? acc : acc / Vector256.Create(count);
+        var acc = Vector256.Create(op.Identity);
+        for (int ky = 0; ky < kh; ky++, s += rowStep)
+            for (int kx = 0; kx < kw; kx++) acc = op.Combine(acc, load.Load(s + kx * colStep));
+        return op.IsMax ? acc : acc / (Vector256.Load(colCount) * Vector256.Create(rowCount));
     }
 
-    /// <summary>One output with bounds checks (border windows), as <see cref="PoolCore"/> computes it.</summary>
-    private static float Point(bool max, float* xp, Conv3D g, int iy0, int ox, bool includePad, int padEndH, int padEndW)
+    /// <summary>The divisor's share of one axis: taps inside the input, or with count_include_pad inside the padded input.</summary>
+    private static int Count(int start, int k, int d, int padBegin, int size, int padEnd, bool includePad)
     {
-        int ix0 = ox * g.SW - g.PW, count = 0;
-        float acc = max ? float.NegativeInfinity : 0;
-        for (int ky = 0; ky < g.KH; ky++)
-        {
-            int iy = iy0 + ky * g.LH;
-            if ((uint)iy >= (uint)g.IH) continue;
-            float* xr = xp + iy * g.IW;
-            for (int kx = 0; kx < g.KW; kx++)
-            {
-                int ix = ix0 + kx * g.LW;
-                if ((uint)ix >= (uint)g.IW) continue;
-                float v = xr[ix];
-                if (max) { if (v > acc) acc = v; }
-                else acc += v;
-                count++;
-            }
-        }
-        if (max) return acc;
-        if (includePad) count = PoolCore.Covered(iy0, g.KH, g.LH, g.PH, g.IH + padEndH) * PoolCore.Covered(ix0, g.KW, g.LW, g.PW, g.IW + padEndW);
-        return acc / count;
+        if (includePad) return PoolCore.Covered(start, k, d, padBegin, size + padEnd);
+        int n = 0;
+        for (int t = 0, pos = start; t < k; t++, pos += d)
+            if ((uint)pos < (uint)size) n++;
+        return n;
     }
 }

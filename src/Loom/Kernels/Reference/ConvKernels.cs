@@ -52,6 +52,7 @@ internal sealed unsafe class ConvKernel : Kernel
 {
     private readonly ConvAttributes _attrs;
     private readonly GemmPackedA[]? _packed;
+    private readonly GemmPackedA? _packedWide;
     private readonly FusedActivation _activation;
     private readonly ShapeKeyedCache<ConvPlan> _plans = new();
 
@@ -62,17 +63,30 @@ internal sealed unsafe class ConvKernel : Kernel
         if (info.ConstantInput(1) is { DataType: DataType.Float, Rank: >= 3 } w && w.Shape[0] % _attrs.Group == 0)
         {
             int m = w.Shape[0], mg = m / _attrs.Group, kg = m == 0 ? 0 : w.Length / m;
+            var ks = GemmKernelSet.Current;
             if (mg >= ConvFloat.MinGemmRows && kg > 0)
                 fixed (float* pw = w.AsSpan<float>())
                 {
-                    var ks = GemmKernelSet.Current;
-                    var packed = new GemmPackedA[_attrs.Group];
-                    for (int g = 0; g < packed.Length; g++)
-                        packed[g] = new GemmPackedA(ks, mg, kg, pw + (long)g * mg * kg, kg, transposed: false);
-                    _packed = packed;
+                    // Stride-1 convolutions of one group read B straight from the image and want full-depth panels.
+                    if (WideEligible(_attrs, w.Shape, ks))
+                        _packedWide = new GemmPackedA(ks, m, kg, pw, kg, transposed: false, fullDepth: true);
+                    else
+                    {
+                        var packed = new GemmPackedA[_attrs.Group];
+                        for (int g = 0; g < packed.Length; g++)
+                            packed[g] = new GemmPackedA(ks, mg, kg, pw + (long)g * mg * kg, kg, transposed: false);
+                        _packed = packed;
+                    }
                 }
         }
     }
+
+    /// <summary>
+    /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone; 1×1 kernels are left to
+    /// the GEMM, whose packed B reads the channel planes in sequence (the offset kernel's far-apart rows measured slower).
+    /// </summary>
+    private static bool WideEligible(ConvAttributes a, ReadOnlySpan<int> w, GemmKernelSet ks) =>
+        a.Group == 1 && w.Length is 3 or 4 && ShapeMath.Size(w[2..]) > 1 && ks.OffsetKernel != null;
 
     public override void Run(KernelContext ctx)
     {
@@ -84,7 +98,7 @@ internal sealed unsafe class ConvKernel : Kernel
             ConvKernels.RequireSameDtype(ctx, x, w, b, z);
         if (x.DataType != DataType.Float && (z is not null || _activation.Kind != ActivationKind.None))
             throw ctx.Fail($"FusedConv supports float32 only, not {x.DataType.Name()}");
-        var (p, g) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx), static s => ConvPlan.Create(s._attrs, s.ctx));
+        var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, _packedWide?.Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
         if (b is not null && (b.Rank != 1 || b.Length != p.OutChannels))
             throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{p.OutChannels}]");
         if (z is not null && !z.Shape.SequenceEqual(p.OutputShape))
@@ -96,7 +110,11 @@ internal sealed unsafe class ConvKernel : Kernel
             case DataType.Float:
                 fixed (float* px = x.AsSpan<float>(), pw = w.AsSpan<float>(), pb = b is null ? default : b.AsSpan<float>(),
                     pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>())
-                    ConvFloat.Run(p, g, new ConvBuffers(px, pw, pb, pz, py), _packed, _activation, ctx.Pool);
+                {
+                    var buffers = new ConvBuffers(px, pw, pb, pz, py);
+                    if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, ctx.Pool);
+                    else ConvFloat.Run(p, g, buffers, _packed, _activation, ctx.Pool);
+                }
                 break;
             case DataType.Double:
                 ConvDirect.Run<double>(x.AsSpan<double>(), w.AsSpan<double>(), b is null ? default : b.AsSpan<double>(), y.AsSpan<double>(),
