@@ -51,6 +51,27 @@ internal sealed class BenchOptions
         return best;
     }
 
+    /// <summary>Medians of <paramref name="runs"/> timed calls of each action, alternating them, after one warm-up of each.</summary>
+    public static (double A, double B) InterleavedMedians(Action a, Action b, int runs)
+    {
+        a();
+        b();
+        var ta = new double[runs];
+        var tb = new double[runs];
+        for (int k = 0; k < runs; k++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            a();
+            ta[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            b();
+            tb[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(ta);
+        Array.Sort(tb);
+        return (ta[runs / 2], tb[runs / 2]);
+    }
+
     /// <summary>Median of <paramref name="runs"/> timed calls after one warm-up, in milliseconds.</summary>
     public static double MedianMs(Action run, int runs)
     {

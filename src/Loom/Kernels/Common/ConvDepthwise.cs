@@ -23,7 +23,8 @@ internal static unsafe class ConvDepthwise
         FusedActivation act, bool vector)
     {
         bool vec = vector && Avx2.IsSupported;
-        if (vec && g.SW == 1) Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, true);
+        if (ConvDepthwiseWide.Supports(g, vec)) ConvDepthwiseWide.Run(x, w, bias, residual, y, channels, p0, p1, g, act);
+        else if (vec && g.SW == 1) Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, true);
         else if (vec && g.SW == 2) Planes<TapStride2>(x, w, bias, residual, y, channels, p0, p1, g, act, true);
         else Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, false);
     }
@@ -44,10 +45,44 @@ internal static unsafe class ConvDepthwise
             float* yp = y + (long)p * outSize, wc = w + (long)c * ks;
             float b = bias == null ? 0 : bias[c];
             ConvPaddedPlane.Fill(x + (long)p * inSize, g, buf, rows, width, 0);
-            for (int oy = 0; oy < g.OH; oy++)
+            if (vec && ow >= 8)
             {
-                float* yr = yp + oy * ow, src = buf + oy * g.SH * width;
-                if (!vec)
+                // Four output vectors per pass, anywhere in the plane: four independent FMA chains through the
+                // taps (one chain would wait on the FMA latency). The last pass repeats its final vector.
+                int nv = (ow + 7) / 8, total = g.OH * nv;
+                for (int v = 0; v < total; v += 4)
+                {
+                    float* s0 = Source(buf, g, width, nv, v, total, out int d0), s1 = Source(buf, g, width, nv, v + 1, total, out int d1);
+                    float* s2 = Source(buf, g, width, nv, v + 2, total, out int d2), s3 = Source(buf, g, width, nv, v + 3, total, out int d3);
+                    var acc0 = Vector256.Create(b);
+                    Vector256<float> acc1 = acc0, acc2 = acc0, acc3 = acc0;
+                    float* wr = wc;
+                    for (int ky = 0, off = 0; ky < kh; ky++, off += rowStep, wr += kw)
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            var wv = Vector256.Create(wr[kx]);
+                            int o = off + kx * colStep;
+                            acc0 = Fma.MultiplyAdd(load.Load(s0 + o), wv, acc0);
+                            acc1 = Fma.MultiplyAdd(load.Load(s1 + o), wv, acc1);
+                            acc2 = Fma.MultiplyAdd(load.Load(s2 + o), wv, acc2);
+                            acc3 = Fma.MultiplyAdd(load.Load(s3 + o), wv, acc3);
+                        }
+                    Vector256.Store(acc0, yp + d0);
+                    Vector256.Store(acc1, yp + d1);
+                    Vector256.Store(acc2, yp + d2);
+                    Vector256.Store(acc3, yp + d3);
+                }
+            }
+            else
+                for (int oy = 0; oy < g.OH; oy++)
+                {
+                    float* yr = yp + oy * ow, src = buf + oy * g.SH * width;
+                    if (vec)
+                    {
+                        Vector256.Store(Window(load, src, wc, kh, kw, rowStep, colStep, b), tmp);
+                        for (int t = 0; t < ow; t++) yr[t] = tmp[t];
+                        continue;
+                    }
                     for (int ox = 0; ox < ow; ox++)
                     {
                         float acc = b;
@@ -56,33 +91,24 @@ internal static unsafe class ConvDepthwise
                             for (int kx = 0; kx < kw; kx++) acc += s[kx * colStep] * wr[kx];
                         yr[ox] = acc;
                     }
-                else if (ow < 8)
-                {
-                    Vector256.Store(Window(load, src, wc, kh, kw, rowStep, colStep, b), tmp);
-                    for (int t = 0; t < ow; t++) yr[t] = tmp[t];
                 }
-                else
-                    // Two vectors per pass: two independent FMA chains through the taps.
-                    for (int ox = 0; ox < ow; ox += 16)
-                    {
-                        int s0 = ConvPaddedPlane.VectorStart(ox, ow), s1 = ConvPaddedPlane.VectorStart(Math.Min(ox + 8, ow - 8), ow);
-                        var acc0 = Vector256.Create(b);
-                        var acc1 = acc0;
-                        float* a0 = src + s0 * sw, a1 = src + s1 * sw, wr = wc;
-                        for (int ky = 0; ky < kh; ky++, a0 += rowStep, a1 += rowStep, wr += kw)
-                            for (int kx = 0; kx < kw; kx++)
-                            {
-                                var wv = Vector256.Create(wr[kx]);
-                                acc0 = Fma.MultiplyAdd(load.Load(a0 + kx * colStep), wv, acc0);
-                                acc1 = Fma.MultiplyAdd(load.Load(a1 + kx * colStep), wv, acc1);
-                            }
-                        Vector256.Store(acc0, yr + s0);
-                        Vector256.Store(acc1, yr + s1);
-                    }
-                if (act.Kind != ActivationKind.None || residual != null)
-                    act.ApplyRow(yr, ow, 0, residual == null ? null : residual + (long)p * outSize + oy * ow);
-            }
+            if (act.Kind != ActivationKind.None || residual != null)
+                for (int oy = 0; oy < g.OH; oy++)
+                    act.ApplyRow(yp + oy * ow, ow, 0, residual == null ? null : residual + (long)p * outSize + oy * ow);
         }
+    }
+
+    /// <summary>
+    /// Where output vector <paramref name="v"/> of a plane (row v / nv, the (v mod nv)-th eight of the row,
+    /// the last moved back to end at OW) reads its first tap, and where in the output plane it is stored.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* Source(float* buf, Conv3D g, int width, int nv, int v, int total, out int store)
+    {
+        if (v >= total) v = total - 1;
+        int oy = v / nv, ox = ConvPaddedPlane.VectorStart(v % nv * 8, g.OW);
+        store = oy * g.OW + ox;
+        return buf + oy * g.SH * width + ox * g.SW;
     }
 
     /// <summary>Eight outputs whose first window starts at <paramref name="s"/> (rows shorter than eight).</summary>

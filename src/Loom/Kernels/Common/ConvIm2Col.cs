@@ -149,11 +149,16 @@ internal static unsafe class ConvCol2Im
                             int iz = oz * g.SD - g.PD + kz * g.LD, iy = oy * g.SH - g.PH + ky * g.LH;
                             if ((uint)iz < (uint)g.ID && (uint)iy < (uint)g.IH)
                             {
-                                float* dst = img + ((long)iz * g.IH + iy) * g.IW;
                                 float* src = col + (j - j0);
-                                int ix = ox * g.SW - g.PW + kx * g.LW;
-                                for (int t = 0; t < len; t++, ix += g.SW)
-                                    if ((uint)ix < (uint)g.IW) dst[ix] += src[t];
+                                int ix0 = ox * g.SW - g.PW + kx * g.LW;
+                                float* dst = img + ((long)iz * g.IH + iy) * g.IW + ix0;
+                                // Valid t: 0 <= ix0 + t·SW < IW, found once per run instead of checked per element.
+                                int lo = ix0 >= 0 ? 0 : Math.Min(len, (-ix0 + g.SW - 1) / g.SW);
+                                int hi = ix0 >= g.IW ? 0 : Math.Min(len, (g.IW - 1 - ix0) / g.SW + 1);
+                                int t = lo;
+                                if (g.SW == 1)
+                                    for (; t + 8 <= hi; t += 8) Vector256.Store(Vector256.Load(dst + t) + Vector256.Load(src + t), dst + t);
+                                for (; t < hi; t++) dst[(long)t * g.SW] += src[t];
                             }
                             j += len;
                         }

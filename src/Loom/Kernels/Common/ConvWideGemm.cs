@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Loom.Runtime.Threading;
 
 namespace Loom.Kernels.Common;
@@ -89,8 +90,18 @@ internal static unsafe class ConvWideGemm
                             new Span<float>(dst, Wq).Clear();
                             continue;
                         }
-                        float* src = x + (long)iy * g.IW;
-                        for (int q = 0, ix = px - g.PW; q < Wq; q++, ix += g.SW) dst[q] = (uint)ix < (uint)g.IW ? src[ix] : 0;
+                        // Columns q read ix = q·SW + px − PW: zeros before and after the valid range [lo, hi).
+                        float* src = x + (long)iy * g.IW + px - g.PW;
+                        int first = g.PW - px, lo = Math.Clamp(first <= 0 ? 0 : (first + g.SW - 1) / g.SW, 0, Wq);
+                        int end = g.IW + g.PW - px, hi = Math.Clamp(end <= 0 ? 0 : (end + g.SW - 1) / g.SW, lo, Wq);
+                        int q = 0;
+                        for (; q < lo; q++) dst[q] = 0;
+                        if (g.SW == 2 && Avx2.IsSupported)
+                            // The second load of eight reads one element past the last one used: stop while it is in the row.
+                            for (; q + 8 <= hi && 2 * q + 16 <= end; q += 8)
+                                Vector256.Store(ConvPaddedPlane.Even(Vector256.Load(src + 2 * q), Vector256.Load(src + 2 * q + 8)), dst + q);
+                        for (; q < hi; q++) dst[q] = src[q * g.SW];
+                        for (; q < Wq; q++) dst[q] = 0;
                     }
         }
     }
@@ -149,19 +160,22 @@ internal static unsafe class ConvWideGemm
         {
             var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
-            int mr = ks.MR, nr = ks.NR, wideN = layout.WideN;
+            int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
             var kernel = ks.OffsetKernel;
             int* offsets = layout.Offsets;
             float* tile = stackalloc float[mr * nr];
-            // Whole tiles get their bias (and Relu/Clip when no residual must come first) in the micro-kernel;
-            // the rest of the epilogue is applied where the tile lands.
-            bool inKernel = act.Kind is ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip;
-            bool clampInKernel = inKernel && residual == null && act.Kind != ActivationKind.None;
-            bool afterwards = residual != null || act.Kind != ActivationKind.None && !clampInKernel;
-            GemmTileEpilogue described = default;
-            described.Clamp = clampInKernel;
-            described.Lo = act.Kind == ActivationKind.Clip ? act.Alpha : 0;
-            described.Hi = act.Kind == ActivationKind.Clip ? act.Beta : float.PositiveInfinity;
+            // A tile whose columns are consecutive outputs of one row is stored straight into Y with its whole
+            // epilogue done by the micro-kernel (Sigmoid and Tanh excepted, applied after). Other tiles go to
+            // scratch: whole ones get the bias (and the activation when no residual must come first) in the
+            // micro-kernel, the rest is applied where the tile lands.
+            GemmTileEpilogue direct = default;
+            bool actInKernel = act.ToTile(ref direct);
+            if (!actInKernel) direct.Mode = TileActivation.None;
+            direct.Ldr = outSize;
+            var scattered = direct;
+            if (residual != null) scattered.Mode = TileActivation.None;
+            bool afterwards = residual != null || act.Kind != ActivationKind.None && !actInKernel;
+            bool anyEpilogue = bias != null || residual != null || act.Kind != ActivationKind.None;
             // A partial last panel would read past the image: its columns are packed (zero-filled) once instead.
             int jLast = (wideN - 1) / nr * nr;
             float* last = null;
@@ -184,17 +198,24 @@ internal static unsafe class ConvWideGemm
                 {
                     float* a = packed.FullDepthPanel(i);
                     int rows = Math.Min(mr, i1 - i);
-                    bool whole = rows == mr && inKernel;
-                    described.Bias = whole && bias != null ? bias + i : null;
-                    var tileEp = whole && (bias != null || clampInKernel) ? &described : null;
-                    // Partial tiles (and activations the kernel cannot do) take the whole epilogue where they land.
-                    bool addBias = bias != null && !whole;
-                    bool finish = whole ? afterwards : bias != null || residual != null || act.Kind != ActivationKind.None;
+                    bool whole = rows == mr;
+                    direct.Bias = scattered.Bias = bias == null || !whole ? null : bias + i;
                     for (int j = jb; j < jbEnd; j += nr)
                     {
-                        if (j == jLast && last != null) kernel(a, last, layout.PackedOffsets, tile, k, tileEp);
-                        else kernel(a, x + j, offsets, tile, k, tileEp);
-                        Scatter(tile, nr, i, rows, j, Math.Min(nr, jbEnd - j), addBias, finish);
+                        float* b = j == jLast && last != null ? last : x + j;
+                        int* offs = j == jLast && last != null ? layout.PackedOffsets : offsets;
+                        int oy = j / wq, ox = j - oy * wq;
+                        if (whole && ox + nr <= ow)
+                        {
+                            long at = (long)i * outSize + (long)oy * ow + ox;
+                            direct.Residual = residual == null ? null : residual + at;
+                            kernel(a, b, offs, y + at, outSize, k, anyEpilogue ? &direct : null);
+                            if (!actInKernel && act.Kind != ActivationKind.None)
+                                for (int r = 0; r < mr; r++) act.ApplyRow(y + at + (long)r * outSize, nr, 0, null);
+                            continue;
+                        }
+                        kernel(a, b, offs, tile, nr, k, whole && (bias != null || scattered.Mode != TileActivation.None) ? &scattered : null);
+                        Scatter(tile, nr, i, rows, j, Math.Min(nr, jbEnd - j), !whole && bias != null, whole ? afterwards : anyEpilogue);
                     }
                 }
             }

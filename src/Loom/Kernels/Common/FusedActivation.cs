@@ -74,11 +74,35 @@ internal readonly record struct FusedActivation(ActivationKind Kind, float Alpha
             var vhi = Vector256.Create(hi);
             var va = Vector256.Create(a);
             var vbeta = Vector256.Create(b);
-            for (; j + 8 <= n; j += 8)
+            // One loop per kind: a switch per vector costs as much as the arithmetic.
+            switch (Kind)
             {
-                var v = Vector256.Load(p + j) + vb;
-                if (add != null) v += Vector256.Load(add + j);
-                Vector256.Store(Vector(v, vlo, vhi, va, vbeta), p + j);
+                case ActivationKind.Relu:
+                    for (; j + 8 <= n; j += 8) Vector256.Store(Vector256.Max(Load(p, add, j, vb), Vector256<float>.Zero), p + j);
+                    break;
+                case ActivationKind.Clip:
+                    for (; j + 8 <= n; j += 8) Vector256.Store(Vector256.Min(Vector256.Max(Load(p, add, j, vb), vlo), vhi), p + j);
+                    break;
+                case ActivationKind.LeakyRelu:
+                    for (; j + 8 <= n; j += 8)
+                    {
+                        var v = Load(p, add, j, vb);
+                        Vector256.Store(Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), v, v * va), p + j);
+                    }
+                    break;
+                case ActivationKind.HardSigmoid:
+                    for (; j + 8 <= n; j += 8) Vector256.Store(Vector256.Min(Vector256.Max(va * Load(p, add, j, vb) + vbeta, vlo), vhi), p + j);
+                    break;
+                case ActivationKind.HardSwish:
+                    for (; j + 8 <= n; j += 8)
+                    {
+                        var v = Load(p, add, j, vb);
+                        Vector256.Store(v * Vector256.Min(Vector256.Max(va * v + vbeta, vlo), vhi), p + j);
+                    }
+                    break;
+                default:
+                    for (; j + 8 <= n; j += 8) Vector256.Store(Load(p, add, j, vb), p + j);
+                    break;
             }
         }
         for (; j < n; j++)
@@ -89,6 +113,35 @@ internal readonly record struct FusedActivation(ActivationKind Kind, float Alpha
         }
         if (Kind is ActivationKind.Sigmoid) TensorPrimitives.Sigmoid(new ReadOnlySpan<float>(p, n), new Span<float>(p, n));
         else if (Kind is ActivationKind.Tanh) TensorPrimitives.Tanh(new ReadOnlySpan<float>(p, n), new Span<float>(p, n));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<float> Load(float* p, float* add, int j, Vector256<float> bias)
+    {
+        var v = Vector256.Load(p + j) + bias;
+        return add != null ? v + Vector256.Load(add + j) : v;
+    }
+
+    /// <summary>
+    /// Sets <paramref name="tile"/>'s activation to this one when a micro-kernel can apply it (every kind but
+    /// Sigmoid and Tanh), with the parameters <see cref="ApplyRow"/> uses, so both give the same bits.
+    /// </summary>
+    public bool ToTile(ref GemmTileEpilogue tile)
+    {
+        var (lo, hi, a, b) = Bounds();
+        (tile.Lo, tile.Hi, tile.A, tile.B) = (lo, hi, a, b);
+        (tile.Mode, bool ok) = Kind switch
+        {
+            ActivationKind.None => (TileActivation.None, true),
+            ActivationKind.Relu => (TileActivation.Clamp, true),
+            ActivationKind.Clip => (TileActivation.Clamp, true),
+            ActivationKind.HardSigmoid => (TileActivation.HardSigmoid, true),
+            ActivationKind.HardSwish => (TileActivation.HardSwish, true),
+            ActivationKind.LeakyRelu => (TileActivation.LeakyRelu, true),
+            _ => (TileActivation.None, false),
+        };
+        if (Kind == ActivationKind.Relu) (tile.Lo, tile.Hi) = (0, float.PositiveInfinity);
+        return ok;
     }
 
     /// <summary>Applies the activation alone to a span (no bias).</summary>
@@ -105,17 +158,6 @@ internal readonly record struct FusedActivation(ActivationKind Kind, float Alpha
         ActivationKind.HardSigmoid => (0, 1, Alpha, Beta),
         ActivationKind.HardSwish => (0, 1, 1f / 6, 0.5f),
         _ => (0, 0, Alpha, 0),
-    };
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector256<float> Vector(Vector256<float> v, Vector256<float> lo, Vector256<float> hi, Vector256<float> a, Vector256<float> b) => Kind switch
-    {
-        ActivationKind.Relu => Vector256.Max(v, Vector256<float>.Zero),
-        ActivationKind.Clip => Vector256.Min(Vector256.Max(v, lo), hi),
-        ActivationKind.LeakyRelu => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), v, v * a),
-        ActivationKind.HardSigmoid => Vector256.Min(Vector256.Max(a * v + b, lo), hi),
-        ActivationKind.HardSwish => v * Vector256.Min(Vector256.Max(a * v + b, lo), hi),
-        _ => v,
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

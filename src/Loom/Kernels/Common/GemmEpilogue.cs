@@ -50,18 +50,14 @@ internal readonly unsafe struct GemmBiasActivation(float* bias, float* residual,
         }
     }
 
-    /// <summary>Bias, residual and the piecewise-linear clamps (Relu, Clip) are done by the micro-kernel itself.</summary>
+    /// <summary>Bias, residual and the piecewise activations (all but Sigmoid and Tanh) are done by the micro-kernel itself.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Describe(int i0, int j0, GemmTileEpilogue* tile)
     {
-        var kind = activation.Kind;
-        if (kind is not (ActivationKind.None or ActivationKind.Relu or ActivationKind.Clip)) return false;
+        if (!activation.ToTile(ref *tile)) return false;
         tile->Bias = bias == null ? null : bias + i0;
         tile->Residual = residual == null ? null : residual + (long)i0 * ldr + j0;
         tile->Ldr = ldr;
-        tile->Clamp = kind != ActivationKind.None;
-        tile->Lo = kind == ActivationKind.Clip ? activation.Alpha : 0;
-        tile->Hi = kind == ActivationKind.Clip ? activation.Beta : float.PositiveInfinity;
         return true;
     }
 

@@ -13,7 +13,7 @@ namespace Loom.Kernels.Common;
 internal sealed unsafe class GemmKernelSet
 {
     private GemmKernelSet(string name, int mr, int nr, delegate*<float*, float*, float*, nint, int, bool, GemmTileEpilogue*, void> kernel,
-        delegate*<float*, float*, int*, float*, int, GemmTileEpilogue*, void> offsetKernel)
+        delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> offsetKernel)
     {
         Name = name;
         MR = mr;
@@ -29,8 +29,8 @@ internal sealed unsafe class GemmKernelSet
     /// <summary>(packedA, packedB, c, ldc, kc, accumulate, epilogue or null): a full MR×NR tile of C.</summary>
     public delegate*<float*, float*, float*, nint, int, bool, GemmTileEpilogue*, void> Kernel { get; }
 
-    /// <summary>(fullDepthA, b, offsets, tile, k, epilogue or null): an MR×NR tile whose B step p is b[offsets[p] + 0..NR) (<see cref="GemmOffsetKernels"/>).</summary>
-    public delegate*<float*, float*, int*, float*, int, GemmTileEpilogue*, void> OffsetKernel { get; }
+    /// <summary>(fullDepthA, b, offsets, c, ldc, k, epilogue or null): an MR×NR tile whose B step p is b[offsets[p] + 0..NR) (<see cref="GemmOffsetKernels"/>).</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> OffsetKernel { get; }
 
     public static readonly GemmKernelSet Portable = new("portable", 4, 2 * Vector<float>.Count, &GemmMicroKernels.Portable, &GemmOffsetKernels.Portable);
 
@@ -120,25 +120,27 @@ internal static unsafe class GemmMicroKernels
         {
             float* bias = ep->Bias, res = ep->Residual;
             nint ldr = ep->Ldr;
-            bool clamp = ep->Clamp;
+            int mode = (int)ep->Mode;
             var lo = Vector512.Create(ep->Lo);
             var hi = Vector512.Create(ep->Hi);
-            c00 = Finish(c00, bias, 0, res, res, lo, hi, clamp);
-            c01 = Finish(c01, bias, 0, res, res + 16, lo, hi, clamp);
-            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, clamp);
-            c11 = Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, clamp);
-            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, clamp);
-            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, clamp);
-            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, clamp);
-            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, clamp);
-            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, clamp);
-            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, clamp);
-            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, clamp);
-            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, clamp);
-            c60 = Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, clamp);
-            c61 = Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, clamp);
-            c70 = Finish(c70, bias, 7, res, res + 7 * ldr, lo, hi, clamp);
-            c71 = Finish(c71, bias, 7, res, res + 7 * ldr + 16, lo, hi, clamp);
+            var sa = Vector512.Create(ep->A);
+            var sb = Vector512.Create(ep->B);
+            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
+            c01 = Finish(c01, bias, 0, res, res + 16, lo, hi, sa, sb, mode);
+            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
+            c11 = Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, sa, sb, mode);
+            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
+            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, sa, sb, mode);
+            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
+            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, sa, sb, mode);
+            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
+            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, sa, sb, mode);
+            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
+            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, sa, sb, mode);
+            c60 = Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode);
+            c61 = Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, sa, sb, mode);
+            c70 = Finish(c70, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode);
+            c71 = Finish(c71, bias, 7, res, res + 7 * ldr + 16, lo, hi, sa, sb, mode);
         }
         c00.Store(c); c01.Store(c + 16);
         c10.Store(c + ldc); c11.Store(c + ldc + 16);
@@ -189,21 +191,23 @@ internal static unsafe class GemmMicroKernels
         {
             float* bias = ep->Bias, res = ep->Residual;
             nint ldr = ep->Ldr;
-            bool clamp = ep->Clamp;
+            int mode = (int)ep->Mode;
             var lo = Vector256.Create(ep->Lo);
             var hi = Vector256.Create(ep->Hi);
-            c00 = Finish(c00, bias, 0, res, res, lo, hi, clamp);
-            c01 = Finish(c01, bias, 0, res, res + 8, lo, hi, clamp);
-            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, clamp);
-            c11 = Finish(c11, bias, 1, res, res + ldr + 8, lo, hi, clamp);
-            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, clamp);
-            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 8, lo, hi, clamp);
-            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, clamp);
-            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 8, lo, hi, clamp);
-            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, clamp);
-            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 8, lo, hi, clamp);
-            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, clamp);
-            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 8, lo, hi, clamp);
+            var sa = Vector256.Create(ep->A);
+            var sb = Vector256.Create(ep->B);
+            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
+            c01 = Finish(c01, bias, 0, res, res + 8, lo, hi, sa, sb, mode);
+            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
+            c11 = Finish(c11, bias, 1, res, res + ldr + 8, lo, hi, sa, sb, mode);
+            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
+            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 8, lo, hi, sa, sb, mode);
+            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
+            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 8, lo, hi, sa, sb, mode);
+            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
+            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 8, lo, hi, sa, sb, mode);
+            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
+            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 8, lo, hi, sa, sb, mode);
         }
         c00.Store(c); c01.Store(c + 8);
         c10.Store(c + ldc); c11.Store(c + ldc + 8);
@@ -246,17 +250,19 @@ internal static unsafe class GemmMicroKernels
         {
             float* bias = ep->Bias, res = ep->Residual;
             nint ldr = ep->Ldr;
-            bool clamp = ep->Clamp;
+            int mode = (int)ep->Mode;
             var lo = new Vector<float>(ep->Lo);
             var hi = new Vector<float>(ep->Hi);
-            c00 = Finish(c00, bias, 0, res, res, lo, hi, clamp);
-            c01 = Finish(c01, bias, 0, res, res + w, lo, hi, clamp);
-            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, clamp);
-            c11 = Finish(c11, bias, 1, res, res + ldr + w, lo, hi, clamp);
-            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, clamp);
-            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + w, lo, hi, clamp);
-            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, clamp);
-            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + w, lo, hi, clamp);
+            var sa = new Vector<float>(ep->A);
+            var sb = new Vector<float>(ep->B);
+            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
+            c01 = Finish(c01, bias, 0, res, res + w, lo, hi, sa, sb, mode);
+            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
+            c11 = Finish(c11, bias, 1, res, res + ldr + w, lo, hi, sa, sb, mode);
+            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
+            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + w, lo, hi, sa, sb, mode);
+            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
+            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + w, lo, hi, sa, sb, mode);
         }
         Unsafe.WriteUnaligned(c, c00); Unsafe.WriteUnaligned(c + w, c01);
         Unsafe.WriteUnaligned(c + ldc, c10); Unsafe.WriteUnaligned(c + ldc + w, c11);
@@ -264,43 +270,71 @@ internal static unsafe class GemmMicroKernels
         Unsafe.WriteUnaligned(c + 3 * ldc, c30); Unsafe.WriteUnaligned(c + 3 * ldc + w, c31);
     }
 
-    // The tile epilogue, (acc + bias[row]) + residual then clamp: the order GemmBiasActivation uses, so
-    // tiles finished here and partial tiles finished there agree to the bit.
+    // The tile epilogue, (acc + bias[row]) + residual, then the activation: the order and formulas of
+    // FusedActivation.ApplyRow, so tiles finished here and partial tiles finished there agree to the bit.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Finish(Vector512<float> v, float* bias, int row, float* res, float* at, Vector512<float> lo, Vector512<float> hi, bool clamp)
+    internal static Vector512<float> Finish(Vector512<float> v, float* bias, int row, float* res, float* at,
+        Vector512<float> lo, Vector512<float> hi, Vector512<float> a, Vector512<float> b, int mode)
     {
         if (bias != null) v += Vector512.Create(bias[row]);
         if (res != null) v += Vector512.Load(at);
-        return clamp ? Vector512.Min(Vector512.Max(v, lo), hi) : v;
+        return mode switch
+        {
+            (int)TileActivation.Clamp => Vector512.Min(Vector512.Max(v, lo), hi),
+            (int)TileActivation.HardSigmoid => Vector512.Min(Vector512.Max(a * v + b, lo), hi),
+            (int)TileActivation.HardSwish => v * Vector512.Min(Vector512.Max(a * v + b, lo), hi),
+            (int)TileActivation.LeakyRelu => Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(v, Vector512<float>.Zero), v, v * a),
+            _ => v,
+        };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Finish(Vector256<float> v, float* bias, int row, float* res, float* at, Vector256<float> lo, Vector256<float> hi, bool clamp)
+    internal static Vector256<float> Finish(Vector256<float> v, float* bias, int row, float* res, float* at,
+        Vector256<float> lo, Vector256<float> hi, Vector256<float> a, Vector256<float> b, int mode)
     {
         if (bias != null) v += Vector256.Create(bias[row]);
         if (res != null) v += Vector256.Load(at);
-        return clamp ? Vector256.Min(Vector256.Max(v, lo), hi) : v;
+        return mode switch
+        {
+            (int)TileActivation.Clamp => Vector256.Min(Vector256.Max(v, lo), hi),
+            (int)TileActivation.HardSigmoid => Vector256.Min(Vector256.Max(a * v + b, lo), hi),
+            (int)TileActivation.HardSwish => v * Vector256.Min(Vector256.Max(a * v + b, lo), hi),
+            (int)TileActivation.LeakyRelu => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), v, v * a),
+            _ => v,
+        };
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector<float> Finish(Vector<float> v, float* bias, int row, float* res, float* at, Vector<float> lo, Vector<float> hi, bool clamp)
+    internal static Vector<float> Finish(Vector<float> v, float* bias, int row, float* res, float* at,
+        Vector<float> lo, Vector<float> hi, Vector<float> a, Vector<float> b, int mode)
     {
         if (bias != null) v += new Vector<float>(bias[row]);
         if (res != null) v += Unsafe.ReadUnaligned<Vector<float>>(at);
-        return clamp ? Vector.Min(Vector.Max(v, lo), hi) : v;
+        return mode switch
+        {
+            (int)TileActivation.Clamp => Vector.Min(Vector.Max(v, lo), hi),
+            (int)TileActivation.HardSigmoid => Vector.Min(Vector.Max(a * v + b, lo), hi),
+            (int)TileActivation.HardSwish => v * Vector.Min(Vector.Max(a * v + b, lo), hi),
+            (int)TileActivation.LeakyRelu => Vector.ConditionalSelect(Vector.GreaterThanOrEqual(v, Vector<float>.Zero), v, v * a),
+            _ => v,
+        };
     }
 }
 
+/// <summary>The activations a micro-kernel applies itself (the cheap piecewise ones; Sigmoid and Tanh are not).</summary>
+internal enum TileActivation : byte { None, Clamp, HardSigmoid, HardSwish, LeakyRelu }
+
 /// <summary>
-/// What a micro-kernel adds to a finished tile before storing it: bias[row], residual[row·ldr + col]
-/// (either may be null) and, with <see cref="Clamp"/>, a clamp to [Lo, Hi] (Relu is [0, ∞)). Pointers are
-/// at the tile's first row and column.
+/// What a micro-kernel does to a finished tile before storing it: adds bias[row] and residual[row·ldr + col]
+/// (either may be null), then applies <see cref="Mode"/> — Clamp to [Lo, Hi] (Relu is [0, ∞)), HardSigmoid
+/// clamp(A·v + B, Lo, Hi), HardSwish v·clamp(A·v + B, Lo, Hi), LeakyRelu v ≥ 0 ? v : A·v. Pointers are at the
+/// tile's first row and column.
 /// </summary>
 internal unsafe struct GemmTileEpilogue
 {
     public float* Bias;
     public float* Residual;
     public nint Ldr;
-    public float Lo, Hi;
-    public bool Clamp;
+    public float Lo, Hi, A, B;
+    public TileActivation Mode;
 }

@@ -9,14 +9,14 @@ namespace Loom.Kernels.Common;
 /// Micro-kernels whose B operand is not packed: step p reads NR consecutive floats at <c>b + offsets[p]</c>.
 /// With a padded image and one offset per (channel, ky, kx), that is a stride-1 convolution read straight
 /// from its input (<see cref="ConvWideGemm"/>). A is a full-depth packed panel (MR values per step); the
-/// MR×NR result goes to a tile (row stride NR) for the caller to scatter; an epilogue, if given, adds
-/// the bias and clamps first (its residual is not used: the caller adds it where the tile lands). Call-free, like
+/// MR×NR result is stored at c (row stride ldc): straight into Y when the tile's columns are consecutive
+/// outputs, else into a scratch tile the caller scatters. An epilogue, if given, is applied before the store. Call-free, like
 /// <see cref="GemmMicroKernels"/>, so the accumulators stay in registers.
 /// </summary>
 internal static unsafe class GemmOffsetKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx512x8x32(float* a, float* b, int* offsets, float* tile, int k, GemmTileEpilogue* ep)
+    public static void Avx512x8x32(float* a, float* b, int* offsets, float* c, nint ldc, int k, GemmTileEpilogue* ep)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -47,27 +47,34 @@ internal static unsafe class GemmOffsetKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias;
-            bool clamp = ep->Clamp;
+            float* bias = ep->Bias, res = ep->Residual;
+            nint ldr = ep->Ldr;
+            int mode = (int)ep->Mode;
             var lo = Vector512.Create(ep->Lo);
             var hi = Vector512.Create(ep->Hi);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, null, null, lo, hi, clamp); c01 = GemmMicroKernels.Finish(c01, bias, 0, null, null, lo, hi, clamp);
-            c10 = GemmMicroKernels.Finish(c10, bias, 1, null, null, lo, hi, clamp); c11 = GemmMicroKernels.Finish(c11, bias, 1, null, null, lo, hi, clamp);
-            c20 = GemmMicroKernels.Finish(c20, bias, 2, null, null, lo, hi, clamp); c21 = GemmMicroKernels.Finish(c21, bias, 2, null, null, lo, hi, clamp);
-            c30 = GemmMicroKernels.Finish(c30, bias, 3, null, null, lo, hi, clamp); c31 = GemmMicroKernels.Finish(c31, bias, 3, null, null, lo, hi, clamp);
-            c40 = GemmMicroKernels.Finish(c40, bias, 4, null, null, lo, hi, clamp); c41 = GemmMicroKernels.Finish(c41, bias, 4, null, null, lo, hi, clamp);
-            c50 = GemmMicroKernels.Finish(c50, bias, 5, null, null, lo, hi, clamp); c51 = GemmMicroKernels.Finish(c51, bias, 5, null, null, lo, hi, clamp);
-            c60 = GemmMicroKernels.Finish(c60, bias, 6, null, null, lo, hi, clamp); c61 = GemmMicroKernels.Finish(c61, bias, 6, null, null, lo, hi, clamp);
-            c70 = GemmMicroKernels.Finish(c70, bias, 7, null, null, lo, hi, clamp); c71 = GemmMicroKernels.Finish(c71, bias, 7, null, null, lo, hi, clamp);
+            var sa = Vector512.Create(ep->A);
+            var sb = Vector512.Create(ep->B);
+            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode); c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + 16, lo, hi, sa, sb, mode);
+            c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode); c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, sa, sb, mode);
+            c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode); c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, sa, sb, mode);
+            c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode); c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, sa, sb, mode);
+            c40 = GemmMicroKernels.Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode); c41 = GemmMicroKernels.Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, sa, sb, mode);
+            c50 = GemmMicroKernels.Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode); c51 = GemmMicroKernels.Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, sa, sb, mode);
+            c60 = GemmMicroKernels.Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode); c61 = GemmMicroKernels.Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, sa, sb, mode);
+            c70 = GemmMicroKernels.Finish(c70, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode); c71 = GemmMicroKernels.Finish(c71, bias, 7, res, res + 7 * ldr + 16, lo, hi, sa, sb, mode);
         }
-        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
-        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
-        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
-        c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx2Fma6x16(float* a, float* b, int* offsets, float* tile, int k, GemmTileEpilogue* ep)
+    public static void Avx2Fma6x16(float* a, float* b, int* offsets, float* c, nint ldc, int k, GemmTileEpilogue* ep)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -92,25 +99,31 @@ internal static unsafe class GemmOffsetKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias;
-            bool clamp = ep->Clamp;
+            float* bias = ep->Bias, res = ep->Residual;
+            nint ldr = ep->Ldr;
+            int mode = (int)ep->Mode;
             var lo = Vector256.Create(ep->Lo);
             var hi = Vector256.Create(ep->Hi);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, null, null, lo, hi, clamp); c01 = GemmMicroKernels.Finish(c01, bias, 0, null, null, lo, hi, clamp);
-            c10 = GemmMicroKernels.Finish(c10, bias, 1, null, null, lo, hi, clamp); c11 = GemmMicroKernels.Finish(c11, bias, 1, null, null, lo, hi, clamp);
-            c20 = GemmMicroKernels.Finish(c20, bias, 2, null, null, lo, hi, clamp); c21 = GemmMicroKernels.Finish(c21, bias, 2, null, null, lo, hi, clamp);
-            c30 = GemmMicroKernels.Finish(c30, bias, 3, null, null, lo, hi, clamp); c31 = GemmMicroKernels.Finish(c31, bias, 3, null, null, lo, hi, clamp);
-            c40 = GemmMicroKernels.Finish(c40, bias, 4, null, null, lo, hi, clamp); c41 = GemmMicroKernels.Finish(c41, bias, 4, null, null, lo, hi, clamp);
-            c50 = GemmMicroKernels.Finish(c50, bias, 5, null, null, lo, hi, clamp); c51 = GemmMicroKernels.Finish(c51, bias, 5, null, null, lo, hi, clamp);
+            var sa = Vector256.Create(ep->A);
+            var sb = Vector256.Create(ep->B);
+            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode); c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + 8, lo, hi, sa, sb, mode);
+            c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode); c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + 8, lo, hi, sa, sb, mode);
+            c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode); c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + 8, lo, hi, sa, sb, mode);
+            c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode); c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + 8, lo, hi, sa, sb, mode);
+            c40 = GemmMicroKernels.Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode); c41 = GemmMicroKernels.Finish(c41, bias, 4, res, res + 4 * ldr + 8, lo, hi, sa, sb, mode);
+            c50 = GemmMicroKernels.Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode); c51 = GemmMicroKernels.Finish(c51, bias, 5, res, res + 5 * ldr + 8, lo, hi, sa, sb, mode);
         }
-        c00.Store(tile); c01.Store(tile + 8); c10.Store(tile + 16); c11.Store(tile + 24);
-        c20.Store(tile + 32); c21.Store(tile + 40); c30.Store(tile + 48); c31.Store(tile + 56);
-        c40.Store(tile + 64); c41.Store(tile + 72); c50.Store(tile + 80); c51.Store(tile + 88);
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c + ldc); c11.Store(c + ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
     }
 
     /// <summary>4 × (2 vectors) with <see cref="Vector{T}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Portable(float* a, float* b, int* offsets, float* tile, int k, GemmTileEpilogue* ep)
+    public static void Portable(float* a, float* b, int* offsets, float* c, nint ldc, int k, GemmTileEpilogue* ep)
     {
         int w = Vector<float>.Count;
         Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -128,18 +141,21 @@ internal static unsafe class GemmOffsetKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias;
-            bool clamp = ep->Clamp;
+            float* bias = ep->Bias, res = ep->Residual;
+            nint ldr = ep->Ldr;
+            int mode = (int)ep->Mode;
             var lo = new Vector<float>(ep->Lo);
             var hi = new Vector<float>(ep->Hi);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, null, null, lo, hi, clamp); c01 = GemmMicroKernels.Finish(c01, bias, 0, null, null, lo, hi, clamp);
-            c10 = GemmMicroKernels.Finish(c10, bias, 1, null, null, lo, hi, clamp); c11 = GemmMicroKernels.Finish(c11, bias, 1, null, null, lo, hi, clamp);
-            c20 = GemmMicroKernels.Finish(c20, bias, 2, null, null, lo, hi, clamp); c21 = GemmMicroKernels.Finish(c21, bias, 2, null, null, lo, hi, clamp);
-            c30 = GemmMicroKernels.Finish(c30, bias, 3, null, null, lo, hi, clamp); c31 = GemmMicroKernels.Finish(c31, bias, 3, null, null, lo, hi, clamp);
+            var sa = new Vector<float>(ep->A);
+            var sb = new Vector<float>(ep->B);
+            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode); c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + w, lo, hi, sa, sb, mode);
+            c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode); c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + w, lo, hi, sa, sb, mode);
+            c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode); c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + w, lo, hi, sa, sb, mode);
+            c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode); c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + w, lo, hi, sa, sb, mode);
         }
-        Unsafe.WriteUnaligned(tile, c00); Unsafe.WriteUnaligned(tile + w, c01);
-        Unsafe.WriteUnaligned(tile + 2 * w, c10); Unsafe.WriteUnaligned(tile + 3 * w, c11);
-        Unsafe.WriteUnaligned(tile + 4 * w, c20); Unsafe.WriteUnaligned(tile + 5 * w, c21);
-        Unsafe.WriteUnaligned(tile + 6 * w, c30); Unsafe.WriteUnaligned(tile + 7 * w, c31);
+        Unsafe.WriteUnaligned(c, c00); Unsafe.WriteUnaligned(c + w, c01);
+        Unsafe.WriteUnaligned(c + ldc, c10); Unsafe.WriteUnaligned(c + ldc + w, c11);
+        Unsafe.WriteUnaligned(c + 2 * ldc, c20); Unsafe.WriteUnaligned(c + 2 * ldc + w, c21);
+        Unsafe.WriteUnaligned(c + 3 * ldc, c30); Unsafe.WriteUnaligned(c + 3 * ldc + w, c31);
     }
 }

@@ -22,11 +22,40 @@ internal static unsafe class PoolFloat
     /// <param name="padEndH">End padding of the height axis (for count_include_pad).</param>
     public static void Run(bool max, float* x, float* y, int planes, Conv3D g, bool countIncludePad, int padEndH, int padEndW, WorkerPool? pool)
     {
+        if (g.OutputSize == 1 && g.KH == g.IH && g.KW == g.IW && g.PH == 0 && g.PW == 0 && g.LH == 1 && g.LW == 1)
+        {
+            // The window is the whole plane (a global pool spelled as a plain one): one reduction per plane.
+            WholePlanes(max, x, y, planes, g.InputSize);
+            return;
+        }
         long work = (long)planes * g.OutputSize * g.KernelSize;
         int parts = (int)Math.Max(1, Math.Min(Math.Min(planes, (pool?.Threads ?? 1) * 4L), work / MinWorkPerPart));
         var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, GemmKernelSet.Current.IsAvx2OrBetter);
         if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
         else pool.Run(parts, job);
+    }
+
+    /// <summary>y[p] = max or mean of plane p; NaN never wins the max (as in PoolCore), the sum is vectorized (eight partial sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WholePlanes(bool max, float* x, float* y, int planes, int size)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            float* s = x + (long)p * size;
+            if (!max)
+            {
+                var acc = Vector256<float>.Zero;
+                int i = 0;
+                for (; i + 8 <= size; i += 8) acc += Vector256.Load(s + i);
+                float sum = Vector256.Sum(acc);
+                for (; i < size; i++) sum += s[i];
+                y[p] = sum / size;
+                continue;
+            }
+            float best = float.NegativeInfinity;
+            for (int i = 0; i < size; i++) if (s[i] > best) best = s[i];
+            y[p] = best;
+        }
     }
 
     private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector)

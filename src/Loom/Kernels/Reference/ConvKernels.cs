@@ -53,6 +53,8 @@ internal sealed unsafe class ConvKernel : Kernel
     private readonly ConvAttributes _attrs;
     private readonly GemmPackedA[]? _packed;
     private readonly GemmPackedA? _packedWide;
+    private readonly Tensor? _constantWeights;
+    private GemmPackedB? _packedTransposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
     private readonly FusedActivation _activation;
     private readonly ShapeKeyedCache<ConvPlan> _plans = new();
 
@@ -64,6 +66,7 @@ internal sealed unsafe class ConvKernel : Kernel
         {
             int m = w.Shape[0], mg = m / _attrs.Group, kg = m == 0 ? 0 : w.Length / m;
             var ks = GemmKernelSet.Current;
+            _constantWeights = w;
             if (mg >= ConvFloat.MinGemmRows && kg > 0)
                 fixed (float* pw = w.AsSpan<float>())
                 {
@@ -79,6 +82,17 @@ internal sealed unsafe class ConvKernel : Kernel
                     }
                 }
         }
+    }
+
+    /// <summary>Wᵀ [C × M] of the constant weights, packed once (racing runs may both pack; one result is kept).</summary>
+    private GemmPackedB TransposedWeights(GemmKernelSet ks)
+    {
+        if (Volatile.Read(ref _packedTransposed) is { } done) return done;
+        var w = _constantWeights!;
+        int m = w.Shape[0], k = w.Length / m;
+        GemmPackedB packed;
+        fixed (float* pw = w.AsSpan<float>()) packed = new GemmPackedB(ks, k, m, pw, k, transposed: true);
+        return Interlocked.CompareExchange(ref _packedTransposed, packed, null) ?? packed;
     }
 
     /// <summary>
@@ -112,7 +126,10 @@ internal sealed unsafe class ConvKernel : Kernel
                     pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>())
                 {
                     var buffers = new ConvBuffers(px, pw, pb, pz, py);
-                    if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, ctx.Pool);
+                    var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
+                    if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
+                        ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, ctx.Pool);
+                    else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, ctx.Pool);
                     else ConvFloat.Run(p, g, buffers, _packed, _activation, ctx.Pool);
                 }
                 break;

@@ -89,7 +89,7 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
             default:
                 var yf = new float[y.Length];
                 RunFloat(dims, GemmFloatData.ToFloat(x), GemmFloatData.ToFloat(w), yf, null, ctx.Pool);
-                if (b is not null) AddBias<float>(yf, GemmFloatData.ToFloat(b), m, size);
+                if (b is not null) AddBias(yf, GemmFloatData.ToFloat(b), m, size);
                 GemmFloatData.FromFloat(yf, y);
                 break;
         }
@@ -172,6 +172,20 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
                                         }
                             }
                 }
+            }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void AddBias(Span<float> y, ReadOnlySpan<float> b, int m, int size)
+    {
+        fixed (float* py = y)
+            for (int i = 0; i < y.Length / Math.Max(size, 1); i++)
+            {
+                float* plane = py + (long)i * size;
+                var v = System.Runtime.Intrinsics.Vector256.Create(b[i % m]);
+                int t = 0;
+                for (; t + 8 <= size; t += 8) System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(plane + t) + v, plane + t);
+                for (; t < size; t++) plane[t] += b[i % m];
             }
     }
 

@@ -40,6 +40,7 @@ internal sealed class GlobalPoolKernel(PoolKind kind, double p) : Kernel
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Pool<T>(ReadOnlySpan<T> x, Span<T> y, int size) where T : IFloatingPointIeee754<T>
     {
         T pp = T.CreateTruncating(p);
