@@ -19,8 +19,14 @@ namespace Loom.Passes;
 /// and the activation's parameters are constants. The fused node takes the place of the last node of
 /// its chain (Z may be computed after the Conv) and writes that node's output, so nothing downstream
 /// changes. Types must have been inferred (the pass runs <see cref="ShapeInference"/> if not).
+///
+/// It also takes in a pre-activation chain feeding the Conv alone — [BatchNormalization] → [Mul(·, c)] →
+/// [Add(·, c)] → [Relu] with per-channel constants, as DenseNet's BN-ReLU-Conv layers have — as the
+/// FusedConv inputs S, T (4 and 5) and attribute <c>input_activation</c>: the kernel computes
+/// Conv(relu(X·S + T)) with zero padding after the transform, i.e. exactly the graph it replaces
+/// (up to rounding of the composed affine map), without writing the four intermediate tensors.
 /// </summary>
-public static class FuseConvActivation
+public static partial class FuseConvActivation
 {
     public const string Domain = "com.loom";
 
@@ -48,6 +54,9 @@ public static class FuseConvActivation
         var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
         var chain = new Chain(g, consumers, outputs, opset);
         Node?[] nodes = [.. g.Nodes];
+        var producer = new Dictionary<string, int>();
+        for (int i = 0; i < nodes.Length; i++) foreach (var o in nodes[i]!.Outputs) if (o.Length > 0) producer[o] = i;
+        var inits = new Dictionary<string, Tensor>(g.Initializers);
         bool changed = false;
         for (int i = 0; i < nodes.Length; i++)
         {
@@ -68,25 +77,37 @@ public static class FuseConvActivation
                 activation = act.Activation;
                 value = nodes[act.Nodes[^1]]!.Outputs[0];
             }
-            if (fused.Count == 0) continue;
-            var inputs = new List<string> { conv.Inputs[0], conv.Inputs[1], conv.Inputs.Length > 2 ? conv.Inputs[2] : "" };
-            if (z is not null) inputs.Add(z);
+            var pre = InputAffine(conv, i, chain, nodes, producer);
+            if (fused.Count == 0 && pre is null) continue;
+            var inputs = new List<string> { pre?.Source ?? conv.Inputs[0], conv.Inputs[1], conv.Inputs.Length > 2 ? conv.Inputs[2] : "", z ?? "" };
             var attributes = conv.Attributes.Concat(activation.ToAttributes());
-            nodes[fused[^1]] = new Node("FusedConv", inputs, [value], attributes, conv.Name, Domain);
-            nodes[i] = null;
+            if (pre is { } affine)
+            {
+                inputs.Add(AddConstant(inits, $"{value}__input_scale", affine.Scale));
+                inputs.Add(AddConstant(inits, $"{value}__input_shift", affine.Shift));
+                if (affine.Relu) attributes = attributes.Append(IR.Attribute.String("input_activation", "Relu"));
+                foreach (var k in affine.Nodes) nodes[k] = null;
+            }
+            while (inputs[^1].Length == 0) inputs.RemoveAt(inputs.Count - 1);
+            int at = fused.Count > 0 ? fused[^1] : i;
+            nodes[at] = new Node("FusedConv", inputs, [value], attributes, conv.Name, Domain);
+            if (at != i) nodes[i] = null;
             foreach (var k in fused.SkipLast(1)) nodes[k] = null;
+            producer[value] = at;
             changed = true;
         }
-        return changed ? g.WithNodes(nodes.OfType<Node>()) : g;
+        return changed ? new Graph(g.Name, g.Inputs, g.Outputs, nodes.OfType<Node>(), inits, g.ValueTypes) : g;
     }
 
     /// <summary>Recognizes the nodes that may follow a Conv.</summary>
     private sealed class Chain(Graph g, Dictionary<string, List<int>> consumers, HashSet<string> outputs, int opset)
     {
+        public Graph Graph => g;
+
         public bool IsFloat(string value) => g.TypeOf(value) is TensorType { ElementType: DataType.Float };
 
         /// <summary>The one live node reading <paramref name="value"/>, if the value has no other reader and is not a graph output.</summary>
-        private int? Single(string value, Node?[] nodes) =>
+        public int? Single(string value, Node?[] nodes) =>
             !outputs.Contains(value) && consumers.TryGetValue(value, out var c) && c.Count == 1 && nodes[c[0]] is not null ? c[0] : null;
 
         /// <summary>Add(value, Z) or Sum(value, Z) with Z of the same inferred shape: the node and Z.</summary>
@@ -152,6 +173,42 @@ public static class FuseConvActivation
         /// <summary>The other input of a two-input node that reads <paramref name="value"/> once.</summary>
         private static string? Other(Node n, string value) =>
             n.Inputs.Length != 2 ? null : n.Inputs[0] == value && n.Inputs[1] != value ? n.Inputs[1] : n.Inputs[1] == value && n.Inputs[0] != value ? n.Inputs[0] : null;
+
+        /// <summary>
+        /// The per-channel values of a float32 constant that broadcasts against an NCHW value of rank
+        /// <paramref name="rank"/> along the channel axis only (a scalar, [C,1,1], [1,C,1,1], …).
+        /// </summary>
+        public double[]? PerChannel(string name, int channels, int rank)
+        {
+            if (!g.Initializers.TryGetValue(name, out var t) || t.DataType != DataType.Float || t.Rank > rank) return null;
+            var v = t.AsSpan<float>();
+            if (t.Length == 1) return Enumerable.Repeat((double)v[0], channels).ToArray();
+            for (int a = 0; a < t.Rank; a++)
+            {
+                int axis = rank - t.Rank + a;
+                if (t.Shape[a] != 1 && (axis != 1 || t.Shape[a] != channels)) return null;
+            }
+            return t.Length == channels ? v.ToArray().Select(x => (double)x).ToArray() : null;
+        }
+
+        /// <summary>An inference-mode BatchNormalization with constant parameters as per-channel scale and shift.</summary>
+        public (double[] Scale, double[] Shift)? BatchNorm(Node bn, int channels)
+        {
+            if (bn.Inputs.Length != 5 || bn.Outputs.Skip(1).Any(o => o.Length > 0)) return null;
+            if (opset >= 14 ? bn.GetInt("training_mode", 0) != 0 : opset < 9 && bn.GetInt("spatial", 1) == 0) return null;
+            var p = bn.Inputs.Skip(1).Select(n => g.Initializers.GetValueOrDefault(n)).ToArray();
+            if (p.Any(t => t is not { DataType: DataType.Float } || t.Length != channels)) return null;
+            float[] gamma = p[0]!.ToArray<float>(), beta = p[1]!.ToArray<float>(), mean = p[2]!.ToArray<float>(), variance = p[3]!.ToArray<float>();
+            double eps = bn.GetFloat("epsilon", 1e-5f);
+            var scale = new double[channels];
+            var shift = new double[channels];
+            for (int k = 0; k < channels; k++)
+            {
+                scale[k] = gamma[k] / Math.Sqrt(variance[k] + eps);
+                shift[k] = beta[k] - mean[k] * scale[k];
+            }
+            return (scale, shift);
+        }
 
         /// <summary>The value of a one-element float32 initializer.</summary>
         private float? Scalar(string name) =>

@@ -44,8 +44,8 @@ public sealed class ConvFastPathTests
         ([1, 3, 31, 29], [16, 3, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
         ([1, 8, 9, 9], [24, 8, 3, 3], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         // 3x3 over few positions: the transposed im2col product (13x13 and 6x6 stages)
-        ([1, 20, 13, 13], [36, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
-        ([2, 12, 6, 6], [19, 12, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([1, 20, 13, 13], [136, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([2, 12, 6, 6], [129, 12, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         // grouped GEMM (4 rows per group), and direct (2 rows per group, channel multiplier 2)
         ([2, 8, 10, 10], [16, 2, 3, 3], 4, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
@@ -87,7 +87,7 @@ public sealed class ConvFastPathTests
         ([1, 6, 9, 70], [6, 1, 3, 3], 6, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([2, 24, 7, 7], [13, 24, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
-        ([1, 20, 13, 13], [36, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([1, 20, 13, 13], [136, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
     ];
 
     public static TheoryData<string, float[]> Activations() => new()
@@ -157,6 +157,28 @@ public sealed class ConvFastPathTests
     }
 
     [Fact]
+    public void FusedConvPreActivationTransformsTheInputBeforePadding()
+    {
+        int seed = 80;
+        foreach (var c in FusedCases)
+        {
+            var x = Random(Size(c.X), ++seed);
+            var w = Random(Size(c.W), seed + 1);
+            var b = Random(c.W[0], seed + 2);
+            int channels = c.X[1], plane = Size(c.X) / c.X[0] / channels;
+            var scale = Random(channels, seed + 3);
+            var shift = Random(channels, seed + 4);
+            // Padding is zero after the transform: transform X, then convolve by the definition.
+            var xt = x.Select((v, i) => Math.Max(v * scale[i / plane % channels] + shift[i / plane % channels], 0f)).ToArray();
+            var expected = ConvTests.NaiveConv(xt, c.X, w, c.W, b, c.Group, c.S, c.P, c.D, out var shape).Select(v => Math.Max(v, 0)).ToArray();
+            var attrs = ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", "Relu")).Append(Attr.String("input_activation", "Relu"));
+            var y = RunOne("FusedConv", "com.loom", attrs, 2, F(x, c.X), F(w, c.W), F(b, c.W[0]), null, F(scale, channels), F(shift, channels));
+            Assert.Equal(shape, y.Shape.ToArray());
+            AssertNear(expected, y.ToArray<float>(), $"pre-activation case {seed}");
+        }
+    }
+
+    [Fact]
     public void FusedConvRejectsAResidualOfAnotherShape()
     {
         var c = FusedCases[1];
@@ -193,15 +215,15 @@ public sealed class ConvFastPathTests
     ];
 
     /// <summary>One node on a session with the given intra-op threads; input 1 (the weights) is an initializer, so it is pre-packed as in a real model.</summary>
-    internal static Tensor RunOne(string op, string domain, IEnumerable<Attr> attrs, int threads, params Tensor[] inputs)
+    internal static Tensor RunOne(string op, string domain, IEnumerable<Attr> attrs, int threads, params Tensor?[] inputs)
     {
         var model = OpTester.BuildModel(op, attrs, 1, domain.Length == 0 ? 21 : 1, domain, inputs);
         var g = model.Graph;
-        var inits = inputs.Length > 1 ? new Dictionary<string, Tensor> { ["in1"] = inputs[1] } : [];
+        var inits = inputs.Length > 1 ? new Dictionary<string, Tensor> { ["in1"] = inputs[1]! } : [];
         var graph = new Graph(g.Name, g.Inputs.Where(i => !inits.ContainsKey(i.Name)), g.Outputs, g.Nodes, inits);
         using var session = LoomSession.Create(model.WithGraph(graph), new LoomSessionOptions { IntraOpThreads = threads, VerifyInferredShapes = true });
         var feeds = new Dictionary<string, LoomValue>();
-        for (int i = 0; i < inputs.Length; i++) if (!inits.ContainsKey($"in{i}")) feeds[$"in{i}"] = inputs[i];
+        for (int i = 0; i < inputs.Length; i++) if (inputs[i] is { } t && !inits.ContainsKey($"in{i}")) feeds[$"in{i}"] = t;
         using var r = session.Run(feeds);
         var y = (Tensor)r[0].Value;
         return Tensor.FromArray(y.ToArray<float>(), y.Shape);

@@ -10,10 +10,11 @@ namespace Loom.Tests.Passes;
 /// <summary>Conv + residual + activation fusion: same outputs as the unfused graph, and only where it is safe.</summary>
 public sealed class FuseConvActivationTests
 {
-    // (ResNet and DenseNet have BatchNormalization between Conv and Relu until BN folding runs: nothing to fuse here.)
+    // (ResNet has BatchNormalization between Conv and Relu until BN folding runs: nothing to fuse there.)
     [Theory]
     [InlineData("inception_v1", 57)]
     [InlineData("squeezenet", 26)]
+    [InlineData("densenet121", 119)]
     public void LightModelsGiveTheSameOutputFusedAndUnfused(string name, int fusions)
     {
         var path = SharedData.Require("onnx-backend-tests", "light", $"light_{name}.onnx");
@@ -63,6 +64,27 @@ public sealed class FuseConvActivationTests
     }
 
     [Fact]
+    public void PreActivationChainsFoldIntoTheConvInput()
+    {
+        // DenseNet style: x → BatchNormalization → Mul(c) → Add(c) → Relu → Conv, and x also feeds the output.
+        var g = Graph(
+        [
+            new Node("BatchNormalization", ["x", "gamma", "beta", "mean", "var"], ["bn"]),
+            new Node("Mul", ["bn", "cscale"], ["m"]),
+            new Node("Add", ["cshift", "m"], ["a"]),
+            new Node("Relu", ["a"], ["r"]),
+            new Node("Conv", ["r", "w", "b"], ["c"], Pads()),
+            new Node("Relu", ["c"], ["y"]),
+        ]);
+        var fused = FuseConvActivation.Run(g);
+        var node = Assert.Single(fused.Graph.Nodes);
+        Assert.Equal(["x", "w", "b", "", node.Inputs[4], node.Inputs[5]], node.Inputs);
+        Assert.Equal("Relu", node.GetString("input_activation", ""));
+        Assert.Equal("Relu", node.GetString("activation", ""));
+        AssertSameOutputs(g, fused, 1e-5);
+    }
+
+    [Fact]
     public void ValuesWithOtherReadersOrGraphOutputsAreNotFused()
     {
         var g = Graph(
@@ -87,6 +109,9 @@ public sealed class FuseConvActivationTests
         {
             ["w"] = T(4, 4, 3, 3), ["w2"] = T(4, 4, 3, 3), ["b"] = T(4),
             ["zero"] = Tensor.Scalar(0f), ["three"] = Tensor.Scalar(3f), ["six"] = Tensor.Scalar(6f),
+            ["gamma"] = T(4), ["beta"] = T(4), ["mean"] = T(4),
+            ["var"] = Tensor.FromArray(new[] { 0.5f, 1.5f, 2f, 0.25f }, 4),
+            ["cscale"] = T(4, 1, 1), ["cshift"] = T(1, 4, 1, 1),
         };
         var outputs = new[] { "y" }.Concat(extraOutputs ?? []).Distinct().Select(o => new ValueInfo(o, null));
         var graph = new Graph("g", [new ValueInfo("x", new TensorType(DataType.Float, Shape.Of(1, 4, 9, 11)))], outputs, nodes, inits);

@@ -17,12 +17,16 @@ internal static unsafe class ConvFewPositions
 {
     /// <summary>
     /// True when the positions fill MR-row tiles at least 10% better than the path the node would take
-    /// otherwise (<paramref name="wide"/>'s columns, dropped ones included, or plain NR-column panels).
+    /// otherwise (<paramref name="wide"/>'s columns, dropped ones included, or plain NR-column panels), and
+    /// there are enough output channels to pay for packing im2col.
     /// </summary>
-    public static bool Worth(Conv3D g, int group, GemmKernelSet ks, ConvWideGemm.Layout? wide)
+    public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide)
     {
         int n = g.OutputSize;
         if (group != 1 || n > 256 || g.KD != 1 || g.ID != 1) return false;
+        // Packing im2col costs about one multiply-add row of 16 per element: only many output channels pay it back
+        // (the wide path reads the image unpacked).
+        if (!g.IsPointwise && outChannels < 128) return false;
         long columns = GemmCore.RoundUp(wide?.WideN ?? n, ks.NR);
         return GemmCore.RoundUp(n, ks.MR) * 10L < columns * 9;
     }

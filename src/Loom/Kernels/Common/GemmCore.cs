@@ -207,13 +207,16 @@ internal sealed unsafe class GemmScratch
     [ThreadStatic] private static GemmScratch? _forThread;
     public static GemmScratch ForThread => _forThread ??= new GemmScratch();
 
-    private AlignedBuffer _a, _b, _extra;
+    private AlignedBuffer _a, _b, _extra, _input;
 
     public float* A(int floats) => _a.Get(floats);
     public float* B(int floats) => _b.Get(floats);
 
     /// <summary>A third buffer for callers (im2col scratch, tiles); not used by <see cref="GemmCore"/> itself.</summary>
     public float* Extra(int floats) => _extra.Get(floats);
+
+    /// <summary>A fourth buffer for a kernel's transformed input (FusedConv's pre-activation), kept apart from the others.</summary>
+    public float* Input(int floats) => _input.Get(floats);
 
     private struct AlignedBuffer
     {

@@ -37,7 +37,7 @@ internal static unsafe class PoolFloat
 
     /// <summary>y[p] = max or mean of plane p; NaN never wins the max (as in PoolCore), the sum is vectorized (eight partial sums).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WholePlanes(bool max, float* x, float* y, int planes, int size)
+    public static void WholePlanes(bool max, float* x, float* y, int planes, int size)
     {
         for (int p = 0; p < planes; p++)
         {

@@ -56,12 +56,19 @@ internal sealed unsafe class ConvKernel : Kernel
     private readonly Tensor? _constantWeights;
     private GemmPackedB? _packedTransposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
     private readonly FusedActivation _activation;
+    private readonly bool _inputRelu;
     private readonly ShapeKeyedCache<ConvPlan> _plans = new();
 
     public ConvKernel(KernelInfo info, FusedActivation activation = default)
     {
         _attrs = ConvAttributes.Parse(info.Node, info.Fail);
         _activation = activation;
+        _inputRelu = info.GetString("input_activation", "") switch
+        {
+            "" => false,
+            "Relu" => true,
+            var other => throw info.Fail($"input_activation '{other}' is not supported (Relu or none)"),
+        };
         if (info.ConstantInput(1) is { DataType: DataType.Float, Rank: >= 3 } w && w.Shape[0] % _attrs.Group == 0)
         {
             int m = w.Shape[0], mg = m / _attrs.Group, kg = m == 0 ? 0 : w.Length / m;
@@ -108,15 +115,20 @@ internal sealed unsafe class ConvKernel : Kernel
         var w = ctx.Input(1);
         var b = ctx.OptionalInput(2);
         var z = ctx.InputCount > 3 ? ctx.OptionalInput(3) : null;
+        var inScale = ctx.InputCount > 4 ? ctx.OptionalInput(4) : null;
+        var inShift = ctx.InputCount > 5 ? ctx.OptionalInput(5) : null;
         if (x.DataType != w.DataType || (b is not null && b.DataType != x.DataType) || (z is not null && z.DataType != x.DataType))
             ConvKernels.RequireSameDtype(ctx, x, w, b, z);
-        if (x.DataType != DataType.Float && (z is not null || _activation.Kind != ActivationKind.None))
+        if (x.DataType != DataType.Float && (z is not null || inScale is not null || _activation.Kind != ActivationKind.None))
             throw ctx.Fail($"FusedConv supports float32 only, not {x.DataType.Name()}");
         var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, _packedWide?.Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
         if (b is not null && (b.Rank != 1 || b.Length != p.OutChannels))
             throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{p.OutChannels}]");
         if (z is not null && !z.Shape.SequenceEqual(p.OutputShape))
             throw ctx.Fail($"residual Z has shape {ShapeMath.Format(z.Shape)}; expected the output shape {ShapeMath.Format(p.OutputShape)}");
+        if ((inScale is null) != (inShift is null) || inScale is not null && (inScale.DataType != DataType.Float || inShift!.DataType != DataType.Float
+            || inScale.Length != p.Channels || inShift.Length != p.Channels))
+            throw ctx.Fail($"input scale and shift must both be given, float32 with {p.Channels} values (one per input channel)");
         var y = ctx.AllocateOutput(0, x.DataType, p.OutputShape, clear: false);
         if (y.Length == 0) return;
         switch (x.DataType)
@@ -125,9 +137,13 @@ internal sealed unsafe class ConvKernel : Kernel
                 fixed (float* px = x.AsSpan<float>(), pw = w.AsSpan<float>(), pb = b is null ? default : b.AsSpan<float>(),
                     pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>())
                 {
-                    var buffers = new ConvBuffers(px, pw, pb, pz, py);
+                    float* input = px;
+                    if (inScale is not null)
+                        fixed (float* ps = inScale.AsSpan<float>(), pt = inShift!.AsSpan<float>())
+                            input = ConvInputTransform.Apply(px, p.Batch, p.Channels, g.InputSize, ps, pt, _inputRelu, ctx.Pool);
+                    var buffers = new ConvBuffers(input, pw, pb, pz, py);
                     var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
-                    if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
+                    if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
                         ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, ctx.Pool);
                     else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, ctx.Pool);
                     else ConvFloat.Run(p, g, buffers, _packed, _activation, ctx.Pool);

@@ -30,6 +30,13 @@ internal sealed class GlobalPoolKernel(PoolKind kind, double p) : Kernel
         int size = (int)ShapeMath.Size(x.Shape[2..]);
         switch (x.DataType)
         {
+            case DataType.Float when kind == PoolKind.Average:
+                // One vectorized sum per plane (TensorPrimitives costs more per call than a 7×7 plane takes).
+                unsafe
+                {
+                    fixed (float* px = x.AsSpan<float>(), py = y.AsSpan<float>()) Kernels.Common.PoolFloat.WholePlanes(false, px, py, y.Length, size);
+                }
+                break;
             case DataType.Float: Pool(x.AsSpan<float>(), y.AsSpan<float>(), size); break;
             case DataType.Double: Pool(x.AsSpan<double>(), y.AsSpan<double>(), size); break;
             default:
