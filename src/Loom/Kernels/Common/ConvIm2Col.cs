@@ -165,4 +165,53 @@ internal static unsafe class ConvCol2Im
                     }
         }
     }
+
+    /// <summary>
+    /// True when every image element gets exactly one column value: stride = kernel on every axis, no dilation or
+    /// padding, and the image is exactly stride × positions (ConvTranspose 2×2 stride 2 upsampling). Then
+    /// <see cref="Place"/> writes instead of adding, and the image needs no clearing.
+    /// </summary>
+    public static bool IsPartition(Conv3D g) =>
+        g.SD == g.KD && g.SH == g.KH && g.SW == g.KW && g.LD == 1 && g.LH == 1 && g.LW == 1 && g.PD == 0 && g.PH == 0 && g.PW == 0
+        && g.ID == g.OD * g.SD && g.IH == g.OH * g.SH && g.IW == g.OW * g.SW;
+
+    /// <summary><see cref="Add"/> for an <see cref="IsPartition"/> geometry: image[c, o·k + t] = col[(c, t), o]; kernel width 2 interleaves by vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Place(float* col, int ldcol, int channels, int j0, int nc, float* image, Conv3D g)
+    {
+        int ohw = g.OH * g.OW, inSize = g.InputSize, ksize = g.KernelSize;
+        bool pairs = g.KW == 2 && Avx.IsSupported;
+        for (int c = 0; c < channels; c++, col += (long)ksize * ldcol)
+        {
+            float* img = image + (long)c * inSize;
+            for (int kz = 0; kz < g.KD; kz++)
+                for (int ky = 0; ky < g.KH; ky++)
+                {
+                    float* rows = col + (long)((kz * g.KH + ky) * g.KW) * ldcol;
+                    int j = j0, end = j0 + nc;
+                    while (j < end)
+                    {
+                        int oz = j / ohw, oy = j % ohw / g.OW, ox = j % g.OW;
+                        int len = Math.Min(g.OW - ox, end - j);
+                        float* dst = img + ((long)(oz * g.KD + kz) * g.IH + oy * g.KH + ky) * g.IW + (long)ox * g.KW;
+                        float* src = rows + (j - j0);
+                        int t = 0;
+                        if (pairs)
+                            for (; t + 8 <= len; t += 8)
+                            {
+                                // [a0 b0 a1 b1 … a7 b7] from row kx = 0 (a) and kx = 1 (b).
+                                var a = Vector256.Load(src + t);
+                                var b = Vector256.Load(src + ldcol + t);
+                                var lo = Avx.UnpackLow(a, b);
+                                var hi = Avx.UnpackHigh(a, b);
+                                Vector256.Store(Avx.Permute2x128(lo, hi, 0x20), dst + 2 * t);
+                                Vector256.Store(Avx.Permute2x128(lo, hi, 0x31), dst + 2 * t + 8);
+                            }
+                        for (; t < len; t++)
+                            for (int kx = 0; kx < g.KW; kx++) dst[(long)t * g.KW + kx] = src[(long)kx * ldcol + t];
+                        j += len;
+                    }
+                }
+        }
+    }
 }

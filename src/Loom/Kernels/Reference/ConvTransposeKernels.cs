@@ -21,7 +21,8 @@ internal static class ConvTransposeKernels
 /// </summary>
 internal sealed unsafe class ConvTransposeKernel : Kernel
 {
-    private const int ColumnBufferFloats = 1 << 21;
+    // 256 KB: the column chunk stays in L2 between the GEMM that writes it and col2im that reads it.
+    private const int ColumnBufferFloats = 1 << 16;
     private readonly ConvTransposeGeometry.Attributes _attrs;
     private readonly GemmPackedA[]? _packed;
 
@@ -74,7 +75,8 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         var (dims, shape) = _plans.Get(x.Shape, w.Shape, (this, ctx), static s => s.Item1.CreatePlan(s.ctx));
         int m = dims.OutChannels, size = dims.G.InputSize;
         if (b is not null && (b.Rank != 1 || b.Length != m)) throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{m}]");
-        var y = ctx.AllocateOutput(0, x.DataType, shape);
+        // col2im adds into Y, so it starts zeroed, unless every element is written exactly once (float32 only).
+        var y = ctx.AllocateOutput(0, x.DataType, shape, clear: x.DataType != DataType.Float || !ConvCol2Im.IsPartition(dims.G));
         if (y.Length == 0) return;
         switch (x.DataType)
         {
@@ -137,7 +139,8 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         public void Execute(int part)
         {
             int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
-            ConvCol2Im.Add(col + (long)c0 * g.KernelSize * nc, nc, c1 - c0, j0, nc, image + (long)c0 * g.InputSize, g);
+            if (ConvCol2Im.IsPartition(g)) ConvCol2Im.Place(col + (long)c0 * g.KernelSize * nc, nc, c1 - c0, j0, nc, image + (long)c0 * g.InputSize, g);
+            else ConvCol2Im.Add(col + (long)c0 * g.KernelSize * nc, nc, c1 - c0, j0, nc, image + (long)c0 * g.InputSize, g);
         }
     }
 
