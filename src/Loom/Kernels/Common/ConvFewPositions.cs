@@ -5,7 +5,7 @@ using Loom.Runtime.Threading;
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// A convolution over few output positions — the 7×7, 13×13 and 14×14 stages of classification
+/// A 1×1 convolution over few output positions — the 7×7, 13×13 and 14×14 stages of classification
 /// networks — computed as the transposed product Yᵀ[N × M] = im2col(X)ᵀ[N × K] · Wᵀ[K × M]: the few
 /// positions then run along the MR-row side of the tiles (49 positions fill 56 rows) instead of the
 /// NR-column side (64 columns, or more with the dropped columns of <see cref="ConvWideGemm"/>), which
@@ -16,17 +16,14 @@ namespace Loom.Kernels.Common;
 internal static unsafe class ConvFewPositions
 {
     /// <summary>
-    /// True when the positions fill MR-row tiles at least 10% better than the path the node would take
-    /// otherwise (<paramref name="wide"/>'s columns, dropped ones included, or plain NR-column panels), and
-    /// there are enough output channels to pay for packing im2col.
+    /// True for a 1×1 kernel (any stride) whose positions fill MR-row tiles at least 10% better than the path
+    /// the node would take otherwise (<paramref name="wide"/>'s columns or plain NR-column panels). Larger kernels
+    /// measured faster read straight from the image (<see cref="ConvWideGemm"/>) than with im2col packed here.
     /// </summary>
-    public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide)
+    public static bool Worth(Conv3D g, int group, GemmKernelSet ks, ConvWideGemm.Layout? wide)
     {
         int n = g.OutputSize;
-        if (group != 1 || n > 256 || g.KD != 1 || g.ID != 1) return false;
-        // Packing im2col costs about one multiply-add row of 16 per element: only many output channels pay it back
-        // (the wide path reads the image unpacked).
-        if (!g.IsPointwise && outChannels < 128) return false;
+        if (group != 1 || n > 256 || g.KernelSize != 1 || g.PD != 0 || g.PH != 0 || g.PW != 0) return false;
         long columns = GemmCore.RoundUp(wide?.WideN ?? n, ks.NR);
         return GemmCore.RoundUp(n, ks.MR) * 10L < columns * 9;
     }

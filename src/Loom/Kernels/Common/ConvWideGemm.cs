@@ -205,7 +205,8 @@ internal static unsafe class ConvWideGemm
                         float* b = j == jLast && last != null ? last : x + j;
                         int* offs = j == jLast && last != null ? layout.PackedOffsets : offsets;
                         int oy = j / wq, ox = j - oy * wq;
-                        if (whole && ox + nr <= ow)
+                        // Consecutive outputs: inside one row, or anywhere when rows have no dropped columns (Wq = OW).
+                        if (whole && (wq == ow ? j + nr <= wideN : ox + nr <= ow))
                         {
                             long at = (long)i * outSize + (long)oy * ow + ox;
                             direct.Residual = residual == null ? null : residual + at;

@@ -77,7 +77,7 @@ internal sealed unsafe class ConvKernel : Kernel
             if (mg >= ConvFloat.MinGemmRows && kg > 0)
                 fixed (float* pw = w.AsSpan<float>())
                 {
-                    // Stride-1 convolutions of one group read B straight from the image and want full-depth panels.
+                    // Convolutions of one group that read B straight from the image want full-depth panels.
                     if (WideEligible(_attrs, w.Shape, ks))
                         _packedWide = new GemmPackedA(ks, m, kg, pw, kg, transposed: false, fullDepth: true);
                     else
@@ -103,11 +103,12 @@ internal sealed unsafe class ConvKernel : Kernel
     }
 
     /// <summary>
-    /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone; 1×1 kernels are left to
-    /// the GEMM, whose packed B reads the channel planes in sequence (the offset kernel's far-apart rows measured slower).
+    /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone. Strided 1×1 kernels are
+    /// left to the GEMM: the wide path would copy every phase plane of the image to read one of them.
     /// </summary>
     private static bool WideEligible(ConvAttributes a, ReadOnlySpan<int> w, GemmKernelSet ks) =>
-        a.Group == 1 && w.Length is 3 or 4 && ShapeMath.Size(w[2..]) > 1 && ks.OffsetKernel != null;
+        a.Group == 1 && w.Length is 3 or 4 && ks.OffsetKernel != null
+        && (ShapeMath.Size(w[2..]) > 1 || a.Strides is null || a.Strides.All(s => s == 1));
 
     public override void Run(KernelContext ctx)
     {
@@ -143,7 +144,7 @@ internal sealed unsafe class ConvKernel : Kernel
                             input = ConvInputTransform.Apply(px, p.Batch, p.Channels, g.InputSize, ps, pt, _inputRelu, ctx.Pool);
                     var buffers = new ConvBuffers(input, pw, pb, pz, py);
                     var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
-                    if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
+                    if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
                         ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, ctx.Pool);
                     else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, ctx.Pool);
                     else ConvFloat.Run(p, g, buffers, _packed, _activation, ctx.Pool);
