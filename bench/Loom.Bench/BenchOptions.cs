@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Loom.Bench;
 
-/// <summary>Options shared by the modes: --dim NAME=SIZE, --shape INPUT=D,D,..., --runs N, --threads T, --fuse.</summary>
+/// <summary>Options shared by the modes: --dim NAME=SIZE, --shape INPUT=D,D,..., --runs N, --threads T, --fuse, --only loom|ort, --cpu.</summary>
 internal sealed class BenchOptions
 {
     public Dictionary<string, long> Dims { get; } = new();
@@ -10,6 +10,12 @@ internal sealed class BenchOptions
     public int Runs { get; private set; } = 20;
     public int Threads { get; private set; } = Environment.ProcessorCount;
     public bool Fuse { get; private set; }
+
+    /// <summary>--only loom|ort: run one runtime (for profilers such as perf stat, which count one process's cycles).</summary>
+    public string? Only { get; private set; }
+
+    /// <summary>--cpu: time runs by this thread's CPU time instead of the wall clock (with --threads 1 only).</summary>
+    public bool Cpu { get; private set; }
     public List<string> Positional { get; } = new();
 
     public static BenchOptions Parse(IReadOnlyList<string> args, int defaultRuns = 20)
@@ -31,6 +37,8 @@ internal sealed class BenchOptions
                 case "--runs": o.Runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": o.Threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--fuse": o.Fuse = true; break;
+                case "--only": o.Only = Next(); break;
+                case "--cpu": o.Cpu = true; break;
                 default: o.Positional.Add(args[i]); break;
             }
         }
@@ -52,20 +60,21 @@ internal sealed class BenchOptions
     }
 
     /// <summary>Medians of <paramref name="runs"/> timed calls of each action, alternating them, after one warm-up of each.</summary>
-    public static (double A, double B) InterleavedMedians(Action a, Action b, int runs)
+    public static (double A, double B) InterleavedMedians(Action a, Action b, int runs, bool cpu = false)
     {
+        Func<double> now = cpu ? ThreadCpuClock.NowMs : () => System.Diagnostics.Stopwatch.GetTimestamp() * 1e3 / System.Diagnostics.Stopwatch.Frequency;
         a();
         b();
         var ta = new double[runs];
         var tb = new double[runs];
         for (int k = 0; k < runs; k++)
         {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            double t0 = now();
             a();
-            ta[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            ta[k] = now() - t0;
+            t0 = now();
             b();
-            tb[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            tb[k] = now() - t0;
         }
         Array.Sort(ta);
         Array.Sort(tb);

@@ -31,11 +31,18 @@ internal static class ModelBench
         }).ToArray();
         using var runOptions = new RunOptions();
 
+        if (o.Only is { } only)
+        {
+            Action run = only == "ort" ? () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose() : () => loom.Run(feeds).Dispose();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{only} median {BenchOptions.MedianMs(run, o.Runs):F2} ms"));
+            return 0;
+        }
         // Alternate the two runtimes so a neighbour's load on this shared machine hits both alike.
+        bool cpu = o.Cpu && o.Threads == 1 && ThreadCpuClock.Available;
         var (loomMs, ortMs) = BenchOptions.InterleavedMedians(() => loom.Run(feeds).Dispose(),
-            () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose(), o.Runs);
+            () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose(), o.Runs, cpu);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileName(path)}  threads {o.Threads}  runs {o.Runs}{(o.Fuse ? "  fused" : "")}\n  loom median {loomMs:F2} ms\n  onnxruntime median {ortMs:F2} ms\n  ratio loom/ort {loomMs / ortMs:F2}"));
+            $"{Path.GetFileName(path)}  threads {o.Threads}  runs {o.Runs}{(o.Fuse ? "  fused" : "")}{(cpu ? "  thread CPU time" : "")}\n  loom median {loomMs:F2} ms\n  onnxruntime median {ortMs:F2} ms\n  ratio loom/ort {loomMs / ortMs:F2}"));
         foreach (var v in ortValues) v.Dispose();
         return 0;
     }
