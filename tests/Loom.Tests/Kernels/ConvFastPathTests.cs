@@ -77,11 +77,13 @@ public sealed class ConvFastPathTests
         }
     }
 
-    // One case per path: image read directly (3x3; rows long enough for tiles stored straight to Y), pointwise GEMM,
+    // One case per path: image read directly (3x3; rows long enough for tiles stored straight to Y; stride 2 by phase planes),
+    // pointwise (unpadded image read directly),
     // depthwise (strides 2 and 1), direct, few positions (1x1 and 3x3).
     private static readonly (int[] X, int[] W, int Group, int[] S, int[] P, int[] D)[] FusedCases =
     [
         ([1, 6, 5, 70], [10, 6, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([1, 5, 11, 23], [9, 5, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
         ([1, 16, 20, 21], [37, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([2, 5, 17, 40], [5, 1, 3, 3], 5, [2, 2], [1, 1, 1, 1], [1, 1]),
         ([1, 6, 9, 70], [6, 1, 3, 3], 6, [1, 1], [1, 1, 1, 1], [1, 1]),
@@ -181,7 +183,7 @@ public sealed class ConvFastPathTests
     [Fact]
     public void FusedConvRejectsAResidualOfAnotherShape()
     {
-        var c = FusedCases[1];
+        var c = FusedCases[2];
         var e = Assert.ThrowsAny<LoomException>(() => RunOne("FusedConv", "com.loom", ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", "Relu")), 1,
             F(Random(Size(c.X), 1), c.X), F(Random(Size(c.W), 2), c.W), F(Random(c.W[0], 3), c.W[0]), F(Random(7, 4), 7)));
         Assert.Contains("residual", e.Message);
@@ -190,7 +192,7 @@ public sealed class ConvFastPathTests
     [Fact]
     public void FusedConvRejectsUnknownActivations()
     {
-        var c = FusedCases[1];
+        var c = FusedCases[2];
         Assert.ThrowsAny<LoomException>(() => RunOne("FusedConv", "com.loom", ConvAttrs(c.Group, c.S, c.P, c.D).Append(Attr.String("activation", "Gelu")), 1,
             F(Random(Size(c.X), 1), c.X), F(Random(Size(c.W), 2), c.W)));
     }

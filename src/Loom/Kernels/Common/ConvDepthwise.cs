@@ -20,18 +20,18 @@ internal static unsafe class ConvDepthwise
     /// Planes [p0, p1) of y (plane p = image n, channel c, with c = p mod channels): y = act(conv + bias[c] + residual).
     /// </summary>
     public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g,
-        FusedActivation act, bool vector)
+        FusedActivation act, bool vector, ChannelTransform input = default)
     {
         bool vec = vector && Avx2.IsSupported;
-        if (ConvDepthwiseWide.Supports(g, vec)) ConvDepthwiseWide.Run(x, w, bias, residual, y, channels, p0, p1, g, act);
-        else if (vec && g.SW == 1) Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, true);
-        else if (vec && g.SW == 2) Planes<TapStride2>(x, w, bias, residual, y, channels, p0, p1, g, act, true);
-        else Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, false);
+        if (ConvDepthwiseWide.Supports(g, vec)) ConvDepthwiseWide.Run(x, w, bias, residual, y, channels, p0, p1, g, act, input);
+        else if (vec && g.SW == 1) Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, true, input);
+        else if (vec && g.SW == 2) Planes<TapStride2>(x, w, bias, residual, y, channels, p0, p1, g, act, true, input);
+        else Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, false, input);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Planes<TLoad>(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g,
-        FusedActivation act, bool vec) where TLoad : struct, ITapLoad
+        FusedActivation act, bool vec, ChannelTransform input) where TLoad : struct, ITapLoad
     {
         TLoad load = default;
         int inSize = g.InputSize, outSize = g.OutputSize, ks = g.KH * g.KW, ow = g.OW, kh = g.KH, kw = g.KW, sw = g.SW;
@@ -44,7 +44,8 @@ internal static unsafe class ConvDepthwise
             int c = p % channels;
             float* yp = y + (long)p * outSize, wc = w + (long)c * ks;
             float b = bias == null ? 0 : bias[c];
-            ConvPaddedPlane.Fill(x + (long)p * inSize, g, buf, rows, width, 0);
+            ConvPaddedPlane.Fill(x + (long)p * inSize, g, buf, rows, width, 0, !input.IsIdentity,
+                input.IsIdentity ? 1 : input.Scale(c), input.IsIdentity ? 0 : input.Shift(c), input.Relu);
             if (vec && ow >= 8)
             {
                 // Four output vectors per pass, anywhere in the plane: four independent FMA chains through the

@@ -21,7 +21,8 @@ internal static unsafe class ConvDepthwiseWide
 
     /// <summary>Planes [p0, p1) of y (channel c = p mod channels): y = act(conv + bias[c] + residual).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g, FusedActivation act)
+    public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g, FusedActivation act,
+        ChannelTransform input)
     {
         int hp = g.OH + (g.KH - 1) * g.LH, wp = g.OW + (g.KW - 1) * g.LW, taps = g.KH * g.KW;
         int wideN = g.OH * wp, reach = (g.KH - 1) * g.LH * wp + (g.KW - 1) * g.LW;
@@ -41,7 +42,8 @@ internal static unsafe class ConvDepthwiseWide
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
-            ConvPaddedPlane.Fill(x + (long)p * g.InputSize, g, plane, hp, wp, 0);
+            ConvPaddedPlane.Fill(x + (long)p * g.InputSize, g, plane, hp, wp, 0, !input.IsIdentity,
+                input.IsIdentity ? 1 : input.Scale(c), input.IsIdentity ? 0 : input.Shift(c), input.Relu);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) Block64(plane + j, offsets, w + (long)c * taps, taps, b, wide + j, &ep);
             float* yp = y + (long)p * g.OutputSize;

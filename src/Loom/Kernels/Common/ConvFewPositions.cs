@@ -31,6 +31,7 @@ internal static unsafe class ConvFewPositions
     /// <param name="transposedWeights">Wᵀ [K × M] packed as a right operand for the kernel set.</param>
     public static void Run(ConvProblem p, Conv3D g, GemmPackedB transposedWeights, ConvBuffers t, FusedActivation act, WorkerPool? pool)
     {
+        t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
         var ks = transposedWeights.Kernels;
         int n = g.OutputSize, m = p.OutChannels, c = p.Channels, k = p.GroupDepth, threads = pool?.Threads ?? 1;
         float* product = GemmScratch.ForThread.Extra(n * m);

@@ -2,10 +2,11 @@ using Loom.Runtime.Threading;
 
 namespace Loom.Kernels.Common;
 
-/// <summary>Pointers to one float32 convolution's tensors; bias and residual may be null.</summary>
-internal readonly unsafe struct ConvBuffers(float* x, float* w, float* bias, float* residual, float* y)
+/// <summary>Pointers to one float32 convolution's tensors (bias and residual may be null) and its input's pre-activation.</summary>
+internal readonly unsafe struct ConvBuffers(float* x, float* w, float* bias, float* residual, float* y, ChannelTransform input = default)
 {
     public readonly float* X = x, W = w, Bias = bias, Residual = residual, Y = y;
+    public readonly ChannelTransform Input = input;
 }
 
 /// <summary>
@@ -35,6 +36,8 @@ internal static unsafe class ConvFloat
             Split(pool, job.Parts, job);
             return;
         }
+        // The other paths read X unpadded: they get a transformed copy first.
+        t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
         if (mg < MinGemmRows || p.GroupDepth == 0)
         {
             int planes = p.Batch * p.OutChannels;
@@ -104,7 +107,8 @@ internal static unsafe class ConvFloat
         public int Parts => parts;
 
         public void Execute(int part) =>
-            ConvDepthwise.Run(t.X, t.W, t.Bias, t.Residual, t.Y, channels, (int)((long)planes * part / parts), (int)((long)planes * (part + 1) / parts), g, act, vector);
+            ConvDepthwise.Run(t.X, t.W, t.Bias, t.Residual, t.Y, channels, (int)((long)planes * part / parts), (int)((long)planes * (part + 1) / parts), g, act,
+                vector, t.Input);
     }
 
     private readonly struct DirectJob(ConvProblem p, Conv3D g, ConvBuffers t, int parts, FusedActivation act) : IParallelJob

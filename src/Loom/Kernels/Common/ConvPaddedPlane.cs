@@ -23,9 +23,13 @@ internal static unsafe class ConvPaddedPlane
         return (rows, width);
     }
 
-    /// <summary>dst[r·width + c] = src[(r−PH)·IW + c−PW] inside the plane, <paramref name="fill"/> outside.</summary>
+    /// <summary>
+    /// dst[r·width + c] = f(src[(r−PH)·IW + c−PW]) inside the plane, <paramref name="fill"/> outside, where f is the
+    /// pre-activation x·scale + shift (then relu) when <paramref name="transform"/>, else the identity.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Fill(float* src, Conv3D g, float* dst, int rows, int width, float fill)
+    public static void Fill(float* src, Conv3D g, float* dst, int rows, int width, float fill,
+        bool transform = false, float scale = 1, float shift = 0, bool relu = false)
     {
         // Inline vector loops: planes of late layers are small, and calls per row would cost more than the copy.
         var f = Vector256.Create(fill);
@@ -40,11 +44,33 @@ internal static unsafe class ConvPaddedPlane
                 continue;
             }
             for (; c < pw; c++) dst[c] = fill;
-            float* s = src + (long)iy * iw, d = dst + pw;
-            int t = 0;
-            for (; t + 8 <= iw; t += 8) Vector256.Store(Vector256.Load(s + t), d + t);
-            for (; t < iw; t++) d[t] = s[t];
+            if (transform) Copy(src + (long)iy * iw, dst + pw, iw, scale, shift, relu);
+            else
+            {
+                float* s = src + (long)iy * iw, d = dst + pw;
+                int t = 0;
+                for (; t + 8 <= iw; t += 8) Vector256.Store(Vector256.Load(s + t), d + t);
+                for (; t < iw; t++) d[t] = s[t];
+            }
             for (c = pw + iw; c < width; c++) dst[c] = fill;
+        }
+    }
+
+    /// <summary>d[i] = relu?(s[i]·scale + shift) for i in [0, n) (a multiply then an add, as the separate nodes compute it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Copy(float* s, float* d, int n, float scale, float shift, bool relu)
+    {
+        var vs = Vector256.Create(scale);
+        var vt = Vector256.Create(shift);
+        int i = 0;
+        if (relu)
+            for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Max(Vector256.Load(s + i) * vs + vt, Vector256<float>.Zero), d + i);
+        else
+            for (; i + 8 <= n; i += 8) Vector256.Store(Vector256.Load(s + i) * vs + vt, d + i);
+        for (; i < n; i++)
+        {
+            float v = s[i] * scale + shift;
+            d[i] = relu ? Math.Max(v, 0) : v;
         }
     }
 

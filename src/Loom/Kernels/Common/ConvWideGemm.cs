@@ -69,14 +69,19 @@ internal static unsafe class ConvWideGemm
         /// <summary>Offsets p·NR: B rows of a panel packed the usual way (the last, partial panel).</summary>
         public int* PackedOffsets => (int*)Unsafe.AsPointer(ref _packedOffsets[0]);
 
-        /// <summary>Writes channel <paramref name="c"/>'s phase planes: plane (py, px)[r, q] = x[r·SH + py − PH, q·SW + px − PW], 0 outside.</summary>
+        /// <summary>
+        /// Writes channel <paramref name="c"/>'s phase planes: plane (py, px)[r, q] = f(x[r·SH + py − PH, q·SW + px − PW]), 0 outside,
+        /// f the channel's pre-activation (<paramref name="input"/>) or the identity.
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Fill(float* x, float* planes)
+        public void Fill(float* x, float* planes, ChannelTransform input, int c)
         {
             var g = Geometry;
+            bool transform = !input.IsIdentity;
+            float scale = transform ? input.Scale(c) : 1, shift = transform ? input.Shift(c) : 0;
             if (Phases == 1)
             {
-                ConvPaddedPlane.Fill(x, g, planes, Hq, Wq, 0);
+                ConvPaddedPlane.Fill(x, g, planes, Hq, Wq, 0, transform, scale, shift, input.Relu);
                 return;
             }
             for (int py = 0; py < g.SH; py++)
@@ -102,6 +107,7 @@ internal static unsafe class ConvWideGemm
                                 Vector256.Store(ConvPaddedPlane.Even(Vector256.Load(src + 2 * q), Vector256.Load(src + 2 * q + 8)), dst + q);
                         for (; q < hi; q++) dst[q] = src[q * g.SW];
                         for (; q < Wq; q++) dst[q] = 0;
+                        if (transform) ConvPaddedPlane.Copy(dst + lo, dst + lo, hi - lo, scale, shift, input.Relu);
                     }
         }
     }
@@ -109,6 +115,8 @@ internal static unsafe class ConvWideGemm
     /// <summary>Y = act(conv(X, W) + bias + residual) for every image; <paramref name="packed"/> holds W with full-depth panels.</summary>
     public static void Run(ConvProblem p, Conv3D g, Layout layout, GemmPackedA packed, ConvBuffers t, FusedActivation act, WorkerPool? pool)
     {
+        // Without a copy of its own (pointwise, no padding) the image gets its pre-activation applied first.
+        if (!layout.NeedsCopy) t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
         var ks = packed.Kernels;
         int c = p.Channels, m = p.OutChannels, k = p.GroupDepth, threads = pool?.Threads ?? 1;
         long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
@@ -120,7 +128,7 @@ internal static unsafe class ConvWideGemm
             float* x = t.X + (long)n * c * g.InputSize;
             if (layout.NeedsCopy)
             {
-                var fill = new FillJob(x, planes, layout, c, Math.Min(c, threads * 2));
+                var fill = new FillJob(x, planes, layout, c, Math.Min(c, threads * 2), t.Input);
                 Split(pool, fill.Parts, fill);
                 x = planes;
             }
@@ -136,7 +144,7 @@ internal static unsafe class ConvWideGemm
         else pool.Run(parts, job);
     }
 
-    private readonly struct FillJob(float* x, float* planes, Layout layout, int channels, int parts) : IParallelJob
+    private readonly struct FillJob(float* x, float* planes, Layout layout, int channels, int parts, ChannelTransform input) : IParallelJob
     {
         public int Parts => parts;
 
@@ -145,7 +153,7 @@ internal static unsafe class ConvWideGemm
             int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
             long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
             for (int c = c0; c < c1; c++)
-                layout.Fill(x + (long)c * layout.Geometry.InputSize, planes + c * channelSize);
+                layout.Fill(x + (long)c * layout.Geometry.InputSize, planes + c * channelSize, input, c);
         }
     }
 

@@ -91,6 +91,16 @@ internal sealed unsafe class ConvKernel : Kernel
         }
     }
 
+    /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
+    private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Runtime.Threading.WorkerPool pool)
+    {
+        var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
+        if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
+            ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, pool);
+        else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, pool);
+        else ConvFloat.Run(p, g, buffers, _packed, _activation, pool);
+    }
+
     /// <summary>Wᵀ [C × M] of the constant weights, packed once (racing runs may both pack; one result is kept).</summary>
     private GemmPackedB TransposedWeights(GemmKernelSet ks)
     {
@@ -136,19 +146,9 @@ internal sealed unsafe class ConvKernel : Kernel
         {
             case DataType.Float:
                 fixed (float* px = x.AsSpan<float>(), pw = w.AsSpan<float>(), pb = b is null ? default : b.AsSpan<float>(),
-                    pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>())
-                {
-                    float* input = px;
-                    if (inScale is not null)
-                        fixed (float* ps = inScale.AsSpan<float>(), pt = inShift!.AsSpan<float>())
-                            input = ConvInputTransform.Apply(px, p.Batch, p.Channels, g.InputSize, ps, pt, _inputRelu, ctx.Pool);
-                    var buffers = new ConvBuffers(input, pw, pb, pz, py);
-                    var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
-                    if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
-                        ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, ctx.Pool);
-                    else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, ctx.Pool);
-                    else ConvFloat.Run(p, g, buffers, _packed, _activation, ctx.Pool);
-                }
+                    pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>(),
+                    ps = inScale is null ? default : inScale.AsSpan<float>(), pt = inShift is null ? default : inShift.AsSpan<float>())
+                    RunFloat(p, g, wide, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu)), ctx.Pool);
                 break;
             case DataType.Double:
                 ConvDirect.Run<double>(x.AsSpan<double>(), w.AsSpan<double>(), b is null ? default : b.AsSpan<double>(), y.AsSpan<double>(),
