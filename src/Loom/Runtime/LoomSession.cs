@@ -6,6 +6,7 @@ using Loom.Kernels;
 using Loom.Passes;
 using Loom.Runtime;
 using Loom.Runtime.Memory;
+using Loom.Runtime.Parallel;
 using Loom.Runtime.Threading;
 using System.Collections.Concurrent;
 
@@ -56,7 +57,21 @@ public sealed class LoomSession : IDisposable
         Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
         Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
         _pool = new Lazy<WorkerPool>(() => new WorkerPool(options.IntraOpThreads));
+        if (options.ExecutionMode == ExecutionMode.Parallel && options.IntraOpThreads > 1)
+        {
+            _scheduler = new SessionScheduler(_main, options);
+            if (_scheduler.InputsAreConcrete) _scheduler.PlanFor(_ => null); // schedule at load time when no run can change the sizes
+        }
     }
+
+    private readonly SessionScheduler? _scheduler;
+
+    /// <summary>
+    /// The schedule a run with these symbol sizes uses (null in sequential mode). Building one takes
+    /// milliseconds; a session keeps each it builds.
+    /// </summary>
+    internal ParallelPlan? PlanFor(IReadOnlyDictionary<string, long> dims) =>
+        _scheduler?.PlanFor(s => dims.TryGetValue(s, out var v) ? v : null);
 
     /// <summary>Loads an ONNX model file; external data is read from the file's folder.</summary>
     public static LoomSession Load(string path, LoomSessionOptions? options = null)
@@ -96,7 +111,10 @@ public sealed class LoomSession : IDisposable
         Run(inputs.ToDictionary(i => i.Name, i => i.Value));
 
     /// <summary>Runs the model. Inputs are checked against the model's names, dtypes, ranks and dims first.</summary>
-    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, CancellationToken cancellation = default)
+    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, CancellationToken cancellation = default) => Run(inputs, null, cancellation);
+
+    /// <summary>Runs the model and records in <paramref name="trace"/> which worker ran each node, and when.</summary>
+    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation = default)
     {
         var graph = Model.Graph;
         var bindings = new SymbolBindings();
@@ -122,7 +140,12 @@ public sealed class LoomSession : IDisposable
         try
         {
             frame.BeginRun();
-            outputs = _main.Execute(new RunState(Options, bindings, _pool, cancellation), null, values, frame);
+            trace?.Begin();
+            var run = new RunState(Options, bindings, _pool, cancellation, trace);
+            var plan = _scheduler?.PlanFor(s => bindings[s]);
+            outputs = plan is { IsParallel: true }
+                ? (frame.Scheduled ??= new ParallelRun(_main, _scheduler!.Lifetimes)).Execute(plan, run, values, frame)
+                : _main.Execute(run, null, values, frame);
         }
         finally
         {
