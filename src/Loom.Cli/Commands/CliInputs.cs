@@ -17,11 +17,13 @@ internal static class CliInputs
 
     public static Option<string?> Trace() => new("--trace") { Description = "write a Chrome/Perfetto trace (FILE.json) of a run, one track per worker" };
 
-    public static LoomSessionOptions Options(int threads, bool sequential, bool interOpOnly) => new()
+    /// <summary>Session options; <c>--dim batch=B</c> also lets a model exported for one sample run on a batch.</summary>
+    public static LoomSessionOptions Options(int threads, bool sequential, bool interOpOnly, Dictionary<string, long> dims) => new()
     {
         IntraOpThreads = threads,
         ExecutionMode = sequential ? ExecutionMode.Sequential : ExecutionMode.Parallel,
         InterOpOnly = interOpOnly,
+        GeneralizeBatch = dims.ContainsKey("batch"),
     };
 
     /// <summary>Each input from its file when given, else the deterministic x[i] = i/n at the given dims.</summary>

@@ -31,7 +31,7 @@ internal static class ExplainCommand
     {
         if (threads < 2) throw new InputException("--threads must be at least 2 for a schedule to explain");
         var clock = Stopwatch.StartNew();
-        using var session = LoomSession.Load(path, CliInputs.Options(threads, sequential: false, interOpOnly));
+        using var session = LoomSession.Load(path, CliInputs.Options(threads, sequential: false, interOpOnly, dims));
         double loadMs = clock.Elapsed.TotalMilliseconds;
         var feeds = CliInputs.Feeds(session, [], dims);
         clock.Restart();
@@ -40,12 +40,13 @@ internal static class ExplainCommand
 
         var report = new ExplainReport(Path.GetFileName(path), plan, dims);
         report.PrintSchedule(loadMs, scheduleMs);
+        report.PrintSplit(session.WhyBatchNotSplittable);
         if (svgPath is not null)
         {
             File.WriteAllText(svgPath, ScheduleSvg.Draw(plan, Path.GetFileName(path)));
             Console.WriteLine($"schedule chart -> {svgPath}");
         }
-        if (runs > 0) Measure(path, session, feeds, report, runs, threads);
+        if (runs > 0) Measure(path, session, feeds, report, runs, threads, dims);
         if (tracePath is not null)
         {
             var trace = new RunTrace();
@@ -57,10 +58,10 @@ internal static class ExplainCommand
     }
 
     /// <summary>Times sequential (one thread, and all threads) and scheduled runs, interleaved so load changes hit them alike.</summary>
-    private static void Measure(string path, LoomSession scheduled, Dictionary<string, LoomValue> feeds, ExplainReport report, int runs, int threads)
+    private static void Measure(string path, LoomSession scheduled, Dictionary<string, LoomValue> feeds, ExplainReport report, int runs, int threads, Dictionary<string, long> dims)
     {
-        using var one = LoomSession.Load(path, CliInputs.Options(1, sequential: true, interOpOnly: false));
-        using var all = LoomSession.Load(path, CliInputs.Options(threads, sequential: true, interOpOnly: false));
+        using var one = LoomSession.Load(path, CliInputs.Options(1, sequential: true, interOpOnly: false, dims));
+        using var all = LoomSession.Load(path, CliInputs.Options(threads, sequential: true, interOpOnly: false, dims));
         var sessions = new[] { one, all, scheduled };
         var times = sessions.Select(_ => new List<double>()).ToArray();
         var perNode = new Dictionary<string, List<double>>();

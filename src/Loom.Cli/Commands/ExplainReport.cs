@@ -38,13 +38,21 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
         Console.WriteLine("critical path: " + string.Join(" -> ", s.CriticalPath.Take(12).Select(v => df.Labels[v])) + (s.CriticalPath.Length > 12 ? $" -> … ({s.CriticalPath.Length - 12} more)" : ""));
     }
 
+    /// <summary>Whether runs split the batch (hyperclustering), and what that is predicted to gain.</summary>
+    public void PrintSplit(string? whyNot)
+    {
+        if (plan.Hyper is { } h)
+            Console.WriteLine(string.Create(Inv, $"hyperclustering: {h.BatchSymbol} split into sub-batches [{string.Join(", ", h.SubBatches)}], one copy of the graph per worker: predicted {Ms(h.PredictedMakespan)}, speedup {h.PredictedSpeedup:F2}x (the schedule above: {plan.Schedule.PredictedSpeedup:F2}x)"));
+        else Console.WriteLine($"hyperclustering: no ({whyNot ?? "the schedule is predicted faster, or the batch is 1"})");
+    }
+
     public void PrintMeasured(double oneMs, double allMs, double scheduledMs, int threads, Dictionary<string, double> nodeMs)
     {
         var s = plan.Schedule;
         var df = plan.Dataflow;
         double speedup = oneMs / scheduledMs;
-        Console.WriteLine(string.Create(Inv, $"measured (medians): sequential 1 thread {oneMs:F2} ms, sequential {threads} threads {allMs:F2} ms, scheduled {scheduledMs:F2} ms"));
-        Console.WriteLine(string.Create(Inv, $"measured speedup over sequential (1 thread): {speedup:F2}x = {100 * speedup / s.SpeedupBound:F0}% of the bound; predicted {s.PredictedSpeedup:F2}x"));
+        Console.WriteLine(string.Create(Inv, $"measured (medians): sequential 1 thread {oneMs:F2} ms, sequential {threads} threads {allMs:F2} ms, {(plan.Hyper is null ? "scheduled" : "split batch")} {scheduledMs:F2} ms"));
+        Console.WriteLine(string.Create(Inv, $"measured speedup over sequential (1 thread): {speedup:F2}x = {100 * speedup / s.SpeedupBound:F0}% of the bound; predicted {plan.Hyper?.PredictedSpeedup ?? s.PredictedSpeedup:F2}x"));
         double predictedTotal = 0, measuredTotal = 0;
         Console.WriteLine($"{"node",-40} {"op",-18} {"worker",6} {"threads",7} {"start ms",9} {"predicted",10} {"measured",10}");
         foreach (var v in Enumerable.Range(0, df.Graph.Count).OrderBy(v => s.Start[v]).ThenBy(v => v))

@@ -23,9 +23,12 @@ internal static class RunCommand
         var trace = CliInputs.Trace();
         var cmd = new Command("run", "run a model on inputs from files (or the deterministic input) and write or print its outputs")
             { model, inputs, dims, outDir, repeat, threads, sequential, interOpOnly, trace };
-        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, parse.GetValue(inputs) ?? [],
-            CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(outDir), parse.GetValue(repeat),
-            CliInputs.Options(parse.GetValue(threads), parse.GetValue(sequential), parse.GetValue(interOpOnly)), parse.GetValue(trace))));
+        cmd.SetAction(parse => CliOptions.Guard(() =>
+        {
+            var d = CliOptions.ParseDims(parse.GetValue(dims));
+            return Run(parse.GetValue(model)!, parse.GetValue(inputs) ?? [], d, parse.GetValue(outDir), parse.GetValue(repeat),
+                CliInputs.Options(parse.GetValue(threads), parse.GetValue(sequential), parse.GetValue(interOpOnly), d), parse.GetValue(trace));
+        }));
         return cmd;
     }
 

@@ -139,7 +139,7 @@ public sealed class CompiledGraph
             run.Cancellation.ThrowIfCancellationRequested();
             long t0 = frame is not null && run.Trace is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             RunStep(ctx, step, run, slots);
-            if (t0 != 0) run.Trace!.Add(step.Node, 0, run.Pool.Threads, t0, System.Diagnostics.Stopwatch.GetTimestamp());
+            if (t0 != 0) run.Trace!.Add(step.Node, run.Worker, run.Threads, t0, System.Diagnostics.Stopwatch.GetTimestamp());
             foreach (var s in step.Release)
             {
                 frame?.Release(slots[s]);
@@ -223,8 +223,17 @@ public sealed class CompiledGraph
 }
 
 /// <summary>State of one <c>Run</c> call shared by all graphs it executes.</summary>
-internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, Lazy<WorkerPool> pool, CancellationToken cancellation, RunTrace? trace = null)
+internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, Lazy<WorkerPool> pool, CancellationToken cancellation,
+    RunTrace? trace = null, int worker = 0, int threads = 0)
 {
+    /// <summary>The worker this run's sequential part runs on, for traces.</summary>
+    public int Worker { get; } = worker;
+
+    /// <summary>Intra-op threads kernels of this run get, for traces (0: the whole pool).</summary>
+    public int Threads => threads > 0 ? threads : Pool.Threads;
+
+    public Lazy<WorkerPool> LazyPool => pool;
+
     /// <summary>Where the main graph's nodes are recorded, when the caller asked for a trace.</summary>
     public RunTrace? Trace { get; } = trace;
 
@@ -234,5 +243,5 @@ internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindin
     public CancellationToken Cancellation { get; } = cancellation;
     public bool VerifyShapes => Options.VerifyInferredShapes;
 
-    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), pool, Cancellation, Trace) : this;
+    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), pool, Cancellation, Trace, Worker, threads) : this;
 }

@@ -30,6 +30,13 @@ public sealed class LoomSessionOptions
     public bool InterOpOnly { get; init; }
 
     /// <summary>
+    /// For a model exported for one sample at a time (every input's first dim is 1): make that dim the
+    /// symbol <c>batch</c> so it runs on batches, when the model provably computes each sample on its own
+    /// (<see cref="Scheduling.BatchGeneralization"/>); otherwise the model loads as it is. Off by default.
+    /// </summary>
+    public bool GeneralizeBatch { get; init; }
+
+    /// <summary>
     /// The machine's measured kernel speeds for the scheduler's cost model; null (the default) probes this
     /// machine once and caches the result. Tests set <see cref="Scheduling.MachineProfile.Fixed"/> to get the
     /// same schedule everywhere.

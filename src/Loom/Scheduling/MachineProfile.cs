@@ -17,25 +17,21 @@ public enum KernelClass
     Memory,
 }
 
-/// <summary>Time of a kernel as a line: a fixed cost per call plus work over a rate.</summary>
-public sealed record LinearTiming(double OverheadSeconds, double WorkPerSecond)
+/// <summary>
+/// Time of a kernel: a fixed cost per call, a cost per unit of work (FLOPs or bytes, by class) and, for
+/// matrix-product kernels, a cost per byte of the operands they pack (weights and im2col columns).
+/// </summary>
+public sealed record KernelTiming(double OverheadSeconds, double SecondsPerWork, double SecondsPerPackedByte = 0)
 {
-    public double Seconds(double work) => OverheadSeconds + work / WorkPerSecond;
-
-    /// <summary>The line through two measurements (work, seconds); the overhead is never negative.</summary>
-    public static LinearTiming Fit(double smallWork, double smallSeconds, double bigWork, double bigSeconds)
-    {
-        double slope = Math.Max((bigSeconds - smallSeconds) / Math.Max(bigWork - smallWork, 1), 1e-15);
-        double overhead = Math.Max(smallSeconds - slope * smallWork, 0);
-        return new LinearTiming(overhead, 1 / slope);
-    }
+    public double Seconds(double work, double packedBytes = 0) => OverheadSeconds + work * SecondsPerWork + packedBytes * SecondsPerPackedByte;
 }
 
 /// <summary>
 /// What the machine's cores do with Loom's kernels, measured by <see cref="MachineProbes"/>: per
-/// <see cref="KernelClass"/> a timing line on one thread and on all <see cref="Threads"/> intra-op
-/// threads, and the cost of moving data between cores. Cached per machine and build, so a schedule is
-/// the same for the same model, options and machine.
+/// <see cref="KernelClass"/> a timing on one thread and on all <see cref="Threads"/> intra-op threads,
+/// timings of common element-wise and pooling operators on one thread, and the cost of moving data
+/// between cores. Cached per machine and build, so a schedule is the same for the same model, options
+/// and machine.
 /// </summary>
 public sealed record MachineProfile
 {
@@ -43,13 +39,19 @@ public sealed record MachineProfile
     public required int Threads { get; init; }
 
     /// <summary>One timing per <see cref="KernelClass"/>, on one thread.</summary>
-    public required LinearTiming[] Single { get; init; }
+    public required KernelTiming[] Single { get; init; }
 
     /// <summary>One timing per <see cref="KernelClass"/>, with <see cref="Threads"/> intra-op threads.</summary>
-    public required LinearTiming[] Wide { get; init; }
+    public required KernelTiming[] Wide { get; init; }
 
-    /// <summary>Cost of a value crossing cores: a fixed signalling cost plus bytes over the cross-core bandwidth.</summary>
-    public required LinearTiming Transfer { get; init; }
+    /// <summary>
+    /// Timings on one thread of operators measured on their own (LRN costs far more per byte than Relu),
+    /// by op type; their work is that of their class.
+    /// </summary>
+    public Dictionary<string, KernelTiming> Ops { get; init; } = new();
+
+    /// <summary>Cost of a value crossing cores: a fixed signalling cost plus a cost per byte (the work).</summary>
+    public required KernelTiming Transfer { get; init; }
 
     /// <summary>
     /// A fixed profile (a 2024 desktop core, kernels that double with two threads) for tests and for
@@ -59,10 +61,10 @@ public sealed record MachineProfile
     {
         Machine = "fixed",
         Threads = threads,
-        Single = [new(4e-6, 40e9), new(5e-6, 35e9), new(3e-6, 6e9), new(2e-6, 4e9), new(1e-6, 10e9)],
-        Wide = [new(8e-6, 40e9 * threads * 0.9), new(9e-6, 35e9 * threads * 0.9), new(6e-6, 6e9 * threads * 0.8),
-            new(5e-6, 4e9 * threads * 0.8), new(4e-6, 10e9 * Math.Min(threads, 2) * 0.8)],
-        Transfer = new(2e-6, 20e9),
+        Single = [new(4e-6, 1 / 40e9), new(5e-6, 1 / 35e9), new(3e-6, 1 / 6e9), new(2e-6, 1 / 4e9), new(1e-6, 1 / 10e9)],
+        Wide = [new(8e-6, 1 / (40e9 * threads * 0.9)), new(9e-6, 1 / (35e9 * threads * 0.9)), new(6e-6, 1 / (6e9 * threads * 0.8)),
+            new(5e-6, 1 / (4e9 * threads * 0.8)), new(4e-6, 1 / (10e9 * Math.Min(threads, 2) * 0.8))],
+        Transfer = new(2e-6, 1 / 20e9),
     };
 
     /// <summary>This machine's profile for <paramref name="threads"/> threads: from the cache, else probed and cached.</summary>

@@ -13,7 +13,7 @@ internal static class TransferProbe
     private const int Floats = 64 * 1024; // 256 KiB, a typical activation
     private const int Rounds = 30;
     private static readonly TimeSpan Limit = TimeSpan.FromMilliseconds(30);
-    private static readonly LinearTiming Default = new(5e-6, 10e9);
+    private static readonly KernelTiming Default = new(5e-6, 1 / 10e9);
 
     private sealed class Shared
     {
@@ -23,7 +23,7 @@ internal static class TransferProbe
         public bool Stop;
     }
 
-    public static LinearTiming Run()
+    public static KernelTiming Run()
     {
         var s = new Shared();
         var helper = new Thread(() => Help(s)) { IsBackground = true, Name = "loom-transfer-probe" };
@@ -64,8 +64,7 @@ internal static class TransferProbe
             helper.Join();
         }
         if (trips < 5 || reads < 5) return Default;
-        double rate = bestExtra > 0 ? Math.Min(Floats * 4.0 / bestExtra, 1e12) : 1e12;
-        return new LinearTiming(bestTrip / 2, rate);
+        return new KernelTiming(bestTrip / 2, bestExtra / (Floats * 4.0));
     }
 
     private static void Help(Shared s)

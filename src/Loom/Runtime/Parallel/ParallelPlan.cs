@@ -43,6 +43,18 @@ internal sealed class ParallelPlan
     public bool InterOpOnly { get; }
     public int Workers => Schedule.Workers;
 
+    /// <summary>When set, runs split the batch into these sub-batches instead of following the schedule.</summary>
+    public Hypercluster? Hyper { get; init; }
+
     /// <summary>True when some stage runs nodes side by side; otherwise the sequential executor does the same work with less bookkeeping.</summary>
     public bool IsParallel => Stages.Any(s => s.IsParallel);
+}
+
+/// <summary>
+/// A batch split into sub-batches that run as independent copies of the graph, one worker each
+/// (hyperclustering), with the predicted time of the slowest copy and of the whole batch on one thread.
+/// </summary>
+internal sealed record Hypercluster(string BatchSymbol, int[] SubBatches, double PredictedMakespan, double SequentialTime)
+{
+    public double PredictedSpeedup => PredictedMakespan > 0 ? SequentialTime / PredictedMakespan : 1;
 }

@@ -29,7 +29,10 @@ internal sealed class SessionScheduler
         _inputSymbols = graph.Graph.Inputs.SelectMany(i => (i.Type as TensorType)?.Shape?.Dims.SelectMany(d => d.Symbols) ?? [])
             .Distinct().Order(StringComparer.Ordinal).ToArray();
         Lifetimes = new ValueLifetimes(graph);
+        _separability = new Lazy<(string?, string?)>(Separability);
     }
+
+    private readonly Lazy<(string? Batch, string? Why)> _separability;
 
     public ValueLifetimes Lifetimes { get; }
 
@@ -48,12 +51,34 @@ internal sealed class SessionScheduler
         return plan;
     }
 
-    /// <summary>Builds the schedule at the given dims (what <c>loom explain</c> shows).</summary>
+    /// <summary>Builds the schedule at the given dims (what <c>loom explain</c> shows), splitting the batch when that is faster.</summary>
     public ParallelPlan Build(Func<string, long?> dims)
     {
         _cost ??= new CostModel(_options.MachineProfile ?? MachineProfile.ForThisMachine(_options.IntraOpThreads));
         var dataflow = new ModelDataflow(_graph.Graph, _steps, dims, _cost);
-        var schedule = Scheduler.Build(dataflow.Graph, dataflow.WideWeights, _options.IntraOpThreads, _options.InterOpOnly);
-        return new ParallelPlan(dataflow, schedule, _options.InterOpOnly);
+        int workers = _options.IntraOpThreads;
+        var schedule = Scheduler.Build(dataflow.Graph, dataflow.WideWeights, workers, _options.InterOpOnly);
+        var plan = new ParallelPlan(dataflow, schedule, _options.InterOpOnly);
+        if (_separability.Value.Batch is not { } batch || dims(batch) is not { } size || size < 2) return plan;
+        // One sub-batch per worker, sizes as equal as can be; each copy runs its nodes one by one on one thread.
+        // Where samples become the rows of a matrix product, a sub-batch of one would take the matrix-vector
+        // path, whose float rounding differs from the matrix-matrix path of the whole batch: two rows at least.
+        int copies = (int)Math.Min(size / (HasRowProducts ? 2 : 1), workers);
+        if (copies < 2) return plan;
+        var subBatches = Enumerable.Range(0, copies).Select(k => (int)(size / copies + (k < size % copies ? 1 : 0))).ToArray();
+        double SequentialAt(long b) => new ModelDataflow(_graph.Graph, _steps, s => s == batch ? b : dims(s), _cost).Graph.TotalWork;
+        var hyper = new Hypercluster(batch, subBatches, SequentialAt(subBatches[0]), dataflow.Graph.TotalWork);
+        return hyper.PredictedMakespan < schedule.PredictedMakespan ? new ParallelPlan(dataflow, schedule, _options.InterOpOnly) { Hyper = hyper } : plan;
+    }
+
+    private bool HasRowProducts => _graph.Graph.Nodes.Any(n => n.OpType is "Gemm" or "MatMul" or "MatMulInteger" or "QLinearMatMul" or "FusedMatMul");
+
+    /// <summary>Whether the batch may be split: null when it may, else why not (for <c>loom explain</c>).</summary>
+    public string? WhyNotSeparable => _separability.Value.Why;
+
+    private (string? Batch, string? Why) Separability()
+    {
+        if (BatchSeparability.BatchSymbol(_graph.Graph) is not { } b) return (null, "the inputs share no symbolic first dim");
+        return BatchSeparability.Check(_graph.Graph, b) is { } why ? (null, why) : (b, null);
     }
 }
