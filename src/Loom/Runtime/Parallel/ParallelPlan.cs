@@ -5,7 +5,9 @@ namespace Loom.Runtime.Parallel;
 /// <summary>
 /// A <see cref="Schedule"/> in terms of a compiled graph's steps: for each stage the steps each worker
 /// runs in order and, for each of them, the steps on other workers of the same stage it must wait for
-/// (producers on the same worker ran before it; producers in earlier stages have finished).
+/// (producers on the same worker ran before it; producers in earlier stages have finished); and for
+/// each step of a parallel stage, all its producers in that stage, so a waiting worker can tell whether
+/// it may run a step itself.
 /// </summary>
 internal sealed class ParallelPlan
 {
@@ -25,6 +27,15 @@ internal sealed class ParallelPlan
             stage.WorkerNodes.Select(list => list.Select(v => dataflow.Steps[v]).ToArray()).ToArray(),
             stage.WorkerNodes.Select(list => list.Select(v => WaitsOf(v)).ToArray()).ToArray(),
             stage.Nodes.Select(v => dataflow.Steps[v]).Order().ToArray())).ToArray();
+        StagePredecessors = new int[dataflow.Graph.Count == 0 ? 0 : dataflow.Steps.Max() + 1][];
+        for (int v = 0; v < g.Count; v++)
+        {
+            var preds = new List<int>();
+            if (schedule.Stages[stageOf[v]].IsParallel)
+                foreach (var p in g.Predecessors(v))
+                    if (stageOf[p.Node] == stageOf[v]) preds.Add(dataflow.Steps[p.Node]);
+            StagePredecessors[dataflow.Steps[v]] = preds.ToArray();
+        }
 
         int[] WaitsOf(int v)
         {
@@ -36,6 +47,9 @@ internal sealed class ParallelPlan
             return waits.ToArray();
         }
     }
+
+    /// <summary>Per step (of a parallel stage): the steps of its stage whose outputs it reads; null for steps not scheduled.</summary>
+    public int[]?[] StagePredecessors { get; }
 
     public ModelDataflow Dataflow { get; }
     public Schedule Schedule { get; }

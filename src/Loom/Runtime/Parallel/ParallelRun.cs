@@ -9,14 +9,19 @@ namespace Loom.Runtime.Parallel;
 /// Runs a <see cref="ParallelPlan"/> over one execution frame. A parallel stage is one
 /// <see cref="WorkerPool.TryRunConcurrently"/> job whose parts are the workers; a step waits for its
 /// producers on other workers by spinning (then yielding) on per-step completion stamps, so the hot path
-/// takes no OS lock and allocates no task. Kernels in a parallel stage get one thread (the pool is busy);
-/// those of a wide stage get the whole pool. Kept with the frame and reused by its later runs.
+/// takes no OS lock and allocates no task. Every step is claimed (a compare-and-swap) before it runs:
+/// a worker kept waiting for a step whose owner has not reached it — on a busy machine, the owner's
+/// thread may not even be running — runs that step itself once its inputs are ready, and the owner then
+/// finds it claimed and waits for it instead. Kernels in a parallel stage get one thread (the pool is
+/// busy); those of a wide stage get the whole pool. Kept with the frame and reused by its later runs.
 /// </summary>
 internal sealed class ParallelRun
 {
     private readonly CompiledGraph _graph;
     private readonly ValueLifetimes _lifetimes;
+    private const int StealDepth = 8; // how far back through unfinished producers a waiting worker goes
     private readonly int[] _done;      // per step: the run (epoch) in which it last finished
+    private readonly int[] _claimed;   // per step: the run (epoch) in which some worker took it
     private readonly int[] _remaining; // per slot: readers that have not finished yet in this run
     private int _epoch;
     private volatile bool _failed;
@@ -33,6 +38,7 @@ internal sealed class ParallelRun
         _graph = graph;
         _lifetimes = lifetimes;
         _done = new int[graph.Steps.Length];
+        _claimed = new int[graph.Steps.Length];
         _remaining = new int[graph.SlotCount];
     }
 
@@ -87,9 +93,10 @@ internal sealed class ParallelRun
             for (int i = 0; i < steps.Length; i++)
             {
                 foreach (var p in waits[i])
-                    if (!WaitFor(p)) return;
+                    if (!WaitFor(p, ctx, worker)) return;
                 if (_failed) return;
-                RunStep(ctx, steps[i], worker, 1);
+                if (Claim(steps[i])) RunStep(ctx, steps[i], worker, 1);
+                else if (!WaitFor(steps[i], ctx, worker)) return; // another worker took it
             }
         }
         catch (Exception e)
@@ -99,17 +106,43 @@ internal sealed class ParallelRun
         }
     }
 
-    /// <summary>Waits until step <paramref name="step"/> has finished in this run; false if the run failed meanwhile.</summary>
-    private bool WaitFor(int step)
+    /// <summary>
+    /// Waits until step <paramref name="step"/> has finished in this run, running it (or its unfinished
+    /// producers) meanwhile if nobody has taken it; false if the run failed.
+    /// </summary>
+    private bool WaitFor(int step, KernelContext ctx, int worker)
     {
         if (Volatile.Read(ref _done[step]) == _epoch) return true;
         var spin = new SpinWait();
         while (Volatile.Read(ref _done[step]) != _epoch)
         {
             if (_failed) return false;
+            if (TrySteal(step, ctx, worker, 0)) continue;
             spin.SpinOnce(sleep1Threshold: -1); // spins a little, then yields: the producer may share our core
         }
         return true;
+    }
+
+    /// <summary>Runs <paramref name="step"/> here if nobody has taken it and its producers are done (running those first, if need be); true if it ran anything.</summary>
+    private bool TrySteal(int step, KernelContext ctx, int worker, int depth)
+    {
+        if (Volatile.Read(ref _claimed[step]) == _epoch) return false;
+        bool ranAny = false;
+        foreach (var p in _plan.StagePredecessors[step]!)
+        {
+            if (Volatile.Read(ref _done[p]) == _epoch) continue;
+            if (depth < StealDepth && TrySteal(p, ctx, worker, depth + 1)) ranAny = true;
+            if (Volatile.Read(ref _done[p]) != _epoch) return ranAny;
+        }
+        if (!Claim(step)) return ranAny;
+        RunStep(ctx, step, worker, 1);
+        return true;
+    }
+
+    private bool Claim(int step)
+    {
+        int seen = Volatile.Read(ref _claimed[step]);
+        return seen != _epoch && Interlocked.CompareExchange(ref _claimed[step], _epoch, seen) == seen;
     }
 
     private void RunStep(KernelContext ctx, int index, int worker, int threads)
