@@ -16,7 +16,7 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
         var df = plan.Dataflow;
         var at = dims.Count == 0 ? "" : " at " + string.Join(", ", dims.Select(kv => $"{kv.Key}={kv.Value}"));
         Console.WriteLine($"{model}: {df.Graph.Count} nodes on {s.Workers} workers{at}, {(plan.InterOpOnly ? "inter-op only (one thread per node)" : "inter-op and intra-op")}");
-        Console.WriteLine(string.Create(Inv, $"load + optimize {loadMs:F1} ms, schedule {scheduleMs:F1} ms"));
+        Console.WriteLine(string.Create(Inv, $"load + optimize + schedule {loadMs:F1} ms in a fresh process (scheduling again, warm: {scheduleMs:F1} ms)"));
         Console.WriteLine($"total work {Ms(s.SequentialTime)} on one thread (predicted), critical path {Ms(s.CriticalPathLength)} over {s.CriticalPath.Length} nodes");
         double ratio = s.CriticalPathLength > 0 ? s.SequentialTime / s.CriticalPathLength : 1;
         Console.WriteLine(string.Create(Inv, $"bound on speedup: min(P, work / critical path) = min({s.Workers}, {ratio:F2}) = {s.SpeedupBound:F2}"));

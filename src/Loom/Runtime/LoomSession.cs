@@ -74,6 +74,10 @@ public sealed class LoomSession : IDisposable
     /// <summary>Null when runs may split the batch into sub-batches; otherwise why not.</summary>
     internal string? WhyBatchNotSplittable => _scheduler is null ? "sequential execution" : _scheduler.WhyNotSeparable;
 
+    /// <summary>Builds the schedule for these sizes afresh (not kept), to time the scheduler.</summary>
+    internal ParallelPlan? BuildPlan(IReadOnlyDictionary<string, long> dims) =>
+        _scheduler?.Build(s => dims.TryGetValue(s, out var v) ? v : null);
+
     internal ParallelPlan? PlanFor(IReadOnlyDictionary<string, long> dims) =>
         _scheduler?.PlanFor(s => dims.TryGetValue(s, out var v) ? v : null);
 

@@ -37,6 +37,34 @@ public static class ClusterMerging
             foreach (var v in clusters[c]) processorOf[v] = best;
             load[best] += weightOf[c];
         }
+        Refine(g, processorOf, workers, order);
         return processorOf;
+    }
+
+    /// <summary>
+    /// Greedy placement decides each cluster knowing only the heavier ones; afterwards, single nodes move
+    /// to another worker whenever the simulated schedule gets shorter, sweeping in node order until a
+    /// sweep changes nothing (or a few sweeps have run).
+    /// </summary>
+    private static void Refine(DataflowGraph g, int[] processorOf, int workers, int[] order)
+    {
+        double span = ScheduleSimulation.Run(g, order, processorOf, workers);
+        for (int sweep = 0; sweep < 4; sweep++)
+        {
+            bool improved = false;
+            for (int v = 0; v < g.Count; v++)
+            {
+                int home = processorOf[v];
+                for (int w = 0; w < workers; w++)
+                {
+                    if (w == home) continue;
+                    processorOf[v] = w;
+                    double moved = ScheduleSimulation.Run(g, order, processorOf, workers);
+                    if (moved < span - 1e-9) { span = moved; home = w; improved = true; }
+                }
+                processorOf[v] = home;
+            }
+            if (!improved) break;
+        }
     }
 }

@@ -12,14 +12,15 @@ internal static class ProbeModels
 {
     public sealed record Probe(Model Model);
 
-    private const int OpChannels = 64, OpSize = 40;
+    private const int OpChannels = 64, OpSize = 20;
 
+    /// <summary>The cases of a class; the first two (small, then large) also serve the timing with all threads.</summary>
     public static IReadOnlyList<Probe> ClassCases(KernelClass cls) => cls switch
     {
         KernelClass.Gemm => [Conv(32, 14, 1, 1, 4), Conv(128, 28, 1, 1, 1), Conv(512, 7, 1, 1, 1)],
         KernelClass.Conv => [Conv(16, 14, 3, 1, 4), Conv(64, 24, 3, 1, 1), Conv(256, 7, 3, 1, 1), Conv(16, 28, 7, 1, 1)],
-        KernelClass.GroupedConv => [Conv(32, 14, 3, 32, 4), Conv(128, 56, 3, 128, 1), Conv(512, 7, 3, 512, 1)],
-        KernelClass.Pool => [Chain(16, 14, 4, MaxPool), Chain(64, 56, 1, MaxPool)],
+        KernelClass.GroupedConv => [Conv(32, 14, 3, 32, 4), Conv(128, 28, 3, 128, 1), Conv(512, 7, 3, 512, 1)],
+        KernelClass.Pool => [Chain(16, 14, 4, MaxPool), Chain(64, 28, 1, MaxPool)],
         _ => [Chain(16, 8, 8, (x, y) => new Node("Relu", [x], [y])), Chain(64, 56, 2, (x, y) => new Node("Relu", [x], [y]))],
     };
 

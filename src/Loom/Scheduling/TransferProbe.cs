@@ -12,7 +12,7 @@ internal static class TransferProbe
 {
     private const int Floats = 64 * 1024; // 256 KiB, a typical activation
     private const int Rounds = 30;
-    private static readonly TimeSpan Limit = TimeSpan.FromMilliseconds(30);
+    private static readonly TimeSpan Limit = TimeSpan.FromMilliseconds(10);
     private static readonly KernelTiming Default = new(5e-6, 1 / 10e9);
 
     private sealed class Shared
@@ -29,7 +29,7 @@ internal static class TransferProbe
         var helper = new Thread(() => Help(s)) { IsBackground = true, Name = "loom-transfer-probe" };
         helper.Start();
         var clock = Stopwatch.StartNew();
-        double bestTrip = double.MaxValue, bestExtra = double.MaxValue;
+        double bestTrip = double.MaxValue, bestRemote = double.MaxValue, bestLocal = double.MaxValue;
         int trips = 0, reads = 0, round = 0;
         try
         {
@@ -54,7 +54,8 @@ internal static class TransferProbe
                 float local = Sum(s.Buffer);
                 long t3 = Stopwatch.GetTimestamp();
                 if (remote != local) throw new InvalidOperationException("transfer probe read torn data");
-                bestExtra = Math.Min(bestExtra, Seconds(Math.Max(0, (t2 - t1) - (t3 - t2))));
+                bestRemote = Math.Min(bestRemote, Seconds(t2 - t1));
+                bestLocal = Math.Min(bestLocal, Seconds(t3 - t2));
                 reads++;
             }
         }
@@ -64,7 +65,7 @@ internal static class TransferProbe
             helper.Join();
         }
         if (trips < 5 || reads < 5) return Default;
-        return new KernelTiming(bestTrip / 2, bestExtra / (Floats * 4.0));
+        return new KernelTiming(bestTrip / 2, Math.Max(0, bestRemote - bestLocal) / (Floats * 4.0));
     }
 
     private static void Help(Shared s)
