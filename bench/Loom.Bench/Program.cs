@@ -1,10 +1,31 @@
+// Loom.Bench: one mode per file; this only dispatches.
+//   peak                         FMA throughput of one core (Vector512 and Vector256, 12 accumulators)
+//   gemm [--threads T]           SGEMM GFLOP/s and % of peak: square and ResNet-shaped, 1 and T threads
+//   layers MODEL [options]       every Conv of a model alone, Loom vs ONNX Runtime, GFLOP/s
+//   profile MODEL [options]      where a model's time goes, by operator type
+//   elementwise [options]        element-wise kernel micro-benchmarks
+//   trees [--lowered] [options]  tree ensembles against LightGBM and ONNX Runtime (docs/trees.md)
+//   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
+//   stream [--cores N] [--seconds S] [--only a,b]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
+//   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
 
-// Modes: "trees" benchmarks tree ensembles against LightGBM and ONNX Runtime; anything else is a
-// model file for the end-to-end Loom vs ONNX Runtime benchmark.
-// Usage: dotnet run -c Release --project bench/Loom.Bench -- MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
-//        dotnet run -c Release --project bench/Loom.Bench -- trees [--trees 100,500] [--depth 4,8,12] [--batch 1,100,10000] [--threads 1,2]
-//        dotnet run -c Release --project bench/Loom.Bench -- trees --lowered [same options]   (Hummingbird tensor programs vs fused)
-//        dotnet run -c Release --project bench/Loom.Bench -- stream [--cores N] [--seconds S] [--only fft2,autocor]   (StreamIt programs vs the MIT compiler's C)
-if (args.Length > 0 && args[0] == "stream") return StreamBench.Run(args[1..]);
-return args.Length > 0 && args[0] == "trees" ? TreesBench.Run(args[1..]) : ModelBench.Run(args);
+return args switch
+{
+    ["peak", .. var rest] => PeakBench.Run(rest),
+    ["gemm", .. var rest] => GemmBench.Run(rest),
+    ["layers", .. var rest] => LayerBench.Run(rest),
+    ["profile", .. var rest] => OpProfile.Run(rest),
+    ["elementwise", .. var rest] => ElementwiseBench.Run(rest),
+    ["trees", .. var rest] => TreesBench.Run(rest),
+    ["models", .. var rest] => ModelsBench.Run(rest),
+    ["stream", .. var rest] => StreamBench.Run(rest),
+    [] or [['-', ..], ..] => Usage(),
+    _ => ModelBench.Run(args),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | stream [--cores N] [--seconds S] [--only a,b] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
+    return 2;
+}
