@@ -31,14 +31,12 @@ public sealed class Flattener
 
     private static bool SameType(SType a, SType b) => a.Equals(b) || (a.IsIntLike && b.IsIntLike);
 
-    private void Connect(Port from, Port to, SType type, string fromName, string toName)
+    private void Connect(Port from, Port to, SType type)
     {
         var e = new Edge { Src = from.Actor, SrcPort = from.Index, Dst = to.Actor, DstPort = to.Index, Type = type };
         from.Actor.Out[from.Index] = e;
         to.Actor.In[to.Index] = e;
         _g.Edges.Add(e);
-        _ = fromName;
-        _ = toName;
     }
 
     private void Link(Port? from, SType fromType, string fromName, Port? to, SType toType, string toName)
@@ -46,7 +44,7 @@ public sealed class Flattener
         if (from is null && to is null) return;
         if (from is null || to is null || !SameType(fromType, toType))
             throw new StreamException($"type mismatch: {fromName} outputs {fromType} but {toName} takes {toType}");
-        Connect(from.Value, to.Value, fromType, fromName, toName);
+        Connect(from.Value, to.Value, fromType);
     }
 
     private (Port? Entry, Port? Exit) Visit(StreamNode n)
