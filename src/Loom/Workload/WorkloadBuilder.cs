@@ -153,7 +153,7 @@ public sealed class WorkloadBuilder
         private long P2P(bool send, string value, int boundary, int peerStage, long bytes, bool grad, int mb, IEnumerable<long> deps)
         {
             int peer = S.RankOf(peerStage, _at.Dp, _at.Tp);
-            long tag = (1L << 40) + ((long)boundary * S.MicroBatches + mb) * 2 + (grad ? 1 : 0);
+            long tag = (1L << 30) + ((long)boundary * S.MicroBatches + mb) * 2 + (grad ? 1 : 0);
             return Add(new WorkloadNode
             {
                 Id = 0, Name = $"{(send ? "send" : "recv")}.{(grad ? "grad." : "")}{value}.mb{mb}", Kind = send ? WorkloadNodeKind.Send : WorkloadNodeKind.Recv,
