@@ -44,9 +44,9 @@ public sealed class ModelProfile
     /// export) scales every activation figure linearly instead, which is exact for models whose nodes treat
     /// batch rows independently (CNNs, MLPs, per-row attention).
     /// </summary>
-    public static ModelProfile Analyze(Model model, IReadOnlyDictionary<string, long> dims, long? batch = null)
+    public static ModelProfile Analyze(Model model, IReadOnlyDictionary<string, long> dims, long? batch = null, bool inferred = false)
     {
-        model = ShapeInference.Run(model);
+        if (!inferred) model = ShapeInference.Run(model);
         var g = model.Graph;
         var bind = new Dictionary<string, long>(dims);
         double scale = 1;

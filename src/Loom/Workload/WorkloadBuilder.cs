@@ -52,6 +52,7 @@ public sealed class WorkloadBuilder
     }
 
     public IReadOnlyList<int> StageOfOps => _stage;
+    public ModelProfile Profile => _profile;
 
     /// <summary>Every rank's graph (for export).</summary>
     public Workload BuildAll(IReadOnlyDictionary<string, string>? metadata = null) => new()
