@@ -94,7 +94,7 @@ internal static class LayerBench
             : node;
         var ortInputs = plain.Inputs.Where(n => n.Length > 0 && !inits.ContainsKey(n)).ToList();
         var ortModel = new Model(new Graph("layer", ortInputs.Select(Info), [new ValueInfo(node.Outputs[0], null)], [plain], inits), new Dictionary<string, int> { [""] = 13 });
-        using var so = new SessionOptions { IntraOpNumThreads = o.Threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        using var so = new SessionOptions { IntraOpNumThreads = o.Threads, InterOpNumThreads = 1, ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL };
         using var ort = new InferenceSession(OnnxExporter.ToBytes(ShapeInference.Run(ortModel)), so);
         var values = ortInputs.Select(n => { var t = (Tensor)feeds[n]; return OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), t.Shape.ToArray().Select(d => (long)d).ToArray()); }).ToArray();
         using var ro = new RunOptions();

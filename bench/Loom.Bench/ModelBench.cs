@@ -21,7 +21,7 @@ internal static class ModelBench
         using var loom = LoomSession.Create(model, options);
         var feeds = Inputs(loom, o);
 
-        using var ortOptions = new SessionOptions { IntraOpNumThreads = o.Threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        using var ortOptions = new SessionOptions { IntraOpNumThreads = o.Threads, InterOpNumThreads = 1, ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL };
         using var ort = new InferenceSession(path, ortOptions);
         var names = feeds.Keys.ToArray();
         var ortValues = names.Select(n =>

@@ -5,6 +5,7 @@
 //   profile MODEL [options]      where a model's time goes, by operator type
 //   elementwise [options]        element-wise kernel micro-benchmarks
 //   trees [--lowered] [options]  tree ensembles against LightGBM and ONNX Runtime (docs/trees.md)
+//   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
 
@@ -16,6 +17,7 @@ return args switch
     ["profile", .. var rest] => OpProfile.Run(rest),
     ["elementwise", .. var rest] => ElementwiseBench.Run(rest),
     ["trees", .. var rest] => TreesBench.Run(rest),
+    ["models", .. var rest] => ModelsBench.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };

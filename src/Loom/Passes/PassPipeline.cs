@@ -21,7 +21,9 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// Level 0: nothing. Level 1 (basic): constant folding, common-subexpression and dead-code
     /// elimination (after making the initializer inputs of IR version 3 models plain constants).
     /// Level 2: also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
-    /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them. With
+    /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them, and with
+    /// <see cref="PassOptions.LoomOperators"/> fusing Conv with its residual Add, activation and
+    /// pre-activation into <c>com.loom.FusedConv</c>. With
     /// <see cref="PassOptions.TreeLowering"/> TensorProgram, every level starts by lowering tree ensembles,
     /// so that constant folding then folds the lowered programs' constant first steps.
     /// </summary>
@@ -54,6 +56,7 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
                 new Pass("affine-folding", AffineFolding.Run),
                 cse,
                 dce,
+                .. options.LoomOperators ? [new Pass("fuse-conv-activation", FuseConvActivation.Run)] : Array.Empty<Pass>(),
             ],
         };
     }

@@ -21,7 +21,8 @@ public sealed class FuseConvActivationTests
         var model = LightModelsRandomWeightsTests.WithRandomWeights(OnnxImporter.Load(path), seed: 7);
         var fused = FuseConvActivation.Run(model);
         Assert.Equal(fusions, fused.Graph.Nodes.Count(n => n.OpType == "FusedConv"));
-        AssertSameOutputs(model, fused, 1e-5);
+        // DenseNet's folded BN-ReLU pre-activations round differently (one composed affine map): 1e-4.
+        AssertSameOutputs(model, fused, 1e-4);
     }
 
     [Fact]
@@ -120,8 +121,9 @@ public sealed class FuseConvActivationTests
 
     private static void AssertSameOutputs(Model unfused, Model fused, double rtol)
     {
-        using var a = LoomSession.Create(unfused);
-        using var b = LoomSession.Create(fused, new LoomSessionOptions { VerifyInferredShapes = true });
+        // Level 0: sessions would otherwise fuse the unfused model too.
+        using var a = LoomSession.Create(unfused, new LoomSessionOptions { OptimizationLevel = 0 });
+        using var b = LoomSession.Create(fused, new LoomSessionOptions { OptimizationLevel = 0, VerifyInferredShapes = true });
         var input = a.Inputs.Single();
         var x = ConformanceRunner.DeterministicInput(input, _ => 1);
         using var ra = a.Run((input.Name, x));
