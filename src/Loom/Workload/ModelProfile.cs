@@ -35,6 +35,9 @@ public sealed class ModelProfile
     public required IReadOnlyList<string> GraphOutputs { get; init; }
     /// <summary>The batch the activation figures are for.</summary>
     public required long Batch { get; init; }
+    /// <summary>The inferred graph the operators come from, and the dim bindings they were profiled at.</summary>
+    public required Graph Graph { get; init; }
+    public required Func<string, long?> Dims { get; init; }
     public long ParameterBytes => Ops.Sum(o => o.ParamBytes);
     public long ParameterCount => Ops.Sum(o => o.Params.Sum(p => p.Dims.Aggregate(1L, (a, d) => a * d)));
 
@@ -44,7 +47,8 @@ public sealed class ModelProfile
     /// export) scales every activation figure linearly instead, which is exact for models whose nodes treat
     /// batch rows independently (CNNs, MLPs, per-row attention).
     /// </summary>
-    public static ModelProfile Analyze(Model model, IReadOnlyDictionary<string, long> dims, long? batch = null, bool inferred = false)
+    /// <param name="keepConstantNodes">Profile nodes that compute from constants too: a runtime that does not fold them runs them every time (validation).</param>
+    public static ModelProfile Analyze(Model model, IReadOnlyDictionary<string, long> dims, long? batch = null, bool inferred = false, bool keepConstantNodes = false)
     {
         if (!inferred) model = ShapeInference.Run(model);
         var g = model.Graph;
@@ -95,7 +99,7 @@ public sealed class ModelProfile
         var ops = new List<OpProfile>();
         foreach (var n in g.Nodes)
         {
-            if (n.Outputs.All(constant.Contains)) continue;
+            if (!keepConstantNodes && n.Outputs.All(constant.Contains)) continue;
             var acts = new List<string>();
             var pars = new List<ParamRef>();
             long actBytes = 0, constBytes = 0, outBytes = 0;
@@ -130,7 +134,8 @@ public sealed class ModelProfile
             }
             long flops = FlopCounter.Count(n, g, Lookup) ?? 0;
             foreach (var sub in n.Subgraphs) flops += FlopCounter.Total(sub, Lookup, out _) ?? 0;
-            ops.Add(new OpProfile(ops.Count, n.Name.Length > 0 ? n.Name : $"{n.OpType}_{ops.Count}", n.OpType, Scaled(flops),
+            // Named as Loom's run traces name nodes (name, else first output) so simulated and measured nodes pair up.
+            ops.Add(new OpProfile(ops.Count, n.Name.Length > 0 ? n.Name : n.Outputs.FirstOrDefault() ?? $"{n.OpType}_{ops.Count}", n.OpType, Scaled(flops),
                 actBytes, constBytes, outBytes, acts, n.Outputs.Where(o => o.Length > 0).ToArray(), pars, inDims, outDims,
                 string.Join(",", types), n));
         }
@@ -140,6 +145,8 @@ public sealed class ModelProfile
             GraphInputs = g.RequiredInputs.Select(i => i.Name).ToArray(),
             GraphOutputs = g.Outputs.Select(o => o.Name).ToArray(),
             Batch = scale == 1 ? nativeBatch : batch ?? nativeBatch,
+            Graph = g,
+            Dims = Lookup,
         };
     }
 
