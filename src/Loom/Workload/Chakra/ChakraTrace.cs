@@ -21,7 +21,7 @@ public static class ChakraTrace
         var meta = new GlobalMetadata { Version = ChakraNodes.Version };
         meta.Attr.Add(new AttributeProto { Name = "rank", Int64Val = w.Rank });
         meta.Attr.Add(new AttributeProto { Name = "static_bytes", Int64Val = w.StaticBytes });
-        foreach (var (k, v) in w.Metadata.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        foreach (var (k, v) in w.Metadata)
             meta.Attr.Add(new AttributeProto { Name = "meta." + k, StringVal = v });
         meta.WriteDelimitedTo(s);
         foreach (var n in w.Nodes) ChakraNodes.ToProto(n).WriteDelimitedTo(s);
@@ -38,7 +38,7 @@ public static class ChakraTrace
     {
         try
         {
-            var meta = GlobalMetadata.Parser.ParseDelimitedFrom(s)
+            var meta = ReadDelimited(s, GlobalMetadata.Parser, origin)
                 ?? throw new TraceFormatException($"{origin}: empty file (a Chakra trace starts with GlobalMetadata)");
             int rank = -1; long staticBytes = 0;
             var md = new Dictionary<string, string>();
@@ -50,8 +50,8 @@ public static class ChakraTrace
             }
             if (rank < 0 && md.TryGetValue("rank", out var rs)) rank = int.Parse(rs, CultureInfo.InvariantCulture);
             var nodes = new List<WorkloadNode>();
-            while (s.Position < s.Length)
-                nodes.Add(ChakraNodes.FromProto(PNode.Parser.ParseDelimitedFrom(s), origin));
+            while (ReadDelimited(s, PNode.Parser, origin) is { } p)
+                nodes.Add(ChakraNodes.FromProto(p, origin));
             var ids = new HashSet<long>();
             foreach (var n in nodes)
                 if (!ids.Add(n.Id)) throw new TraceFormatException($"{origin}: node id {n.Id} appears twice");
@@ -62,5 +62,30 @@ public static class ChakraTrace
         }
         catch (InvalidProtocolBufferException e) { throw new TraceFormatException($"{origin}: not a Chakra trace ({e.Message})", e); }
         catch (InvalidDataException e) { throw new TraceFormatException($"{origin}: not a Chakra trace ({e.Message})", e); }
+    }
+
+    /// <summary>
+    /// One length-delimited message, or null at the end of the stream. Read by hand because protobuf's
+    /// own reader parses what is there when a message is cut short; a truncated file must be an error.
+    /// </summary>
+    private static T? ReadDelimited<T>(Stream s, MessageParser<T> parser, string origin) where T : class, IMessage<T>
+    {
+        long at = s.Position;
+        int first = s.ReadByte();
+        if (first < 0) return null;
+        ulong length = 0;
+        int shift = 0;
+        for (int b = first; ; b = s.ReadByte())
+        {
+            if (b < 0 || shift > 35) throw new TraceFormatException($"{origin}: bad message length at byte {at}");
+            length |= (ulong)(b & 0x7f) << shift;
+            shift += 7;
+            if ((b & 0x80) == 0) break;
+        }
+        if (length > (ulong)(s.Length - s.Position))
+            throw new TraceFormatException($"{origin}: message at byte {at} claims {length} bytes but only {s.Length - s.Position} remain (truncated file?)");
+        var buffer = new byte[length];
+        s.ReadExactly(buffer);
+        return parser.ParseFrom(buffer);
     }
 }

@@ -1,0 +1,101 @@
+using Loom.Workload;
+
+namespace Loom.Tests.WorkloadTests;
+
+/// <summary>The collectives each strategy implies, with the sizes worked out by hand.</summary>
+public sealed class ParallelismTests
+{
+    private static readonly Dictionary<string, long> NoDims = new();
+    private static readonly IComputeTimeModel Roofline = new RooflineTimeModel(new DeviceSpec());
+
+    private static Workload.Workload Build(ParallelStrategy s) =>
+        new WorkloadPlanner(TinyModels.Mlp(), NoDims).Builder(s, Roofline).BuildAll();
+
+    private static IEnumerable<WorkloadNode> Collectives(RankWorkload r, string pgPrefix) =>
+        r.Nodes.Where(n => n.Kind == WorkloadNodeKind.Collective && n.ProcessGroup.StartsWith(pgPrefix, StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData(25L << 20)]
+    [InlineData(300L)] // several buckets: the split must not lose or double bytes
+    public void DataParallelAllReduceBytesEqualParameterBytes(long bucket)
+    {
+        var w = Build(new ParallelStrategy { DataParallel = 4, Training = true, GlobalBatch = 16, BucketBytes = bucket });
+        Assert.Equal(4, w.Ranks.Count);
+        foreach (var r in w.Ranks)
+        {
+            var ar = Collectives(r, "dp").ToList();
+            Assert.All(ar, n => Assert.Equal(CollectiveKind.AllReduce, n.Collective));
+            Assert.All(ar, n => Assert.Equal(4, n.Ranks.Count));
+            Assert.Equal(1536, ar.Sum(n => n.CommBytes));
+            if (bucket == 300) Assert.True(ar.Count > 1);
+        }
+    }
+
+    [Fact]
+    public void DataParallelBytesOfResNet50EqualItsParameterBytes()
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", "light_resnet50.onnx");
+        var planner = new WorkloadPlanner(Loom.Import.Onnx.OnnxImporter.Load(path), NoDims);
+        var w = planner.Builder(new ParallelStrategy { DataParallel = 8, Training = true, GlobalBatch = 64 }, Roofline).BuildRepresentatives();
+        long bytes = Collectives(w.Ranks[0], "dp").Sum(n => n.CommBytes);
+        Assert.Equal(planner.Profile(8).ParameterBytes, bytes);
+        Assert.Equal(25_557_032L * 4, bytes);
+    }
+
+    [Fact]
+    public void TensorParallelMatMulsAlternateColumnAndRowWithTheImpliedAllReduces()
+    {
+        // Batch 4, tp 2. mm0 column (input x needs no gradient: no backward all-reduce), mm1 row: its output
+        // [4,16] is all-reduced forward (256 bytes); mm2 column on replicated r1: dX of r1 [4,16] all-reduced
+        // backward (256 bytes); mm3 row: output [4,8] all-reduced forward (128 bytes).
+        var w = Build(new ParallelStrategy { TensorParallel = 2, Training = true, GlobalBatch = 4 });
+        var r = w.Ranks[1];
+        var tp = Collectives(r, "tp").ToList();
+        Assert.Equal(["allreduce.mm1.mb0", "allreduce.mm3.mb0", "allreduce.grad.mm2.mb0"], tp.Select(n => n.Name));
+        Assert.Equal([256L, 128L, 256L], tp.Select(n => n.CommBytes));
+        Assert.All(tp, n => Assert.Equal([0, 1], n.Ranks));
+        var mm0 = r.Nodes.Single(n => n.Name == "mm0.mb0");
+        Assert.Equal(2L * 4 * 8 * 8 / 2, mm0.Flops); // half the output columns
+        // Each rank holds half of every weight: data parallelism would all-reduce 768 bytes per rank.
+        var dp = Build(new ParallelStrategy { TensorParallel = 2, DataParallel = 2, Training = true, GlobalBatch = 8 });
+        Assert.Equal(768, Collectives(dp.Ranks[0], "dp").Sum(n => n.CommBytes));
+    }
+
+    [Fact]
+    public void PipelineStagesSendActivationsForwardAndGradientsBack()
+    {
+        var w = Build(new ParallelStrategy { PipelineStages = 2, MicroBatches = 2, Training = true, GlobalBatch = 4 });
+        var sends0 = w.Ranks[0].Nodes.Where(n => n.Kind == WorkloadNodeKind.Send).ToList();
+        var recvs1 = w.Ranks[1].Nodes.Where(n => n.Kind == WorkloadNodeKind.Recv).ToList();
+        Assert.Equal(2, sends0.Count); // one activation per micro-batch
+        Assert.Equal(sends0.Select(n => (n.Tag, n.CommBytes)).Order(), recvs1.Select(n => (n.Tag, n.CommBytes)).Order());
+        Assert.Equal(2, w.Ranks[1].Nodes.Count(n => n.Kind == WorkloadNodeKind.Send)); // gradients back
+        var ops0 = w.Ranks[0].Nodes.Where(n => n.Kind == WorkloadNodeKind.Compute && n.Phase == StepPhase.Forward).Select(n => n.Name).ToList();
+        var ops1 = w.Ranks[1].Nodes.Where(n => n.Kind == WorkloadNodeKind.Compute && n.Phase == StepPhase.Forward).Select(n => n.Name).ToList();
+        Assert.Empty(ops0.Intersect(ops1));
+        Assert.Equal(7 * 2, ops0.Count + ops1.Count);
+    }
+
+    [Fact]
+    public void PartitionBalancesTheBottleneckStage()
+    {
+        Assert.Equal([0, 0, 0, 0, 1], PipelinePartition.Balance([1, 1, 1, 1, 4], 2));
+        Assert.Equal([0, 1, 2], PipelinePartition.Balance([5, 1, 1], 3));
+        Assert.Throws<WorkloadException>(() => PipelinePartition.Balance([1, 1], 3));
+    }
+
+    [Fact]
+    public void StrategiesThatDoNotDivideAreRejected()
+    {
+        Assert.Throws<WorkloadException>(() => new ParallelStrategy { DataParallel = 3, GlobalBatch = 8 }.Validated());
+        Assert.Throws<WorkloadException>(() => new ParallelStrategy { TensorParallel = 0 }.Validated());
+        Assert.Throws<WorkloadException>(() => new ParallelStrategy { DataParallel = 4, GlobalBatch = 8 }.Validated(devices: 2));
+    }
+
+    [Fact]
+    public void InferenceHasNoBackwardAndNoGradientTraffic()
+    {
+        var w = Build(new ParallelStrategy { DataParallel = 2, GlobalBatch = 2 });
+        Assert.All(w.Ranks, r => Assert.DoesNotContain(r.Nodes, n => n.Phase is StepPhase.Backward or StepPhase.Optimizer || n.IsComm));
+    }
+}
