@@ -24,29 +24,30 @@ internal static class WorkloadCommand
         var micro = new Option<int>("--micro-batches") { Description = "micro-batches per step (default: 1, or 2×pp with pipeline stages)" };
         var train = WorkloadOptions.Train();
         var optimizer = WorkloadOptions.Optimizer();
+        var zero = new Option<bool>("--zero") { Description = "shard optimizer state over data-parallel ranks (ZeRO-1: reduce-scatter gradients, all-gather parameters)" };
         var dims = CliOptions.Dims();
         var outDir = new Option<string?>("--out") { Description = "folder for workload.RANK.et (Chakra), workload.RANK.json and summary.json" };
         var cmd = new Command("workload", "describe one step of a model on a cluster as per-rank workload graphs (Chakra), simulate it and summarise")
-            { model, cluster, dp, tp, pp, micro, train, optimizer, dims, outDir };
+            { model, cluster, dp, tp, pp, micro, train, optimizer, zero, dims, outDir };
         cmd.Subcommands.Add(WorkloadSweepCommand.Create());
         cmd.Subcommands.Add(WorkloadValidateCommand.Create());
         cmd.SetAction(p => CliOptions.Guard(() =>
         {
             int m = p.GetValue(micro) is > 0 and var mm ? mm : p.GetValue(pp) > 1 ? 2 * p.GetValue(pp) : 1;
             return Run(p.GetValue(model)!, p.GetValue(cluster), p.GetValue(dp), p.GetValue(tp), p.GetValue(pp), m, p.GetValue(train),
-                WorkloadOptions.ParseOptimizer(p.GetValue(optimizer)!), CliOptions.ParseDims(p.GetValue(dims)), p.GetValue(outDir));
+                WorkloadOptions.ParseOptimizer(p.GetValue(optimizer)!), p.GetValue(zero), CliOptions.ParseDims(p.GetValue(dims)), p.GetValue(outDir));
         }));
         return cmd;
     }
 
-    private static int Run(string path, string? clusterPath, int dp, int tp, int pp, int micro, bool train, OptimizerKind opt,
+    private static int Run(string path, string? clusterPath, int dp, int tp, int pp, int micro, bool train, OptimizerKind opt, bool zero,
         Dictionary<string, long> allDims, string? outDir)
     {
         var (dims, batch) = WorkloadOptions.SplitBatch(allDims);
         var planner = new WorkloadPlanner(ModelFiles.Load(path), dims);
         var strategy = new ParallelStrategy
         {
-            DataParallel = dp, TensorParallel = tp, PipelineStages = pp, MicroBatches = micro, Training = train, Optimizer = opt,
+            DataParallel = dp, TensorParallel = tp, PipelineStages = pp, MicroBatches = micro, Training = train, Optimizer = opt, ShardedOptimizer = zero,
             GlobalBatch = batch ?? planner.NativeBatch * dp * micro,
         };
         var cluster = WorkloadOptions.LoadCluster(clusterPath, strategy.Ranks);

@@ -18,6 +18,11 @@ public sealed record ParallelStrategy
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Momentum;
     /// <summary>Gradient bytes per data-parallel all-reduce bucket (PyTorch DDP's default, 25 MiB).</summary>
     public long BucketBytes { get; init; } = 25L << 20;
+    /// <summary>
+    /// ZeRO stage 1: each data-parallel rank keeps and updates 1/dp of the optimizer state, so gradients are
+    /// reduce-scattered and updated parameters all-gathered instead of one all-reduce (same bytes on a ring).
+    /// </summary>
+    public bool ShardedOptimizer { get; init; }
     /// <summary>Global batch (all data-parallel ranks and micro-batches together).</summary>
     public long GlobalBatch { get; init; } = 1;
 

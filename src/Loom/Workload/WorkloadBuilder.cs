@@ -108,7 +108,8 @@ public sealed class WorkloadBuilder
             if (S.Training)
             {
                 Update();
-                staticBytes += paramBytes * (1 + BackwardRules.Optimizer(S.Optimizer).States);
+                long state = paramBytes * BackwardRules.Optimizer(S.Optimizer).States;
+                staticBytes += paramBytes + (S.ShardedOptimizer ? state / S.DataParallel : state);
             }
             var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>())
             {
@@ -295,11 +296,18 @@ public sealed class WorkloadBuilder
                 if (bucket.Count == 0) return;
                 long bytes = bucket.Sum(x => x.Bytes);
                 var deps = bucket.Select(x => _paramGradNode[x.P.Name]).ToList();
-                if (S.DataParallel > 1)
-                    deps = [Collective($"allreduce.bucket{index}", CollectiveKind.AllReduce, bytes, true, deps, S.MicroBatches - 1, StepPhase.Communication)];
-                long elems = bytes / 4;
-                Compute($"optimizer.bucket{index}", S.Optimizer.ToString(), perElem * elems, bytes * (2 + 2 * states) + bytes, 0,
-                    StepPhase.Optimizer, null, 1, S.MicroBatches - 1, deps);
+                int last = S.MicroBatches - 1;
+                bool sharded = S.ShardedOptimizer && S.DataParallel > 1;
+                if (sharded)
+                    deps = [Collective($"reducescatter.bucket{index}", CollectiveKind.ReduceScatter, bytes, true, deps, last, StepPhase.Communication)];
+                else if (S.DataParallel > 1)
+                    deps = [Collective($"allreduce.bucket{index}", CollectiveKind.AllReduce, bytes, true, deps, last, StepPhase.Communication)];
+                long updated = sharded ? bytes / S.DataParallel : bytes;
+                // Reads parameters, gradients and states; writes parameters and states.
+                long opt = Compute($"optimizer.bucket{index}", S.Optimizer.ToString(), perElem * (updated / 4), updated * (3 + 2 * states), 0,
+                    StepPhase.Optimizer, null, 1, last, deps);
+                if (sharded)
+                    Collective($"allgather.bucket{index}", CollectiveKind.AllGather, bytes, true, [opt], last, StepPhase.Communication);
                 index++;
                 bucket.Clear();
             }

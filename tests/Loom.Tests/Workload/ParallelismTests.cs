@@ -32,6 +32,20 @@ public sealed class ParallelismTests
     }
 
     [Fact]
+    public void ShardedOptimizerReduceScattersGradientsAndAllGathersParameters()
+    {
+        var w = Build(new ParallelStrategy { DataParallel = 4, Training = true, GlobalBatch = 16, ShardedOptimizer = true });
+        var dp = Collectives(w.Ranks[2], "dp").ToList();
+        Assert.Equal(1536, dp.Where(n => n.Collective == CollectiveKind.ReduceScatter).Sum(n => n.CommBytes));
+        Assert.Equal(1536, dp.Where(n => n.Collective == CollectiveKind.AllGather).Sum(n => n.CommBytes));
+        Assert.DoesNotContain(dp, n => n.Collective == CollectiveKind.AllReduce);
+        var update = w.Ranks[2].Nodes.Single(n => n.Phase == StepPhase.Optimizer);
+        Assert.Equal(4 * (384 / 4), update.Flops); // momentum: 4 FLOPs per element of the rank's quarter
+        // Parameters and gradients whole, momentum sharded: 1536 + 1536 + 1536/4.
+        Assert.Equal(1536 * 2 + 384, w.Ranks[2].StaticBytes);
+    }
+
+    [Fact]
     public void DataParallelBytesOfResNet50EqualItsParameterBytes()
     {
         var path = SharedData.Require("onnx-backend-tests", "light", "light_resnet50.onnx");
