@@ -10,7 +10,7 @@ public static class SweepPlot
 
     public static string Svg(IReadOnlyList<SweepPoint> points, string title)
     {
-        const int W = 900, H = 380, PanelW = 380, PanelH = 260, Top = 60, Left1 = 70, Left2 = 510;
+        const int W = 900, H = 380, PanelW = 360, PanelH = 260, Top = 60, Left1 = 70, Left2 = 530;
         var sb = new StringBuilder();
         string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
         sb.AppendLine($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" font-family=\"sans-serif\" font-size=\"12\">");
@@ -27,7 +27,7 @@ public static class SweepPlot
         void Panel(int left, string ylabel, Func<SweepPoint, double> y, Func<double, string> tick, double[] ticks)
         {
             sb.AppendLine($"<rect x=\"{left}\" y=\"{Top}\" width=\"{PanelW}\" height=\"{PanelH}\" fill=\"none\" stroke=\"#333\"/>");
-            sb.AppendLine($"<text x=\"{left - 50}\" y=\"{Top + PanelH / 2}\" transform=\"rotate(-90 {left - 50} {Top + PanelH / 2})\" text-anchor=\"middle\">{ylabel}</text>");
+            sb.AppendLine($"<text x=\"{left - 48}\" y=\"{Top + PanelH / 2}\" transform=\"rotate(-90 {left - 48} {Top + PanelH / 2})\" text-anchor=\"middle\">{ylabel}</text>");
             sb.AppendLine($"<text x=\"{left + PanelW / 2}\" y=\"{Top + PanelH + 36}\" text-anchor=\"middle\">devices</text>");
             for (double n = 1; n <= maxN; n *= 2)
             {

@@ -42,6 +42,7 @@ public sealed record WorkloadNode
     public IReadOnlyList<long> DataDeps { get; init; } = [];
     public IReadOnlyList<long> CtrlDeps { get; init; } = [];
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsComm => Kind is WorkloadNodeKind.Collective or WorkloadNodeKind.Send or WorkloadNodeKind.Recv;
 }
 
