@@ -61,6 +61,12 @@ public static class TensorParallelPlan
                 }
                 else plan = new TpOpPlan { Gathers = splitIns.Select(v => (v, bytes[v])).ToList() };
             }
+            else if (axis is { } ax && splitIns.Count == op.ActivationInputs.Distinct().Count() && FollowSplit(op, ax, tp) is { } moved)
+            {
+                // Attention-shaped data movement and per-head products keep the split: heads stay on their rank.
+                plan = new TpOpPlan { Mode = "sharded", Fraction = 1.0 / tp };
+                foreach (var o in op.Outputs.Take(1)) splitAxis[o] = moved;
+            }
             else if (axis is { } a && IsChannelWise(op, a))
             {
                 // Replicated activation inputs are sliced locally; their gradient needs gathering in backward.
@@ -72,6 +78,44 @@ public static class TensorParallelPlan
             plans[op.Index] = plan;
         }
         return plans;
+    }
+
+    /// <summary>
+    /// Where a split along <paramref name="axis"/> goes through a Reshape (to the output axis whose leading
+    /// dims hold as many elements as the input's before the split axis and that still divides by tp — the
+    /// [B,S,H·D] ↔ [B,S,H,D] of attention heads), a Transpose (the permuted axis), or a MatMul of two
+    /// activations split along the same batch axis (one product per head); null when the split does not survive.
+    /// </summary>
+    private static int? FollowSplit(OpProfile op, int axis, int tp)
+    {
+        if (op.OutputDims.Count == 0 || op.InputDims.Count == 0) return null;
+        var outDims = op.OutputDims[0];
+        switch (op.Op)
+        {
+            case "Reshape":
+            {
+                var inDims = op.InputDims[0];
+                long before = inDims.Take(axis).Aggregate(1L, (x, d) => x * d);
+                long prefix = 1;
+                for (int b = 0; b < outDims.Length; b++)
+                {
+                    if (prefix == before && outDims[b] > 1 && outDims[b] % tp == 0) return b;
+                    prefix *= outDims[b];
+                    if (prefix > before) break;
+                }
+                return null;
+            }
+            case "Transpose":
+            {
+                var perm = op.Node.GetInts("perm")?.Select(x => (int)x).ToList() ?? Enumerable.Range(0, outDims.Length).Reverse().ToList();
+                int moved = perm.IndexOf(axis);
+                return moved >= 0 ? moved : null;
+            }
+            case "MatMul" when op.Params.Count == 0:
+                return op.InputDims.All(d => d.Length == outDims.Length) && axis < outDims.Length - 2 ? axis : null;
+            default:
+                return null;
+        }
     }
 
     /// <summary>Operators that treat each channel on its own, so a shard of channels gives a shard of the output.</summary>

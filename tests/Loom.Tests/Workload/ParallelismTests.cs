@@ -76,6 +76,19 @@ public sealed class ParallelismTests
     }
 
     [Fact]
+    public void TensorParallelAttentionSplitsHeadsWithOneAllReduceForward()
+    {
+        // Megatron's attention: Wq/Wk/Wv column-split (a head per rank), heads stay local through Reshape,
+        // Transpose, the score and context products and Softmax; Wo row-split: one all-reduce of y [2,4,8] (256 bytes).
+        var w = new WorkloadPlanner(TinyModels.Attention(), NoDims).Builder(new ParallelStrategy { TensorParallel = 2, GlobalBatch = 2 }, Roofline).BuildAll();
+        var r = w.Ranks[0];
+        var tp = Collectives(r, "tp").ToList();
+        Assert.Equal("allreduce.out.mb0", Assert.Single(tp).Name);
+        Assert.Equal(256, tp[0].CommBytes);
+        Assert.Equal(2L * 2 * 2 * 4 * 4 * 4 / 2, r.Nodes.Single(n => n.Name == "scores.mb0").Flops); // 2·B·H·S·S·D over 2 ranks
+    }
+
+    [Fact]
     public void PipelineStagesSendActivationsForwardAndGradientsBack()
     {
         var w = Build(new ParallelStrategy { PipelineStages = 2, MicroBatches = 2, Training = true, GlobalBatch = 4 });
