@@ -34,11 +34,11 @@ internal static class WorkloadValidateCommand
             .Select(t => int.TryParse(t, out var v) && v > 0 ? v : throw new InputException($"--threads '{threadList}' must be positive integers separated by commas")).ToList();
         string Ms(double s) => (s * 1e3).ToString("F3", CultureInfo.InvariantCulture);
         string Pct(double e) => e.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
-        var summary = new Table().Border(TableBorder.Simple).AddColumns("threads", "simulated ms", $"measured ms ({clockName}, median)", "wall ms (median)", "end-to-end error", "node error (time-weighted)", "median node error");
+        var summary = new Table().Border(TableBorder.Simple).AddColumns("threads", "simulated ms", $"measured ms ({clockName}, median)", "wall ms (median)", "Σ nodes ms", "end-to-end error", "node error (time-weighted)", "median node error");
         foreach (var t in counts)
         {
             var r = Validation.Run(path, t, runs, clock);
-            summary.AddRow(t.ToString(CultureInfo.InvariantCulture), Ms(r.SimulatedSeconds), Ms(r.MeasuredSeconds), Ms(r.MedianWallSeconds), Pct(r.EndToEndError),
+            summary.AddRow(t.ToString(CultureInfo.InvariantCulture), Ms(r.SimulatedSeconds), Ms(r.MeasuredSeconds), Ms(r.MedianWallSeconds), Ms(r.MeasuredNodeSum), Pct(r.EndToEndError),
                 r.NodeError.ToString("P1", CultureInfo.InvariantCulture), r.MedianNodeError.ToString("P1", CultureInfo.InvariantCulture));
             if (top <= 0) continue;
             var worst = new Table().Border(TableBorder.Simple).Title($"{t} thread(s): nodes with the largest error")

@@ -28,7 +28,9 @@ public sealed record ParallelStrategy
 
     public int Ranks => DataParallel * TensorParallel * PipelineStages;
 
-    public string Label => $"dp{DataParallel} tp{TensorParallel} pp{PipelineStages}" + (MicroBatches > 1 ? $" mb{MicroBatches}" : "");
+    /// <summary>dp8, dp4·tp2, dp2·pp4·mb8: degrees of 1 (but dp) left out.</summary>
+    public string Label => $"dp{DataParallel}" + (TensorParallel > 1 ? $"·tp{TensorParallel}" : "") + (PipelineStages > 1 ? $"·pp{PipelineStages}" : "")
+        + (MicroBatches > 1 ? $"·mb{MicroBatches}" : "") + (ShardedOptimizer ? "·zero" : "");
 
     /// <summary>Batch one micro-batch on one data-parallel rank sees.</summary>
     public long MicroBatch => GlobalBatch / ((long)DataParallel * MicroBatches);

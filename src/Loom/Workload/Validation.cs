@@ -26,6 +26,8 @@ public sealed record ValidationResult(int Threads, ValidationClock Clock, double
     IReadOnlyList<double> RunSeconds, IReadOnlyList<NodeComparison> Nodes)
 {
     public double EndToEndError => (SimulatedSeconds - MeasuredSeconds) / MeasuredSeconds;
+    /// <summary>Measured node times added up: what the run spent inside kernels, the rest being the executor's.</summary>
+    public double MeasuredNodeSum => Nodes.Sum(n => n.Measured);
     /// <summary>Σ|simulated − measured| over Σ measured: per-node error weighted by time.</summary>
     public double NodeError => Nodes.Sum(n => Math.Abs(n.Simulated - n.Measured)) / Math.Max(1e-12, Nodes.Sum(n => n.Measured));
     public double MedianNodeError
