@@ -43,6 +43,7 @@ internal static class WorkloadCommand
     private static int Run(string path, string? clusterPath, int dp, int tp, int pp, int micro, bool train, OptimizerKind opt, bool zero,
         Dictionary<string, long> allDims, string? outDir)
     {
+        WorkloadOptions.ConsoleWidth();
         var (dims, batch) = WorkloadOptions.SplitBatch(allDims);
         var planner = new WorkloadPlanner(ModelFiles.Load(path), dims);
         var strategy = new ParallelStrategy

@@ -28,6 +28,13 @@ internal static class WorkloadOptions
         return (dims, batch);
     }
 
+    /// <summary>Tables as wide as $COLUMNS when output goes to a file or pipe (Spectre assumes 80 there).</summary>
+    public static void ConsoleWidth()
+    {
+        if (Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var w) && w >= 40)
+            Spectre.Console.AnsiConsole.Profile.Width = w;
+    }
+
     public static string Bytes(double b) => b >= 1 << 30 ? $"{b / (1 << 30):F2} GiB" : b >= 1 << 20 ? $"{b / (1 << 20):F1} MiB" : $"{b / 1024:F1} KiB";
     public static string Time(double s) => s >= 1 ? $"{s:F3} s" : s >= 1e-3 ? $"{s * 1e3:F3} ms" : $"{s * 1e6:F1} µs";
 }

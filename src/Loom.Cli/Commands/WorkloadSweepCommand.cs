@@ -27,6 +27,7 @@ internal static class WorkloadSweepCommand
 
     private static int Run(string path, string? clusterPath, string range, bool train, Dictionary<string, long> allDims, string svgPath)
     {
+        WorkloadOptions.ConsoleWidth();
         var sw = Stopwatch.StartNew();
         var parts = range.Split("..");
         if (parts.Length != 2 || !int.TryParse(parts[0], out int lo) || !int.TryParse(parts[1], out int hi) || lo < 1 || hi < lo)

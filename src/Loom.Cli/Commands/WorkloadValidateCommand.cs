@@ -23,6 +23,7 @@ internal static class WorkloadValidateCommand
 
     private static int Run(string path, string threadList, int runs, string clockName, int top)
     {
+        WorkloadOptions.ConsoleWidth();
         var clock = clockName.ToLowerInvariant() switch
         {
             "cpu" => ValidationClock.Cpu,

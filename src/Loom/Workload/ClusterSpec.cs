@@ -69,7 +69,11 @@ public sealed record ClusterSpec
     {
         ClusterSpec? spec;
         try { spec = JsonSerializer.Deserialize<ClusterSpec>(json, Json); }
-        catch (JsonException e) { throw new WorkloadException($"{origin}: {e.Message}", e); }
+        catch (JsonException e)
+        {
+            var hint = e.Path == "$.topology" ? " (topology is ring, switch or torus2D)" : "";
+            throw new WorkloadException($"{origin}: {e.Message}{hint}", e);
+        }
         return (spec ?? throw new WorkloadException($"{origin}: empty cluster description")).Validated(origin);
     }
 
