@@ -11,6 +11,8 @@ public sealed class CalibratedTimeModel(CostModel cost, ModelProfile profile, bo
 {
     public double Seconds(in ComputeWork work)
     {
+        // A session reads its inputs where the caller put them and hands its outputs back as they are.
+        if (work.Op is "MemLoad" or "MemStore") return 0;
         if (work.Source is { } src && work.Phase == StepPhase.Forward && ReferenceEquals(src, profile.Ops[src.Index]))
         {
             var c = cost.Node(src.Node, profile.Graph, profile.Dims);

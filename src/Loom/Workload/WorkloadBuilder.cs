@@ -226,6 +226,19 @@ public sealed class WorkloadBuilder
                 var bd = b._boundaries[k];
                 if (bd.From == _at.Stage) P2P(true, bd.Value, k, bd.To, bd.Bytes, false, mb, Dep(mb, bd.Value));
             }
+            // The step's results leave the device (predictions to the host; a loss for training).
+            foreach (var output in b._profile.GraphOutputs)
+            {
+                if (!b._producer.TryGetValue(output, out var p) || b._stage[p] != _at.Stage) continue;
+                var prod = b._profile.Ops[p];
+                long bytes = prod.Outputs.Count == 1 ? prod.OutputBytes : prod.OutputDims[prod.Outputs.ToList().IndexOf(output)].Aggregate(4L, (a, d) => a * d);
+                Add(new WorkloadNode
+                {
+                    Id = 0, Name = $"store.{output}.mb{mb}", Kind = WorkloadNodeKind.MemStore, Phase = StepPhase.Forward, Op = "MemStore",
+                    BytesRead = bytes, BytesWritten = bytes, MicroBatch = mb, DataDeps = Dep(mb, output).ToList(),
+                    Duration = b._time.Seconds(new ComputeWork("MemStore", 0, 2 * bytes, StepPhase.Forward, null, 1)),
+                });
+            }
         }
 
         private IEnumerable<long> Dep(int mb, string value) => _valueNode.TryGetValue((mb, value), out var id) ? [id] : [];
