@@ -191,7 +191,7 @@ public sealed class Simulator
             int mult = r < workload.Multiplicity.Count ? workload.Multiplicity[r] : 1;
             long flops = s.W.Nodes.Sum(n => n.Kind == WorkloadNodeKind.Compute ? n.Flops : 0);
             totalFlops += flops * mult;
-            ranks.Add(new RankReport(s.W.Rank, mult, s.ComputeSeconds, s.CommSeconds, Exposed(s.CommSpans, s.ComputeSpans),
+            ranks.Add(new RankReport(s.W.Rank, mult, s.ComputeSeconds, s.CommSeconds, Intervals.Exposed(s.CommSpans, s.ComputeSpans),
                 step > 0 ? s.ComputeSeconds / step : 0, s.Peak, flops, s.Start, s.End));
         }
         int devices = ranks.Sum(x => x.Multiplicity);
@@ -215,33 +215,4 @@ public sealed class Simulator
     }
 
     private LinkSpec LinkOf(IReadOnlyList<int> ranks) => _cluster.LinkFor(ranks);
-
-    /// <summary>Time the communication stream is busy while the compute stream is not.</summary>
-    public static double Exposed(List<(double S, double E)> comm, List<(double S, double E)> compute)
-    {
-        var a = Merge(comm);
-        var b = Merge(compute);
-        double exposed = 0;
-        int j = 0;
-        foreach (var (s, e) in a)
-        {
-            double covered = 0;
-            while (j < b.Count && b[j].E <= s) j++;
-            for (int k = j; k < b.Count && b[k].S < e; k++) covered += Math.Min(e, b[k].E) - Math.Max(s, b[k].S);
-            exposed += e - s - covered;
-        }
-        return exposed;
-    }
-
-    private static List<(double S, double E)> Merge(List<(double S, double E)> spans)
-    {
-        var sorted = spans.Where(x => x.E > x.S).OrderBy(x => x.S).ToList();
-        var r = new List<(double S, double E)>();
-        foreach (var x in sorted)
-        {
-            if (r.Count > 0 && x.S <= r[^1].E) r[^1] = (r[^1].S, Math.Max(r[^1].E, x.E));
-            else r.Add(x);
-        }
-        return r;
-    }
 }
