@@ -26,7 +26,7 @@ internal static class WorkloadCommand
         var optimizer = WorkloadOptions.Optimizer();
         var zero = new Option<bool>("--zero") { Description = "shard optimizer state over data-parallel ranks (ZeRO-1: reduce-scatter gradients, all-gather parameters)" };
         var dims = CliOptions.Dims();
-        var outDir = new Option<string?>("--out") { Description = "folder for workload.RANK.et (Chakra), workload.RANK.json and summary.json" };
+        var outDir = new Option<string?>("--out") { Description = "folder for workload.RANK.et (Chakra), workload.RANK.json, summary.json and simulated.json (the simulated step as a Chrome trace)" };
         var cmd = new Command("workload", "describe one step of a model on a cluster as per-rank workload graphs (Chakra), simulate it and summarise")
             { model, cluster, dp, tp, pp, micro, train, optimizer, zero, dims, outDir };
         cmd.Subcommands.Add(WorkloadSweepCommand.Create());
@@ -55,7 +55,8 @@ internal static class WorkloadCommand
         strategy.Validated(cluster.Devices);
         var builder = planner.Builder(strategy, new RooflineTimeModel(cluster.Device));
         var meta = new Dictionary<string, string> { ["model"] = Path.GetFileName(path), ["cluster"] = cluster.Name };
-        var report = new Simulator(cluster).Run(builder.BuildRepresentatives(meta));
+        var simulated = builder.BuildRepresentatives(meta);
+        var report = new Simulator(cluster).Run(simulated);
 
         if (outDir is not null)
         {
@@ -65,6 +66,7 @@ internal static class WorkloadCommand
                 ChakraTrace.Write(r, Path.Combine(outDir, ChakraTrace.FileName("workload", r.Rank)));
                 WorkloadJson.Write(r, Path.Combine(outDir, WorkloadJson.FileName("workload", r.Rank)));
             }
+            AtomicFile.WriteAllText(Path.Combine(outDir, "simulated.json"), SimulationTrace.ToChromeJson(simulated, report));
             AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), System.Text.Json.JsonSerializer.Serialize(new
             {
                 model = Path.GetFileName(path), cluster, strategy, stepSeconds = report.StepSeconds, totalFlops = report.TotalFlops,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Loom.IO;
 using Loom.Workload;
 using Spectre.Console;
 
@@ -14,14 +15,15 @@ internal static class WorkloadValidateCommand
         var threads = new Option<string>("--threads") { Description = "intra-op thread counts to validate, comma-separated", DefaultValueFactory = _ => "1,2" };
         var runs = new Option<int>("--runs") { Description = "measured runs (the median is compared)", DefaultValueFactory = _ => 5 };
         var clock = new Option<string>("--clock") { Description = "cpu (default: CPU time of the run, stable on a shared machine) or wall", DefaultValueFactory = _ => "cpu" };
+        var traces = new Option<string?>("--trace") { Description = "folder for measured-T.json and simulated-T.json (Chrome trace format) per thread count T" };
         var top = new Option<int>("--top") { Description = "nodes with the largest absolute error to list", DefaultValueFactory = _ => 8 };
         var cmd = new Command("validate", "simulate Loom's own run of the model on this machine (cost model as device speed) and compare with measured runs")
-            { model, threads, runs, clock, top };
-        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(threads)!, p.GetValue(runs), p.GetValue(clock)!, p.GetValue(top))));
+            { model, threads, runs, clock, traces, top };
+        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(threads)!, p.GetValue(runs), p.GetValue(clock)!, p.GetValue(traces), p.GetValue(top))));
         return cmd;
     }
 
-    private static int Run(string path, string threadList, int runs, string clockName, int top)
+    private static int Run(string path, string threadList, int runs, string clockName, string? traceDir, int top)
     {
         WorkloadOptions.ConsoleWidth();
         var clock = clockName.ToLowerInvariant() switch
@@ -41,6 +43,11 @@ internal static class WorkloadValidateCommand
             var r = Validation.Run(path, t, runs, clock);
             summary.AddRow(t.ToString(CultureInfo.InvariantCulture), Ms(r.SimulatedSeconds), Ms(r.MeasuredSeconds), Ms(r.MedianWallSeconds), Ms(r.MeasuredNodeSum), Pct(r.EndToEndError),
                 r.NodeError.ToString("P1", CultureInfo.InvariantCulture), r.MedianNodeError.ToString("P1", CultureInfo.InvariantCulture));
+            if (traceDir is not null)
+            {
+                AtomicFile.WriteAllText(Path.Combine(traceDir, $"measured-{t}.json"), r.MeasuredChromeTrace);
+                AtomicFile.WriteAllText(Path.Combine(traceDir, $"simulated-{t}.json"), r.SimulatedChromeTrace);
+            }
             if (top <= 0) continue;
             var worst = new Table().Border(TableBorder.Simple).Title($"{t} thread(s): nodes with the largest error")
                 .AddColumns("node", "op", "simulated ms", "measured ms", "error");

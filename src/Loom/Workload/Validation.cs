@@ -25,6 +25,10 @@ public enum ValidationClock
 public sealed record ValidationResult(int Threads, ValidationClock Clock, double SimulatedSeconds, double MeasuredSeconds, double MedianWallSeconds,
     IReadOnlyList<double> RunSeconds, IReadOnlyList<NodeComparison> Nodes)
 {
+    /// <summary>The last measured run's trace in Chrome's format, and the simulated step in the same format.</summary>
+    public string MeasuredChromeTrace { get; init; } = "";
+    public string SimulatedChromeTrace { get; init; } = "";
+
     public double EndToEndError => (SimulatedSeconds - MeasuredSeconds) / MeasuredSeconds;
     /// <summary>Measured node times added up: what the run spent inside kernels, the rest being the executor's.</summary>
     public double MeasuredNodeSum => Nodes.Sum(n => n.Measured);
@@ -97,7 +101,10 @@ public static class Validation
             double nodeMeasured = perNode.TryGetValue(name, out var l) ? clock == ValidationClock.Cpu ? l.Min() : Median(l) : 0;
             nodes.Add(new NodeComparison(name, n.Op, sim.NodeEnd[i] - sim.NodeStart[i], nodeMeasured));
         }
-        return new ValidationResult(threads, clock, report.StepSeconds, Median(measured), Median(wall), measured, nodes);
+        return new ValidationResult(threads, clock, report.StepSeconds, Median(measured), Median(wall), measured, nodes)
+        {
+            MeasuredChromeTrace = trace.ToChromeJson(), SimulatedChromeTrace = SimulationTrace.ToChromeJson(workload, report),
+        };
     }
 
     private static double Median(IEnumerable<double> xs)

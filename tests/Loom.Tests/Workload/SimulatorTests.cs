@@ -66,6 +66,19 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void SimulatedStepAsAChromeTraceHasOneEventPerNode()
+    {
+        var workload = new WorkloadPlanner(TinyModels.Mlp(), new Dictionary<string, long>())
+            .Builder(new ParallelStrategy { PipelineStages = 2, MicroBatches = 2, Training = true, GlobalBatch = 4 }, new RooflineTimeModel(new DeviceSpec()))
+            .BuildAll();
+        var report = new Simulator(Cluster).Run(workload);
+        using var doc = System.Text.Json.JsonDocument.Parse(SimulationTrace.ToChromeJson(workload, report));
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().Where(e => e.GetProperty("ph").GetString() == "X").ToList();
+        Assert.Equal(workload.Ranks.Sum(r => r.Nodes.Count), events.Count);
+        Assert.Equal(report.StepSeconds * 1e6, events.Max(e => e.GetProperty("ts").GetDouble() + e.GetProperty("dur").GetDouble()), 1e-2);
+    }
+
+    [Fact]
     public void AlphaBetaCostsOfRingTreeAndTorus()
     {
         var link = new LinkSpec { Bandwidth = 1e9, Latency = 1e-3 };
