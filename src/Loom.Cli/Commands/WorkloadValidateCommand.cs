@@ -16,14 +16,15 @@ internal static class WorkloadValidateCommand
         var runs = new Option<int>("--runs") { Description = "measured runs (the median is compared)", DefaultValueFactory = _ => 5 };
         var clock = new Option<string>("--clock") { Description = "cpu (default: CPU time of the run, stable on a shared machine) or wall", DefaultValueFactory = _ => "cpu" };
         var traces = new Option<string?>("--trace") { Description = "folder for measured-T.json and simulated-T.json (Chrome trace format) per thread count T" };
+        var recalibrate = new Option<bool>("--recalibrate") { Description = "probe the machine afresh before measuring instead of using the cached profile" };
         var top = new Option<int>("--top") { Description = "nodes with the largest absolute error to list", DefaultValueFactory = _ => 8 };
         var cmd = new Command("validate", "simulate Loom's own run of the model on this machine (cost model as device speed) and compare with measured runs")
-            { model, threads, runs, clock, traces, top };
-        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(threads)!, p.GetValue(runs), p.GetValue(clock)!, p.GetValue(traces), p.GetValue(top))));
+            { model, threads, runs, clock, traces, recalibrate, top };
+        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(threads)!, p.GetValue(runs), p.GetValue(clock)!, p.GetValue(traces), p.GetValue(recalibrate), p.GetValue(top))));
         return cmd;
     }
 
-    private static int Run(string path, string threadList, int runs, string clockName, string? traceDir, int top)
+    private static int Run(string path, string threadList, int runs, string clockName, string? traceDir, bool recalibrate, int top)
     {
         WorkloadOptions.ConsoleWidth();
         var clock = clockName.ToLowerInvariant() switch
@@ -40,7 +41,7 @@ internal static class WorkloadValidateCommand
         var summary = new Table().Border(TableBorder.Simple).AddColumns("threads", "simulated ms", $"measured ms ({clockName}, median)", "wall ms (median)", "Σ nodes ms", "end-to-end error", "node error (time-weighted)", "median node error");
         foreach (var t in counts)
         {
-            var r = Validation.Run(path, t, runs, clock);
+            var r = Validation.Run(path, t, runs, clock, recalibrate);
             summary.AddRow(t.ToString(CultureInfo.InvariantCulture), Ms(r.SimulatedSeconds), Ms(r.MeasuredSeconds), Ms(r.MedianWallSeconds), Ms(r.MeasuredNodeSum), Pct(r.EndToEndError),
                 r.NodeError.ToString("P1", CultureInfo.InvariantCulture), r.MedianNodeError.ToString("P1", CultureInfo.InvariantCulture));
             if (traceDir is not null)

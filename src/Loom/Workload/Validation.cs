@@ -52,7 +52,9 @@ public sealed record ValidationResult(int Threads, ValidationClock Clock, double
 /// </summary>
 public static class Validation
 {
-    public static ValidationResult Run(string modelPath, int threads, int runs = 5, ValidationClock clock = ValidationClock.Cpu)
+    /// <param name="recalibrate">Probe the machine afresh right before measuring (not from the cache), so that the
+    /// device speed and the measured runs see the same load on a shared machine.</param>
+    public static ValidationResult Run(string modelPath, int threads, int runs = 5, ValidationClock clock = ValidationClock.Cpu, bool recalibrate = false)
     {
         if (threads < 1) throw new WorkloadException($"threads must be at least 1 (got {threads})");
         if (runs < 1) throw new WorkloadException($"runs must be at least 1 (got {runs})");
@@ -62,7 +64,8 @@ public static class Validation
 
         // Nodes computing only from constants run once, on the first run (CompiledGraph), so they are no part of a step.
         var profile = ModelProfile.Analyze(session.Model, new Dictionary<string, long>(), inferred: true);
-        var time = new CalibratedTimeModel(new CostModel(MachineProfile.ForThisMachine(threads)), profile, threads > 1);
+        var machine = recalibrate ? MachineProbes.Run($"this machine now, {threads} threads", threads) : MachineProfile.ForThisMachine(threads);
+        var time = new CalibratedTimeModel(new CostModel(machine), profile, threads > 1);
         var strategy = new ParallelStrategy { GlobalBatch = Math.Max(1, profile.Batch) };
         var builder = new WorkloadBuilder(profile, strategy, time);
         var workload = builder.BuildAll();
