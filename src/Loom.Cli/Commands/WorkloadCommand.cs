@@ -18,6 +18,7 @@ internal static class WorkloadCommand
     {
         var model = new Argument<string>("model") { Description = "an .onnx file" };
         var cluster = WorkloadOptions.Cluster();
+        var topology = WorkloadOptions.TopologyOverride();
         var dp = new Option<int>("--dp") { Description = "data-parallel degree", DefaultValueFactory = _ => 1 };
         var tp = new Option<int>("--tp") { Description = "tensor-parallel degree", DefaultValueFactory = _ => 1 };
         var pp = new Option<int>("--pp") { Description = "pipeline stages", DefaultValueFactory = _ => 1 };
@@ -28,19 +29,19 @@ internal static class WorkloadCommand
         var dims = CliOptions.Dims();
         var outDir = new Option<string?>("--out") { Description = "folder for workload.RANK.et (Chakra), workload.RANK.json, summary.json and simulated.json (the simulated step as a Chrome trace)" };
         var cmd = new Command("workload", "describe one step of a model on a cluster as per-rank workload graphs (Chakra), simulate it and summarise")
-            { model, cluster, dp, tp, pp, micro, train, optimizer, zero, dims, outDir };
+            { model, cluster, dp, tp, pp, micro, train, optimizer, zero, dims, outDir, topology };
         cmd.Subcommands.Add(WorkloadSweepCommand.Create());
         cmd.Subcommands.Add(WorkloadValidateCommand.Create());
         cmd.SetAction(p => CliOptions.Guard(() =>
         {
             int m = p.GetValue(micro) is > 0 and var mm ? mm : p.GetValue(pp) > 1 ? 2 * p.GetValue(pp) : 1;
-            return Run(p.GetValue(model)!, p.GetValue(cluster), p.GetValue(dp), p.GetValue(tp), p.GetValue(pp), m, p.GetValue(train),
+            return Run(p.GetValue(model)!, p.GetValue(cluster), p.GetValue(topology), p.GetValue(dp), p.GetValue(tp), p.GetValue(pp), m, p.GetValue(train),
                 WorkloadOptions.ParseOptimizer(p.GetValue(optimizer)!), p.GetValue(zero), CliOptions.ParseDims(p.GetValue(dims)), p.GetValue(outDir));
         }));
         return cmd;
     }
 
-    private static int Run(string path, string? clusterPath, int dp, int tp, int pp, int micro, bool train, OptimizerKind opt, bool zero,
+    private static int Run(string path, string? clusterPath, string? topology, int dp, int tp, int pp, int micro, bool train, OptimizerKind opt, bool zero,
         Dictionary<string, long> allDims, string? outDir)
     {
         WorkloadOptions.ConsoleWidth();
@@ -51,7 +52,7 @@ internal static class WorkloadCommand
             DataParallel = dp, TensorParallel = tp, PipelineStages = pp, MicroBatches = micro, Training = train, Optimizer = opt, ShardedOptimizer = zero,
             GlobalBatch = batch ?? planner.NativeBatch * dp * micro,
         };
-        var cluster = WorkloadOptions.LoadCluster(clusterPath, strategy.Ranks);
+        var cluster = WorkloadOptions.LoadCluster(clusterPath, strategy.Ranks, topology);
         strategy.Validated(cluster.Devices);
         var builder = planner.Builder(strategy, new RooflineTimeModel(cluster.Device));
         var meta = new Dictionary<string, string> { ["model"] = Path.GetFileName(path), ["cluster"] = cluster.Name };

@@ -7,6 +7,25 @@ namespace Loom.Cli.Commands;
 internal static class WorkloadOptions
 {
     public static Option<string?> Cluster() => new("--cluster") { Description = "cluster description (JSON: devices, device peakFlops/memoryBandwidth/memoryBytes, link bandwidth/latency, topology ring|switch|torus2D)" };
+    public static Option<string?> TopologyOverride() => new("--topology") { Description = "override the cluster's topology: ring, switch or torus2D" };
+
+    /// <summary>The cluster file (or a default cluster of <paramref name="devices"/>), with the topology given on the command line.</summary>
+    public static ClusterSpec LoadCluster(string? path, int devices, string? topology)
+    {
+        var c = LoadCluster(path, devices);
+        if (topology is null) return c;
+        return c with
+        {
+            Topology = topology.ToLowerInvariant() switch
+            {
+                "ring" => Topology.Ring,
+                "switch" => Topology.Switch,
+                "torus2d" => Topology.Torus2D,
+                _ => throw new InputException($"--topology '{topology}' must be ring, switch or torus2D"),
+            },
+        };
+    }
+
     public static Option<bool> Train() => new("--train") { Description = "a training step: backward pass, optimizer update, data-parallel gradient all-reduce" };
     public static Option<string> Optimizer() => new("--optimizer") { Description = "sgd, momentum (default) or adam", DefaultValueFactory = _ => "momentum" };
 

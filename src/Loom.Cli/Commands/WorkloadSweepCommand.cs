@@ -14,18 +14,19 @@ internal static class WorkloadSweepCommand
     {
         var model = new Argument<string>("model") { Description = "an .onnx file" };
         var cluster = WorkloadOptions.Cluster();
+        var topology = WorkloadOptions.TopologyOverride();
         var devices = new Option<string>("--devices") { Description = "device counts MIN..MAX (powers of two in between)", DefaultValueFactory = _ => "1..1024" };
         var train = WorkloadOptions.Train();
         var dims = CliOptions.Dims();
         var svg = new Option<string?>("--svg") { Description = "SVG plot of step time and efficiency (default: sweep.svg)" };
         var cmd = new Command("sweep", "simulate the model over device counts and strategies (weak scaling: --dim batch=B per device, default 32); table and SVG plot")
-            { model, cluster, devices, train, dims, svg };
-        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(cluster), p.GetValue(devices)!, p.GetValue(train),
+            { model, cluster, devices, train, dims, svg, topology };
+        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(cluster), p.GetValue(topology), p.GetValue(devices)!, p.GetValue(train),
             CliOptions.ParseDims(p.GetValue(dims)), p.GetValue(svg) ?? "sweep.svg")));
         return cmd;
     }
 
-    private static int Run(string path, string? clusterPath, string range, bool train, Dictionary<string, long> allDims, string svgPath)
+    private static int Run(string path, string? clusterPath, string? topology, string range, bool train, Dictionary<string, long> allDims, string svgPath)
     {
         WorkloadOptions.ConsoleWidth();
         var sw = Stopwatch.StartNew();
@@ -34,7 +35,7 @@ internal static class WorkloadSweepCommand
             throw new InputException($"--devices '{range}' must look like MIN..MAX with 1 <= MIN <= MAX");
         var (dims, batch) = WorkloadOptions.SplitBatch(allDims);
         var planner = new WorkloadPlanner(ModelFiles.Load(path), dims);
-        var cluster = WorkloadOptions.LoadCluster(clusterPath, hi);
+        var cluster = WorkloadOptions.LoadCluster(clusterPath, hi, topology);
         var points = WorkloadSweep.Run(planner, cluster, lo, hi, train, batch ?? 32);
 
         var t = new Table().Border(TableBorder.Simple).AddColumns("devices", "strategy", "step", "samples/s", "efficiency", "exposed comm", "peak memory");
