@@ -79,6 +79,22 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void OneRankPerStageSimulatesTheSameStepAsEveryRank()
+    {
+        // Data- and tensor-parallel peers do the same work at the same time: the sweep's shortcut.
+        var builder = new WorkloadPlanner(TinyModels.Mlp(), new Dictionary<string, long>())
+            .Builder(new ParallelStrategy { DataParallel = 2, TensorParallel = 2, PipelineStages = 2, MicroBatches = 2, Training = true, GlobalBatch = 8 },
+                new RooflineTimeModel(new DeviceSpec()));
+        var cluster = new ClusterSpec { Devices = 8, DevicesPerNode = 4, IntraNodeLink = new LinkSpec { Bandwidth = 100e9, Latency = 1e-6 } };
+        var all = new Simulator(cluster).Run(builder.BuildAll());
+        var few = new Simulator(cluster).Run(builder.BuildRepresentatives());
+        Assert.Equal(8, all.Ranks.Count);
+        Assert.Equal(2, few.Ranks.Count);
+        Assert.Equal(all.StepSeconds, few.StepSeconds, 12);
+        Assert.Equal(all.TotalFlops, few.TotalFlops);
+    }
+
+    [Fact]
     public void AlphaBetaCostsOfRingTreeAndTorus()
     {
         var link = new LinkSpec { Bandwidth = 1e9, Latency = 1e-3 };
