@@ -22,6 +22,9 @@ public sealed partial class WorkloadBuilder
             var ops = StageOps;
             foreach (var (fwd, mb) in Schedule())
             {
+                // The schedule's order as control dependencies: a block's first compute node waits for the
+                // previous block's last, so tools that do not prefer low ids (ASTRA-sim) keep 1F1B too.
+                _gate = _lastCompute;
                 if (fwd) Forward(mb, ops); else Backward(mb, ops);
             }
             long paramBytes = 0;
@@ -87,16 +90,21 @@ public sealed partial class WorkloadBuilder
             });
         }
 
+        private long? _gate, _lastCompute;
+
         private long Compute(string name, string op, long flops, long bytes, long alloc, StepPhase phase, OpProfile? src, double fraction, int mb, IEnumerable<long> deps)
         {
             var work = new ComputeWork(op, flops, bytes, phase, src, fraction);
-            return Add(new WorkloadNode
+            IReadOnlyList<long> ctrl = _gate is { } g ? [g] : [];
+            _gate = null;
+            return (_lastCompute = Add(new WorkloadNode
             {
+                CtrlDeps = ctrl,
                 Id = 0, Name = name, Kind = WorkloadNodeKind.Compute, Phase = phase, Op = op, Flops = flops,
                 BytesRead = src is null ? bytes / 2 : bytes - alloc, BytesWritten = src is null ? bytes - bytes / 2 : alloc, AllocBytes = alloc,
                 Duration = b._time.Seconds(work), MicroBatch = mb, DataDeps = deps.Distinct().ToList(),
                 InputShapes = src is null ? "" : Shapes(src.InputDims), OutputShapes = src is null ? "" : Shapes(src.OutputDims), Types = src?.Types ?? "",
-            });
+            })).Value;
         }
 
         private static string Shapes(IReadOnlyList<long[]> dims) => "[" + string.Join(",", dims.Select(d => "[" + string.Join(",", d) + "]")) + "]";

@@ -101,6 +101,10 @@ public sealed class ParallelismTests
         var ops1 = w.Ranks[1].Nodes.Where(n => n.Kind == WorkloadNodeKind.Compute && n.Phase == StepPhase.Forward).Select(n => n.Name).ToList();
         Assert.Empty(ops0.Intersect(ops1));
         Assert.Equal(7 * 2, ops0.Count + ops1.Count);
+        // 1F1B as control dependencies, one per block after the first: stage 0 runs F0 F1 B0 B1, stage 1 F0 B0 F1 B1.
+        Assert.All(w.Ranks, r => Assert.Equal(3, r.Nodes.Count(n => n.CtrlDeps.Count == 1)));
+        var blocks1 = w.Ranks[1].Nodes.Where(n => n.Kind == WorkloadNodeKind.Compute && n.Phase != StepPhase.Optimizer).Select(n => (n.Phase, n.MicroBatch)).Distinct().ToList();
+        Assert.Equal([(StepPhase.Forward, 0), (StepPhase.Backward, 0), (StepPhase.Forward, 1), (StepPhase.Backward, 1)], blocks1);
     }
 
     [Fact]

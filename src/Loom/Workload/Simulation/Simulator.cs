@@ -42,19 +42,24 @@ public sealed class Simulator
             var index = new Dictionary<long, int>(w.Nodes.Count);
             for (int i = 0; i < w.Nodes.Count; i++) index[w.Nodes[i].Id] = i;
             var consumers = new List<int>[w.Nodes.Count];
+            var readers = new int[w.Nodes.Count]; // data dependents only: a control dependency holds no memory
             var pending = new int[w.Nodes.Count];
             for (int i = 0; i < w.Nodes.Count; i++) consumers[i] = new List<int>();
             for (int i = 0; i < w.Nodes.Count; i++)
+            {
+                int dataDeps = w.Nodes[i].DataDeps.Count, k = 0;
                 foreach (var d in w.Nodes[i].DataDeps.Concat(w.Nodes[i].CtrlDeps))
                 {
                     if (!index.TryGetValue(d, out var j)) throw new WorkloadException($"rank {w.Rank}: node {w.Nodes[i].Id} '{w.Nodes[i].Name}' depends on missing node {d}");
                     consumers[j].Add(i);
                     pending[i]++;
+                    if (k++ < dataDeps) readers[j]++;
                 }
+            }
             var s = new RankState
             {
                 W = w, Consumers = consumers.Select(c => c.ToArray()).ToArray(), Pending = pending,
-                ConsumersLeft = consumers.Select(c => c.Count).ToArray(),
+                ConsumersLeft = readers,
                 Start = new double[w.Nodes.Count], End = new double[w.Nodes.Count], Live = w.StaticBytes, Peak = w.StaticBytes,
             };
             for (int i = 0; i < w.Nodes.Count; i++)
@@ -164,12 +169,12 @@ public sealed class Simulator
             }
             if (n.Kind is WorkloadNodeKind.Compute or WorkloadNodeKind.MemLoad or WorkloadNodeKind.MemStore) s.ComputeBusy = false;
             else if (n.Kind != WorkloadNodeKind.Recv) s.CommBusy = false;
-            foreach (var d in n.DataDeps.Concat(n.CtrlDeps))
+            foreach (var d in n.DataDeps)
             {
                 int j = IndexOf(s, d);
                 if (--s.ConsumersLeft[j] == 0) s.Live -= s.W.Nodes[j].AllocBytes;
             }
-            if (s.Consumers[i].Length == 0) s.Live -= n.AllocBytes;
+            if (s.ConsumersLeft[i] == 0) s.Live -= n.AllocBytes; // nothing reads it: freed as it ends (its readers cannot have ended before it)
             foreach (var c in s.Consumers[i])
                 if (--s.Pending[c] == 0) Ready(r, c);
             Dispatch(r);
