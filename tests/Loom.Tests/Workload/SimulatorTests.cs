@@ -95,6 +95,18 @@ public sealed class SimulatorTests
     }
 
     [Fact]
+    public void ACollectiveWhosePeerNeverArrivesIsAStallNamingTheNode()
+    {
+        // Rank 1 holds the all-reduce behind a receive nobody sends.
+        var recv = new WorkloadNode { Id = 0, Name = "orphan", Kind = WorkloadNodeKind.Recv, CommBytes = 8, Ranks = [0, 1], Tag = 99 };
+        var r0 = new RankWorkload { Rank = 0, Nodes = [Comp(0, 1), AllReduce(1, 8, 0)] };
+        var r1 = new RankWorkload { Rank = 1, Nodes = [recv, AllReduce(1, 8, 0)] };
+        var e = Assert.Throws<WorkloadException>(() => new Simulator(Cluster).Run(new Workload.Workload { Strategy = new ParallelStrategy(), Ranks = [r0, r1], Multiplicity = [1, 1] }));
+        Assert.Contains("stalled", e.Message);
+        Assert.Contains("ar1", e.Message);
+    }
+
+    [Fact]
     public void AlphaBetaCostsOfRingTreeAndTorus()
     {
         var link = new LinkSpec { Bandwidth = 1e9, Latency = 1e-3 };

@@ -22,6 +22,7 @@ public sealed class Simulator
         public readonly PriorityQueue<int, long> ComputeReady = new(), CommReady = new();
         public bool ComputeBusy, CommBusy;
         public double[] Start = [], End = [];
+        public bool[] Done = [];
         public long Live, Peak;
         public double ComputeSeconds, CommSeconds;
         public readonly List<(double, double)> ComputeSpans = new(), CommSpans = new();
@@ -60,7 +61,7 @@ public sealed class Simulator
             {
                 W = w, Consumers = consumers.Select(c => c.ToArray()).ToArray(), Pending = pending,
                 ConsumersLeft = readers,
-                Start = new double[w.Nodes.Count], End = new double[w.Nodes.Count], Live = w.StaticBytes, Peak = w.StaticBytes,
+                Start = new double[w.Nodes.Count], End = new double[w.Nodes.Count], Done = new bool[w.Nodes.Count], Live = w.StaticBytes, Peak = w.StaticBytes,
             };
             for (int i = 0; i < w.Nodes.Count; i++)
                 if (w.Nodes[i].Kind == WorkloadNodeKind.Recv) s.RecvByTag[(w.Nodes[i].Tag, w.Nodes[i].Ranks[0])] = i;
@@ -160,12 +161,12 @@ public sealed class Simulator
             var s = states[r];
             var n = s.W.Nodes[i];
             finished++;
-            if (n.Kind == WorkloadNodeKind.Send && n.Ranks.Count == 2 && rankIndex.TryGetValue(n.Ranks[1], out var dstIdx))
+            s.Done[i] = true;
+            if (n.Kind == WorkloadNodeKind.Send && n.Ranks.Count == 2 && rankIndex.ContainsKey(n.Ranks[1]))
             {
                 var key = (n.Ranks[1], n.Tag, n.Ranks[0]);
                 sendDone[key] = now;
                 if (recvWaiting.Remove(key, out var rv)) Schedule(rv.Rank, rv.Node, states[rv.Rank].Start[rv.Node] = now, now);
-                _ = dstIdx;
             }
             if (n.Kind is WorkloadNodeKind.Compute or WorkloadNodeKind.MemLoad or WorkloadNodeKind.MemStore) s.ComputeBusy = false;
             else if (n.Kind != WorkloadNodeKind.Recv) s.CommBusy = false;
@@ -182,9 +183,8 @@ public sealed class Simulator
         }
         if (finished < total)
         {
-            var stuck = states.SelectMany(s => s.W.Nodes.Where((_, i) => s.Pending[i] > 0 || s.End[i] == 0 && s.Start[i] == 0 && s.W.Nodes[i].Duration > 0)
-                .Take(1).Select(n => $"rank {s.W.Rank} node {n.Id} '{n.Name}'")).FirstOrDefault();
-            throw new WorkloadException($"simulation stalled with {total - finished} of {total} nodes not run (a collective or receive whose peers never arrive?) at {stuck}");
+            var stuck = states.SelectMany(s => s.W.Nodes.Where((_, i) => !s.Done[i]).Take(1).Select(n => $"rank {s.W.Rank} node {n.Id} '{n.Name}'")).First();
+            throw new WorkloadException($"simulation stalled with {total - finished} of {total} nodes not run (a collective or receive whose peers never arrive?), first at {stuck}");
         }
 
         double step = states.Length == 0 ? 0 : states.Max(s => s.End.DefaultIfEmpty(0).Max());
