@@ -9,4 +9,5 @@ root.Subcommands.Add(OptimizeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
+root.Subcommands.Add(EmitCommand.Create());
 return root.Parse(args).Invoke();

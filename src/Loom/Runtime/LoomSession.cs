@@ -127,7 +127,16 @@ public sealed class LoomSession : IDisposable
     public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, CancellationToken cancellation = default) => Run(inputs, null, cancellation);
 
     /// <summary>Runs the model and records in <paramref name="trace"/> which worker ran each node, and when.</summary>
-    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation = default)
+    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation = default) =>
+        Execute(inputs, trace, cancellation, executor: null);
+
+    /// <summary>
+    /// Runs the model as <see cref="Run(IReadOnlyDictionary{string, LoomValue}, RunTrace?, CancellationToken)"/> does, but with
+    /// <paramref name="executor"/> (when given) running the main graph's steps in place of the session's own schedule:
+    /// how emitted programs (<see cref="Emit.EmittedRuntime"/>) reuse input checks, frames and output handling.
+    /// </summary>
+    internal RunResult Execute(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation,
+        Func<CompiledGraph, RunState, LoomValue?[], ExecutionFrame, LoomValue[]>? executor)
     {
         var graph = Model.Graph;
         var bindings = new SymbolBindings();
@@ -149,7 +158,7 @@ public sealed class LoomSession : IDisposable
         }
         trace?.Begin();
         var run = new RunState(Options, bindings, _pool, cancellation, trace);
-        var plan = _scheduler?.PlanFor(s => bindings[s]);
+        var plan = executor is null ? _scheduler?.PlanFor(s => bindings[s]) : null;
         if (plan?.Hyper is { } hyper) return RunSplit(hyper, run, values);
         var frame = TakeFrame();
         LoomValue[] outputs = [];
@@ -157,7 +166,8 @@ public sealed class LoomSession : IDisposable
         try
         {
             frame.BeginRun();
-            outputs = plan is { IsParallel: true }
+            outputs = executor is not null ? executor(_main, run, values, frame)
+                : plan is { IsParallel: true }
                 ? (frame.Scheduled ??= new ParallelRun(_main, _scheduler!.Lifetimes)).Execute(plan, run, values, frame)
                 : _main.Execute(run, null, values, frame);
         }
@@ -170,6 +180,9 @@ public sealed class LoomSession : IDisposable
         for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(graph.Outputs[i].Name, outputs[i]);
         return new RunResult(named, reclaimable.Length > 0 ? frame : null, reclaimable);
     }
+
+    /// <summary>The compiled main graph (steps in the order emitted programs number them).</summary>
+    internal CompiledGraph Main => _main;
 
     private ExecutionFrame TakeFrame() => _frames.TryTake(out var frame) ? frame : new ExecutionFrame(_main);
 
