@@ -63,6 +63,7 @@ public static class ProgramEmitter
         IntraOpThreads = settings.Threads < 1 ? throw new InputException($"threads must be at least 1, not {settings.Threads}") : settings.Threads,
         GeneralizeBatch = settings.Dims.ContainsKey("batch"),
         InterOpOnly = settings.InterOpOnly,
+        NodeCloning = false, // the runtime compiles the model without a schedule, so the emitted steps must be the uncloned ones
         MachineProfile = settings.MachineProfile,
     };
 
