@@ -69,7 +69,7 @@ public static class ProgramEmitter
 
     private static string Write(LoomSession session, ParallelPlan? plan, string modelPath, EmitSettings settings, LoomSessionOptions options)
     {
-        if (!SyntaxFacts.IsIdentifier(settings.ClassName)) throw new InputException($"'{settings.ClassName}' is not a C# class name");
+        if (!IsIdentifier(settings.ClassName)) throw new InputException($"'{settings.ClassName}' is not a C# class name");
         var graph = session.Main;
         var steps = graph.Steps.Where(s => !s.IsConstant).Select(s => s.Index).ToArray();
         // Without a parallel stage (one thread, or a graph the scheduler keeps wide), one wide stage of every step.
@@ -209,11 +209,8 @@ public static class ProgramEmitter
     private static string Comment(string text) => text.Replace('\r', ' ').Replace('\n', ' ');
 
     private static string Verbatim(string text) => "@\"" + text.Replace("\"", "\"\"") + "\"";
-}
 
-/// <summary>C# identifier check for emitted class names (no Roslyn in Loom.dll).</summary>
-internal static class SyntaxFacts
-{
-    public static bool IsIdentifier(string name) =>
+    /// <summary>A plain C# identifier (letters, digits, underscores; no Roslyn in Loom.dll to ask).</summary>
+    private static bool IsIdentifier(string name) =>
         name.Length > 0 && (char.IsLetter(name[0]) || name[0] == '_') && name.All(c => char.IsLetterOrDigit(c) || c == '_');
 }
