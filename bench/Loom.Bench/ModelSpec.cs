@@ -13,6 +13,23 @@ internal sealed record ModelSpec(string Name, string Path, string? BatchSymbol, 
         return d;
     }
 
+    /// <summary>
+    /// The model's FLOPs at this batch (multiply-add = 2; nodes whose count is unknown add nothing): batch 1
+    /// times the batch, since light models have a literal batch of 1 that the session generalizes.
+    /// </summary>
+    public double Flops(int batch)
+    {
+        if (_flops1 is null)
+        {
+            var graph = Inference.ShapeInference.Run(Import.Onnx.OnnxImporter.Load(Path)).Graph;
+            var dims = Dims(1);
+            _flops1 = Inference.FlopCounter.Total(graph, s => dims.TryGetValue(s, out var v) ? v : 1, out _) ?? 0;
+        }
+        return _flops1.Value * batch;
+    }
+
+    private double? _flops1;
+
     private static readonly string Shared = Environment.GetEnvironmentVariable("LOOM_SHARED") is { Length: > 0 } s ? s : "/work/shared";
 
     private static readonly string[] Light = ["inception_v1", "inception_v2", "squeezenet", "densenet121", "resnet50", "shufflenet", "bvlc_alexnet", "zfnet512", "vgg19"];

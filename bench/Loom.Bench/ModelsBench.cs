@@ -11,6 +11,9 @@ namespace Loom.Bench;
 /// into sub-batches, and ONNX Runtime sequential (intra-op T) and parallel (inter-op T) — all in one
 /// process, runs interleaved round-robin so changes in machine load hit every configuration alike. The
 /// ratio is Loom's best against ONNX Runtime's best. Without models: the light models and PaddleOCR's.
+/// GFLOP/s counts the model's FLOPs (<see cref="Inference.FlopCounter"/>, multiply-add = 2) over the median,
+/// and % of peak divides by this machine's FMA peak per core (<see cref="PeakBench"/>) times the threads.
+/// <c>--json FILE</c> also writes every row as JSON (whole or not at all).
 /// </summary>
 internal static class ModelsBench
 {
@@ -22,6 +25,7 @@ internal static class ModelsBench
         int[] threadCounts = [1, 2];
         int runs = 15, batch = 4;
         bool ort = false;
+        string? json = null;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
             {
@@ -29,17 +33,22 @@ internal static class ModelsBench
                 case "--runs": runs = int.Parse(args[++i], Inv); break;
                 case "--batch": batch = int.Parse(args[++i], Inv); break;
                 case "--vs": ort = args[++i] == "onnxruntime"; break;
+                case "--json": json = args[++i]; break;
                 default: models.Add(args[i]); break;
             }
         var specs = models.Count > 0 ? models.Select(ModelSpec.For).ToList() : ModelSpec.Defaults();
-        Console.WriteLine($"{"model",-28} {"T",2} {"configuration",-26} {"batch",5} {"median ms",10} {"vs loom seq 1T",15}");
+        double peak = Math.Max(PeakBench.Measure(3).V512, PeakBench.Measure(1).V256);
+        Console.WriteLine(string.Create(Inv, $"FMA peak {peak:F1} GFLOP/s per core; {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores"));
+        Console.WriteLine($"{"model",-28} {"T",2} {"configuration",-26} {"batch",5} {"median ms",10} {"vs loom seq 1T",15} {"GFLOP/s",8} {"% peak",7}");
+        var rows = new List<BenchRow>();
         foreach (var spec in specs)
             foreach (var t in threadCounts)
-                BenchModel(spec, t, runs, batch, ort);
+                BenchModel(spec, t, runs, batch, ort, peak, rows);
+        if (json is not null) BenchRow.WriteJson(json, peak, rows);
         return 0;
     }
 
-    private static void BenchModel(ModelSpec spec, int threads, int runs, int batch, bool withOrt)
+    private static void BenchModel(ModelSpec spec, int threads, int runs, int batch, bool withOrt, double peak, List<BenchRow> rows)
     {
         var configs = new List<Config>();
         try
@@ -64,7 +73,7 @@ internal static class ModelsBench
             foreach (var c in configs) { c.Once(); c.Once(); } // warm-up: constant steps, buffers, code
             for (int r = 0; r < runs; r++)
                 foreach (var c in configs) c.Time();
-            Report(spec, threads, configs);
+            Report(spec, threads, configs, peak, rows);
         }
         finally
         {
@@ -72,11 +81,16 @@ internal static class ModelsBench
         }
     }
 
-    private static void Report(ModelSpec spec, int threads, List<Config> configs)
+    private static void Report(ModelSpec spec, int threads, List<Config> configs, double peak, List<BenchRow> rows)
     {
         double Base(int b) => configs.First(c => c.IsLoom && c.Batch == b && c.Name == "loom sequential 1T").Median;
         foreach (var c in configs)
-            Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {threads,2} {c.Name,-26} {c.Batch,5} {c.Median,10:F2} {Base(c.Batch) / c.Median,14:F2}x"));
+        {
+            double gflops = spec.Flops(c.Batch) / c.Median / 1e6;
+            int cores = c.Name.EndsWith("1T", StringComparison.Ordinal) ? 1 : threads;
+            Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {threads,2} {c.Name,-26} {c.Batch,5} {c.Median,10:F2} {Base(c.Batch) / c.Median,14:F2}x {gflops,8:F1} {100 * gflops / (peak * cores),6:F0}%"));
+            rows.Add(new BenchRow(spec.Name, threads, c.Name, c.Batch, c.Median, gflops, 100 * gflops / (peak * cores)));
+        }
         if (configs.FirstOrDefault(c => c.Name == "loom inter-op only") is { } inter && inter.Plan is { } plan)
         {
             double bound = plan.Schedule.SpeedupBound, measured = Base(1) / inter.Median;
@@ -86,7 +100,10 @@ internal static class ModelsBench
             Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {threads,2}   batch {split.Batch}: split {(split.Plan?.Hyper is { } h ? $"[{string.Join(",", h.SubBatches)}]" : "no")}, {Base(split.Batch) / split.Median:F2}x over loom sequential 1T"));
         var loomBest = configs.Where(c => c.IsLoom && c.Batch == 1 && (threads == 1 || c.Name != "loom sequential 1T")).MinBy(c => c.Median)!;
         if (configs.Where(c => !c.IsLoom).MinBy(c => c.Median) is { } ortBest)
+        {
             Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {threads,2}   loom best ({loomBest.Name}) / ort best ({ortBest.Name}) = {loomBest.Median / ortBest.Median:F2}"));
+            rows.Add(new BenchRow(spec.Name, threads, "ratio loom best / ort best", 1, loomBest.Median / ortBest.Median, 0, 0));
+        }
     }
 
     /// <summary>One way of running one model: a Loom or ONNX Runtime session, its inputs and its times.</summary>
