@@ -10,4 +10,5 @@ root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(WorkloadCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
+root.Subcommands.Add(EmitCommand.Create());
 return root.Parse(args).Invoke();
