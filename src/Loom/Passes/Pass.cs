@@ -19,6 +19,14 @@ public sealed record PassOptions
     /// </summary>
     public long MaxFoldedTensorBytes { get; init; } = ConstantFolding.DefaultMaxTensorBytes;
 
+    /// <summary>
+    /// The cap for nodes whose outputs are all weight operands (<see cref="ConstantFolding.IsWeightInput"/>);
+    /// null: <see cref="MaxFoldedTensorBytes"/>. Sessions raise it: such a tensor stays in memory for the
+    /// session's life anyway (computed once), but only a folded one is seen by kernels when they are created,
+    /// which pre-pack constant weights and pick their fastest paths for them.
+    /// </summary>
+    public long? MaxFoldedWeightBytes { get; init; }
+
     /// <summary>TensorProgram puts <see cref="Lowering.Trees.LowerTreeEnsembles"/> first, at every level (0 included).</summary>
     public Lowering.Trees.TreeLowering TreeLowering { get; init; }
 
