@@ -128,13 +128,19 @@ internal static unsafe class ConvWideGemm
             float* x = t.X + (long)n * c * g.InputSize;
             if (layout.NeedsCopy)
             {
-                var fill = new FillJob(x, planes, layout, c, Math.Min(c, threads * 2), t.Input);
-                Split(pool, fill.Parts, fill);
+                FillPlanes(layout, x, planes, c, t.Input, pool);
                 x = planes;
             }
             var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, m, k, act);
             Split(pool, plan.Parts, job);
         }
+    }
+
+    /// <summary>Copies one image's <paramref name="channels"/> into the layout's phase planes, with the pre-activation, split over the pool.</summary>
+    public static void FillPlanes(Layout layout, float* x, float* planes, int channels, ChannelTransform input, WorkerPool? pool)
+    {
+        var fill = new FillJob(x, planes, layout, channels, Math.Min(channels, (pool?.Threads ?? 1) * 2), input);
+        Split(pool, fill.Parts, fill);
     }
 
     private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob

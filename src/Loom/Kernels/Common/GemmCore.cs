@@ -121,6 +121,7 @@ internal static unsafe class GemmCore
     {
         int mr = ks.MR, nr = ks.NR;
         var kernel = ks.Kernel;
+        var rowTail = ks.RowTailKernel;
         bool finish = last && epilogue.IsActive;
         float* tile = stackalloc float[mr * nr];
         GemmTileEpilogue described;
@@ -141,6 +142,16 @@ internal static unsafe class GemmCore
                         continue;
                     }
                     kernel(ap, bp, cp, ldc, kc, accumulate, null);
+                }
+                else if (nw == nr && rowTail != null)
+                {
+                    // The last rows of a full-width tile, straight into C without computing the missing rows.
+                    if (finish && epilogue.Describe(ic + ir, jc + jr, &described))
+                    {
+                        rowTail(mh, ap, bp, cp, ldc, kc, accumulate, &described);
+                        continue;
+                    }
+                    rowTail(mh, ap, bp, cp, ldc, kc, accumulate, null);
                 }
                 else
                 {

@@ -95,8 +95,8 @@ internal sealed unsafe class ConvKernel : Kernel
     private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Runtime.Threading.WorkerPool pool)
     {
         var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
-        if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
-            ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, pool);
+        if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
+            ConvFewPositions.Run(p, g, TransposedWeights(ks), wide, buffers, _activation, pool);
         else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, pool);
         else ConvFloat.Run(p, g, buffers, _packed, _activation, pool);
     }
