@@ -86,15 +86,16 @@ internal sealed class BenchOptions
     }
 
     /// <summary>Median of <paramref name="runs"/> timed calls after one warm-up, in milliseconds.</summary>
-    public static double MedianMs(Action run, int runs)
+    public static double MedianMs(Action run, int runs, bool cpu = false)
     {
+        Func<double> now = cpu ? ThreadCpuClock.NowMs : () => System.Diagnostics.Stopwatch.GetTimestamp() * 1e3 / System.Diagnostics.Stopwatch.Frequency;
         run();
         var times = new double[runs];
         for (int k = 0; k < runs; k++)
         {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            double t0 = now();
             run();
-            times[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            times[k] = now() - t0;
         }
         Array.Sort(times);
         return times[runs / 2];
