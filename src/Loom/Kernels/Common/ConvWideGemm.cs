@@ -176,6 +176,8 @@ internal static unsafe class ConvWideGemm
             var ks = packed.Kernels;
             int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
             var kernel = ks.OffsetKernel;
+            // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
+            var lastKernel = ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
             int* offsets = layout.Offsets;
             float* tile = stackalloc float[mr * nr];
             // A tile whose columns are consecutive outputs of one row is stored straight into Y with its whole
@@ -229,7 +231,8 @@ internal static unsafe class ConvWideGemm
                                 for (int r = 0; r < mr; r++) act.ApplyRow(y + at + (long)r * outSize, nr, 0, null);
                             continue;
                         }
-                        kernel(a, b, offs, tile, nr, k, whole && (bias != null || scattered.Mode != TileActivation.None) ? &scattered : null);
+                        (j == jLast && last != null ? lastKernel : kernel)(a, b, offs, tile, nr, k,
+                            whole && (bias != null || scattered.Mode != TileActivation.None) ? &scattered : null);
                         Scatter(tile, nr, i, rows, j, Math.Min(nr, jbEnd - j), !whole && bias != null, whole ? afterwards : anyEpilogue);
                     }
                 }
