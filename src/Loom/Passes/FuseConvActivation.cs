@@ -192,7 +192,16 @@ public static partial class FuseConvActivation
         }
 
         /// <summary>An inference-mode BatchNormalization with constant parameters as per-channel scale and shift.</summary>
+        private readonly Dictionary<Node, (double[] Scale, double[] Shift)?> _batchNorms = new(ReferenceEqualityComparer.Instance);
+
+        /// <summary>The BatchNormalization's per-channel map, computed once per node (the walk asks twice).</summary>
         public (double[] Scale, double[] Shift)? BatchNorm(Node bn, int channels)
+        {
+            if (!_batchNorms.TryGetValue(bn, out var map)) _batchNorms[bn] = map = ComputeBatchNorm(bn, channels);
+            return map;
+        }
+
+        private (double[] Scale, double[] Shift)? ComputeBatchNorm(Node bn, int channels)
         {
             if (bn.Inputs.Length != 5 || bn.Outputs.Skip(1).Any(o => o.Length > 0)) return null;
             if (opset >= 14 ? bn.GetInt("training_mode", 0) != 0 : opset < 9 && bn.GetInt("spatial", 1) == 0) return null;

@@ -20,7 +20,9 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// <summary>
     /// Level 0: nothing. Level 1 (basic): constant folding, common-subexpression and dead-code
     /// elimination (after making the initializer inputs of IR version 3 models plain constants).
-    /// Level 2: also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
+    /// Level 2: common subexpressions first as well — light models build their weights with thousands of
+    /// identical ConstantOfShape nodes, and merging them first leaves constant folding a tenth of the work —
+    /// then also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
     /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them, and with
     /// <see cref="PassOptions.LoomOperators"/> fusing Conv with its residual Add, activation and
     /// pre-activation into <c>com.loom.FusedConv</c>. With
@@ -52,6 +54,7 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
             1 => [constants, fold, cse, dce],
             _ => [
                 constants,
+                cse,
                 fold,
                 new Pass("no-op-elimination", NoOpElimination.Run),
                 new Pass("affine-folding", AffineFolding.Run),
