@@ -21,9 +21,9 @@ public sealed record PassOptions
 
     /// <summary>
     /// The cap for nodes whose outputs are all weight operands (<see cref="ConstantFolding.IsWeightInput"/>);
-    /// null: <see cref="MaxFoldedTensorBytes"/>. Sessions raise it: such a tensor stays in memory for the
-    /// session's life anyway (computed once), but only a folded one is seen by kernels when they are created,
-    /// which pre-pack constant weights and pick their fastest paths for them.
+    /// null: <see cref="MaxFoldedTensorBytes"/>. Raising it folds ConstantOfShape-built weights at load (then
+    /// BatchNormalization folds into them too); sessions leave it, to load fast, and Conv packs such weights on its
+    /// first run instead (<see cref="Kernels.KernelInfo.InputComputedOnce"/>). The layers bench raises it.
     /// </summary>
     public long? MaxFoldedWeightBytes { get; init; }
 

@@ -53,7 +53,6 @@ public sealed class LoomSession : IDisposable
             var passes = new PassOptions
             {
                 MaxFoldedTensorBytes = Math.Min(options.MaxFoldedTensorBytes, options.MaxTensorBytes),
-                MaxFoldedWeightBytes = options.MaxTensorBytes,
                 TreeLowering = options.TreeLowering, TreeStrategy = options.TreeStrategy,
                 LoomOperators = true,
             };
