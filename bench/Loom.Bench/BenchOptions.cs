@@ -11,6 +11,9 @@ internal sealed class BenchOptions
     public int Threads { get; private set; } = Environment.ProcessorCount;
     public bool Fuse { get; private set; }
 
+    /// <summary>--fold-bytes N: the session's MaxFoldedTensorBytes (to compare folding policies).</summary>
+    public long? FoldBytes { get; private set; }
+
     /// <summary>--only loom|ort: run one runtime (for profilers such as perf stat, which count one process's cycles).</summary>
     public string? Only { get; private set; }
 
@@ -37,6 +40,7 @@ internal sealed class BenchOptions
                 case "--runs": o.Runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--threads": o.Threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--fuse": o.Fuse = true; break;
+                case "--fold-bytes": o.FoldBytes = long.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--only": o.Only = Next(); break;
                 case "--cpu": o.Cpu = true; break;
                 default: o.Positional.Add(args[i]); break;
@@ -82,15 +86,16 @@ internal sealed class BenchOptions
     }
 
     /// <summary>Median of <paramref name="runs"/> timed calls after one warm-up, in milliseconds.</summary>
-    public static double MedianMs(Action run, int runs)
+    public static double MedianMs(Action run, int runs, bool cpu = false)
     {
+        Func<double> now = cpu ? ThreadCpuClock.NowMs : () => System.Diagnostics.Stopwatch.GetTimestamp() * 1e3 / System.Diagnostics.Stopwatch.Frequency;
         run();
         var times = new double[runs];
         for (int k = 0; k < runs; k++)
         {
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            double t0 = now();
             run();
-            times[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            times[k] = now() - t0;
         }
         Array.Sort(times);
         return times[runs / 2];

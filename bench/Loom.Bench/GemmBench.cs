@@ -22,22 +22,24 @@ internal static unsafe class GemmBench
     public static int Run(string[] args)
     {
         var o = BenchOptions.Parse(args);
-        double peak = Math.Max(PeakBench.Measure(3).V512, PeakBench.Measure(1).V256);
+        // --cpu: one-thread figures (and the peak) by this thread's CPU time, for a machine shared with other work.
+        bool cpu = o.Cpu && ThreadCpuClock.Available;
+        double peak = Math.Max(PeakBench.Measure(3, cpu).V512, PeakBench.Measure(1, cpu).V256);
         var ks = GemmKernelSet.Current;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kernel set {ks.Name}, peak {peak:F1} GFLOP/s per core"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"kernel set {ks.Name}, peak {peak:F1} GFLOP/s per core{(cpu ? " (1 thread: thread CPU time)" : "")}"));
         Console.WriteLine($"{"shape",-28}{"M",6}{"N",7}{"K",6}{"1 thr GF/s",12}{"% peak",8}{$"{o.Threads} thr GF/s",12}{"% peak",8}");
         using var pool = new WorkerPool(o.Threads);
         foreach (var (name, m, n, k) in Shapes)
         {
             if (o.Positional.Count > 0 && !o.Positional.Any(p => name.Contains(p, StringComparison.Ordinal))) continue;
-            double g1 = Gflops(m, n, k, null), gt = Gflops(m, n, k, pool);
+            double g1 = Gflops(m, n, k, null, cpu), gt = Gflops(m, n, k, pool, false);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name,-28}{m,6}{n,7}{k,6}{g1,12:F1}{100 * g1 / peak,7:F0}%{gt,12:F1}{100 * gt / (peak * o.Threads),7:F0}%"));
         }
         return 0;
     }
 
-    private static double Gflops(int m, int n, int k, WorkerPool? pool)
+    private static double Gflops(int m, int n, int k, WorkerPool? pool, bool cpu)
     {
         var a = Random(m * k, 1);
         var b = Random(k * n, 2);
@@ -47,7 +49,7 @@ internal static unsafe class GemmBench
         fixed (float* pa = a, pb = b, pc = c)
         {
             float* ta = pa, tb = pb, tc = pc;
-            double ms = BenchOptions.MedianMs(() => GemmCore.Multiply(m, n, k, 1, ta, k, false, tb, n, false, tc, n, false, pool), runs);
+            double ms = BenchOptions.MedianMs(() => GemmCore.Multiply(m, n, k, 1, ta, k, false, tb, n, false, tc, n, false, pool), runs, cpu);
             return flops / ms / 1e6;
         }
     }

@@ -20,8 +20,9 @@ internal static class LayerBench
         var o = BenchOptions.Parse(args, defaultRuns: 10);
         int top = o.Positional.Count > 1 ? int.Parse(o.Positional[1], CultureInfo.InvariantCulture) : 1000;
         string? filter = o.Positional.Count > 2 ? o.Positional[2] : null;
-        var model = OnnxImporter.Load(o.Positional[0]);
-        if (o.Fuse) model = Passes.FuseConvActivation.Run(model);
+        // The graph a session runs (weights folded, BatchNormalization folded into them; --fuse: FusedConv too).
+        var passes = new Passes.PassOptions { MaxFoldedWeightBytes = long.MaxValue, LoomOperators = o.Fuse };
+        var model = Passes.PassPipeline.ForLevel(2, passes).Run(OnnxImporter.Load(o.Positional[0]));
         model = ShapeInference.Run(Concrete(model, o));
         var g = model.Graph;
         var rows = new List<(string Desc, double Gflop, double Loom, double Ort)>();

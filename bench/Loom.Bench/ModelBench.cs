@@ -1,6 +1,7 @@
 using System.Globalization;
 using Loom.Conformance;
 using Loom.Import.Onnx;
+using Loom.Passes;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Loom.Bench;
@@ -15,7 +16,7 @@ internal static class ModelBench
     {
         var o = BenchOptions.Parse(args);
         string path = o.Positional[0];
-        var options = new LoomSessionOptions { IntraOpThreads = o.Threads };
+        var options = new LoomSessionOptions { IntraOpThreads = o.Threads, MaxFoldedTensorBytes = o.FoldBytes ?? ConstantFolding.DefaultMaxTensorBytes };
         var model = OnnxImporter.Load(path, options);
         if (o.Fuse) model = Passes.FuseConvActivation.Run(model);
         using var loom = LoomSession.Create(model, options);

@@ -9,7 +9,9 @@ using Loom.Runtime;
 /// <summary>
 /// Where a model's time goes, by operator type: every kernel of the default registry is wrapped in a
 /// timer, the model runs <c>--runs</c> times, and each operator's total is divided by the runs.
-/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
+/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes]
+/// --nodes: one row per node (operator, input and output shapes), slowest first. With one thread times are
+/// thread CPU time (stable on a loaded machine), else wall clock.
 /// </summary>
 internal static class OpProfile
 {
@@ -18,7 +20,8 @@ internal static class OpProfile
         string path = args[0];
         var dims = new Dictionary<string, long>();
         int runs = 20, threads = 1;
-        for (int i = 1; i < args.Length - 1; i++)
+        bool byNode = args.Contains("--nodes");
+        for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
             {
@@ -31,7 +34,7 @@ internal static class OpProfile
         var counts = new Dictionary<string, int>();
         var registry = new KernelRegistry();
         foreach (var (domain, op) in KernelRegistry.Default.Operators)
-            registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, op), domain: domain);
+            registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, byNode ? Describe(info) : op), domain: domain);
         var options = new LoomSessionOptions { IntraOpThreads = threads };
         using var session = LoomSession.Create(OnnxImporter.Load(path, options), options, registry);
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
@@ -46,19 +49,31 @@ internal static class OpProfile
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}  threads {threads}  runs {runs}  mean {totalMs:F2} ms per run"));
         foreach (var (op, t) in ticks.OrderByDescending(kv => kv.Value))
         {
-            double ms = t * 1000.0 / Stopwatch.Frequency / runs;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-24} {counts.GetValueOrDefault(op),4}  {ms,9:F3} ms  {100 * ms / totalMs,5:F1} %"));
+            double ms = t / 1e6 / runs;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-24} {(byNode ? 1 : counts.GetValueOrDefault(op)),4}  {ms,9:F3} ms  {100 * ms / totalMs,5:F1} %"));
         }
         return 0;
+    }
+
+    /// <summary>Nanoseconds: this thread's CPU time when the session has one thread, else the wall clock.</summary>
+    private static long Now(KernelContext ctx) =>
+        ctx.Pool.Threads == 1 && Loom.Bench.ThreadCpuClock.Available ? (long)(Loom.Bench.ThreadCpuClock.NowMs() * 1e6)
+            : (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
+
+    private static string Describe(KernelInfo info)
+    {
+        static string Shape(Loom.IR.IrType? t) => t is Loom.IR.TensorType { Shape: { } s } ? string.Join('x', s.Dims.Select(d => d.ToString())) : "?";
+        var n = info.Node;
+        return $"{n.OpType} {(info.InputTypes.Count > 1 ? Shape(info.InputTypes[1]) + " " : "")}{Shape(info.InputTypes[0])}->{Shape(info.OutputTypes[0])} {n.Outputs[0]}";
     }
 
     private sealed class Timed(Kernel inner, Dictionary<string, long> ticks, string op) : Kernel
     {
         public override void Run(KernelContext ctx)
         {
-            long start = Stopwatch.GetTimestamp();
+            long start = Now(ctx);
             inner.Run(ctx);
-            ticks[op] = ticks.GetValueOrDefault(op) + Stopwatch.GetTimestamp() - start;
+            ticks[op] = ticks.GetValueOrDefault(op) + Now(ctx) - start;
         }
     }
 }

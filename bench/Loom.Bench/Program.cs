@@ -2,7 +2,8 @@
 //   peak                         FMA throughput of one core (Vector512 and Vector256, 12 accumulators)
 //   gemm [--threads T]           SGEMM GFLOP/s and % of peak: square and ResNet-shaped, 1 and T threads
 //   layers MODEL [options]       every Conv of a model alone, Loom vs ONNX Runtime, GFLOP/s
-//   profile MODEL [options]      where a model's time goes, by operator type
+//   profile MODEL [options]      where a model's time goes, by operator type (--nodes: per node)
+//   ort-profile MODEL [options]  ONNX Runtime's own per-node profile of the same model
 //   elementwise [options]        element-wise kernel micro-benchmarks
 //   trees [--lowered] [options]  tree ensembles against LightGBM and ONNX Runtime (docs/trees.md)
 //   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
@@ -16,6 +17,7 @@ return args switch
     ["gemm", .. var rest] => GemmBench.Run(rest),
     ["layers", .. var rest] => LayerBench.Run(rest),
     ["profile", .. var rest] => OpProfile.Run(rest),
+    ["ort-profile", .. var rest] => OrtProfile.Run(rest),
     ["elementwise", .. var rest] => ElementwiseBench.Run(rest),
     ["trees", .. var rest] => TreesBench.Run(rest),
     ["models", .. var rest] => ModelsBench.Run(rest),

@@ -19,10 +19,13 @@ public sealed class KernelInfo
 {
     private readonly Func<Graph, CompiledGraph> _compileSubgraph;
     private readonly Func<string, Tensor?> _constantOf;
+    private readonly Func<string, bool>? _computedOnce;
 
     internal KernelInfo(Node node, int opset, IReadOnlyList<IrType?> inputTypes, IReadOnlyList<IrType?> outputTypes,
-        Func<Graph, CompiledGraph> compileSubgraph, Func<string, Tensor?> constantOf, LoomSessionOptions options)
+        Func<Graph, CompiledGraph> compileSubgraph, Func<string, Tensor?> constantOf, LoomSessionOptions options,
+        Func<string, bool>? computedOnce = null)
     {
+        _computedOnce = computedOnce;
         Node = node;
         Opset = opset;
         InputTypes = inputTypes;
@@ -47,6 +50,13 @@ public sealed class KernelInfo
 
     /// <summary>The value of input <paramref name="i"/> if it is an initializer (for pre-packing weights).</summary>
     public Tensor? ConstantInput(int i) => Node.HasInput(i) ? _constantOf(Node.Inputs[i]) : null;
+
+    /// <summary>
+    /// True when input <paramref name="i"/> is not an initializer but is computed once, on the first run, from constants
+    /// (weights built by ConstantOfShape and too big to fold at load): the same tensor on every run, so a kernel may
+    /// pre-pack it when it first sees it.
+    /// </summary>
+    public bool InputComputedOnce(int i) => Node.HasInput(i) && _computedOnce is not null && _computedOnce(Node.Inputs[i]);
 
     /// <summary>Compiles a subgraph attribute (If branch, Loop or Scan body) for <see cref="KernelContext.RunSubgraph"/>.</summary>
     public CompiledGraph CompileSubgraph(Graph g) => _compileSubgraph(g);

@@ -17,7 +17,8 @@ namespace Loom.Passes;
 /// operators (and Dropout), operators of other domains, nodes with subgraphs (their cost is unbounded),
 /// nodes producing a graph output (the interface stays as it was), non-tensor outputs, outputs larger
 /// than both the byte cap and 4 times the node's inputs together (so a 10-element Expand does not become
-/// a huge initializer, while a Cast or Transpose of a weight still folds), and nodes whose evaluation
+/// a huge initializer, while a Cast or Transpose of a weight still folds; values used only as Conv/Gemm/MatMul
+/// weights have a cap of their own, as kernels pre-pack only weights that are constant when they are created), and nodes whose evaluation
 /// fails (the error stays where the model would raise it). Graph inputs are never constants, even with
 /// an initializer: a caller may override them.
 /// </summary>
@@ -32,31 +33,40 @@ public static class ConstantFolding
 
     public static Model Run(Model model) => Run(model, DefaultMaxTensorBytes);
 
-    public static Model Run(Model model, long maxTensorBytes) =>
-        model.WithGraph(new Folder(model.Opsets, maxTensorBytes).Fold(model.Graph, parent: null));
+    public static Model Run(Model model, long maxTensorBytes) => Run(model, maxTensorBytes, maxTensorBytes);
+
+    /// <param name="maxWeightBytes">The cap for a node whose outputs are all weight operands (<see cref="IsWeightInput"/>), such as
+    /// the ConstantOfShape-built weights of test models.</param>
+    public static Model Run(Model model, long maxTensorBytes, long maxWeightBytes) =>
+        model.WithGraph(new Folder(model.Opsets, maxTensorBytes, maxWeightBytes).Fold(model.Graph, parent: null));
+
+    /// <summary>Input <paramref name="i"/> of <paramref name="node"/> is a weight its kernel pre-packs when constant (Conv's W, MatMul's and Gemm's B).</summary>
+    public static bool IsWeightInput(Node node, int i) =>
+        i == 1 && node.Domain is "" or "com.loom" && node.OpType is "Conv" or "ConvTranspose" or "FusedConv" or "MatMul" or "Gemm";
 
     /// <summary>Memory a tensor of this dtype and shape takes.</summary>
     internal static long Bytes(DataType dataType, ReadOnlySpan<int> dims) => ShapeMath.Size(dims) * Math.Max(1, dataType.ElementSize());
 
-    private sealed class Folder(OpsetImports opsets, long maxTensorBytes)
+    private sealed class Folder(OpsetImports opsets, long maxTensorBytes, long maxWeightBytes)
     {
         public Graph Fold(Graph g, Scope? parent)
         {
             var scope = new Scope(g, parent);
+            var weights = WeightNames(g);
             var graphOutputs = g.Outputs.Select(o => o.Name).ToHashSet();
             var nodes = new List<Node>(g.Nodes.Length);
             var folded = new HashSet<Node>(ReferenceEqualityComparer.Instance);
             var batch = new List<Node>();
             foreach (var original in g.Nodes)
             {
-                if (original.Subgraphs.Any()) Flush(batch, scope, folded); // the subgraphs may read what the batch computes
+                if (original.Subgraphs.Any()) Flush(batch, scope, folded, weights); // the subgraphs may read what the batch computes
                 var node = original.WithSubgraphs(sub => Fold(sub, scope));
                 nodes.Add(node);
-                if (node.Outputs.Any(graphOutputs.Contains) || !Classify(node, scope, out var value)) scope.DefineAll(node, null);
+                if (node.Outputs.Any(graphOutputs.Contains) || !Classify(node, scope, weights, out var value)) scope.DefineAll(node, null);
                 else if (value is not null) { scope.Define(node.Outputs[0], value); folded.Add(node); }
                 else { batch.Add(node); scope.DefineAll(node, Scope.Pending); }
             }
-            Flush(batch, scope, folded);
+            Flush(batch, scope, folded, weights);
             if (folded.Count == 0) return g.WithNodes(nodes); // nothing folded here; subgraphs may have changed
 
             var initializers = g.Initializers.ToBuilder();
@@ -74,7 +84,7 @@ public static class ConstantFolding
         /// Whether the node folds: with its <paramref name="value"/> at once (Constant, Shape, Size), or
         /// (value null) by running it, when its inputs are constants or values the batch will compute.
         /// </summary>
-        private bool Classify(Node node, Scope scope, out Tensor? value)
+        private bool Classify(Node node, Scope scope, HashSet<string> weights, out Tensor? value)
         {
             value = null;
             if (node.Is("Constant")) return (value = BasicRules.ConstantValue(node)) is not null;
@@ -83,7 +93,7 @@ public static class ConstantFolding
             if (!node.Inputs.All(i => i.Length == 0 || scope.Constant(i) is not null) || !KernelRegistry.Default.Contains(node.Domain, node.OpType))
                 return false;
             // Known output types decide before running: no sequences, nothing above the limit.
-            long limit = Limit(node.Inputs.Select(i => i.Length == 0 ? 0 : BytesOf(scope.Type(i))));
+            long limit = Limit(node, weights, node.Inputs.Select(i => i.Length == 0 ? 0 : BytesOf(scope.Type(i))));
             foreach (var o in node.Outputs)
             {
                 if (o.Length == 0 || scope.OutputType(o) is not { } type) continue;
@@ -93,11 +103,12 @@ public static class ConstantFolding
         }
 
         /// <summary>Runs the batch, and keeps as constants the outputs within their limits; the others stay computed by their nodes.</summary>
-        private void Flush(List<Node> batch, Scope scope, HashSet<Node> folded)
+        private void Flush(List<Node> batch, Scope scope, HashSet<Node> folded, HashSet<string> weights)
         {
             if (batch.Count == 0) return;
             var inputs = KnownInputs(batch, scope);
             long runCap = 4 * (maxTensorBytes + inputs.Values.Sum(t => Bytes(t.DataType, t.Shape)));
+            if (batch.Any(n => IsWeight(n, weights))) runCap = Math.Max(runCap, maxWeightBytes);
             var types = new Dictionary<string, IrType>();
             foreach (var o in batch.SelectMany(n => n.Outputs))
                 if (o.Length > 0 && scope.OutputType(o) is { } type) types[o] = type;
@@ -108,7 +119,7 @@ public static class ConstantFolding
                 var values = batchValues;
                 if (values is null && node.Inputs.All(i => i.Length == 0 || scope.Known(i) is not null))
                     values = NodeEvaluator.TryEvaluate([node], KnownInputs([node], scope), types, opsets, runCap);
-                long limit = Limit(node.Inputs.Select(i => (i.Length == 0 ? null : scope.Known(i) ?? values?.GetValueOrDefault(i) as Tensor) is { } t ? Bytes(t.DataType, t.Shape) : 0));
+                long limit = Limit(node, weights, node.Inputs.Select(i => (i.Length == 0 ? null : scope.Known(i) ?? values?.GetValueOrDefault(i) as Tensor) is { } t ? Bytes(t.DataType, t.Shape) : 0));
                 var outputs = node.Outputs.Where(o => o.Length > 0).ToList();
                 if (values is not null && outputs.All(o => values.GetValueOrDefault(o) is Tensor t && Bytes(t.DataType, t.Shape) <= limit))
                 {
@@ -128,7 +139,23 @@ public static class ConstantFolding
             return inputs;
         }
 
-        private long Limit(IEnumerable<long> inputBytes) => Math.Max(maxTensorBytes, 4 * inputBytes.Sum());
+        private long Limit(Node node, HashSet<string> weights, IEnumerable<long> inputBytes) =>
+            Math.Max(IsWeight(node, weights) ? maxWeightBytes : maxTensorBytes, 4 * inputBytes.Sum());
+
+        private static bool IsWeight(Node node, HashSet<string> weights) =>
+            node.Outputs.Any(o => o.Length > 0) && node.Outputs.All(o => o.Length == 0 || weights.Contains(o));
+
+        /// <summary>Values of <paramref name="g"/> used only as weight operands.</summary>
+        private static HashSet<string> WeightNames(Graph g)
+        {
+            var weights = new HashSet<string>();
+            var other = new HashSet<string>();
+            foreach (var n in g.AllNodes())
+                for (int i = 0; i < n.Inputs.Length; i++)
+                    (IsWeightInput(n, i) ? weights : other).Add(n.Inputs[i]);
+            weights.ExceptWith(other);
+            return weights;
+        }
 
         private static long BytesOf(IrType? type) => type is TensorType { Shape: { } s } t && s.ToKnown() is { } dims ? Bytes(t.ElementType, dims) : 0;
 

@@ -19,6 +19,14 @@ public sealed record PassOptions
     /// </summary>
     public long MaxFoldedTensorBytes { get; init; } = ConstantFolding.DefaultMaxTensorBytes;
 
+    /// <summary>
+    /// The cap for nodes whose outputs are all weight operands (<see cref="ConstantFolding.IsWeightInput"/>);
+    /// null: <see cref="MaxFoldedTensorBytes"/>. Raising it folds ConstantOfShape-built weights at load (then
+    /// BatchNormalization folds into them too); sessions leave it, to load fast, and Conv packs such weights on its
+    /// first run instead (<see cref="Kernels.KernelInfo.InputComputedOnce"/>). The layers bench raises it.
+    /// </summary>
+    public long? MaxFoldedWeightBytes { get; init; }
+
     /// <summary>TensorProgram puts <see cref="Lowering.Trees.LowerTreeEnsembles"/> first, at every level (0 included).</summary>
     public Lowering.Trees.TreeLowering TreeLowering { get; init; }
 

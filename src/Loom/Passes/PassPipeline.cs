@@ -45,7 +45,8 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     private static List<Pass> Optimizations(int level, PassOptions options)
     {
         var constants = new Pass("initializer-inputs", InitializerInputs.Run);
-        var fold = new Pass("constant-folding", m => ConstantFolding.Run(m, options.MaxFoldedTensorBytes));
+        var fold = new Pass("constant-folding", m => ConstantFolding.Run(m, options.MaxFoldedTensorBytes,
+            Math.Max(options.MaxFoldedTensorBytes, options.MaxFoldedWeightBytes ?? 0)));
         var cse = new Pass("common-subexpression-elimination", CommonSubexpressionElimination.Run);
         var dce = new Pass("dead-code-elimination", DeadCodeElimination.Run);
         return level switch

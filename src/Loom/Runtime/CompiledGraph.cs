@@ -68,7 +68,7 @@ public sealed class CompiledGraph
                 n.Inputs.Select(i => i.Length > 0 ? TypeOf(i) : null).ToList(),
                 n.Outputs.Select(o => o.Length > 0 ? TypeOf(o) : null).ToList(),
                 g => new CompiledGraph(g, opsets, registry, options, this),
-                ConstantOf, options);
+                ConstantOf, options, name => slotOf.TryGetValue(name, out var s) && constantSlot[s] && !graph.Initializers.ContainsKey(name));
             var kernel = registry.Resolve(info)(info);
             var inputSlots = n.Inputs.Select(i => i.Length > 0 ? slotOf[i] : -1).ToArray();
             var outputSlots = n.Outputs.Select(o => o.Length > 0 ? slotOf[o] : -1).ToArray();

@@ -46,6 +46,9 @@ public sealed class ConvFastPathTests
         // 3x3 over few positions: the transposed im2col product (13x13 and 6x6 stages)
         ([1, 20, 13, 13], [136, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([2, 12, 6, 6], [129, 12, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        // ... from phase planes (stride 2, 7x7: a one-row tail tile), and with dilation and asymmetric pads
+        ([1, 10, 14, 14], [72, 10, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
+        ([1, 9, 11, 12], [64, 9, 3, 3], 1, [1, 1], [2, 1, 0, 2], [2, 1]),
         // grouped GEMM (4 rows per group), and direct (2 rows per group, channel multiplier 2)
         ([2, 8, 10, 10], [16, 2, 3, 3], 4, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
@@ -90,6 +93,7 @@ public sealed class ConvFastPathTests
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([2, 24, 7, 7], [13, 24, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([1, 20, 13, 13], [136, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([1, 10, 14, 14], [72, 10, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
     ];
 
     public static TheoryData<string, float[]> Activations() => new()

@@ -1,53 +1,155 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Loom.Runtime.Threading;
 
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// A 1×1 convolution over few output positions — the 7×7, 13×13 and 14×14 stages of classification
+/// A convolution over few output positions — the 7×7, 13×13 and 14×14 stages of classification
 /// networks — computed as the transposed product Yᵀ[N × M] = im2col(X)ᵀ[N × K] · Wᵀ[K × M]: the few
 /// positions then run along the MR-row side of the tiles (49 positions fill 56 rows) instead of the
-/// NR-column side (64 columns, or more with the dropped columns of <see cref="ConvWideGemm"/>), which
-/// wastes a quarter or more of the multiply-adds. The im2col rows are packed as the left operand
-/// (pointwise: X read transposed), the product goes to scratch and is transposed into Y (8×8 register
-/// transposes) with the epilogue applied per output channel.
+/// NR-column side (64 columns, or more with the dropped columns of <see cref="ConvWideGemm"/>: 3×3 at
+/// 7×7 computes 64 columns for 49 outputs), which wastes a quarter or more of the multiply-adds. The
+/// im2col rows are packed as the left operand — pointwise: X read transposed; with a wide layout: from its
+/// zero-bordered planes, eight positions of one output row being eight consecutive floats per tap
+/// (<see cref="PlaneRows"/>) — the product goes to scratch and is transposed into Y (8×8 register
+/// transposes) with the epilogue applied per output channel. Packing costs a load and a store per eight
+/// positions and tap, against M/NR tile steps of the multiply, so it is cheap for M ≥ 64.
 /// </summary>
 internal static unsafe class ConvFewPositions
 {
+    /// <summary>Above this many output positions the product and its transposition outgrow L2.</summary>
+    private const int MaxPositions = 256;
+
     /// <summary>
-    /// True for a 1×1 kernel (any stride) whose positions fill MR-row tiles at least 10% better than the path
-    /// the node would take otherwise (<paramref name="wide"/>'s columns or plain NR-column panels). Larger kernels
-    /// measured faster read straight from the image (<see cref="ConvWideGemm"/>) than with im2col packed here.
+    /// True when the positions fill MR-row tiles at least 10% better than the path the node would take otherwise
+    /// (<paramref name="wide"/>'s columns or plain NR-column panels), for a 1×1 kernel without padding or any kernel
+    /// with a wide layout whose planes the rows are packed from. Narrow layers (M below 64) keep the wide path,
+    /// where packing would cost as much as it saves.
     /// </summary>
-    public static bool Worth(Conv3D g, int group, GemmKernelSet ks, ConvWideGemm.Layout? wide)
+    public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide)
     {
         int n = g.OutputSize;
-        if (group != 1 || n > 256 || g.KernelSize != 1 || g.PD != 0 || g.PH != 0 || g.PW != 0) return false;
+        if (group != 1 || n > MaxPositions) return false;
+        bool fromPlanes = wide is { NeedsCopy: true };
+        if (fromPlanes ? outChannels < 64 : g.KernelSize != 1 || g.PD != 0 || g.PH != 0 || g.PW != 0) return false;
         long columns = GemmCore.RoundUp(wide?.WideN ?? n, ks.NR);
         return GemmCore.RoundUp(n, ks.MR) * 10L < columns * 9;
     }
 
     /// <param name="transposedWeights">Wᵀ [K × M] packed as a right operand for the kernel set.</param>
-    public static void Run(ConvProblem p, Conv3D g, GemmPackedB transposedWeights, ConvBuffers t, FusedActivation act, WorkerPool? pool)
+    /// <param name="wide">The node's wide layout: when it copies the image (padding, strides), rows are packed from its planes.</param>
+    public static void Run(ConvProblem p, Conv3D g, GemmPackedB transposedWeights, ConvWideGemm.Layout? wide, ConvBuffers t, FusedActivation act,
+        WorkerPool? pool)
     {
-        t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
+        bool fromPlanes = wide is { NeedsCopy: true };
+        // The planes get the pre-activation while they are filled; the other paths read X as it is.
+        if (!fromPlanes) t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
         var ks = transposedWeights.Kernels;
         int n = g.OutputSize, m = p.OutChannels, c = p.Channels, k = p.GroupDepth, threads = pool?.Threads ?? 1;
-        float* product = GemmScratch.ForThread.Extra(n * m);
+        var scratch = GemmScratch.ForThread;
+        float* product = scratch.Extra(n * m);
+        float* planes = fromPlanes ? scratch.Input(checked((int)(c * (long)wide!.Phases * wide.Hq * wide.Wq))) : null;
         for (int b = 0; b < p.Batch; b++)
         {
             long yOff = (long)b * m * n;
             float* x = t.X + (long)b * c * g.InputSize;
-            if (g.IsPointwise)
-                GemmCore.Multiply(ks, n, m, k, new GemmDenseA(x, n, transposed: true, 1), transposedWeights.AsOperand(), product, m, false, pool);
+            if (fromPlanes)
+            {
+                ConvWideGemm.FillPlanes(wide!, x, planes, c, t.Input, pool);
+                Multiply(ks, n, m, k, new PlaneRows(planes, wide!.Offsets, g.OW, wide.Wq), transposedWeights, product, pool);
+            }
+            else if (g.IsPointwise)
+                Multiply(ks, n, m, k, new GemmDenseA(x, n, transposed: true, 1), transposedWeights, product, pool);
             else
-                GemmCore.Multiply(ks, n, m, k, new Im2ColRows(new ConvIm2ColB(x, g)), transposedWeights.AsOperand(), product, m, false, pool);
+                Multiply(ks, n, m, k, new Im2ColRows(new ConvIm2ColB(x, g)), transposedWeights, product, pool);
             int blocks = (m + 7) / 8, parts = Math.Min(blocks, threads * 2);
             var job = new TransposeJob(product, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, n, m, act, parts,
                 ks.IsAvx2OrBetter && Avx.IsSupported);
             if (pool is null || parts == 1) for (int i = 0; i < parts; i++) job.Execute(i);
             else pool.Run(parts, job);
+        }
+    }
+
+    /// <summary>
+    /// product[n × m] = A · Wᵀ with A packed once, in parallel, before the product: the parts of a product split by columns
+    /// (the weights' side, pre-packed) would each pack all of A otherwise — with 8 parts, A packed 8 times, a third of the
+    /// time of a 3×3 layer at 7×7 on two threads.
+    /// </summary>
+    private static void Multiply<TA>(GemmKernelSet ks, int n, int m, int k, TA a, GemmPackedB w, float* product, WorkerPool? pool)
+        where TA : struct, IGemmA
+    {
+        if (pool is null || pool.Threads == 1)
+        {
+            GemmCore.Multiply(ks, n, m, k, a, w.AsOperand(), product, m, false, pool);
+            return;
+        }
+        int paddedN = GemmCore.RoundUp(n, ks.MR);
+        float* packed = GemmScratch.ForThread.SharedA(paddedN * k);
+        var job = new PackJob<TA>(a, packed, n, paddedN, k, ks.MR, Math.Min(2 * pool.Threads, (paddedN / ks.MR) * ((k + GemmCore.KC - 1) / GemmCore.KC)));
+        pool.Run(job.Parts, job);
+        GemmCore.Multiply(ks, n, m, k, new GemmPackedA.Ref(packed, paddedN), w.AsOperand(), product, m, false, pool);
+    }
+
+    /// <summary>Packs A in <see cref="GemmPackedA.Ref"/>'s layout (K blocks of KC, MR-row panels): part i takes every parts-th (block, panel).</summary>
+    private readonly struct PackJob<TA>(TA a, float* packed, int n, int paddedN, int k, int mr, int parts) : IParallelJob where TA : struct, IGemmA
+    {
+        public int Parts => parts;
+
+        public void Execute(int part)
+        {
+            int panels = paddedN / mr, blocks = (k + GemmCore.KC - 1) / GemmCore.KC;
+            for (int u = part; u < panels * blocks; u += parts)
+            {
+                int k0 = u / panels * GemmCore.KC, i0 = u % panels * mr, kc = Math.Min(GemmCore.KC, k - k0);
+                a.Pack(packed + (long)k0 * paddedN + (long)i0 * kc, i0, Math.Min(mr, n - i0), k0, kc, mr);
+            }
+        }
+    }
+
+    /// <summary>
+    /// im2col(X)ᵀ read from a wide layout's planes: row (output position) oy·OW + ox, column (tap) p is
+    /// planes[offsets[p] + oy·Wq + ox]. A panel of eight positions on one output row copies eight consecutive floats
+    /// per tap; one that wraps to the next row gathers them.
+    /// </summary>
+    private readonly struct PlaneRows(float* planes, int* offsets, int ow, int wq) : IGemmA
+    {
+        public float* Packed(int i0, int k0, int kc) => null;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Pack(float* dest, int i0, int mc, int k0, int kc, int mr)
+        {
+            int* at = stackalloc int[mr];
+            int* offs = offsets + k0;
+            for (int r0 = 0; r0 < mc; r0 += mr, dest += kc * mr)
+            {
+                int rows = Math.Min(mr, mc - r0);
+                for (int r = 0; r < rows; r++)
+                {
+                    int pos = i0 + r0 + r, oy = pos / ow;
+                    at[r] = oy * wq + pos - oy * ow;
+                }
+                if (mr == 8 && rows == 8 && Avx2.IsSupported)
+                {
+                    float* src = planes + at[0];
+                    if (at[7] - at[0] == 7)
+                        for (int q = 0; q < kc; q++) Vector256.Store(Vector256.Load(src + offs[q]), dest + q * 8);
+                    else
+                    {
+                        var index = Vector256.Load(at) - Vector256.Create(at[0]);
+                        for (int q = 0; q < kc; q++) Vector256.Store(Avx2.GatherVector256(src + offs[q], index, 4), dest + q * 8);
+                    }
+                    continue;
+                }
+                for (int q = 0; q < kc; q++)
+                {
+                    float* src = planes + offs[q], d = dest + q * mr;
+                    int r = 0;
+                    for (; r < rows; r++) d[r] = src[at[r]];
+                    for (; r < mr; r++) d[r] = 0;
+                }
+            }
         }
     }
 

@@ -128,13 +128,19 @@ internal static unsafe class ConvWideGemm
             float* x = t.X + (long)n * c * g.InputSize;
             if (layout.NeedsCopy)
             {
-                var fill = new FillJob(x, planes, layout, c, Math.Min(c, threads * 2), t.Input);
-                Split(pool, fill.Parts, fill);
+                FillPlanes(layout, x, planes, c, t.Input, pool);
                 x = planes;
             }
             var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, m, k, act);
             Split(pool, plan.Parts, job);
         }
+    }
+
+    /// <summary>Copies one image's <paramref name="channels"/> into the layout's phase planes, with the pre-activation, split over the pool.</summary>
+    public static void FillPlanes(Layout layout, float* x, float* planes, int channels, ChannelTransform input, WorkerPool? pool)
+    {
+        var fill = new FillJob(x, planes, layout, channels, Math.Min(channels, (pool?.Threads ?? 1) * 2), input);
+        Split(pool, fill.Parts, fill);
     }
 
     private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
@@ -170,6 +176,8 @@ internal static unsafe class ConvWideGemm
             var ks = packed.Kernels;
             int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
             var kernel = ks.OffsetKernel;
+            // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
+            var lastKernel = ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
             int* offsets = layout.Offsets;
             float* tile = stackalloc float[mr * nr];
             // A tile whose columns are consecutive outputs of one row is stored straight into Y with its whole
@@ -223,7 +231,8 @@ internal static unsafe class ConvWideGemm
                                 for (int r = 0; r < mr; r++) act.ApplyRow(y + at + (long)r * outSize, nr, 0, null);
                             continue;
                         }
-                        kernel(a, b, offs, tile, nr, k, whole && (bias != null || scattered.Mode != TileActivation.None) ? &scattered : null);
+                        (j == jLast && last != null ? lastKernel : kernel)(a, b, offs, tile, nr, k,
+                            whole && (bias != null || scattered.Mode != TileActivation.None) ? &scattered : null);
                         Scatter(tile, nr, i, rows, j, Math.Min(nr, jbEnd - j), !whole && bias != null, whole ? afterwards : anyEpilogue);
                     }
                 }

@@ -121,6 +121,7 @@ internal static unsafe class GemmCore
     {
         int mr = ks.MR, nr = ks.NR;
         var kernel = ks.Kernel;
+        var rowTail = ks.RowTailKernel;
         bool finish = last && epilogue.IsActive;
         float* tile = stackalloc float[mr * nr];
         GemmTileEpilogue described;
@@ -141,6 +142,16 @@ internal static unsafe class GemmCore
                         continue;
                     }
                     kernel(ap, bp, cp, ldc, kc, accumulate, null);
+                }
+                else if (nw == nr && rowTail != null)
+                {
+                    // The last rows of a full-width tile, straight into C without computing the missing rows.
+                    if (finish && epilogue.Describe(ic + ir, jc + jr, &described))
+                    {
+                        rowTail(mh, ap, bp, cp, ldc, kc, accumulate, &described);
+                        continue;
+                    }
+                    rowTail(mh, ap, bp, cp, ldc, kc, accumulate, null);
                 }
                 else
                 {
@@ -207,7 +218,7 @@ internal sealed unsafe class GemmScratch
     [ThreadStatic] private static GemmScratch? _forThread;
     public static GemmScratch ForThread => _forThread ??= new GemmScratch();
 
-    private AlignedBuffer _a, _b, _extra, _input;
+    private AlignedBuffer _a, _b, _extra, _input, _sharedA;
 
     public float* A(int floats) => _a.Get(floats);
     public float* B(int floats) => _b.Get(floats);
@@ -217,6 +228,9 @@ internal sealed unsafe class GemmScratch
 
     /// <summary>A fourth buffer for a kernel's transformed input (FusedConv's pre-activation), kept apart from the others.</summary>
     public float* Input(int floats) => _input.Get(floats);
+
+    /// <summary>A fifth buffer: a left operand packed once and read by every part of a parallel product (<see cref="ConvFewPositions"/>).</summary>
+    public float* SharedA(int floats) => _sharedA.Get(floats);
 
     private struct AlignedBuffer
     {

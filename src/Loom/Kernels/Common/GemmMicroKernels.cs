@@ -32,13 +32,19 @@ internal sealed unsafe class GemmKernelSet
     /// <summary>(fullDepthA, b, offsets, c, ldc, k, epilogue or null): an MR×NR tile whose B step p is b[offsets[p] + 0..NR) (<see cref="GemmOffsetKernels"/>).</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> OffsetKernel { get; }
 
+    /// <summary>(rows, packedA, packedB, c, ldc, kc, accumulate, epilogue or null): the first rows (&lt; MR) of a full-width tile, or null (<see cref="GemmRowTailKernels"/>).</summary>
+    public delegate*<int, float*, float*, float*, nint, int, bool, GemmTileEpilogue*, void> RowTailKernel { get; private init; }
+
+    /// <summary>Like <see cref="OffsetKernel"/> for the left NR/2 columns only (a last panel with few columns), or null.</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> HalfOffsetKernel { get; private init; }
+
     public static readonly GemmKernelSet Portable = new("portable", 4, 2 * Vector<float>.Count, &GemmMicroKernels.Portable, &GemmOffsetKernels.Portable);
 
     public static readonly GemmKernelSet? Avx2 = Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported
         ? new("avx2-fma 6x16", 6, 16, &GemmMicroKernels.Avx2Fma6x16, &GemmOffsetKernels.Avx2Fma6x16) : null;
 
     public static readonly GemmKernelSet? Avx512 = Avx512F.IsSupported
-        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32) : null;
+        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32) { RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16 } : null;
 
     /// <summary>The fastest set this CPU supports.</summary>
     public static GemmKernelSet Best { get; } = Avx512 ?? Avx2 ?? Portable;

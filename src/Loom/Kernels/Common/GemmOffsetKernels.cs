@@ -73,6 +73,49 @@ internal static unsafe class GemmOffsetKernels
         c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
     }
 
+    /// <summary>
+    /// 8 × 16: the left half of an 8 × 32 tile, for a last panel with at most 16 real columns (169 positions: 5 panels
+    /// and 9 columns), which the 32-wide kernel would compute in full.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx512x8x16(float* a, float* b, int* offsets, float* c, nint ldc, int k, GemmTileEpilogue* ep)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (int p = 0; p < k; p++)
+        {
+            var b0 = Vector512.Load(b + offsets[p]);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[0]), b0, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[1]), b0, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[2]), b0, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[3]), b0, c3);
+            c4 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[4]), b0, c4);
+            c5 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[5]), b0, c5);
+            c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[6]), b0, c6);
+            c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a[7]), b0, c7);
+            a += 8;
+        }
+        if (ep != null)
+        {
+            float* bias = ep->Bias, res = ep->Residual;
+            nint ldr = ep->Ldr;
+            int mode = (int)ep->Mode;
+            var lo = Vector512.Create(ep->Lo);
+            var hi = Vector512.Create(ep->Hi);
+            var sa = Vector512.Create(ep->A);
+            var sb = Vector512.Create(ep->B);
+            c0 = GemmMicroKernels.Finish(c0, bias, 0, res, res, lo, hi, sa, sb, mode);
+            c1 = GemmMicroKernels.Finish(c1, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
+            c2 = GemmMicroKernels.Finish(c2, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
+            c3 = GemmMicroKernels.Finish(c3, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
+            c4 = GemmMicroKernels.Finish(c4, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
+            c5 = GemmMicroKernels.Finish(c5, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
+            c6 = GemmMicroKernels.Finish(c6, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode);
+            c7 = GemmMicroKernels.Finish(c7, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode);
+        }
+        c0.Store(c); c1.Store(c + ldc); c2.Store(c + 2 * ldc); c3.Store(c + 3 * ldc);
+        c4.Store(c + 4 * ldc); c5.Store(c + 5 * ldc); c6.Store(c + 6 * ldc); c7.Store(c + 7 * ldc);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Avx2Fma6x16(float* a, float* b, int* offsets, float* c, nint ldc, int k, GemmTileEpilogue* ep)
     {

@@ -65,7 +65,12 @@ internal static unsafe class PoolFloat
         {
             int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
             bool vec = vector && Avx2.IsSupported;
-            if (max && vec && g.SW == 1) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            if (max && vec && PoolMaxSeparable.Supports(g))
+            {
+                if (g.SW == 1) PoolMaxSeparable.Planes<TapStride1>(x, y, p0, p1, g);
+                else PoolMaxSeparable.Planes<TapStride2>(x, y, p0, p1, g);
+            }
+            else if (max && vec && g.SW == 1) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
             else if (max && vec && g.SW == 2) Planes<MaxOp, TapStride2>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
             else if (max) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, false);
             else if (vec && g.SW == 1) Planes<SumOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);

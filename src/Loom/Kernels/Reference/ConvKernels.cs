@@ -51,10 +51,9 @@ internal static class ConvKernels
 internal sealed unsafe class ConvKernel : Kernel
 {
     private readonly ConvAttributes _attrs;
-    private readonly GemmPackedA[]? _packed;
-    private readonly GemmPackedA? _packedWide;
-    private readonly Tensor? _constantWeights;
-    private GemmPackedB? _packedTransposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
+    private Weights? _weights; // null: the weights are a run-time value (or not float32)
+    private readonly bool _weightsComputedOnce;
+    private readonly Lock _prepareLock = new();
     private readonly FusedActivation _activation;
     private readonly bool _inputRelu;
     private readonly ShapeKeyedCache<ConvPlan> _plans = new();
@@ -69,47 +68,75 @@ internal sealed unsafe class ConvKernel : Kernel
             "Relu" => true,
             var other => throw info.Fail($"input_activation '{other}' is not supported (Relu or none)"),
         };
-        if (info.ConstantInput(1) is { DataType: DataType.Float, Rank: >= 3 } w && w.Shape[0] % _attrs.Group == 0)
+        if (info.ConstantInput(1) is { } w) _weights = Weights.Prepare(w, _attrs);
+        else _weightsComputedOnce = info.InputComputedOnce(1);
+    }
+
+    /// <summary>
+    /// Constant float32 weights packed for the GEMM paths: at session creation for an initializer, on the first run for
+    /// weights computed once from constants (ConstantOfShape-built weights of test models), which are the same tensor on
+    /// every run.
+    /// </summary>
+    private sealed class Weights
+    {
+        public required Tensor Constant { get; init; }
+        public GemmPackedA[]? Packed { get; init; }
+        public GemmPackedA? PackedWide { get; init; }
+        private GemmPackedB? _transposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
+
+        public GemmKernelSet? Kernels => PackedWide?.Kernels ?? Packed?[0].Kernels;
+
+        public static Weights? Prepare(Tensor w, ConvAttributes attrs)
         {
-            int m = w.Shape[0], mg = m / _attrs.Group, kg = m == 0 ? 0 : w.Length / m;
+            if (w is not { DataType: DataType.Float, Rank: >= 3 } || w.Shape[0] % attrs.Group != 0) return null;
+            int m = w.Shape[0], mg = m / attrs.Group, kg = m == 0 ? 0 : w.Length / m;
             var ks = GemmKernelSet.Current;
-            _constantWeights = w;
-            if (mg >= ConvFloat.MinGemmRows && kg > 0)
-                fixed (float* pw = w.AsSpan<float>())
-                {
-                    // Convolutions of one group that read B straight from the image want full-depth panels.
-                    if (WideEligible(_attrs, w.Shape, ks))
-                        _packedWide = new GemmPackedA(ks, m, kg, pw, kg, transposed: false, fullDepth: true);
-                    else
-                    {
-                        var packed = new GemmPackedA[_attrs.Group];
-                        for (int g = 0; g < packed.Length; g++)
-                            packed[g] = new GemmPackedA(ks, mg, kg, pw + (long)g * mg * kg, kg, transposed: false);
-                        _packed = packed;
-                    }
-                }
+            if (mg < ConvFloat.MinGemmRows || kg == 0) return new Weights { Constant = w };
+            fixed (float* pw = w.AsSpan<float>())
+            {
+                // Convolutions of one group that read B straight from the image want full-depth panels.
+                if (WideEligible(attrs, w.Shape, ks))
+                    return new Weights { Constant = w, PackedWide = new GemmPackedA(ks, m, kg, pw, kg, transposed: false, fullDepth: true) };
+                var packed = new GemmPackedA[attrs.Group];
+                for (int g = 0; g < packed.Length; g++)
+                    packed[g] = new GemmPackedA(ks, mg, kg, pw + (long)g * mg * kg, kg, transposed: false);
+                return new Weights { Constant = w, Packed = packed };
+            }
+        }
+
+        /// <summary>Wᵀ [C × M], packed once (racing runs may both pack; one result is kept).</summary>
+        public GemmPackedB Transposed(GemmKernelSet ks)
+        {
+            if (Volatile.Read(ref _transposed) is { } done) return done;
+            int m = Constant.Shape[0], k = Constant.Length / m;
+            GemmPackedB packed;
+            fixed (float* pw = Constant.AsSpan<float>()) packed = new GemmPackedB(ks, k, m, pw, k, transposed: true);
+            return Interlocked.CompareExchange(ref _transposed, packed, null) ?? packed;
+        }
+    }
+
+    /// <summary>The packed weights, preparing computed-once weights on their first run (under a lock: runs may be concurrent).</summary>
+    private Weights? WeightsFor(Tensor w)
+    {
+        // Computed-once weights are the same buffer on every run; anything else (never expected) runs unpacked.
+        if (Volatile.Read(ref _weights) is { } ready)
+            return !_weightsComputedOnce || ReferenceEquals(ready.Constant.Buffer, w.Buffer) && ready.Constant.Offset == w.Offset ? ready : null;
+        if (!_weightsComputedOnce) return null;
+        lock (_prepareLock)
+        {
+            if (_weights is null) Volatile.Write(ref _weights, Weights.Prepare(w, _attrs));
+            return _weights;
         }
     }
 
     /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
-    private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Runtime.Threading.WorkerPool pool)
+    private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights, Runtime.Threading.WorkerPool pool)
     {
-        var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
-        if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
-            ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, pool);
-        else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, pool);
-        else ConvFloat.Run(p, g, buffers, _packed, _activation, pool);
-    }
-
-    /// <summary>Wᵀ [C × M] of the constant weights, packed once (racing runs may both pack; one result is kept).</summary>
-    private GemmPackedB TransposedWeights(GemmKernelSet ks)
-    {
-        if (Volatile.Read(ref _packedTransposed) is { } done) return done;
-        var w = _constantWeights!;
-        int m = w.Shape[0], k = w.Length / m;
-        GemmPackedB packed;
-        fixed (float* pw = w.AsSpan<float>()) packed = new GemmPackedB(ks, k, m, pw, k, transposed: true);
-        return Interlocked.CompareExchange(ref _packedTransposed, packed, null) ?? packed;
+        var ks = weights?.Kernels;
+        if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
+            ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
+        else if (wide is not null) ConvWideGemm.Run(p, g, wide, weights!.PackedWide!, buffers, _activation, pool);
+        else ConvFloat.Run(p, g, buffers, weights?.Packed, _activation, pool);
     }
 
     /// <summary>
@@ -132,7 +159,8 @@ internal sealed unsafe class ConvKernel : Kernel
             ConvKernels.RequireSameDtype(ctx, x, w, b, z);
         if (x.DataType != DataType.Float && (z is not null || inScale is not null || _activation.Kind != ActivationKind.None))
             throw ctx.Fail($"FusedConv supports float32 only, not {x.DataType.Name()}");
-        var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, _packedWide?.Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
+        var weights = WeightsFor(w);
+        var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, weights?.PackedWide?.Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
         if (b is not null && (b.Rank != 1 || b.Length != p.OutChannels))
             throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{p.OutChannels}]");
         if (z is not null && !z.Shape.SequenceEqual(p.OutputShape))
@@ -148,7 +176,7 @@ internal sealed unsafe class ConvKernel : Kernel
                 fixed (float* px = x.AsSpan<float>(), pw = w.AsSpan<float>(), pb = b is null ? default : b.AsSpan<float>(),
                     pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>(),
                     ps = inScale is null ? default : inScale.AsSpan<float>(), pt = inShift is null ? default : inShift.AsSpan<float>())
-                    RunFloat(p, g, wide, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu)), ctx.Pool);
+                    RunFloat(p, g, wide, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu)), weights, ctx.Pool);
                 break;
             case DataType.Double:
                 ConvDirect.Run<double>(x.AsSpan<double>(), w.AsSpan<double>(), b is null ? default : b.AsSpan<double>(), y.AsSpan<double>(),
