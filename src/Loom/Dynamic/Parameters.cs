@@ -36,6 +36,20 @@ public unsafe class Parameter
     internal float* GradPtr => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref Grad[0]);
     internal bool HasGrad => _grad is not null;
 
+    private Loom.Kernels.Common.GemmPackedB? _packedT;
+    private int _packedVersion = -1;
+
+    /// <summary>Wᵀ packed as a GEMM right operand (K = Cols, N = Rows), rebuilt only after an update.</summary>
+    internal Loom.Kernels.Common.GemmPackedB PackedTransposed()
+    {
+        if (_packedT is null || _packedVersion != Version)
+        {
+            _packedT = new Loom.Kernels.Common.GemmPackedB(Loom.Kernels.Common.GemmKernelSet.Best, Cols, Rows, ValuePtr, Cols, transposed: true);
+            _packedVersion = Version;
+        }
+        return _packedT;
+    }
+
     /// <summary>Call after changing <see cref="Value"/> from outside, so packed copies are rebuilt.</summary>
     public void MarkChanged() => Version++;
 

@@ -63,3 +63,21 @@ internal static unsafe class BatchedGemm
         }
     }
 }
+
+/// <summary>Batched GEMM over a row-major A with a leading dimension (rows already contiguous by memory planning).</summary>
+internal static unsafe class StridedGemm
+{
+    /// <summary><c>C[m×n] (+)= A[m×k] · B</c>, A row i at <c>a + i·lda</c>.</summary>
+    public static void Multiply(int m, int n, int k, float* a, int lda, GemmPackedB b, float* c, int ldc, bool accumulate)
+    {
+        if (m <= 0) return;
+        if (m <= BatchedGemm.SmallM)
+        {
+            float** rows = stackalloc float*[BatchedGemm.SmallM];
+            for (int i = 0; i < m; i++) rows[i] = a + (long)i * lda;
+            BatchedGemm.Multiply(m, n, k, rows, b, c, ldc, accumulate);
+            return;
+        }
+        GemmCore.Multiply(b.Kernels, m, n, k, new GemmDenseA(a, lda, false, 1f), b.AsOperand(), c, ldc, accumulate);
+    }
+}

@@ -1,0 +1,123 @@
+using Loom.Dynamic.Data;
+using Loom.Dynamic.Models;
+using Loom.Kernels.Batched;
+using Loom.Kernels.Common;
+
+namespace Loom.Dynamic.Compiled;
+
+/// <summary>
+/// The TreeLSTM batched at compile time (ACRoBat's approach): the cell is known ahead, so a forward is a
+/// <see cref="TreePlan"/> (depth tracked inline, no per-node graph) and then, per level, two GEMMs and one
+/// fused gate pass over contiguous rows. The results equal the per-node graph's.
+/// </summary>
+public sealed unsafe class StaticTreeLstm
+{
+    private readonly TreeLstm _m;
+    private readonly TreeLstmWeights _w;
+    private readonly TreePlan _plan = new();
+    private float[] _x = [], _cx = [], _g = [], _leafG = [], _leafH = [], _leafC = [], _rootH = [], _rootC = [];
+
+    public StaticTreeLstm(TreeLstm model)
+    {
+        _m = model;
+        _w = new TreeLstmWeights(model);
+    }
+
+    /// <summary>Share identical leaf computations (same word) within a forward.</summary>
+    public bool DedupLeaves { get; set; } = true;
+
+    /// <summary>Batched kernel calls of the last forward (GEMMs and fused passes) and bytes copied.</summary>
+    public int KernelCalls { get; private set; }
+    /// <summary>Cell batches of the last forward and their lower bound (the tallest tree's height).</summary>
+    public int CellBatches { get; private set; }
+    public int CellLowerBound { get; private set; }
+    public long BytesCopied { get; private set; }
+
+    /// <summary>The root h of tree b after the last forward.</summary>
+    public ReadOnlySpan<float> RootH(int b) => _rootH.AsSpan(b * _m.Hidden, _m.Hidden);
+
+    /// <summary>One forward over <paramref name="trees"/>; returns the summed loss (root only, or every node).</summary>
+    public float Forward(IReadOnlyList<SstTree> trees, bool everyNode)
+    {
+        int hd = _m.Hidden;
+        _w.Refresh();
+        var p = _plan;
+        p.Build(trees, _m.Embedding.Count, DedupLeaves);
+        Grow(ref _x, p.Rows * 2 * hd); Grow(ref _cx, p.Rows * 2 * hd);
+        int widest = 0;
+        for (int l = 0; l < p.Levels; l++) widest = Math.Max(widest, p.LevelStart[l + 1] - p.LevelStart[l]);
+        Grow(ref _g, widest * 5 * hd);
+        Grow(ref _leafG, p.Unique * 3 * hd); Grow(ref _leafH, p.Unique * hd); Grow(ref _leafC, p.Unique * hd);
+        Grow(ref _rootH, p.Trees * hd); Grow(ref _rootC, p.Trees * hd);
+        double loss = 0;
+        int calls = 0;
+        long copied = 0;
+        var wout = _m.Wout;
+        fixed (float* x = _x, cx = _cx, g = _g, lg = _leafG, lh = _leafH, lc = _leafC, rh = _rootH, rc = _rootC)
+        fixed (float* lb = _w.LeafBias, nb = _w.NodeBias)
+        {
+            // Leaves: one GEMM over the distinct words' embedding rows (gathered by pointer), one fused pass.
+            float** rows = (float**)NativeRows(p.Unique);
+            for (int u = 0; u < p.Unique; u++) rows[u] = _m.Embedding.Row(p.UniqueWord[u]);
+            BatchedGemm.Multiply(p.Unique, 3 * hd, hd, rows, _w.Leaf, lg, 3 * hd, accumulate: false);
+            for (int u = 0; u < p.Unique; u++)
+                TreeLstmGates.Leaf(hd, lg + (long)u * 3 * hd, lb, lh + (long)u * hd, lc + (long)u * hd);
+            calls += 2;
+            for (int i = 0; i < p.Leaves; i++)
+            {
+                float* h = lh + (long)p.LeafUnique[i] * hd, c = lc + (long)p.LeafUnique[i] * hd;
+                Dest(p.LeafDest[i], x, cx, rh, rc, hd, out float* dh, out float* dc);
+                Buffer.MemoryCopy(h, dh, hd * 4, hd * 4);
+                Buffer.MemoryCopy(c, dc, hd * 4, hd * 4);
+                if (everyNode || p.LeafDest[i] < 0) loss += DynamicGraph.NegLogSoftmax(wout, h, p.LeafLabel[i]);
+            }
+            copied += (long)p.Leaves * 2 * hd;
+            // Internal levels, bottom up: [h_l; h_r] rows are contiguous, so each level is two strided GEMMs.
+            for (int l = 0; l < p.Levels; l++)
+            {
+                int r0 = p.LevelStart[l], m = p.LevelStart[l + 1] - r0;
+                float* a = x + (long)r0 * 2 * hd;
+                for (int r = 0; r < m; r++) new Span<float>(g + (long)r * 5 * hd + 4 * hd, hd).Clear();
+                StridedGemm.Multiply(m, 4 * hd, hd, a, 2 * hd, _w.Left, g, 5 * hd, accumulate: false);
+                StridedGemm.Multiply(m, 4 * hd, hd, a + hd, 2 * hd, _w.Right, g + hd, 5 * hd, accumulate: true);
+                for (int r = 0; r < m; r++)
+                {
+                    int row = r0 + r, dest = p.RowDest[row];
+                    Dest(dest, x, cx, rh, rc, hd, out float* dh, out float* dc);
+                    TreeLstmGates.Node(hd, g + (long)r * 5 * hd, nb, cx + (long)row * 2 * hd, dh, dc);
+                    if (everyNode || dest < 0) loss += DynamicGraph.NegLogSoftmax(wout, dh, p.RowLabel[row]);
+                }
+                calls += 3;
+            }
+        }
+        KernelCalls = calls + 1;
+        CellBatches = 1 + p.Levels;
+        CellLowerBound = 1 + p.Levels;
+        BytesCopied = copied * sizeof(float);
+        return (float)loss;
+    }
+
+    private static void Dest(int slot, float* x, float* cx, float* rh, float* rc, int hd, out float* h, out float* c)
+    {
+        if (slot < 0)
+        {
+            long t = (long)(-slot - 1) * hd;
+            h = rh + t; c = rc + t;
+            return;
+        }
+        long off = (long)(slot >> 1) * 2 * hd + (slot & 1) * hd;
+        h = x + off; c = cx + off;
+    }
+
+    private nint[] _rows = [];
+    private nint* NativeRows(int n)
+    {
+        if (_rows.Length < n) _rows = GC.AllocateArray<nint>(Math.Max(Math.Max(n, 1), _rows.Length * 2), pinned: true);
+        return (nint*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _rows[0]);
+    }
+
+    private static void Grow(ref float[] a, int n)
+    {
+        if (a.Length < n) a = GC.AllocateUninitializedArray<float>(Math.Max(n, a.Length * 2), pinned: true);
+    }
+}
