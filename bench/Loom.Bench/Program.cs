@@ -5,4 +5,12 @@ using Loom.Bench;
 // Usage: dotnet run -c Release --project bench/Loom.Bench -- MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
 //        dotnet run -c Release --project bench/Loom.Bench -- trees [--trees 100,500] [--depth 4,8,12] [--batch 1,100,10000] [--threads 1,2]
 //        dotnet run -c Release --project bench/Loom.Bench -- trees --lowered [same options]   (Hummingbird tensor programs vs fused)
-return args.Length > 0 && args[0] == "trees" ? TreesBench.Run(args[1..]) : ModelBench.Run(args);
+//        dotnet run -c Release --project bench/Loom.Bench -- batch [--hidden 128,256,512] [--per-forward 64] [--mode root] [--loom static,agenda] [--seconds 3] [--rounds 2]
+//        dotnet run -c Release --project bench/Loom.Bench -- gemm-shapes [H]
+return args.Length == 0 ? ModelBench.Run(args) : args[0] switch
+{
+    "trees" => TreesBench.Run(args[1..]),
+    "batch" => BatchBench.Run(args[1..]),
+    "gemm-shapes" => GemmShapesBench.Run(args[1..]),
+    _ => ModelBench.Run(args),
+};

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using Loom.Dynamic.Bench;
+
+namespace Loom.Cli.Commands;
+
+/// <summary><c>loom batch-bench</c>: the DyNet rival's TreeLSTM benchmark, same options and output line, run by Loom.</summary>
+internal static class BatchBenchCommand
+{
+    public static Command Create()
+    {
+        var trees = new Option<string>("--trees") { Description = "SST trees file (e.g. ../shared/data/sst/train.txt)", Required = true };
+        var hidden = new Option<int>("--hidden") { Description = "hidden (and embedding) size", DefaultValueFactory = _ => 128 };
+        var perForward = new Option<int>("--per-forward") { Description = "trees per forward", DefaultValueFactory = _ => 64 };
+        var batching = new Option<string>("--batching") { Description = "none|agenda|depth|fsm|static", DefaultValueFactory = _ => "static" };
+        var mode = new Option<string>("--mode") { Description = "root|node|train", DefaultValueFactory = _ => "root" };
+        var seconds = new Option<double>("--seconds") { Description = "timed seconds after the warm-up", DefaultValueFactory = _ => 5 };
+        var count = new Option<int>("--count") { Description = "use the first N trees", DefaultValueFactory = _ => 1024 };
+        var seed = new Option<ulong>("--seed") { Description = "shuffle and initialization seed", DefaultValueFactory = _ => 1UL };
+        var model = new Option<string>("--model") { Description = "treelstm (latticegru|bilstm|tree6|dag not yet)", DefaultValueFactory = _ => "treelstm" };
+        var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => 1 };
+        var noDedup = new Option<bool>("--no-dedup") { Description = "static: do not share identical leaf computations within a forward" };
+        var cmd = new Command("batch-bench", "run the DyNet rival's TreeLSTM benchmark with Loom's batching; prints the rival's line, kernel calls and bytes copied")
+            { trees, hidden, perForward, batching, mode, seconds, count, seed, model, threads, noDedup };
+        cmd.SetAction(parse => CliOptions.Guard(() =>
+        {
+            if (parse.GetValue(model) != "treelstm") throw new UnsupportedException($"--model {parse.GetValue(model)} is not implemented yet; only treelstm");
+            if (parse.GetValue(threads) != 1) throw new UnsupportedException("--threads other than 1 is not implemented yet");
+            var r = TreeLstmBench.Run(new TreeLstmBenchOptions
+            {
+                Trees = parse.GetValue(trees)!,
+                Hidden = parse.GetValue(hidden),
+                PerForward = parse.GetValue(perForward),
+                Batching = parse.GetValue(batching)!,
+                Mode = parse.GetValue(mode)!,
+                Seconds = parse.GetValue(seconds),
+                Count = parse.GetValue(count),
+                Seed = parse.GetValue(seed),
+                DedupLeaves = !parse.GetValue(noDedup),
+            }, Console.Error);
+            Console.WriteLine(r);
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using Loom.Dynamic.Batching;
+using Loom.Dynamic.Compiled;
+using Loom.Dynamic.Data;
+using Loom.Dynamic.Models;
+
+namespace Loom.Dynamic.Bench;
+
+/// <summary>The DyNet rival's options (treelstm-dynet.sh), plus Loom's own.</summary>
+public sealed record TreeLstmBenchOptions
+{
+    public required string Trees { get; init; }
+    public int Hidden { get; init; } = 128;
+    public int PerForward { get; init; } = 64;
+    /// <summary>none, agenda, depth, fsm or static.</summary>
+    public string Batching { get; init; } = "static";
+    /// <summary>root, node or train.</summary>
+    public string Mode { get; init; } = "root";
+    public double Seconds { get; init; } = 5;
+    public int Count { get; init; } = 1024;
+    public ulong Seed { get; init; } = 1;
+    public bool DedupLeaves { get; init; } = true;
+}
+
+public sealed record TreeLstmBenchResult(TreeLstmBenchOptions Options, double TreesPerSecond, double MsPerForward, int Nodes,
+    int KernelCalls, int LowerBound, long BytesCopied, float FirstLoss)
+{
+    /// <summary>The rival's line, then Loom's batching figures.</summary>
+    public override string ToString()
+    {
+        var o = Options;
+        var c = CultureInfo.InvariantCulture;
+        return string.Format(c, "treelstm hidden {0} per-forward {1} batching {2} mode {3}: {4:F1} trees/s ({5:F3} ms per forward), nodes {6}",
+                   o.Hidden, o.PerForward, o.Batching, o.Mode, TreesPerSecond, MsPerForward, Nodes)
+             + Environment.NewLine
+             + string.Format(c, "kernel calls {0} per forward (lower bound {1}), bytes copied {2} per forward", KernelCalls, LowerBound, BytesCopied);
+    }
+}
+
+/// <summary>
+/// Loom doing the DyNet rival's exact work: the first N trees, their vocabulary, the rival's shuffled order,
+/// B trees per forward cyclically; graph building (or planning), batching and the forward inside the timed part.
+/// </summary>
+public static class TreeLstmBench
+{
+    public static TreeLstmBenchResult Run(TreeLstmBenchOptions o, TextWriter? log = null)
+    {
+        if (o.Hidden <= 0 || o.PerForward <= 0 || o.Count <= 0 || o.Seconds <= 0)
+            throw new InputException("--hidden, --per-forward, --count and --seconds must be positive");
+        bool everyNode = o.Mode switch
+        {
+            "root" => false,
+            "node" => true,
+            "train" => throw new UnsupportedException("train mode (backward and SGD) is not implemented yet"),
+            _ => throw new InputException($"--mode must be root, node or train, not '{o.Mode}'"),
+        };
+        var trees = SstReader.ReadFile(o.Trees, o.Count);
+        var vocab = Vocabulary.Build(trees);
+        var order = InputOrder.Shuffle(trees.Count, o.Seed);
+        var model = new TreeLstm(vocab.Count, o.Hidden, o.Seed);
+        int nodes = trees.Sum(t => t.Count);
+        log?.WriteLine($"{trees.Count} trees, vocabulary {vocab.Count}, {nodes} labelled nodes");
+        Func<List<SstTree>, float> forward;
+        Func<(int Calls, int Bound, long Bytes)> stats;
+        var batch = new List<SstTree>();
+        if (o.Batching == "static")
+        {
+            var s = new StaticTreeLstm(model) { DedupLeaves = o.DedupLeaves };
+            forward = b => s.Forward(b, everyNode);
+            stats = () => (s.KernelCalls, s.CellLowerBound, s.BytesCopied);
+        }
+        else
+        {
+            var policy = o.Batching switch
+            {
+                "none" => BatchingPolicy.None,
+                "agenda" => BatchingPolicy.Agenda,
+                "depth" => BatchingPolicy.Depth,
+                "fsm" => BatchingPolicy.Fsm,
+                _ => throw new InputException($"--batching must be none, agenda, depth, fsm or static, not '{o.Batching}'"),
+            };
+            FsmPolicy? fsm = null;
+            if (policy == BatchingPolicy.Fsm)
+            {
+                // Learned once per model on the first forward's graph, outside the timed part (ED-Batch caches it).
+                InputOrder.Forward(trees, order, 0, o.PerForward, batch);
+                var sample = new DynamicGraph();
+                model.BuildForward(sample, batch, everyNode);
+                fsm = FsmPolicy.Learn(sample);
+                log?.WriteLine($"FSM learned in {fsm.Episodes} episodes: {fsm.GreedyCalls} calls, lower bound {fsm.LowerBound}");
+            }
+            var g = new DynamicGraph();
+            bool withBound = false;
+            forward = b =>
+            {
+                g.Clear();
+                var loss = model.BuildForward(g, b, everyNode);
+                g.Forward(policy, withBound, fsm);
+                return g.Value(loss)[0];
+            };
+            stats = () =>
+            {
+                withBound = true;
+                InputOrder.Forward(trees, order, 0, o.PerForward, batch);
+                forward(batch);
+                withBound = false;
+                var st = g.LastStats!;
+                return (st.KernelCalls, st.LowerBound, st.BytesCopied);
+            };
+        }
+
+        InputOrder.Forward(trees, order, 0, o.PerForward, batch);
+        float firstLoss = forward(batch);
+        var (calls, bound, bytes) = stats();
+        int k = 1;
+        var warm = Stopwatch.StartNew();
+        while (warm.Elapsed.TotalSeconds < Math.Min(1.0, o.Seconds / 5)) { InputOrder.Forward(trees, order, k++, o.PerForward, batch); forward(batch); }
+        int forwards = 0;
+        var sw = Stopwatch.StartNew();
+        do
+        {
+            InputOrder.Forward(trees, order, k++, o.PerForward, batch);
+            forward(batch);
+            forwards++;
+        } while (sw.Elapsed.TotalSeconds < o.Seconds);
+        double secs = sw.Elapsed.TotalSeconds;
+        return new TreeLstmBenchResult(o, o.PerForward * forwards / secs, secs * 1000 / forwards, nodes, calls, bound, bytes, firstLoss);
+    }
+}
