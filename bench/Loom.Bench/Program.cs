@@ -12,5 +12,6 @@ return args.Length == 0 ? ModelBench.Run(args) : args[0] switch
     "trees" => TreesBench.Run(args[1..]),
     "batch" => BatchBench.Run(args[1..]),
     "gemm-shapes" => GemmShapesBench.Run(args[1..]),
+    "gates" => GatesBench.Run(args[1..]),
     _ => ModelBench.Run(args),
 };
