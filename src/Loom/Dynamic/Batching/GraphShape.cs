@@ -39,6 +39,13 @@ internal sealed class GraphShape
     public int[] ConsumerStart { get; }
     public int[] Consumers { get; }
 
+    /// <summary>
+    /// After <see cref="LowerBound"/>: per node, how many nodes of its own signature lie on the longest path to it
+    /// (1-based). Nodes of one signature and level never depend on each other, and running each (signature, level)
+    /// as one batch reaches the lower bound exactly.
+    /// </summary>
+    public int[] TypeLevel { get; private set; } = [];
+
     public ReadOnlySpan<int> ConsumersOf(int node) => Consumers.AsSpan(ConsumerStart[node], ConsumerStart[node + 1] - ConsumerStart[node]);
 
     /// <summary>
@@ -49,6 +56,7 @@ internal sealed class GraphShape
     {
         int n = Types.Length, total = 0;
         var f = new int[n];
+        TypeLevel = new int[n];
         for (int t = 0; t < TypeCount; t++)
         {
             int best = 0;
@@ -57,6 +65,7 @@ internal sealed class GraphShape
                 int m = 0;
                 foreach (int x in g.InputsOf(i)) m = Math.Max(m, f[x]);
                 f[i] = m + (Types[i] == t ? 1 : 0);
+                if (Types[i] == t) TypeLevel[i] = f[i];
                 best = Math.Max(best, f[i]);
             }
             total += best;

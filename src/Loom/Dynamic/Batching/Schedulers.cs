@@ -8,7 +8,7 @@ internal static class Schedulers
         BatchingPolicy.None => Enumerable.Range(0, g.NodeCount).Select(i => new[] { i }).ToList(),
         BatchingPolicy.Depth => ByDepth(s),
         BatchingPolicy.Agenda => Agenda(s, (ready, _) => LowestAverageDepth(s, ready)),
-        BatchingPolicy.Fsm => Agenda(s, (ready, _) => (fsm ?? throw new GraphException("the FSM policy needs a learned table (FsmPolicy.Learn)")).Choose(ready, s)),
+        BatchingPolicy.Fsm => Agenda(s, (fsm ?? throw new GraphException("the FSM policy needs a learned table (FsmPolicy.Learn)")).Runner(g, s, explore: null)),
         _ => throw new ArgumentOutOfRangeException(nameof(policy)),
     };
 
@@ -53,7 +53,7 @@ internal static class Schedulers
         return batches;
     }
 
-    private static int LowestAverageDepth(GraphShape s, List<int>[] ready)
+    internal static int LowestAverageDepth(GraphShape s, List<int>[] ready)
     {
         int best = -1;
         double bestAvg = double.MaxValue;
