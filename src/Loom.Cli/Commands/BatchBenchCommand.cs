@@ -24,7 +24,6 @@ internal static class BatchBenchCommand
         cmd.SetAction(parse => CliOptions.Guard(() =>
         {
             if (parse.GetValue(model) != "treelstm") throw new UnsupportedException($"--model {parse.GetValue(model)} is not implemented yet; only treelstm");
-            if (parse.GetValue(threads) != 1) throw new UnsupportedException("--threads other than 1 is not implemented yet");
             var r = TreeLstmBench.Run(new TreeLstmBenchOptions
             {
                 Trees = parse.GetValue(trees)!,
@@ -36,6 +35,7 @@ internal static class BatchBenchCommand
                 Count = parse.GetValue(count),
                 Seed = parse.GetValue(seed),
                 DedupLeaves = !parse.GetValue(noDedup),
+                Threads = parse.GetValue(threads),
             }, Console.Error);
             Console.WriteLine(r);
             return 0;

@@ -111,4 +111,19 @@ public class PolicyTests
         var other = new DynamicGraph();
         Assert.Throws<GraphException>(() => other.PickNegLogSoftmax(m.Wout, x, 0));
     }
+
+    [Fact]
+    public void TwoThreadsGiveTheOneThreadValues()
+    {
+        // Enough copies of the small trees that levels are wide enough to be split.
+        var (trees, vocab) = SmallTrees.Load();
+        var many = Enumerable.Range(0, 40).SelectMany(_ => trees).ToList();
+        var m = new TreeLstm(vocab.Count, 48, seed: 9);
+        var one = new StaticTreeLstm(m);
+        float expected = one.Forward(many, everyNode: true);
+        using var pool = new Loom.Runtime.Threading.WorkerPool(2);
+        var two = new StaticTreeLstm(m, pool);
+        Assert.Equal(expected, two.Forward(many, everyNode: true), Math.Abs(expected) * 1e-5);
+        for (int b = 0; b < many.Count; b++) SmallTrees.Close(one.RootH(b), two.RootH(b));
+    }
 }

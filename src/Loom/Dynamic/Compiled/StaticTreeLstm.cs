@@ -2,6 +2,7 @@ using Loom.Dynamic.Data;
 using Loom.Dynamic.Models;
 using Loom.Kernels.Batched;
 using Loom.Kernels.Common;
+using Loom.Runtime.Threading;
 
 namespace Loom.Dynamic.Compiled;
 
@@ -17,9 +18,14 @@ public sealed unsafe class StaticTreeLstm
     private readonly TreePlan _plan = new();
     private float[] _x = [], _cx = [], _g = [], _leafG = [], _leafH = [], _leafC = [], _rootH = [], _rootC = [];
 
-    public StaticTreeLstm(TreeLstm model)
+    private readonly WorkerPool? _pool;
+    private float[] _rowLoss = [];
+
+    /// <param name="pool">Splits wide levels across threads; null runs on the calling thread.</param>
+    public StaticTreeLstm(TreeLstm model, WorkerPool? pool = null)
     {
         _m = model;
+        _pool = pool is { Threads: > 1 } ? pool : null;
         _w = new TreeLstmWeights(model);
     }
 
@@ -49,19 +55,19 @@ public sealed unsafe class StaticTreeLstm
         Grow(ref _g, widest * 5 * hd);
         Grow(ref _leafG, p.Unique * 3 * hd); Grow(ref _leafH, p.Unique * hd); Grow(ref _leafC, p.Unique * hd);
         Grow(ref _rootH, p.Trees * hd); Grow(ref _rootC, p.Trees * hd);
+        Grow(ref _rowLoss, p.Rows);
         double loss = 0;
         int calls = 0;
         long copied = 0;
         var wout = _m.Wout;
         fixed (float* x = _x, cx = _cx, g = _g, lg = _leafG, lh = _leafH, lc = _leafC, rh = _rootH, rc = _rootC)
-        fixed (float* lb = _w.LeafBias, nb = _w.NodeBias)
+        fixed (float* lb = _w.LeafBias, nb = _w.NodeBias, rowLoss = _rowLoss)
         {
             // Leaves: one GEMM over the distinct words' embedding rows (gathered by pointer), one fused pass.
             float** rows = (float**)NativeRows(p.Unique);
             for (int u = 0; u < p.Unique; u++) rows[u] = _m.Embedding.Row(p.UniqueWord[u]);
-            BatchedGemm.Multiply(p.Unique, 3 * hd, hd, rows, _w.Leaf, lg, 3 * hd, accumulate: false);
-            for (int u = 0; u < p.Unique; u++)
-                TreeLstmGates.Leaf(hd, lg + (long)u * 3 * hd, lb, lh + (long)u * hd, lc + (long)u * hd);
+            var leafJob = new LeafJob { Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf };
+            Split(p.Unique, leafJob);
             calls += 2;
             for (int i = 0; i < p.Leaves; i++)
             {
@@ -72,29 +78,90 @@ public sealed unsafe class StaticTreeLstm
                 if (everyNode || p.LeafDest[i] < 0) loss += DynamicGraph.NegLogSoftmax(wout, h, p.LeafLabel[i]);
             }
             copied += (long)p.Leaves * 2 * hd;
-            // Internal levels, bottom up: [h_l; h_r] rows are contiguous, so each level is two strided GEMMs.
+            // Internal levels, bottom up: [h_l; h_r] rows are contiguous, so each level is two strided GEMMs
+            // and a fused pass; a wide level is split by rows across the pool's threads.
+            var job = new LevelJob
+            {
+                Plan = p, Hd = hd, X = x, Cx = cx, G = g, RootH = rh, RootC = rc, Bias = nb, RowLoss = rowLoss,
+                Left = _w.Left, Right = _w.Right, Wout = wout, EveryNode = everyNode,
+            };
             for (int l = 0; l < p.Levels; l++)
             {
-                int r0 = p.LevelStart[l], m = p.LevelStart[l + 1] - r0;
-                float* a = x + (long)r0 * 2 * hd;
-                for (int r = 0; r < m; r++) new Span<float>(g + (long)r * 5 * hd + 4 * hd, hd).Clear();
-                StridedGemm.Multiply(m, 4 * hd, hd, a, 2 * hd, _w.Left, g, 5 * hd, accumulate: false);
-                StridedGemm.Multiply(m, 4 * hd, hd, a + hd, 2 * hd, _w.Right, g + hd, 5 * hd, accumulate: true);
-                for (int r = 0; r < m; r++)
-                {
-                    int row = r0 + r, dest = p.RowDest[row];
-                    Dest(dest, x, cx, rh, rc, hd, out float* dh, out float* dc);
-                    TreeLstmGates.Node(hd, g + (long)r * 5 * hd, nb, cx + (long)row * 2 * hd, dh, dc);
-                    if (everyNode || dest < 0) loss += DynamicGraph.NegLogSoftmax(wout, dh, p.RowLabel[row]);
-                }
+                job.R0 = p.LevelStart[l];
+                job.Count = p.LevelStart[l + 1] - job.R0;
+                Split(job.Count, job);
                 calls += 3;
             }
+            for (int r = 0; r < p.Rows; r++) loss += rowLoss[r];
         }
         KernelCalls = calls + 1;
         CellBatches = 1 + p.Levels;
         CellLowerBound = 1 + p.Levels;
         BytesCopied = copied * sizeof(float);
         return (float)loss;
+    }
+
+    /// <summary>Runs <paramref name="job"/> over <paramref name="count"/> rows: in one part, or in chunks of a multiple of 8 rows on the pool.</summary>
+    private void Split<TJob>(int count, TJob job) where TJob : struct, IParallelJob, IChunked
+    {
+        int parts = _pool is null ? 1 : Math.Clamp(count / MinRowsPerThread, 1, _pool.Threads);
+        int chunk = (count + parts - 1) / parts;
+        chunk = parts == 1 ? count : (chunk + 7) & ~7;
+        parts = (count + chunk - 1) / chunk;
+        job.Chunk = chunk;
+        if (parts <= 1) job.Execute(0);
+        else _pool!.Run(parts, job);
+    }
+
+    /// <summary>Rows below which splitting a batch across threads costs more than it saves.</summary>
+    private const int MinRowsPerThread = 16;
+
+    internal interface IChunked { int Chunk { get; set; } }
+
+    /// <summary>Leaf rows [part·Chunk, …): GEMM against [W_i | W_o | W_u] and the fused leaf gates.</summary>
+    private struct LeafJob : IParallelJob, IChunked
+    {
+        public int Hd, Count;
+        public int Chunk { get; set; }
+        public float** Rows;
+        public float* G, H, C, Bias;
+        public GemmPackedB B;
+
+        public readonly void Execute(int part)
+        {
+            int u0 = part * Chunk, n = Math.Min(Chunk, Count - u0), hd = Hd;
+            BatchedGemm.Multiply(n, 3 * hd, hd, Rows + u0, B, G + (long)u0 * 3 * hd, 3 * hd, accumulate: false);
+            for (int u = u0; u < u0 + n; u++)
+                TreeLstmGates.Leaf(hd, G + (long)u * 3 * hd, Bias, H + (long)u * hd, C + (long)u * hd);
+        }
+    }
+
+    /// <summary>Rows [R0 + part·Chunk, …) of one level: two GEMMs, fused gates into the parents' slots, losses per row.</summary>
+    private struct LevelJob : IParallelJob, IChunked
+    {
+        public TreePlan Plan;
+        public int Hd, R0, Count;
+        public int Chunk { get; set; }
+        public float* X, Cx, G, RootH, RootC, Bias, RowLoss;
+        public GemmPackedB Left, Right;
+        public Parameter Wout;
+        public bool EveryNode;
+
+        public readonly void Execute(int part)
+        {
+            int hd = Hd, first = part * Chunk, m = Math.Min(Chunk, Count - first), r0 = R0 + first;
+            float* a = X + (long)r0 * 2 * hd, g = G + (long)first * 5 * hd;
+            for (int r = 0; r < m; r++) new Span<float>(g + (long)r * 5 * hd + 4 * hd, hd).Clear();
+            StridedGemm.Multiply(m, 4 * hd, hd, a, 2 * hd, Left, g, 5 * hd, accumulate: false);
+            StridedGemm.Multiply(m, 4 * hd, hd, a + hd, 2 * hd, Right, g + hd, 5 * hd, accumulate: true);
+            for (int r = 0; r < m; r++)
+            {
+                int row = r0 + r, dest = Plan.RowDest[row];
+                Dest(dest, X, Cx, RootH, RootC, hd, out float* dh, out float* dc);
+                TreeLstmGates.Node(hd, g + (long)r * 5 * hd, Bias, Cx + (long)row * 2 * hd, dh, dc);
+                RowLoss[row] = EveryNode || dest < 0 ? DynamicGraph.NegLogSoftmax(Wout, dh, Plan.RowLabel[row]) : 0;
+            }
+        }
     }
 
     private static void Dest(int slot, float* x, float* cx, float* rh, float* rc, int hd, out float* h, out float* c)
