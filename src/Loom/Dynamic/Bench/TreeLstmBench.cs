@@ -55,7 +55,7 @@ public static class TreeLstmBench
         {
             "root" => false,
             "node" => true,
-            "train" => throw new UnsupportedException("train mode (backward and SGD) is not implemented yet"),
+            "train" => true,
             _ => throw new InputException($"--mode must be root, node or train, not '{o.Mode}'"),
         };
         var trees = SstReader.ReadFile(o.Trees, o.Count);
@@ -68,12 +68,14 @@ public static class TreeLstmBench
         Func<(int Calls, int Bound, long Bytes)> stats;
         var batch = new List<SstTree>();
         if (o.Threads < 1) throw new InputException("--threads must be at least 1");
+        bool train = o.Mode == "train";
+        if (train && o.Batching != "static") throw new UnsupportedException("train mode (backward and SGD) is implemented for --batching static only");
         if (o.Threads > 1 && o.Batching != "static") throw new UnsupportedException("--threads above 1 is implemented for --batching static only");
         using var pool = o.Threads > 1 ? new Loom.Runtime.Threading.WorkerPool(o.Threads) : null;
         if (o.Batching == "static")
         {
             var s = new StaticTreeLstm(model, pool) { DedupLeaves = o.DedupLeaves };
-            forward = b => s.Forward(b, everyNode);
+            forward = train ? b => s.TrainStep(b, 0.01f) : b => s.Forward(b, everyNode);
             // Batches of the coarsened cell (one per level) against their bound; each is two GEMMs and one fused pass.
             stats = () =>
             {

@@ -11,7 +11,7 @@ namespace Loom.Dynamic.Compiled;
 /// <see cref="TreePlan"/> (depth tracked inline, no per-node graph) and then, per level, two GEMMs and one
 /// fused gate pass over contiguous rows. The results equal the per-node graph's.
 /// </summary>
-public sealed unsafe class StaticTreeLstm
+public sealed unsafe partial class StaticTreeLstm
 {
     private readonly TreeLstm _m;
     private readonly TreeLstmWeights _w;
@@ -43,7 +43,10 @@ public sealed unsafe class StaticTreeLstm
     public ReadOnlySpan<float> RootH(int b) => _rootH.AsSpan(b * _m.Hidden, _m.Hidden);
 
     /// <summary>One forward over <paramref name="trees"/>; returns the summed loss (root only, or every node).</summary>
-    public float Forward(IReadOnlyList<SstTree> trees, bool everyNode)
+    public float Forward(IReadOnlyList<SstTree> trees, bool everyNode) => Forward(trees, everyNode, keep: false);
+
+    /// <param name="keep">Keep every row's gate activations (for <see cref="TrainStep"/>'s backward pass).</param>
+    internal float Forward(IReadOnlyList<SstTree> trees, bool everyNode, bool keep)
     {
         int hd = _m.Hidden;
         _w.Refresh();
@@ -52,7 +55,7 @@ public sealed unsafe class StaticTreeLstm
         Grow(ref _x, p.Rows * 2 * hd); Grow(ref _cx, p.Rows * 2 * hd);
         int widest = 0;
         for (int l = 0; l < p.Levels; l++) widest = Math.Max(widest, p.LevelStart[l + 1] - p.LevelStart[l]);
-        Grow(ref _g, widest * 5 * hd);
+        Grow(ref _g, (keep ? p.Rows : widest) * 5 * hd);
         Grow(ref _leafG, p.Unique * 3 * hd); Grow(ref _leafH, p.Unique * hd); Grow(ref _leafC, p.Unique * hd);
         Grow(ref _rootH, p.Trees * hd); Grow(ref _rootC, p.Trees * hd);
         Grow(ref _rowLoss, p.Rows);
@@ -66,7 +69,7 @@ public sealed unsafe class StaticTreeLstm
             // Leaves: one GEMM over the distinct words' embedding rows (gathered by pointer), one fused pass.
             float** rows = (float**)NativeRows(p.Unique);
             for (int u = 0; u < p.Unique; u++) rows[u] = _m.Embedding.Row(p.UniqueWord[u]);
-            var leafJob = new LeafJob { Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf };
+            var leafJob = new LeafJob { Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf, Keep = keep };
             Split(p.Unique, leafJob);
             calls += 2;
             for (int i = 0; i < p.Leaves; i++)
@@ -83,12 +86,13 @@ public sealed unsafe class StaticTreeLstm
             var job = new LevelJob
             {
                 Plan = p, Hd = hd, X = x, Cx = cx, G = g, RootH = rh, RootC = rc, Bias = nb, RowLoss = rowLoss,
-                Left = _w.Left, Right = _w.Right, Wout = wout, EveryNode = everyNode,
+                Left = _w.Left, Right = _w.Right, Wout = wout, EveryNode = everyNode, Keep = keep,
             };
             for (int l = 0; l < p.Levels; l++)
             {
                 job.R0 = p.LevelStart[l];
                 job.Count = p.LevelStart[l + 1] - job.R0;
+                job.G = keep ? g + (long)job.R0 * 5 * hd : g;
                 Split(job.Count, job);
                 calls += 3;
             }
@@ -126,13 +130,14 @@ public sealed unsafe class StaticTreeLstm
         public float** Rows;
         public float* G, H, C, Bias;
         public GemmPackedB B;
+        public bool Keep;
 
         public readonly void Execute(int part)
         {
             int u0 = part * Chunk, n = Math.Min(Chunk, Count - u0), hd = Hd;
             BatchedGemm.Multiply(n, 3 * hd, hd, Rows + u0, B, G + (long)u0 * 3 * hd, 3 * hd, accumulate: false);
             for (int u = u0; u < u0 + n; u++)
-                TreeLstmGates.Leaf(hd, G + (long)u * 3 * hd, Bias, H + (long)u * hd, C + (long)u * hd);
+                TreeLstmGates.Leaf(hd, G + (long)u * 3 * hd, Bias, H + (long)u * hd, C + (long)u * hd, Keep);
         }
     }
 
@@ -145,7 +150,7 @@ public sealed unsafe class StaticTreeLstm
         public float* X, Cx, G, RootH, RootC, Bias, RowLoss;
         public GemmPackedB Left, Right;
         public Parameter Wout;
-        public bool EveryNode;
+        public bool EveryNode, Keep;
 
         public readonly void Execute(int part)
         {
@@ -158,7 +163,7 @@ public sealed unsafe class StaticTreeLstm
             {
                 int row = r0 + r, dest = Plan.RowDest[row];
                 Dest(dest, X, Cx, RootH, RootC, hd, out float* dh, out float* dc);
-                TreeLstmGates.Node(hd, g + (long)r * 5 * hd, Bias, Cx + (long)row * 2 * hd, dh, dc);
+                TreeLstmGates.Node(hd, g + (long)r * 5 * hd, Bias, Cx + (long)row * 2 * hd, dh, dc, Keep);
                 RowLoss[row] = EveryNode || dest < 0 ? DynamicGraph.NegLogSoftmax(Wout, dh, Plan.RowLabel[row]) : 0;
             }
         }
