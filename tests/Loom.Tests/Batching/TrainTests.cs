@@ -16,20 +16,21 @@ public class TrainTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void GradientsMatchFiniteDifferences(bool dedup)
+    [InlineData(true, 8)]
+    [InlineData(false, 8)]
+    [InlineData(true, 20)] // 16-lane body and a scalar tail
+    public void GradientsMatchFiniteDifferences(bool dedup, int hidden)
     {
         var (trees, vocab) = SmallTrees.Load();
-        var m = new TreeLstm(vocab.Count, 8, seed: 11);
+        var m = new TreeLstm(vocab.Count, hidden, seed: 11);
         var s = new StaticTreeLstm(m) { DedupLeaves = dedup };
         s.Forward(trees, everyNode: true, keep: true);
         s.Backward();
         int the = vocab.GetOrAdd("the");
         var probes = new (Parameter P, int Index)[]
         {
-            (m.Wi, 3), (m.Wo, 17), (m.Wu, 60), (m.Ui, 5), (m.Ui, 8 * 16 - 1), (m.Uo, 70), (m.Uu, 9), (m.Uf1, 12), (m.Uf2, 33),
-            (m.Bi, 2), (m.Bo, 4), (m.Bu, 7), (m.Bf, 1), (m.Wout, 21), (m.Embedding, the * 8 + 3),
+            (m.Wi, 3), (m.Wo, 17), (m.Wu, 60), (m.Ui, 5), (m.Ui, hidden * 2 * hidden - 1), (m.Uo, 70), (m.Uu, 9), (m.Uf1, 12), (m.Uf2, 33),
+            (m.Bi, 2), (m.Bo, 4), (m.Bu, 7), (m.Bf, 1), (m.Wout, 21), (m.Embedding, the * hidden + 3),
         };
         foreach (var (p, i) in probes)
         {

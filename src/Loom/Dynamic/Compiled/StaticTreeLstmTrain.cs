@@ -56,7 +56,8 @@ public sealed unsafe partial class StaticTreeLstm
                     Buffer.MemoryCopy(dhIn, dh, hd * 4, hd * 4);
                     LossGrad(h, p.RowLabel[row], dh);
                     TreeLstmGates.NodeBackward(hd, g + (long)row * 5 * hd, c, cx + (long)row * 2 * hd, dh, dcIn, dz + (long)r * 5 * hd, dcx + (long)row * 2 * hd);
-                    for (int j = 0; j < 5 * hd; j++) gb5[j] += dz[(long)r * 5 * hd + j];
+                    var b5 = new Span<float>(gb5, 5 * hd);
+                    System.Numerics.Tensors.TensorPrimitives.Add(b5, new ReadOnlySpan<float>(dz + (long)r * 5 * hd, 5 * hd), b5);
                 }
                 float* a = x + (long)r0 * 2 * hd;
                 StridedGemm.Multiply(m, hd, 4 * hd, dz, 5 * hd, _w.LeftT, dx + (long)r0 * 2 * hd, 2 * hd, accumulate: false);
@@ -72,14 +73,18 @@ public sealed unsafe partial class StaticTreeLstm
                 if (dest >= 0)
                 {
                     float* sh = Slot(dx, dest, hd), sc = Slot(dcx, dest, hd);
-                    for (int j = 0; j < hd; j++) { duh[j] += sh[j]; duc[j] += sc[j]; }
+                    var dhs = new Span<float>(duh, hd);
+                    var dcs = new Span<float>(duc, hd);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dhs, new ReadOnlySpan<float>(sh, hd), dhs);
+                    System.Numerics.Tensors.TensorPrimitives.Add(dcs, new ReadOnlySpan<float>(sc, hd), dcs);
                 }
                 LossGrad(lh + (long)u * hd, p.LeafLabel[i], duh);
             }
             for (int u = 0; u < p.Unique; u++)
             {
                 TreeLstmGates.LeafBackward(hd, lg + (long)u * 3 * hd, lc + (long)u * hd, dlh + (long)u * hd, dlc + (long)u * hd, dzl + (long)u * 3 * hd);
-                for (int j = 0; j < 3 * hd; j++) gb3[j] += dzl[(long)u * 3 * hd + j];
+                var b3 = new Span<float>(gb3, 3 * hd);
+                System.Numerics.Tensors.TensorPrimitives.Add(b3, new ReadOnlySpan<float>(dzl + (long)u * 3 * hd, 3 * hd), b3);
                 Buffer.MemoryCopy(_m.Embedding.Row(p.UniqueWord[u]), xl + (long)u * hd, hd * 4, hd * 4);
             }
             StridedGemm.Multiply(p.Unique, hd, 3 * hd, dzl, 3 * hd, _w.LeafT, dxl, hd, accumulate: false);
@@ -105,14 +110,13 @@ public sealed unsafe partial class StaticTreeLstm
         double sum = 0;
         for (int r = 0; r < classes; r++) sum += Math.Exp(z[r] - max);
         var grad = w.Grad;
+        var dhs = new Span<float>(dh, hd);
         for (int r = 0; r < classes; r++)
         {
             float d = (float)(Math.Exp(z[r] - max) / sum) - (r == label ? 1 : 0);
-            for (int k = 0; k < hd; k++)
-            {
-                dh[k] += d * w.Value[r * hd + k];
-                grad[r * hd + k] += d * h[k];
-            }
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(w.Value, r * hd, hd), d, dhs, dhs);
+            var gr = grad.AsSpan(r * hd, hd);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(hs, d, gr, gr);
         }
     }
 

@@ -66,9 +66,28 @@ internal static unsafe class TreeLstmGates
     /// the children's cells cx and the incoming dh, dc, writes the pre-activation gradient dz (5H) and the
     /// children's cell gradients dcx = [dc_l | dc_r].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void NodeBackward(int hd, float* a, float* c, float* cx, float* dh, float* dcIn, float* dz, float* dcx)
     {
-        for (int j = 0; j < hd; j++)
+        int j = 0;
+        var one = Vector512<float>.One;
+        for (; j + 16 <= hd; j += 16)
+        {
+            var fl = Vector512.Load(a + j); var i = Vector512.Load(a + hd + j); var o = Vector512.Load(a + 2 * hd + j);
+            var u = Vector512.Load(a + 3 * hd + j); var fr = Vector512.Load(a + 4 * hd + j);
+            var tc = Tanh(Vector512.Load(c + j));
+            var dhv = Vector512.Load(dh + j);
+            var dc = dhv * o * (one - tc * tc);
+            if (dcIn is not null) dc += Vector512.Load(dcIn + j);
+            (dc * Vector512.Load(cx + j) * fl * (one - fl)).Store(dz + j);
+            (dc * u * i * (one - i)).Store(dz + hd + j);
+            (dhv * tc * o * (one - o)).Store(dz + 2 * hd + j);
+            (dc * i * (one - u * u)).Store(dz + 3 * hd + j);
+            (dc * Vector512.Load(cx + hd + j) * fr * (one - fr)).Store(dz + 4 * hd + j);
+            (dc * fl).Store(dcx + j);
+            (dc * fr).Store(dcx + hd + j);
+        }
+        for (; j < hd; j++)
         {
             float fl = a[j], i = a[hd + j], o = a[2 * hd + j], u = a[3 * hd + j], fr = a[4 * hd + j];
             float tc = MathF.Tanh(c[j]);
