@@ -64,7 +64,7 @@ public sealed unsafe partial class StaticTreeLstm
         long copied = 0;
         var wout = _m.Wout;
         fixed (float* x = _x, cx = _cx, g = _g, lg = _leafG, lh = _leafH, lc = _leafC, rh = _rootH, rc = _rootC)
-        fixed (float* lb = _w.LeafBias, nb = _w.NodeBias, rowLoss = _rowLoss)
+        fixed (float* lb = _w.LeafBias, nb = _w.NodeBias, rowLoss = _rowLoss, pw = wout.Value)
         {
             // Leaves: one GEMM over the distinct words' embedding rows (gathered by pointer), one fused pass.
             float** rows = (float**)NativeRows(p.Unique);
@@ -78,7 +78,7 @@ public sealed unsafe partial class StaticTreeLstm
                 Dest(p.LeafDest[i], x, cx, rh, rc, hd, out float* dh, out float* dc);
                 Buffer.MemoryCopy(h, dh, hd * 4, hd * 4);
                 Buffer.MemoryCopy(c, dc, hd * 4, hd * 4);
-                if (everyNode || p.LeafDest[i] < 0) loss += DynamicGraph.NegLogSoftmax(wout, h, p.LeafLabel[i]);
+                if (everyNode || p.LeafDest[i] < 0) loss += SoftmaxOutput.Loss(hd, pw, h, p.LeafLabel[i]);
             }
             copied += (long)p.Leaves * 2 * hd;
             // Internal levels, bottom up: [h_l; h_r] rows are contiguous, so each level is two strided GEMMs
@@ -86,7 +86,7 @@ public sealed unsafe partial class StaticTreeLstm
             var job = new LevelJob
             {
                 Plan = p, Hd = hd, X = x, Cx = cx, G = g, RootH = rh, RootC = rc, Bias = nb, RowLoss = rowLoss,
-                Left = _w.Left, Right = _w.Right, Wout = wout, EveryNode = everyNode, Keep = keep,
+                Left = _w.Left, Right = _w.Right, WoutPtr = pw, EveryNode = everyNode, Keep = keep,
             };
             for (int l = 0; l < p.Levels; l++)
             {
@@ -149,7 +149,7 @@ public sealed unsafe partial class StaticTreeLstm
         public int Chunk { get; set; }
         public float* X, Cx, G, RootH, RootC, Bias, RowLoss;
         public GemmPackedB Left, Right;
-        public Parameter Wout;
+        public float* WoutPtr;
         public bool EveryNode, Keep;
 
         public readonly void Execute(int part)
@@ -164,7 +164,7 @@ public sealed unsafe partial class StaticTreeLstm
                 int row = r0 + r, dest = Plan.RowDest[row];
                 Dest(dest, X, Cx, RootH, RootC, hd, out float* dh, out float* dc);
                 TreeLstmGates.Node(hd, g + (long)r * 5 * hd, Bias, Cx + (long)row * 2 * hd, dh, dc, Keep);
-                RowLoss[row] = EveryNode || dest < 0 ? DynamicGraph.NegLogSoftmax(Wout, dh, Plan.RowLabel[row]) : 0;
+                RowLoss[row] = EveryNode || dest < 0 ? SoftmaxOutput.Loss(hd, WoutPtr, dh, Plan.RowLabel[row]) : 0;
             }
         }
     }

@@ -102,22 +102,7 @@ public sealed unsafe partial class StaticTreeLstm
     private void LossGrad(float* h, int label, float* dh)
     {
         var w = _m.Wout;
-        int hd = w.Cols, classes = w.Rows;
-        Span<float> z = stackalloc float[classes];
-        var hs = new ReadOnlySpan<float>(h, hd);
-        for (int r = 0; r < classes; r++) z[r] = System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(w.Value, r * hd, hd), hs);
-        float max = System.Numerics.Tensors.TensorPrimitives.Max(z);
-        double sum = 0;
-        for (int r = 0; r < classes; r++) sum += Math.Exp(z[r] - max);
-        var grad = w.Grad;
-        var dhs = new Span<float>(dh, hd);
-        for (int r = 0; r < classes; r++)
-        {
-            float d = (float)(Math.Exp(z[r] - max) / sum) - (r == label ? 1 : 0);
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(w.Value, r * hd, hd), d, dhs, dhs);
-            var gr = grad.AsSpan(r * hd, hd);
-            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(hs, d, gr, gr);
-        }
+        fixed (float* pw = w.Value, pg = w.Grad) SoftmaxOutput.Gradient(w.Cols, pw, h, label, dh, pg);
     }
 
     private static float* Slot(float* buffer, int slot, int hd) => buffer + (long)(slot >> 1) * 2 * hd + (slot & 1) * hd;
