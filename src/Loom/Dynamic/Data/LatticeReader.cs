@@ -60,9 +60,10 @@ public static class LatticeReader
         public int Int(string what, int min)
         {
             SkipSpace();
+            // At the end of the file, name the line of the last token read rather than the empty line after it.
+            if (_pos >= text.Length) throw new DataFormatException(file, _tokLine, 0, $"the file ends where {what} should be");
             _tokLine = _line;
             _tokCol = _pos - _lineStart + 1;
-            if (_pos >= text.Length) throw new DataFormatException(file, _line, 0, $"the file ends where {what} should be");
             int s = _pos;
             while (_pos < text.Length && !char.IsWhiteSpace(text[_pos])) _pos++;
             var tok = text.AsSpan(s, _pos - s);
