@@ -21,6 +21,8 @@ public sealed record TreeLstmBenchOptions
     public int Count { get; init; } = 1024;
     public ulong Seed { get; init; } = 1;
     public bool DedupLeaves { get; init; } = true;
+    /// <summary>treelstm (SST trees), tree6 (complete binary trees of height 6, random words) or latticegru.</summary>
+    public string Model { get; init; } = "treelstm";
     /// <summary>Threads for the static path (wide levels split by rows).</summary>
     public int Threads { get; init; } = 1;
 }
@@ -33,8 +35,9 @@ public sealed record TreeLstmBenchResult(TreeLstmBenchOptions Options, double Tr
     {
         var o = Options;
         var c = CultureInfo.InvariantCulture;
-        return string.Format(c, "treelstm hidden {0} per-forward {1} batching {2} mode {3}: {4:F1} trees/s ({5:F3} ms per forward), nodes {6}",
-                   o.Hidden, o.PerForward, o.Batching, o.Mode, TreesPerSecond, MsPerForward, Nodes)
+        string unit = o.Model == "latticegru" ? "lattices" : "trees";
+        return string.Format(c, "{7} hidden {0} per-forward {1} batching {2} mode {3}: {4:F1} {8}/s ({5:F3} ms per forward), nodes {6}",
+                   o.Hidden, o.PerForward, o.Batching, o.Mode, TreesPerSecond, MsPerForward, Nodes, o.Model, unit)
              + Environment.NewLine
              + string.Format(c, "kernel calls {0} per forward (lower bound {1}), bytes copied {2} per forward{3}", KernelCalls, LowerBound, BytesCopied,
                  o.Threads > 1 ? $", {o.Threads} threads" : "");
@@ -58,12 +61,26 @@ public static class TreeLstmBench
             "train" => true,
             _ => throw new InputException($"--mode must be root, node or train, not '{o.Mode}'"),
         };
-        var trees = SstReader.ReadFile(o.Trees, o.Count);
-        var vocab = Vocabulary.Build(trees);
+        if (o.Model == "latticegru") return LatticeBench.Run(o, log);
+        List<SstTree> trees;
+        int vocabCount;
+        if (o.Model == "tree6")
+        {
+            // ACRoBat's setting: complete binary trees of height 6, words and labels drawn from SplitMix64.
+            var rng = new SplitMix64(o.Seed);
+            vocabCount = 5200;
+            trees = Enumerable.Range(0, o.Count).Select(_ => SstTree.Complete(6, _ => (int)(rng.Next() % (ulong)vocabCount), _ => (byte)(rng.Next() % 5))).ToList();
+        }
+        else if (o.Model == "treelstm")
+        {
+            trees = SstReader.ReadFile(o.Trees, o.Count);
+            vocabCount = Vocabulary.Build(trees).Count;
+        }
+        else throw new UnsupportedException($"--model {o.Model} is not implemented; treelstm, tree6 and latticegru are");
         var order = InputOrder.Shuffle(trees.Count, o.Seed);
-        var model = new TreeLstm(vocab.Count, o.Hidden, o.Seed);
+        var model = new TreeLstm(vocabCount, o.Hidden, o.Seed);
         int nodes = trees.Sum(t => t.Count);
-        log?.WriteLine($"{trees.Count} trees, vocabulary {vocab.Count}, {nodes} labelled nodes");
+        log?.WriteLine($"{trees.Count} trees, vocabulary {vocabCount}, {nodes} labelled nodes");
         Func<List<SstTree>, float> forward;
         Func<(int Calls, int Bound, long Bytes)> stats;
         var batch = new List<SstTree>();
