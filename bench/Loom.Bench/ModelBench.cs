@@ -1,64 +1,62 @@
-using System.Diagnostics;
 using System.Globalization;
-using Loom;
 using Loom.Conformance;
+using Loom.Import.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Loom.Bench;
 
-/// <summary>End-to-end model benchmark: Loom and ONNX Runtime in one run, same inputs, same thread count.</summary>
+/// <summary>
+/// End-to-end: a model in Loom and in ONNX Runtime in one process, same inputs, same thread count,
+/// median latency of each and their ratio. --fuse applies Loom's Conv+activation fusion first.
+/// </summary>
 internal static class ModelBench
 {
     public static int Run(string[] args)
     {
-        // Usage: dotnet run -c Release --project bench/Loom.Bench -- MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
-        var argsList = args.ToList();
-        if (argsList.Count == 0 || argsList[0].StartsWith('-'))
-        {
-            Console.Error.WriteLine("usage: Loom.Bench MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]");
-            return 2;
-        }
-        string path = argsList[0];
-        var dims = new Dictionary<string, long>();
-        int runs = 20, threads = 1;
-        for (int i = 1; i < argsList.Count - 1; i++)
-        {
-            switch (argsList[i])
-            {
-                case "--dim": var kv = argsList[++i].Split('='); dims[kv[0]] = long.Parse(kv[1], CultureInfo.InvariantCulture); break;
-                case "--runs": runs = int.Parse(argsList[++i], CultureInfo.InvariantCulture); break;
-                case "--threads": threads = int.Parse(argsList[++i], CultureInfo.InvariantCulture); break;
-            }
-        }
+        var o = BenchOptions.Parse(args);
+        string path = o.Positional[0];
+        var options = new LoomSessionOptions { IntraOpThreads = o.Threads };
+        var model = OnnxImporter.Load(path, options);
+        if (o.Fuse) model = Passes.FuseConvActivation.Run(model);
+        using var loom = LoomSession.Create(model, options);
+        var feeds = Inputs(loom, o);
 
-        using var loom = LoomSession.Load(path);
-        var feeds = loom.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
-
-        using var ortOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        using var ortOptions = new SessionOptions { IntraOpNumThreads = o.Threads, InterOpNumThreads = 1, ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL };
         using var ort = new InferenceSession(path, ortOptions);
         var names = feeds.Keys.ToArray();
-        var ortValues = names.Select(n => { var t = (Tensor)feeds[n]; return OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), t.Shape.ToArray().Select(d => (long)d).ToArray()); }).ToArray();
+        var ortValues = names.Select(n =>
+        {
+            var t = (Tensor)feeds[n];
+            return OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), t.Shape.ToArray().Select(d => (long)d).ToArray());
+        }).ToArray();
         using var runOptions = new RunOptions();
 
-        double Median(Action run)
+        if (o.Only is { } only)
         {
-            run(); // warm-up
-            var times = new double[runs];
-            for (int k = 0; k < runs; k++)
-            {
-                var sw = Stopwatch.StartNew();
-                run();
-                times[k] = sw.Elapsed.TotalMilliseconds;
-            }
-            Array.Sort(times);
-            return times[runs / 2];
+            Action run = only == "ort" ? () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose() : () => loom.Run(feeds).Dispose();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{only} median {BenchOptions.MedianMs(run, o.Runs):F2} ms"));
+            return 0;
         }
-
-        double loomMs = Median(() => loom.Run(feeds).Dispose());
-        double ortMs = Median(() => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose());
+        // Alternate the two runtimes so a neighbour's load on this shared machine hits both alike.
+        bool cpu = o.Cpu && o.Threads == 1 && ThreadCpuClock.Available;
+        var (loomMs, ortMs) = BenchOptions.InterleavedMedians(() => loom.Run(feeds).Dispose(),
+            () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose(), o.Runs, cpu);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Path.GetFileName(path)}  threads {threads}  runs {runs}\n  loom median {loomMs:F2} ms\n  onnxruntime median {ortMs:F2} ms\n  ratio loom/ort {loomMs / ortMs:F2}"));
+            $"{Path.GetFileName(path)}  threads {o.Threads}  runs {o.Runs}{(o.Fuse ? "  fused" : "")}{(cpu ? "  thread CPU time" : "")}\n  loom median {loomMs:F2} ms\n  onnxruntime median {ortMs:F2} ms\n  ratio loom/ort {loomMs / ortMs:F2}"));
         foreach (var v in ortValues) v.Dispose();
         return 0;
+    }
+
+    /// <summary>x[i] = i/n for every input; symbolic dims from --dim, or whole shapes from --shape.</summary>
+    public static Dictionary<string, LoomValue> Inputs(LoomSession session, BenchOptions o) =>
+        session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)(o.Shapes.TryGetValue(i.Name, out var shape)
+            ? Ramp(shape)
+            : ConformanceRunner.DeterministicInput(i, s => o.Dims.TryGetValue(s, out var v) ? v : null)));
+
+    private static Tensor Ramp(int[] shape)
+    {
+        var data = new float[shape.Aggregate(1, (a, b) => a * b)];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)i / data.Length;
+        return Tensor.FromArray(data, shape);
     }
 }

@@ -1,17 +1,34 @@
+// Loom.Bench: one mode per file; this only dispatches.
+//   peak                         FMA throughput of one core (Vector512 and Vector256, 12 accumulators)
+//   gemm [--threads T]           SGEMM GFLOP/s and % of peak: square and ResNet-shaped, 1 and T threads
+//   layers MODEL [options]       every Conv of a model alone, Loom vs ONNX Runtime, GFLOP/s
+//   profile MODEL [options]      where a model's time goes, by operator type
+//   elementwise [options]        element-wise kernel micro-benchmarks
+//   trees [--lowered] [options]  tree ensembles against LightGBM and ONNX Runtime (docs/trees.md)
+//   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
+//   batch [--hidden 128,256,512] [--mode root|node|train] [--per-forward 64] [--rounds 5]   TreeLSTM vs the DyNet rival, interleaved (docs/batching.md)
+//   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
+//   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
 
-// Modes: "trees" benchmarks tree ensembles against LightGBM and ONNX Runtime; anything else is a
-// model file for the end-to-end Loom vs ONNX Runtime benchmark.
-// Usage: dotnet run -c Release --project bench/Loom.Bench -- MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
-//        dotnet run -c Release --project bench/Loom.Bench -- trees [--trees 100,500] [--depth 4,8,12] [--batch 1,100,10000] [--threads 1,2]
-//        dotnet run -c Release --project bench/Loom.Bench -- trees --lowered [same options]   (Hummingbird tensor programs vs fused)
-//        dotnet run -c Release --project bench/Loom.Bench -- batch [--hidden 128,256,512] [--per-forward 64] [--mode root] [--loom static,agenda] [--seconds 3] [--rounds 2]
-//        dotnet run -c Release --project bench/Loom.Bench -- gemm-shapes [H]
-return args.Length == 0 ? ModelBench.Run(args) : args[0] switch
+return args switch
 {
-    "trees" => TreesBench.Run(args[1..]),
-    "batch" => BatchBench.Run(args[1..]),
-    "gemm-shapes" => GemmShapesBench.Run(args[1..]),
-    "gates" => GatesBench.Run(args[1..]),
+    ["peak", .. var rest] => PeakBench.Run(rest),
+    ["gemm", .. var rest] => GemmBench.Run(rest),
+    ["layers", .. var rest] => LayerBench.Run(rest),
+    ["profile", .. var rest] => OpProfile.Run(rest),
+    ["elementwise", .. var rest] => ElementwiseBench.Run(rest),
+    ["trees", .. var rest] => TreesBench.Run(rest),
+    ["models", .. var rest] => ModelsBench.Run(rest),
+    ["batch", .. var rest] => BatchBench.Run(rest),
+    ["gemm-shapes", .. var rest] => GemmShapesBench.Run(rest),
+    ["gates", .. var rest] => GatesBench.Run(rest),
+    [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | batch [options] | gemm-shapes [H] | gates [H] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
+    return 2;
+}

@@ -208,7 +208,7 @@ internal static class TreesBench
 
     internal static Action OrtRunner(byte[] onnx, float[] x, int rows, int threads)
     {
-        var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+        var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, ExecutionMode = Microsoft.ML.OnnxRuntime.ExecutionMode.ORT_SEQUENTIAL };
         var session = new InferenceSession(onnx, options);
         var inputs = Batches(x, rows).Select(b => new[] { OrtValue.CreateTensorValueFromMemory(b, [rows, Features]) }).ToArray();
         var runOptions = new RunOptions();

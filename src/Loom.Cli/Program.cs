@@ -8,5 +8,6 @@ root.Subcommands.Add(ConformanceCommand.Create());
 root.Subcommands.Add(OptimizeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
+root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(BatchBenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -17,18 +17,19 @@ internal static class OptimizeCommand
         var output = new Option<string>("--output", "-o") { Description = "where to write the optimized .onnx file", Required = true };
         var level = new Option<int>("--level") { Description = "0 none, 1 basic (constant folding, dead code, common subexpressions), 2 also no-op removal and BatchNorm/Mul/Add folding", DefaultValueFactory = _ => 2 };
         var maxFold = new Option<long>("--max-fold-bytes") { Description = "largest tensor constant folding may create", DefaultValueFactory = _ => ConstantFolding.DefaultMaxTensorBytes };
-        var cmd = new Command("optimize", "optimize a model's graph and save it as ONNX, printing node counts before and after each pass") { model, output, level, maxFold };
-        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(level), parse.GetValue(maxFold))));
+        var loomOps = new Option<bool>("--loom-ops") { Description = "at level 2, also fuse into Loom's own operators (com.loom.FusedConv): the saved model then runs only in Loom" };
+        var cmd = new Command("optimize", "optimize a model's graph and save it as ONNX, printing node counts before and after each pass") { model, output, level, maxFold, loomOps };
+        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(level), parse.GetValue(maxFold), parse.GetValue(loomOps))));
         return cmd;
     }
 
-    private static int Run(string path, string outPath, int level, long maxFoldBytes)
+    private static int Run(string path, string outPath, int level, long maxFoldBytes, bool loomOps)
     {
         if (level is < 0 or > 2) throw new InputException($"--level {level} must be 0, 1 or 2");
         var model = ShapeInference.Run(OnnxImporter.Load(path));
         Verifier.Verify(model);
         var report = new List<PassReport>();
-        var optimized = PassPipeline.ForLevel(level, new PassOptions { MaxFoldedTensorBytes = maxFoldBytes }).Run(model, typesUpToDate: true, report);
+        var optimized = PassPipeline.ForLevel(level, new PassOptions { MaxFoldedTensorBytes = maxFoldBytes, LoomOperators = loomOps }).Run(model, typesUpToDate: true, report);
 
         var table = new Table().Border(TableBorder.Simple).AddColumns("pass", "nodes", "initializers", "ms");
         foreach (var r in report)

@@ -1,13 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Loom.Conformance;
 using Loom.Import.Onnx;
 
 namespace Loom.Cli.Commands;
 
 /// <summary>
-/// <c>loom run MODEL --input NAME=FILE.npy|FILE.pb ... [--dim batch=4] [--out DIR] [--repeat N]</c>.
+/// <c>loom run MODEL --input NAME=FILE.npy|FILE.pb ... [--dim batch=4] [--out DIR] [--repeat N] [--threads N] [--trace FILE.json]</c>.
 /// Without <c>--input</c> it feeds the deterministic input x[i] = i/n.
 /// </summary>
 internal static class RunCommand
@@ -15,33 +14,29 @@ internal static class RunCommand
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "an .onnx file" };
-        var inputs = new Option<string[]>("--input") { Description = "NAME=FILE.npy or NAME=FILE.pb (repeatable); inputs not given get x[i] = i/n" };
+        var inputs = CliInputs.Inputs();
         var dims = CliOptions.Dims();
         var outDir = new Option<string?>("--out") { Description = "write each output as DIR/NAME.npy" };
         var repeat = new Option<int>("--repeat") { Description = "after a warm-up, time N runs and print the median and minimum latency" };
-        var threads = new Option<int>("--threads") { Description = "threads per kernel (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("run", "run a model on inputs from files (or the deterministic input) and write or print its outputs") { model, inputs, dims, outDir, repeat, threads };
-        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, parse.GetValue(inputs) ?? [],
-            CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(outDir), parse.GetValue(repeat), parse.GetValue(threads))));
+        var threads = CliInputs.Threads();
+        var sequential = CliInputs.Sequential();
+        var interOpOnly = CliInputs.InterOpOnly();
+        var trace = CliInputs.Trace();
+        var cmd = new Command("run", "run a model on inputs from files (or the deterministic input) and write or print its outputs")
+            { model, inputs, dims, outDir, repeat, threads, sequential, interOpOnly, trace };
+        cmd.SetAction(parse => CliOptions.Guard(() =>
+        {
+            var d = CliOptions.ParseDims(parse.GetValue(dims));
+            return Run(parse.GetValue(model)!, parse.GetValue(inputs) ?? [], d, parse.GetValue(outDir), parse.GetValue(repeat),
+                CliInputs.Options(parse.GetValue(threads), parse.GetValue(sequential), parse.GetValue(interOpOnly), d), parse.GetValue(trace));
+        }));
         return cmd;
     }
 
-    private static int Run(string path, string[] inputSpecs, Dictionary<string, long> dims, string? outDir, int repeat, int threads)
+    private static int Run(string path, string[] inputSpecs, Dictionary<string, long> dims, string? outDir, int repeat, LoomSessionOptions options, string? tracePath)
     {
-        using var session = LoomSession.Load(path, new LoomSessionOptions { IntraOpThreads = threads });
-        var feeds = new Dictionary<string, LoomValue>();
-        foreach (var spec in inputSpecs)
-        {
-            var eq = spec.IndexOf('=');
-            if (eq <= 0) throw new InputException($"--input '{spec}' must look like NAME=FILE");
-            string name = spec[..eq], file = spec[(eq + 1)..];
-            var meta = session.Inputs.FirstOrDefault(i => i.Name == name)
-                ?? throw new InputException($"the model has no input '{name}' (inputs: {string.Join(", ", session.Inputs.Select(i => i.Name))})");
-            feeds[name] = file.EndsWith(".npy", StringComparison.OrdinalIgnoreCase) ? Npy.Read(file) : ValueProtos.ReadFile(file, meta.Type);
-        }
-        foreach (var i in session.Inputs)
-            if (!feeds.ContainsKey(i.Name))
-                feeds[i.Name] = ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null);
+        using var session = LoomSession.Load(path, options);
+        var feeds = CliInputs.Feeds(session, inputSpecs, dims);
 
         RunResult result = session.Run(feeds);
         if (repeat > 0)
@@ -55,6 +50,14 @@ internal static class RunCommand
             }
             Array.Sort(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"latency: median {times[repeat / 2]:F3} ms, min {times[0]:F3} ms ({repeat} runs)"));
+        }
+
+        if (tracePath is not null)
+        {
+            var trace = new RunTrace();
+            session.Run(feeds, trace).Dispose();
+            trace.WriteChromeJson(tracePath);
+            Console.WriteLine($"trace of one run ({trace.Events.Count} nodes) -> {tracePath}");
         }
 
         if (outDir is not null) Directory.CreateDirectory(outDir);

@@ -24,6 +24,12 @@ public sealed record PassOptions
 
     /// <summary>The Hummingbird strategy tree nodes are lowered with (Auto: Hummingbird's rule by depth).</summary>
     public Lowering.Trees.TreeStrategy TreeStrategy { get; init; }
+
+    /// <summary>
+    /// Level 2 may rewrite into Loom's own operators (<c>com.loom.FusedConv</c>), which only Loom runs;
+    /// sessions set this, <c>loom optimize</c> does not unless asked, so saved models stay portable.
+    /// </summary>
+    public bool LoomOperators { get; init; }
 }
 
 /// <summary>What one pass did: node counts (subgraphs included) and initializer counts before and after.</summary>

@@ -20,8 +20,12 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// <summary>
     /// Level 0: nothing. Level 1 (basic): constant folding, common-subexpression and dead-code
     /// elimination (after making the initializer inputs of IR version 3 models plain constants).
-    /// Level 2: also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
-    /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them. With
+    /// Level 2: common subexpressions first as well — light models build their weights with thousands of
+    /// identical ConstantOfShape nodes, and merging them first leaves constant folding a tenth of the work —
+    /// then also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
+    /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them, and with
+    /// <see cref="PassOptions.LoomOperators"/> fusing Conv with its residual Add, activation and
+    /// pre-activation into <c>com.loom.FusedConv</c>. With
     /// <see cref="PassOptions.TreeLowering"/> TensorProgram, every level starts by lowering tree ensembles,
     /// so that constant folding then folds the lowered programs' constant first steps.
     /// </summary>
@@ -49,11 +53,13 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
             1 => [constants, fold, cse, dce],
             _ => [
                 constants,
+                cse,
                 fold,
                 new Pass("no-op-elimination", NoOpElimination.Run),
                 new Pass("affine-folding", AffineFolding.Run),
                 cse,
                 dce,
+                .. options.LoomOperators ? [new Pass("fuse-conv-activation", FuseConvActivation.Run)] : Array.Empty<Pass>(),
             ],
         };
     }

@@ -83,6 +83,7 @@ public sealed class CompiledGraph
         var keep = new HashSet<int>(OutputSlots);
         keep.UnionWith(Enumerable.Range(0, SlotCount).Where(s => constantSlot[s]));
         keep.UnionWith(_captures.Select(c => c.Slot));
+        KeptSlots = keep;
         var releaseAt = new List<int>?[steps.Count];
         for (int slot = 0; slot < SlotCount; slot++)
             if (lastUse[slot] >= 0 && !keep.Contains(slot)) (releaseAt[lastUse[slot]] ??= new List<int>()).Add(slot);
@@ -113,6 +114,9 @@ public sealed class CompiledGraph
     internal int[] OutputSlots { get; }
     internal Step[] Steps { get; }
 
+    /// <summary>Slots never freed during a run: outputs, constants (computed ones too) and captures.</summary>
+    internal IReadOnlySet<int> KeptSlots { get; }
+
     private IrType? TypeOf(string name) => Graph.TypeOf(name) ?? Parent?.TypeOf(name);
 
     private Tensor? ConstantOf(string name) =>
@@ -127,19 +131,15 @@ public sealed class CompiledGraph
     /// </remarks>
     internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs, ExecutionFrame? frame = null)
     {
-        if (!_constantsReady) EvaluateConstantSteps(run);
-        var slots = frame?.Slots ?? new LoomValue?[SlotCount];
-        Array.Copy(_constants, slots, SlotCount);
-        foreach (var (slot, parentSlot) in _captures) slots[slot] = parentSlots![parentSlot];
-        for (int i = 0; i < InputSlots.Length && i < inputs.Length; i++)
-            if (inputs[i] is { } v) slots[InputSlots[i]] = v;
-
+        var slots = PrepareSlots(run, parentSlots, inputs, frame);
         var ctx = new KernelContext(run, this, slots, frame);
         foreach (var step in Steps)
         {
             if (step.IsConstant) continue;
             run.Cancellation.ThrowIfCancellationRequested();
+            long t0 = frame is not null && run.Trace is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             RunStep(ctx, step, run, slots);
+            if (t0 != 0) run.Trace!.Add(step.Node, run.Worker, run.Threads, t0, System.Diagnostics.Stopwatch.GetTimestamp());
             foreach (var s in step.Release)
             {
                 frame?.Release(slots[s]);
@@ -147,13 +147,30 @@ public sealed class CompiledGraph
             }
         }
 
+        return CollectOutputs(slots);
+    }
+
+    /// <summary>The slots at the start of a run: constants, captures and inputs in place (constant steps evaluated on the first run).</summary>
+    internal LoomValue?[] PrepareSlots(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs, ExecutionFrame? frame)
+    {
+        if (!_constantsReady) EvaluateConstantSteps(run);
+        var slots = frame?.Slots ?? new LoomValue?[SlotCount];
+        Array.Copy(_constants, slots, SlotCount);
+        foreach (var (slot, parentSlot) in _captures) slots[slot] = parentSlots![parentSlot];
+        for (int i = 0; i < InputSlots.Length && i < inputs.Length; i++)
+            if (inputs[i] is { } v) slots[InputSlots[i]] = v;
+        return slots;
+    }
+
+    internal LoomValue[] CollectOutputs(LoomValue?[] slots)
+    {
         var outputs = new LoomValue[OutputSlots.Length];
         for (int i = 0; i < outputs.Length; i++)
             outputs[i] = slots[OutputSlots[i]] ?? throw new ExecutionException($"graph '{Graph.Name}' output '{Graph.Outputs[i].Name}' was not produced");
         return outputs;
     }
 
-    private void RunStep(KernelContext ctx, Step step, RunState run, LoomValue?[] slots)
+    internal void RunStep(KernelContext ctx, Step step, RunState run, LoomValue?[] slots)
     {
         ctx.Step = step;
         try
@@ -206,13 +223,25 @@ public sealed class CompiledGraph
 }
 
 /// <summary>State of one <c>Run</c> call shared by all graphs it executes.</summary>
-internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, Lazy<WorkerPool> pool, CancellationToken cancellation)
+internal sealed class RunState(LoomSessionOptions options, SymbolBindings bindings, Lazy<WorkerPool> pool, CancellationToken cancellation,
+    RunTrace? trace = null, int worker = 0, int threads = 0)
 {
+    /// <summary>The worker this run's sequential part runs on, for traces.</summary>
+    public int Worker { get; } = worker;
+
+    /// <summary>Intra-op threads kernels of this run get, for traces (0: the whole pool).</summary>
+    public int Threads => threads > 0 ? threads : Pool.Threads;
+
+    public Lazy<WorkerPool> LazyPool => pool;
+
+    /// <summary>Where the main graph's nodes are recorded, when the caller asked for a trace.</summary>
+    public RunTrace? Trace { get; } = trace;
+
     public LoomSessionOptions Options { get; } = options;
     public SymbolBindings Bindings { get; } = bindings;
     public WorkerPool Pool => pool.Value;
     public CancellationToken Cancellation { get; } = cancellation;
     public bool VerifyShapes => Options.VerifyInferredShapes;
 
-    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), pool, Cancellation) : this;
+    public RunState Child() => VerifyShapes ? new RunState(Options, Bindings.Child(), pool, Cancellation, Trace, Worker, threads) : this;
 }

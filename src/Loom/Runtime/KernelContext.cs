@@ -4,8 +4,8 @@ namespace Loom.Runtime;
 
 /// <summary>
 /// What a kernel sees while it runs one node: its inputs, a way to allocate or set its outputs, and
-/// a way to run subgraphs. One context serves all the nodes of one graph execution, so running a node
-/// allocates nothing here.
+/// a way to run subgraphs. One context serves all the nodes one thread runs in one graph execution, so
+/// running a node allocates nothing here.
 /// </summary>
 public sealed class KernelContext
 {
@@ -14,12 +14,16 @@ public sealed class KernelContext
     private readonly LoomValue?[] _slots;
     private readonly Memory.ExecutionFrame? _frame;
 
-    internal KernelContext(RunState run, CompiledGraph graph, LoomValue?[] slots, Memory.ExecutionFrame? frame)
+    private readonly Threading.WorkerPool? _pool;
+
+    /// <param name="pool">The threads kernels may split work across; null for the session's pool.</param>
+    internal KernelContext(RunState run, CompiledGraph graph, LoomValue?[] slots, Memory.ExecutionFrame? frame, Threading.WorkerPool? pool = null)
     {
         _run = run;
         _graph = graph;
         _slots = slots;
         _frame = frame;
+        _pool = pool;
     }
 
     internal CompiledGraph.Step Step { get; set; } = null!;
@@ -34,7 +38,7 @@ public sealed class KernelContext
     /// The session's intra-op threads. Split work with <c>ctx.Pool.Run(parts, job)</c> where job is a
     /// struct implementing <see cref="Threading.IParallelJob"/>; use about 2-4 parts per thread for balance.
     /// </summary>
-    public Threading.WorkerPool Pool => _run.Pool;
+    public Threading.WorkerPool Pool => _pool ?? _run.Pool;
 
     /// <summary>Number of inputs the node lists (including omitted optional ones).</summary>
     public int InputCount => Step.Inputs.Length;

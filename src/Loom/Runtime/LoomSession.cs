@@ -6,6 +6,7 @@ using Loom.Kernels;
 using Loom.Passes;
 using Loom.Runtime;
 using Loom.Runtime.Memory;
+using Loom.Runtime.Parallel;
 using Loom.Runtime.Threading;
 using System.Collections.Concurrent;
 
@@ -53,14 +54,37 @@ public sealed class LoomSession : IDisposable
             {
                 MaxFoldedTensorBytes = Math.Min(options.MaxFoldedTensorBytes, options.MaxTensorBytes),
                 TreeLowering = options.TreeLowering, TreeStrategy = options.TreeStrategy,
+                LoomOperators = true,
             };
             Model = PassPipeline.ForLevel(options.OptimizationLevel, passes).Run(Model, typesUpToDate: true);
         }
+        if (options.GeneralizeBatch) Model = Scheduling.BatchGeneralization.Apply(Model, out _) ?? Model;
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);
         Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
         Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
         _pool = new Lazy<WorkerPool>(() => new WorkerPool(options.IntraOpThreads));
+        if (options.ExecutionMode == ExecutionMode.Parallel && options.IntraOpThreads > 1)
+        {
+            _scheduler = new SessionScheduler(_main, options);
+            if (_scheduler.InputsAreConcrete) _scheduler.PlanFor(_ => null); // schedule at load time when no run can change the sizes
+        }
     }
+
+    private readonly SessionScheduler? _scheduler;
+
+    /// <summary>
+    /// The schedule a run with these symbol sizes uses (null in sequential mode). Building one takes
+    /// milliseconds; a session keeps each it builds.
+    /// </summary>
+    /// <summary>Null when runs may split the batch into sub-batches; otherwise why not.</summary>
+    internal string? WhyBatchNotSplittable => _scheduler is null ? "sequential execution" : _scheduler.WhyNotSeparable;
+
+    /// <summary>Builds the schedule for these sizes afresh (not kept), to time the scheduler.</summary>
+    internal ParallelPlan? BuildPlan(IReadOnlyDictionary<string, long> dims) =>
+        _scheduler?.Build(s => dims.TryGetValue(s, out var v) ? v : null);
+
+    internal ParallelPlan? PlanFor(IReadOnlyDictionary<string, long> dims) =>
+        _scheduler?.PlanFor(s => dims.TryGetValue(s, out var v) ? v : null);
 
     /// <summary>Loads an ONNX model file; external data is read from the file's folder.</summary>
     public static LoomSession Load(string path, LoomSessionOptions? options = null)
@@ -100,7 +124,10 @@ public sealed class LoomSession : IDisposable
         Run(inputs.ToDictionary(i => i.Name, i => i.Value));
 
     /// <summary>Runs the model. Inputs are checked against the model's names, dtypes, ranks and dims first.</summary>
-    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, CancellationToken cancellation = default)
+    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, CancellationToken cancellation = default) => Run(inputs, null, cancellation);
+
+    /// <summary>Runs the model and records in <paramref name="trace"/> which worker ran each node, and when.</summary>
+    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation = default)
     {
         var graph = Model.Graph;
         var bindings = new SymbolBindings();
@@ -120,13 +147,19 @@ public sealed class LoomSession : IDisposable
             else if (!graph.Initializers.ContainsKey(info.Name))
                 throw new InputException($"input '{info.Name}' ({info.Type}) was not given");
         }
-        if (!_frames.TryTake(out var frame)) frame = new ExecutionFrame(_main);
+        trace?.Begin();
+        var run = new RunState(Options, bindings, _pool, cancellation, trace);
+        var plan = _scheduler?.PlanFor(s => bindings[s]);
+        if (plan?.Hyper is { } hyper) return RunSplit(hyper, run, values);
+        var frame = TakeFrame();
         LoomValue[] outputs = [];
         (Array, int)[] reclaimable;
         try
         {
             frame.BeginRun();
-            outputs = _main.Execute(new RunState(Options, bindings, _pool, cancellation), null, values, frame);
+            outputs = plan is { IsParallel: true }
+                ? (frame.Scheduled ??= new ParallelRun(_main, _scheduler!.Lifetimes)).Execute(plan, run, values, frame)
+                : _main.Execute(run, null, values, frame);
         }
         finally
         {
@@ -136,6 +169,29 @@ public sealed class LoomSession : IDisposable
         var named = new NamedValue[outputs.Length];
         for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(graph.Outputs[i].Name, outputs[i]);
         return new RunResult(named, reclaimable.Length > 0 ? frame : null, reclaimable);
+    }
+
+    private ExecutionFrame TakeFrame() => _frames.TryTake(out var frame) ? frame : new ExecutionFrame(_main);
+
+    /// <summary>Runs the batch as sub-batches side by side (hyperclustering) and joins their outputs.</summary>
+    private RunResult RunSplit(Hypercluster hyper, RunState run, LoomValue?[] values)
+    {
+        var frames = hyper.SubBatches.Select(_ => TakeFrame()).ToArray();
+        foreach (var f in frames) f.BeginRun();
+        var split = new HyperclusterRun(_main, hyper, run, values, frames);
+        LoomValue[] outputs;
+        try { outputs = split.Execute(); }
+        finally
+        {
+            for (int k = 0; k < frames.Length; k++)
+            {
+                frames[k].GiveBack(frames[k].EndRun(split.CopyOutputs(k))); // joined copies: the copies' own buffers are free again
+                _frames.Add(frames[k]);
+            }
+        }
+        var named = new NamedValue[outputs.Length];
+        for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(Model.Graph.Outputs[i].Name, outputs[i]);
+        return new RunResult(named);
     }
 
     private static void Check(ValueInfo info, LoomValue value, SymbolBindings bindings)

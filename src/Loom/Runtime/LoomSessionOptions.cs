@@ -16,6 +16,34 @@ public sealed class LoomSessionOptions
     public int IntraOpThreads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
+    /// <see cref="Loom.ExecutionMode.Parallel"/> (the default) schedules the graph over the
+    /// <see cref="IntraOpThreads"/> threads when there are several: independent branches run side by side,
+    /// and nodes with nothing beside them use every thread. <see cref="Loom.ExecutionMode.Sequential"/> runs
+    /// nodes one by one in graph order, each with every thread.
+    /// </summary>
+    public ExecutionMode ExecutionMode { get; init; } = ExecutionMode.Parallel;
+
+    /// <summary>
+    /// In parallel mode, give every node one thread and find all parallelism between nodes (to measure
+    /// the schedule alone). Off by default: the scheduler decides which nodes get every thread.
+    /// </summary>
+    public bool InterOpOnly { get; init; }
+
+    /// <summary>
+    /// For a model exported for one sample at a time (every input's first dim is 1): make that dim the
+    /// symbol <c>batch</c> so it runs on batches, when the model provably computes each sample on its own
+    /// (<see cref="Scheduling.BatchGeneralization"/>); otherwise the model loads as it is. Off by default.
+    /// </summary>
+    public bool GeneralizeBatch { get; init; }
+
+    /// <summary>
+    /// The machine's measured kernel speeds for the scheduler's cost model; null (the default) probes this
+    /// machine once and caches the result. Tests set <see cref="Scheduling.MachineProfile.Fixed"/> to get the
+    /// same schedule everywhere.
+    /// </summary>
+    public Scheduling.MachineProfile? MachineProfile { get; init; }
+
+    /// <summary>
     /// After every node, check that each output's shape equals the shape inference predicted (with the
     /// run's symbol bindings). Costs a little time; the conformance runner and tests turn it on.
     /// </summary>
@@ -46,4 +74,13 @@ public sealed class LoomSessionOptions
     /// is there to run the same graph any ONNX runtime runs.
     /// </summary>
     public Lowering.Trees.TreeLowering TreeLowering { get; init; }
+}
+
+/// <summary>How a session runs a graph's nodes (see <see cref="LoomSessionOptions.ExecutionMode"/>).</summary>
+public enum ExecutionMode
+{
+    /// <summary>One node after another in graph order, each with every intra-op thread.</summary>
+    Sequential,
+    /// <summary>As scheduled: independent nodes side by side on the intra-op threads.</summary>
+    Parallel,
 }

@@ -9,6 +9,7 @@ namespace Loom.Runtime;
 internal sealed class SymbolBindings(SymbolBindings? parent = null)
 {
     private readonly Dictionary<string, long> _values = new();
+    private readonly Lock _lock = new(); // nodes of one run may run on several threads at once
 
     /// <summary>
     /// Bindings of one subgraph execution (a Loop iteration, say): symbols first met inside it are
@@ -16,10 +17,22 @@ internal sealed class SymbolBindings(SymbolBindings? parent = null)
     /// </summary>
     public SymbolBindings Child() => new(this);
 
-    public long? this[string symbol] => _values.TryGetValue(symbol, out var v) ? v : parent?[symbol];
+    public long? this[string symbol]
+    {
+        get
+        {
+            lock (_lock) if (_values.TryGetValue(symbol, out var v)) return v;
+            return parent?[symbol];
+        }
+    }
 
     /// <summary>Matches concrete dims against a symbolic shape; returns an explanation of the first mismatch, or null.</summary>
     public string? Unify(Shape expected, ReadOnlySpan<int> actual)
+    {
+        lock (_lock) return UnifyLocked(expected, actual);
+    }
+
+    private string? UnifyLocked(Shape expected, ReadOnlySpan<int> actual)
     {
         if (expected.Rank != actual.Length) return $"rank {actual.Length} where {expected.Rank} was expected ({expected})";
         for (int i = 0; i < actual.Length; i++)

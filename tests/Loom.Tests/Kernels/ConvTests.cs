@@ -48,8 +48,8 @@ public sealed class ConvTests
         AssertClose([10, 21, 32, 43], Run("Conv", [Attr.String("auto_pad", "SAME_LOWER")], x, w)[0]);
     }
 
-    /// <summary>Convolution straight from its definition, in float64.</summary>
-    private static double[] NaiveConv(float[] x, int[] xs, float[] w, int[] ws, float[]? b, int group, int[] strides, int[] pads, int[] dil, out int[] outShape)
+    /// <summary>Convolution straight from its definition, in float64 (also the reference of <see cref="ConvFastPathTests"/>).</summary>
+    internal static double[] NaiveConv(float[] x, int[] xs, float[] w, int[] ws, float[]? b, int group, int[] strides, int[] pads, int[] dil, out int[] outShape)
     {
         int rank = xs.Length - 2, n = xs[0], c = xs[1], m = ws[0], cg = c / group, mg = m / group;
         var o = new int[rank];

@@ -1,4 +1,5 @@
 using Loom.Kernels.Common;
+using Loom.Runtime.Threading;
 
 namespace Loom.Tests.Kernels;
 
@@ -129,5 +130,76 @@ public sealed unsafe class GemmCoreTests
             GemmCore.Multiply(2, 2, 0, 1, null, 0, false, null, 2, false, pc, 2, accumulate: false);
         }
         Assert.Equal([0f, 0, 0, 0], c);
+    }
+
+    [Theory, MemberData(nameof(KernelSets))]
+    public void ParallelBlocksGiveTheSameProduct(string set)
+    {
+        var ks = Set(set);
+        using var pool = new WorkerPool(3);
+        // Wide (columns split), tall and narrow (rows split), both, and prime sizes that leave partial tiles.
+        foreach (var (m, n, k) in new[] { (70, 997, 101), (523, 5, 300), (131, 263, 257), (ks.MR * 9 + 1, ks.NR * 11 - 1, 67) })
+        {
+            var a = Random(m * k, m);
+            var b = Random(k * n, n);
+            var expected = Naive(m, n, k, 1, a, false, b, false, null);
+            var c1 = new float[m * n];
+            var c2 = new float[m * n];
+            var c3 = new float[m * n];
+            fixed (float* pa = a, pb = b, p1 = c1, p2 = c2, p3 = c3)
+            {
+                var packedA = new GemmPackedA(ks, m, k, pa, k, transposed: false);
+                var packedB = new GemmPackedB(ks, k, n, pb, n, transposed: false);
+                GemmCore.Multiply(ks, m, n, k, new GemmDenseA(pa, k, false, 1), new GemmDenseB(pb, n, false), p1, n, false, pool);
+                GemmCore.Multiply(ks, m, n, k, packedA.AsOperand(), new GemmDenseB(pb, n, false), p2, n, false, pool);
+                GemmCore.Multiply(ks, m, n, k, new GemmDenseA(pa, k, false, 1), packedB.AsOperand(), p3, n, false, pool);
+            }
+            AssertNear(expected, c1, k);
+            AssertNear(expected, c2, k);
+            AssertNear(expected, c3, k);
+        }
+    }
+
+    [Theory, MemberData(nameof(KernelSets))]
+    public void EpilogueRunsOnceAfterTheLastDepthBlock(string set)
+    {
+        var ks = Set(set);
+        using var pool = new WorkerPool(2);
+        int m = 37, n = 301, k = GemmCore.KC * 2 + 9;
+        var a = Random(m * k, 3);
+        var b = Random(k * n, 4);
+        var bias = Random(m, 5);
+        var residual = Random(m * n, 6);
+        var product = Naive(m, n, k, 1, a, false, b, false, null);
+        var expected = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) expected[i * n + j] = Math.Max(0, product[i * n + j] + bias[i] + residual[i * n + j]);
+        foreach (var threads in new WorkerPool?[] { null, pool })
+        {
+            var c = new float[m * n];
+            fixed (float* pa = a, pb = b, pc = c, pbias = bias, pres = residual)
+                GemmCore.Multiply(ks, m, n, k, new GemmDenseA(pa, k, false, 1), new GemmDenseB(pb, n, false), pc, n, false,
+                    new GemmBiasActivation(pbias, pres, n, new FusedActivation(ActivationKind.Relu)), threads);
+            AssertNear(expected, c, k);
+        }
+    }
+
+    [Fact]
+    public void PartitionsCoverEveryTileOnce()
+    {
+        foreach (var (m, n, k, threads) in new[] { (1000, 1000, 1000, 2), (64, 49, 4608, 2), (2048, 49, 512, 4), (7, 100000, 64, 3), (5, 5, 5, 8) })
+        {
+            var ks = GemmKernelSet.Best;
+            var plan = GemmPartition.Plan(ks, m, n, k, threads, aPacked: true, bPacked: false);
+            var seen = new int[m, n];
+            for (int p = 0; p < plan.Parts; p++)
+            {
+                var (i0, i1, j0, j1) = plan.Block(p, m, n);
+                Assert.True(i0 % ks.MR == 0 && j0 % ks.NR == 0, $"block {p} of {m}x{n} starts off the tile grid");
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < j1; j++) seen[i, j]++;
+            }
+            foreach (var v in seen) Assert.Equal(1, v);
+        }
     }
 }

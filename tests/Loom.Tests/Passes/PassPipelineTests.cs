@@ -15,8 +15,9 @@ public sealed class PassPipelineTests
         Assert.Empty(PassPipeline.ForLevel(0).Passes);
         Assert.Equal(["initializer-inputs", "constant-folding", "common-subexpression-elimination", "dead-code-elimination"],
             PassPipeline.ForLevel(1).Passes.Select(p => p.Name));
-        Assert.Equal(["initializer-inputs", "constant-folding", "no-op-elimination", "affine-folding",
+        Assert.Equal(["initializer-inputs", "common-subexpression-elimination", "constant-folding", "no-op-elimination", "affine-folding",
             "common-subexpression-elimination", "dead-code-elimination"], PassPipeline.ForLevel(2).Passes.Select(p => p.Name));
+        Assert.Equal("fuse-conv-activation", PassPipeline.ForLevel(2, new PassOptions { LoomOperators = true }).Passes[^1].Name);
     }
 
     /// <summary>

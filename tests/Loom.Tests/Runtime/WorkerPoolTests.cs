@@ -71,3 +71,43 @@ public sealed class WorkerPoolTests
         });
     }
 }
+
+/// <summary>Parts that wait for each other all run at once, or not at all.</summary>
+public sealed class WorkerPoolConcurrentTests
+{
+    /// <summary>Part p waits until part (p+1) mod n has started: only finishes if every part has its own thread.</summary>
+    private struct RingJob(int[] started) : IParallelJob
+    {
+        public void Execute(int part)
+        {
+            Volatile.Write(ref started[part], 1);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref started[(part + 1) % started.Length]) == 0) spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    private struct HoldJob(WorkerPool pool, bool[] nestedRan) : IParallelJob
+    {
+        public void Execute(int part) => nestedRan[part] = pool.TryRunConcurrently(2, new RingJob(new int[2]));
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void PartsThatWaitForEachOtherAllComplete(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        for (int round = 0; round < 300; round++)
+            Assert.True(pool.TryRunConcurrently(threads, new RingJob(new int[threads])));
+    }
+
+    [Fact]
+    public void ABusyOrTooSmallPoolRefuses()
+    {
+        using var pool = new WorkerPool(2);
+        Assert.False(pool.TryRunConcurrently(3, new RingJob(new int[3])));
+        var nested = new bool[2];
+        Assert.True(pool.TryRunConcurrently(2, new HoldJob(pool, nested)));
+        Assert.Equal([false, false], nested);
+    }
+}

@@ -14,6 +14,7 @@ internal static class ConvRules
         r.Add("QLinearConv", ctx => Conv(ctx, 0, 3, ctx.HasInput(7) ? ctx.InputDataType(7) : ctx.InputDataType(0)));
         r.Add("DeformConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)));
         r.Add("ConvTranspose", ConvTranspose);
+        r.Add("FusedConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)), domain: "com.loom");
     }
 
     /// <summary>[N, M, out…] with out from the window formula; kernel sizes from kernel_shape or W's dims.</summary>

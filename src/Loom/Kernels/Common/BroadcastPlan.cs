@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Loom.Kernels.Common;
 
 /// <summary>
@@ -12,9 +14,14 @@ internal sealed class BroadcastPlan
     private readonly int[][] _outerStrides; // per input, element strides for the outer dims (0 = broadcast)
     private readonly int[] _outerOutStrides;
     private readonly int[] _innerStrides;   // per input, 0 or 1
+    private readonly int[][] _inputShapes;
+    private readonly int[][] _cursorStrides; // outer strides of inputs 0..2, zeros for absent inputs
 
-    private BroadcastPlan(int[] outShape, int[] outerDims, int[][] outerStrides, int[] outerOutStrides, int innerLength, int[] innerStrides)
+    private BroadcastPlan(int[][] inputShapes, int[] outShape, int[] outerDims, int[][] outerStrides, int[] outerOutStrides, int innerLength, int[] innerStrides)
     {
+        _inputShapes = inputShapes;
+        _cursorStrides = new int[MaxCursorInputs][];
+        for (int k = 0; k < MaxCursorInputs; k++) _cursorStrides[k] = k < outerStrides.Length ? outerStrides[k] : new int[outerDims.Length];
         OutputShape = outShape;
         _outerDims = outerDims;
         _outerStrides = outerStrides;
@@ -29,6 +36,16 @@ internal sealed class BroadcastPlan
     public int InnerLength { get; }
     public int InputCount => _innerStrides.Length;
 
+    /// <summary>Number of rows (output elements over <see cref="InnerLength"/>).</summary>
+    public int RowCount => InnerLength == 0 ? 0 : OutputLength / InnerLength;
+
+    /// <summary>True when this plan was made for exactly these input shapes (so a kernel can reuse it).</summary>
+    public bool Matches(ReadOnlySpan<int> a, ReadOnlySpan<int> b) =>
+        _inputShapes.Length == 2 && a.SequenceEqual(_inputShapes[0]) && b.SequenceEqual(_inputShapes[1]);
+
+    public bool Matches(ReadOnlySpan<int> a, ReadOnlySpan<int> b, ReadOnlySpan<int> c) =>
+        _inputShapes.Length == 3 && a.SequenceEqual(_inputShapes[0]) && b.SequenceEqual(_inputShapes[1]) && c.SequenceEqual(_inputShapes[2]);
+
     /// <summary>0 if input <paramref name="k"/> repeats one element along a row, 1 if it advances.</summary>
     public int InnerStride(int k) => _innerStrides[k];
 
@@ -38,6 +55,14 @@ internal sealed class BroadcastPlan
         var r = shapes[0];
         for (int i = 1; i < shapes.Length; i++) r = ShapeMath.Broadcast(r, shapes[i]);
         return r;
+    }
+
+    /// <summary>True when the two shapes broadcast together (so <see cref="Create"/> will not throw).</summary>
+    public static bool CanBroadcast(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        for (int i = 1; i <= Math.Min(a.Length, b.Length); i++)
+            if (a[^i] != b[^i] && a[^i] != 1 && b[^i] != 1) return false;
+        return true;
     }
 
     public static BroadcastPlan Create(params int[][] shapes)
@@ -96,7 +121,7 @@ internal sealed class BroadcastPlan
         var outerOut = new int[outerDims.Length];
         int o = inner;
         for (int d = outerDims.Length - 1; d >= 0; d--) { outerOut[d] = o; o *= outerDims[d]; }
-        return new BroadcastPlan(outShape, outerDims, outerStrides, outerOut, inner, innerStrides);
+        return new BroadcastPlan(shapes.Select(sh => sh.ToArray()).ToArray(), outShape, outerDims, outerStrides, outerOut, inner, innerStrides);
     }
 
     /// <summary>Iterates the rows; after each <see cref="Rows.MoveNext"/>, offsets point at the row's first elements.</summary>
@@ -136,6 +161,71 @@ internal sealed class BroadcastPlan
                 _index[d] = 0;
             }
             return false;
+        }
+    }
+
+    /// <summary>Largest number of merged outer dims and of inputs a <see cref="Cursor"/> handles.</summary>
+    public const int MaxCursorRank = 8, MaxCursorInputs = 3;
+
+    /// <summary>True when <see cref="CursorAt"/> can walk this plan (always but for rank &gt; 9 patterns).</summary>
+    public bool SupportsCursor => _outerDims.Length <= MaxCursorRank && InputCount <= MaxCursorInputs;
+
+    /// <summary>
+    /// An allocation-free walk over the rows starting at <paramref name="row"/>, so parallel parts can each
+    /// start at their own row. Row <c>r</c>'s output starts at <c>r * InnerLength</c>.
+    /// </summary>
+    public Cursor CursorAt(int row)
+    {
+        var c = new Cursor(this);
+        for (int d = _outerDims.Length - 1; d >= 0 && row > 0; d--)
+        {
+            int i = row % _outerDims[d];
+            row /= _outerDims[d];
+            c.Index[d] = i;
+            c.Offset0 += i * Stride(0, d);
+            c.Offset1 += i * Stride(1, d);
+            c.Offset2 += i * Stride(2, d);
+        }
+        return c;
+    }
+
+    private int Stride(int input, int d) => _cursorStrides[input][d];
+
+    [InlineArray(MaxCursorRank)]
+    public struct IndexBuffer { private int _element; }
+
+    public struct Cursor
+    {
+        private readonly int[] _dims, _s0, _s1, _s2;
+        internal IndexBuffer Index;
+
+        /// <summary>Element offset of the current row's start in input 0, 1 and 2.</summary>
+        public int Offset0, Offset1, Offset2;
+
+        internal Cursor(BroadcastPlan p)
+        {
+            if (!p.SupportsCursor) throw new InvalidOperationException("plan too deep for a cursor");
+            _dims = p._outerDims;
+            _s0 = p._cursorStrides[0];
+            _s1 = p._cursorStrides[1];
+            _s2 = p._cursorStrides[2];
+        }
+
+        /// <summary>Moves to the next row (past the last row the offsets are meaningless).</summary>
+        public void Next()
+        {
+            for (int d = _dims.Length - 1; d >= 0; d--)
+            {
+                int i = ++Index[d];
+                Offset0 += _s0[d];
+                Offset1 += _s1[d];
+                Offset2 += _s2[d];
+                if (i < _dims[d]) return;
+                Offset0 -= _s0[d] * i;
+                Offset1 -= _s1[d] * i;
+                Offset2 -= _s2[d] * i;
+                Index[d] = 0;
+            }
         }
     }
 }

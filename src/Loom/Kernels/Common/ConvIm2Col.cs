@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Kernels.Common;
 
@@ -87,22 +88,36 @@ internal readonly unsafe struct ConvIm2ColB(float* x, Conv3D g) : IGemmB
         }
         float* src = xc + ((long)iz * g.IH + iy) * g.IW;
         int sw = g.SW;
-        // Valid t: 0 <= ix0 + t*sw < IW.
-        int lo = ix0 >= 0 ? 0 : Math.Min(len, (-ix0 + sw - 1) / sw);
-        int hi = ix0 >= g.IW ? 0 : Math.Min(len, (g.IW - 1 - ix0) / sw + 1);
-        if (hi < lo) hi = lo;
+        // Valid t: 0 <= ix0 + t*sw < IW. Strides 1 and 2 avoid the divisions, which cost more than the copy.
+        int lo, hi;
+        if (sw == 1) { lo = Math.Clamp(-ix0, 0, len); hi = Math.Clamp(g.IW - ix0, lo, len); }
+        else if (sw == 2) { lo = Math.Clamp((1 - ix0) >> 1, 0, len); hi = Math.Clamp((g.IW - ix0 + 1) >> 1, lo, len); }
+        else
+        {
+            lo = ix0 >= 0 ? 0 : Math.Min(len, (-ix0 + sw - 1) / sw);
+            hi = ix0 >= g.IW ? 0 : Math.Min(len, (g.IW - 1 - ix0) / sw + 1);
+            if (hi < lo) hi = lo;
+        }
         int t = 0;
         for (; t < lo; t++) d[t] = 0;
+        float* s = src + ix0;
         if (sw == 1)
         {
             // Runs are short (at most NR): inline vector copies beat a memmove call.
-            float* s = src + ix0;
             if (Vector256.IsHardwareAccelerated)
                 for (; t + 8 <= hi; t += 8) Vector256.Store(Vector256.Load(s + t), d + t);
             for (; t < hi; t++) d[t] = s[t];
         }
+        else if (sw == 2)
+        {
+            // Eight stride-2 elements from two loads; the second load reads one element past the last one used.
+            if (Avx2.IsSupported)
+                for (; t + 8 <= hi && ix0 + 2 * t + 16 <= g.IW; t += 8)
+                    Vector256.Store(ConvPaddedPlane.Even(Vector256.Load(s + 2 * t), Vector256.Load(s + 2 * t + 8)), d + t);
+            for (; t < hi; t++) d[t] = s[2 * t];
+        }
         else
-            for (; t < hi; t++) d[t] = src[ix0 + t * sw];
+            for (; t < hi; t++) d[t] = s[t * sw];
         for (; t < len; t++) d[t] = 0;
     }
 }
@@ -134,15 +149,69 @@ internal static unsafe class ConvCol2Im
                             int iz = oz * g.SD - g.PD + kz * g.LD, iy = oy * g.SH - g.PH + ky * g.LH;
                             if ((uint)iz < (uint)g.ID && (uint)iy < (uint)g.IH)
                             {
-                                float* dst = img + ((long)iz * g.IH + iy) * g.IW;
                                 float* src = col + (j - j0);
-                                int ix = ox * g.SW - g.PW + kx * g.LW;
-                                for (int t = 0; t < len; t++, ix += g.SW)
-                                    if ((uint)ix < (uint)g.IW) dst[ix] += src[t];
+                                int ix0 = ox * g.SW - g.PW + kx * g.LW;
+                                float* dst = img + ((long)iz * g.IH + iy) * g.IW + ix0;
+                                // Valid t: 0 <= ix0 + t·SW < IW, found once per run instead of checked per element.
+                                int lo = ix0 >= 0 ? 0 : Math.Min(len, (-ix0 + g.SW - 1) / g.SW);
+                                int hi = ix0 >= g.IW ? 0 : Math.Min(len, (g.IW - 1 - ix0) / g.SW + 1);
+                                int t = lo;
+                                if (g.SW == 1)
+                                    for (; t + 8 <= hi; t += 8) Vector256.Store(Vector256.Load(dst + t) + Vector256.Load(src + t), dst + t);
+                                for (; t < hi; t++) dst[(long)t * g.SW] += src[t];
                             }
                             j += len;
                         }
                     }
+        }
+    }
+
+    /// <summary>
+    /// True when every image element gets exactly one column value: stride = kernel on every axis, no dilation or
+    /// padding, and the image is exactly stride × positions (ConvTranspose 2×2 stride 2 upsampling). Then
+    /// <see cref="Place"/> writes instead of adding, and the image needs no clearing.
+    /// </summary>
+    public static bool IsPartition(Conv3D g) =>
+        g.SD == g.KD && g.SH == g.KH && g.SW == g.KW && g.LD == 1 && g.LH == 1 && g.LW == 1 && g.PD == 0 && g.PH == 0 && g.PW == 0
+        && g.ID == g.OD * g.SD && g.IH == g.OH * g.SH && g.IW == g.OW * g.SW;
+
+    /// <summary><see cref="Add"/> for an <see cref="IsPartition"/> geometry: image[c, o·k + t] = col[(c, t), o]; kernel width 2 interleaves by vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Place(float* col, int ldcol, int channels, int j0, int nc, float* image, Conv3D g)
+    {
+        int ohw = g.OH * g.OW, inSize = g.InputSize, ksize = g.KernelSize;
+        bool pairs = g.KW == 2 && Avx.IsSupported;
+        for (int c = 0; c < channels; c++, col += (long)ksize * ldcol)
+        {
+            float* img = image + (long)c * inSize;
+            for (int kz = 0; kz < g.KD; kz++)
+                for (int ky = 0; ky < g.KH; ky++)
+                {
+                    float* rows = col + (long)((kz * g.KH + ky) * g.KW) * ldcol;
+                    int j = j0, end = j0 + nc;
+                    while (j < end)
+                    {
+                        int oz = j / ohw, oy = j % ohw / g.OW, ox = j % g.OW;
+                        int len = Math.Min(g.OW - ox, end - j);
+                        float* dst = img + ((long)(oz * g.KD + kz) * g.IH + oy * g.KH + ky) * g.IW + (long)ox * g.KW;
+                        float* src = rows + (j - j0);
+                        int t = 0;
+                        if (pairs)
+                            for (; t + 8 <= len; t += 8)
+                            {
+                                // [a0 b0 a1 b1 … a7 b7] from row kx = 0 (a) and kx = 1 (b).
+                                var a = Vector256.Load(src + t);
+                                var b = Vector256.Load(src + ldcol + t);
+                                var lo = Avx.UnpackLow(a, b);
+                                var hi = Avx.UnpackHigh(a, b);
+                                Vector256.Store(Avx.Permute2x128(lo, hi, 0x20), dst + 2 * t);
+                                Vector256.Store(Avx.Permute2x128(lo, hi, 0x31), dst + 2 * t + 8);
+                            }
+                        for (; t < len; t++)
+                            for (int kx = 0; kx < g.KW; kx++) dst[(long)t * g.KW + kx] = src[(long)kx * ldcol + t];
+                        j += len;
+                    }
+                }
         }
     }
 }

@@ -42,3 +42,19 @@ internal sealed class ConvProblem
     public Conv3D As3D(Func<string, Exception> unsupported) =>
         Geometry.Rank <= 3 ? new Conv3D(Geometry) : throw unsupported($"convolution over {Geometry.Rank} spatial axes is not supported (at most 3)");
 }
+
+/// <summary>
+/// A Conv node's problem at one input and weight shape, with its 3-D geometry and, when the node reads B
+/// straight from the image (<see cref="ConvWideGemm"/>), that path's layout (cached per node).
+/// </summary>
+internal sealed record ConvPlan(ConvProblem Problem, Conv3D Geometry, ConvWideGemm.Layout? Wide)
+{
+    /// <param name="wide">The kernel set of the node's full-depth packed weights, or null when it has none.</param>
+    public static ConvPlan Create(ConvAttributes attrs, Runtime.KernelContext ctx, GemmKernelSet? wide)
+    {
+        var p = ConvProblem.Create(attrs, ctx.Input(0).Shape, ctx.Input(1).Shape, ctx.Fail);
+        var g = p.As3D(ctx.Fail);
+        var layout = wide is not null && ConvWideGemm.Supports(g, p.Group, wide) ? new ConvWideGemm.Layout(g, p.Channels, wide.NR) : null;
+        return new ConvPlan(p, g, layout);
+    }
+}

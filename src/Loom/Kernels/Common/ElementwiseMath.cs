@@ -36,4 +36,17 @@ internal static class ElementwiseMath
         for (int k = 60; k >= 1; k--) f = x + k / 2.0 / f;
         return Math.Exp(-x * x) / Math.Sqrt(Math.PI) / f;
     }
+
+    /// <summary>
+    /// log(1 + u) without the rounding of 1 + u swamping a small u (.NET's LogP1 is log(u + 1)): Kahan's
+    /// log(w)·u/(w - 1) with w = 1 + u, accurate to a few ulps for every u &gt; -1.
+    /// </summary>
+    public static double Log1P(double u)
+    {
+        double w = 1 + u;
+        return w == 1 ? u : Math.Log(w) * u / (w - 1);
+    }
+
+    /// <summary>log(1 + e^x) in the form that neither overflows for large x nor loses the small values of very negative x.</summary>
+    public static double Softplus(double x) => x > 0 ? x + Log1P(Math.Exp(-x)) : Log1P(Math.Exp(x));
 }

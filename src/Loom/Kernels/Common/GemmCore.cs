@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Loom.Runtime.Threading;
 
 namespace Loom.Kernels.Common;
 
@@ -7,7 +8,10 @@ namespace Loom.Kernels.Common;
 /// BLIS-style: B is packed in KC×NC blocks (kept in L2/L3), A in MC×KC blocks (L2), and a register-tiled
 /// micro-kernel (<see cref="GemmKernelSet"/>) walks MR×NR tiles whose B micro-panel stays in L1.
 /// Operands come through <see cref="IGemmA"/>/<see cref="IGemmB"/>, so transposes, pre-packed weights and
-/// im2col (implicit GEMM) are all handled while packing; alpha is applied while packing A.
+/// im2col (implicit GEMM) are all handled while packing; alpha is applied while packing A. An
+/// <see cref="IGemmEpilogue"/> (bias, residual, activation) runs on each finished tile while it is in L1.
+/// With a <see cref="WorkerPool"/>, C is cut into blocks of whole tiles (<see cref="GemmPartition"/>)
+/// that the pool's threads compute independently, each packing into its own thread's scratch.
 /// </summary>
 internal static unsafe class GemmCore
 {
@@ -19,11 +23,11 @@ internal static unsafe class GemmCore
 
     /// <summary>Dense row-major operands; a single row of A or column of B takes a matrix-vector path without packing.</summary>
     public static void Multiply(int m, int n, int k, float alpha, float* a, int lda, bool transA,
-        float* b, int ldb, bool transB, float* c, int ldc, bool accumulate)
+        float* b, int ldb, bool transB, float* c, int ldc, bool accumulate, WorkerPool? pool = null)
     {
         if (m == 1 && k > 0 && n > 0)
         {
-            GemmVector.RowTimesMatrix(n, k, alpha, a, transA ? lda : 1, b, ldb, transB, c, accumulate);
+            GemmVector.RowTimesMatrix(n, k, alpha, a, transA ? lda : 1, b, ldb, transB, c, accumulate, pool);
             return;
         }
         if (n == 1 && k > 0 && m > 0 && !transA && (transB || ldb == 1))
@@ -31,50 +35,95 @@ internal static unsafe class GemmCore
             GemmVector.MatrixTimesColumn(m, k, alpha, a, lda, b, c, ldc, accumulate);
             return;
         }
-        Multiply(GemmKernelSet.Best, m, n, k, new GemmDenseA(a, lda, transA, alpha), new GemmDenseB(b, ldb, transB), c, ldc, accumulate);
+        Multiply(GemmKernelSet.Current, m, n, k, new GemmDenseA(a, lda, transA, alpha), new GemmDenseB(b, ldb, transB), c, ldc, accumulate,
+            default(GemmNoEpilogue), pool);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Multiply<TA, TB>(GemmKernelSet ks, int m, int n, int k, TA a, TB b, float* c, int ldc, bool accumulate)
-        where TA : struct, IGemmA where TB : struct, IGemmB
+    public static void Multiply<TA, TB>(GemmKernelSet ks, int m, int n, int k, TA a, TB b, float* c, int ldc, bool accumulate, WorkerPool? pool = null)
+        where TA : struct, IGemmA where TB : struct, IGemmB =>
+        Multiply(ks, m, n, k, a, b, c, ldc, accumulate, default(GemmNoEpilogue), pool);
+
+    /// <summary>C (+)= A·B, then <paramref name="epilogue"/> on every element of C, split across <paramref name="pool"/> when worth it.</summary>
+    public static void Multiply<TA, TB, TE>(GemmKernelSet ks, int m, int n, int k, TA a, TB b, float* c, int ldc, bool accumulate,
+        TE epilogue, WorkerPool? pool)
+        where TA : struct, IGemmA where TB : struct, IGemmB where TE : struct, IGemmEpilogue
     {
+        if (m <= 0 || n <= 0) return;
+        var plan = GemmPartition.Plan(ks, m, n, k, pool?.Threads ?? 1,
+            aPacked: k > 0 && a.Packed(0, 0, Math.Min(KC, k)) != null, bPacked: k > 0 && b.Packed(0, Math.Min(KC, k), 0) != null);
+        if (plan.Parts == 1)
+        {
+            MultiplyBlock(ks, 0, m, 0, n, k, a, b, c, ldc, accumulate, epilogue);
+            return;
+        }
+        pool!.Run(plan.Parts, new Job<TA, TB, TE>(ks, plan, m, n, k, a, b, c, ldc, accumulate, epilogue));
+    }
+
+    private readonly struct Job<TA, TB, TE>(GemmKernelSet ks, GemmPartition plan, int m, int n, int k, TA a, TB b, float* c, int ldc,
+        bool accumulate, TE epilogue) : IParallelJob
+        where TA : struct, IGemmA where TB : struct, IGemmB where TE : struct, IGemmEpilogue
+    {
+        public void Execute(int part)
+        {
+            var (i0, i1, j0, j1) = plan.Block(part, m, n);
+            MultiplyBlock(ks, i0, i1, j0, j1, k, a, b, c, ldc, accumulate, epilogue);
+        }
+    }
+
+    /// <summary>
+    /// Rows [i0, i1) × columns [j0, j1) of C (i0 a multiple of MR, j0 of NR, so pre-packed panels line up);
+    /// <paramref name="c"/> points at C[0, 0].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MultiplyBlock<TA, TB, TE>(GemmKernelSet ks, int i0, int i1, int j0, int j1, int k, TA a, TB b, float* c, int ldc,
+        bool accumulate, TE epilogue)
+        where TA : struct, IGemmA where TB : struct, IGemmB where TE : struct, IGemmEpilogue
+    {
+        int m = i1 - i0, n = j1 - j0;
         if (m <= 0 || n <= 0) return;
         if (k <= 0)
         {
-            if (!accumulate)
-                for (int i = 0; i < m; i++) new Span<float>(c + (long)i * ldc, n).Clear();
+            for (int i = i0; i < i1; i++)
+            {
+                float* row = c + (long)i * ldc + j0;
+                if (!accumulate) new Span<float>(row, n).Clear();
+                if (epilogue.IsActive) epilogue.Apply(row, ldc, i, j0, 1, n);
+            }
             return;
         }
         int mr = ks.MR, nr = ks.NR, mcMax = MC(ks), ncMax = NC(ks);
         var scratch = GemmScratch.ForThread;
         float* bufB = scratch.B(Math.Min(KC, k) * RoundUp(Math.Min(ncMax, n), nr));
         float* bufA = scratch.A(Math.Min(KC, k) * RoundUp(Math.Min(mcMax, m), mr));
-        for (int jc = 0; jc < n; jc += ncMax)
+        for (int jc = j0; jc < j1; jc += ncMax)
         {
-            int nc = Math.Min(ncMax, n - jc);
+            int nc = Math.Min(ncMax, j1 - jc);
             for (int pc = 0; pc < k; pc += KC)
             {
                 int kc = Math.Min(KC, k - pc);
                 float* pb = b.Packed(pc, kc, jc);
                 if (pb == null) { b.Pack(bufB, pc, kc, jc, nc, nr); pb = bufB; }
-                bool acc = accumulate || pc > 0;
-                for (int ic = 0; ic < m; ic += mcMax)
+                bool acc = accumulate || pc > 0, last = pc + kc >= k;
+                for (int ic = i0; ic < i1; ic += mcMax)
                 {
-                    int mc = Math.Min(mcMax, m - ic);
+                    int mc = Math.Min(mcMax, i1 - ic);
                     float* pa = a.Packed(ic, pc, kc);
                     if (pa == null) { a.Pack(bufA, ic, mc, pc, kc, mr); pa = bufA; }
-                    MacroKernel(ks, pa, pb, c + (long)ic * ldc + jc, ldc, mc, nc, kc, acc);
+                    MacroKernel(ks, pa, pb, c, ldc, ic, jc, mc, nc, kc, acc, last, epilogue);
                 }
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MacroKernel(GemmKernelSet ks, float* pa, float* pb, float* c, int ldc, int mc, int nc, int kc, bool accumulate)
+    private static void MacroKernel<TE>(GemmKernelSet ks, float* pa, float* pb, float* c, int ldc, int ic, int jc, int mc, int nc, int kc,
+        bool accumulate, bool last, TE epilogue) where TE : struct, IGemmEpilogue
     {
         int mr = ks.MR, nr = ks.NR;
         var kernel = ks.Kernel;
+        bool finish = last && epilogue.IsActive;
         float* tile = stackalloc float[mr * nr];
+        GemmTileEpilogue described;
         for (int jr = 0; jr < nc; jr += nr)
         {
             int nw = Math.Min(nr, nc - jr);
@@ -83,21 +132,29 @@ internal static unsafe class GemmCore
             {
                 int mh = Math.Min(mr, mc - ir);
                 float* ap = pa + (long)ir * kc;
-                float* cp = c + (long)ir * ldc + jr;
+                float* cp = c + (long)(ic + ir) * ldc + jc + jr;
                 if (mh == mr && nw == nr)
                 {
-                    kernel(ap, bp, cp, ldc, kc, accumulate);
-                    continue;
+                    if (finish && epilogue.Describe(ic + ir, jc + jr, &described))
+                    {
+                        kernel(ap, bp, cp, ldc, kc, accumulate, &described);
+                        continue;
+                    }
+                    kernel(ap, bp, cp, ldc, kc, accumulate, null);
                 }
-                // A partial tile is computed whole into a scratch tile (packing zero-filled the missing rows
-                // and columns), then only its valid part is stored.
-                kernel(ap, bp, tile, nr, kc, false);
-                for (int i = 0; i < mh; i++)
+                else
                 {
-                    float* src = tile + i * nr, dst = cp + (long)i * ldc;
-                    if (accumulate) for (int j = 0; j < nw; j++) dst[j] += src[j];
-                    else for (int j = 0; j < nw; j++) dst[j] = src[j];
+                    // A partial tile is computed whole into a scratch tile (packing zero-filled the missing rows
+                    // and columns), then only its valid part is stored.
+                    kernel(ap, bp, tile, nr, kc, false, null);
+                    for (int i = 0; i < mh; i++)
+                    {
+                        float* src = tile + i * nr, dst = cp + (long)i * ldc;
+                        if (accumulate) for (int j = 0; j < nw; j++) dst[j] += src[j];
+                        else for (int j = 0; j < nw; j++) dst[j] = src[j];
+                    }
                 }
+                if (finish) epilogue.Apply(cp, ldc, ic + ir, jc + jr, mh, nw);
             }
         }
     }
@@ -106,19 +163,60 @@ internal static unsafe class GemmCore
     public static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
 }
 
-/// <summary>Per-thread packing buffers, 64-byte aligned and pinned, grown on demand.</summary>
+/// <summary>
+/// How a product is cut into blocks for the worker pool: a grid of row blocks × column blocks, each a
+/// whole number of MR×NR tiles. Columns are split first, since each column block packs only its own
+/// part of B; rows only when there are too few columns, as every row block packs all of B (unless B
+/// is pre-packed). A too small product stays in one block: waking threads would cost more.
+/// </summary>
+internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr, int Nr)
+{
+    /// <summary>Below this many multiply-adds per part, splitting costs more than it saves.</summary>
+    private const long MinWorkPerPart = 1 << 18;
+
+    public int Parts => RowParts * ColParts;
+
+    public static GemmPartition Plan(GemmKernelSet ks, int m, int n, int k, int threads, bool aPacked, bool bPacked)
+    {
+        long work = (long)m * n * Math.Max(k, 1);
+        int maxParts = (int)Math.Min(threads * 4L, work / MinWorkPerPart);
+        if (threads <= 1 || maxParts < 2) return new(1, 1, ks.MR, ks.NR);
+        int rowTiles = (m + ks.MR - 1) / ks.MR, colTiles = (n + ks.NR - 1) / ks.NR;
+        // Column blocks of at least two tiles keep the packed B panels long enough to amortize the A block.
+        int colParts = Math.Min(maxParts, Math.Max(1, colTiles / 2));
+        int rowParts = 1;
+        if (colParts < threads * 2 && (bPacked || !aPacked || colParts < threads))
+            rowParts = Math.Min(rowTiles, Math.Max(1, maxParts / colParts));
+        return new(rowParts, colParts, ks.MR, ks.NR);
+    }
+
+    /// <summary>Rows [i0, i1) and columns [j0, j1) of block <paramref name="part"/>, tiles shared out evenly.</summary>
+    public (int I0, int I1, int J0, int J1) Block(int part, int m, int n)
+    {
+        int pi = part / ColParts, pj = part % ColParts;
+        int rowTiles = (m + Mr - 1) / Mr, colTiles = (n + Nr - 1) / Nr;
+        int i0 = (int)((long)rowTiles * pi / RowParts) * Mr, i1 = Math.Min(m, (int)((long)rowTiles * (pi + 1) / RowParts) * Mr);
+        int j0 = (int)((long)colTiles * pj / ColParts) * Nr, j1 = Math.Min(n, (int)((long)colTiles * (pj + 1) / ColParts) * Nr);
+        return (i0, i1, j0, j1);
+    }
+}
+
+/// <summary>Per-thread packing buffers, 64-byte aligned and pinned, grown on demand (so steady state allocates nothing).</summary>
 internal sealed unsafe class GemmScratch
 {
     [ThreadStatic] private static GemmScratch? _forThread;
     public static GemmScratch ForThread => _forThread ??= new GemmScratch();
 
-    private AlignedBuffer _a, _b, _extra;
+    private AlignedBuffer _a, _b, _extra, _input;
 
     public float* A(int floats) => _a.Get(floats);
     public float* B(int floats) => _b.Get(floats);
 
     /// <summary>A third buffer for callers (im2col scratch, tiles); not used by <see cref="GemmCore"/> itself.</summary>
     public float* Extra(int floats) => _extra.Get(floats);
+
+    /// <summary>A fourth buffer for a kernel's transformed input (FusedConv's pre-activation), kept apart from the others.</summary>
+    public float* Input(int floats) => _input.Get(floats);
 
     private struct AlignedBuffer
     {

@@ -29,7 +29,7 @@ internal static unsafe class GemmExactInt
     {
         if (m == 0 || n == 0 || k == 0) return;
         float* tmp = GemmScratch.ForThread.Extra(m * n);
-        var ks = GemmKernelSet.Best;
+        var ks = GemmKernelSet.Current;
         for (int k0 = 0; k0 < k; k0 += chunk)
         {
             int kc = Math.Min(chunk, k - k0);

@@ -12,31 +12,54 @@ namespace Loom.Kernels.Common;
 /// </summary>
 internal sealed unsafe class GemmKernelSet
 {
-    private GemmKernelSet(string name, int mr, int nr, delegate*<float*, float*, float*, nint, int, bool, void> kernel)
+    private GemmKernelSet(string name, int mr, int nr, delegate*<float*, float*, float*, nint, int, bool, GemmTileEpilogue*, void> kernel,
+        delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> offsetKernel)
     {
         Name = name;
         MR = mr;
         NR = nr;
         Kernel = kernel;
+        OffsetKernel = offsetKernel;
     }
 
     public string Name { get; }
     public int MR { get; }
     public int NR { get; }
 
-    /// <summary>(packedA, packedB, c, ldc, kc, accumulate): a full MR×NR tile of C.</summary>
-    public delegate*<float*, float*, float*, nint, int, bool, void> Kernel { get; }
+    /// <summary>(packedA, packedB, c, ldc, kc, accumulate, epilogue or null): a full MR×NR tile of C.</summary>
+    public delegate*<float*, float*, float*, nint, int, bool, GemmTileEpilogue*, void> Kernel { get; }
 
-    public static readonly GemmKernelSet Portable = new("portable", 4, 2 * Vector<float>.Count, &GemmMicroKernels.Portable);
+    /// <summary>(fullDepthA, b, offsets, c, ldc, k, epilogue or null): an MR×NR tile whose B step p is b[offsets[p] + 0..NR) (<see cref="GemmOffsetKernels"/>).</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> OffsetKernel { get; }
+
+    public static readonly GemmKernelSet Portable = new("portable", 4, 2 * Vector<float>.Count, &GemmMicroKernels.Portable, &GemmOffsetKernels.Portable);
 
     public static readonly GemmKernelSet? Avx2 = Fma.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported
-        ? new("avx2-fma 6x16", 6, 16, &GemmMicroKernels.Avx2Fma6x16) : null;
+        ? new("avx2-fma 6x16", 6, 16, &GemmMicroKernels.Avx2Fma6x16, &GemmOffsetKernels.Avx2Fma6x16) : null;
 
     public static readonly GemmKernelSet? Avx512 = Avx512F.IsSupported
-        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32) : null;
+        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32) : null;
 
     /// <summary>The fastest set this CPU supports.</summary>
     public static GemmKernelSet Best { get; } = Avx512 ?? Avx2 ?? Portable;
+
+    [ThreadStatic] private static GemmKernelSet? _forced;
+
+    /// <summary>
+    /// Tests only: makes kernels created and run on this thread use a slower set, so every code path runs
+    /// on a machine that supports the fastest. Null restores <see cref="Best"/>. Kernels read
+    /// <see cref="Current"/> on the calling thread and hand it to their worker parts.
+    /// </summary>
+    internal static GemmKernelSet? Forced { get => _forced; set => _forced = value; }
+
+    /// <summary>The set kernels use: <see cref="Best"/> unless a test forced another.</summary>
+    public static GemmKernelSet Current => _forced ?? Best;
+
+    /// <summary>True for the sets whose micro-kernels use 512-bit vectors (other fast paths follow this choice).</summary>
+    public bool Is512 => ReferenceEquals(this, Avx512);
+
+    /// <summary>True for the sets that may use 256-bit AVX2/FMA intrinsics.</summary>
+    public bool IsAvx2OrBetter => ReferenceEquals(this, Avx512) || ReferenceEquals(this, Avx2);
 
     /// <summary>Every set this CPU supports (tests run each).</summary>
     public static IEnumerable<GemmKernelSet> Supported => new[] { Avx512, Avx2, Portable }.Where(k => k is not null)!;
@@ -46,12 +69,14 @@ internal sealed unsafe class GemmKernelSet
 
 /// <summary>
 /// The micro-kernels. Each is a small method without calls, so RyuJIT keeps every accumulator in a
-/// vector register for the whole k loop.
+/// vector register for the whole k loop. With an epilogue (<see cref="GemmTileEpilogue"/>, on the last
+/// depth block only) the tile gets its bias, residual and clamp before its single store.
 /// </summary>
 internal static unsafe class GemmMicroKernels
 {
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx512x8x32(float* a, float* b, float* c, nint ldc, int kc, bool accumulate)
+    public static void Avx512x8x32(float* a, float* b, float* c, nint ldc, int kc, bool accumulate, GemmTileEpilogue* ep)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -61,117 +86,255 @@ internal static unsafe class GemmMicroKernels
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + 16);
-            var av = Vector512.Create(a[0]);
-            c00 = Avx512F.FusedMultiplyAdd(av, b0, c00); c01 = Avx512F.FusedMultiplyAdd(av, b1, c01);
-            av = Vector512.Create(a[1]);
-            c10 = Avx512F.FusedMultiplyAdd(av, b0, c10); c11 = Avx512F.FusedMultiplyAdd(av, b1, c11);
-            av = Vector512.Create(a[2]);
-            c20 = Avx512F.FusedMultiplyAdd(av, b0, c20); c21 = Avx512F.FusedMultiplyAdd(av, b1, c21);
-            av = Vector512.Create(a[3]);
-            c30 = Avx512F.FusedMultiplyAdd(av, b0, c30); c31 = Avx512F.FusedMultiplyAdd(av, b1, c31);
-            av = Vector512.Create(a[4]);
-            c40 = Avx512F.FusedMultiplyAdd(av, b0, c40); c41 = Avx512F.FusedMultiplyAdd(av, b1, c41);
-            av = Vector512.Create(a[5]);
-            c50 = Avx512F.FusedMultiplyAdd(av, b0, c50); c51 = Avx512F.FusedMultiplyAdd(av, b1, c51);
-            av = Vector512.Create(a[6]);
-            c60 = Avx512F.FusedMultiplyAdd(av, b0, c60); c61 = Avx512F.FusedMultiplyAdd(av, b1, c61);
-            av = Vector512.Create(a[7]);
-            c70 = Avx512F.FusedMultiplyAdd(av, b0, c70); c71 = Avx512F.FusedMultiplyAdd(av, b1, c71);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00); c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
+            a0 = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(a0, b0, c10); c11 = Avx512F.FusedMultiplyAdd(a0, b1, c11);
+            a0 = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(a0, b0, c20); c21 = Avx512F.FusedMultiplyAdd(a0, b1, c21);
+            a0 = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(a0, b0, c30); c31 = Avx512F.FusedMultiplyAdd(a0, b1, c31);
+            a0 = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(a0, b0, c40); c41 = Avx512F.FusedMultiplyAdd(a0, b1, c41);
+            a0 = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(a0, b0, c50); c51 = Avx512F.FusedMultiplyAdd(a0, b1, c51);
+            a0 = Vector512.Create(a[6]);
+            c60 = Avx512F.FusedMultiplyAdd(a0, b0, c60); c61 = Avx512F.FusedMultiplyAdd(a0, b1, c61);
+            a0 = Vector512.Create(a[7]);
+            c70 = Avx512F.FusedMultiplyAdd(a0, b0, c70); c71 = Avx512F.FusedMultiplyAdd(a0, b1, c71);
             a += 8;
             b += 32;
         }
         if (accumulate)
         {
-            c00 += Vector512.Load(c); c01 += Vector512.Load(c + 16); c += ldc;
-            c10 += Vector512.Load(c); c11 += Vector512.Load(c + 16); c += ldc;
-            c20 += Vector512.Load(c); c21 += Vector512.Load(c + 16); c += ldc;
-            c30 += Vector512.Load(c); c31 += Vector512.Load(c + 16); c += ldc;
-            c40 += Vector512.Load(c); c41 += Vector512.Load(c + 16); c += ldc;
-            c50 += Vector512.Load(c); c51 += Vector512.Load(c + 16); c += ldc;
-            c60 += Vector512.Load(c); c61 += Vector512.Load(c + 16); c += ldc;
-            c70 += Vector512.Load(c); c71 += Vector512.Load(c + 16);
-            c -= 7 * ldc;
+            c00 += Vector512.Load(c); c01 += Vector512.Load(c + 16);
+            c10 += Vector512.Load(c + ldc); c11 += Vector512.Load(c + ldc + 16);
+            c20 += Vector512.Load(c + 2 * ldc); c21 += Vector512.Load(c + 2 * ldc + 16);
+            c30 += Vector512.Load(c + 3 * ldc); c31 += Vector512.Load(c + 3 * ldc + 16);
+            c40 += Vector512.Load(c + 4 * ldc); c41 += Vector512.Load(c + 4 * ldc + 16);
+            c50 += Vector512.Load(c + 5 * ldc); c51 += Vector512.Load(c + 5 * ldc + 16);
+            c60 += Vector512.Load(c + 6 * ldc); c61 += Vector512.Load(c + 6 * ldc + 16);
+            c70 += Vector512.Load(c + 7 * ldc); c71 += Vector512.Load(c + 7 * ldc + 16);
         }
-        c00.Store(c); c01.Store(c + 16); c += ldc;
-        c10.Store(c); c11.Store(c + 16); c += ldc;
-        c20.Store(c); c21.Store(c + 16); c += ldc;
-        c30.Store(c); c31.Store(c + 16); c += ldc;
-        c40.Store(c); c41.Store(c + 16); c += ldc;
-        c50.Store(c); c51.Store(c + 16); c += ldc;
-        c60.Store(c); c61.Store(c + 16); c += ldc;
-        c70.Store(c); c71.Store(c + 16);
+        if (ep != null)
+        {
+            float* bias = ep->Bias, res = ep->Residual;
+            nint ldr = ep->Ldr;
+            int mode = (int)ep->Mode;
+            var lo = Vector512.Create(ep->Lo);
+            var hi = Vector512.Create(ep->Hi);
+            var sa = Vector512.Create(ep->A);
+            var sb = Vector512.Create(ep->B);
+            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
+            c01 = Finish(c01, bias, 0, res, res + 16, lo, hi, sa, sb, mode);
+            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
+            c11 = Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, sa, sb, mode);
+            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
+            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, sa, sb, mode);
+            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
+            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, sa, sb, mode);
+            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
+            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, sa, sb, mode);
+            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
+            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, sa, sb, mode);
+            c60 = Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode);
+            c61 = Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, sa, sb, mode);
+            c70 = Finish(c70, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode);
+            c71 = Finish(c71, bias, 7, res, res + 7 * ldr + 16, lo, hi, sa, sb, mode);
+        }
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
+        c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + 16);
+        c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + 16);
     }
 
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx2Fma6x16(float* a, float* b, float* c, nint ldc, int kc, bool accumulate)
+    public static void Avx2Fma6x16(float* a, float* b, float* c, nint ldc, int kc, bool accumulate, GemmTileEpilogue* ep)
     {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var av = Vector256.Create(a[0]);
-            c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Vector256.Create(a[1]);
-            c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Vector256.Create(a[2]);
-            c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Vector256.Create(a[3]);
-            c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Vector256.Create(a[4]);
-            c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Vector256.Create(a[5]);
-            c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Fma.MultiplyAdd(a0, b0, c00); c01 = Fma.MultiplyAdd(a0, b1, c01);
+            a0 = Vector256.Create(a[1]);
+            c10 = Fma.MultiplyAdd(a0, b0, c10); c11 = Fma.MultiplyAdd(a0, b1, c11);
+            a0 = Vector256.Create(a[2]);
+            c20 = Fma.MultiplyAdd(a0, b0, c20); c21 = Fma.MultiplyAdd(a0, b1, c21);
+            a0 = Vector256.Create(a[3]);
+            c30 = Fma.MultiplyAdd(a0, b0, c30); c31 = Fma.MultiplyAdd(a0, b1, c31);
+            a0 = Vector256.Create(a[4]);
+            c40 = Fma.MultiplyAdd(a0, b0, c40); c41 = Fma.MultiplyAdd(a0, b1, c41);
+            a0 = Vector256.Create(a[5]);
+            c50 = Fma.MultiplyAdd(a0, b0, c50); c51 = Fma.MultiplyAdd(a0, b1, c51);
             a += 6;
             b += 16;
         }
         if (accumulate)
         {
-            c00 += Vector256.Load(c); c01 += Vector256.Load(c + 8); c += ldc;
-            c10 += Vector256.Load(c); c11 += Vector256.Load(c + 8); c += ldc;
-            c20 += Vector256.Load(c); c21 += Vector256.Load(c + 8); c += ldc;
-            c30 += Vector256.Load(c); c31 += Vector256.Load(c + 8); c += ldc;
-            c40 += Vector256.Load(c); c41 += Vector256.Load(c + 8); c += ldc;
-            c50 += Vector256.Load(c); c51 += Vector256.Load(c + 8);
-            c -= 5 * ldc;
+            c00 += Vector256.Load(c); c01 += Vector256.Load(c + 8);
+            c10 += Vector256.Load(c + ldc); c11 += Vector256.Load(c + ldc + 8);
+            c20 += Vector256.Load(c + 2 * ldc); c21 += Vector256.Load(c + 2 * ldc + 8);
+            c30 += Vector256.Load(c + 3 * ldc); c31 += Vector256.Load(c + 3 * ldc + 8);
+            c40 += Vector256.Load(c + 4 * ldc); c41 += Vector256.Load(c + 4 * ldc + 8);
+            c50 += Vector256.Load(c + 5 * ldc); c51 += Vector256.Load(c + 5 * ldc + 8);
         }
-        c00.Store(c); c01.Store(c + 8); c += ldc;
-        c10.Store(c); c11.Store(c + 8); c += ldc;
-        c20.Store(c); c21.Store(c + 8); c += ldc;
-        c30.Store(c); c31.Store(c + 8); c += ldc;
-        c40.Store(c); c41.Store(c + 8); c += ldc;
-        c50.Store(c); c51.Store(c + 8);
+        if (ep != null)
+        {
+            float* bias = ep->Bias, res = ep->Residual;
+            nint ldr = ep->Ldr;
+            int mode = (int)ep->Mode;
+            var lo = Vector256.Create(ep->Lo);
+            var hi = Vector256.Create(ep->Hi);
+            var sa = Vector256.Create(ep->A);
+            var sb = Vector256.Create(ep->B);
+            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
+            c01 = Finish(c01, bias, 0, res, res + 8, lo, hi, sa, sb, mode);
+            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
+            c11 = Finish(c11, bias, 1, res, res + ldr + 8, lo, hi, sa, sb, mode);
+            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
+            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 8, lo, hi, sa, sb, mode);
+            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
+            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 8, lo, hi, sa, sb, mode);
+            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
+            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 8, lo, hi, sa, sb, mode);
+            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
+            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 8, lo, hi, sa, sb, mode);
+        }
+        c00.Store(c); c01.Store(c + 8);
+        c10.Store(c + ldc); c11.Store(c + ldc + 8);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 8);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
     }
 
     /// <summary>4 × (2 vectors) with <see cref="Vector{T}"/>, for CPUs without AVX2/FMA.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Portable(float* a, float* b, float* c, nint ldc, int kc, bool accumulate)
+    public static void Portable(float* a, float* b, float* c, nint ldc, int kc, bool accumulate, GemmTileEpilogue* ep)
     {
         int w = Vector<float>.Count;
         Vector<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector<float> c20 = default, c21 = default, c30 = default, c31 = default;
         for (int p = 0; p < kc; p++)
         {
-            var b0 = *(Vector<float>*)b;
-            var b1 = *(Vector<float>*)(b + w);
-            c00 += new Vector<float>(a[0]) * b0; c01 += new Vector<float>(a[0]) * b1;
-            c10 += new Vector<float>(a[1]) * b0; c11 += new Vector<float>(a[1]) * b1;
-            c20 += new Vector<float>(a[2]) * b0; c21 += new Vector<float>(a[2]) * b1;
-            c30 += new Vector<float>(a[3]) * b0; c31 += new Vector<float>(a[3]) * b1;
+            var b0 = Unsafe.ReadUnaligned<Vector<float>>(b);
+            var b1 = Unsafe.ReadUnaligned<Vector<float>>(b + w);
+            var a0 = new Vector<float>(a[0]);
+            c00 = c00 + a0 * b0; c01 = c01 + a0 * b1;
+            var a1 = new Vector<float>(a[1]);
+            c10 = c10 + a1 * b0; c11 = c11 + a1 * b1;
+            var a2 = new Vector<float>(a[2]);
+            c20 = c20 + a2 * b0; c21 = c21 + a2 * b1;
+            var a3 = new Vector<float>(a[3]);
+            c30 = c30 + a3 * b0; c31 = c31 + a3 * b1;
             a += 4;
             b += 2 * w;
         }
         if (accumulate)
         {
-            c00 += *(Vector<float>*)c; c01 += *(Vector<float>*)(c + w);
-            c10 += *(Vector<float>*)(c + ldc); c11 += *(Vector<float>*)(c + ldc + w);
-            c20 += *(Vector<float>*)(c + 2 * ldc); c21 += *(Vector<float>*)(c + 2 * ldc + w);
-            c30 += *(Vector<float>*)(c + 3 * ldc); c31 += *(Vector<float>*)(c + 3 * ldc + w);
+            c00 += Unsafe.ReadUnaligned<Vector<float>>(c); c01 += Unsafe.ReadUnaligned<Vector<float>>(c + w);
+            c10 += Unsafe.ReadUnaligned<Vector<float>>(c + ldc); c11 += Unsafe.ReadUnaligned<Vector<float>>(c + ldc + w);
+            c20 += Unsafe.ReadUnaligned<Vector<float>>(c + 2 * ldc); c21 += Unsafe.ReadUnaligned<Vector<float>>(c + 2 * ldc + w);
+            c30 += Unsafe.ReadUnaligned<Vector<float>>(c + 3 * ldc); c31 += Unsafe.ReadUnaligned<Vector<float>>(c + 3 * ldc + w);
         }
-        *(Vector<float>*)c = c00; *(Vector<float>*)(c + w) = c01;
-        *(Vector<float>*)(c + ldc) = c10; *(Vector<float>*)(c + ldc + w) = c11;
-        *(Vector<float>*)(c + 2 * ldc) = c20; *(Vector<float>*)(c + 2 * ldc + w) = c21;
-        *(Vector<float>*)(c + 3 * ldc) = c30; *(Vector<float>*)(c + 3 * ldc + w) = c31;
+        if (ep != null)
+        {
+            float* bias = ep->Bias, res = ep->Residual;
+            nint ldr = ep->Ldr;
+            int mode = (int)ep->Mode;
+            var lo = new Vector<float>(ep->Lo);
+            var hi = new Vector<float>(ep->Hi);
+            var sa = new Vector<float>(ep->A);
+            var sb = new Vector<float>(ep->B);
+            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
+            c01 = Finish(c01, bias, 0, res, res + w, lo, hi, sa, sb, mode);
+            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
+            c11 = Finish(c11, bias, 1, res, res + ldr + w, lo, hi, sa, sb, mode);
+            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
+            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + w, lo, hi, sa, sb, mode);
+            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
+            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + w, lo, hi, sa, sb, mode);
+        }
+        Unsafe.WriteUnaligned(c, c00); Unsafe.WriteUnaligned(c + w, c01);
+        Unsafe.WriteUnaligned(c + ldc, c10); Unsafe.WriteUnaligned(c + ldc + w, c11);
+        Unsafe.WriteUnaligned(c + 2 * ldc, c20); Unsafe.WriteUnaligned(c + 2 * ldc + w, c21);
+        Unsafe.WriteUnaligned(c + 3 * ldc, c30); Unsafe.WriteUnaligned(c + 3 * ldc + w, c31);
     }
+
+    // The tile epilogue, (acc + bias[row]) + residual, then the activation: the order and formulas of
+    // FusedActivation.ApplyRow, so tiles finished here and partial tiles finished there agree to the bit.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Finish(Vector512<float> v, float* bias, int row, float* res, float* at,
+        Vector512<float> lo, Vector512<float> hi, Vector512<float> a, Vector512<float> b, int mode)
+    {
+        if (bias != null) v += Vector512.Create(bias[row]);
+        if (res != null) v += Vector512.Load(at);
+        return mode switch
+        {
+            (int)TileActivation.Clamp => Vector512.Min(Vector512.Max(v, lo), hi),
+            (int)TileActivation.HardSigmoid => Vector512.Min(Vector512.Max(a * v + b, lo), hi),
+            (int)TileActivation.HardSwish => v * Vector512.Min(Vector512.Max(a * v + b, lo), hi),
+            (int)TileActivation.LeakyRelu => Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(v, Vector512<float>.Zero), v, v * a),
+            _ => v,
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Finish(Vector256<float> v, float* bias, int row, float* res, float* at,
+        Vector256<float> lo, Vector256<float> hi, Vector256<float> a, Vector256<float> b, int mode)
+    {
+        if (bias != null) v += Vector256.Create(bias[row]);
+        if (res != null) v += Vector256.Load(at);
+        return mode switch
+        {
+            (int)TileActivation.Clamp => Vector256.Min(Vector256.Max(v, lo), hi),
+            (int)TileActivation.HardSigmoid => Vector256.Min(Vector256.Max(a * v + b, lo), hi),
+            (int)TileActivation.HardSwish => v * Vector256.Min(Vector256.Max(a * v + b, lo), hi),
+            (int)TileActivation.LeakyRelu => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), v, v * a),
+            _ => v,
+        };
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector<float> Finish(Vector<float> v, float* bias, int row, float* res, float* at,
+        Vector<float> lo, Vector<float> hi, Vector<float> a, Vector<float> b, int mode)
+    {
+        if (bias != null) v += new Vector<float>(bias[row]);
+        if (res != null) v += Unsafe.ReadUnaligned<Vector<float>>(at);
+        return mode switch
+        {
+            (int)TileActivation.Clamp => Vector.Min(Vector.Max(v, lo), hi),
+            (int)TileActivation.HardSigmoid => Vector.Min(Vector.Max(a * v + b, lo), hi),
+            (int)TileActivation.HardSwish => v * Vector.Min(Vector.Max(a * v + b, lo), hi),
+            (int)TileActivation.LeakyRelu => Vector.ConditionalSelect(Vector.GreaterThanOrEqual(v, Vector<float>.Zero), v, v * a),
+            _ => v,
+        };
+    }
+}
+
+/// <summary>The activations a micro-kernel applies itself (the cheap piecewise ones; Sigmoid and Tanh are not).</summary>
+internal enum TileActivation : byte { None, Clamp, HardSigmoid, HardSwish, LeakyRelu }
+
+/// <summary>
+/// What a micro-kernel does to a finished tile before storing it: adds bias[row] and residual[row·ldr + col]
+/// (either may be null), then applies <see cref="Mode"/> — Clamp to [Lo, Hi] (Relu is [0, ∞)), HardSigmoid
+/// clamp(A·v + B, Lo, Hi), HardSwish v·clamp(A·v + B, Lo, Hi), LeakyRelu v ≥ 0 ? v : A·v. Pointers are at the
+/// tile's first row and column.
+/// </summary>
+internal unsafe struct GemmTileEpilogue
+{
+    public float* Bias;
+    public float* Residual;
+    public nint Ldr;
+    public float Lo, Hi, A, B;
+    public TileActivation Mode;
 }

@@ -126,18 +126,27 @@ internal sealed unsafe class GemmPackedA
     private readonly float[] _data;
     private readonly float* _base;
 
-    public GemmPackedA(GemmKernelSet ks, int m, int k, float* a, int lda, bool transposed, float alpha = 1)
+    /// <param name="fullDepth">One block of depth K instead of blocks of <see cref="GemmCore.KC"/>: each MR-row panel is
+    /// contiguous over all of K, for the offset micro-kernels (<see cref="FullDepthPanel"/>); not usable by GemmCore.</param>
+    public GemmPackedA(GemmKernelSet ks, int m, int k, float* a, int lda, bool transposed, float alpha = 1, bool fullDepth = false)
     {
         Kernels = ks;
         M = m;
         K = k;
+        FullDepth = fullDepth;
         PaddedM = GemmCore.RoundUp(Math.Max(m, 1), ks.MR);
         _data = GC.AllocateUninitializedArray<float>(PaddedM * Math.Max(k, 1) + 16, pinned: true);
         _base = GemmScratch.AlignedPointer(_data);
         var src = new GemmDenseA(a, lda, transposed, alpha);
-        for (int k0 = 0; k0 < k; k0 += GemmCore.KC)
-            src.Pack(_base + (long)k0 * PaddedM, 0, m, k0, Math.Min(GemmCore.KC, k - k0), ks.MR);
+        int block = fullDepth ? Math.Max(k, 1) : GemmCore.KC;
+        for (int k0 = 0; k0 < k; k0 += block)
+            src.Pack(_base + (long)k0 * PaddedM, 0, m, k0, Math.Min(block, k - k0), ks.MR);
     }
+
+    public bool FullDepth { get; }
+
+    /// <summary>The panel of rows from <paramref name="i0"/> (a multiple of MR), K steps of MR values (full-depth packing only).</summary>
+    public float* FullDepthPanel(int i0) => _base + (long)i0 * K;
 
     public GemmKernelSet Kernels { get; }
     public int M { get; }

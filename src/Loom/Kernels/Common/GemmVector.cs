@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using Loom.Runtime.Threading;
 
 namespace Loom.Kernels.Common;
 
@@ -13,37 +14,53 @@ internal static unsafe class GemmVector
     private const int Chunk = 2048;
 
     /// <summary>c[0..n) (+)= alpha · Σ_k a[k·aStride] · B[k, j] with B[k,j] = b[k·ldb + j] (or b[j·ldb + k] if transposed).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RowTimesMatrix(int n, int k, float alpha, float* a, int aStride, float* b, int ldb, bool transB, float* c, bool accumulate)
+    public static void RowTimesMatrix(int n, int k, float alpha, float* a, int aStride, float* b, int ldb, bool transB, float* c, bool accumulate,
+        WorkerPool? pool = null)
     {
-        var scratch = GemmScratch.ForThread;
         float* av = a;
         if (aStride != 1 || alpha != 1)
         {
-            av = scratch.A(k);
+            av = GemmScratch.ForThread.A(k);
             for (int i = 0; i < k; i++) av[i] = alpha * a[(long)i * aStride];
         }
-        var x = new ReadOnlySpan<float>(av, k);
-        if (transB)
+        int chunks = (n + Chunk - 1) / Chunk;
+        // Column chunks are independent; split them when the product is big enough to pay for waking threads.
+        int parts = pool is null || (long)n * k < 1 << 18 ? 1 : Math.Min(pool.Threads * 2, transB ? Math.Max(1, n / 64) : chunks);
+        var job = new RowJob(n, k, av, b, ldb, transB, c, accumulate, parts);
+        if (parts == 1) job.Execute(0);
+        else pool!.Run(parts, job);
+    }
+
+    private readonly struct RowJob(int n, int k, float* a, float* b, int ldb, bool transB, float* c, bool accumulate, int parts) : IParallelJob
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int part)
         {
-            for (int j = 0; j < n; j++)
+            var x = new ReadOnlySpan<float>(a, k);
+            if (transB)
             {
-                float dot = TensorPrimitives.Dot(x, new ReadOnlySpan<float>(b + (long)j * ldb, k));
-                c[j] = accumulate ? c[j] + dot : dot;
+                int j0 = (int)((long)n * part / parts), j1 = (int)((long)n * (part + 1) / parts);
+                for (int j = j0; j < j1; j++)
+                {
+                    float dot = TensorPrimitives.Dot(x, new ReadOnlySpan<float>(b + (long)j * ldb, k));
+                    c[j] = accumulate ? c[j] + dot : dot;
+                }
+                return;
             }
-            return;
-        }
-        float* acc = scratch.B(Math.Min(Chunk, n));
-        for (int j0 = 0; j0 < n; j0 += Chunk)
-        {
-            int w = Math.Min(Chunk, n - j0);
-            var sum = new Span<float>(acc, w);
-            sum.Clear();
-            for (int i = 0; i < k; i++)
-                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (long)i * ldb + j0, w), x[i], sum, sum);
-            var dst = new Span<float>(c + j0, w);
-            if (accumulate) TensorPrimitives.Add(dst, sum, dst);
-            else sum.CopyTo(dst);
+            int chunks = (n + Chunk - 1) / Chunk;
+            int c0 = (int)((long)chunks * part / parts), c1 = (int)((long)chunks * (part + 1) / parts);
+            float* acc = GemmScratch.ForThread.B(Math.Min(Chunk, n));
+            for (int j0 = c0 * Chunk; j0 < Math.Min(n, c1 * Chunk); j0 += Chunk)
+            {
+                int w = Math.Min(Chunk, n - j0);
+                var sum = new Span<float>(acc, w);
+                sum.Clear();
+                for (int i = 0; i < k; i++)
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(b + (long)i * ldb + j0, w), x[i], sum, sum);
+                var dst = new Span<float>(c + j0, w);
+                if (accumulate) TensorPrimitives.Add(dst, sum, dst);
+                else sum.CopyTo(dst);
+            }
         }
     }
 

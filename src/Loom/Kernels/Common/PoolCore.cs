@@ -115,7 +115,7 @@ internal static class PoolCore
     }
 
     /// <summary>How many of the k taps start, start+d, … lie in [−padBegin, limit).</summary>
-    private static int Covered(int start, int k, int d, int padBegin, int limit)
+    public static int Covered(int start, int k, int d, int padBegin, int limit)
     {
         int n = 0;
         for (int t = 0, pos = start; t < k; t++, pos += d)

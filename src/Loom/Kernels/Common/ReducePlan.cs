@@ -16,9 +16,14 @@ internal sealed class ReducePlan
     private readonly int[] _outerSizes;     // merged groups except the innermost
     private readonly int[] _outerOutStrides; // output stride of each outer group (0 if reduced)
 
-    private ReducePlan(int[] outputShape, int inputLength, int outputLength, long reducedCount,
+    private readonly int[] _inputShape;
+    private readonly ulong _reducedMask; // bit d set when axis d is reduced (ranks up to 64)
+
+    private ReducePlan(int[] inputShape, ulong reducedMask, int[] outputShape, int inputLength, int outputLength, long reducedCount,
         bool rowReduces, int rowLength, int[] outerSizes, int[] outerOutStrides)
     {
+        _inputShape = inputShape;
+        _reducedMask = reducedMask;
         OutputShape = outputShape;
         InputLength = inputLength;
         OutputLength = outputLength;
@@ -40,6 +45,12 @@ internal sealed class ReducePlan
     /// <summary>True when a row folds into one output element; false when it maps onto a run of outputs.</summary>
     public bool RowReduces { get; }
     public int RowLength { get; }
+
+    /// <summary>True when this plan reduces exactly this shape over the axes in <paramref name="reducedMask"/> (bit d for axis d).</summary>
+    public bool Matches(ReadOnlySpan<int> shape, ulong reducedMask) => reducedMask == _reducedMask && shape.SequenceEqual(_inputShape);
+
+    /// <summary>True when each output element folds exactly one input row, the rows in output order (only the innermost axes are reduced).</summary>
+    public bool OneRowPerOutput => RowReduces && RowLength == ReducedCount;
 
     /// <summary>A plan reducing <paramref name="shape"/> over <paramref name="reduced"/> (normalized, distinct axes).</summary>
     public static ReducePlan Create(ReadOnlySpan<int> shape, IReadOnlyCollection<int> reduced, bool keepDims)
@@ -78,7 +89,9 @@ internal sealed class ReducePlan
 
         int inputLength = (int)ShapeMath.Size(shape);
         int outputLength = (int)ShapeMath.Size(outShape.ToArray());
-        return new ReducePlan(outShape.ToArray(), inputLength, outputLength, count,
+        ulong mask = 0;
+        foreach (var a in reduced) mask |= 1UL << a;
+        return new ReducePlan(shape.ToArray(), mask, outShape.ToArray(), inputLength, outputLength, count,
             groupReduced[^1], sizes[^1], sizes.Take(groups - 1).ToArray(), outStrides.Take(groups - 1).ToArray());
     }
 
@@ -88,14 +101,15 @@ internal sealed class ReducePlan
     public struct Rows
     {
         private readonly ReducePlan _p;
-        private readonly int[] _index;
+        private IndexBuffer _small;      // the outer index when there are at most 8 outer groups (no allocation)
+        private readonly int[]? _large;  // otherwise
         private int _in, _out;
         private bool _started;
 
         internal Rows(ReducePlan p)
         {
             _p = p;
-            _index = new int[p._outerSizes.Length];
+            _large = p._outerSizes.Length > 8 ? new int[p._outerSizes.Length] : null;
             _in = 0;
             _out = 0;
             _started = false;
@@ -111,14 +125,18 @@ internal sealed class ReducePlan
         {
             if (!_started) { _started = true; return _p.InputLength > 0; }
             _in += _p.RowLength;
-            for (int d = _index.Length - 1; d >= 0; d--)
+            Span<int> index = _large is null ? _small : _large;
+            for (int d = _p._outerSizes.Length - 1; d >= 0; d--)
             {
                 _out += _p._outerOutStrides[d];
-                if (++_index[d] < _p._outerSizes[d]) return true;
-                _out -= _p._outerOutStrides[d] * _index[d];
-                _index[d] = 0;
+                if (++index[d] < _p._outerSizes[d]) return true;
+                _out -= _p._outerOutStrides[d] * index[d];
+                index[d] = 0;
             }
             return false;
         }
     }
+
+    [System.Runtime.CompilerServices.InlineArray(8)]
+    private struct IndexBuffer { private int _element; }
 }

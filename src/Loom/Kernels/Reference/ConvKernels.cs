@@ -3,7 +3,7 @@ using Loom.Runtime;
 
 namespace Loom.Kernels.Reference;
 
-/// <summary>Conv (opsets 1, 11, 22) for float32, float64, float16 and bfloat16.</summary>
+/// <summary>Conv (opsets 1, 11, 22) for float32, float64, float16 and bfloat16; com.loom FusedConv for float32.</summary>
 [KernelRegistrations]
 internal static class ConvKernels
 {
@@ -12,6 +12,8 @@ internal static class ConvKernels
     public static void Register(KernelRegistry r)
     {
         r.Add("Conv", info => Guard(FloatTypes, new ConvKernel(info)), 1);
+        // Loom's fused form (produced by Passes.FuseConvActivation): Y = activation(Conv(X, W) + B + Z), float32 only.
+        r.Add("FusedConv", info => Guard([DataType.Float], new ConvKernel(info, FusedActivation.FromNode(info.Node, info.Fail))), 1, domain: "com.loom");
     }
 
     /// <summary>
@@ -42,50 +44,111 @@ internal static class ConvKernels
 }
 
 /// <summary>
-/// float32 convolution as one GEMM per image and group: Y_g[M/g × out] = W_g[M/g × C/g·k] · im2col(X_g),
-/// with the im2col operand packed straight from the image (1×1 convolutions read X as it is).
-/// Groups with fewer than <see cref="MinGemmRows"/> output channels (depthwise) are computed directly.
-/// Constant weights are packed once, per group, when the session is created.
+/// Conv, and Loom's FusedConv (Conv + bias + optional residual Z + activation in one pass). float32 runs
+/// through <see cref="ConvFloat"/> on the session's worker pool; float64 by definition; float16/bfloat16
+/// in float32. Constant weights are packed once, per group, when the session is created.
 /// </summary>
 internal sealed unsafe class ConvKernel : Kernel
 {
-    private const int MinGemmRows = 4;
     private readonly ConvAttributes _attrs;
     private readonly GemmPackedA[]? _packed;
+    private readonly GemmPackedA? _packedWide;
+    private readonly Tensor? _constantWeights;
+    private GemmPackedB? _packedTransposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
+    private readonly FusedActivation _activation;
+    private readonly bool _inputRelu;
+    private readonly ShapeKeyedCache<ConvPlan> _plans = new();
 
-    public ConvKernel(KernelInfo info)
+    public ConvKernel(KernelInfo info, FusedActivation activation = default)
     {
         _attrs = ConvAttributes.Parse(info.Node, info.Fail);
+        _activation = activation;
+        _inputRelu = info.GetString("input_activation", "") switch
+        {
+            "" => false,
+            "Relu" => true,
+            var other => throw info.Fail($"input_activation '{other}' is not supported (Relu or none)"),
+        };
         if (info.ConstantInput(1) is { DataType: DataType.Float, Rank: >= 3 } w && w.Shape[0] % _attrs.Group == 0)
         {
             int m = w.Shape[0], mg = m / _attrs.Group, kg = m == 0 ? 0 : w.Length / m;
-            if (mg >= MinGemmRows)
+            var ks = GemmKernelSet.Current;
+            _constantWeights = w;
+            if (mg >= ConvFloat.MinGemmRows && kg > 0)
                 fixed (float* pw = w.AsSpan<float>())
                 {
-                    var packed = new GemmPackedA[_attrs.Group];
-                    for (int g = 0; g < packed.Length; g++)
-                        packed[g] = new GemmPackedA(GemmKernelSet.Best, mg, kg, pw + (long)g * mg * kg, kg, transposed: false);
-                    _packed = packed;
+                    // Convolutions of one group that read B straight from the image want full-depth panels.
+                    if (WideEligible(_attrs, w.Shape, ks))
+                        _packedWide = new GemmPackedA(ks, m, kg, pw, kg, transposed: false, fullDepth: true);
+                    else
+                    {
+                        var packed = new GemmPackedA[_attrs.Group];
+                        for (int g = 0; g < packed.Length; g++)
+                            packed[g] = new GemmPackedA(ks, mg, kg, pw + (long)g * mg * kg, kg, transposed: false);
+                        _packed = packed;
+                    }
                 }
         }
     }
+
+    /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
+    private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Runtime.Threading.WorkerPool pool)
+    {
+        var ks = _packedWide?.Kernels ?? _packed?[0].Kernels;
+        if (ks is not null && ConvFewPositions.Worth(g, p.Group, ks, wide))
+            ConvFewPositions.Run(p, g, TransposedWeights(ks), buffers, _activation, pool);
+        else if (wide is not null) ConvWideGemm.Run(p, g, wide, _packedWide!, buffers, _activation, pool);
+        else ConvFloat.Run(p, g, buffers, _packed, _activation, pool);
+    }
+
+    /// <summary>Wᵀ [C × M] of the constant weights, packed once (racing runs may both pack; one result is kept).</summary>
+    private GemmPackedB TransposedWeights(GemmKernelSet ks)
+    {
+        if (Volatile.Read(ref _packedTransposed) is { } done) return done;
+        var w = _constantWeights!;
+        int m = w.Shape[0], k = w.Length / m;
+        GemmPackedB packed;
+        fixed (float* pw = w.AsSpan<float>()) packed = new GemmPackedB(ks, k, m, pw, k, transposed: true);
+        return Interlocked.CompareExchange(ref _packedTransposed, packed, null) ?? packed;
+    }
+
+    /// <summary>
+    /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone. Strided 1×1 kernels are
+    /// left to the GEMM: the wide path would copy every phase plane of the image to read one of them.
+    /// </summary>
+    private static bool WideEligible(ConvAttributes a, ReadOnlySpan<int> w, GemmKernelSet ks) =>
+        a.Group == 1 && w.Length is 3 or 4 && ks.OffsetKernel != null
+        && (ShapeMath.Size(w[2..]) > 1 || a.Strides is null || a.Strides.All(s => s == 1));
 
     public override void Run(KernelContext ctx)
     {
         var x = ctx.Input(0);
         var w = ctx.Input(1);
         var b = ctx.OptionalInput(2);
-        ConvKernels.RequireSameDtype(ctx, x, w, b);
-        var p = ConvProblem.Create(_attrs, x.Shape, w.Shape, ctx.Fail);
+        var z = ctx.InputCount > 3 ? ctx.OptionalInput(3) : null;
+        var inScale = ctx.InputCount > 4 ? ctx.OptionalInput(4) : null;
+        var inShift = ctx.InputCount > 5 ? ctx.OptionalInput(5) : null;
+        if (x.DataType != w.DataType || (b is not null && b.DataType != x.DataType) || (z is not null && z.DataType != x.DataType))
+            ConvKernels.RequireSameDtype(ctx, x, w, b, z);
+        if (x.DataType != DataType.Float && (z is not null || inScale is not null || _activation.Kind != ActivationKind.None))
+            throw ctx.Fail($"FusedConv supports float32 only, not {x.DataType.Name()}");
+        var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, _packedWide?.Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
         if (b is not null && (b.Rank != 1 || b.Length != p.OutChannels))
             throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{p.OutChannels}]");
-        var g = p.As3D(ctx.Fail);
-        var y = ctx.AllocateOutput(0, x.DataType, p.OutputShape);
+        if (z is not null && !z.Shape.SequenceEqual(p.OutputShape))
+            throw ctx.Fail($"residual Z has shape {ShapeMath.Format(z.Shape)}; expected the output shape {ShapeMath.Format(p.OutputShape)}");
+        if ((inScale is null) != (inShift is null) || inScale is not null && (inScale.DataType != DataType.Float || inShift!.DataType != DataType.Float
+            || inScale.Length != p.Channels || inShift.Length != p.Channels))
+            throw ctx.Fail($"input scale and shift must both be given, float32 with {p.Channels} values (one per input channel)");
+        var y = ctx.AllocateOutput(0, x.DataType, p.OutputShape, clear: false);
         if (y.Length == 0) return;
         switch (x.DataType)
         {
             case DataType.Float:
-                RunFloat(p, g, x.AsSpan<float>(), w.AsSpan<float>(), b is null ? default : b.AsSpan<float>(), y.AsSpan<float>(), _packed);
+                fixed (float* px = x.AsSpan<float>(), pw = w.AsSpan<float>(), pb = b is null ? default : b.AsSpan<float>(),
+                    pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>(),
+                    ps = inScale is null ? default : inScale.AsSpan<float>(), pt = inShift is null ? default : inShift.AsSpan<float>())
+                    RunFloat(p, g, wide, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu)), ctx.Pool);
                 break;
             case DataType.Double:
                 ConvDirect.Run<double>(x.AsSpan<double>(), w.AsSpan<double>(), b is null ? default : b.AsSpan<double>(), y.AsSpan<double>(),
@@ -93,46 +156,11 @@ internal sealed unsafe class ConvKernel : Kernel
                 break;
             default:
                 var yf = new float[y.Length];
-                RunFloat(p, g, GemmFloatData.ToFloat(x), GemmFloatData.ToFloat(w), b is null ? default : GemmFloatData.ToFloat(b), yf, null);
+                var bf = b is null ? null : GemmFloatData.ToFloat(b);
+                fixed (float* px = GemmFloatData.ToFloat(x), pw = GemmFloatData.ToFloat(w), pb = bf, py = yf)
+                    ConvFloat.Run(p, g, new ConvBuffers(px, pw, pb, null, py), null, FusedActivation.None, ctx.Pool);
                 GemmFloatData.FromFloat(yf, y);
                 break;
         }
-    }
-
-    /// <summary>Y = conv(X, W) + bias in float32; <paramref name="packed"/> holds W per group when it was constant.</summary>
-    public static void RunFloat(ConvProblem p, Conv3D g, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias,
-        Span<float> y, GemmPackedA[]? packed)
-    {
-        int mg = p.OutChannelsPerGroup;
-        if (mg < MinGemmRows || p.GroupDepth == 0)
-        {
-            ConvDirect.Run(x, w, bias, y, p.Batch, p.Channels, p.OutChannels, p.Group, g);
-            return;
-        }
-        int cg = p.ChannelsPerGroup, kg = p.GroupDepth, inSize = g.InputSize, outSize = g.OutputSize;
-        var ks = packed?[0].Kernels ?? GemmKernelSet.Best;
-        fixed (float* px = x, pw = w, pb = bias, py = y)
-        {
-            for (int n = 0; n < p.Batch; n++)
-                for (int gi = 0; gi < p.Group; gi++)
-                {
-                    float* yg = py + ((long)n * p.OutChannels + gi * mg) * outSize;
-                    float* xg = px + ((long)n * p.Channels + gi * cg) * inSize;
-                    bool accumulate = pb != null;
-                    if (accumulate)
-                        for (int i = 0; i < mg; i++) new Span<float>(yg + (long)i * outSize, outSize).Fill(pb[gi * mg + i]);
-                    if (packed is not null)
-                        Multiply(ks, mg, outSize, kg, packed[gi].AsOperand(), xg, g, yg, accumulate);
-                    else
-                        Multiply(ks, mg, outSize, kg, new GemmDenseA(pw + (long)gi * mg * kg, kg, false, 1), xg, g, yg, accumulate);
-                }
-        }
-    }
-
-    private static void Multiply<TA>(GemmKernelSet ks, int m, int n, int k, TA a, float* x, Conv3D g, float* y, bool accumulate)
-        where TA : struct, IGemmA
-    {
-        if (g.IsPointwise) GemmCore.Multiply(ks, m, n, k, a, new GemmDenseB(x, n, false), y, n, accumulate);
-        else GemmCore.Multiply(ks, m, n, k, a, new ConvIm2ColB(x, g), y, n, accumulate);
     }
 }

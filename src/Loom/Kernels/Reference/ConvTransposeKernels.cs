@@ -1,6 +1,7 @@
 using System.Numerics;
 using Loom.Kernels.Common;
 using Loom.Runtime;
+using Loom.Runtime.Threading;
 
 namespace Loom.Kernels.Reference;
 
@@ -20,7 +21,8 @@ internal static class ConvTransposeKernels
 /// </summary>
 internal sealed unsafe class ConvTransposeKernel : Kernel
 {
-    private const int ColumnBufferFloats = 1 << 21;
+    // 256 KB: the column chunk stays in L2 between the GEMM that writes it and col2im that reads it.
+    private const int ColumnBufferFloats = 1 << 16;
     private readonly ConvTransposeGeometry.Attributes _attrs;
     private readonly GemmPackedA[]? _packed;
 
@@ -35,18 +37,21 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
             {
                 var packed = new GemmPackedA[group];
                 for (int g = 0; g < group; g++)
-                    packed[g] = new GemmPackedA(GemmKernelSet.Best, rows, cg, pw + (long)g * cg * rows, rows, transposed: true);
+                    packed[g] = new GemmPackedA(GemmKernelSet.Current, rows, cg, pw + (long)g * cg * rows, rows, transposed: true);
                 _packed = packed;
             }
         }
     }
 
-    public override void Run(KernelContext ctx)
+    /// <summary>One input and weight shape's sizes, geometry and output shape (cached per node).</summary>
+    private sealed record Plan(Dims Dims, int[] OutputShape);
+
+    private readonly ShapeKeyedCache<Plan> _plans = new();
+
+    private Plan CreatePlan(KernelContext ctx)
     {
         var x = ctx.Input(0);
         var w = ctx.Input(1);
-        var b = ctx.OptionalInput(2);
-        ConvKernels.RequireSameDtype(ctx, x, w, b);
         int group = _attrs.Conv.Group;
         if (x.Rank < 3 || w.Rank != x.Rank)
             throw ctx.Fail($"input {ShapeMath.Format(x.Shape)} and weight {ShapeMath.Format(w.Shape)} need equal ranks of at least 3");
@@ -56,18 +61,27 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         var kernel = w.Shape[2..];
         if (_attrs.Conv.KernelShape is { } ks && !ks.SequenceEqual(kernel.ToArray().Select(k => (long)k)))
             throw ctx.Fail($"kernel_shape [{string.Join(",", ks)}] does not match weight shape {ShapeMath.Format(w.Shape)}");
-        if (b is not null && (b.Rank != 1 || b.Length != m)) throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{m}]");
         var geo = ConvTransposeGeometry.Compute(_attrs, x.Shape[2..], kernel, ctx.Fail);
         if (geo.Rank > 3) throw ctx.Fail("ConvTranspose over more than 3 spatial axes is not supported");
-        var g3 = new Conv3D(geo);
-        var y = ctx.AllocateOutput(0, x.DataType, [n, m, .. geo.Input]);
+        return new Plan(new Dims(n, c, m, group, new Conv3D(geo)), [n, m, .. geo.Input]);
+    }
+
+    public override void Run(KernelContext ctx)
+    {
+        var x = ctx.Input(0);
+        var w = ctx.Input(1);
+        var b = ctx.OptionalInput(2);
+        if (x.DataType != w.DataType || (b is not null && b.DataType != x.DataType)) ConvKernels.RequireSameDtype(ctx, x, w, b);
+        var (dims, shape) = _plans.Get(x.Shape, w.Shape, (this, ctx), static s => s.Item1.CreatePlan(s.ctx));
+        int m = dims.OutChannels, size = dims.G.InputSize;
+        if (b is not null && (b.Rank != 1 || b.Length != m)) throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{m}]");
+        // col2im adds into Y, so it starts zeroed, unless every element is written exactly once (float32 only).
+        var y = ctx.AllocateOutput(0, x.DataType, shape, clear: x.DataType != DataType.Float || !ConvCol2Im.IsPartition(dims.G));
         if (y.Length == 0) return;
-        var dims = new Dims(n, c, m, group, g3);
-        int size = g3.InputSize;
         switch (x.DataType)
         {
             case DataType.Float:
-                RunFloat(dims, x.AsSpan<float>(), w.AsSpan<float>(), y.AsSpan<float>(), _packed);
+                RunFloat(dims, x.AsSpan<float>(), w.AsSpan<float>(), y.AsSpan<float>(), _packed, ctx.Pool);
                 if (b is not null) AddBias(y.AsSpan<float>(), b.AsSpan<float>(), m, size);
                 break;
             case DataType.Double:
@@ -76,8 +90,8 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
                 break;
             default:
                 var yf = new float[y.Length];
-                RunFloat(dims, GemmFloatData.ToFloat(x), GemmFloatData.ToFloat(w), yf, null);
-                if (b is not null) AddBias<float>(yf, GemmFloatData.ToFloat(b), m, size);
+                RunFloat(dims, GemmFloatData.ToFloat(x), GemmFloatData.ToFloat(w), yf, null, ctx.Pool);
+                if (b is not null) AddBias(yf, GemmFloatData.ToFloat(b), m, size);
                 GemmFloatData.FromFloat(yf, y);
                 break;
         }
@@ -89,13 +103,14 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
         public int Mg => OutChannels / Group;
     }
 
-    private static void RunFloat(Dims d, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, GemmPackedA[]? packed)
+    private static void RunFloat(Dims d, ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, GemmPackedA[]? packed, WorkerPool? pool)
     {
         var g = d.G;
         int cg = d.Cg, mg = d.Mg, rows = mg * g.KernelSize, inSize = g.OutputSize, outSize = g.InputSize;
         if (rows == 0 || inSize == 0) return;
         int chunk = Math.Max(1, Math.Min(inSize, ColumnBufferFloats / rows));
-        var ks = packed?[0].Kernels ?? GemmKernelSet.Best;
+        var ks = packed?[0].Kernels ?? GemmKernelSet.Current;
+        int parts = pool is null ? 1 : Math.Min(mg, pool.Threads * 2);
         fixed (float* px = x, pw = w, py = y)
         {
             float* col = GemmScratch.ForThread.Extra(rows * chunk);
@@ -108,11 +123,24 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
                     {
                         int nc = Math.Min(chunk, inSize - j0);
                         var bx = new GemmDenseB(xg + j0, inSize, false);
-                        if (packed is not null) GemmCore.Multiply(ks, rows, nc, cg, packed[gi].AsOperand(), bx, col, nc, false);
-                        else GemmCore.Multiply(ks, rows, nc, cg, new GemmDenseA(pw + (long)gi * cg * rows, rows, true, 1), bx, col, nc, false);
-                        ConvCol2Im.Add(col, nc, mg, j0, nc, yg, g);
+                        if (packed is not null) GemmCore.Multiply(ks, rows, nc, cg, packed[gi].AsOperand(), bx, col, nc, false, pool);
+                        else GemmCore.Multiply(ks, rows, nc, cg, new GemmDenseA(pw + (long)gi * cg * rows, rows, true, 1), bx, col, nc, false, pool);
+                        var scatter = new Col2ImJob(col, nc, mg, j0, yg, g, parts);
+                        if (parts == 1) scatter.Execute(0);
+                        else pool!.Run(parts, scatter);
                     }
                 }
+        }
+    }
+
+    /// <summary>col2im for output channels [c0, c1): channels write disjoint planes, so they split across threads.</summary>
+    private readonly struct Col2ImJob(float* col, int nc, int channels, int j0, float* image, Conv3D g, int parts) : IParallelJob
+    {
+        public void Execute(int part)
+        {
+            int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
+            if (ConvCol2Im.IsPartition(g)) ConvCol2Im.Place(col + (long)c0 * g.KernelSize * nc, nc, c1 - c0, j0, nc, image + (long)c0 * g.InputSize, g);
+            else ConvCol2Im.Add(col + (long)c0 * g.KernelSize * nc, nc, c1 - c0, j0, nc, image + (long)c0 * g.InputSize, g);
         }
     }
 
@@ -147,6 +175,20 @@ internal sealed unsafe class ConvTransposeKernel : Kernel
                                         }
                             }
                 }
+            }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void AddBias(Span<float> y, ReadOnlySpan<float> b, int m, int size)
+    {
+        fixed (float* py = y)
+            for (int i = 0; i < y.Length / Math.Max(size, 1); i++)
+            {
+                float* plane = py + (long)i * size;
+                var v = System.Runtime.Intrinsics.Vector256.Create(b[i % m]);
+                int t = 0;
+                for (; t + 8 <= size; t += 8) System.Runtime.Intrinsics.Vector256.Store(System.Runtime.Intrinsics.Vector256.Load(plane + t) + v, plane + t);
+                for (; t < size; t++) plane[t] += b[i % m];
             }
     }
 

@@ -101,12 +101,11 @@ internal static class ElementwiseActivationKernels
             x * T.Max(T.Zero, T.Min(T.One, x / T.CreateTruncating(6) + T.CreateTruncating(0.5)));
     }
 
-    /// <summary>log(1 + e^x) in the form that neither overflows for large x nor loses precision for very negative x.</summary>
+    /// <summary>log(1 + e^x), in float64 with an accurate log1p and rounded once.</summary>
     private struct SoftplusOp : IFloatOp
     {
         public static T Invoke<T>(T x, in ActivationParams p) where T : IFloatingPointIeee754<T> => Softplus(x);
-        public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> =>
-            x > T.Zero ? x + T.LogP1(T.Exp(-x)) : T.LogP1(T.Exp(x));
+        public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T> => T.CreateTruncating(ElementwiseMath.Softplus(double.CreateTruncating(x)));
     }
 
     private struct SoftsignOp : IFloatOp
@@ -119,10 +118,14 @@ internal static class ElementwiseActivationKernels
         public static T Invoke<T>(T x, in ActivationParams p) where T : IFloatingPointIeee754<T> => T.Tanh(x);
     }
 
-    /// <summary>x · tanh(softplus(x)).</summary>
+    /// <summary>x · tanh(softplus(x)), in float64 and rounded once.</summary>
     private struct MishOp : IFloatOp
     {
-        public static T Invoke<T>(T x, in ActivationParams p) where T : IFloatingPointIeee754<T> => x * T.Tanh(SoftplusOp.Softplus(x));
+        public static T Invoke<T>(T x, in ActivationParams p) where T : IFloatingPointIeee754<T>
+        {
+            double d = double.CreateTruncating(x);
+            return T.CreateTruncating(d * Math.Tanh(ElementwiseMath.Softplus(d)));
+        }
     }
 
     /// <summary>x/2 · (1 + erf(x/√2)), computed in float64 and rounded once.</summary>

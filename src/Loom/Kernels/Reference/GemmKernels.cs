@@ -34,7 +34,7 @@ internal sealed unsafe class GemmKernel : Kernel
         {
             int k = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
             fixed (float* pb = b.AsSpan<float>())
-                _packedB = new GemmPackedB(GemmKernelSet.Best, k, n, pb, b.Shape[1], _transB);
+                _packedB = new GemmPackedB(GemmKernelSet.Current, k, n, pb, b.Shape[1], _transB);
         }
     }
 
@@ -49,13 +49,13 @@ internal sealed unsafe class GemmKernel : Kernel
         int m = _transA ? a.Shape[1] : a.Shape[0], k = _transA ? a.Shape[0] : a.Shape[1];
         int kb = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
         if (k != kb) throw ctx.Fail($"op(A) is {m}x{k} but op(B) is {kb}x{n}");
-        BiasLayout? bias = c is null || _beta == 0 ? null : BiasLayout.Create(c, m, n, ctx.Fail);
-        var y = ctx.AllocateOutput(0, a.DataType, [m, n]);
+        BiasLayout? bias = c is null || _beta == 0 ? null : BiasLayout.Create(c, m, n, ctx);
+        var y = ctx.AllocateOutput(0, a.DataType, stackalloc int[] { m, n }, clear: false);
         if (y.Length == 0) return;
         switch (a.DataType)
         {
             case DataType.Float:
-                RunFloat(m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), c is null ? default : c.AsSpan<float>(), bias, y.AsSpan<float>(), _packedB);
+                RunFloat(m, n, k, a.AsSpan<float>(), b.AsSpan<float>(), c is null ? default : c.AsSpan<float>(), bias, y.AsSpan<float>(), _packedB, ctx.Pool);
                 break;
             case DataType.Double: RunNaive<double>(m, n, k, a, b, c, bias, y); break;
             case DataType.Int32: RunNaive<int>(m, n, k, a, b, c, bias, y); break;
@@ -64,25 +64,39 @@ internal sealed unsafe class GemmKernel : Kernel
             case DataType.UInt64: RunNaive<ulong>(m, n, k, a, b, c, bias, y); break;
             default:
                 var yf = new float[y.Length];
-                RunFloat(m, n, k, GemmFloatData.ToFloat(a), GemmFloatData.ToFloat(b), c is null ? default : GemmFloatData.ToFloat(c), bias, yf, null);
+                RunFloat(m, n, k, GemmFloatData.ToFloat(a), GemmFloatData.ToFloat(b), c is null ? default : GemmFloatData.ToFloat(c), bias, yf, null, ctx.Pool);
                 GemmFloatData.FromFloat(yf, y);
                 break;
         }
     }
 
     private void RunFloat(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c, BiasLayout? bias,
-        Span<float> y, GemmPackedB? packedB)
+        Span<float> y, GemmPackedB? packedB, Runtime.Threading.WorkerPool? pool)
     {
-        if (bias is { } l)
-            for (int i = 0; i < m; i++)
-                for (int j = 0; j < n; j++) y[i * n + j] = _beta * c[l.Index(i, j)];
+        if (bias is { } l) FillBias(m, n, c, l, y);
         int lda = _transA ? m : k, ldb = _transB ? k : n;
         fixed (float* pa = a, pb = b, py = y)
         {
             if (packedB is not null && m > 1)
-                GemmCore.Multiply(packedB.Kernels, m, n, k, new GemmDenseA(pa, lda, _transA, _alpha), packedB.AsOperand(), py, n, bias is not null);
+                GemmCore.Multiply(packedB.Kernels, m, n, k, new GemmDenseA(pa, lda, _transA, _alpha), packedB.AsOperand(), py, n, bias is not null, pool);
             else
-                GemmCore.Multiply(m, n, k, _alpha, pa, lda, _transA, pb, ldb, _transB, py, n, bias is not null);
+                GemmCore.Multiply(m, n, k, _alpha, pa, lda, _transA, pb, ldb, _transB, py, n, bias is not null, pool);
+        }
+    }
+
+    /// <summary>Y = beta·C broadcast to [M, N] (rows copied whole when C is a row or a full matrix).</summary>
+    private void FillBias(int m, int n, ReadOnlySpan<float> c, BiasLayout l, Span<float> y)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = y.Slice(i * n, n);
+            if (l.ColStride == 1)
+            {
+                var src = c.Slice(l.Index(i, 0), n);
+                if (_beta == 1) src.CopyTo(row);
+                else System.Numerics.Tensors.TensorPrimitives.Multiply(src, _beta, row);
+            }
+            else row.Fill(_beta * c[l.Index(i, 0)]);
         }
     }
 
@@ -106,12 +120,12 @@ internal sealed unsafe class GemmKernel : Kernel
     {
         public int Index(int i, int j) => i * RowStride + j * ColStride;
 
-        public static BiasLayout Create(Tensor c, int m, int n, Func<string, Exception> fail)
+        public static BiasLayout Create(Tensor c, int m, int n, KernelContext ctx)
         {
-            if (c.Rank > 2) throw fail($"C has shape {ShapeMath.Format(c.Shape)}; it must broadcast to [{m},{n}]");
+            if (c.Rank > 2) throw ctx.Fail($"C has shape {ShapeMath.Format(c.Shape)}; it must broadcast to [{m},{n}]");
             int rows = c.Rank == 2 ? c.Shape[0] : 1, cols = c.Rank >= 1 ? c.Shape[^1] : 1;
             if ((rows != 1 && rows != m) || (cols != 1 && cols != n))
-                throw fail($"C has shape {ShapeMath.Format(c.Shape)}; it must broadcast to [{m},{n}]");
+                throw ctx.Fail($"C has shape {ShapeMath.Format(c.Shape)}; it must broadcast to [{m},{n}]");
             return new BiasLayout(rows == 1 ? 0 : cols, cols == 1 ? 0 : 1);
         }
     }

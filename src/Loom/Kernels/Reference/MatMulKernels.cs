@@ -35,12 +35,13 @@ internal static class MatMulKernels
 internal sealed unsafe class MatMulKernel : Kernel
 {
     private readonly GemmPackedB? _packedB;
+    private readonly ShapeKeyedCache<MatMulShape> _shapes = new();
 
     public MatMulKernel(KernelInfo info)
     {
         if (info.ConstantInput(1) is { DataType: DataType.Float, Rank: 2 } b && b.Length > 0)
             fixed (float* pb = b.AsSpan<float>())
-                _packedB = new GemmPackedB(GemmKernelSet.Best, b.Shape[0], b.Shape[1], pb, b.Shape[1], transposed: false);
+                _packedB = new GemmPackedB(GemmKernelSet.Current, b.Shape[0], b.Shape[1], pb, b.Shape[1], transposed: false);
     }
 
     public override void Run(KernelContext ctx)
@@ -48,12 +49,12 @@ internal sealed unsafe class MatMulKernel : Kernel
         var a = ctx.Input(0);
         var b = ctx.Input(1);
         if (a.DataType != b.DataType) throw ctx.Fail($"inputs are {a.DataType.Name()} and {b.DataType.Name()}");
-        var s = MatMulShape.Create(a.Shape, b.Shape, ctx.Fail);
-        var y = ctx.AllocateOutput(0, a.DataType, s.OutputShape);
+        var s = _shapes.Get(a.Shape, b.Shape, ctx, static c => MatMulShape.Create(c.Input(0).Shape, c.Input(1).Shape, c.Fail));
+        var y = ctx.AllocateOutput(0, a.DataType, s.OutputShape, clear: false);
         if (y.Length == 0) return;
         switch (a.DataType)
         {
-            case DataType.Float: RunFloat(s, a.AsSpan<float>(), b.AsSpan<float>(), y.AsSpan<float>(), _packedB); break;
+            case DataType.Float: RunFloat(s, a.AsSpan<float>(), b.AsSpan<float>(), y.AsSpan<float>(), _packedB, ctx.Pool); break;
             case DataType.Double: MatMulKernels.RunNaive(s, a.AsSpan<double>(), b.AsSpan<double>(), y.AsSpan<double>()); break;
             case DataType.Int32: MatMulKernels.RunNaive(s, a.AsSpan<int>(), b.AsSpan<int>(), y.AsSpan<int>()); break;
             case DataType.Int64: MatMulKernels.RunNaive(s, a.AsSpan<long>(), b.AsSpan<long>(), y.AsSpan<long>()); break;
@@ -61,13 +62,14 @@ internal sealed unsafe class MatMulKernel : Kernel
             case DataType.UInt64: MatMulKernels.RunNaive(s, a.AsSpan<ulong>(), b.AsSpan<ulong>(), y.AsSpan<ulong>()); break;
             default:
                 var yf = new float[y.Length];
-                RunFloat(s, GemmFloatData.ToFloat(a), GemmFloatData.ToFloat(b), yf, null);
+                RunFloat(s, GemmFloatData.ToFloat(a), GemmFloatData.ToFloat(b), yf, null, ctx.Pool);
                 GemmFloatData.FromFloat(yf, y);
                 break;
         }
     }
 
-    public static void RunFloat(MatMulShape s, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, GemmPackedB? packedB)
+    public static void RunFloat(MatMulShape s, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y, GemmPackedB? packedB,
+        Runtime.Threading.WorkerPool? pool)
     {
         int m = s.M, n = s.N, k = s.K;
         fixed (float* pa = a, pb = b, py = y)
@@ -76,13 +78,13 @@ internal sealed unsafe class MatMulKernel : Kernel
             {
                 int rows = m * s.BatchCount;
                 if (packedB is not null && rows > 1)
-                    GemmCore.Multiply(packedB.Kernels, rows, n, k, new GemmDenseA(pa, k, false, 1), packedB.AsOperand(), py, n, false);
+                    GemmCore.Multiply(packedB.Kernels, rows, n, k, new GemmDenseA(pa, k, false, 1), packedB.AsOperand(), py, n, false, pool);
                 else
-                    GemmCore.Multiply(rows, n, k, 1, pa, k, false, pb, n, false, py, n, false);
+                    GemmCore.Multiply(rows, n, k, 1, pa, k, false, pb, n, false, py, n, false, pool);
                 return;
             }
             for (int i = 0; i < s.BatchCount; i++)
-                GemmCore.Multiply(m, n, k, 1, pa + s.AOffsets[i], k, false, pb + s.BOffsets[i], n, false, py + (long)i * m * n, n, false);
+                GemmCore.Multiply(m, n, k, 1, pa + s.AOffsets[i], k, false, pb + s.BOffsets[i], n, false, py + (long)i * m * n, n, false, pool);
         }
     }
 }

@@ -22,13 +22,21 @@ internal sealed class GlobalPoolKernel(PoolKind kind, double p) : Kernel
     {
         var x = ctx.Input(0);
         if (x.Rank < 2) throw ctx.Fail($"input has shape {ShapeMath.Format(x.Shape)}; it needs [N, C, spatial...]");
-        var shape = x.Shape.ToArray();
-        for (int i = 2; i < shape.Length; i++) shape[i] = 1;
-        var y = ctx.AllocateOutput(0, x.DataType, shape);
+        Span<int> shape = stackalloc int[x.Rank];
+        x.Shape.CopyTo(shape);
+        shape[2..].Fill(1);
+        var y = ctx.AllocateOutput(0, x.DataType, shape, clear: false);
         if (y.Length == 0) return;
         int size = (int)ShapeMath.Size(x.Shape[2..]);
         switch (x.DataType)
         {
+            case DataType.Float when kind == PoolKind.Average:
+                // One vectorized sum per plane (TensorPrimitives costs more per call than a 7×7 plane takes).
+                unsafe
+                {
+                    fixed (float* px = x.AsSpan<float>(), py = y.AsSpan<float>()) Kernels.Common.PoolFloat.WholePlanes(false, px, py, y.Length, size);
+                }
+                break;
             case DataType.Float: Pool(x.AsSpan<float>(), y.AsSpan<float>(), size); break;
             case DataType.Double: Pool(x.AsSpan<double>(), y.AsSpan<double>(), size); break;
             default:
@@ -39,6 +47,7 @@ internal sealed class GlobalPoolKernel(PoolKind kind, double p) : Kernel
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Pool<T>(ReadOnlySpan<T> x, Span<T> y, int size) where T : IFloatingPointIeee754<T>
     {
         T pp = T.CreateTruncating(p);

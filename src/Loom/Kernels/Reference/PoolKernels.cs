@@ -39,19 +39,37 @@ internal sealed class PoolKernel : Kernel
         if (kind == PoolKind.Lp && _p <= 0) throw info.Fail($"p must be positive, not {_p}");
     }
 
-    public override void Run(KernelContext ctx)
+    /// <summary>One input shape's geometry and output shape (cached per node).</summary>
+    private sealed record Plan(ConvGeometry Geometry, Conv3D G, int[] Shape);
+
+    private readonly ShapeKeyedCache<Plan> _plans = new();
+
+    private Plan CreatePlan(KernelContext ctx)
     {
         var x = ctx.Input(0);
-        if (x.Rank < 3) throw ctx.Fail($"input has shape {ShapeMath.Format(x.Shape)}; it needs [N, C, spatial...]");
         var kernel = _attrs.KernelShape!.Select(k => (int)k).ToArray();
         var geo = ConvGeometry.Compute(_attrs, x.Shape[2..], kernel, pool: true, ctx.Fail);
         if (geo.Rank > 3) throw ctx.Fail("pooling over more than 3 spatial axes is not supported");
-        var g = new Conv3D(geo);
-        int[] shape = [x.Shape[0], x.Shape[1], .. geo.Output];
+        return new Plan(geo, new Conv3D(geo), [x.Shape[0], x.Shape[1], .. geo.Output]);
+    }
+
+    public override unsafe void Run(KernelContext ctx)
+    {
+        var x = ctx.Input(0);
+        if (x.Rank < 3) throw ctx.Fail($"input has shape {ShapeMath.Format(x.Shape)}; it needs [N, C, spatial...]");
+        var (geo, g, shape) = _plans.Get(x.Shape, default, (this, ctx), static s => s.Item1.CreatePlan(s.ctx));
         int planes = x.Shape[0] * x.Shape[1];
-        var y = ctx.AllocateOutput(0, x.DataType, shape);
+        var y = ctx.AllocateOutput(0, x.DataType, shape, clear: false);
         var indices = _kind == PoolKind.Max && ctx.IsOutputRequested(1) ? ctx.AllocateOutput(1, DataType.Int64, shape).AsSpan<long>() : default;
         if (y.Length == 0) return;
+        int rank = geo.Rank;
+        int endD = rank >= 3 ? geo.PadEnd[rank - 3] : 0, endH = rank >= 2 ? geo.PadEnd[rank - 2] : 0, endW = geo.PadEnd[rank - 1];
+        if (x.DataType == DataType.Float && indices.IsEmpty && _kind != PoolKind.Lp && PoolFloat.Supports(g))
+        {
+            fixed (float* px = x.AsSpan<float>(), py = y.AsSpan<float>())
+                PoolFloat.Run(_kind == PoolKind.Max, px, py, planes, g, _countIncludePad, endH, endW, ctx.Pool);
+            return;
+        }
         if (_kind == PoolKind.Max)
         {
             switch (x.DataType)
@@ -68,8 +86,6 @@ internal sealed class PoolKernel : Kernel
             }
             return;
         }
-        int rank = geo.Rank;
-        int endD = rank >= 3 ? geo.PadEnd[rank - 3] : 0, endH = rank >= 2 ? geo.PadEnd[rank - 2] : 0, endW = geo.PadEnd[rank - 1];
         switch (x.DataType)
         {
             case DataType.Float:

@@ -6,13 +6,16 @@ namespace Loom.Runtime.Memory;
 /// Everything one run of a session's main graph needs that can outlive the run: the value slots, the
 /// buffer pool, reference counts of pooled buffers (views share a buffer) and the tensor headers each
 /// step produced last time. A session keeps a few frames and gives each concurrent run its own, so
-/// steady-state runs reuse memory and headers instead of allocating per operator.
+/// steady-state runs reuse memory and headers instead of allocating per operator. The nodes of one run may
+/// execute on several threads at once (a scheduled run), so the pool and the reference counts are taken
+/// under a lock; it is held for a dictionary update, never while a kernel runs.
 /// </summary>
 internal sealed class ExecutionFrame
 {
     private readonly Dictionary<Array, int> _refs = new(ReferenceEqualityComparer.Instance);
     private readonly Tensor?[][] _headers;
     private readonly ConcurrentQueue<(Array Buffer, int ElementSize)> _returned = new();
+    private readonly Lock _lock = new();
 
     public ExecutionFrame(CompiledGraph graph)
     {
@@ -21,6 +24,9 @@ internal sealed class ExecutionFrame
     }
 
     public LoomValue?[] Slots { get; }
+
+    /// <summary>State of scheduled (parallel) runs of this frame, made by the first.</summary>
+    public Parallel.ParallelRun? Scheduled { get; set; }
     public BufferPool Pool { get; } = new();
 
     /// <summary>A zeroed (if <paramref name="clear"/>) pooled tensor for output <paramref name="output"/> of step <paramref name="step"/>.</summary>
@@ -28,7 +34,8 @@ internal sealed class ExecutionFrame
     {
         int n = (int)ShapeMath.Size(shape);
         if (dataType == DataType.String || n == 0) return Tensor.Zeros(dataType, shape);
-        var buffer = Pool.Rent(dataType.ClrType(), n, dataType.ElementSize());
+        Array buffer;
+        lock (_lock) buffer = Pool.Rent(dataType.ClrType(), n, dataType.ElementSize());
         if (clear) Array.Clear(buffer, 0, n);
         var cached = _headers[step][output];
         if (cached is not null && ReferenceEquals(cached.Buffer, buffer) && cached.DataType == dataType && cached.Shape.SequenceEqual(shape))
@@ -41,25 +48,31 @@ internal sealed class ExecutionFrame
     /// <summary>Counts a slot's reference to a pooled buffer; tensors put inside sequences or optionals leave the pool for good.</summary>
     public void Retain(LoomValue value)
     {
-        switch (value)
-        {
-            case Tensor t when Pool.Owns(t.Buffer):
-                _refs[t.Buffer] = _refs.GetValueOrDefault(t.Buffer) + 1;
-                break;
-            case TensorSequence or OptionalValue:
-                Escape(value);
-                break;
-            // MapValue and MapSequence hold their own arrays, never pooled buffers: nothing to count.
-        }
+        if (value is not (Tensor or TensorSequence or OptionalValue)) return;
+        lock (_lock)
+            switch (value)
+            {
+                case Tensor t when Pool.Owns(t.Buffer):
+                    _refs[t.Buffer] = _refs.GetValueOrDefault(t.Buffer) + 1;
+                    break;
+                case TensorSequence or OptionalValue:
+                    Escape(value);
+                    break;
+                // MapValue and MapSequence hold their own arrays, never pooled buffers: nothing to count.
+            }
     }
 
     /// <summary>Drops a slot's reference; the buffer returns to the pool when no slot refers to it.</summary>
     public void Release(LoomValue? value)
     {
-        if (value is not Tensor t || !_refs.TryGetValue(t.Buffer, out var n)) return;
-        if (n > 1) { _refs[t.Buffer] = n - 1; return; }
-        _refs.Remove(t.Buffer);
-        Pool.Return(t.Buffer);
+        if (value is not Tensor t) return;
+        lock (_lock)
+        {
+            if (!_refs.TryGetValue(t.Buffer, out var n)) return;
+            if (n > 1) { _refs[t.Buffer] = n - 1; return; }
+            _refs.Remove(t.Buffer);
+            Pool.Return(t.Buffer);
+        }
     }
 
     /// <summary>

@@ -48,6 +48,9 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Threads that run parts, the caller included.</summary>
     public int Threads => _workers.Length + 1;
 
+    /// <summary>A pool of the calling thread alone: kernels given it run single-threaded.</summary>
+    public static WorkerPool CallerOnly { get; } = new(1);
+
     /// <summary>Runs parts 0..<paramref name="parts"/>-1 of <paramref name="job"/> and returns when all are done.</summary>
     public void Run<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
     {
@@ -58,6 +61,31 @@ public sealed class WorkerPool : IDisposable
             for (int p = 0; p < parts; p++) job.Execute(p);
             return;
         }
+        RunClaimed(parts, job);
+    }
+
+    /// <summary>
+    /// Runs parts 0..<paramref name="parts"/>-1 all at the same time, each on its own thread, so a part may
+    /// wait for another; returns false, running nothing, when that cannot be promised (the pool is busy or
+    /// has fewer threads than parts). Every part gets a thread: a thread takes a new part only after
+    /// finishing one, so while a part is unclaimed some thread is free to claim it.
+    /// </summary>
+    public bool TryRunConcurrently<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
+    {
+        if (parts > Threads) return false;
+        if (parts <= 1)
+        {
+            if (parts == 1) job.Execute(0);
+            return true;
+        }
+        if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
+        RunClaimed(parts, job);
+        return true;
+    }
+
+    /// <summary>Runs the job on the pool's threads; the caller has set <c>_busy</c>, and this clears it.</summary>
+    private void RunClaimed<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
+    {
         try
         {
             if (!_runners.TryGetValue(typeof(TJob), out var r)) _runners[typeof(TJob)] = r = new Runner<TJob>();

@@ -1,0 +1,98 @@
+using System.Globalization;
+
+namespace Loom.Bench;
+
+/// <summary>Options shared by the modes: --dim NAME=SIZE, --shape INPUT=D,D,..., --runs N, --threads T, --fuse, --only loom|ort, --cpu.</summary>
+internal sealed class BenchOptions
+{
+    public Dictionary<string, long> Dims { get; } = new();
+    public Dictionary<string, int[]> Shapes { get; } = new();
+    public int Runs { get; private set; } = 20;
+    public int Threads { get; private set; } = Environment.ProcessorCount;
+    public bool Fuse { get; private set; }
+
+    /// <summary>--only loom|ort: run one runtime (for profilers such as perf stat, which count one process's cycles).</summary>
+    public string? Only { get; private set; }
+
+    /// <summary>--cpu: time runs by this thread's CPU time instead of the wall clock (with --threads 1 only).</summary>
+    public bool Cpu { get; private set; }
+    public List<string> Positional { get; } = new();
+
+    public static BenchOptions Parse(IReadOnlyList<string> args, int defaultRuns = 20)
+    {
+        var o = new BenchOptions { Runs = defaultRuns };
+        for (int i = 0; i < args.Count; i++)
+        {
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            switch (args[i])
+            {
+                case "--dim":
+                    var kv = Next().Split('=');
+                    o.Dims[kv[0]] = long.Parse(kv[1], CultureInfo.InvariantCulture);
+                    break;
+                case "--shape":
+                    var sv = Next().Split('=');
+                    o.Shapes[sv[0]] = sv[1].Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture)).ToArray();
+                    break;
+                case "--runs": o.Runs = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--threads": o.Threads = int.Parse(Next(), CultureInfo.InvariantCulture); break;
+                case "--fuse": o.Fuse = true; break;
+                case "--only": o.Only = Next(); break;
+                case "--cpu": o.Cpu = true; break;
+                default: o.Positional.Add(args[i]); break;
+            }
+        }
+        return o;
+    }
+
+    /// <summary>Fastest of <paramref name="runs"/> timed calls after one warm-up, in milliseconds: the kernel without its neighbours' noise.</summary>
+    public static double BestMs(Action run, int runs)
+    {
+        run();
+        double best = double.MaxValue;
+        for (int k = 0; k < runs; k++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            run();
+            best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        return best;
+    }
+
+    /// <summary>Medians of <paramref name="runs"/> timed calls of each action, alternating them, after one warm-up of each.</summary>
+    public static (double A, double B) InterleavedMedians(Action a, Action b, int runs, bool cpu = false)
+    {
+        Func<double> now = cpu ? ThreadCpuClock.NowMs : () => System.Diagnostics.Stopwatch.GetTimestamp() * 1e3 / System.Diagnostics.Stopwatch.Frequency;
+        a();
+        b();
+        var ta = new double[runs];
+        var tb = new double[runs];
+        for (int k = 0; k < runs; k++)
+        {
+            double t0 = now();
+            a();
+            ta[k] = now() - t0;
+            t0 = now();
+            b();
+            tb[k] = now() - t0;
+        }
+        Array.Sort(ta);
+        Array.Sort(tb);
+        return (ta[runs / 2], tb[runs / 2]);
+    }
+
+    /// <summary>Median of <paramref name="runs"/> timed calls after one warm-up, in milliseconds.</summary>
+    public static double MedianMs(Action run, int runs)
+    {
+        run();
+        var times = new double[runs];
+        for (int k = 0; k < runs; k++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            run();
+            times[k] = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[runs / 2];
+    }
+}

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+using Loom;
+using Loom.Conformance;
+using Loom.Import.Onnx;
+using Loom.Kernels;
+using Loom.Runtime;
+
+/// <summary>
+/// Where a model's time goes, by operator type: every kernel of the default registry is wrapped in a
+/// timer, the model runs <c>--runs</c> times, and each operator's total is divided by the runs.
+/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T]
+/// </summary>
+internal static class OpProfile
+{
+    public static int Run(string[] args)
+    {
+        string path = args[0];
+        var dims = new Dictionary<string, long>();
+        int runs = 20, threads = 1;
+        for (int i = 1; i < args.Length - 1; i++)
+        {
+            switch (args[i])
+            {
+                case "--dim": var kv = args[++i].Split('='); dims[kv[0]] = long.Parse(kv[1], CultureInfo.InvariantCulture); break;
+                case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--threads": threads = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+            }
+        }
+        var ticks = new Dictionary<string, long>();
+        var counts = new Dictionary<string, int>();
+        var registry = new KernelRegistry();
+        foreach (var (domain, op) in KernelRegistry.Default.Operators)
+            registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, op), domain: domain);
+        var options = new LoomSessionOptions { IntraOpThreads = threads };
+        using var session = LoomSession.Create(OnnxImporter.Load(path, options), options, registry);
+        var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
+        foreach (var n in session.Model.Graph.Nodes) counts[n.OpType] = counts.GetValueOrDefault(n.OpType) + 1;
+        // Warm up until tiered compilation has promoted the hot kernels (about 30 calls and a background delay).
+        var warm = Stopwatch.StartNew();
+        while (warm.ElapsedMilliseconds < 2000) session.Run(feeds).Dispose();
+        ticks.Clear();
+        var total = Stopwatch.StartNew();
+        for (int r = 0; r < runs; r++) session.Run(feeds).Dispose();
+        double totalMs = total.Elapsed.TotalMilliseconds / runs;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}  threads {threads}  runs {runs}  mean {totalMs:F2} ms per run"));
+        foreach (var (op, t) in ticks.OrderByDescending(kv => kv.Value))
+        {
+            double ms = t * 1000.0 / Stopwatch.Frequency / runs;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-24} {counts.GetValueOrDefault(op),4}  {ms,9:F3} ms  {100 * ms / totalMs,5:F1} %"));
+        }
+        return 0;
+    }
+
+    private sealed class Timed(Kernel inner, Dictionary<string, long> ticks, string op) : Kernel
+    {
+        public override void Run(KernelContext ctx)
+        {
+            long start = Stopwatch.GetTimestamp();
+            inner.Run(ctx);
+            ticks[op] = ticks.GetValueOrDefault(op) + Stopwatch.GetTimestamp() - start;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Runtime.CompilerServices;
+using Loom.Runtime.Threading;
+
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// FusedConv's pre-activation x' = relu?(x·Scale[c] + Shift[c]) per input channel (default: none). Paths that
+/// copy the image into bordered planes anyway apply it in that copy (<see cref="ConvPaddedPlane"/>); the
+/// others get a transformed copy from <see cref="ConvInputTransform"/> first.
+/// </summary>
+internal readonly unsafe struct ChannelTransform(float* scale, float* shift, bool relu)
+{
+    public bool IsIdentity => scale == null;
+    public bool Relu => relu;
+    public float Scale(int c) => scale[c];
+    public float Shift(int c) => shift[c];
+}
+
+/// <summary>
+/// FusedConv's pre-activation: X'[n, c, …] = relu?(X[n, c, …]·S[c] + T[c]) in one pass into per-thread
+/// scratch, replacing the BatchNormalization/Mul/Add/Relu nodes (four passes and four tensors) the graph
+/// had before the convolution. The convolution then reads X' as its input, so zero padding comes after
+/// the transform, as in the original graph.
+/// </summary>
+internal static unsafe class ConvInputTransform
+{
+    /// <summary>The buffers with X replaced by its transformed copy (unchanged when there is no transform).</summary>
+    public static ConvBuffers Materialize(ConvBuffers t, int batch, int channels, int size, WorkerPool? pool) =>
+        t.Input.IsIdentity ? t : new ConvBuffers(Apply(t.X, batch, channels, size, t.Input, pool), t.W, t.Bias, t.Residual, t.Y);
+
+    private static float* Apply(float* x, int batch, int channels, int size, ChannelTransform transform, WorkerPool? pool)
+    {
+        int planes = batch * channels;
+        float* dst = GemmScratch.ForThread.Input(planes * size);
+        int parts = pool is null || (long)planes * size < 1 << 15 ? 1 : Math.Min(planes, pool.Threads * 2);
+        var job = new Job(x, dst, channels, planes, size, transform, parts);
+        if (parts == 1) job.Execute(0);
+        else pool!.Run(parts, job);
+        return dst;
+    }
+
+    private readonly struct Job(float* x, float* dst, int channels, int planes, int size, ChannelTransform transform, int parts)
+        : IParallelJob
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int part)
+        {
+            int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
+            for (int p = p0; p < p1; p++)
+            {
+                int c = p % channels;
+                ConvPaddedPlane.Copy(x + (long)p * size, dst + (long)p * size, size, transform.Scale(c), transform.Shift(c), transform.Relu);
+            }
+        }
+    }
+}

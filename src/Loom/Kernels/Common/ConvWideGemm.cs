@@ -1,0 +1,261 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Loom.Runtime.Threading;
+
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// Convolution as a GEMM that reads B straight from the image, with no im2col packing. The image is
+/// copied once into zero-bordered planes — for stride s, split into s_h·s_w phase planes (rows ≡ p_y,
+/// columns ≡ p_x mod the stride), so every tap becomes a stride-1 read of one phase plane. Then for the
+/// "wide" output position j = oy·Wq + ox (ox running over the whole plane width Wq), tap k = (c, ky, kx)
+/// reads plane[offset[k] + j], contiguous in j, and the offset micro-kernels (<see cref="GemmOffsetKernels"/>)
+/// load B rows directly. The Wq − OW columns past each output row are computed and dropped when the tile
+/// is scattered to Y with the epilogue. Packing B costs about a cycle per element, as much as the multiply
+/// itself for narrow layers (M = 32-64), so this wins wherever the dropped columns are fewer.
+/// </summary>
+internal static unsafe class ConvWideGemm
+{
+    /// <summary>2-D (or 1-D) convolution of one group with a kernel set that has an offset micro-kernel.</summary>
+    public static bool Supports(Conv3D g, int group, GemmKernelSet ks) =>
+        group == 1 && g.KD == 1 && g.ID == 1 && ks.OffsetKernel != null;
+
+    /// <summary>The phase planes' size and the tap offsets for one geometry (cached with the node's plan).</summary>
+    public sealed class Layout
+    {
+        private readonly int[] _offsets, _packedOffsets;
+
+        public Layout(Conv3D g, int channels, int nr)
+        {
+            Geometry = g;
+            Hq = g.OH + (g.KH - 1) * g.LH / g.SH;
+            Wq = g.OW + (g.KW - 1) * g.LW / g.SW;
+            Phases = g.SH * g.SW;
+            WideN = (g.OH - 1) * Wq + g.OW;
+            // With stride 1 and no padding the plane is the image itself (pointwise and "valid" convolutions).
+            NeedsCopy = Phases != 1 || g.PH != 0 || g.PW != 0 || Hq != g.IH || Wq != g.IW;
+            int depth = channels * g.KH * g.KW;
+            _offsets = GC.AllocateArray<int>(Math.Max(depth, 1), pinned: true);
+            _packedOffsets = GC.AllocateArray<int>(Math.Max(depth, 1), pinned: true);
+            long plane = (long)Hq * Wq;
+            int k = 0;
+            for (int c = 0; c < channels; c++)
+                for (int ky = 0; ky < g.KH; ky++)
+                    for (int kx = 0; kx < g.KW; kx++, k++)
+                    {
+                        int dy = ky * g.LH, dx = kx * g.LW;
+                        int phase = dy % g.SH * g.SW + dx % g.SW;
+                        _offsets[k] = checked((int)((c * Phases + phase) * plane + dy / g.SH * Wq + dx / g.SW));
+                        _packedOffsets[k] = k * nr;
+                    }
+        }
+
+        public Conv3D Geometry { get; }
+
+        /// <summary>Rows and width of one phase plane; planes are ordered (channel, phase row, phase column).</summary>
+        public int Hq { get; }
+        public int Wq { get; }
+        public int Phases { get; }
+
+        /// <summary>Wide output columns that cover every real output (the last row's tail is left out).</summary>
+        public int WideN { get; }
+
+        public bool NeedsCopy { get; }
+
+        /// <summary>The tap offsets into the planes, pinned for the life of the layout.</summary>
+        public int* Offsets => (int*)Unsafe.AsPointer(ref _offsets[0]);
+
+        /// <summary>Offsets p·NR: B rows of a panel packed the usual way (the last, partial panel).</summary>
+        public int* PackedOffsets => (int*)Unsafe.AsPointer(ref _packedOffsets[0]);
+
+        /// <summary>
+        /// Writes channel <paramref name="c"/>'s phase planes: plane (py, px)[r, q] = f(x[r·SH + py − PH, q·SW + px − PW]), 0 outside,
+        /// f the channel's pre-activation (<paramref name="input"/>) or the identity.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Fill(float* x, float* planes, ChannelTransform input, int c)
+        {
+            var g = Geometry;
+            bool transform = !input.IsIdentity;
+            float scale = transform ? input.Scale(c) : 1, shift = transform ? input.Shift(c) : 0;
+            if (Phases == 1)
+            {
+                ConvPaddedPlane.Fill(x, g, planes, Hq, Wq, 0, transform, scale, shift, input.Relu);
+                return;
+            }
+            for (int py = 0; py < g.SH; py++)
+                for (int px = 0; px < g.SW; px++, planes += (long)Hq * Wq)
+                    for (int r = 0; r < Hq; r++)
+                    {
+                        float* dst = planes + (long)r * Wq;
+                        int iy = r * g.SH + py - g.PH;
+                        if ((uint)iy >= (uint)g.IH)
+                        {
+                            new Span<float>(dst, Wq).Clear();
+                            continue;
+                        }
+                        // Columns q read ix = q·SW + px − PW: zeros before and after the valid range [lo, hi).
+                        float* src = x + (long)iy * g.IW + px - g.PW;
+                        int first = g.PW - px, lo = Math.Clamp(first <= 0 ? 0 : (first + g.SW - 1) / g.SW, 0, Wq);
+                        int end = g.IW + g.PW - px, hi = Math.Clamp(end <= 0 ? 0 : (end + g.SW - 1) / g.SW, lo, Wq);
+                        int q = 0;
+                        for (; q < lo; q++) dst[q] = 0;
+                        if (g.SW == 2 && Avx2.IsSupported)
+                            // The second load of eight reads one element past the last one used: stop while it is in the row.
+                            for (; q + 8 <= hi && 2 * q + 16 <= end; q += 8)
+                                Vector256.Store(ConvPaddedPlane.Even(Vector256.Load(src + 2 * q), Vector256.Load(src + 2 * q + 8)), dst + q);
+                        for (; q < hi; q++) dst[q] = src[q * g.SW];
+                        for (; q < Wq; q++) dst[q] = 0;
+                        if (transform) ConvPaddedPlane.Copy(dst + lo, dst + lo, hi - lo, scale, shift, input.Relu);
+                    }
+        }
+    }
+
+    /// <summary>Y = act(conv(X, W) + bias + residual) for every image; <paramref name="packed"/> holds W with full-depth panels.</summary>
+    public static void Run(ConvProblem p, Conv3D g, Layout layout, GemmPackedA packed, ConvBuffers t, FusedActivation act, WorkerPool? pool)
+    {
+        // Without a copy of its own (pointwise, no padding) the image gets its pre-activation applied first.
+        if (!layout.NeedsCopy) t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
+        var ks = packed.Kernels;
+        int c = p.Channels, m = p.OutChannels, k = p.GroupDepth, threads = pool?.Threads ?? 1;
+        long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
+        float* planes = layout.NeedsCopy ? GemmScratch.ForThread.Extra(checked((int)(c * channelSize))) : null;
+        var plan = GemmPartition.Plan(ks, m, layout.WideN, k, threads, aPacked: true, bPacked: true);
+        for (int n = 0; n < p.Batch; n++)
+        {
+            long yOff = (long)n * m * g.OutputSize;
+            float* x = t.X + (long)n * c * g.InputSize;
+            if (layout.NeedsCopy)
+            {
+                var fill = new FillJob(x, planes, layout, c, Math.Min(c, threads * 2), t.Input);
+                Split(pool, fill.Parts, fill);
+                x = planes;
+            }
+            var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, m, k, act);
+            Split(pool, plan.Parts, job);
+        }
+    }
+
+    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
+    {
+        if (pool is null || parts == 1)
+            for (int i = 0; i < parts; i++) job.Execute(i);
+        else pool.Run(parts, job);
+    }
+
+    private readonly struct FillJob(float* x, float* planes, Layout layout, int channels, int parts, ChannelTransform input) : IParallelJob
+    {
+        public int Parts => parts;
+
+        public void Execute(int part)
+        {
+            int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
+            long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
+            for (int c = c0; c < c1; c++)
+                layout.Fill(x + (long)c * layout.Geometry.InputSize, planes + c * channelSize, input, c);
+        }
+    }
+
+    private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, GemmPackedA packed, float* x, float* y, float* bias,
+        float* residual, int m, int k, FusedActivation act) : IParallelJob
+    {
+        /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
+        private const int PanelsPerBlock = 8;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int part)
+        {
+            var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
+            var ks = packed.Kernels;
+            int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
+            var kernel = ks.OffsetKernel;
+            int* offsets = layout.Offsets;
+            float* tile = stackalloc float[mr * nr];
+            // A tile whose columns are consecutive outputs of one row is stored straight into Y with its whole
+            // epilogue done by the micro-kernel (Sigmoid and Tanh excepted, applied after). Other tiles go to
+            // scratch: whole ones get the bias (and the activation when no residual must come first) in the
+            // micro-kernel, the rest is applied where the tile lands.
+            GemmTileEpilogue direct = default;
+            bool actInKernel = act.ToTile(ref direct);
+            if (!actInKernel) direct.Mode = TileActivation.None;
+            direct.Ldr = outSize;
+            var scattered = direct;
+            if (residual != null) scattered.Mode = TileActivation.None;
+            bool afterwards = residual != null || act.Kind != ActivationKind.None && !actInKernel;
+            bool anyEpilogue = bias != null || residual != null || act.Kind != ActivationKind.None;
+            // A partial last panel would read past the image: its columns are packed (zero-filled) once instead.
+            int jLast = (wideN - 1) / nr * nr;
+            float* last = null;
+            if (wideN % nr != 0 && jLast >= j0 && jLast < j1)
+            {
+                last = GemmScratch.ForThread.B(k * nr);
+                int cols = wideN - jLast;
+                for (int p = 0; p < k; p++)
+                {
+                    float* src = x + offsets[p] + jLast, dst = last + p * nr;
+                    int q = 0;
+                    for (; q < cols; q++) dst[q] = src[q];
+                    for (; q < nr; q++) dst[q] = 0;
+                }
+            }
+            for (int jb = j0; jb < j1; jb += PanelsPerBlock * nr)
+            {
+                int jbEnd = Math.Min(j1, jb + PanelsPerBlock * nr);
+                for (int i = i0; i < i1; i += mr)
+                {
+                    float* a = packed.FullDepthPanel(i);
+                    int rows = Math.Min(mr, i1 - i);
+                    bool whole = rows == mr;
+                    direct.Bias = scattered.Bias = bias == null || !whole ? null : bias + i;
+                    for (int j = jb; j < jbEnd; j += nr)
+                    {
+                        float* b = j == jLast && last != null ? last : x + j;
+                        int* offs = j == jLast && last != null ? layout.PackedOffsets : offsets;
+                        int oy = j / wq, ox = j - oy * wq;
+                        // Consecutive outputs: inside one row, or anywhere when rows have no dropped columns (Wq = OW).
+                        if (whole && (wq == ow ? j + nr <= wideN : ox + nr <= ow))
+                        {
+                            long at = (long)i * outSize + (long)oy * ow + ox;
+                            direct.Residual = residual == null ? null : residual + at;
+                            kernel(a, b, offs, y + at, outSize, k, anyEpilogue ? &direct : null);
+                            if (!actInKernel && act.Kind != ActivationKind.None)
+                                for (int r = 0; r < mr; r++) act.ApplyRow(y + at + (long)r * outSize, nr, 0, null);
+                            continue;
+                        }
+                        kernel(a, b, offs, tile, nr, k, whole && (bias != null || scattered.Mode != TileActivation.None) ? &scattered : null);
+                        Scatter(tile, nr, i, rows, j, Math.Min(nr, jbEnd - j), !whole && bias != null, whole ? afterwards : anyEpilogue);
+                    }
+                }
+            }
+        }
+
+        /// <summary>Copies the tile's real outputs (wide columns ox &lt; OW) to Y and applies the epilogue there.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Scatter(float* tile, int nr, int i, int rows, int j, int cols, bool addBias, bool epilogue)
+        {
+            int wp = layout.Wq, ow = g.OW, outSize = g.OutputSize;
+            int oy0 = j / wp, ox0 = j - oy0 * wp;
+            for (int r = 0; r < rows; r++)
+            {
+                float* src = tile + r * nr;
+                long rowBase = (long)(i + r) * outSize;
+                float b = addBias ? bias[i + r] : 0;
+                for (int col = 0, oy = oy0, ox = ox0; col < cols; oy++, ox = 0)
+                {
+                    int len = Math.Min(wp - ox, cols - col), valid = Math.Min(len, ow - ox);
+                    if (valid > 0)
+                    {
+                        long at = rowBase + (long)oy * ow + ox;
+                        float* dst = y + at, s = src + col;
+                        int q = 0;
+                        for (; q + 8 <= valid; q += 8) Vector256.Store(Vector256.Load(s + q), dst + q);
+                        for (; q < valid; q++) dst[q] = s[q];
+                        if (epilogue) act.ApplyRow(dst, valid, b, residual == null ? null : residual + at);
+                    }
+                    col += len;
+                }
+            }
+        }
+    }
+}

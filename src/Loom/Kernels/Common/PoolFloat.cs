@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Loom.Runtime.Threading;
+
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// float32 max and average pooling over 1-D/2-D planes, split across the worker pool by planes and
+/// vectorized like <see cref="ConvDepthwise"/>: each plane is copied into a bordered scratch (−∞ for max,
+/// 0 for average; <see cref="ConvPaddedPlane"/>), then eight outputs of a row are computed together from
+/// unaligned loads (stride 2: even elements of two loads), borders included. Same results as
+/// <see cref="PoolCore"/>: NaN never wins a max; averages add the same elements in the same order
+/// (padding adds zeros) and divide by the same counts.
+/// </summary>
+internal static unsafe class PoolFloat
+{
+    private const long MinWorkPerPart = 1 << 16;
+
+    public static bool Supports(Conv3D g) => g.KD == 1 && g.SD == 1 && g.ID == 1 && g.OD == 1;
+
+    /// <param name="padEndH">End padding of the height axis (for count_include_pad).</param>
+    public static void Run(bool max, float* x, float* y, int planes, Conv3D g, bool countIncludePad, int padEndH, int padEndW, WorkerPool? pool)
+    {
+        if (g.OutputSize == 1 && g.KH == g.IH && g.KW == g.IW && g.PH == 0 && g.PW == 0 && g.LH == 1 && g.LW == 1)
+        {
+            // The window is the whole plane (a global pool spelled as a plain one): one reduction per plane.
+            WholePlanes(max, x, y, planes, g.InputSize);
+            return;
+        }
+        long work = (long)planes * g.OutputSize * g.KernelSize;
+        int parts = (int)Math.Max(1, Math.Min(Math.Min(planes, (pool?.Threads ?? 1) * 4L), work / MinWorkPerPart));
+        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, GemmKernelSet.Current.IsAvx2OrBetter);
+        if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
+        else pool.Run(parts, job);
+    }
+
+    /// <summary>y[p] = max or mean of plane p; NaN never wins the max (as in PoolCore), the sum is vectorized (eight partial sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WholePlanes(bool max, float* x, float* y, int planes, int size)
+    {
+        for (int p = 0; p < planes; p++)
+        {
+            float* s = x + (long)p * size;
+            if (!max)
+            {
+                var acc = Vector256<float>.Zero;
+                int i = 0;
+                for (; i + 8 <= size; i += 8) acc += Vector256.Load(s + i);
+                float sum = Vector256.Sum(acc);
+                for (; i < size; i++) sum += s[i];
+                y[p] = sum / size;
+                continue;
+            }
+            float best = float.NegativeInfinity;
+            for (int i = 0; i < size; i++) if (s[i] > best) best = s[i];
+            y[p] = best;
+        }
+    }
+
+    private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector)
+        : IParallelJob
+    {
+        public void Execute(int part)
+        {
+            int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
+            bool vec = vector && Avx2.IsSupported;
+            if (max && vec && g.SW == 1) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else if (max && vec && g.SW == 2) Planes<MaxOp, TapStride2>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else if (max) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, false);
+            else if (vec && g.SW == 1) Planes<SumOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else if (vec && g.SW == 2) Planes<SumOp, TapStride2>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            else Planes<SumOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, false);
+        }
+    }
+
+    /// <summary>Max or sum of a window's elements, as a struct parameter so each kernel is specialized.</summary>
+    private interface IWindowOp
+    {
+        bool IsMax { get; }
+        float Identity { get; }
+        Vector256<float> Combine(Vector256<float> acc, Vector256<float> v);
+        float Combine(float acc, float v);
+    }
+
+    private readonly struct MaxOp : IWindowOp
+    {
+        public bool IsMax => true;
+        public float Identity => float.NegativeInfinity;
+
+        // MAXPS returns its second operand when either is NaN, so a NaN input never wins (as in PoolCore).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Combine(Vector256<float> acc, Vector256<float> v) => Avx.Max(v, acc);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Combine(float acc, float v) => v > acc ? v : acc;
+    }
+
+    private readonly struct SumOp : IWindowOp
+    {
+        public bool IsMax => false;
+        public float Identity => 0;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<float> Combine(Vector256<float> acc, Vector256<float> v) => acc + v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float Combine(float acc, float v) => acc + v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Planes<TOp, TLoad>(float* x, float* y, int p0, int p1, Conv3D g, bool includePad, int padEndH, int padEndW, bool vec)
+        where TOp : struct, IWindowOp where TLoad : struct, ITapLoad
+    {
+        TOp op = default;
+        TLoad load = default;
+        int inSize = g.InputSize, outSize = g.OutputSize, ow = g.OW, ow8 = Math.Max(ow, 8);
+        int kh = g.KH, kw = g.KW, sw = g.SW, sh = g.SH;
+        var (rows, width) = ConvPaddedPlane.Size(g);
+        int rowStep = g.LH * width, colStep = g.LW;
+        float* buf = GemmScratch.ForThread.Extra(rows * width + ow8);
+        // Average divisor per column (the row's share multiplies in per row): the elements read, or with
+        // count_include_pad the window positions inside the padded input, as PoolCore counts them.
+        float* colCount = buf + rows * width;
+        for (int ox = 0; ox < ow8; ox++)
+            colCount[ox] = Count(ox * sw - g.PW, kw, g.LW, g.PW, g.IW, padEndW, includePad);
+        float* tmp = stackalloc float[8];
+        for (int p = p0; p < p1; p++)
+        {
+            float* yp = y + (long)p * outSize;
+            ConvPaddedPlane.Fill(x + (long)p * inSize, g, buf, rows, width, op.Identity);
+            for (int oy = 0; oy < g.OH; oy++)
+            {
+                float* yr = yp + oy * ow, src = buf + oy * sh * width;
+                float rowCount = op.IsMax ? 1 : Count(oy * sh - g.PH, kh, g.LH, g.PH, g.IH, padEndH, includePad);
+                if (!vec)
+                {
+                    for (int ox = 0; ox < ow; ox++)
+                    {
+                        float acc = op.Identity;
+                        float* s = src + ox * sw;
+                        for (int ky = 0; ky < kh; ky++, s += rowStep)
+                            for (int kx = 0; kx < kw; kx++) acc = op.Combine(acc, s[kx * colStep]);
+                        yr[ox] = op.IsMax ? acc : acc / (rowCount * colCount[ox]);
+                    }
+                    continue;
+                }
+                if (ow < 8)
+                {
+                    Vector256.Store(Window(op, load, src, kh, kw, rowStep, colStep, rowCount, colCount), tmp);
+                    for (int t = 0; t < ow; t++) yr[t] = tmp[t];
+                    continue;
+                }
+                // Two vectors per pass: two independent dependency chains through the taps.
+                for (int ox = 0; ox < ow; ox += 16)
+                {
+                    int s0 = ConvPaddedPlane.VectorStart(ox, ow), s1 = ConvPaddedPlane.VectorStart(Math.Min(ox + 8, ow - 8), ow);
+                    var acc0 = Vector256.Create(op.Identity);
+                    var acc1 = acc0;
+                    float* a = src + s0 * sw, b = src + s1 * sw;
+                    for (int ky = 0; ky < kh; ky++, a += rowStep, b += rowStep)
+                        for (int kx = 0; kx < kw; kx++)
+                        {
+                            acc0 = op.Combine(acc0, load.Load(a + kx * colStep));
+                            acc1 = op.Combine(acc1, load.Load(b + kx * colStep));
+                        }
+                    // The divisor is an integer count as in PoolCore (the product is exact in float), then one division.
+                    if (!op.IsMax)
+                    {
+                        acc0 /= Vector256.Load(colCount + s0) * Vector256.Create(rowCount);
+                        acc1 /= Vector256.Load(colCount + s1) * Vector256.Create(rowCount);
+                    }
+                    Vector256.Store(acc0, yr + s0);
+                    Vector256.Store(acc1, yr + s1);
+                }
+            }
+        }
+    }
+
+    /// <summary>Eight outputs of a row whose first window starts at <paramref name="s"/> (rows shorter than eight).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Window<TOp, TLoad>(TOp op, TLoad load, float* s, int kh, int kw, int rowStep, int colStep, float rowCount, float* colCount)
+        where TOp : struct, IWindowOp where TLoad : struct, ITapLoad
+    {
+        var acc = Vector256.Create(op.Identity);
+        for (int ky = 0; ky < kh; ky++, s += rowStep)
+            for (int kx = 0; kx < kw; kx++) acc = op.Combine(acc, load.Load(s + kx * colStep));
+        return op.IsMax ? acc : acc / (Vector256.Load(colCount) * Vector256.Create(rowCount));
+    }
+
+    /// <summary>The divisor's share of one axis: taps inside the input, or with count_include_pad inside the padded input.</summary>
+    private static int Count(int start, int k, int d, int padBegin, int size, int padEnd, bool includePad)
+    {
+        if (includePad) return PoolCore.Covered(start, k, d, padBegin, size + padEnd);
+        int n = 0;
+        for (int t = 0, pos = start; t < k; t++, pos += d)
+            if ((uint)pos < (uint)size) n++;
+        return n;
+    }
+}

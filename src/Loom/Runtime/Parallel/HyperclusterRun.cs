@@ -1,0 +1,72 @@
+using Loom.IR;
+using Loom.Runtime.Memory;
+using Loom.Runtime.Threading;
+
+namespace Loom.Runtime.Parallel;
+
+/// <summary>
+/// Runs a batch as sub-batches (<see cref="Hypercluster"/>): each copy of the graph gets its rows of
+/// every input (views, no copy), its own symbol bindings and execution frame, and runs on its own worker
+/// with one thread per kernel; the copies' outputs are then joined along the first axis. The graph is
+/// batch-separable, so every sample's results are those of the whole-batch run.
+/// </summary>
+internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, RunState run, LoomValue?[] inputs, ExecutionFrame[] frames)
+{
+    private readonly LoomValue[][] _outputs = new LoomValue[hyper.SubBatches.Length][];
+
+    public LoomValue[] Execute()
+    {
+        int copies = hyper.SubBatches.Length;
+        run.Pool.Run(copies, new CopyJob(this));
+        var joined = new LoomValue[graph.OutputSlots.Length];
+        for (int o = 0; o < joined.Length; o++) joined[o] = Join(_outputs.Select(c => (Tensor)c[o]).ToArray());
+        return joined;
+    }
+
+    /// <summary>The outputs of every copy, for the frames to let go of once they are joined.</summary>
+    public LoomValue[] CopyOutputs(int copy) => _outputs[copy] ?? [];
+
+    private readonly struct CopyJob(HyperclusterRun owner) : IParallelJob
+    {
+        public void Execute(int part) => owner.RunCopy(part);
+    }
+
+    private void RunCopy(int copy)
+    {
+        int start = hyper.SubBatches.Take(copy).Sum(), rows = hyper.SubBatches[copy];
+        var bindings = new SymbolBindings();
+        var sub = new LoomValue?[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i] is not Tensor t) { sub[i] = inputs[i]; continue; }
+            var view = Rows(t, start, rows);
+            if (graph.Graph.Inputs[i].Type is TensorType { Shape: { } s }) bindings.Unify(s, view.Shape);
+            sub[i] = view;
+        }
+        var copyRun = new RunState(run.Options, bindings, run.LazyPool, run.Cancellation, run.Trace, worker: copy, threads: 1);
+        _outputs[copy] = graph.Execute(copyRun, null, sub, frames[copy]);
+    }
+
+    /// <summary>Rows [start, start + count) of the first axis: a window of the same buffer.</summary>
+    private static Tensor Rows(Tensor t, int start, int count)
+    {
+        var dims = t.Shape.ToArray();
+        int row = dims[0] == 0 ? 0 : t.Length / dims[0];
+        dims[0] = count;
+        return new Tensor(t.DataType, dims, t.Buffer, t.Offset + start * row);
+    }
+
+    private static Tensor Join(Tensor[] parts)
+    {
+        var dims = parts[0].Shape.ToArray();
+        dims[0] = parts.Sum(p => p.Shape[0]);
+        var joined = Tensor.Zeros(parts[0].DataType, dims);
+        int at = 0;
+        foreach (var p in parts)
+        {
+            Array.Copy(p.Buffer, p.Offset, joined.Buffer, at, p.Length);
+            at += p.Length;
+        }
+        return joined;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using Loom.IR;
+using Loom.Scheduling;
+
+namespace Loom.Runtime.Parallel;
+
+/// <summary>
+/// A session's schedules: one per set of sizes of the input symbols (the cost model needs concrete
+/// dims), built the first time a run meets them — at load time for models whose inputs are all concrete —
+/// and kept. The plan of the latest sizes is checked first, so a steady stream of runs looks nothing up.
+/// </summary>
+internal sealed class SessionScheduler
+{
+    private readonly CompiledGraph _graph;
+    private readonly LoomSessionOptions _options;
+    private readonly int[] _steps;
+    private readonly string[] _inputSymbols;
+    private readonly ConcurrentDictionary<string, ParallelPlan> _plans = new();
+    private Latest? _latest; // a reference, so concurrent runs read it whole
+
+    private sealed record Latest(long[] Sizes, ParallelPlan Plan);
+    private CostModel? _cost;
+
+    public SessionScheduler(CompiledGraph graph, LoomSessionOptions options)
+    {
+        _graph = graph;
+        _options = options;
+        _steps = graph.Steps.Where(s => !s.IsConstant).Select(s => s.Index).ToArray();
+        _inputSymbols = graph.Graph.Inputs.SelectMany(i => (i.Type as TensorType)?.Shape?.Dims.SelectMany(d => d.Symbols) ?? [])
+            .Distinct().Order(StringComparer.Ordinal).ToArray();
+        Lifetimes = new ValueLifetimes(graph);
+        _separability = new Lazy<(string?, string?)>(Separability);
+    }
+
+    private readonly Lazy<(string? Batch, string? Why)> _separability;
+
+    public ValueLifetimes Lifetimes { get; }
+
+    /// <summary>True when every input dim is known, so the schedule can be made before the first run.</summary>
+    public bool InputsAreConcrete => _inputSymbols.Length == 0;
+
+    /// <summary>The plan for the input sizes <paramref name="sizeOf"/> gives (symbols not bound count as unknown).</summary>
+    public ParallelPlan PlanFor(Func<string, long?> sizeOf)
+    {
+        var sizes = new long[_inputSymbols.Length];
+        for (int i = 0; i < sizes.Length; i++) sizes[i] = sizeOf(_inputSymbols[i]) ?? -1;
+        if (_latest is { } latest && latest.Sizes.AsSpan().SequenceEqual(sizes)) return latest.Plan;
+        var key = string.Join(",", sizes);
+        var plan = _plans.GetOrAdd(key, _ => Build(s => Array.IndexOf(_inputSymbols, s) is var k and >= 0 && sizes[k] >= 0 ? sizes[k] : null));
+        _latest = new Latest(sizes, plan);
+        return plan;
+    }
+
+    /// <summary>Builds the schedule at the given dims (what <c>loom explain</c> shows), splitting the batch when that is faster.</summary>
+    public ParallelPlan Build(Func<string, long?> dims)
+    {
+        _cost ??= new CostModel(_options.MachineProfile ?? MachineProfile.ForThisMachine(_options.IntraOpThreads));
+        var dataflow = new ModelDataflow(_graph.Graph, _steps, dims, _cost);
+        int workers = _options.IntraOpThreads;
+        var schedule = Scheduler.Build(dataflow.Graph, dataflow.WideWeights, workers, _options.InterOpOnly);
+        var plan = new ParallelPlan(dataflow, schedule, _options.InterOpOnly);
+        if (_separability.Value.Batch is not { } batch || dims(batch) is not { } size || size < 2) return plan;
+        // One sub-batch per worker, sizes as equal as can be; each copy runs its nodes one by one on one thread.
+        // Where samples become the rows of a matrix product, a sub-batch of one would take the matrix-vector
+        // path, whose float rounding differs from the matrix-matrix path of the whole batch: two rows at least.
+        int copies = (int)Math.Min(size / (HasRowProducts ? 2 : 1), workers);
+        if (copies < 2) return plan;
+        var subBatches = Enumerable.Range(0, copies).Select(k => (int)(size / copies + (k < size % copies ? 1 : 0))).ToArray();
+        double SequentialAt(long b) => new ModelDataflow(_graph.Graph, _steps, s => s == batch ? b : dims(s), _cost).Graph.TotalWork;
+        var hyper = new Hypercluster(batch, subBatches, SequentialAt(subBatches[0]), dataflow.Graph.TotalWork);
+        return hyper.PredictedMakespan < schedule.PredictedMakespan ? new ParallelPlan(dataflow, schedule, _options.InterOpOnly) { Hyper = hyper } : plan;
+    }
+
+    private bool HasRowProducts => _graph.Graph.Nodes.Any(n => n.OpType is "Gemm" or "MatMul" or "MatMulInteger" or "QLinearMatMul" or "FusedMatMul");
+
+    /// <summary>Whether the batch may be split: null when it may, else why not (for <c>loom explain</c>).</summary>
+    public string? WhyNotSeparable => _separability.Value.Why;
+
+    private (string? Batch, string? Why) Separability()
+    {
+        if (BatchSeparability.BatchSymbol(_graph.Graph) is not { } b) return (null, "the inputs share no symbolic first dim");
+        return BatchSeparability.Check(_graph.Graph, b) is { } why ? (null, why) : (b, null);
+    }
+}

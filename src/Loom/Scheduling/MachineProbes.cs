@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Loom.IR;
+
+namespace Loom.Scheduling;
+
+/// <summary>
+/// Short measurements of Loom's own kernels on this machine: a few cases per <see cref="KernelClass"/>
+/// on one thread and on all intra-op threads (fitted by <see cref="TimingFit"/>), common operators alone
+/// on one thread, and the cost of reading data another core just wrote. Each case is timed best of a
+/// few runs: the machine may be busy, and the best time is the kernel's own.
+/// </summary>
+internal static class MachineProbes
+{
+    private const int Repeats = 2;
+
+    public static MachineProfile Run(string machine, int threads)
+    {
+        var single = new KernelTiming[5];
+        var wide = new KernelTiming[5];
+        foreach (KernelClass cls in Enum.GetValues<KernelClass>())
+        {
+            var cases = ProbeModels.ClassCases(cls);
+            single[(int)cls] = TimingFit.Fit(cases.Select(c => Measure(c, 1)).ToArray());
+            wide[(int)cls] = threads > 1 ? TimingFit.Fit(cases.Take(2).Select(c => Measure(c, threads)).ToArray()) : single[(int)cls];
+        }
+        var ops = new Dictionary<string, KernelTiming>();
+        foreach (var probe in ProbeModels.OperatorCases())
+        {
+            var s = Measure(probe, 1);
+            var cls = single[(int)CostModel.Classify(probe.Model.Graph.Nodes[0], probe.Model.Graph)];
+            ops[probe.Model.Graph.Nodes[0].OpType] = cls with { SecondsPerWork = Math.Max(s.Seconds - cls.OverheadSeconds, 0) / Math.Max(s.Work, 1) };
+        }
+        return new MachineProfile { Machine = machine, Threads = threads, Single = single, Wide = wide, Ops = ops, Transfer = TransferProbe.Run() };
+    }
+
+    /// <summary>Work, packed bytes and best seconds of one node of the case.</summary>
+    private static TimingFit.Sample Measure(ProbeModels.Probe probe, int threads)
+    {
+        var options = new LoomSessionOptions
+        {
+            IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, OptimizationLevel = 0, MachineProfile = MachineProfile.Fixed(threads),
+        };
+        using var session = LoomSession.Create(probe.Model, options);
+        var x = session.Inputs[0];
+        var inputs = new Dictionary<string, LoomValue> { [x.Name] = ProbeModels.Input(x) };
+        session.Run(inputs).Dispose();
+        double best = double.MaxValue;
+        for (int r = 0; r < Repeats; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            session.Run(inputs).Dispose();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        var g = session.Model.Graph;
+        var cost = CostModel.Measure(g.Nodes[0], g, _ => null);
+        return new TimingFit.Sample(cost.Work, cost.PackedBytes, best / g.Nodes.Length);
+    }
+}

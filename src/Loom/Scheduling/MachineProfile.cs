@@ -1,0 +1,134 @@
+using System.Text.Json;
+
+namespace Loom.Scheduling;
+
+/// <summary>How the cost model groups kernels: each group's time grows linearly with its own measure of work.</summary>
+public enum KernelClass
+{
+    /// <summary>1×1 convolutions, MatMul, Gemm: work is FLOPs.</summary>
+    Gemm,
+    /// <summary>Convolutions with a spatial kernel, one group (and ConvTranspose): work is FLOPs.</summary>
+    Conv,
+    /// <summary>Grouped and depthwise convolutions: work is FLOPs.</summary>
+    GroupedConv,
+    /// <summary>Max/average pooling and LRN: work is FLOPs.</summary>
+    Pool,
+    /// <summary>Everything else (element-wise, data movement, reductions): work is bytes read and written.</summary>
+    Memory,
+}
+
+/// <summary>
+/// Time of a kernel: a fixed cost per call, a cost per unit of work (FLOPs or bytes, by class) and, for
+/// matrix-product kernels, a cost per byte of the operands they pack (weights and im2col columns).
+/// </summary>
+public sealed record KernelTiming(double OverheadSeconds, double SecondsPerWork, double SecondsPerPackedByte = 0)
+{
+    public double Seconds(double work, double packedBytes = 0) => OverheadSeconds + work * SecondsPerWork + packedBytes * SecondsPerPackedByte;
+}
+
+/// <summary>
+/// What the machine's cores do with Loom's kernels, measured by <see cref="MachineProbes"/>: per
+/// <see cref="KernelClass"/> a timing on one thread and on all <see cref="Threads"/> intra-op threads,
+/// timings of common element-wise and pooling operators on one thread, and the cost of moving data
+/// between cores. Cached per machine and build, so a schedule is the same for the same model, options
+/// and machine.
+/// </summary>
+public sealed record MachineProfile
+{
+    public required string Machine { get; init; }
+    public required int Threads { get; init; }
+
+    /// <summary>One timing per <see cref="KernelClass"/>, on one thread.</summary>
+    public required KernelTiming[] Single { get; init; }
+
+    /// <summary>One timing per <see cref="KernelClass"/>, with <see cref="Threads"/> intra-op threads.</summary>
+    public required KernelTiming[] Wide { get; init; }
+
+    /// <summary>
+    /// Timings on one thread of operators measured on their own (LRN costs far more per byte than Relu),
+    /// by op type; their work is that of their class.
+    /// </summary>
+    public Dictionary<string, KernelTiming> Ops { get; init; } = new();
+
+    /// <summary>Cost of a value crossing cores: a fixed signalling cost plus a cost per byte (the work).</summary>
+    public required KernelTiming Transfer { get; init; }
+
+    /// <summary>
+    /// A fixed profile (a 2024 desktop core, kernels that double with two threads) for tests and for
+    /// reproducible schedules across machines.
+    /// </summary>
+    public static MachineProfile Fixed(int threads) => new()
+    {
+        Machine = "fixed",
+        Threads = threads,
+        Single = [new(4e-6, 1 / 40e9), new(5e-6, 1 / 35e9), new(3e-6, 1 / 6e9), new(2e-6, 1 / 4e9), new(1e-6, 1 / 10e9)],
+        Wide = [new(8e-6, 1 / (40e9 * threads * 0.9)), new(9e-6, 1 / (35e9 * threads * 0.9)), new(6e-6, 1 / (6e9 * threads * 0.8)),
+            new(5e-6, 1 / (4e9 * threads * 0.8)), new(4e-6, 1 / (10e9 * Math.Min(threads, 2) * 0.8))],
+        Transfer = new(2e-6, 1 / 20e9),
+    };
+
+    /// <summary>This machine's profile for <paramref name="threads"/> threads: from the cache, else probed and cached.</summary>
+    public static MachineProfile ForThisMachine(int threads)
+    {
+        string machine = $"{CpuModel()}, {Environment.ProcessorCount} cores, {threads} threads, Loom build {typeof(MachineProfile).Assembly.ManifestModule.ModuleVersionId:N}";
+        string file = Path.Combine(CacheFolder(), $"machine-{Hash(machine)}.json");
+        lock (CacheLock)
+        {
+            if (Cached.TryGetValue(machine, out var known)) return known;
+            var profile = TryRead(file, machine) ?? MachineProbes.Run(machine, threads);
+            if (profile.Machine == machine) TryWrite(file, profile);
+            Cached[machine] = profile;
+            return profile;
+        }
+    }
+
+    private static readonly Lock CacheLock = new();
+    private static readonly Dictionary<string, MachineProfile> Cached = new();
+
+    private static MachineProfile? TryRead(string file, string machine)
+    {
+        try
+        {
+            if (!File.Exists(file)) return null;
+            var p = JsonSerializer.Deserialize<MachineProfile>(File.ReadAllText(file));
+            return p is { Single.Length: 5, Wide.Length: 5 } && p.Machine == machine ? p : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
+
+    private static void TryWrite(string file, MachineProfile profile)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            var temp = file + $".{Environment.ProcessId}.tmp";
+            File.WriteAllText(temp, JsonSerializer.Serialize(profile));
+            File.Move(temp, file, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a cache that cannot be written only costs a re-probe
+    }
+
+    private static string CacheFolder()
+    {
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var root = !string.IsNullOrEmpty(xdg) ? xdg
+            : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "loom");
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    private static string Hash(string s) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(s)))[..16].ToLowerInvariant();
+}
