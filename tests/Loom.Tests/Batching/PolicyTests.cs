@@ -126,4 +126,24 @@ public class PolicyTests
         Assert.Equal(expected, two.Forward(many, everyNode: true), Math.Abs(expected) * 1e-5);
         for (int b = 0; b < many.Count; b++) SmallTrees.Close(one.RootH(b), two.RootH(b));
     }
+
+    [Fact]
+    public void CompleteTreesRunAsOneBatchPerLevel()
+    {
+        // ACRoBat's setting (tree6): complete binary trees, here of height 4 with words 0..9.
+        var trees = Enumerable.Range(0, 5).Select(t => Loom.Dynamic.Data.SstTree.Complete(4, n => (n * 7 + t) % 10, n => (byte)((n + t) % 5))).ToList();
+        var m = new TreeLstm(10, 16, seed: 4);
+        var reference = Run(m, trees, BatchingPolicy.None, everyNode: true);
+        var s = new StaticTreeLstm(m);
+        Assert.Equal(reference.Loss, s.Forward(trees, everyNode: true), reference.Loss * 1e-5);
+        for (int b = 0; b < trees.Count; b++) SmallTrees.Close(reference.Roots[b], s.RootH(b));
+        Assert.Equal(4, s.CellBatches);
+        // Per-node batching: the learned FSM reaches the type-wise bound on complete trees, and gives the same values.
+        var g = new DynamicGraph();
+        m.BuildForward(g, trees, everyNode: true);
+        var fsm = FsmPolicy.Learn(g);
+        var learned = Run(m, trees, BatchingPolicy.Fsm, everyNode: true, fsm);
+        Assert.Equal(learned.Stats.LowerBound, learned.Stats.KernelCalls);
+        Assert.Equal(reference.Loss, learned.Loss, reference.Loss * 1e-5);
+    }
 }
