@@ -16,7 +16,7 @@ internal static class BatchBenchCommand
         var seconds = new Option<double>("--seconds") { Description = "timed seconds after the warm-up", DefaultValueFactory = _ => 5 };
         var count = new Option<int>("--count") { Description = "use the first N trees", DefaultValueFactory = _ => 1024 };
         var seed = new Option<ulong>("--seed") { Description = "shuffle and initialization seed", DefaultValueFactory = _ => 1UL };
-        var model = new Option<string>("--model") { Description = "treelstm|tree6|latticegru|dag (bilstm is not implemented yet)", DefaultValueFactory = _ => "treelstm" };
+        var model = new Option<string>("--model") { Description = "treelstm|tree6|latticegru|bilstm|dag", DefaultValueFactory = _ => "treelstm" };
         var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => 1 };
         var noDedup = new Option<bool>("--no-dedup") { Description = "static: do not share identical leaf computations within a forward" };
         var cmd = new Command("batch-bench", "run the DyNet rival's TreeLSTM benchmark with Loom's batching; prints the rival's line, kernel calls and bytes copied")

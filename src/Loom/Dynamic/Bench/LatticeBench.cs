@@ -26,7 +26,26 @@ public static class LatticeBench
         Func<int, Expr> build;
         int count, nodes;
         var g = new DynamicGraph();
-        if (o.Model == "dag")
+        if (o.Model == "bilstm")
+        {
+            // Chains: the words of the first N SST sentences (leaves left to right), tagged with the leaves' labels.
+            var trees = SstReader.ReadFile(o.Trees, o.Count);
+            int vocab = Vocabulary.Build(trees).Count;
+            var sentences = trees.Select(t => (Words: Enumerable.Range(0, t.Count).Where(t.IsLeaf).Select(n => t.WordIds[n]).ToArray(),
+                                               Tags: Enumerable.Range(0, t.Count).Where(t.IsLeaf).Select(n => (int)t.Labels[n]).ToArray())).ToList();
+            var model = new BiLstmTagger(vocab, o.Hidden, seed: o.Seed);
+            count = sentences.Count;
+            nodes = sentences.Sum(s => s.Words.Length);
+            var batch = new List<(int[], int[])>();
+            build = k =>
+            {
+                batch.Clear();
+                for (int i = 0; i < o.PerForward; i++) batch.Add(sentences[(int)(((long)k * o.PerForward + i) % count)]);
+                return model.BuildForward(g, batch);
+            };
+            log?.WriteLine($"{count} sentences, {nodes} words");
+        }
+        else if (o.Model == "dag")
         {
             var dags = RandomDag.Generate(o.Count, seed: o.Seed);
             var model = new RandomDag(o.Hidden, o.Seed);

@@ -35,7 +35,7 @@ public sealed record TreeLstmBenchResult(TreeLstmBenchOptions Options, double Tr
     {
         var o = Options;
         var c = CultureInfo.InvariantCulture;
-        string unit = o.Model switch { "latticegru" => "lattices", "dag" => "dags", _ => "trees" };
+        string unit = o.Model switch { "latticegru" => "lattices", "dag" => "dags", "bilstm" => "sentences", _ => "trees" };
         return string.Format(c, "{7} hidden {0} per-forward {1} batching {2} mode {3}: {4:F1} {8}/s ({5:F3} ms per forward), nodes {6}",
                    o.Hidden, o.PerForward, o.Batching, o.Mode, TreesPerSecond, MsPerForward, Nodes, o.Model, unit)
              + Environment.NewLine
@@ -61,7 +61,7 @@ public static class TreeLstmBench
             "train" => true,
             _ => throw new InputException($"--mode must be root, node or train, not '{o.Mode}'"),
         };
-        if (o.Model is "latticegru" or "dag") return LatticeBench.Run(o, log);
+        if (o.Model is "latticegru" or "dag" or "bilstm") return LatticeBench.Run(o, log);
         List<SstTree> trees;
         int vocabCount;
         if (o.Model == "tree6")
@@ -76,7 +76,7 @@ public static class TreeLstmBench
             trees = SstReader.ReadFile(o.Trees, o.Count);
             vocabCount = Vocabulary.Build(trees).Count;
         }
-        else throw new UnsupportedException($"--model {o.Model} is not implemented; treelstm, tree6, latticegru and dag are");
+        else throw new UnsupportedException($"--model {o.Model} is not implemented; treelstm, tree6, latticegru, bilstm and dag are");
         var order = InputOrder.Shuffle(trees.Count, o.Seed);
         var model = new TreeLstm(vocabCount, o.Hidden, o.Seed);
         int nodes = trees.Sum(t => t.Count);
