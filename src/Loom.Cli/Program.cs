@@ -8,6 +8,8 @@ root.Subcommands.Add(ConformanceCommand.Create());
 root.Subcommands.Add(OptimizeCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(ScoreCommand.Create());
+root.Subcommands.Add(WorkloadCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
+root.Subcommands.Add(EmitCommand.Create());
 root.Subcommands.Add(BatchBenchCommand.Create());
 return root.Parse(args).Invoke();

@@ -17,7 +17,7 @@ internal static class OptimizeCommand
         var output = new Option<string>("--output", "-o") { Description = "where to write the optimized .onnx file", Required = true };
         var level = new Option<int>("--level") { Description = "0 none, 1 basic (constant folding, dead code, common subexpressions), 2 also no-op removal and BatchNorm/Mul/Add folding", DefaultValueFactory = _ => 2 };
         var maxFold = new Option<long>("--max-fold-bytes") { Description = "largest tensor constant folding may create", DefaultValueFactory = _ => ConstantFolding.DefaultMaxTensorBytes };
-        var loomOps = new Option<bool>("--loom-ops") { Description = "at level 2, also fuse into Loom's own operators (com.loom.FusedConv): the saved model then runs only in Loom" };
+        var loomOps = new Option<bool>("--loom-ops") { Description = "at level 2, also fuse into Loom's own operators (com.loom.FusedConv, ElementwiseChain): the saved model then runs only in Loom" };
         var cmd = new Command("optimize", "optimize a model's graph and save it as ONNX, printing node counts before and after each pass") { model, output, level, maxFold, loomOps };
         cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(level), parse.GetValue(maxFold), parse.GetValue(loomOps))));
         return cmd;

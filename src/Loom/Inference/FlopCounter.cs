@@ -44,13 +44,13 @@ public static class FlopCounter
                 long k = n.GetInt("transA", 0) != 0 ? a[0] : a[1];
                 return 2 * y * k + (n.HasInput(2) ? y : 0);
             }
-            case "Conv" or "ConvInteger" or "QLinearConv":
+            case "Conv" or "FusedConv" or "ConvInteger" or "QLinearConv": // FusedConv: Loom's Conv with its epilogue folded in
             {
                 int wIndex = n.OpType == "QLinearConv" ? 3 : 1;
                 var w = DimsOf(In(wIndex)); var y = Size(Out(0));
                 if (w is null || y is null) return null;
                 long perOutput = w.Skip(1).Aggregate(1L, (p, d) => p * d); // Cin/group * kernel
-                return 2 * y * perOutput + (n.HasInput(2) && n.OpType == "Conv" ? y : 0);
+                return 2 * y * perOutput + (n.HasInput(2) && n.OpType is "Conv" or "FusedConv" ? y : 0);
             }
             case "ConvTranspose":
             {

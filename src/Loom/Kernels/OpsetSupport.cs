@@ -13,7 +13,7 @@ public static class OpsetSupport
         [""] = 25,                         // ai.onnx, as in ONNX 1.20 (opsets 24-25 mostly widen type lists; Swish and TensorScatter, new in 24, are not implemented and fail as unsupported operators)
         ["ai.onnx.ml"] = 5,
         ["ai.onnx.preview.training"] = 1,
-        ["com.loom"] = 1,                  // Loom's own fused operators (FusedConv)
+        ["com.loom"] = 1,                  // Loom's own fused operators (FusedConv, ElementwiseChain)
     };
 
     public static void Check(Model model)

@@ -25,7 +25,8 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// then also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
     /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them, and with
     /// <see cref="PassOptions.LoomOperators"/> fusing Conv with its residual Add, activation and
-    /// pre-activation into <c>com.loom.FusedConv</c>. With
+    /// pre-activation into <c>com.loom.FusedConv</c>, then chains of element-wise nodes into
+    /// <c>com.loom.ElementwiseChain</c>. With
     /// <see cref="PassOptions.TreeLowering"/> TensorProgram, every level starts by lowering tree ensembles,
     /// so that constant folding then folds the lowered programs' constant first steps.
     /// </summary>
@@ -59,7 +60,9 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
                 new Pass("affine-folding", AffineFolding.Run),
                 cse,
                 dce,
-                .. options.LoomOperators ? [new Pass("fuse-conv-activation", FuseConvActivation.Run)] : Array.Empty<Pass>(),
+                .. options.LoomOperators
+                    ? [new Pass("fuse-conv-activation", FuseConvActivation.Run), new Pass("fuse-elementwise-chains", FuseElementwiseChains.Run)]
+                    : Array.Empty<Pass>(),
             ],
         };
     }

@@ -35,7 +35,7 @@ public sealed record ValueMetadata(string Name, IrType? Type)
 /// </summary>
 public sealed class LoomSession : IDisposable
 {
-    private readonly CompiledGraph _main;
+    private CompiledGraph _main; // set in the constructor (replaced once if node cloning pays)
     private readonly Lazy<WorkerPool> _pool;
     private readonly ConcurrentBag<ExecutionFrame> _frames = new(); // one per concurrent run, kept between runs // threads start on the first parallel kernel, not at load
 
@@ -59,18 +59,39 @@ public sealed class LoomSession : IDisposable
             Model = PassPipeline.ForLevel(options.OptimizationLevel, passes).Run(Model, typesUpToDate: true);
         }
         if (options.GeneralizeBatch) Model = Scheduling.BatchGeneralization.Apply(Model, out _) ?? Model;
-        _main = new CompiledGraph(Model.Graph, Model.Opsets, registry ?? KernelRegistry.Default, options, parent: null);
-        Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
-        Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
+        registry ??= KernelRegistry.Default;
+        _main = new CompiledGraph(Model.Graph, Model.Opsets, registry, options, parent: null);
         _pool = new Lazy<WorkerPool>(() => new WorkerPool(options.IntraOpThreads));
         if (options.ExecutionMode == ExecutionMode.Parallel && options.IntraOpThreads > 1)
         {
             _scheduler = new SessionScheduler(_main, options);
-            if (_scheduler.InputsAreConcrete) _scheduler.PlanFor(_ => null); // schedule at load time when no run can change the sizes
+            if (_scheduler.InputsAreConcrete) // schedule at load time when no run can change the sizes
+            {
+                var plan = _scheduler.PlanFor(_ => null);
+                if (options.NodeCloning) TryCloning(plan, registry);
+            }
         }
+        Inputs = Model.Graph.RequiredInputs.Select(i => new ValueMetadata(i.Name, i.Type)).ToImmutableArray();
+        Outputs = Model.Graph.Outputs.Select(o => new ValueMetadata(o.Name, o.Type ?? Model.Graph.TypeOf(o.Name))).ToImmutableArray();
     }
 
-    private readonly SessionScheduler? _scheduler;
+    /// <summary>
+    /// Node cloning needs the schedule (which edges cross cores), so it runs here rather than with the
+    /// passes: clone what the schedule says, compile and schedule the cloned model, and keep it only if
+    /// its predicted makespan is shorter (<see cref="Scheduling.NodeClonePlanner"/>).
+    /// </summary>
+    private void TryCloning(ParallelPlan plan, KernelRegistry registry)
+    {
+        if (Scheduling.NodeClonePlanner.Propose(Model, _main, plan, _scheduler!.Cost, _ => null) is not { } cloned) return;
+        var main = new CompiledGraph(cloned.Graph, cloned.Opsets, registry, Options, parent: null);
+        var scheduler = new SessionScheduler(main, Options);
+        if (scheduler.PlanFor(_ => null).Schedule.PredictedMakespan >= plan.Schedule.PredictedMakespan) return;
+        Model = cloned;
+        _main = main;
+        _scheduler = scheduler;
+    }
+
+    private SessionScheduler? _scheduler;
 
     /// <summary>
     /// The schedule a run with these symbol sizes uses (null in sequential mode). Building one takes
@@ -108,7 +129,7 @@ public sealed class LoomSession : IDisposable
     }
 
     /// <summary>The model with every value's inferred type.</summary>
-    public Model Model { get; }
+    public Model Model { get; private set; } // replaced only in the constructor, by node cloning
 
     public LoomSessionOptions Options { get; }
 
@@ -127,7 +148,16 @@ public sealed class LoomSession : IDisposable
     public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, CancellationToken cancellation = default) => Run(inputs, null, cancellation);
 
     /// <summary>Runs the model and records in <paramref name="trace"/> which worker ran each node, and when.</summary>
-    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation = default)
+    public RunResult Run(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation = default) =>
+        Execute(inputs, trace, cancellation, executor: null);
+
+    /// <summary>
+    /// Runs the model as <see cref="Run(IReadOnlyDictionary{string, LoomValue}, RunTrace?, CancellationToken)"/> does, but with
+    /// <paramref name="executor"/> (when given) running the main graph's steps in place of the session's own schedule:
+    /// how emitted programs (<see cref="Emit.EmittedRuntime"/>) reuse input checks, frames and output handling.
+    /// </summary>
+    internal RunResult Execute(IReadOnlyDictionary<string, LoomValue> inputs, RunTrace? trace, CancellationToken cancellation,
+        Func<CompiledGraph, RunState, LoomValue?[], ExecutionFrame, LoomValue[]>? executor)
     {
         var graph = Model.Graph;
         var bindings = new SymbolBindings();
@@ -149,7 +179,7 @@ public sealed class LoomSession : IDisposable
         }
         trace?.Begin();
         var run = new RunState(Options, bindings, _pool, cancellation, trace);
-        var plan = _scheduler?.PlanFor(s => bindings[s]);
+        var plan = executor is null ? _scheduler?.PlanFor(s => bindings[s]) : null;
         if (plan?.Hyper is { } hyper) return RunSplit(hyper, run, values);
         var frame = TakeFrame();
         LoomValue[] outputs = [];
@@ -157,7 +187,8 @@ public sealed class LoomSession : IDisposable
         try
         {
             frame.BeginRun();
-            outputs = plan is { IsParallel: true }
+            outputs = executor is not null ? executor(_main, run, values, frame)
+                : plan is { IsParallel: true }
                 ? (frame.Scheduled ??= new ParallelRun(_main, _scheduler!.Lifetimes)).Execute(plan, run, values, frame)
                 : _main.Execute(run, null, values, frame);
         }
@@ -170,6 +201,9 @@ public sealed class LoomSession : IDisposable
         for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(graph.Outputs[i].Name, outputs[i]);
         return new RunResult(named, reclaimable.Length > 0 ? frame : null, reclaimable);
     }
+
+    /// <summary>The compiled main graph (steps in the order emitted programs number them).</summary>
+    internal CompiledGraph Main => _main;
 
     private ExecutionFrame TakeFrame() => _frames.TryTake(out var frame) ? frame : new ExecutionFrame(_main);
 

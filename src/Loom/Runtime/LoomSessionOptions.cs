@@ -37,6 +37,13 @@ public sealed class LoomSessionOptions
     public bool GeneralizeBatch { get; init; }
 
     /// <summary>
+    /// In parallel mode, when the inputs are concrete at load time: copy a cheap node whose output the
+    /// schedule sends to other workers onto those workers, when that shortens the predicted schedule
+    /// (<see cref="Passes.NodeCloning"/>). On by default; results are the same either way, bit for bit.
+    /// </summary>
+    public bool NodeCloning { get; init; } = true;
+
+    /// <summary>
     /// The machine's measured kernel speeds for the scheduler's cost model; null (the default) probes this
     /// machine once and caches the result. Tests set <see cref="Scheduling.MachineProfile.Fixed"/> to get the
     /// same schedule everywhere.

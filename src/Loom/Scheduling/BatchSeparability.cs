@@ -70,6 +70,7 @@ public static class BatchSeparability
         "HardSwish", "Identity", "IsInf", "IsNaN", "LeakyRelu", "Less", "LessOrEqual", "Log", "Max", "Mean", "Min", "Mish", "Mod",
         "Mul", "Neg", "Not", "Or", "Pow", "PRelu", "Reciprocal", "Relu", "Round", "Selu", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh",
         "Softplus", "Softsign", "Sqrt", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Where", "Xor",
+        "ElementwiseChain", // com.loom: the ops above, fused
         // Per sample by construction: they work within each image (all dims but the first two, or channels).
         "Conv", "FusedConv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
         "LRN", "InstanceNormalization", "GroupNormalization", "Upsample", "DepthToSpace", "SpaceToDepth", "Expand", "Tile",

@@ -122,7 +122,9 @@ public sealed class ParallelExecutorTests
     [Fact]
     public void ATraceIsChromeJsonWithEveryNodeOnceOnAWorker()
     {
-        using var session = LoomSession.Load(TwoBranches(), Parallel(interOpOnly: true));
+        // Level 1: at level 2 each chain of element-wise nodes would be one fused node.
+        using var session = LoomSession.Load(TwoBranches(), new LoomSessionOptions
+            { IntraOpThreads = 2, InterOpOnly = true, MachineProfile = MachineProfile.Fixed(2), OptimizationLevel = 1 });
         var trace = new RunTrace();
         session.Run(new Dictionary<string, LoomValue> { ["x"] = Tensor.FromArray(new float[4], 4), ["shape"] = Tensor.FromArray(new long[] { 4 }, 1) }, trace).Dispose();
         using var doc = System.Text.Json.JsonDocument.Parse(trace.ToChromeJson());

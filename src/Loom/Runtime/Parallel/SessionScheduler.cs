@@ -21,6 +21,9 @@ internal sealed class SessionScheduler
     private sealed record Latest(long[] Sizes, ParallelPlan Plan);
     private CostModel? _cost;
 
+    /// <summary>The cost model the schedules use (its machine profile is probed, or read from the cache, on first use).</summary>
+    public CostModel Cost => _cost ??= new CostModel(_options.MachineProfile ?? MachineProfile.ForThisMachine(_options.IntraOpThreads));
+
     public SessionScheduler(CompiledGraph graph, LoomSessionOptions options)
     {
         _graph = graph;
@@ -54,8 +57,7 @@ internal sealed class SessionScheduler
     /// <summary>Builds the schedule at the given dims (what <c>loom explain</c> shows), splitting the batch when that is faster.</summary>
     public ParallelPlan Build(Func<string, long?> dims)
     {
-        _cost ??= new CostModel(_options.MachineProfile ?? MachineProfile.ForThisMachine(_options.IntraOpThreads));
-        var dataflow = new ModelDataflow(_graph.Graph, _steps, dims, _cost);
+        var dataflow = new ModelDataflow(_graph.Graph, _steps, dims, Cost);
         int workers = _options.IntraOpThreads;
         var schedule = Scheduler.Build(dataflow.Graph, dataflow.WideWeights, workers, _options.InterOpOnly);
         var plan = new ParallelPlan(dataflow, schedule, _options.InterOpOnly);
@@ -66,7 +68,7 @@ internal sealed class SessionScheduler
         int copies = (int)Math.Min(size / (HasRowProducts ? 2 : 1), workers);
         if (copies < 2) return plan;
         var subBatches = Enumerable.Range(0, copies).Select(k => (int)(size / copies + (k < size % copies ? 1 : 0))).ToArray();
-        double SequentialAt(long b) => new ModelDataflow(_graph.Graph, _steps, s => s == batch ? b : dims(s), _cost).Graph.TotalWork;
+        double SequentialAt(long b) => new ModelDataflow(_graph.Graph, _steps, s => s == batch ? b : dims(s), Cost).Graph.TotalWork;
         var hyper = new Hypercluster(batch, subBatches, SequentialAt(subBatches[0]), dataflow.Graph.TotalWork);
         return hyper.PredictedMakespan < schedule.PredictedMakespan ? new ParallelPlan(dataflow, schedule, _options.InterOpOnly) { Hyper = hyper } : plan;
     }
