@@ -15,6 +15,9 @@ public sealed unsafe partial class DynamicGraph
 
     public ForwardStats? LastStats { get; private set; }
 
+    /// <summary>When set, every batch of the next forwards is recorded on it.</summary>
+    public BatchTrace? Trace { get; set; }
+
     /// <summary>
     /// Runs every node, batched by <paramref name="policy"/>. A batch's outputs are allocated side by side in
     /// execution order, so a batched GEMM writes its result rows in place; operands are gathered by pointer.
@@ -33,7 +36,9 @@ public sealed unsafe partial class DynamicGraph
                 var first = Nodes[batch[0]];
                 float* out_ = arena + cursor;
                 if (first.Kind != PrimKind.Lookup) cursor += (long)first.Dim * batch.Length;
+                long t0 = Trace is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
                 copied += RunBatch(batch, out_);
+                Trace?.Add(first.Kind.ToString(), t0, System.Diagnostics.Stopwatch.GetTimestamp(), batch.Length);
             }
         }
         LastStats = new ForwardStats(Nodes.Count, batches.Count, lowerBound ? shape.LowerBound(this) : 0, copied * sizeof(float));

@@ -9,16 +9,28 @@ public class BatchBenchCliTests
     public void PrintsTheRivalsLineAndKernelCalls()
     {
         var trees = SharedData.Require("data", "sst", "train.txt");
+        using var dir = new TempDir();
         var (exit, output, err) = CliRunner.Run(["batch-bench", "--trees", trees, "--hidden", "16", "--per-forward", "8", "--count", "32",
-            "--batching", "static", "--mode", "node", "--seconds", "0.2"]);
+            "--batching", "static", "--mode", "node", "--seconds", "0.2", "--trace", dir.File("static.json")]);
         Assert.True(exit == 0, err + output);
         Assert.Matches(@"^treelstm hidden 16 per-forward 8 batching static mode node: [0-9.]+ trees/s \([0-9.]+ ms per forward\), nodes \d+\r?\n", output);
-        Assert.Matches(@"kernel calls (\d+) per forward \(lower bound \1\), bytes copied \d+ per forward", output);
+        var calls = System.Text.RegularExpressions.Regex.Match(output, @"kernel calls (\d+) per forward \(lower bound \1\), bytes copied \d+ per forward");
+        Assert.True(calls.Success, output);
+        // The trace holds one event per batch of the first forward.
+        Assert.Equal(int.Parse(calls.Groups[1].Value), TraceEvents(dir.File("static.json")));
 
         (exit, output, err) = CliRunner.Run(["batch-bench", "--trees", trees, "--hidden", "16", "--per-forward", "8", "--count", "32",
-            "--batching", "agenda", "--seconds", "0.2"]);
+            "--batching", "agenda", "--seconds", "0.2", "--trace", dir.File("agenda.json")]);
         Assert.True(exit == 0, err + output);
         Assert.Contains("batching agenda mode root:", output);
+        calls = System.Text.RegularExpressions.Regex.Match(output, @"kernel calls (\d+) per forward");
+        Assert.Equal(int.Parse(calls.Groups[1].Value), TraceEvents(dir.File("agenda.json")));
+    }
+
+    private static int TraceEvents(string path)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.GetProperty("traceEvents").GetArrayLength();
     }
 
     [Fact]

@@ -90,7 +90,9 @@ public static class LatticeBench
             g.Forward(policy, bound, fsm);
             return g.Value(loss)[0];
         }
+        if (o.Trace is not null) g.Trace = new BatchTrace();
         float first = Forward(0, true);
+        if (o.Trace is not null) { g.Trace!.WriteChromeJson(o.Trace); g.Trace = null; }
         var st = g.LastStats!;
         int k = 1;
         var warm = Stopwatch.StartNew();

@@ -23,6 +23,8 @@ public sealed record TreeLstmBenchOptions
     public bool DedupLeaves { get; init; } = true;
     /// <summary>treelstm (SST trees), tree6 (complete binary trees of height 6, random words) or latticegru.</summary>
     public string Model { get; init; } = "treelstm";
+    /// <summary>Write the first forward's batches as Chrome trace JSON here.</summary>
+    public string? Trace { get; init; }
     /// <summary>Threads for the static path (wide levels split by rows).</summary>
     public int Threads { get; init; } = 1;
 }
@@ -91,12 +93,13 @@ public static class TreeLstmBench
         using var pool = o.Threads > 1 ? new Loom.Runtime.Threading.WorkerPool(o.Threads) : null;
         if (o.Batching == "static")
         {
-            var s = new StaticTreeLstm(model, pool) { DedupLeaves = o.DedupLeaves };
+            var s = new StaticTreeLstm(model, pool) { DedupLeaves = o.DedupLeaves, Trace = o.Trace is null ? null : new BatchTrace() };
             forward = train ? b => s.TrainStep(b, 0.01f) : b => s.Forward(b, everyNode);
             // Batches of the coarsened cell (one per level) against their bound; each is two GEMMs and one fused pass.
             stats = () =>
             {
                 log?.WriteLine($"static: {s.CellBatches} cell batches = {s.KernelCalls} GEMM and fused-pass launches per forward");
+                if (o.Trace is not null) { s.Trace!.WriteChromeJson(o.Trace); s.Trace = null; }
                 return (s.CellBatches, s.CellLowerBound, s.BytesCopied);
             };
         }
@@ -132,9 +135,11 @@ public static class TreeLstmBench
             stats = () =>
             {
                 withBound = true;
+                if (o.Trace is not null) g.Trace = new BatchTrace();
                 InputOrder.Forward(trees, order, 0, o.PerForward, batch);
                 forward(batch);
                 withBound = false;
+                if (o.Trace is not null) { g.Trace!.WriteChromeJson(o.Trace); g.Trace = null; }
                 var st = g.LastStats!;
                 return (st.KernelCalls, st.LowerBound, st.BytesCopied);
             };

@@ -29,6 +29,9 @@ public sealed unsafe partial class StaticTreeLstm
         _w = new TreeLstmWeights(model);
     }
 
+    /// <summary>When set, the leaf batch and every level of the next forwards are recorded on it.</summary>
+    public BatchTrace? Trace { get; set; }
+
     /// <summary>Share identical leaf computations (same word) within a forward.</summary>
     public bool DedupLeaves { get; set; } = true;
 
@@ -70,7 +73,9 @@ public sealed unsafe partial class StaticTreeLstm
             float** rows = (float**)NativeRows(p.Unique);
             for (int u = 0; u < p.Unique; u++) rows[u] = _m.Embedding.Row(p.UniqueWord[u]);
             var leafJob = new LeafJob { Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf, Keep = keep };
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             Split(p.Unique, leafJob);
+            Trace?.Add("leaves: GEMM + fused gates", t0, System.Diagnostics.Stopwatch.GetTimestamp(), p.Unique);
             calls += 2;
             for (int i = 0; i < p.Leaves; i++)
             {
@@ -93,7 +98,9 @@ public sealed unsafe partial class StaticTreeLstm
                 job.R0 = p.LevelStart[l];
                 job.Count = p.LevelStart[l + 1] - job.R0;
                 job.G = keep ? g + (long)job.R0 * 5 * hd : g;
+                t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 Split(job.Count, job);
+                Trace?.Add($"level {l + 2}: 2 GEMMs + fused gates", t0, System.Diagnostics.Stopwatch.GetTimestamp(), job.Count);
                 calls += 3;
             }
             for (int r = 0; r < p.Rows; r++) loss += rowLoss[r];
