@@ -7,6 +7,8 @@
 //   elementwise [options]        element-wise kernel micro-benchmarks
 //   trees [--lowered] [options]  tree ensembles against LightGBM and ONNX Runtime (docs/trees.md)
 //   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
+//   batch [--hidden 128,256,512] [--mode root|node|train] [--per-forward 64] [--rounds 5]   TreeLSTM vs the DyNet rival, interleaved (docs/batching.md)
+//   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
 
@@ -20,12 +22,15 @@ return args switch
     ["elementwise", .. var rest] => ElementwiseBench.Run(rest),
     ["trees", .. var rest] => TreesBench.Run(rest),
     ["models", .. var rest] => ModelsBench.Run(rest),
+    ["batch", .. var rest] => BatchBench.Run(rest),
+    ["gemm-shapes", .. var rest] => GemmShapesBench.Run(rest),
+    ["gates", .. var rest] => GatesBench.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
+    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | batch [options] | gemm-shapes [H] | gates [H] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
     return 2;
 }

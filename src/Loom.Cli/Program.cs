@@ -11,4 +11,5 @@ root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(WorkloadCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(EmitCommand.Create());
+root.Subcommands.Add(BatchBenchCommand.Create());
 return root.Parse(args).Invoke();
