@@ -7,6 +7,8 @@
 //   elementwise [options]        element-wise kernel micro-benchmarks
 //   trees [--lowered] [options]  tree ensembles against LightGBM and ONNX Runtime (docs/trees.md)
 //   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
+//   batch [--hidden 128,256,512] [--mode root|node|train] [--per-forward 64] [--rounds 5]   TreeLSTM vs the DyNet rival, interleaved (docs/batching.md)
+//   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
 //   stream [--cores N] [--seconds S] [--only a,b]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
@@ -21,6 +23,9 @@ return args switch
     ["elementwise", .. var rest] => ElementwiseBench.Run(rest),
     ["trees", .. var rest] => TreesBench.Run(rest),
     ["models", .. var rest] => ModelsBench.Run(rest),
+    ["batch", .. var rest] => BatchBench.Run(rest),
+    ["gemm-shapes", .. var rest] => GemmShapesBench.Run(rest),
+    ["gates", .. var rest] => GatesBench.Run(rest),
     ["stream", .. var rest] => StreamBench.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
@@ -28,6 +33,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | stream [--cores N] [--seconds S] [--only a,b] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
+    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | stream [--cores N] [--seconds S] [--only a,b] | batch [options] | gemm-shapes [H] | gates [H] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
     return 2;
 }

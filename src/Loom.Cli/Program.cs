@@ -11,5 +11,6 @@ root.Subcommands.Add(ScoreCommand.Create());
 root.Subcommands.Add(WorkloadCommand.Create());
 root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(EmitCommand.Create());
+root.Subcommands.Add(BatchBenchCommand.Create());
 root.Subcommands.Add(StreamCommand.Create());
 return root.Parse(args).Invoke();

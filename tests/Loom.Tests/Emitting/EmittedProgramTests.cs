@@ -48,7 +48,9 @@ public sealed class EmittedProgramTests
         {
             var settings = new EmitSettings("Net", 2, new Dictionary<string, long>()) { InterOpOnly = interOpOnly, MachineProfile = MachineProfile.Fixed(2) };
             var source = ProgramEmitter.Emit(path, settings);
-            Assert.Contains("_rt.Concurrently(", source);
+            // Inter-op only always runs the branches side by side; the mixed schedule may rightly run every
+            // node wide (it did for SqueezeNet once fused convolutions were costed as convolutions).
+            if (interOpOnly) Assert.Contains("_rt.Concurrently(", source);
             using var session = LoomSession.Load(path, OneThread);
             var input = session.Inputs.Single();
             AssertMatches(path, source, settings, new() { [input.Name] = OrtOracle.RandomInput(7, 1, 3, 224, 224) });

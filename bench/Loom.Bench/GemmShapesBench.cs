@@ -1,0 +1,35 @@
+using System.Diagnostics;
+using Loom.Kernels.Batched;
+using Loom.Kernels.Common;
+
+namespace Loom.Bench;
+
+/// <summary>GFLOP/s of the batched GEMM at TreeLSTM level shapes (m rows, k = H, n = 4H), to see how far from peak the kernel runs.</summary>
+internal static unsafe class GemmShapesBench
+{
+    public static int Run(string[] args)
+    {
+        int h = args.Length > 0 ? int.Parse(args[0]) : 512;
+        foreach (int m in new[] { 1, 4, 8, 16, 32, 64, 128, 256, 512 })
+        {
+            int k = h, n = 4 * h;
+            var a = GC.AllocateArray<float>(m * 2 * k, pinned: true);
+            var b = new float[k * n];
+            var c = GC.AllocateArray<float>(m * 5 * h, pinned: true);
+            var rng = new Random(1);
+            for (int i = 0; i < a.Length; i++) a[i] = (float)rng.NextDouble();
+            for (int i = 0; i < b.Length; i++) b[i] = (float)rng.NextDouble();
+            GemmPackedB pb;
+            fixed (float* p = b) pb = new GemmPackedB(GemmKernelSet.Best, k, n, p, n, false);
+            fixed (float* pa = a, pc = c)
+            {
+                long iters = 0;
+                var sw = Stopwatch.StartNew();
+                while (sw.ElapsedMilliseconds < 400) { StridedGemm.Multiply(m, n, k, pa, 2 * k, pb, pc, 5 * h, false); iters++; }
+                double gf = 2.0 * m * n * k * iters / sw.Elapsed.TotalSeconds / 1e9;
+                Console.WriteLine($"m {m,4} k {k} n {n}: {gf:F1} GFLOP/s");
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,140 @@
+namespace Loom.Dynamic.Batching;
+
+/// <summary>
+/// ED-Batch's learned policy: a finite-state machine whose action is "run every ready node of signature t",
+/// learned by tabular Q-learning on a sample graph (reward −1 per batch, so the return is minus the kernel-call
+/// count); learning stops once the greedy run is within 1% of the type-wise lower bound. The state is the set of
+/// signatures with ready nodes together with the subset whose ready nodes are <i>complete</i>: every remaining
+/// node of that signature at its lowest type level (see <see cref="GraphShape.TypeLevel"/>) is ready, so running it
+/// now costs no extra batch later. States never seen fall back to the complete signature of lowest average depth.
+/// </summary>
+public sealed class FsmPolicy
+{
+    private Dictionary<(ulong Ready, ulong Complete, int Action), double> _q = [];
+
+    /// <summary>Kernel calls of the greedy schedule on the training graph, and its lower bound.</summary>
+    public int GreedyCalls { get; private set; }
+    public int LowerBound { get; private set; }
+    public int Episodes { get; private set; }
+
+    /// <summary>Learns a table on <paramref name="sample"/> (a graph as the model builds it for one forward).</summary>
+    public static FsmPolicy Learn(DynamicGraph sample, int maxEpisodes = 100, ulong seed = 1)
+    {
+        var shape = new GraphShape(sample);
+        if (shape.TypeCount > 64) throw new UnsupportedException($"the FSM policy handles up to 64 operation signatures; this graph has {shape.TypeCount}");
+        var p = new FsmPolicy { LowerBound = shape.LowerBound(sample) };
+        var rng = new Data.SplitMix64(seed);
+        // The table in use is the best seen so far: exploration can make the greedy schedule worse for a while.
+        Dictionary<(ulong, ulong, int), double> best = [];
+        int bestCalls = int.MaxValue;
+        for (int e = 0; e < maxEpisodes; e++)
+        {
+            int calls = Schedulers.Agenda(shape, p.Runner(sample, shape, explore: null)).Count;
+            p.Episodes = e + 1;
+            if (calls < bestCalls) { bestCalls = calls; best = new(p._q); }
+            if (bestCalls <= p.LowerBound * 1.01) break;
+            double epsilon = Math.Max(0.02, 0.3 * (1 - (double)e / maxEpisodes));
+            Schedulers.Agenda(shape, p.Runner(sample, shape, explore: () => rng.NextFloat() < epsilon ? rng.Next() : null));
+        }
+        p._q = best;
+        p.GreedyCalls = bestCalls;
+        return p;
+    }
+
+    /// <summary>
+    /// A chooser for one scheduling run (it tracks the remaining nodes per signature and level). With
+    /// <paramref name="explore"/> it also learns: an exploring step picks a random ready signature, and every
+    /// step updates the table with reward −1.
+    /// </summary>
+    internal Func<List<int>[], int, int> Runner(DynamicGraph g, GraphShape shape, Func<ulong?>? explore)
+    {
+        if (shape.TypeLevel.Length != shape.Types.Length) shape.LowerBound(g);
+        var remaining = new Dictionary<(int, int), int>();
+        var minLevel = new int[shape.TypeCount];
+        Array.Fill(minLevel, int.MaxValue);
+        for (int n = 0; n < shape.Types.Length; n++)
+        {
+            var key = (shape.Types[n], shape.TypeLevel[n]);
+            remaining[key] = remaining.GetValueOrDefault(key) + 1;
+            minLevel[shape.Types[n]] = Math.Min(minLevel[shape.Types[n]], shape.TypeLevel[n]);
+        }
+        (ulong R, ulong C, int A)? previous = null;
+        return (ready, _) =>
+        {
+            ulong r = 0, c = 0;
+            for (int t = 0; t < ready.Length; t++)
+            {
+                if (ready[t].Count == 0) continue;
+                r |= 1UL << t;
+                int atMin = 0;
+                foreach (int n in ready[t]) if (shape.TypeLevel[n] == minLevel[t]) atMin++;
+                int all = remaining[(t, minLevel[t])];
+                if (atMin == all) c |= 1UL << t;
+            }
+            int a = explore?.Invoke() is { } pick ? Nth(r, (int)(pick % (ulong)BitCount(r))) : Best(r, c, ready, shape);
+            if (explore is not null)
+            {
+                if (previous is { } pv) Update(pv, -1 + MaxQ(r, c), 0.5);
+                previous = (r, c, a);
+            }
+            // Account for the batch about to run: ready[a] in full.
+            foreach (int n in ready[a])
+            {
+                var key = (a, shape.TypeLevel[n]);
+                remaining[key]--;
+            }
+            while (minLevel[a] != int.MaxValue && remaining.GetValueOrDefault((a, minLevel[a])) == 0)
+                minLevel[a] = remaining.ContainsKey((a, minLevel[a] + 1)) || HasHigher(remaining, a, minLevel[a]) ? minLevel[a] + 1 : int.MaxValue;
+            if (explore is not null && BitCount(r) == 1 && ready[a].Count > 0 && Done(remaining)) Update((r, c, a), -1, 0.5);
+            return a;
+        };
+    }
+
+    private int Best(ulong r, ulong c, List<int>[] ready, GraphShape shape)
+    {
+        int best = -1;
+        double bestQ = double.NegativeInfinity;
+        for (int t = 0; t < ready.Length; t++)
+            if (ready[t].Count > 0 && _q.TryGetValue((r, c, t), out var q) && q > bestQ) { best = t; bestQ = q; }
+        if (best >= 0) return best;
+        // Unseen state: a complete signature (no extra batch later), lowest average depth first.
+        var complete = new List<int>[ready.Length];
+        for (int t = 0; t < ready.Length; t++) complete[t] = (c >> t & 1) != 0 ? ready[t] : [];
+        return c != 0 ? Schedulers.LowestAverageDepth(shape, complete) : Schedulers.LowestAverageDepth(shape, ready);
+    }
+
+    private double MaxQ(ulong r, ulong c)
+    {
+        double m = double.NegativeInfinity;
+        for (int t = 0; t < 64; t++)
+            if ((r >> t & 1) != 0) m = Math.Max(m, _q.TryGetValue((r, c, t), out var v) ? v : 0);
+        return double.IsNegativeInfinity(m) ? 0 : m;
+    }
+
+    private void Update((ulong R, ulong C, int A) s, double target, double alpha)
+    {
+        _q.TryGetValue(s, out var old);
+        _q[s] = old + alpha * (target - old);
+    }
+
+    private static bool HasHigher(Dictionary<(int, int), int> remaining, int t, int level)
+    {
+        foreach (var ((tt, l), n) in remaining) if (tt == t && l > level && n > 0) return true;
+        return false;
+    }
+
+    private static bool Done(Dictionary<(int, int), int> remaining)
+    {
+        foreach (var v in remaining.Values) if (v > 0) return false;
+        return true;
+    }
+
+    private static int BitCount(ulong x) => System.Numerics.BitOperations.PopCount(x);
+
+    private static int Nth(ulong mask, int k)
+    {
+        for (int t = 0; t < 64; t++)
+            if ((mask >> t & 1) != 0 && k-- == 0) return t;
+        throw new InvalidOperationException("no ready signature");
+    }
+}

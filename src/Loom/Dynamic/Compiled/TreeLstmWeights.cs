@@ -1,0 +1,93 @@
+using Loom.Dynamic.Models;
+using Loom.Kernels.Common;
+
+namespace Loom.Dynamic.Compiled;
+
+/// <summary>
+/// The TreeLSTM's matrices regrouped for level-batched GEMMs, so each level is two calls instead of eight
+/// matrix-vector products per node. Internal-node gate rows are laid out <c>[f_l | i | o | u | f_r]</c>: the left
+/// children's GEMM writes columns 0..4H (U_f1 and the left halves of U_i, U_o, U_u), the right children's GEMM
+/// adds columns H..5H (right halves and U_f2), so no zero blocks are multiplied. Rebuilt when a parameter changes.
+/// </summary>
+internal sealed unsafe class TreeLstmWeights
+{
+    private readonly TreeLstm _m;
+    private int _stamp = -1;
+
+    public TreeLstmWeights(TreeLstm model) => _m = model;
+
+    public GemmPackedB Leaf { get; private set; } = null!;
+    public GemmPackedB Left { get; private set; } = null!;
+    public GemmPackedB Right { get; private set; } = null!;
+    /// <summary>The transposes (K = blocks·H, N = H), for the backward pass: dx = dz · Bᵀ.</summary>
+    public GemmPackedB LeafT { get; private set; } = null!;
+    public GemmPackedB LeftT { get; private set; } = null!;
+    public GemmPackedB RightT { get; private set; } = null!;
+
+    public (Parameter W, int Col0)[] LeafBlocks => [(_m.Wi, 0), (_m.Wo, 0), (_m.Wu, 0)];
+    public (Parameter W, int Col0)[] LeftBlocks => [(_m.Uf1, 0), (_m.Ui, 0), (_m.Uo, 0), (_m.Uu, 0)];
+    public (Parameter W, int Col0)[] RightBlocks => [(_m.Ui, _m.Hidden), (_m.Uo, _m.Hidden), (_m.Uu, _m.Hidden), (_m.Uf2, 0)];
+
+    /// <summary>Adds a gradient in packed layout (dB[k, g·H + j], H × blocks·H) to the parameters' gradients.</summary>
+    public static void AddPackedGrad(int h, (Parameter W, int Col0)[] blocks, float[] gb)
+    {
+        int n = blocks.Length * h;
+        for (int g = 0; g < blocks.Length; g++)
+        {
+            var (w, col0) = blocks[g];
+            var grad = w.Grad;
+            for (int j = 0; j < h; j++)
+                for (int k = 0; k < h; k++) grad[j * w.Cols + col0 + k] += gb[k * n + g * h + j];
+        }
+    }
+    /// <summary>[b_i | b_o | b_u] and [b_f | b_i | b_o | b_u | b_f].</summary>
+    public float[] LeafBias { get; private set; } = [];
+    public float[] NodeBias { get; private set; } = [];
+
+    public void Refresh()
+    {
+        int stamp = 0;
+        foreach (var p in _m.Parameters.All) stamp = stamp * 31 + p.Version;
+        if (stamp == _stamp && Leaf is not null) return;
+        int h = _m.Hidden;
+        Leaf = Pack(h, LeafBlocks);
+        Left = Pack(h, LeftBlocks);
+        Right = Pack(h, RightBlocks);
+        LeafT = PackTransposed(h, LeafBlocks);
+        LeftT = PackTransposed(h, LeftBlocks);
+        RightT = PackTransposed(h, RightBlocks);
+        NodeBias = GC.AllocateArray<float>(5 * h, pinned: true);
+        float[][] parts = [_m.Bf.Value, _m.Bi.Value, _m.Bo.Value, _m.Bu.Value, _m.Bf.Value];
+        for (int k = 0; k < 5; k++) parts[k].CopyTo(NodeBias, k * h);
+        LeafBias = GC.AllocateArray<float>(3 * h, pinned: true);
+        for (int k = 0; k < 3; k++) parts[k + 1].CopyTo(LeafBias, k * h);
+        _stamp = stamp;
+    }
+
+    /// <summary>Bᵀ[g·H + j, k] = W_g[j, col0 + k]: the blocks stacked (K = blocks·H, N = H).</summary>
+    private static GemmPackedB PackTransposed(int h, (Parameter W, int Col0)[] blocks)
+    {
+        var b = new float[blocks.Length * h * h];
+        for (int g = 0; g < blocks.Length; g++)
+        {
+            var (w, col0) = blocks[g];
+            for (int j = 0; j < h; j++)
+                for (int k = 0; k < h; k++) b[(g * h + j) * h + k] = w.Value[j * w.Cols + col0 + k];
+        }
+        fixed (float* pb = b) return new GemmPackedB(GemmKernelSet.Best, blocks.Length * h, h, pb, h, transposed: false);
+    }
+
+    /// <summary>B[k, g·H + j] = W_g[j, col0 + k]: the blocks' transposes side by side (K = H).</summary>
+    private static GemmPackedB Pack(int h, (Parameter W, int Col0)[] blocks)
+    {
+        int n = blocks.Length * h;
+        var b = new float[h * n];
+        for (int g = 0; g < blocks.Length; g++)
+        {
+            var (w, col0) = blocks[g];
+            for (int j = 0; j < h; j++)
+                for (int k = 0; k < h; k++) b[k * n + g * h + j] = w.Value[j * w.Cols + col0 + k];
+        }
+        fixed (float* pb = b) return new GemmPackedB(GemmKernelSet.Best, h, n, pb, n, transposed: false);
+    }
+}
