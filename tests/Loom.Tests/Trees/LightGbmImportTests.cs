@@ -92,6 +92,27 @@ public class LightGbmImportTests
     }
 
     [Fact]
+    public void Infinite_thresholds_as_LightGBM_prints_them_are_read()
+    {
+        // LightGBM writes threshold=inf for some splits of features with NaNs; make one such split by hand
+        // and let LightGBM itself score the edited text as the oracle.
+        var (x, y) = TreeTestData.Make(600, Cols, seed: 31, nanRate: 0);
+        using var trained = LightGbmNative.Train(x, y, 600, Cols, Common + " objective=regression", 5);
+        var text = trained.ModelText();
+        int at = text.IndexOf("\nthreshold=", StringComparison.Ordinal) + "\nthreshold=".Length;
+        int end = text.IndexOfAny([' ', '\n'], at);
+        text = text[..at] + "inf" + text[end..];
+        // The header's tree_sizes (bytes per tree) no longer hold; without them LightGBM reads trees in sequence.
+        text = string.Join('\n', text.Split('\n').Where(l => !l.StartsWith("tree_sizes=", StringComparison.Ordinal)));
+        using var edited = LightGbmNative.Load(text);
+        var (test, _) = TreeTestData.Make(200, Cols, seed: 32, nanRate: 0.1);
+        var expected = edited.Predict(test, 200, Cols, 1);
+        using var session = LoomSession.Create(LightGbmImporter.Parse(text, "inf.txt"));
+        using var result = session.Run(("features", Tensor.FromArray(test, 200, Cols)));
+        TreeTestData.AssertMatches(expected, result.Tensor("predictions").ToArray<float>(), "loom", rel: 1e-5);
+    }
+
+    [Fact]
     public void Malformed_model_names_the_file_and_tree()
     {
         var e = Assert.Throws<ModelFormatException>(() => LightGbmImporter.Parse("tree\nmax_feature_idx=3\n\nTree=0\nnum_leaves=2\nleaf_value=1 2\nsplit_feature=0\n", "bad.txt"));

@@ -110,10 +110,22 @@ public static class LightGbmImporter
         if (parts.Length != count) throw new ModelFormatException($"{where}: '{key}' has {parts.Length} values, expected {count}");
         var r = new T[count];
         for (int i = 0; i < count; i++)
-            if (!T.TryParse(parts[i], CultureInfo.InvariantCulture, out r[i]!))
+            if (!T.TryParse(parts[i], CultureInfo.InvariantCulture, out r[i]!) && !T.TryParse(CSpelling(parts[i]), CultureInfo.InvariantCulture, out r[i]!))
                 throw new ModelFormatException($"{where}: '{key}' value {i} ('{parts[i]}') is not a number");
         return r;
     }
+
+    /// <summary>
+    /// LightGBM prints doubles with C++ streams, which spell infinities and NaN "inf", "-inf" and "nan"
+    /// (a split on a feature whose training values include NaN can get threshold=inf); .NET reads "Infinity".
+    /// </summary>
+    private static string CSpelling(string s) => s.ToLowerInvariant() switch
+    {
+        "inf" or "+inf" or "infinity" => "Infinity",
+        "-inf" or "-infinity" => "-Infinity",
+        "nan" or "-nan" or "+nan" => "NaN",
+        _ => s,
+    };
 
     private static void ReadTree(EnsembleBuilder b, Dictionary<string, string> tree, int target, string where)
     {
