@@ -13,4 +13,7 @@ root.Subcommands.Add(ExplainCommand.Create());
 root.Subcommands.Add(EmitCommand.Create());
 root.Subcommands.Add(BatchBenchCommand.Create());
 root.Subcommands.Add(StreamCommand.Create());
+root.Subcommands.Add(SiloCommand.Create());
+root.Subcommands.Add(SiloCommand.CreateInit());
+root.Subcommands.Add(JobsCommand.Create());
 return root.Parse(args).Invoke();

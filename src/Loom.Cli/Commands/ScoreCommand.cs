@@ -17,9 +17,10 @@ internal static class ScoreCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "an .onnx model, a LightGBM text model (.txt) or an XGBoost JSON model (.json)" };
-        var data = new Argument<string>("data") { Description = "a .csv (with a header row) or .parquet file" };
-        var output = new Option<string>("--out") { Description = "predictions file to write (.csv or .parquet)", Required = true };
+        // MODEL, DATA and --out may be left out only with --resume, whose job remembers them.
+        var model = new Argument<string?>("model") { Description = "an .onnx model, a LightGBM text model (.txt) or an XGBoost JSON model (.json)", Arity = ArgumentArity.ZeroOrOne };
+        var data = new Argument<string?>("data") { Description = "a .csv (with a header row) or .parquet file", Arity = ArgumentArity.ZeroOrOne };
+        var output = new Option<string?>("--out") { Description = "predictions file to write (.csv or .parquet)" };
         var map = new Option<string[]>("--map") { Description = "FEATURE=COLUMN: feed model feature FEATURE from data column COLUMN (repeatable)" };
         var batch = new Option<int>("--batch") { Description = "rows per batch", DefaultValueFactory = _ => 65536 };
         var skip = new Option<bool>("--skip-bad-rows") { Description = "write malformed rows to a reject file instead of stopping" };
@@ -28,11 +29,26 @@ internal static class ScoreCommand
         var strategy = new Option<TreeStrategy>("--strategy") { Description = "tree evaluation strategy (default: Auto)" };
         var numIteration = new Option<int>("--num-iteration") { Description = "LightGBM models: keep only the first N boosting rounds" };
         var noProgress = new Option<bool>("--no-progress") { Description = "do not draw a progress bar" };
+        var cluster = new Option<string?>("--cluster") { Description = "score on a Loom cluster: its PostgreSQL connection string, or localhost[:GATEWAY] (docs/cluster.md)" };
+        var resume = new Option<string?>("--resume") { Description = "with --cluster: finish job JOBID (shards already done are kept)" };
+        var chunk = new Option<int>("--chunk-bytes") { Description = "with --cluster: largest tensor message sent to a silo", DefaultValueFactory = _ => 4 << 20 };
         var cmd = new Command("score", "score a CSV or Parquet file with a model, streaming in batches, and write the predictions")
-            { model, data, output, map, batch, skip, rejects, threads, strategy, numIteration, noProgress };
-        cmd.SetAction(parse => CliOptions.Guard(() => Run(new Settings(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(output)!,
-            ParseMap(parse.GetValue(map)), parse.GetValue(batch), parse.GetValue(skip), parse.GetValue(rejects), parse.GetValue(threads),
-            parse.GetValue(strategy), parse.GetValue(numIteration), parse.GetValue(noProgress)))));
+            { model, data, output, map, batch, skip, rejects, threads, strategy, numIteration, noProgress, cluster, resume, chunk };
+        cmd.SetAction(parse => CliOptions.Guard(() =>
+        {
+            if (parse.GetValue(cluster) is { } c)
+            {
+                if (parse.GetValue(skip)) throw new InputException("--skip-bad-rows is not supported with --cluster: a bad row stops the job, naming its shard");
+                return ClusterScore.Run(c, new Loom.Cluster.Scoring.ClusterScoreRequest(parse.GetValue(model), parse.GetValue(data), parse.GetValue(output),
+                    ParseMap(parse.GetValue(map)), (int)parse.GetValue(strategy), parse.GetValue(numIteration), parse.GetValue(resume), parse.GetValue(chunk)),
+                    parse.GetValue(noProgress));
+            }
+            if (parse.GetValue(resume) is not null) throw new InputException("--resume needs --cluster");
+            if (parse.GetValue(model) is not { } m || parse.GetValue(data) is not { } d) throw new InputException("score needs MODEL and DATA");
+            if (parse.GetValue(output) is not { } o) throw new InputException("score needs --out PREDS");
+            return Run(new Settings(m, d, o, ParseMap(parse.GetValue(map)), parse.GetValue(batch), parse.GetValue(skip), parse.GetValue(rejects), parse.GetValue(threads),
+                parse.GetValue(strategy), parse.GetValue(numIteration), parse.GetValue(noProgress)));
+        }));
         return cmd;
     }
 

@@ -20,14 +20,17 @@ internal sealed class CsvRowSource : IRowSource
     private string[] _lines = [];
 
     public CsvRowSource(string path, bool skipBadRows)
+        : this(path, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20), skipBadRows) { }
+
+    /// <summary>Reads <paramref name="stream"/> (a header line, then rows), naming it <paramref name="name"/> in errors; the cluster passes one shard's lines this way.</summary>
+    public CsvRowSource(string name, Stream stream, bool skipBadRows)
     {
-        _name = path;
+        _name = name;
         _skipBad = skipBadRows;
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         _length = Math.Max(1, stream.Length);
         _reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, 1 << 20);
-        var header = _reader.ReadLine() ?? throw new InputException($"{path}: the file is empty (a header row is needed)");
-        Columns = Split(header, out _) ?? throw new InputException($"{path}: line 1: the header has an unterminated quote");
+        var header = _reader.ReadLine() ?? throw new InputException($"{name}: the file is empty (a header row is needed)");
+        Columns = Split(header, out _) ?? throw new InputException($"{name}: line 1: the header has an unterminated quote");
     }
 
     public IReadOnlyList<string> Columns { get; }

@@ -18,14 +18,19 @@ internal sealed class ParquetRowSource : IRowSource
     private int _groupRows, _at;
     private long _consumed;
 
-    public ParquetRowSource(string path)
+    private readonly int _endGroup;
+
+    /// <summary>Reads row groups [<paramref name="firstGroup"/>, <paramref name="firstGroup"/> + <paramref name="groupCount"/>) (all by default; the cluster reads one shard's groups).</summary>
+    public ParquetRowSource(string path, int firstGroup = 0, int groupCount = int.MaxValue)
     {
         _name = path;
+        _group = firstGroup - 1;
         try { _reader = ParquetReader.CreateAsync(File.OpenRead(path), null, false, default).GetAwaiter().GetResult(); }
         catch (Exception e) when (e is not LoomException) { throw new InputException($"{path}: not a readable Parquet file: {e.Message}"); }
         _fields = _reader.Schema.GetDataFields();
         Columns = _fields.Select(f => f.Name).ToArray();
-        TotalRows = _reader.Metadata?.NumRows;
+        _endGroup = (int)Math.Min(_reader.RowGroupCount, (long)firstGroup + groupCount);
+        TotalRows = firstGroup == 0 && _endGroup == _reader.RowGroupCount ? _reader.Metadata?.NumRows : null;
     }
 
     public IReadOnlyList<string> Columns { get; }
@@ -47,7 +52,7 @@ internal sealed class ParquetRowSource : IRowSource
         batch.Rejected.Clear();
         while (_at >= _groupRows)
         {
-            if (++_group >= _reader.RowGroupCount) return false;
+            if (++_group >= _endGroup) return false;
             LoadGroup();
         }
         int n = Math.Min(capacity, _groupRows - _at);

@@ -1,0 +1,32 @@
+using Orleans.Configuration;
+using System.Net;
+
+namespace Loom.Cluster.Hosting;
+
+/// <summary>
+/// How to start a silo: with a PostgreSQL database for membership and job state (<see cref="ClusterDb"/>),
+/// or <see cref="Localhost"/> for a one-machine development cluster with no database (job state in memory).
+/// </summary>
+public sealed record SiloSettings(string? ClusterDb, bool Localhost, int SiloPort = ClusterNames.SiloPort, int GatewayPort = ClusterNames.GatewayPort,
+    string? Advertise = null, string? Name = null, int? PrimaryPort = null);
+
+/// <summary>Membership timings shared by silos and the test cluster: a killed silo is declared dead in seconds, not a minute.</summary>
+internal static class ClusterTimings
+{
+    public static void Apply(ClusterMembershipOptions o)
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+        o.NumMissedProbesLimit = 2;
+        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
+    }
+
+    /// <summary>The address other silos and clients reach this one at: --advertise, else Orleans' pick.</summary>
+    public static IPAddress? Advertised(string? advertise, string setting)
+    {
+        if (advertise is null) return null;
+        if (IPAddress.TryParse(advertise, out var ip)) return ip;
+        throw new ClusterConfigException($"{setting} '{advertise}' is not an IP address");
+    }
+}
