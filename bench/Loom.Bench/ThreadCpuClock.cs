@@ -1,27 +1,16 @@
-using System.Runtime.InteropServices;
+using Loom.Workload;
 
 namespace Loom.Bench;
 
 /// <summary>
-/// CPU time of the calling thread (Linux clock_gettime(CLOCK_THREAD_CPUTIME_ID), nanosecond accounting): on a
-/// shared machine a time slice lost to another process does not count, so single-threaded runs compare
+/// CPU time of the calling thread (Loom's <see cref="CpuClock"/>, Linux clock_gettime(CLOCK_THREAD_CPUTIME_ID)):
+/// on a shared machine a time slice lost to another process does not count, so single-threaded runs compare
 /// stably. Meaningless when a runtime uses other threads, so --cpu is only honoured with --threads 1.
 /// </summary>
-internal static partial class ThreadCpuClock
+internal static class ThreadCpuClock
 {
-    private const int ClockThreadCpuTime = 3;
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct TimeSpec
-    {
-        public long Seconds, Nanoseconds;
-    }
-
-    [LibraryImport("libc", EntryPoint = "clock_gettime")]
-    private static partial int ClockGetTime(int clock, out TimeSpec time);
-
-    public static bool Available => OperatingSystem.IsLinux();
+    public static bool Available => CpuClock.Available;
 
     /// <summary>CPU time this thread has run, in milliseconds.</summary>
-    public static double NowMs() => ClockGetTime(ClockThreadCpuTime, out var t) == 0 ? t.Seconds * 1e3 + t.Nanoseconds / 1e6 : double.NaN;
+    public static double NowMs() => CpuClock.Now(1) * 1e3;
 }
