@@ -36,8 +36,8 @@ public sealed record ValueMetadata(string Name, IrType? Type)
 public sealed class LoomSession : IDisposable
 {
     private CompiledGraph _main; // set in the constructor (replaced once if node cloning pays)
-    private readonly Lazy<WorkerPool> _pool;
-    private readonly ConcurrentBag<ExecutionFrame> _frames = new(); // one per concurrent run, kept between runs // threads start on the first parallel kernel, not at load
+    private readonly Lazy<WorkerPool> _pool; // threads start on the first parallel kernel, not at load
+    private readonly ConcurrentBag<ExecutionFrame> _frames = new(); // one per concurrent run, kept between runs
 
     private LoomSession(Model model, LoomSessionOptions options, KernelRegistry? registry)
     {
@@ -93,10 +93,6 @@ public sealed class LoomSession : IDisposable
 
     private SessionScheduler? _scheduler;
 
-    /// <summary>
-    /// The schedule a run with these symbol sizes uses (null in sequential mode). Building one takes
-    /// milliseconds; a session keeps each it builds.
-    /// </summary>
     /// <summary>Null when runs may split the batch into sub-batches; otherwise why not.</summary>
     internal string? WhyBatchNotSplittable => _scheduler is null ? "sequential execution" : _scheduler.WhyNotSeparable;
 
@@ -104,6 +100,10 @@ public sealed class LoomSession : IDisposable
     internal ParallelPlan? BuildPlan(IReadOnlyDictionary<string, long> dims) =>
         _scheduler?.Build(s => dims.TryGetValue(s, out var v) ? v : null);
 
+    /// <summary>
+    /// The schedule a run with these symbol sizes uses (null in sequential mode). Building one takes
+    /// milliseconds; a session keeps each it builds.
+    /// </summary>
     internal ParallelPlan? PlanFor(IReadOnlyDictionary<string, long> dims) =>
         _scheduler?.PlanFor(s => dims.TryGetValue(s, out var v) ? v : null);
 
