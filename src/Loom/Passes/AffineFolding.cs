@@ -15,7 +15,8 @@ namespace Loom.Passes;
 ///
 /// Safe because a per-channel scale and shift of a layer's output is exactly a scale of the parameters
 /// feeding that channel and a shift of its bias (up to float rounding: computed in double, rounded once).
-/// Only when the intermediate value feeds nothing else (no one sees it unmapped), all parameters are float
+/// A Conv weight computed once from constants (ConstantOfShape-built) is scaled by a new Mul node
+/// (see <see cref="ChannelAffine"/>). Only when the intermediate value feeds nothing else (no one sees it unmapped), all parameters are float
 /// constants, and, for Mul, k is finite.
 /// </summary>
 public static class AffineFolding
@@ -41,9 +42,11 @@ public static class AffineFolding
             nodes[i] = null;
             index.SetProducer(node.Outputs[0], p);
         }
-        foreach (var (p, m) in maps) nodes[p] = affine.Fold(nodes[p]!, m.S, m.T, m.Output);
+        var before = new Dictionary<int, List<Node>>();
+        foreach (var (p, m) in maps) nodes[p] = affine.Fold(nodes[p]!, m.S, m.T, m.Output, before[p] = new List<Node>());
         if (affine.Added.Count == 0) return g;
-        return new Graph(g.Name, g.Inputs, g.Outputs, nodes.OfType<Node>(), g.Initializers.SetItems(affine.Added), g.ValueTypes);
+        var ordered = nodes.SelectMany((n, i) => before.TryGetValue(i, out var b) ? b.Append(n) : [n]).OfType<Node>();
+        return new Graph(g.Name, g.Inputs, g.Outputs, ordered, g.Initializers.SetItems(affine.Added), g.ValueTypes.SetItems(affine.AddedTypes));
     }
 
     /// <summary>A map followed by another: (x·s1 + t1)·s2 + t2 = x·(s1·s2) + (t1·s2 + t2), per channel.</summary>

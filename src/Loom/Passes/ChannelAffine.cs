@@ -10,6 +10,9 @@ namespace Loom.Passes;
 /// <c>bias·s + t</c> (for a BatchNormalization, its scale and bias), in double precision and rounded
 /// once to the parameters' dtype. Weight layouts (output channels M): Conv W[M, C/g, k…];
 /// ConvTranspose W[C, M/g, k…]; Gemm B[K, M] (B[M, K] with transB); MatMul W[K, M].
+/// A Conv weight that is not an initializer but computed once from constants (built by ConstantOfShape,
+/// too big to fold at load) is scaled by a new <c>Mul(W, s[M,1,…])</c> node instead, which the runtime
+/// also computes once; so its BatchNormalization still folds, without materialising the weight at load.
 /// </summary>
 internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names, int opset)
 {
@@ -17,10 +20,14 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
     private static partial Regex FoldedSuffix();
 
     private readonly Dictionary<string, Tensor> _added = new();
+    private readonly Dictionary<string, IrType> _addedTypes = new();
     private readonly Dictionary<Node, (double[] S, double[] T)?> _batchNormMaps = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Initializers created so far (the folded weights and biases).</summary>
     public IReadOnlyDictionary<string, Tensor> Added => _added;
+
+    /// <summary>Types of the values computed by nodes the folds added (scaled weights).</summary>
+    public IReadOnlyDictionary<string, IrType> AddedTypes => _addedTypes;
 
     /// <summary>A constant of the graph, including those created so far (a layer may absorb several maps in turn).</summary>
     public Tensor? Constant(string name) => _added.TryGetValue(name, out var t) ? t : index.Constant(name);
@@ -31,7 +38,8 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
     /// </summary>
     public WeightLayout? Layout(Node producer)
     {
-        if (producer.Domain.Length > 0 || !producer.HasInput(1) || Constant(producer.Inputs[1]) is not { Length: > 0 } w || !IsFloat(w)) return null;
+        if (producer.Domain.Length > 0 || !producer.HasInput(1)) return null;
+        if (Constant(producer.Inputs[1]) is not { Length: > 0 } w || !IsFloat(w)) return ComputedWeight(producer) is { } c ? new WeightLayout(1, c.Dims[0], (int)(ShapeMath.Size(c.Dims) / c.Dims[0]), 1) : null;
         var dims = w.Shape.ToArray();
         switch (producer.OpType)
         {
@@ -50,6 +58,17 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
         }
     }
 
+    /// <summary>The dtype and dims of a float Conv weight computed once from constants (not an initializer), or null.</summary>
+    private (DataType Type, int[] Dims)? ComputedWeight(Node conv) =>
+        conv is { OpType: "Conv", Domain: "" } && index.IsComputedOnce(conv.Inputs[1])
+        && index.Graph.TypeOf(conv.Inputs[1]) is TensorType { ElementType: DataType.Float or DataType.Double, Shape: { } shape } t
+        && shape.ToKnown() is { Length: >= 3 } dims && dims[0] > 0 && ShapeMath.Size(dims) > 0
+            ? (t.ElementType, dims)
+            : null;
+
+    /// <summary>The dtype of the weight (input 1) of a node <see cref="Layout"/> accepted.</summary>
+    private DataType WeightType(Node producer) => Constant(producer.Inputs[1])?.DataType ?? ComputedWeight(producer)!.Value.Type;
+
     /// <summary>
     /// The number of output channels of a Conv, ConvTranspose, Gemm or BatchNormalization whose
     /// parameters can absorb a per-channel map (float constants, a bias of one value per channel or, for
@@ -60,7 +79,7 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
         if (producer.Is("BatchNormalization")) return BatchNormMap(producer)?.S.Length;
         if (producer.Domain.Length > 0 || producer.OpType is not ("Conv" or "ConvTranspose" or "Gemm") || Layout(producer) is not { } layout) return null;
         if (!producer.HasInput(2)) return layout.Channels;
-        if (Constant(producer.Inputs[2]) is not { } bias || bias.DataType != Constant(producer.Inputs[1])!.DataType) return null;
+        if (Constant(producer.Inputs[2]) is not { } bias || bias.DataType != WeightType(producer)) return null;
         if (producer.OpType != "Gemm") return bias.Rank == 1 && bias.Length == layout.Channels ? layout.Channels : null;
         try { return ShapeMath.Broadcast(bias.Shape, [layout.Channels]).Length <= 2 ? layout.Channels : null; }
         catch (ShapeException) { return null; }
@@ -68,9 +87,10 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
 
     /// <summary>
     /// The producer (for which <see cref="Channels"/> gave s.Length) computing <c>out·s + t</c> under the
-    /// name <paramref name="output"/>, with new parameter initializers.
+    /// name <paramref name="output"/>, with new parameter initializers; nodes the producer then needs
+    /// before it (the Mul scaling a computed weight) are appended to <paramref name="before"/>.
     /// </summary>
-    public Node Fold(Node producer, double[] s, double[] t, string output)
+    public Node Fold(Node producer, double[] s, double[] t, string output, List<Node> before)
     {
         var inputs = producer.Inputs.ToList();
         bool scales = s.Any(x => x != 1); // a pure shift leaves the weights as they are
@@ -82,15 +102,30 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
             inputs[2] = Add(inputs[2], Bias(beta, 1.0, s, t, beta.DataType)!);
             return producer.WithInputs(inputs).WithOutputs([output]);
         }
-        var w = Constant(inputs[1])!;
+        var w = Constant(inputs[1]);
+        var dataType = WeightType(producer);
         var bias = producer.HasInput(2) ? Constant(inputs[2]) : null;
         bool gemm = producer.OpType == "Gemm";
-        var newBias = Bias(bias, gemm ? producer.GetFloat("beta", 1f) : 1.0, s, t, w.DataType)!;
-        if (scales) inputs[1] = Add(inputs[1], ScaleWeights(w, Layout(producer)!.Value, s));
+        var newBias = Bias(bias, gemm ? producer.GetFloat("beta", 1f) : 1.0, s, t, dataType)!;
+        if (scales && w is not null) inputs[1] = Add(inputs[1], ScaleWeights(w, Layout(producer)!.Value, s));
+        else if (scales) inputs[1] = ScaleComputed(inputs[1], ComputedWeight(producer)!.Value, s, before);
         var biasName = Add(bias is null ? producer.Inputs[1] + "_bias" : inputs[2], newBias);
         if (inputs.Count > 2) inputs[2] = biasName; else inputs.Add(biasName);
         var folded = producer.WithInputs(inputs).WithOutputs([output]);
         return gemm ? folded.WithAttributes(folded.Attributes.Where(a => a.Name != "beta")) : folded;
+    }
+
+    /// <summary>Mul(w, s[M,1,…,1]) under a new name: a computed weight with every element feeding channel m scaled by s[m].</summary>
+    private string ScaleComputed(string weight, (DataType Type, int[] Dims) w, double[] s, List<Node> before)
+    {
+        var shape = new int[w.Dims.Length];
+        Array.Fill(shape, 1);
+        shape[0] = s.Length;
+        var scale = Add(weight + "_scale", FromDoubles(s, w.Type, shape));
+        var scaled = names.Derive(FoldedSuffix().Replace(weight, ""), "scaled");
+        before.Add(new Node("Mul", [weight, scale], [scaled], [], scaled));
+        _addedTypes[scaled] = new TensorType(w.Type, Shape.Of(w.Dims));
+        return scaled;
     }
 
     /// <summary>

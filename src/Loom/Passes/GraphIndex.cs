@@ -48,4 +48,21 @@ internal sealed class GraphIndex
 
     /// <summary>An initializer's tensor, unless it is also a graph input (then a caller may override it).</summary>
     public Tensor? Constant(string value) => Graph.Initializers.TryGetValue(value, out var t) && !_inputs.Contains(value) ? t : null;
+
+    private readonly Dictionary<string, bool> _computedOnce = new();
+
+    /// <summary>
+    /// True when <paramref name="value"/> is not an initializer but is computed by deterministic nodes from
+    /// initializers alone (a weight built by ConstantOfShape and too big to fold): the runtime computes
+    /// it once, on the first run, so a pass may treat it as a constant it can transform with more nodes.
+    /// </summary>
+    public bool IsComputedOnce(string value)
+    {
+        if (_computedOnce.TryGetValue(value, out var known)) return known;
+        _computedOnce[value] = false; // a cycle (invalid graph) ends here
+        int p = ProducerIndex(value);
+        bool result = p >= 0 && DeterministicNodes.IsDeterministic(Graph.Nodes[p])
+            && Graph.Nodes[p].Inputs.All(i => i.Length == 0 || Constant(i) is not null || IsComputedOnce(i));
+        return _computedOnce[value] = result;
+    }
 }

@@ -95,12 +95,8 @@ public sealed class CompiledGraph
 
     // Nodes whose inputs are all constants run once, on the first run, and their outputs join the
     // constants (weights that models build with ConstantOfShape, shape arithmetic): loading stays fast
-    // and later runs skip them. Random operators, subgraph operators and other domains always run.
-    private static readonly HashSet<string> NonDeterministic =
-        ["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli", "Dropout"];
-
-    private static bool IsFoldable(Node n) =>
-        n.Domain is "" or "ai.onnx.ml" && !NonDeterministic.Contains(n.OpType) && !n.Subgraphs.Any();
+    // and later runs skip them.
+    private static bool IsFoldable(Node n) => DeterministicNodes.IsDeterministic(n);
 
     private volatile bool _constantsReady;
     private readonly Lock _constantsLock = new();

@@ -145,4 +145,48 @@ public sealed class AffineFoldingBatchNormTests
         var model = M(g, opset: 9);
         Assert.Same(model, AffineFolding.Run(model));
     }
+
+    [Fact]
+    public void ScalesAWeightBuiltFromConstantsWithAMulNodeAndKeepsTheOutputs()
+    {
+        // W = ConstantOfShape([2,1,1,1], 1.5): too big to fold in real models, so the pass scales it with a node the runtime runs once.
+        var nodes = new[]
+        {
+            N("ConstantOfShape", ["wshape"], ["w"], IR.Attribute.Tensor("value", F(1.5f))),
+            N("Conv", ["x", "w"], ["c"]), BatchNorm("c", "y"),
+        };
+        var g = WithBn("float32[1,1,2,2]", nodes, new() { ["wshape"] = Tensor.FromArray(new long[] { 2, 1, 1, 1 }, 4) },
+            new() { ["w"] = T("float32[2,1,1,1]"), ["c"] = T("float32[1,2,2,2]"), ["y"] = T("float32[1,2,2,2]") });
+        var model = M(g, opset: 15);
+        var folded = AffineFolding.Run(model);
+        var text = Text(folded);
+        Assert.Contains("w_scaled = Mul(w, w_scale_folded)", text);
+        Assert.Contains("y = Conv(x, w_scaled, w_bias_folded)", text);
+        Assert.DoesNotContain("BatchNormalization", text);
+        Assert.Equal([2f, 1f], folded.Graph.Initializers["w_scale_folded"].ToArray<float>());
+        Assert.Equal([-1.75f, 1.5f], folded.Graph.Initializers["w_bias_folded"].ToArray<float>());
+        // The folded graph computes what the unfolded one does, and what hand computation gives.
+        var x = Tensor.FromArray(new float[] { 1, -2, 0.5f, 4 }, 1, 1, 2, 2);
+        float[] Run(Model m)
+        {
+            using var session = LoomSession.Create(m);
+            using var result = session.Run(("x", x));
+            return result.Tensor("y").ToArray<float>();
+        }
+        Assert.Equal(Run(model), Run(folded));
+        Assert.Equal([1.25f, -7.75f, -0.25f, 10.25f, 3f, -1.5f, 2.25f, 7.5f], Run(folded)); // 3x − 1.75 and 1.5x + 1.5, exact in binary
+    }
+
+    [Fact]
+    public void LeavesAWeightBuiltByARandomOperatorAlone()
+    {
+        var nodes = new[]
+        {
+            N("RandomNormal", [], ["w"], IR.Attribute.Ints("shape", [2, 1, 1, 1])),
+            N("Conv", ["x", "w"], ["c"]), BatchNorm("c", "y"),
+        };
+        var g = WithBn("float32[1,1,2,2]", nodes, new(), new() { ["w"] = T("float32[2,1,1,1]"), ["c"] = T("float32[1,2,2,2]"), ["y"] = T("float32[1,2,2,2]") });
+        var model = M(g, opset: 15);
+        Assert.Same(model, AffineFolding.Run(model));
+    }
 }
