@@ -29,6 +29,7 @@ internal static class ReferenceKernels
         NormalizationLayerKernels.Register(r);
         NormalizationBatchKernels.Register(r);
         NormalizationInstanceKernels.Register(r);
+        NormalizationLocalKernels.Register(r);
         return r;
     }
 }
