@@ -4,7 +4,9 @@ namespace Loom.Runtime.Memory;
 /// The element arrays of one execution frame, by element type, handed out best-fit. A run returns an
 /// intermediate's array as soon as its last reader has run, and the next allocation of that run (or of
 /// the next run) takes it again: memory is reused by liveness, and once a model has run at some input
-/// shape, later runs at that shape allocate nothing. Used by one run at a time, so it needs no locks.
+/// shape, later runs at that shape allocate nothing. Among arrays that fit equally well it hands out the one
+/// returned last: a value just read is likely still in cache, so the next output written over it does not
+/// first pull cold lines from memory. Used by one run at a time, so it needs no locks.
 /// </summary>
 internal sealed class BufferPool
 {
@@ -14,6 +16,7 @@ internal sealed class BufferPool
     {
         public readonly int ElementSize = elementSize;
         public int LastRun;
+        public long ReturnedAt;
         public bool InUse;
     }
 
@@ -21,6 +24,7 @@ internal sealed class BufferPool
     private readonly Dictionary<Array, Entry> _owned = new(ReferenceEqualityComparer.Instance);
     private readonly List<Array> _scratch = new();
     private int _run;
+    private long _returns;
 
     /// <summary>Bytes of the arrays the pool owns (free or handed out).</summary>
     public long Bytes { get; private set; }
@@ -35,7 +39,9 @@ internal sealed class BufferPool
         for (int i = 0; i < list.Count; i++)
         {
             int len = list[i].Length;
-            if (len >= length && (best < 0 || len < list[best].Length)) best = i;
+            // Best fit; among equal sizes the array returned last, whose lines are likeliest still in cache.
+            if (len >= length && (best < 0 || len < list[best].Length || len == list[best].Length && _owned[list[i]].ReturnedAt > _owned[list[best]].ReturnedAt))
+                best = i;
         }
         Array a;
         // Do not spend a much larger array on a small request: the run likely needs it later.
@@ -62,6 +68,7 @@ internal sealed class BufferPool
     {
         if (!_owned.TryGetValue(a, out var e) || !e.InUse) return;
         e.InUse = false;
+        e.ReturnedAt = ++_returns;
         var t = a.GetType().GetElementType()!;
         if (!_free.TryGetValue(t, out var list)) _free[t] = list = new List<Array>();
         list.Add(a);
