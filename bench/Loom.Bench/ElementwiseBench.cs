@@ -45,8 +45,7 @@ internal static class ElementwiseBench
                     var graph = new Loom.IR.Graph("t", [new Loom.IR.ValueInfo("x", x.Type)], [new Loom.IR.ValueInfo("y", null)], [node]);
                     using var session = LoomSession.Create(new Loom.IR.Model(graph, new Dictionary<string, int> { [""] = 17 }, irVersion: 10), new LoomSessionOptions { IntraOpThreads = t });
                     var feeds = new Dictionary<string, LoomValue> { ["x"] = x };
-                    var warm = System.Diagnostics.Stopwatch.StartNew();
-                    while (warm.ElapsedMilliseconds < 1500) session.Run(feeds).Dispose(); // past tiered compilation
+                    Loom.Bench.BenchOptions.WarmUp(() => session.Run(feeds).Dispose());
                     double best = double.MaxValue;
                     for (int r = 0; r < 400; r++)
                     {

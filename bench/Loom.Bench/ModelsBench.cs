@@ -70,7 +70,7 @@ internal static class ModelsBench
                 configs.Add(Config.Loom(spec, "loom sequential 1T", 1, ExecutionMode.Sequential, false, batch));
                 configs.Add(Config.Loom(spec, "loom split batch", threads, ExecutionMode.Parallel, false, batch));
             }
-            foreach (var c in configs) { c.Once(); c.Once(); } // warm-up: constant steps, buffers, code
+            foreach (var c in configs) BenchOptions.WarmUp(c.Once); // constant steps, buffers, and code past tiered compilation
             for (int r = 0; r < runs; r++)
                 foreach (var c in configs) c.Time();
             Report(spec, threads, configs, peak, rows);

@@ -40,8 +40,7 @@ internal static class OpProfile
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
         foreach (var n in session.Model.Graph.Nodes) counts[n.OpType] = counts.GetValueOrDefault(n.OpType) + 1;
         // Warm up until tiered compilation has promoted the hot kernels (about 30 calls and a background delay).
-        var warm = Stopwatch.StartNew();
-        while (warm.ElapsedMilliseconds < 2000) session.Run(feeds).Dispose();
+        Loom.Bench.BenchOptions.WarmUp(() => session.Run(feeds).Dispose());
         ticks.Clear();
         var total = Stopwatch.StartNew();
         for (int r = 0; r < runs; r++) session.Run(feeds).Dispose();
