@@ -9,7 +9,8 @@ namespace Loom.Bench;
 /// <c>models [MODEL.onnx ...] --vs onnxruntime --threads 1,2 [--runs N] [--batch 4]</c>: for each model and
 /// thread count, Loom sequential, Loom scheduled (inter- and intra-op), Loom inter-op only, the batch split
 /// into sub-batches, and ONNX Runtime sequential (intra-op T) and parallel (inter-op T) — all in one
-/// process, runs interleaved round-robin so changes in machine load hit every configuration alike. The
+/// process, configurations taking turns in blocks of five runs after warm-up; with more than one thread the FMA
+/// throughput of all threads at once is printed before and after (on a VM two vCPUs may share a core). The
 /// ratio is Loom's best against ONNX Runtime's best. Without models: the light models and PaddleOCR's.
 /// GFLOP/s counts the model's FLOPs (<see cref="Inference.FlopCounter"/>, multiply-add = 2) over the median,
 /// and % of peak divides by this machine's FMA peak per core (<see cref="PeakBench"/>) times the threads.
@@ -43,7 +44,11 @@ internal static class ModelsBench
         var rows = new List<BenchRow>();
         foreach (var spec in specs)
             foreach (var t in threadCounts)
+            {
+                if (t > 1) Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {t,2}   FMA throughput of {t} threads at once: {PeakBench.ParallelScaling(t):F2}x one thread"));
                 BenchModel(spec, t, runs, batch, ort, peak, rows);
+                if (t > 1) Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {t,2}   ... and after: {PeakBench.ParallelScaling(t):F2}x"));
+            }
         if (json is not null) BenchRow.WriteJson(json, peak, rows);
         return 0;
     }
@@ -71,8 +76,18 @@ internal static class ModelsBench
                 configs.Add(Config.Loom(spec, "loom split batch", threads, ExecutionMode.Parallel, false, batch));
             }
             foreach (var c in configs) BenchOptions.WarmUp(c.Once); // constant steps, buffers, and code past tiered compilation
-            for (int r = 0; r < runs; r++)
-                foreach (var c in configs) c.Time();
+            // Configurations take turns in blocks of a few runs, each after a pause: ONNX Runtime's threads keep
+            // spinning after a run (and Loom's briefly), so one-by-one interleaving timed each runtime while the
+            // other's threads still held the cores (a 0.8 ms classifier measured 12.8 ms on 2 threads right after
+            // ORT), while whole-configuration blocks let a change in the machine (see ParallelScaling) land on
+            // one configuration only.
+            const int Block = 5;
+            for (int done = 0; done < runs; done += Block)
+                foreach (var c in configs)
+                {
+                    Thread.Sleep(100);
+                    for (int r = done; r < Math.Min(runs, done + Block); r++) c.Time();
+                }
             Report(spec, threads, configs, peak, rows);
         }
         finally

@@ -44,6 +44,27 @@ internal static class PeakBench
         return (best512, best256);
     }
 
+    /// <summary>
+    /// FMA throughput of <paramref name="threads"/> threads at once over that of one: about T when each thread has
+    /// a core of its own. On a virtual machine the host may at times place two vCPUs on the two hardware threads of
+    /// one core, and then two threads do no more FMA work than one (measured here: a 2-thread DenseNet-121 at its
+    /// 1-thread time for seconds at a stretch), so benchmarks print this beside their 2-thread results.
+    /// </summary>
+    public static double ParallelScaling(int threads, long iterations = 5_000_000)
+    {
+        static double Rate(int t, long n)
+        {
+            var clock = Stopwatch.StartNew();
+            var workers = Enumerable.Range(0, t).Select(_ => new Thread(() => GC.KeepAlive(Fma256(n, Vector256.Create(1f), Vector256.Create(0.999999f))))).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+            return t * n / clock.Elapsed.TotalSeconds;
+        }
+        Rate(1, iterations / 10); // JIT
+        double one = Math.Max(Rate(1, iterations), Rate(1, iterations));
+        return Math.Max(Rate(threads, iterations), Rate(threads, iterations)) / one;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector512<float> Fma512(long n, Vector512<float> x, Vector512<float> y)
     {
