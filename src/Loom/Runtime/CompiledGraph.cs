@@ -91,6 +91,8 @@ public sealed class CompiledGraph
             steps[k] = steps[k] with { Release = releaseAt[k]?.ToArray() ?? [] };
         Steps = steps.ToArray();
         _constantsReady = !Steps.Any(st => st.IsConstant);
+        // Only the main graph runs with an execution frame, which places Concat inputs.
+        Concats = parent is null ? ConcatPlacement.Plan(graph, Steps, TypeOf) : ConcatPlacement.None;
     }
 
     // Nodes whose inputs are all constants run once, on the first run, and their outputs join the
@@ -109,6 +111,9 @@ public sealed class CompiledGraph
     internal int[] InputSlots { get; }
     internal int[] OutputSlots { get; }
     internal Step[] Steps { get; }
+
+    /// <summary>Concats whose inputs are computed straight into their output (see <see cref="ConcatPlacement"/>).</summary>
+    internal ConcatPlacement Concats { get; }
 
     /// <summary>Slots never freed during a run: outputs, constants (computed ones too) and captures.</summary>
     internal IReadOnlySet<int> KeptSlots { get; }

@@ -109,26 +109,30 @@ internal static class ShapeSliceKernels
             int a = ShapeAxes.Axis(ctx, axis, rank);
             var shape = first.Shape.ToArray();
             shape[a] = 0;
-            var inputs = new Tensor[ctx.InputCount];
-            for (int i = 0; i < inputs.Length; i++)
+            for (int i = 0; i < ctx.InputCount; i++)
             {
-                var t = inputs[i] = ctx.Input(i);
+                var t = ctx.Input(i);
                 if (t.Rank != rank || t.DataType != first.DataType) throw ctx.Fail($"input {i} is {t}, which does not match input 0 ({first})");
                 for (int k = 0; k < rank; k++)
                     if (k != a && t.Shape[k] != shape[k]) throw ctx.Fail($"input {i} has shape {ShapeMath.Format(t.Shape)}, which differs from input 0's {ShapeMath.Format(first.Shape)} outside axis {a}");
                 shape[a] += t.Shape[a];
             }
-            if (inputs.Length == 1) { ctx.SetOutput(0, first); return; }
-            var y = ctx.AllocateOutput(0, first.DataType, shape);
+            if (ctx.InputCount == 1) { ctx.SetOutput(0, first); return; }
+            var y = ctx.AllocateOutput(0, first.DataType, shape, clear: false); // every element is written below
             var dst = ShapeStorage.Elements<T>(y);
             var (outer, inner) = ShapeAxes.AroundAxis(shape, a);
             int rowOut = shape[a] * inner, begin = 0;
-            foreach (var t in inputs)
+            for (int n = 0; n < ctx.InputCount; n++)
             {
-                var src = ShapeStorage.Elements<T>(t);
+                var t = ctx.Input(n);
                 int block = t.Shape[a] * inner;
-                if (block > 0)
+                // An input the frame computed in place (Runtime.Memory.ConcatPlacement) is already where it belongs.
+                bool inPlace = outer == 1 && ReferenceEquals(t.Buffer, y.Buffer) && t.Offset == y.Offset + begin;
+                if (block > 0 && !inPlace)
+                {
+                    var src = ShapeStorage.Elements<T>(t);
                     for (int i = 0; i < outer; i++) src.Slice(i * block, block).CopyTo(dst.Slice(i * rowOut + begin, block));
+                }
                 begin += block;
             }
         }

@@ -21,7 +21,14 @@ internal sealed class ExecutionFrame
     {
         Slots = new LoomValue?[graph.SlotCount];
         _headers = graph.Steps.Select(s => new Tensor?[s.Outputs.Length]).ToArray();
+        _concats = graph.Concats;
+        _pending = new Dictionary<int, Array>();
     }
+
+    private readonly ConcatPlacement _concats;
+
+    /// <summary>Concat step → the output buffer its first in-place input took this run, until the Concat itself runs.</summary>
+    private readonly Dictionary<int, Array> _pending;
 
     public LoomValue?[] Slots { get; }
 
@@ -35,12 +42,28 @@ internal sealed class ExecutionFrame
         int n = (int)ShapeMath.Size(shape);
         if (dataType == DataType.String || n == 0) return Tensor.Zeros(dataType, shape);
         Array buffer;
-        lock (_lock) buffer = Pool.Rent(dataType.ClrType(), n, dataType.ElementSize());
-        if (clear) Array.Clear(buffer, 0, n);
+        int offset = 0;
+        lock (_lock)
+        {
+            if (!_concats.IsEmpty && _concats.TryMember(step, output, out var slice) && slice.Length == n
+                && _concats.TryConcat(slice.Concat, out var whole) && whole.Type == dataType)
+            {
+                // An input of an in-place Concat: its slice of the Concat's buffer (rented by the first of them).
+                if (!_pending.TryGetValue(slice.Concat, out buffer!))
+                    _pending[slice.Concat] = buffer = Pool.Rent(dataType.ClrType(), (int)whole.Length, dataType.ElementSize());
+                offset = (int)slice.Offset;
+            }
+            else if (!_concats.IsEmpty && _pending.Remove(step, out var placed) && _concats.TryConcat(step, out var planned)
+                     && planned.Type == dataType && planned.Length == n)
+                buffer = placed; // the Concat's own output: its inputs already sit in it
+            else buffer = Pool.Rent(dataType.ClrType(), n, dataType.ElementSize());
+        }
+        if (clear) Array.Clear(buffer, offset, n);
         var cached = _headers[step][output];
-        if (cached is not null && ReferenceEquals(cached.Buffer, buffer) && cached.DataType == dataType && cached.Shape.SequenceEqual(shape))
+        if (cached is not null && ReferenceEquals(cached.Buffer, buffer) && cached.Offset == offset && cached.DataType == dataType
+            && cached.Shape.SequenceEqual(shape))
             return cached;
-        var t = new Tensor(dataType, shape.ToArray(), buffer, 0);
+        var t = new Tensor(dataType, shape.ToArray(), buffer, offset);
         _headers[step][output] = t;
         return t;
     }
@@ -110,6 +133,7 @@ internal sealed class ExecutionFrame
     /// <summary>Prepares the frame for a run: takes back buffers of disposed results.</summary>
     public void BeginRun()
     {
+        _pending.Clear(); // a failed run may have left a Concat's buffer placed (the pool took it back at its end)
         while (_returned.TryDequeue(out var r)) Pool.Adopt(r.Buffer, r.ElementSize);
     }
 
