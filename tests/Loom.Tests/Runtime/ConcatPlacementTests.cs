@@ -1,0 +1,56 @@
+using Loom.IR;
+using Loom.Runtime.Memory;
+
+namespace Loom.Tests.Runtime;
+
+/// <summary>
+/// Concat inputs computed straight into the Concat's output (<see cref="ConcatPlacement"/>): which inputs are
+/// placed, and that runs give hand-computed results in every execution mode, run after run, including when
+/// a placed value's neighbour must still be copied.
+/// </summary>
+public sealed class ConcatPlacementTests
+{
+    // a = Relu(x), b = Neg(x), c = Concat(a, b, x2) on axis 1 where x2 = Abs(x) is also an output; y = c + 1.
+    private static Model Model()
+    {
+        var x = new TensorType(DataType.Float, Shape.Of(1, 2, 3));
+        var nodes = new Node[]
+        {
+            new("Relu", ["x"], ["a"]), new("Neg", ["x"], ["b"]), new("Abs", ["x"], ["x2"]),
+            new("Concat", ["a", "b", "x2"], ["c"], [IR.Attribute.Int("axis", 1)]),
+            new("Add", ["c", "one"], ["y"]),
+        };
+        var g = new Graph("g", [new ValueInfo("x", x)], [new ValueInfo("y", null), new ValueInfo("x2", null)], nodes,
+            new Dictionary<string, Tensor> { ["one"] = Tensor.FromArray(new float[] { 1 }, 1) });
+        return Inference.ShapeInference.Run(new Model(g, new Dictionary<string, int> { [""] = 17 }));
+    }
+
+    [Fact]
+    public void PlacesOnlyInputsTheConcatAloneReads()
+    {
+        var model = Model();
+        var graph = new global::Loom.Runtime.CompiledGraph(model.Graph, model.Opsets, global::Loom.Kernels.KernelRegistry.Default, new LoomSessionOptions(), null);
+        var placed = Enumerable.Range(0, 3).Select(step => graph.Concats.TryMember(step, 0, out var s) ? s : default).ToArray();
+        Assert.Equal((3, 0L, 6L), placed[0]); // Relu: elements 0..5 of the Concat (step 3)
+        Assert.Equal((3, 6L, 6L), placed[1]); // Neg: 6..11
+        Assert.Equal(default, placed[2]);     // Abs is a graph output too: copied
+        Assert.True(graph.Concats.TryConcat(3, out var whole) && whole.Length == 18);
+    }
+
+    [Theory]
+    [InlineData(ExecutionMode.Sequential, 1)]
+    [InlineData(ExecutionMode.Sequential, 2)]
+    [InlineData(ExecutionMode.Parallel, 2)]
+    public void RunsGiveTheHandComputedConcatRunAfterRun(ExecutionMode mode, int threads)
+    {
+        using var session = LoomSession.Create(Model(), new LoomSessionOptions { ExecutionMode = mode, IntraOpThreads = threads });
+        for (int run = 0; run < 5; run++)
+        {
+            float[] x = [run, -1, 2.5f, -3, 0.5f, -run];
+            using var r = session.Run(("x", Tensor.FromArray(x, 1, 2, 3)));
+            var expected = x.Select(v => Math.Max(v, 0) + 1).Concat(x.Select(v => -v + 1)).Concat(x.Select(v => Math.Abs(v) + 1));
+            Assert.Equal(expected, r.Tensor("y").ToArray<float>());
+            Assert.Equal(x.Select(Math.Abs), r.Tensor("x2").ToArray<float>());
+        }
+    }
+}
