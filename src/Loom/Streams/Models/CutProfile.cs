@@ -1,0 +1,160 @@
+using Loom.IR;
+using Loom.Scheduling;
+
+namespace Loom.Streams.Models;
+
+/// <summary>
+/// A model's optimized graph seen as a line of nodes (its topological order) for cutting into pipeline
+/// stages: each node's predicted time on one thread and the weights it reads, and at every gap between two
+/// neighbours the tensors a cut there would carry from one stage to the next (values made before the gap, or
+/// model inputs, that are read after it). Stages are contiguous ranges of the line, so every cut is valid.
+/// </summary>
+internal sealed class CutProfile
+{
+    private readonly IR.Graph _graph;
+    private readonly int[] _producer, _lastReader; // by value index; -1 = a model input
+    private readonly Dictionary<string, int> _value = new();
+    private readonly List<string> _names = [];
+    private readonly long[] _valueBytes;
+    private readonly long[] _crossBytes; // [c]: bytes crossing the gap before node c
+    private readonly int[] _crossCount;
+    private readonly double[] _prefix; // [c]: seconds of nodes 0..c-1
+
+    public CostModel Cost { get; }
+    public int Count => _graph.Nodes.Length;
+    public double[] Seconds { get; }
+    /// <summary>Initializer names each node reads (weights), for the stage's cache footprint.</summary>
+    private readonly string[][] _weights;
+
+    /// <param name="graph">The optimized graph (symbolic dims), whose slices become stage models.</param>
+    /// <param name="concrete">The same graph with every shape concrete (inference at the planned input sizes), for costs and bytes.</param>
+    public CutProfile(IR.Graph graph, IR.Graph concrete, CostModel cost)
+    {
+        if (concrete.Nodes.Length != graph.Nodes.Length) throw new StreamException("internal: the concrete graph's nodes differ from the optimized graph's");
+        _graph = graph;
+        Cost = cost;
+        int n = graph.Nodes.Length;
+        foreach (var i in graph.Inputs) if (!graph.Initializers.ContainsKey(i.Name)) Add(i.Name, -1);
+        for (int k = 0; k < n; k++)
+            foreach (var o in graph.Nodes[k].Outputs) if (o.Length > 0) Add(o, k);
+        _producer = new int[_names.Count];
+        _lastReader = new int[_names.Count];
+        Array.Fill(_lastReader, int.MinValue);
+        for (int v = 0; v < _names.Count; v++) _producer[v] = _producerOf[_names[v]];
+        _weights = new string[n][];
+        Seconds = new double[n];
+        _prefix = new double[n + 1];
+        for (int k = 0; k < n; k++)
+        {
+            var node = graph.Nodes[k];
+            var used = TopologicalSort.UsedNames(node).Distinct().ToList();
+            foreach (var u in used)
+                if (_value.TryGetValue(u, out var v)) _lastReader[v] = Math.Max(_lastReader[v], k);
+            _weights[k] = used.Where(graph.Initializers.ContainsKey).ToArray();
+            Seconds[k] = cost.Node(concrete.Nodes[k], concrete, _ => null).Seconds;
+            _prefix[k + 1] = _prefix[k] + Seconds[k];
+        }
+        _valueBytes = _names.Select(v => CostModel.BytesOf(v, concrete, _ => null)).ToArray();
+        // A value crosses every gap after its producer up to its last reader: add at one end, remove at the other.
+        _crossBytes = new long[n + 1];
+        _crossCount = new int[n + 1];
+        var dBytes = new long[n + 2];
+        var dCount = new int[n + 2];
+        for (int v = 0; v < _names.Count; v++)
+        {
+            if (_lastReader[v] == int.MinValue) continue; // read by nothing (an output only): it never travels
+            int from = _producer[v] + 1, to = _lastReader[v] + 1;
+            if (from >= to) continue;
+            dBytes[from] += _valueBytes[v]; dBytes[to] -= _valueBytes[v];
+            dCount[from]++; dCount[to]--;
+        }
+        for (int c = 0; c <= n; c++)
+        {
+            _crossBytes[c] = (c > 0 ? _crossBytes[c - 1] : 0) + dBytes[c];
+            _crossCount[c] = (c > 0 ? _crossCount[c - 1] : 0) + dCount[c];
+        }
+    }
+
+    private readonly Dictionary<string, int> _producerOf = new();
+
+    private void Add(string name, int producer)
+    {
+        if (_value.ContainsKey(name)) return;
+        _value[name] = _names.Count;
+        _names.Add(name);
+        _producerOf[name] = producer;
+    }
+
+    public double TotalSeconds => _prefix[Count];
+    public long CrossBytes(int gap) => _crossBytes[gap];
+    public int CrossCount(int gap) => _crossCount[gap];
+
+    /// <summary>Seconds of nodes [first, end) plus, for a stage that starts after the first gap, receiving what crosses into it.</summary>
+    public double StageSeconds(int first, int end) =>
+        _prefix[end] - _prefix[first] + (first > 0 ? Cost.Transfer(_crossBytes[first]) + (_crossCount[first] - 1) * Cost.Profile.Transfer.OverheadSeconds : 0);
+
+    /// <summary>Bytes of the distinct weights nodes [first, end) read.</summary>
+    public long WeightBytes(int first, int end)
+    {
+        var seen = new HashSet<string>();
+        long bytes = 0;
+        for (int k = first; k < end; k++)
+            foreach (var w in _weights[k])
+                if (seen.Add(w)) bytes += (long)_graph.Initializers[w].Length * Math.Max(1, _graph.Initializers[w].DataType.ElementSize());
+        return bytes;
+    }
+
+    /// <summary>
+    /// The starts of <paramref name="stages"/> contiguous stages minimising the slowest stage's seconds (transfers
+    /// included, so cuts fall where few and small tensors cross): dynamic programming over the gaps. Ties go to the
+    /// earlier cut, so the plan is deterministic.
+    /// </summary>
+    public int[] Cut(int stages)
+    {
+        int n = Count;
+        stages = Math.Clamp(stages, 1, Math.Max(1, n));
+        var best = new double[stages + 1, n + 1];
+        var from = new int[stages + 1, n + 1];
+        for (int j = 0; j <= stages; j++) for (int b = 0; b <= n; b++) best[j, b] = double.PositiveInfinity;
+        best[0, 0] = 0;
+        for (int j = 1; j <= stages; j++)
+            for (int b = j; b <= n - (stages - j); b++)
+                for (int a = j - 1; a < b; a++)
+                {
+                    if (double.IsPositiveInfinity(best[j - 1, a])) continue;
+                    double v = Math.Max(best[j - 1, a], StageSeconds(a, b));
+                    if (v < best[j, b]) { best[j, b] = v; from[j, b] = a; }
+                }
+        var starts = new int[stages];
+        for (int j = stages, b = n; j >= 1; j--) { starts[j - 1] = from[j, b]; b = from[j, b]; }
+        return starts;
+    }
+
+    /// <summary>Values nodes [first, end) read that they do not make themselves (model inputs or earlier stages' values), weights excluded.</summary>
+    public List<string> Reads(int first, int end)
+    {
+        var reads = new List<string>();
+        for (int v = 0; v < _names.Count; v++)
+            if (_producer[v] < first && _lastReader[v] >= first && ReadIn(v, first, end)) reads.Add(_names[v]);
+        return reads;
+    }
+
+    private bool ReadIn(int v, int first, int end)
+    {
+        for (int k = first; k < end; k++)
+            if (TopologicalSort.UsedNames(_graph.Nodes[k]).Contains(_names[v])) return true;
+        return false;
+    }
+
+    /// <summary>Values nodes [first, end) make that a later stage reads or that are model outputs.</summary>
+    public List<string> Writes(int first, int end)
+    {
+        var outputs = _graph.Outputs.Select(o => o.Name).ToHashSet();
+        var writes = new List<string>();
+        for (int v = 0; v < _names.Count; v++)
+            if (_producer[v] >= first && _producer[v] < end && (_lastReader[v] >= end || outputs.Contains(_names[v]))) writes.Add(_names[v]);
+        return writes;
+    }
+
+    public long Bytes(IEnumerable<string> values) => values.Sum(v => _value.TryGetValue(v, out var i) ? _valueBytes[i] : 0);
+}

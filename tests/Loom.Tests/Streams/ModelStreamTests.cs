@@ -1,0 +1,155 @@
+using Loom.Scheduling;
+using Loom.Streams.Graph;
+using Loom.Streams.Models;
+using Loom.Tests.Support;
+
+namespace Loom.Tests.StreamTests;
+
+/// <summary>
+/// ONNX models run as streams (<see cref="ModelStream"/>): every light model and both PaddleOCR models give, for
+/// each of a few distinct inputs, the outputs of a separate <see cref="LoomSession.Run(IReadOnlyDictionary{string, LoomValue}, CancellationToken)"/>
+/// (rtol 1e-5) — cut into a 2-stage pipeline, and as replicas of the whole model; plans are deterministic;
+/// bad input is a <see cref="LoomException"/>.
+/// </summary>
+public sealed class ModelStreamTests
+{
+    private const int Items = 4;
+    /// <summary>Big light models (vgg19 is 20 GFLOP an item) stream fewer items to keep the suite short; two still catch a swap.</summary>
+    private static int ItemsFor(string path) => path.Contains("vgg19") || path.Contains("resnet50") || path.Contains("zfnet") ? 2 : Items;
+
+    public static TheoryData<string> Light() =>
+        new(["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50", "shufflenet", "squeezenet", "vgg19", "zfnet512"]);
+
+    private static ModelStreamOptions Fixed(int cores, int? stages, IReadOnlyDictionary<string, long>? dims = null) => new()
+    {
+        Cores = cores, Stages = stages, Dims = dims, MachineProfile = MachineProfile.Fixed(cores), PrivateCacheBytes = 1 << 20,
+    };
+
+    /// <summary>Streams the items and checks each output against a separate run of a plain session.</summary>
+    private static ModelStreamPlan AssertStreamMatchesRuns(string path, ModelStreamOptions options, IReadOnlyDictionary<string, long> dims)
+    {
+        using var session = LoomSession.Load(path);
+        using var stream = ModelStream.Load(path, options);
+        int count = ItemsFor(path);
+        var items = StreamInputs.Items(session.Inputs, dims, count);
+        var results = stream.Run(items);
+        Assert.Equal(count, results.Count);
+        for (int i = 0; i < count; i++)
+        {
+            using var expected = session.Run(items[i]);
+            using var actual = results[i];
+            Assert.Equal(expected.Select(o => o.Name), actual.Select(o => o.Name));
+            foreach (var o in expected)
+            {
+                var e = ((Tensor)o.Value).ToArray<float>();
+                var a = actual.Tensor(o.Name);
+                Assert.Equal(((Tensor)o.Value).Shape.ToArray(), a.Shape.ToArray());
+                OrtOracle.AssertClose(e, ((Tensor)o.Value).Shape.ToArray(), a, 1e-5, 1e-6, $"{Path.GetFileName(path)} item {i} output {o.Name}");
+            }
+        }
+        return stream.Plan!;
+    }
+
+    [Theory]
+    [MemberData(nameof(Light))]
+    public void LightModelAsTwoStagePipelineMatchesSeparateRuns(string name)
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", $"light_{name}.onnx");
+        var plan = AssertStreamMatchesRuns(path, Fixed(2, 2), new Dictionary<string, long>());
+        Assert.Equal(2, plan.Stages.Count);
+        Assert.Equal(0, plan.Stages[0].First);
+        Assert.Equal(plan.Stages[0].End, plan.Stages[1].First);
+        Assert.Equal(plan.Nodes, plan.Stages[1].End);
+    }
+
+    [Fact]
+    public void ReplicasAndFissionedPipelineMatchSeparateRuns()
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
+        var replicas = AssertStreamMatchesRuns(path, Fixed(2, 1), new Dictionary<string, long>());
+        Assert.Equal([2], replicas.Stages.Select(s => s.Replicas));
+        // Three cores over two stages: one stage gets a second copy (a round-robin split-join in the graph).
+        var mixed = AssertStreamMatchesRuns(path, Fixed(3, 2), new Dictionary<string, long>());
+        Assert.Equal(3, mixed.Workers);
+        Assert.Contains(mixed.Stages, s => s.Replicas == 2);
+        Assert.Contains("split roundrobin(1, 1)", GraphText.Text(mixed.ToStreamGraph("squeezenet")));
+    }
+
+    [Fact]
+    public void PaddleOcrClassifierStreamMatchesSeparateRuns()
+    {
+        var path = SharedData.Require("models", "ch_ppocr_mobile_v2.0_cls_infer.onnx");
+        var dims = new Dictionary<string, long> { ["p2o.DynamicDimension.0"] = 1, ["p2o.DynamicDimension.1"] = 48, ["p2o.DynamicDimension.2"] = 192 };
+        AssertStreamMatchesRuns(path, Fixed(2, 2, dims), dims);
+        AssertStreamMatchesRuns(path, Fixed(2, 1), dims); // planned at the first item's sizes
+    }
+
+    [Fact]
+    public void PaddleOcrDetectorStreamMatchesSeparateRuns()
+    {
+        var path = SharedData.Require("models", "ch_PP-OCRv4_det_infer.onnx");
+        // A smaller image than the bench's 640×640 keeps the test short; the cut and the code are the same.
+        var dims = new Dictionary<string, long> { ["p2o.DynamicDimension.0"] = 1, ["p2o.DynamicDimension.1"] = 160, ["p2o.DynamicDimension.2"] = 160 };
+        AssertStreamMatchesRuns(path, Fixed(2, 2), dims);
+    }
+
+    [Fact]
+    public void PlanIsDeterministic()
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", "light_inception_v1.onnx");
+        string Plan(int? stages)
+        {
+            using var s = ModelStream.Load(path, Fixed(2, stages));
+            return s.Plan!.Describe() + GraphText.Dot(s.StreamGraph!);
+        }
+        Assert.Equal(Plan(null), Plan(null));
+        Assert.Equal(Plan(2), Plan(2));
+        Assert.NotEqual(Plan(1), Plan(2));
+    }
+
+    [Fact]
+    public void BadInputIsALoomExceptionNamingTheItem()
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
+        using var stream = ModelStream.Load(path, Fixed(2, 2));
+        var good = StreamInputs.Items(stream.Inputs, new Dictionary<string, long>(), 3);
+        var name = stream.Inputs[0].Name;
+        var wrongShape = new Dictionary<string, LoomValue>(good[1]) { [name] = Tensor.FromArray(new float[12], 1, 3, 2, 2) };
+        var e = Assert.Throws<InputException>(() => stream.Run([good[0], wrongShape, good[2]]));
+        Assert.Contains("stream item 1", e.Message);
+        Assert.Contains(name, e.Message);
+        var unknown = new Dictionary<string, LoomValue>(good[0]) { ["nope"] = good[0][name] };
+        Assert.Contains("no input named 'nope'", Assert.Throws<InputException>(() => stream.Run([unknown])).Message);
+        Assert.Throws<InputException>(() => ModelStream.Load(path, new ModelStreamOptions { Cores = 0 }));
+        // The stream still works after a failed run.
+        Assert.Equal(3, stream.Run(good).Count);
+    }
+
+    [Fact]
+    public void LeavingEarlyStopsTheStreamAndBoundsInFlightItems()
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
+        using var stream = ModelStream.Load(path, Fixed(2, 2) is var o ? new ModelStreamOptions
+        {
+            Cores = o.Cores, Stages = o.Stages, MachineProfile = o.MachineProfile, PrivateCacheBytes = o.PrivateCacheBytes, MaxInFlight = 2,
+        } : null);
+        int pulled = 0;
+        IEnumerable<IReadOnlyDictionary<string, LoomValue>> Endless()
+        {
+            for (int i = 0; ; i++)
+            {
+                pulled++;
+                yield return StreamInputs.Item(stream.Inputs, new Dictionary<string, long>(), i);
+            }
+        }
+        int taken = 0;
+        foreach (var r in stream.Stream(Endless()))
+        {
+            r.Dispose();
+            // The feeder may take at most MaxInFlight items beyond those handed back (and one it waits with).
+            Assert.True(pulled <= taken + 1 + 2 + 1, $"{pulled} items pulled with {taken + 1} handed back");
+            if (++taken == 5) break;
+        }
+        Assert.Equal(5, taken);
+    }
+}
