@@ -11,7 +11,7 @@ public sealed class ModelStageNode : StreamNode
 {
     /// <summary>The stage's number in the pipeline (copies made by fission keep it).</summary>
     public required int Stage { get; init; }
-    /// <summary>Positions [First, End) of its nodes in the optimized graph's topological order.</summary>
+    /// <summary>Positions [First, End) of its nodes in the optimized graph's line order (<see cref="Models.CutProfile"/>: topological, weight-only nodes beside their reader).</summary>
     public required int First { get; init; }
     public required int End { get; init; }
     /// <summary>Values it reads from earlier stages or the model's inputs, and the bytes they hold at the planned dims.</summary>

@@ -4,8 +4,9 @@ using Loom.Scheduling;
 namespace Loom.Streams.Models;
 
 /// <summary>
-/// A model's optimized graph seen as a line of nodes (its topological order) for cutting into pipeline
-/// stages: each node's predicted time on one thread and the weights it reads, and at every gap between two
+/// A model's optimized graph seen as a line of nodes for cutting into pipeline stages — its topological order,
+/// except that nodes computing from weights alone (ConstantOfShape and the like that folding left, because
+/// their results are big) move to just before their first reader, so a cut never carries a weight across: each node's predicted time on one thread and the weights it reads, and at every gap between two
 /// neighbours the tensors a cut there would carry from one stage to the next (values made before the gap, or
 /// model inputs, that are read after it). Stages are contiguous ranges of the line, so every cut is valid.
 /// </summary>
@@ -34,9 +35,12 @@ internal sealed class CutProfile
         _graph = graph;
         Cost = cost;
         int n = graph.Nodes.Length;
+        Order = LineOrder(graph);
+        Line = Order.Select(k => graph.Nodes[k]).ToArray();
+        var concreteLine = Order.Select(k => concrete.Nodes[k]).ToArray();
         foreach (var i in graph.Inputs) if (!graph.Initializers.ContainsKey(i.Name)) Add(i.Name, -1);
         for (int k = 0; k < n; k++)
-            foreach (var o in graph.Nodes[k].Outputs) if (o.Length > 0) Add(o, k);
+            foreach (var o in Line[k].Outputs) if (o.Length > 0) Add(o, k);
         _producer = new int[_names.Count];
         _lastReader = new int[_names.Count];
         Array.Fill(_lastReader, int.MinValue);
@@ -46,12 +50,12 @@ internal sealed class CutProfile
         _prefix = new double[n + 1];
         for (int k = 0; k < n; k++)
         {
-            var node = graph.Nodes[k];
+            var node = Line[k];
             var used = TopologicalSort.UsedNames(node).Distinct().ToList();
             foreach (var u in used)
                 if (_value.TryGetValue(u, out var v)) _lastReader[v] = Math.Max(_lastReader[v], k);
             _weights[k] = used.Where(graph.Initializers.ContainsKey).ToArray();
-            Seconds[k] = cost.Node(concrete.Nodes[k], concrete, _ => null).Seconds;
+            Seconds[k] = cost.Node(concreteLine[k], concrete, _ => null).Seconds;
             _prefix[k + 1] = _prefix[k] + Seconds[k];
         }
         _valueBytes = _names.Select(v => CostModel.BytesOf(v, concrete, _ => null)).ToArray();
@@ -76,6 +80,39 @@ internal sealed class CutProfile
     }
 
     private readonly Dictionary<string, int> _producerOf = new();
+
+    /// <summary>The graph's nodes in line order; <see cref="Order"/>[k] is line node k's index in the graph.</summary>
+    public Node[] Line { get; }
+    public int[] Order { get; }
+
+    /// <summary>
+    /// Line order: a node that reads no model input, directly or through others, sorts with its first reader
+    /// (before it, keeping graph order among equals); every other node keeps its place. Still topological:
+    /// such a node's own producers are weight-only too and sort with the same reader, before it.
+    /// </summary>
+    private static int[] LineOrder(IR.Graph g)
+    {
+        int n = g.Nodes.Length;
+        var producer = new Dictionary<string, int>();
+        for (int k = 0; k < n; k++) foreach (var o in g.Nodes[k].Outputs) if (o.Length > 0) producer[o] = k;
+        var inputs = g.Inputs.Where(i => !g.Initializers.ContainsKey(i.Name)).Select(i => i.Name).ToHashSet();
+        var dependsOnInput = new bool[n];
+        var readers = Enumerable.Range(0, n).Select(_ => new List<int>()).ToArray();
+        for (int k = 0; k < n; k++)
+            foreach (var u in TopologicalSort.UsedNames(g.Nodes[k]))
+            {
+                if (inputs.Contains(u)) dependsOnInput[k] = true;
+                else if (producer.TryGetValue(u, out var p) && p != k)
+                {
+                    dependsOnInput[k] |= dependsOnInput[p];
+                    readers[p].Add(k);
+                }
+            }
+        var key = new int[n];
+        for (int k = n - 1; k >= 0; k--)
+            key[k] = dependsOnInput[k] || readers[k].Count == 0 ? k : readers[k].Min(r => key[r]);
+        return Enumerable.Range(0, n).OrderBy(k => key[k]).ThenBy(k => k).ToArray();
+    }
 
     private void Add(string name, int producer)
     {
@@ -142,7 +179,7 @@ internal sealed class CutProfile
     private bool ReadIn(int v, int first, int end)
     {
         for (int k = first; k < end; k++)
-            if (TopologicalSort.UsedNames(_graph.Nodes[k]).Contains(_names[v])) return true;
+            if (TopologicalSort.UsedNames(Line[k]).Contains(_names[v])) return true;
         return false;
     }
 

@@ -138,14 +138,14 @@ public sealed class ModelStream : IDisposable
         lock (_planLock)
         {
             if (_planned is not null) return _planned;
-            var profile = _options.MachineProfile ?? MachineProfile.ForThisMachine(Math.Max(2, _options.Cores));
+            var profile = _options.MachineProfile ?? MachineProfile.ForThisMachine(Environment.ProcessorCount);
             var cuts = new CutProfile(_optimized.Graph, Concrete(dims), new CostModel(profile));
             var plan = StreamPlanner.Plan(cuts, _options.Cores, _options.Stages, _options.PrivateCacheBytes ?? StreamPlanner.PrivateCacheBytes());
             LoomSession[] sessions;
             if (plan.Stages.Count == 1) sessions = [_whole!];
             else
             {
-                sessions = plan.Stages.Select(s => LoomSession.Create(StageModel.Slice(_optimized, s.First, s.End, s.Reads, s.Writes), SessionOptions(_options, 0))).ToArray();
+                sessions = plan.Stages.Select(s => LoomSession.Create(StageModel.Slice(_optimized, cuts.Line[s.First..s.End], s.First, s.End, s.Reads, s.Writes), SessionOptions(_options, 0))).ToArray();
                 _whole!.Dispose();
                 _whole = null; // its compiled kernels (packed weights) would be a second copy of every stage's
             }

@@ -9,10 +9,10 @@ namespace Loom.Streams.Models;
 /// </summary>
 internal static class StageModel
 {
-    public static Model Slice(Model model, int first, int end, IReadOnlyList<string> reads, IReadOnlyList<string> writes)
+    /// <param name="nodes">The stage's nodes, in an order valid for them (a slice of <see cref="CutProfile.Line"/>).</param>
+    public static Model Slice(Model model, IReadOnlyList<Node> nodes, int first, int end, IReadOnlyList<string> reads, IReadOnlyList<string> writes)
     {
         var g = model.Graph;
-        var nodes = g.Nodes.Skip(first).Take(end - first).ToList();
         var used = nodes.SelectMany(TopologicalSort.UsedNames).ToHashSet();
         var weights = g.Initializers.Where(kv => used.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         var made = nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).ToHashSet();
