@@ -66,7 +66,8 @@ internal static class StreamModelsBench
         var configs = new List<(string Name, Action<int> Run, IDisposable Owner)>();
         try
         {
-            var one = LoomSession.Load(spec.Path, new LoomSessionOptions { IntraOpThreads = 1, ExecutionMode = ExecutionMode.Sequential });
+            // The one-core baseline compiles the model as the stream does (one thread, the same folding), so the ratio is the stream's own.
+            var one = LoomSession.Load(spec.Path, ModelStream.OneCoreSessionOptions());
             var items = StreamInputs.Items(one.Inputs, dims, inputs);
             configs.Add(("loom 1c", n => { foreach (var it in items.Take(n)) one.Run(it).Dispose(); }, one));
             var chosen = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = cores, Dims = dims });

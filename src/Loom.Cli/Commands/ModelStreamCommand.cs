@@ -12,11 +12,11 @@ namespace Loom.Cli.Commands;
 /// </summary>
 internal static class ModelStreamCommand
 {
-    public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, string? show, string? dot)
+    public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, long maxFold, string? show, string? dot)
     {
         if (inputs < 1) throw new InputException("--inputs must be at least 1");
         var inv = CultureInfo.InvariantCulture;
-        using var stream = ModelStream.Load(model, new ModelStreamOptions { Cores = cores, Stages = stages, Dims = dims.Count > 0 ? dims : null });
+        using var stream = ModelStream.Load(model, new ModelStreamOptions { Cores = cores, Stages = stages, Dims = dims.Count > 0 ? dims : null, MaxFoldedTensorBytes = maxFold });
         var items = StreamInputs.Items(stream.Inputs, dims, inputs);
         if (stream.Plan is null) // sizes from the first item: plan by streaming it alone
             foreach (var r in stream.Stream(items.Take(1))) r.Dispose();
@@ -29,15 +29,17 @@ internal static class ModelStreamCommand
             return 0;
         }
         foreach (var r in stream.Stream(items.Take(Math.Min(inputs, 2 * plan.Workers)))) r.Dispose(); // warm-up: code, buffers
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         foreach (var r in stream.Stream(items)) r.Dispose();
         double wall = sw.Elapsed.TotalSeconds;
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / inputs;
         var stats = stream.LastStats!;
         foreach (var s in plan.Stages)
             Console.WriteLine(string.Create(inv,
                 $"  stage{s.Index}: predicted {s.PredictedSeconds * 1e3:F2} ms/item, measured {stats.StageBusySeconds[s.Index] / stats.Items * 1e3:F2} ms/item (busy time per item over its {s.Replicas} copies)"));
         Console.WriteLine(string.Create(inv,
-            $"{inputs} inputs in {wall:F3} s = {inputs / wall:F2} items/s measured, {plan.PredictedItemsPerSecond:F2} predicted (wall clock; load average {LoadAverage()})"));
+            $"{inputs} inputs in {wall:F3} s = {inputs / wall:F2} items/s measured, {plan.PredictedItemsPerSecond:F2} predicted (wall clock; load average {LoadAverage()}); process CPU {cpuMs:F2} ms per item"));
         return 0;
     }
 

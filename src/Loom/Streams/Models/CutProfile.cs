@@ -35,7 +35,8 @@ internal sealed class CutProfile
         _graph = graph;
         Cost = cost;
         int n = graph.Nodes.Length;
-        Order = LineOrder(graph);
+        (Order, var weightOnly) = LineOrder(graph);
+        _weightOnlyAt = Order.Select(k => weightOnly[k]).ToArray();
         Line = Order.Select(k => graph.Nodes[k]).ToArray();
         var concreteLine = Order.Select(k => concrete.Nodes[k]).ToArray();
         foreach (var i in graph.Inputs) if (!graph.Initializers.ContainsKey(i.Name)) Add(i.Name, -1);
@@ -67,6 +68,7 @@ internal sealed class CutProfile
         for (int v = 0; v < _names.Count; v++)
         {
             if (_lastReader[v] == int.MinValue) continue; // read by nothing (an output only): it never travels
+            if (IsWeightOnly(v)) continue; // a stage reading it makes its own (see Recomputed)
             int from = _producer[v] + 1, to = _lastReader[v] + 1;
             if (from >= to) continue;
             dBytes[from] += _valueBytes[v]; dBytes[to] -= _valueBytes[v];
@@ -80,6 +82,26 @@ internal sealed class CutProfile
     }
 
     private readonly Dictionary<string, int> _producerOf = new();
+    private readonly bool[] _weightOnlyAt; // by line position: computes from weights alone
+
+    private bool IsWeightOnly(int v) => _producer[v] >= 0 && _weightOnlyAt[_producer[v]];
+
+    /// <summary>
+    /// Line positions before <paramref name="first"/> of weight-only nodes whose values nodes [first, end) read
+    /// (and the weight-only nodes those read): a stage makes such values again rather than receive them — a
+    /// weight shared by layers in different stages (common-subexpression elimination merges equal ones) would
+    /// otherwise cross every cut between its readers.
+    /// </summary>
+    public List<int> Recomputed(int first, int end)
+    {
+        var need = new SortedSet<int>();
+        var stack = new Stack<int>(Enumerable.Range(first, end - first));
+        while (stack.Count > 0)
+            foreach (var u in TopologicalSort.UsedNames(Line[stack.Pop()]))
+                if (_value.TryGetValue(u, out var v) && IsWeightOnly(v) && _producer[v] < first && need.Add(_producer[v]))
+                    stack.Push(_producer[v]);
+        return [.. need];
+    }
 
     /// <summary>The graph's nodes in line order; <see cref="Order"/>[k] is line node k's index in the graph.</summary>
     public Node[] Line { get; }
@@ -90,7 +112,7 @@ internal sealed class CutProfile
     /// (before it, keeping graph order among equals); every other node keeps its place. Still topological:
     /// such a node's own producers are weight-only too and sort with the same reader, before it.
     /// </summary>
-    private static int[] LineOrder(IR.Graph g)
+    private static (int[] Order, bool[] WeightOnly) LineOrder(IR.Graph g)
     {
         int n = g.Nodes.Length;
         var producer = new Dictionary<string, int>();
@@ -111,7 +133,7 @@ internal sealed class CutProfile
         var key = new int[n];
         for (int k = n - 1; k >= 0; k--)
             key[k] = dependsOnInput[k] || readers[k].Count == 0 ? k : readers[k].Min(r => key[r]);
-        return Enumerable.Range(0, n).OrderBy(k => key[k]).ThenBy(k => k).ToArray();
+        return (Enumerable.Range(0, n).OrderBy(k => key[k]).ThenBy(k => k).ToArray(), dependsOnInput.Select(d => !d).ToArray());
     }
 
     private void Add(string name, int producer)
@@ -130,26 +152,44 @@ internal sealed class CutProfile
     public double StageSeconds(int first, int end) =>
         _prefix[end] - _prefix[first] + (first > 0 ? Cost.Transfer(_crossBytes[first]) + (_crossCount[first] - 1) * Cost.Profile.Transfer.OverheadSeconds : 0);
 
-    /// <summary>Bytes of the distinct weights nodes [first, end) read.</summary>
+    /// <summary>Bytes of the distinct weights nodes [first, end) read: initializers, and values made from weights alone.</summary>
     public long WeightBytes(int first, int end)
     {
         var seen = new HashSet<string>();
         long bytes = 0;
         for (int k = first; k < end; k++)
+        {
             foreach (var w in _weights[k])
                 if (seen.Add(w)) bytes += (long)_graph.Initializers[w].Length * Math.Max(1, _graph.Initializers[w].DataType.ElementSize());
+            foreach (var u in TopologicalSort.UsedNames(Line[k]))
+                if (_value.TryGetValue(u, out var v) && IsWeightOnly(v) && seen.Add(u)) bytes += _valueBytes[v];
+        }
         return bytes;
     }
 
     /// <summary>
-    /// The starts of <paramref name="stages"/> contiguous stages minimising the slowest stage's seconds (transfers
-    /// included, so cuts fall where few and small tensors cross): dynamic programming over the gaps. Ties go to the
-    /// earlier cut, so the plan is deterministic.
+    /// The starts of <paramref name="stages"/> contiguous stages: first the least possible time of the slowest
+    /// stage (transfers included), by dynamic programming over the gaps; then, among the cuts keeping every stage
+    /// within <see cref="Slack"/> of that, the ones carrying the fewest bytes — the cost model is not exact to a
+    /// few percent, but a cut through a narrow place stays cheap whatever the timings. Ties go to the earlier cut.
     /// </summary>
     public int[] Cut(int stages)
     {
         int n = Count;
         stages = Math.Clamp(stages, 1, Math.Max(1, n));
+        var (slowest, _) = Solve(stages, (a, b) => StageSeconds(a, b), double.PositiveInfinity, max: true);
+        double bound = slowest * (1 + Slack) + 1e-12;
+        var (_, starts) = Solve(stages, (a, _) => a > 0 ? _crossBytes[a] : 0, bound, max: false);
+        return starts;
+    }
+
+    /// <summary>How much slower than the best balance a stage may be for a narrower cut.</summary>
+    public const double Slack = 0.05;
+
+    /// <summary>Best split into <paramref name="stages"/> stages of a cost combined by max or sum, every stage's seconds within <paramref name="bound"/>.</summary>
+    private (double Value, int[] Starts) Solve(int stages, Func<int, int, double> cost, double bound, bool max)
+    {
+        int n = Count;
         var best = new double[stages + 1, n + 1];
         var from = new int[stages + 1, n + 1];
         for (int j = 0; j <= stages; j++) for (int b = 0; b <= n; b++) best[j, b] = double.PositiveInfinity;
@@ -158,13 +198,13 @@ internal sealed class CutProfile
             for (int b = j; b <= n - (stages - j); b++)
                 for (int a = j - 1; a < b; a++)
                 {
-                    if (double.IsPositiveInfinity(best[j - 1, a])) continue;
-                    double v = Math.Max(best[j - 1, a], StageSeconds(a, b));
+                    if (double.IsPositiveInfinity(best[j - 1, a]) || StageSeconds(a, b) > bound) continue;
+                    double v = max ? Math.Max(best[j - 1, a], cost(a, b)) : best[j - 1, a] + cost(a, b);
                     if (v < best[j, b]) { best[j, b] = v; from[j, b] = a; }
                 }
         var starts = new int[stages];
         for (int j = stages, b = n; j >= 1; j--) { starts[j - 1] = from[j, b]; b = from[j, b]; }
-        return starts;
+        return (best[stages, n], starts);
     }
 
     /// <summary>Values nodes [first, end) read that they do not make themselves (model inputs or earlier stages' values), weights excluded.</summary>
@@ -172,7 +212,7 @@ internal sealed class CutProfile
     {
         var reads = new List<string>();
         for (int v = 0; v < _names.Count; v++)
-            if (_producer[v] < first && _lastReader[v] >= first && ReadIn(v, first, end)) reads.Add(_names[v]);
+            if (_producer[v] < first && _lastReader[v] >= first && !IsWeightOnly(v) && ReadIn(v, first, end)) reads.Add(_names[v]);
         return reads;
     }
 
@@ -189,7 +229,7 @@ internal sealed class CutProfile
         var outputs = _graph.Outputs.Select(o => o.Name).ToHashSet();
         var writes = new List<string>();
         for (int v = 0; v < _names.Count; v++)
-            if (_producer[v] >= first && _producer[v] < end && (_lastReader[v] >= end || outputs.Contains(_names[v]))) writes.Add(_names[v]);
+            if (_producer[v] >= first && _producer[v] < end && (_lastReader[v] >= end && !IsWeightOnly(v) || outputs.Contains(_names[v]))) writes.Add(_names[v]);
         return writes;
     }
 

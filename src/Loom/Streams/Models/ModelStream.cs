@@ -59,13 +59,19 @@ public sealed class ModelStream : IDisposable
     {
         if (o.Cores < 1) throw new InputException($"ModelStreamOptions.Cores must be at least 1, not {o.Cores}");
         if (o.Stages is < 1) throw new InputException($"ModelStreamOptions.Stages must be at least 1, not {o.Stages}");
+        if (o.MaxFoldedTensorBytes < 0) throw new InputException($"ModelStreamOptions.MaxFoldedTensorBytes must not be negative, not {o.MaxFoldedTensorBytes}");
         if (o.MaxInFlight < 0) throw new InputException($"ModelStreamOptions.MaxInFlight must not be negative, not {o.MaxInFlight}");
     }
 
     private static LoomSessionOptions SessionOptions(ModelStreamOptions o, int level) => new()
     {
         IntraOpThreads = 1, ExecutionMode = ExecutionMode.Sequential, OptimizationLevel = level, MachineProfile = o.MachineProfile,
+        MaxFoldedTensorBytes = o.MaxFoldedTensorBytes,
     };
+
+    /// <summary>The options of a one-core session comparable with a stream's stages (the bench's baseline): one thread, the same passes and folding.</summary>
+    public static LoomSessionOptions OneCoreSessionOptions(ModelStreamOptions? options = null) =>
+        SessionOptions(options ?? new ModelStreamOptions(), (options ?? new ModelStreamOptions()).OptimizationLevel);
 
     public ImmutableArray<ValueMetadata> Inputs { get; }
     public ImmutableArray<ValueMetadata> Outputs { get; }
@@ -145,7 +151,7 @@ public sealed class ModelStream : IDisposable
             if (plan.Stages.Count == 1) sessions = [_whole!];
             else
             {
-                sessions = plan.Stages.Select(s => LoomSession.Create(StageModel.Slice(_optimized, cuts.Line[s.First..s.End], s.First, s.End, s.Reads, s.Writes), SessionOptions(_options, 0))).ToArray();
+                sessions = plan.Stages.Select(s => LoomSession.Create(StageModel.Slice(_optimized, [.. cuts.Recomputed(s.First, s.End).Select(k => cuts.Line[k]), .. cuts.Line[s.First..s.End]], s.First, s.End, s.Reads, s.Writes), SessionOptions(_options, 0))).ToArray();
                 _whole!.Dispose();
                 _whole = null; // its compiled kernels (packed weights) would be a second copy of every stage's
             }

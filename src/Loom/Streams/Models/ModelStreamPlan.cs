@@ -59,7 +59,7 @@ public sealed class ModelStreamPlan
         sb.AppendLine(string.Create(inv, $"plan: {Shape} on {Cores} core(s); {Nodes} nodes; one item on one core predicted {PredictedOneCoreSeconds * 1e3:F2} ms"));
         foreach (var s in Stages)
             sb.AppendLine(string.Create(inv,
-                $"  stage{s.Index}: nodes {s.First}..{s.End - 1} ×{s.Replicas}, predicted {s.PredictedSeconds * 1e3:F2} ms/item, weights {s.WeightBytes / 1048576.0:F1} MiB, reads {s.Reads.Count} tensor(s) {s.ReadBytes / 1024.0:F0} KiB"));
+                $"  stage{s.Index}: nodes {s.First}..{s.End - 1} ×{s.Replicas}, predicted {s.PredictedSeconds * 1e3:F2} ms/item, weights {s.WeightBytes / 1048576.0:F1} MiB, reads {s.Reads.Count} tensor(s) {s.ReadBytes / 1024.0:F0} KiB{(s.Reads.Count <= 3 ? $" ({string.Join(", ", s.Reads)})" : "")}"));
         sb.AppendLine(string.Create(inv, $"  predicted {PredictedItemsPerSecond:F1} items/s (private cache {PrivateCacheBytes / 1024} KiB per core)"));
         foreach (var c in Candidates)
             sb.AppendLine(string.Create(inv, $"  considered {c.Stages} stage(s), replicas {string.Join("+", c.Replicas)}: {c.PredictedItemsPerSecond:F1} items/s"));
