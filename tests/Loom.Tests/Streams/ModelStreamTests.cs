@@ -1,3 +1,4 @@
+using Loom.IR;
 using Loom.Scheduling;
 using Loom.Streams.Graph;
 using Loom.Streams.Models;
@@ -91,6 +92,46 @@ public sealed class ModelStreamTests
         // A smaller image than the bench's 640×640 keeps the test short; the cut and the code are the same.
         var dims = new Dictionary<string, long> { ["p2o.DynamicDimension.0"] = 1, ["p2o.DynamicDimension.1"] = 160, ["p2o.DynamicDimension.2"] = 160 };
         AssertStreamMatchesRuns(path, Fixed(2, 2), dims);
+    }
+
+    /// <summary>
+    /// x → Relu ×4 → Add(·, w) with w = ConstantOfShape (128 KiB, too big to fold) first in the graph. With the fixed
+    /// profile the Relus cost 27 µs each, w 14 µs, the Add 40 µs and a 128 KiB hand-off 9 µs, so the best 2-stage
+    /// cut is after the third Relu (82 | 90 µs; after the second or fourth the slower side takes 109–117 µs). Only c
+    /// crosses: w is made in the stage that reads it, not carried from the front of the graph.
+    /// </summary>
+    [Fact]
+    public void CutFallsAtTheBalancedGapAndCarriesNoWeight()
+    {
+        const int n = 32768;
+        var vector = new TensorType(DataType.Float, Shape.Of(1, n));
+        var graph = new IR.Graph("chain", [new ValueInfo("x", vector)], [new ValueInfo("y", vector)],
+        [
+            new Node("ConstantOfShape", ["s"], ["w"], [IR.Attribute.Tensor("value", Tensor.FromArray(new[] { 1.5f }, 1))]),
+            new Node("Relu", ["x"], ["a"]), new Node("Relu", ["a"], ["b"]), new Node("Relu", ["b"], ["c"]), new Node("Relu", ["c"], ["d"]),
+            new Node("Add", ["d", "w"], ["y"]),
+        ], new Dictionary<string, Tensor> { ["s"] = Tensor.FromArray(new long[] { 1, n }, 2) });
+        var options = new ModelStreamOptions
+        {
+            Cores = 2, Stages = 2, MachineProfile = MachineProfile.Fixed(2), PrivateCacheBytes = 1 << 20,
+            OptimizationLevel = 1, // no element-wise fusion: keep the five nodes apart
+        };
+        using var stream = ModelStream.Create(new Model(graph, new Dictionary<string, int> { [""] = 17 }), options);
+        var plan = stream.Plan!;
+        Assert.Equal(6, plan.Nodes);
+        Assert.Equal((0, 3), (plan.Stages[0].First, plan.Stages[0].End));
+        Assert.Equal(["x"], plan.Stages[0].Reads);
+        Assert.Equal(["c"], plan.Stages[0].Writes);
+        Assert.Equal(["c"], plan.Stages[1].Reads);
+        var items = StreamInputs.Items(stream.Inputs, new Dictionary<string, long>(), 3);
+        var results = stream.Run(items);
+        for (int i = 0; i < items.Count; i++)
+        {
+            var x = ((Tensor)items[i]["x"]).ToArray<float>(); // non-negative, so y = x + 1.5
+            var y = results[i].Tensor("y").ToArray<float>();
+            for (int k = 0; k < n; k += 997) Assert.Equal(x[k] + 1.5f, y[k]);
+            results[i].Dispose();
+        }
     }
 
     [Fact]
