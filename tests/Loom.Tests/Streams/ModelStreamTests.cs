@@ -83,6 +83,11 @@ public sealed class ModelStreamTests
         var dims = new Dictionary<string, long> { ["p2o.DynamicDimension.0"] = 1, ["p2o.DynamicDimension.1"] = 48, ["p2o.DynamicDimension.2"] = 192 };
         AssertStreamMatchesRuns(path, Fixed(2, 2, dims), dims);
         AssertStreamMatchesRuns(path, Fixed(2, 1), dims); // planned at the first item's sizes
+        // A first item that does not give the sizes (rank 2 for a rank-4 input) cannot be planned at.
+        using var unplanned = ModelStream.Load(path, Fixed(2, 1));
+        var e = Assert.Throws<InputException>(() => unplanned.Run([new Dictionary<string, LoomValue> { ["x"] = Tensor.FromArray(new float[6], 1, 6) }]));
+        Assert.Contains("stream item 0", e.Message);
+        Assert.Null(unplanned.Plan);
     }
 
     [Fact]

@@ -102,7 +102,12 @@ public sealed class ModelStream : IDisposable
             var e = inputs.GetEnumerator();
             if (!e.MoveNext()) { e.Dispose(); yield break; }
             var first = e.Current ?? throw new InputException("stream item 0 is null");
-            planned = MakePlan(DimsOf(first));
+            // Plan at the first item's sizes; an item that leaves a size unknown would give a plan costed on nothing.
+            var dims = DimsOf(first);
+            if (KnownDims(dims) is null)
+                throw new InputException($"stream item 0 does not give every input's sizes ({string.Join(", ", Inputs.SelectMany(i => i.Symbols).Distinct().Where(x => !dims.ContainsKey(x)))} unknown): "
+                    + $"expected {string.Join(", ", Inputs.Select(i => $"{i.Name}: {i.Type}"))}");
+            planned = MakePlan(dims);
             inputs = Prepend(first, e);
         }
         int window = _options.MaxInFlight > 0 ? _options.MaxInFlight : 2 * planned.Plan.Workers;
