@@ -128,6 +128,10 @@ public sealed class ModelStreamTests
         Assert.Equal(["x"], plan.Stages[0].Reads);
         Assert.Equal(["c"], plan.Stages[0].Writes);
         Assert.Equal(["c"], plan.Stages[1].Reads);
+        var stages = stream.StageModels(); // what a stage placed elsewhere would load
+        Assert.Equal(["c"], stages[1].Graph.Inputs.Select(i => i.Name));
+        Assert.Contains(stages[1].Graph.Nodes, n => n.OpType == "ConstantOfShape");
+        Assert.DoesNotContain(stages[0].Graph.Nodes, n => n.OpType == "ConstantOfShape");
         var items = StreamInputs.Items(stream.Inputs, new Dictionary<string, long>(), 3);
         var results = stream.Run(items);
         for (int i = 0; i < items.Count; i++)
@@ -137,6 +141,21 @@ public sealed class ModelStreamTests
             for (int k = 0; k < n; k += 997) Assert.Equal(x[k] + 1.5f, y[k]);
             results[i].Dispose();
         }
+    }
+
+    [Fact]
+    public void CliStreamsAModelAndPrintsThePlanAndThroughput()
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
+        var (exit, stdout, stderr) = CliRunner.Run("stream", path, "--inputs", "4", "--cores", "2", "--stages", "2");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("plan: 2-stage pipeline on 2 core(s)", stdout);
+        Assert.Contains("stage1: predicted", stdout);
+        Assert.Contains("4 inputs in", stdout);
+        Assert.Contains("items/s measured", stdout);
+        var bad = CliRunner.Run("stream", path, "--inputs", "0");
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("--inputs must be at least 1", bad.Err);
     }
 
     [Fact]

@@ -82,6 +82,17 @@ public sealed class ModelStream : IDisposable
     /// <summary>The stream graph of the plan (a pipeline of stage filters, fissioned stages as round-robin split-joins).</summary>
     public StreamNode? StreamGraph => _planned?.Graph;
 
+    /// <summary>
+    /// The plan's stages as models of their own (inputs: what crosses in; outputs: what later stages or the caller
+    /// need), for running them elsewhere — on other processes or machines — with the plan's order of stages.
+    /// </summary>
+    public IReadOnlyList<Model> StageModels()
+    {
+        var planned = _planned ?? throw new InputException("the stream has no plan yet: give ModelStreamOptions.Dims or run an item first");
+        if (planned.Plan.Stages.Count == 1) return [_optimized];
+        return planned.Sessions.Select(s => s.Model).ToList();
+    }
+
     /// <summary>Items, wall time and per-stage busy time of the last run that went to its end.</summary>
     public StreamStats? LastStats => _planned?.Executor.LastStats;
 
