@@ -9,7 +9,8 @@ namespace Loom.Cli.Commands;
 
 /// <summary>
 /// <c>loom stream PROGRAM.str [MORE.str…] [--cores N] [--iterations K] [--no-print] [--show graph|schedule|partition] [--dot FILE]</c>:
-/// compiles a StreamIt program and runs it. Output closed early (a pipe into head) ends the run quietly.
+/// compiles a StreamIt program and runs it; <c>loom stream MODEL.onnx --inputs N --cores C [--stages K]</c> runs a
+/// model over a stream of inputs (<see cref="ModelStreamCommand"/>). Output closed early (a pipe into head) ends the run quietly.
 /// </summary>
 internal static class StreamCommand
 {
@@ -23,9 +24,16 @@ internal static class StreamCommand
         show.AcceptOnlyFromAmong("graph", "schedule", "partition");
         var dot = new Option<string?>("--dot") { Description = "write the stream graph as Graphviz dot to FILE" };
         var top = new Option<string?>("--top") { Description = "the top-level stream (default: the one void->void stream nothing adds)" };
-        var cmd = new Command("stream", "compile and run a StreamIt program") { files, cores, iterations, noPrint, show, dot, top };
-        cmd.SetAction(parse => CliOptions.Guard(() => Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
-            parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
+        var inputs = new Option<int>("--inputs") { Description = "MODEL.onnx: inputs to stream through the model (default 64)", DefaultValueFactory = _ => 64 };
+        var stages = new Option<int?>("--stages") { Description = "MODEL.onnx: pipeline stages (default: the cost model chooses)" };
+        var dims = CliOptions.Dims();
+        var maxFold = new Option<long>("--max-fold-bytes") { Description = "MODEL.onnx: largest tensor constant folding may create (default 64 KiB)", DefaultValueFactory = _ => Loom.Streams.Models.ModelStreamOptions.DefaultMaxFoldedTensorBytes };
+        var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs") { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold };
+        cmd.SetAction(parse => CliOptions.Guard(() => parse.GetValue(files)! is [var m] && m.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
+            ? ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
+                parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot))
+            : Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
+                parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
         return cmd;
     }
 

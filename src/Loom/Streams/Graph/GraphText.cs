@@ -24,6 +24,9 @@ public static class GraphText
                 if (f.HasPrework) sb.Append($"  prework pop {f.PrePop} peek {f.PrePeek} push {f.PrePush}");
                 sb.Append(f.IsStateful ? "  stateful" : "  stateless").AppendLine();
                 break;
+            case ModelStageNode m:
+                sb.Append(pad).AppendLine($"filter {m.Name} : {Types(m)}  pop 1 peek 1 push 1  stateless  {m.Describe()}");
+                break;
             case PipelineNode p:
                 sb.Append(pad).AppendLine($"pipeline {p.Name} : {Types(p)}");
                 foreach (var c in p.Children) Write(c, depth + 1, sb);
@@ -63,6 +66,12 @@ public static class GraphText
                 var me = $"n{id++}";
                 sb.AppendLine($"{pad}{me} [label={Q($"{f.Name}\\npop {f.Pop} peek {f.Peek} push {f.Push}")}{(f.IsStateful ? ", style=filled, fillcolor=\"#f4cccc\"" : "")}];");
                 return (f.Input.Name == "void" ? null : me, f.Output.Name == "void" ? null : me);
+            }
+            case ModelStageNode m:
+            {
+                var me = $"n{id++}";
+                sb.AppendLine($"{pad}{me} [label={Q($"{m.Name}\\nnodes {m.First}..{m.End - 1}\\n{m.PredictedSeconds * 1e3:F2} ms")}];");
+                return (me, me);
             }
             case PipelineNode p:
             {

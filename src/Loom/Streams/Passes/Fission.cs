@@ -48,6 +48,23 @@ public static class Fission
                     });
                 return sj;
             }
+            case ModelStageNode m when ways.TryGetValue(m.Name, out int k) && k > 1:
+            {
+                // A model stage pops and pushes one item and keeps no state: its copies take items in turn.
+                var sj = new SplitJoinNode
+                {
+                    Name = m.Name + ".fission", Span = m.Span, Input = m.Input, Output = m.Output,
+                    Split = new SplitSpec(SplitKind.RoundRobin, Enumerable.Repeat(1, k).ToArray()),
+                    Join = new SplitSpec(SplitKind.RoundRobin, Enumerable.Repeat(1, k).ToArray()),
+                };
+                for (int i = 0; i < k; i++)
+                    sj.Branches.Add(new ModelStageNode
+                    {
+                        Name = $"{m.Name}.{i}", Span = m.Span, Input = m.Input, Output = m.Output, Stage = m.Stage,
+                        First = m.First, End = m.End, Reads = m.Reads, ReadBytes = m.ReadBytes, PredictedSeconds = m.PredictedSeconds,
+                    });
+                return sj;
+            }
             case PipelineNode p:
             {
                 var q = new PipelineNode { Name = p.Name, Span = p.Span, Input = p.Input, Output = p.Output };

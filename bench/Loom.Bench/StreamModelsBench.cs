@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Loom.Streams.Models;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--json FILE]</c>: each model
+/// as a stream of N inputs (<see cref="ModelStream"/>, the plan its cost model chooses for the cores) against Loom
+/// at one core (one 1-thread session, the inputs one after another) and ONNX Runtime's best on the same inputs:
+/// one session with <c>cores</c> intra-op threads run sequentially, and <c>cores</c> 1-thread sessions run
+/// concurrently. Wall-clock items/s, the median over rounds run interleaved (so load changes hit every
+/// configuration alike), printed with the load average — on a shared machine they are noise; rerun idle.
+/// Beside each, the process's CPU milliseconds per item, which load disturbs much less: the stream's over Loom
+/// one core's is what running as a stream costs (hand-offs, cache contention), and cores ÷ that ratio bounds the
+/// stream's speedup on an idle machine when its stages are balanced.
+/// <c>--shapes</c> also times the plans not chosen (replicas only, and a pipeline of <c>cores</c> stages).
+/// Without models: the light models and PaddleOCR's (detector at 640×640, classifier at 48×192).
+/// </summary>
+internal static class StreamModelsBench
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private sealed record Row(string Model, string Plan, double PredictedItemsPerSecond, Dictionary<string, double> ItemsPerSecond,
+        Dictionary<string, double> ProcessCpuMsPerItem, double StreamOverOneCore, double StreamOverOrtBest, string LoadAverage);
+
+    public static int Run(string[] args)
+    {
+        var models = new List<string>();
+        int inputs = 64, cores = 2, rounds = 3;
+        string[] only = [];
+        bool shapes = false;
+        string? json = null;
+        for (int i = 0; i < args.Length; i++)
+            switch (args[i])
+            {
+                case "--inputs": inputs = int.Parse(args[++i], Inv); break;
+                case "--cores": cores = int.Parse(args[++i], Inv); break;
+                case "--rounds": rounds = int.Parse(args[++i], Inv); break;
+                case "--only": only = args[++i].Split(','); break;
+                case "--shapes": shapes = true; break;
+                case "--json": json = args[++i]; break;
+                default: models.Add(args[i]); break;
+            }
+        var specs = (models.Count > 0 ? models.Select(ModelSpec.For).ToList() : ModelSpec.Defaults())
+            .Where(s => only.Length == 0 || only.Any(o => s.Name.Contains(o, StringComparison.Ordinal))).ToList();
+        Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {inputs} inputs, {cores} cores, median of {rounds} interleaved rounds, wall-clock items/s");
+        Console.WriteLine($"{"model",-30} {"loom 1c",8} {$"stream {cores}c",9} {"predicted",9} {$"ort intra{cores}",10} {$"ort {cores}x1",9} {"/1c",5} {"/ort",5}  plan; load average");
+        var rows = new List<Row>();
+        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, shapes));
+        if (json is not null)
+        {
+            var tmp = json + ".tmp";
+            File.WriteAllText(tmp, JsonSerializer.Serialize(new { date = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", Inv), machine = Environment.MachineName, cpus = Environment.ProcessorCount, inputs, cores, rounds, rows },
+                new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+            File.Move(tmp, json, overwrite: true);
+        }
+        return 0;
+    }
+
+    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, bool shapes)
+    {
+        var dims = spec.Dims(1);
+        var configs = new List<(string Name, Action<int> Run, IDisposable Owner)>();
+        try
+        {
+            // The one-core baseline compiles the model as the stream does (one thread, the same folding), so the ratio is the stream's own.
+            var one = LoomSession.Load(spec.Path, ModelStream.OneCoreSessionOptions());
+            var items = StreamInputs.Items(one.Inputs, dims, inputs);
+            configs.Add(("loom 1c", n => { foreach (var it in items.Take(n)) one.Run(it).Dispose(); }, one));
+            var chosen = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = cores, Dims = dims });
+            configs.Add(("stream", n => { foreach (var r in chosen.Stream(items.Take(n))) r.Dispose(); }, chosen));
+            var plan = chosen.Plan!;
+            if (shapes)
+                foreach (var k in new[] { 1, cores }.Where(k => k != plan.Stages.Count))
+                {
+                    var other = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = cores, Dims = dims, Stages = k });
+                    configs.Add(($"stream {k} stage(s)", n => { foreach (var r in other.Stream(items.Take(n))) r.Dispose(); }, other));
+                }
+            var ortItems = items.Select(OrtFeeds).ToList();
+            var intra = new InferenceSession(spec.Path, new SessionOptions { IntraOpNumThreads = cores, InterOpNumThreads = 1 });
+            var intraOptions = new RunOptions();
+            configs.Add(("ort intra", n => { foreach (var f in ortItems.Take(n)) intra.Run(intraOptions, f.Names, f.Values, intra.OutputNames).Dispose(); }, intra));
+            var singles = Enumerable.Range(0, cores).Select(_ => new InferenceSession(spec.Path, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 })).ToArray();
+            configs.Add(("ort concurrent", n => Concurrently(singles, ortItems.Take(n).ToList()), new Disposer(singles)));
+
+            foreach (var c in configs) c.Run(Math.Min(inputs, 2 * cores)); // warm-up: code, buffers, ORT's arenas
+            var wall = configs.ToDictionary(c => c.Name, _ => new List<double>());
+            var cpu = configs.ToDictionary(c => c.Name, _ => new List<double>());
+            for (int r = 0; r < rounds; r++)
+                foreach (var c in configs)
+                {
+                    Thread.Sleep(100); // ONNX Runtime's intra-op threads spin after a run: let them stop before the next configuration
+                    var (w, t) = Time(() => c.Run(inputs));
+                    wall[c.Name].Add(w);
+                    cpu[c.Name].Add(t);
+                }
+            var perSecond = wall.ToDictionary(t => t.Key, t => inputs / Median(t.Value));
+            var cpuMs = cpu.ToDictionary(t => t.Key, t => 1e3 * Median(t.Value) / inputs);
+            double ortBest = Math.Max(perSecond["ort intra"], perSecond["ort concurrent"]);
+            string load = LoadAverage();
+            var row = new Row(spec.Name, plan.Shape, plan.PredictedItemsPerSecond, perSecond, cpuMs, perSecond["stream"] / perSecond["loom 1c"], perSecond["stream"] / ortBest, load);
+            Console.WriteLine(string.Create(Inv,
+                $"{spec.Name,-30} {perSecond["loom 1c"],8:F2} {perSecond["stream"],9:F2} {plan.PredictedItemsPerSecond,9:F2} {perSecond["ort intra"],10:F2} {perSecond["ort concurrent"],9:F2} {row.StreamOverOneCore,5:F2} {row.StreamOverOrtBest,5:F2}  {plan.Shape}; load {load}"));
+            Console.WriteLine(string.Create(Inv,
+                $"{"",-30} process CPU ms per item: {string.Join(", ", cpuMs.Select(kv => $"{kv.Key} {kv.Value:F2}"))}"));
+            foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("stream ", StringComparison.Ordinal)))
+                Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c)"));
+            return row;
+        }
+        finally
+        {
+            foreach (var c in configs) c.Owner.Dispose();
+        }
+    }
+
+    private static double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+
+    /// <summary>Wall seconds and the whole process's CPU seconds (every thread: stream workers, ORT's pools, GC).</summary>
+    private static (double Wall, double Cpu) Time(Action a)
+    {
+        var c0 = Process.GetCurrentProcess().TotalProcessorTime;
+        long t0 = Stopwatch.GetTimestamp();
+        a();
+        double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return (wall, (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalSeconds);
+    }
+
+    /// <summary>Each session on its own thread, taking the next input until none is left.</summary>
+    private static void Concurrently(InferenceSession[] sessions, List<(string[] Names, OrtValue[] Values)> items)
+    {
+        int next = -1;
+        var threads = sessions.Select(s => new Thread(() =>
+        {
+            using var options = new RunOptions();
+            for (int i; (i = Interlocked.Increment(ref next)) < items.Count;)
+                s.Run(options, items[i].Names, items[i].Values, s.OutputNames).Dispose();
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+    }
+
+    private static (string[] Names, OrtValue[] Values) OrtFeeds(Dictionary<string, LoomValue> item) =>
+        ([.. item.Keys], [.. item.Select(kv => kv.Value is Tensor { DataType: DataType.Float } t
+            ? OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), t.Shape.ToArray().Select(d => (long)d).ToArray())
+            : throw new InvalidOperationException($"input '{kv.Key}': only float inputs are benchmarked"))]);
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+
+    private sealed class Disposer(IEnumerable<IDisposable> items) : IDisposable
+    {
+        public void Dispose() { foreach (var i in items) i.Dispose(); }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Globalization;
+using Loom.Streams.Graph;
+using Loom.Streams.Models;
+
+namespace Loom.Cli.Commands;
+
+/// <summary>
+/// <c>loom stream MODEL.onnx --inputs N --cores C [--stages K] [--dim NAME=SIZE] [--show graph|partition] [--dot FILE]</c>:
+/// lowers the model into a stream graph of stage filters, runs N made-up inputs through it and prints the plan
+/// (stages, copies, predicted against measured time per stage) and the measured throughput.
+/// </summary>
+internal static class ModelStreamCommand
+{
+    public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, long maxFold, string? show, string? dot)
+    {
+        if (inputs < 1) throw new InputException("--inputs must be at least 1");
+        var inv = CultureInfo.InvariantCulture;
+        using var stream = ModelStream.Load(model, new ModelStreamOptions { Cores = cores, Stages = stages, Dims = dims.Count > 0 ? dims : null, MaxFoldedTensorBytes = maxFold });
+        var items = StreamInputs.Items(stream.Inputs, dims, inputs);
+        if (stream.Plan is null) // sizes from the first item: plan by streaming it alone
+            foreach (var r in stream.Stream(items.Take(1))) r.Dispose();
+        var plan = stream.Plan!;
+        if (dot is not null) File.WriteAllText(dot, GraphText.Dot(stream.StreamGraph!));
+        Console.Write(plan.Describe());
+        if (show is not null)
+        {
+            Console.Write(GraphText.Text(stream.StreamGraph!));
+            return 0;
+        }
+        foreach (var r in stream.Stream(items.Take(Math.Min(inputs, 2 * plan.Workers)))) r.Dispose(); // warm-up: code, buffers
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var sw = Stopwatch.StartNew();
+        foreach (var r in stream.Stream(items)) r.Dispose();
+        double wall = sw.Elapsed.TotalSeconds;
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / inputs;
+        var stats = stream.LastStats!;
+        foreach (var s in plan.Stages)
+            Console.WriteLine(string.Create(inv,
+                $"  stage{s.Index}: predicted {s.PredictedSeconds * 1e3:F2} ms/item, measured {stats.StageBusySeconds[s.Index] / stats.Items * 1e3:F2} ms/item (busy time per item over its {s.Replicas} copies)"));
+        Console.WriteLine(string.Create(inv,
+            $"{inputs} inputs in {wall:F3} s = {inputs / wall:F2} items/s measured, {plan.PredictedItemsPerSecond:F2} predicted (wall clock; load average {LoadAverage()}); process CPU {cpuMs:F2} ms per item"));
+        return 0;
+    }
+
+    internal static string LoadAverage()
+    {
+        try { return string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+}

@@ -1,0 +1,38 @@
+namespace Loom.Streams.Models;
+
+/// <summary>How <see cref="ModelStream"/> plans and runs a model as a stream.</summary>
+public sealed class ModelStreamOptions
+{
+    /// <summary>Cores the stream's stage copies run on (one thread each).</summary>
+    public int Cores { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Stages to cut the model into; null lets the cost model choose (1..Cores).</summary>
+    public int? Stages { get; init; }
+
+    /// <summary>Items admitted and not yet handed back to the caller (back-pressure); 0 = two per stage copy.</summary>
+    public int MaxInFlight { get; init; }
+
+    /// <summary>
+    /// Sizes of the model's symbolic input dims the plan is costed at. When some are missing, the plan is made
+    /// at the first item's sizes instead.
+    /// </summary>
+    public IReadOnlyDictionary<string, long>? Dims { get; init; }
+
+    /// <summary>Timings the plan is costed with; null = this machine's (probed once and cached). Tests fix it for determinism.</summary>
+    public Loom.Scheduling.MachineProfile? MachineProfile { get; init; }
+
+    /// <summary>A core's private cache in bytes; null = read from the system (1 MiB when unknown).</summary>
+    public long? PrivateCacheBytes { get; init; }
+
+    /// <summary>The graph passes applied before cutting (<see cref="LoomSessionOptions.OptimizationLevel"/>).</summary>
+    public int OptimizationLevel { get; init; } = 2;
+
+    /// <summary>
+    /// Constant folding's limit per tensor (<see cref="LoomSessionOptions.MaxFoldedTensorBytes"/>; the same 64 KiB
+    /// by default). Raising it makes a big weight that a node computes (ConstantOfShape, say) once for the whole
+    /// stream instead of once per item, at the cost of holding it; on this project's VM it measured no faster.
+    /// </summary>
+    public long MaxFoldedTensorBytes { get; init; } = DefaultMaxFoldedTensorBytes;
+
+    public const long DefaultMaxFoldedTensorBytes = Loom.Passes.ConstantFolding.DefaultMaxTensorBytes;
+}
