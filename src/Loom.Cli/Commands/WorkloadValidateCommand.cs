@@ -57,6 +57,7 @@ internal static class WorkloadValidateCommand
             if (csvPath is not null) AtomicFile.WriteAllText(csvPath.Replace("T", $"probes{t}", StringComparison.Ordinal), ProbeCsv(KernelPathProfile.ForThisMachine(t)));
             if (csvPath is not null) AtomicFile.WriteAllText(csvPath.Replace("T", t.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), Csv(r));
             if (top <= 0) continue;
+            AnsiConsole.Write(Calibration(KernelPathProfile.ForThisMachine(t)));
             var paths = new Table().Border(TableBorder.Simple).Title($"{t} thread(s): by kernel path")
                 .AddColumns("path", "nodes", "simulated ms", "measured ms", "error");
             foreach (var (kp, count, sim, meas) in r.ByPath())
@@ -87,5 +88,24 @@ internal static class WorkloadValidateCommand
         foreach (var n in p.Samples)
             sb.Append(CultureInfo.InvariantCulture, $"{n.Op},{n.Path},{n.Macs},{n.Bytes},{p.Seconds(new KernelWork(n.Path, n.Macs, n.Bytes) { Op = n.Op }) * 1e3:F4},{n.Seconds * 1e3:F4}\n");
         return sb.ToString();
+    }
+
+    /// <summary>The fitted rates per path: what the simulation believes about this machine.</summary>
+    private static Table Calibration(KernelPathProfile p)
+    {
+        string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        var table = new Table().Border(TableBorder.Simple).Title($"{p.Threads} thread(s): kernel paths as probed (per node: fixed + multiply-adds / rate + bytes / bandwidth)")
+            .AddColumns("path", "probe nodes", "fixed µs", "GMAC/s", "GB/s", "probe error (median)");
+        foreach (var path in Enum.GetValues<KernelPath>())
+        {
+            if (p.Paths[(int)path] is not { } k) continue;
+            var samples = p.Samples.Where(s => s.Path == path).ToList();
+            var errors = samples.Select(s => Math.Abs(p.Seconds(new KernelWork(s.Path, s.Macs, s.Bytes) { Op = s.Op }) / s.Seconds - 1)).Order().ToList();
+            table.AddRow(path.ToString(), samples.Count.ToString(CultureInfo.InvariantCulture), F(k.OverheadSeconds * 1e6, "F1"),
+                k.SecondsPerWork > 0 ? F(1e-9 / k.SecondsPerWork, "F1") : "-", k.SecondsPerPackedByte > 0 ? F(1e-9 / k.SecondsPerPackedByte, "F1") : "-",
+                errors.Count > 0 ? errors[errors.Count / 2].ToString("P1", CultureInfo.InvariantCulture) : "-");
+        }
+        table.AddRow("executor", "", F(p.Executor.OverheadSeconds * 1e6, "F1") + " per run", F(p.Executor.SecondsPerWork * 1e6, "F2") + " µs per node", "", "");
+        return table;
     }
 }

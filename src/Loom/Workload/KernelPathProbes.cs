@@ -95,7 +95,8 @@ internal static class KernelPathProbes
         {   // wide activations: 1×1 products whose operands outgrow the caches, strided 1×1 (im2col), normalizations at 3 MB
             var n = new ProbeNet(256, 56);
             var x = n.Input;
-            yield return Outputs(n, n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 384, 1, stride: 2), n.BatchNorm(x), n.Relu(n.Sum(x, x)));
+            yield return Outputs(n, n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 384, 1, stride: 2), n.BatchNorm(x),
+                n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Concat(x, n.Relu(n.Conv(x, 32, 3))), n.Relu(n.Sum(x, x)));
         }
         {
             var n = new ProbeNet(512, 14);
