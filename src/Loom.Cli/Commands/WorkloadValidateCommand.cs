@@ -42,12 +42,12 @@ internal static class WorkloadValidateCommand
         string Pct(double e) => e.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
         string Load(double l) => double.IsNaN(l) ? "n/a" : l.ToString("F1", CultureInfo.InvariantCulture);
         var summary = new Table().Border(TableBorder.Simple).AddColumns("threads", "clock", "simulated ms", $"measured ms (median of {runs})", "wall ms (median)",
-            "Σ nodes ms", "end-to-end error", "node error (time-weighted)", "median node error", "load avg (before → after)");
+            "Σ nodes ms", "end-to-end error", "error vs Σ nodes", "node error (time-weighted)", "median node error", "load avg (before → after)");
         foreach (var t in counts)
         {
             var r = Validation.Run(path, t, runs, clock, recalibrate);
             summary.AddRow(t.ToString(CultureInfo.InvariantCulture), r.Clock == ValidationClock.Cpu ? "thread CPU" : "wall", Ms(r.SimulatedSeconds), Ms(r.MeasuredSeconds), Ms(r.MedianWallSeconds),
-                Ms(r.MeasuredNodeSum), Pct(r.EndToEndError), r.NodeError.ToString("P1", CultureInfo.InvariantCulture), r.MedianNodeError.ToString("P1", CultureInfo.InvariantCulture),
+                Ms(r.MeasuredNodeSum), Pct(r.EndToEndError), Pct((r.SimulatedSeconds - r.MeasuredNodeSum) / r.MeasuredNodeSum), r.NodeError.ToString("P1", CultureInfo.InvariantCulture), r.MedianNodeError.ToString("P1", CultureInfo.InvariantCulture),
                 $"{Load(r.LoadBefore)} → {Load(r.LoadAfter)}");
             if (traceDir is not null)
             {
