@@ -39,7 +39,8 @@ internal static class WorkloadValidateCommand
         var counts = threadList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(t => int.TryParse(t, out var v) && v > 0 ? v : throw new InputException($"--threads '{threadList}' must be positive integers separated by commas")).ToList();
         string Ms(double s) => (s * 1e3).ToString("F3", CultureInfo.InvariantCulture);
-        string Pct(double e) => e.ToString("+0.0%;-0.0%", CultureInfo.InvariantCulture);
+        // Rounded first: a tiny negative error would print as "-+0.0%".
+        string Pct(double e) => (Math.Round(e, 3) + 0.0).ToString("+0.0%;-0.0%;0.0%", CultureInfo.InvariantCulture);
         string Load(double l) => double.IsNaN(l) ? "n/a" : l.ToString("F1", CultureInfo.InvariantCulture);
         var summary = new Table().Border(TableBorder.Simple).AddColumns("threads", "clock", "simulated ms", $"measured ms (median of {runs})", "wall ms (median)",
             "Σ nodes ms", "end-to-end error", "error vs Σ nodes", "node error (time-weighted)", "median node error", "load avg (before → after)");

@@ -102,6 +102,15 @@ internal static class KernelPathProbes
             var n = new ProbeNet(512, 14);
             yield return Outputs(n, n.Conv(n.Input, 512, 1, stride: 2), n.Relu(n.Conv(n.Input, 256, 1)));
         }
+        {   // narrow 1×1 products (few input or output channels: squeeze and expand layers) and odd resolutions
+            var n = new ProbeNet(16, 56);
+            var e = n.Relu(n.Conv(n.Input, 64, 1));
+            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e));
+        }
+        {
+            var n = new ProbeNet(384, 13);
+            yield return Outputs(n, n.Relu(n.Conv(n.Input, 256, 1)), n.Relu(n.Conv(n.Input, 48, 1)), n.Relu(n.Conv(n.Input, 128, 3)));
+        }
         {
             var n = new ProbeNet(192, 28);
             yield return Outputs(n, n.Lrn(n.Input), n.Relu(n.Conv(n.Input, 16, 1)), n.Relu(n.Conv(n.Input, 96, 1)));
