@@ -96,7 +96,7 @@ internal static class KernelPathProbes
             var n = new ProbeNet(256, 56);
             var x = n.Input;
             yield return Outputs(n, n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 384, 1, stride: 2), n.BatchNorm(x),
-                n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Concat(x, n.Relu(n.Conv(x, 32, 3))), n.Relu(n.Sum(x, x)));
+                n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Concat(x, n.Relu(n.Conv(x, 32, 3))), n.Relu(n.Sum(x, x)), n.Lrn(x));
         }
         {
             var n = new ProbeNet(512, 14);
@@ -105,11 +105,11 @@ internal static class KernelPathProbes
         {   // narrow 1×1 products (few input or output channels: squeeze and expand layers) and odd resolutions
             var n = new ProbeNet(16, 56);
             var e = n.Relu(n.Conv(n.Input, 64, 1));
-            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e));
+            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e), n.Lrn(n.Input));
         }
         {
             var n = new ProbeNet(384, 13);
-            yield return Outputs(n, n.Relu(n.Conv(n.Input, 256, 1)), n.Relu(n.Conv(n.Input, 48, 1)), n.Relu(n.Conv(n.Input, 128, 3)));
+            yield return Outputs(n, n.Relu(n.Conv(n.Input, 256, 1)), n.Relu(n.Conv(n.Input, 48, 1)), n.Relu(n.Conv(n.Input, 128, 3)), n.Lrn(n.Input));
         }
         {
             var n = new ProbeNet(192, 28);
