@@ -6,7 +6,10 @@ using Spectre.Console;
 
 namespace Loom.Cli.Commands;
 
-/// <summary><c>loom workload validate MODEL [--threads 1,2] [--runs 5]</c>: simulated vs measured run of Loom on this machine.</summary>
+/// <summary>
+/// <c>loom workload validate MODEL [--threads 1,2] [--runs 5]</c>: simulated vs measured run of Loom on this machine. Each
+/// invocation probes the kernel paths afresh (a few seconds), so the rates and the runs see the same machine.
+/// </summary>
 internal static class WorkloadValidateCommand
 {
     public static Command Create()
@@ -16,16 +19,15 @@ internal static class WorkloadValidateCommand
         var runs = new Option<int>("--runs") { Description = "measured runs (the median is compared)", DefaultValueFactory = _ => 5 };
         var clock = new Option<string>("--clock") { Description = "auto (default: the thread's CPU time with one thread, stable on a shared machine; elapsed time with more), cpu or wall", DefaultValueFactory = _ => "auto" };
         var traces = new Option<string?>("--trace") { Description = "folder for measured-T.json and simulated-T.json (Chrome trace format) per thread count T" };
-        var recalibrate = new Option<bool>("--recalibrate") { Description = "probe the machine afresh before measuring instead of using the cached profile" };
         var csv = new Option<string?>("--nodes") { Description = "write every node (kernel path, multiply-adds, bytes, simulated and measured ms) to this CSV file, one per thread count (T is replaced)" };
         var top = new Option<int>("--top") { Description = "nodes with the largest absolute error to list", DefaultValueFactory = _ => 8 };
         var cmd = new Command("validate", "simulate Loom's own run of the model on this machine (cost model as device speed) and compare with measured runs")
-            { model, threads, runs, clock, traces, recalibrate, top, csv };
-        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(threads)!, p.GetValue(runs), p.GetValue(clock)!, p.GetValue(traces), p.GetValue(recalibrate), p.GetValue(top), p.GetValue(csv))));
+            { model, threads, runs, clock, traces, top, csv };
+        cmd.SetAction(p => CliOptions.Guard(() => Run(p.GetValue(model)!, p.GetValue(threads)!, p.GetValue(runs), p.GetValue(clock)!, p.GetValue(traces), p.GetValue(top), p.GetValue(csv))));
         return cmd;
     }
 
-    private static int Run(string path, string threadList, int runs, string clockName, string? traceDir, bool recalibrate, int top, string? csvPath)
+    private static int Run(string path, string threadList, int runs, string clockName, string? traceDir, int top, string? csvPath)
     {
         WorkloadOptions.ConsoleWidth();
         ValidationClock? clock = clockName.ToLowerInvariant() switch
@@ -46,7 +48,7 @@ internal static class WorkloadValidateCommand
             "Σ nodes ms", "end-to-end error", "error vs Σ nodes", "node error (time-weighted)", "median node error", "load avg (before → after)");
         foreach (var t in counts)
         {
-            var r = Validation.Run(path, t, runs, clock, recalibrate);
+            var r = Validation.Run(path, t, runs, clock);
             summary.AddRow(t.ToString(CultureInfo.InvariantCulture), r.Clock == ValidationClock.Cpu ? "thread CPU" : "wall", Ms(r.SimulatedSeconds), Ms(r.MeasuredSeconds), Ms(r.MedianWallSeconds),
                 Ms(r.MeasuredNodeSum), Pct(r.EndToEndError), Pct((r.SimulatedSeconds - r.MeasuredNodeSum) / r.MeasuredNodeSum), r.NodeError.ToString("P1", CultureInfo.InvariantCulture), r.MedianNodeError.ToString("P1", CultureInfo.InvariantCulture),
                 $"{Load(r.LoadBefore)} → {Load(r.LoadAfter)}");
