@@ -19,7 +19,7 @@ internal static class WorkloadValidateCommand
         var runs = new Option<int>("--runs") { Description = "measured runs (the median is compared)", DefaultValueFactory = _ => 5 };
         var clock = new Option<string>("--clock") { Description = "auto (default: the thread's CPU time with one thread, stable on a shared machine; elapsed time with more), cpu or wall", DefaultValueFactory = _ => "auto" };
         var traces = new Option<string?>("--trace") { Description = "folder for measured-T.json and simulated-T.json (Chrome trace format) per thread count T" };
-        var csv = new Option<string?>("--nodes") { Description = "write every node (kernel path, multiply-adds, bytes, simulated and measured ms) to this CSV file, one per thread count (T is replaced)" };
+        var csv = new Option<string?>("--nodes") { Description = "write every node (kernel path, multiply-adds, bytes, simulated and measured ms) to this CSV file per thread count ({T} in the name is replaced by it), and the probe samples ({T} → probesN)" };
         var top = new Option<int>("--top") { Description = "nodes with the largest absolute error to list", DefaultValueFactory = _ => 8 };
         var cmd = new Command("validate", "simulate Loom's own run of the model on this machine (cost model as device speed) and compare with measured runs")
             { model, threads, runs, clock, traces, top, csv };
@@ -57,8 +57,11 @@ internal static class WorkloadValidateCommand
                 AtomicFile.WriteAllText(Path.Combine(traceDir, $"measured-{t}.json"), r.MeasuredChromeTrace);
                 AtomicFile.WriteAllText(Path.Combine(traceDir, $"simulated-{t}.json"), r.SimulatedChromeTrace);
             }
-            if (csvPath is not null) AtomicFile.WriteAllText(csvPath.Replace("T", $"probes{t}", StringComparison.Ordinal), ProbeCsv(KernelPathProfile.ForThisMachine(t)));
-            if (csvPath is not null) AtomicFile.WriteAllText(csvPath.Replace("T", t.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal), Csv(r));
+            if (csvPath is not null)
+            {
+                AtomicFile.WriteAllText(PerThreads(csvPath, t.ToString(CultureInfo.InvariantCulture)), Csv(r));
+                AtomicFile.WriteAllText(PerThreads(csvPath, $"probes{t}"), ProbeCsv(KernelPathProfile.ForThisMachine(t)));
+            }
             if (top <= 0) continue;
             AnsiConsole.Write(Calibration(KernelPathProfile.ForThisMachine(t)));
             var paths = new Table().Border(TableBorder.Simple).Title($"{t} thread(s): by kernel path")
@@ -75,6 +78,15 @@ internal static class WorkloadValidateCommand
         AnsiConsole.MarkupLine(Markup.Escape(Path.GetFileName(path) + $": Loom run (sequential, median of {runs}) vs simulation"));
         AnsiConsole.Write(summary);
         return 0;
+    }
+
+    /// <summary>The file name with {T} replaced by <paramref name="tag"/>, or with "-tag" before its extension when it has no {T}.</summary>
+    private static string PerThreads(string path, string tag)
+    {
+        var name = Path.GetFileName(path);
+        name = name.Contains("{T}", StringComparison.Ordinal) ? name.Replace("{T}", tag, StringComparison.Ordinal)
+            : Path.GetFileNameWithoutExtension(name) + "-" + tag + Path.GetExtension(name);
+        return Path.Combine(Path.GetDirectoryName(path) ?? "", name);
     }
 
     private static string Csv(Loom.Workload.ValidationResult r)
