@@ -78,7 +78,7 @@ internal static class KernelPathProbes
             var n = new ProbeNet(64, 56);
             var x = n.Input;
             yield return Outputs(n, n.Relu(n.Conv(x, 64, 3)), n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 256, 1), n.Conv(x, 128, 1, stride: 2),
-                n.Pool("MaxPool", x, 3, 2, 1), n.Relu(n.Sum(x, x)), n.BatchNorm(x));
+                n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Relu(n.Sum(x, x)), n.BatchNorm(x));
         }
         foreach (var (c, size) in new[] { (128, 28), (256, 14), (512, 7) })
         {
@@ -90,7 +90,8 @@ internal static class KernelPathProbes
             var sum = n.Sum(x, x);
             yield return Outputs(n, n.Relu(n.Conv(x, 32, 3)), n.Relu(n.Conv(x, c / 2, 3)), n.Relu(n.Conv(x, 2 * c / 3, 1)), n.Relu(n.Conv(x, 64, 1)),
                 n.Relu(n.Conv(x, 32, 5)), n.Conv(x, 2 * c, 1, stride: 2), n.Concat(x, growth), n.Concat(x, growth, growth),
-                n.Pool("AveragePool", x, 2, 2), n.Pool("MaxPool", x, 3, 1, 1), n.Pool("MaxPool", x, 3, 2, 1), n.Relu(sum), n.BatchNorm(sum));
+                n.Pool("AveragePool", x, 2, 2), n.Pool("MaxPool", x, 3, 1, 1), n.Pool("MaxPool", x, 3, 2, 1), n.Relu(sum), n.BatchNorm(sum),
+                n.Pool("AveragePool", x, 3, 1, 1));
         }
         {   // wide activations: 1×1 products whose operands outgrow the caches, strided 1×1 (im2col), normalizations at 3 MB
             var n = new ProbeNet(256, 56);

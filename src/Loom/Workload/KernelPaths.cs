@@ -51,7 +51,8 @@ public static class KernelPaths
     /// <summary>The work of <paramref name="n"/> at <paramref name="dims"/> with the kernel set this machine uses.</summary>
     public static KernelWork Of(Node n, Graph g, Func<string, long?> dims) => Of(n, g, dims, GemmKernelSet.Current.MR, GemmKernelSet.Current.NR);
 
-    internal static KernelWork Of(Node n, Graph g, Func<string, long?> dims, int mr, int nr) => Classify(n, g, dims, mr, nr) with { Op = n.OpType };
+    internal static KernelWork Of(Node n, Graph g, Func<string, long?> dims, int mr, int nr) =>
+        Classify(n, g, dims, mr, nr) is var w && w.Op.Length == 0 ? w with { Op = n.OpType } : w;
 
     private static KernelWork Classify(Node n, Graph g, Func<string, long?> dims, int mr, int nr)
     {
@@ -66,7 +67,7 @@ public static class KernelPaths
             case "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul" or "Conv" or "FusedConv" or "ConvTranspose" or "ConvInteger" or "QLinearConv":
                 return new KernelWork(KernelPath.MatMul, flops / 2.0, bytes);
             case "MaxPool" or "AveragePool" or "LpPool":
-                return new KernelWork(KernelPath.Pool, Math.Max(flops, Window(n, g, dims)), bytes);
+                return Pool(n, g, dims, flops, bytes);
             case "LRN":
                 return new KernelWork(KernelPath.Lrn, flops, bytes);
             case "Concat" or "Split" or "Slice" or "Pad":
@@ -107,6 +108,22 @@ public static class KernelPaths
         }
         double columns = g.IsPointwise ? 0 : 4.0 * p.Batch * p.Group * k * g.OutputSize; // im2col panels packed from the image
         return new KernelWork(KernelPath.ConvIm2ColGemm, p.Batch * p.Group * (double)Up(mg, mr) * Up(g.OutputSize, nr) * k, bytes + copy + columns);
+    }
+
+    /// <summary>
+    /// A window over the whole input is a global reduction (its own fast kernel); output rows narrower than 8 are
+    /// pooled without vectors, at a rate of their own.
+    /// </summary>
+    private static KernelWork Pool(Node n, Graph g, Func<string, long?> dims, long flops, double bytes)
+    {
+        var x = Shape(n, 0, g, dims);
+        var y = Shape(n.Outputs[0], g, dims);
+        var k = n.GetInts("kernel_shape");
+        bool padded = n.GetInts("pads") is { } p && p.Any(v => v != 0);
+        if (x is { Length: 4 } && y is { Length: 4 } && k is { Length: 2 } && k.Value[0] == x[2] && k.Value[1] == x[3] && !padded)
+            return new KernelWork(KernelPath.Elementwise, 0, bytes) { Op = "Global" + n.OpType };
+        var work = new KernelWork(KernelPath.Pool, Math.Max(flops, Window(n, g, dims)), bytes);
+        return y is { Length: 4 } && y[3] < 8 ? work with { Op = n.OpType + " (rows < 8)" } : work;
     }
 
     private static long Up(long v, long m) => (v + m - 1) / m * m;

@@ -83,6 +83,10 @@ public sealed class TimeModelTests
         var pool = Work(Layer(8, 10, (n, x) => n.Pool("MaxPool", x, 3, 2, 1)));
         Assert.Equal(KernelPath.Pool, pool.Path);
         Assert.Equal(8.0 * 5 * 5 * 9, pool.Macs); // every output reads its 3×3 window
+        Assert.Equal("MaxPool (rows < 8)", pool.Op); // 5-wide output rows: pooled without vectors
+        Assert.Equal("MaxPool", Work(Layer(8, 20, (n, x) => n.Pool("MaxPool", x, 3, 2, 1))).Op);
+        var global = Work(Layer(8, 10, (n, x) => n.Pool("AveragePool", x, 10, 1))); // the window is the whole image
+        Assert.Equal((KernelPath.Elementwise, "GlobalAveragePool"), (global.Path, global.Op));
         var concat = Work(Layer(8, 10, (n, x) => n.Concat(x, x)));
         Assert.Equal((KernelPath.Copy, 4.0 * (800 + 800 + 1600), "Concat"), (concat.Path, concat.Bytes, concat.Op));
         var relu = Work(Layer(8, 10, (n, x) => n.Relu(x)));
