@@ -77,7 +77,7 @@ internal static class KernelPathProbes
         {
             var n = new ProbeNet(64, 56);
             var x = n.Input;
-            yield return Outputs(n, n.Relu(n.Conv(x, 64, 3)), n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 256, 1), n.Conv(x, 128, 1, stride: 2),
+            yield return Outputs(n, n.Relu(n.Conv(x, 64, 3)), n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 256, 1), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 256, 1, stride: 2),
                 n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Relu(n.Sum(x, x)), n.BatchNorm(x));
         }
         foreach (var (c, size) in new[] { (128, 28), (256, 14), (512, 7) })
@@ -106,7 +106,8 @@ internal static class KernelPathProbes
         {   // narrow 1×1 products (few input or output channels: squeeze and expand layers) and odd resolutions
             var n = new ProbeNet(16, 56);
             var e = n.Relu(n.Conv(n.Input, 64, 1));
-            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e), n.Lrn(n.Input));
+            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e), n.Lrn(n.Input),
+                n.Conv(e, 128, 1, stride: 2));
         }
         {
             var n = new ProbeNet(384, 13);
