@@ -139,8 +139,9 @@ public sealed class CompiledGraph
             if (step.IsConstant) continue;
             run.Cancellation.ThrowIfCancellationRequested();
             long t0 = frame is not null && run.Trace is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+            double cpu0 = t0 != 0 ? CpuClock.Thread() ?? double.NaN : 0;
             RunStep(ctx, step, run, slots);
-            if (t0 != 0) run.Trace!.Add(step.Node, run.Worker, run.Threads, t0, System.Diagnostics.Stopwatch.GetTimestamp());
+            if (t0 != 0) run.Trace!.Add(step.Node, run.Worker, run.Threads, t0, System.Diagnostics.Stopwatch.GetTimestamp(), (CpuClock.Thread() ?? double.NaN) - cpu0);
             foreach (var s in step.Release)
             {
                 frame?.Release(slots[s]);

@@ -11,7 +11,14 @@ namespace Loom;
 /// </summary>
 public sealed class RunTrace
 {
-    public readonly record struct Event(string Node, string OpType, int Worker, int Threads, double StartMicroseconds, double DurationMicroseconds);
+    public readonly record struct Event(string Node, string OpType, int Worker, int Threads, double StartMicroseconds, double DurationMicroseconds)
+    {
+        /// <summary>
+        /// CPU time of the thread that ran the node, over the node (NaN where the platform has no thread clock): with
+        /// one intra-op thread the node's whole cost, untouched by other processes taking the core meanwhile.
+        /// </summary>
+        public double CpuMicroseconds { get; init; } = double.NaN;
+    }
 
     private readonly List<Event> _events = new();
     private readonly Lock _lock = new();
@@ -30,11 +37,11 @@ public sealed class RunTrace
         _origin = Stopwatch.GetTimestamp();
     }
 
-    internal void Add(IR.Node node, int worker, int threads, long startTicks, long endTicks)
+    internal void Add(IR.Node node, int worker, int threads, long startTicks, long endTicks, double cpuSeconds = double.NaN)
     {
         double us = 1e6 / Stopwatch.Frequency;
         var e = new Event(LabelOf(node), node.OpType, worker, threads,
-            (startTicks - _origin) * us, (endTicks - startTicks) * us);
+            (startTicks - _origin) * us, (endTicks - startTicks) * us) { CpuMicroseconds = cpuSeconds * 1e6 };
         lock (_lock) _events.Add(e);
     }
 

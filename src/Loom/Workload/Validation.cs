@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using Loom.Conformance;
-using Loom.Scheduling;
+using Loom.Runtime;
 using Loom.Workload.Simulation;
 
 namespace Loom.Workload;
 
-/// <summary>One node: simulated and measured (median over runs) seconds.</summary>
-public sealed record NodeComparison(string Name, string Op, double Simulated, double Measured);
+/// <summary>One node: its kernel path and work, simulated and measured (median over runs) seconds.</summary>
+public sealed record NodeComparison(string Name, string Op, double Simulated, double Measured)
+{
+    public KernelWork Work { get; init; }
+}
 
 /// <summary>How measured runs are timed.</summary>
 public enum ValidationClock
@@ -14,9 +17,10 @@ public enum ValidationClock
     /// <summary>Elapsed time: what a user waits, but inflated whenever other processes share the cores.</summary>
     Wall,
     /// <summary>
-    /// CPU time of the run (the calling thread's with one thread; the process's divided by the threads
-    /// otherwise): what the run costs when it has its cores to itself, stable on a shared machine. Per-node
-    /// times are then each node's best elapsed time over the runs.
+    /// CPU time of the calling thread, for one intra-op thread (every kernel then runs on it): what the run
+    /// costs when it has its core to itself, stable on a shared machine. Per-node times are the thread's CPU
+    /// time over each node (<see cref="RunTrace.Event.CpuMicroseconds"/>). With more threads CPU time would
+    /// count workers spinning at barriers, so those runs are timed by <see cref="Wall"/>.
     /// </summary>
     Cpu,
 }
@@ -28,6 +32,9 @@ public sealed record ValidationResult(int Threads, ValidationClock Clock, double
     /// <summary>The last measured run's trace in Chrome's format, and the simulated step in the same format.</summary>
     public string MeasuredChromeTrace { get; init; } = "";
     public string SimulatedChromeTrace { get; init; } = "";
+    /// <summary>The 1-minute load average before and after the measured runs (NaN where unknown): how busy the machine was.</summary>
+    public double LoadBefore { get; init; } = double.NaN;
+    public double LoadAfter { get; init; } = double.NaN;
 
     public double EndToEndError => (SimulatedSeconds - MeasuredSeconds) / MeasuredSeconds;
     /// <summary>Measured node times added up: what the run spent inside kernels, the rest being the executor's.</summary>
@@ -42,37 +49,45 @@ public sealed record ValidationResult(int Threads, ValidationClock Clock, double
             return e.Count == 0 ? 0 : e[e.Count / 2];
         }
     }
+
+    /// <summary>Per kernel path: nodes, Σ simulated, Σ measured — where the time model is off.</summary>
+    public IEnumerable<(KernelPath Path, int Nodes, double Simulated, double Measured)> ByPath() =>
+        Nodes.GroupBy(n => n.Work.Path).OrderByDescending(g => g.Sum(n => n.Measured))
+            .Select(g => (g.Key, g.Count(), g.Sum(n => n.Simulated), g.Sum(n => n.Measured)));
 }
 
 /// <summary>
-/// Describes Loom's own run on this machine as a one-device cluster (the run executes node after node,
-/// each kernel on all <c>threads</c> intra-op threads, so the cores work as one device) whose speed is
-/// the cost model calibrated by machine probes, simulates it, and compares with measured runs of the same
-/// session: median of the end-to-end times, median per node from run traces.
+/// Describes Loom's own run on this machine as a one-device cluster (the run executes node after node, each
+/// kernel on all <c>threads</c> intra-op threads, so the cores work as one device) whose speed is each kernel
+/// path's rates probed on this machine (<see cref="KernelPathTimeModel"/>), simulates it, and compares with
+/// measured runs of the same session: median of the end-to-end times, median per node from run traces.
 /// </summary>
 public static class Validation
 {
-    /// <param name="recalibrate">Probe the machine afresh right before measuring (not from the cache), so that the
-    /// device speed and the measured runs see the same load on a shared machine.</param>
-    public static ValidationResult Run(string modelPath, int threads, int runs = 5, ValidationClock clock = ValidationClock.Cpu, bool recalibrate = false)
+    /// <param name="clock">How runs are timed; null: CPU time with one thread (where the platform has a thread clock), else wall.</param>
+    /// <param name="recalibrate">Probe the kernel paths again even if this process already has (a process probes once per
+    /// thread count), so that the rates and the measured runs see the same load on a shared machine.</param>
+    public static ValidationResult Run(string modelPath, int threads, int runs = 5, ValidationClock? clock = null, bool recalibrate = false)
     {
         if (threads < 1) throw new WorkloadException($"threads must be at least 1 (got {threads})");
         if (runs < 1) throw new WorkloadException($"runs must be at least 1 (got {runs})");
+        var used = clock ?? (threads == 1 && CpuClock.Available ? ValidationClock.Cpu : ValidationClock.Wall);
+        if (used == ValidationClock.Cpu && (threads != 1 || !CpuClock.Available))
+            throw new WorkloadException($"the CPU clock times runs on one thread of a platform with a thread clock (Linux), not {threads} thread(s) here: use the wall clock");
         var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential };
         using var session = LoomSession.Load(modelPath, options);
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, _ => 1));
 
         // Nodes computing only from constants run once, on the first run (CompiledGraph), so they are no part of a step.
         var profile = ModelProfile.Analyze(session.Model, new Dictionary<string, long>(), inferred: true);
-        var machine = recalibrate ? MachineProbes.Run($"this machine now, {threads} threads", threads) : MachineProfile.ForThisMachine(threads);
-        var time = new CalibratedTimeModel(new CostModel(machine), profile, threads > 1);
+        var machine = KernelPathProfile.ForThisMachine(threads, recalibrate);
+        var time = new KernelPathTimeModel(machine, profile);
         var strategy = new ParallelStrategy { GlobalBatch = Math.Max(1, profile.Batch) };
-        var builder = new WorkloadBuilder(profile, strategy, time);
-        var workload = builder.BuildAll();
-        var cluster = new ClusterSpec { Name = "this machine", Devices = 1 };
-        var report = new Simulator(cluster).Run(workload);
+        var workload = new WorkloadBuilder(profile, strategy, time).BuildAll();
+        var report = new Simulator(new ClusterSpec { Name = "this machine", Devices = 1 }).Run(workload);
 
         for (int i = 0; i < 2; i++) session.Run(feeds).Dispose(); // warm: pools, JIT, caches
+        double loadBefore = LoadAverage();
         var wall = new double[runs];
         var measured = new double[runs];
         var perNode = new Dictionary<string, List<double>>();
@@ -83,14 +98,14 @@ public static class Validation
             long t0 = Stopwatch.GetTimestamp();
             session.Run(feeds, trace).Dispose();
             wall[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            double cpu = (CpuClock.Now(threads) - c0) / threads;
-            measured[r] = clock == ValidationClock.Cpu ? Math.Min(cpu, wall[r]) : wall[r];
+            measured[r] = used == ValidationClock.Cpu ? CpuClock.Now(threads) - c0 : wall[r];
             foreach (var e in trace.Events)
             {
                 if (!perNode.TryGetValue(e.Node, out var l)) perNode[e.Node] = l = new List<double>();
-                l.Add(e.DurationMicroseconds * 1e-6);
+                l.Add((used == ValidationClock.Cpu ? e.CpuMicroseconds : e.DurationMicroseconds) * 1e-6);
             }
         }
+        double loadAfter = LoadAverage();
         var nodes = new List<NodeComparison>();
         var rank = workload.Ranks[0];
         var sim = report.Ranks[0];
@@ -99,15 +114,28 @@ public static class Validation
             var n = rank.Nodes[i];
             if (n.Kind != WorkloadNodeKind.Compute) continue;
             var name = n.Name.EndsWith(".mb0", StringComparison.Ordinal) ? n.Name[..^4] : n.Name;
-            // Elapsed per node: its median, or with the CPU clock its best run (a node short against a time slice
-            // is untouched by other processes in some run; trace events have no CPU times).
-            double nodeMeasured = perNode.TryGetValue(name, out var l) ? clock == ValidationClock.Cpu ? l.Min() : Median(l) : 0;
-            nodes.Add(new NodeComparison(name, n.Op, sim.NodeEnd[i] - sim.NodeStart[i], nodeMeasured));
+            var op = profile.Ops.FirstOrDefault(o => o.Name == name);
+            var work = op is null ? default : KernelPaths.Of(op.Node, profile.Graph, profile.Dims);
+            // A trace times the kernel alone; the executor's share of a simulated node is the step's, not the node's.
+            double simulated = sim.NodeEnd[i] - sim.NodeStart[i] - machine.Executor.SecondsPerWork;
+            nodes.Add(new NodeComparison(name, n.Op, simulated, perNode.TryGetValue(name, out var l) ? Median(l) : 0) { Work = work });
         }
-        return new ValidationResult(threads, clock, report.StepSeconds, Median(measured), Median(wall), measured, nodes)
+        return new ValidationResult(threads, used, report.StepSeconds, Median(measured), Median(wall), measured, nodes)
         {
             MeasuredChromeTrace = trace.ToChromeJson(), SimulatedChromeTrace = SimulationTrace.ToChromeJson(workload, report),
+            LoadBefore = loadBefore, LoadAfter = loadAfter,
         };
+    }
+
+    /// <summary>The 1-minute load average (Linux /proc/loadavg), NaN elsewhere.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            var text = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg") : "";
+            return double.TryParse(text.Split(' ')[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+        }
+        catch (IOException) { return double.NaN; }
     }
 
     private static double Median(IEnumerable<double> xs)

@@ -31,4 +31,21 @@ public sealed class WorkloadCliTests
         Assert.Equal(1, exit);
         Assert.Contains("does not split", stderr);
     }
+
+    [Fact]
+    public void ValidateSaysWhichClockAndWritesEveryNode()
+    {
+        if (!OperatingSystem.IsLinux()) return; // the thread clock
+        var model = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
+        using var dir = new TempDir();
+        var (exit, stdout, stderr) = CliRunner.Run("workload", "validate", model, "--threads", "1", "--runs", "1", "--top", "0",
+            "--nodes", Path.Combine(dir.Path, "nodes-{T}.csv"));
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("thread CPU", stdout);
+        Assert.Contains("load avg", stdout);
+        var rows = File.ReadAllLines(Path.Combine(dir.Path, "nodes-1.csv"));
+        Assert.Equal("node,op,path,macs,bytes,simulated_ms,measured_ms", rows[0]);
+        Assert.Contains(rows, r => r.Contains(",FusedConv,ConvPointwise,", StringComparison.Ordinal));
+        Assert.True(File.ReadAllLines(Path.Combine(dir.Path, "nodes-probes1.csv")).Length > 50); // every probe node is a sample
+    }
 }

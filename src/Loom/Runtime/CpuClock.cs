@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace Loom.Workload;
+namespace Loom.Runtime;
 
 /// <summary>
 /// CPU time, for measuring runs on a shared machine: a time slice lost to another process does not count.
@@ -26,8 +26,12 @@ internal static partial class CpuClock
     /// <summary>Seconds of CPU: this thread's when <paramref name="threads"/> is 1, else the process's.</summary>
     public static double Now(int threads)
     {
-        if (threads == 1 && Available && ClockGetTime(ClockThreadCpuTime, out var t) == 0) return t.Seconds + t.Nanoseconds * 1e-9;
+        if (threads == 1 && Thread() is { } t) return t;
         using var p = Process.GetCurrentProcess();
         return p.TotalProcessorTime.TotalSeconds;
     }
+
+    /// <summary>The calling thread's CPU seconds, or null where the platform has no such clock.</summary>
+    public static double? Thread() =>
+        Available && ClockGetTime(ClockThreadCpuTime, out var t) == 0 ? t.Seconds + t.Nanoseconds * 1e-9 : null;
 }

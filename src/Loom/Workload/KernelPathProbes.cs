@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using Loom.Conformance;
+using Loom.IR;
+using Loom.Runtime;
+using Loom.Scheduling;
+
+namespace Loom.Workload;
+
+/// <summary>
+/// Times Loom's kernels on this machine, path by path: a few small networks of typical CNN layers (stems,
+/// 3×3 and 1×1 convolutions at several widths and resolutions, pre-activated convolutions, strided 1×1,
+/// pools, LRN, concatenations, normalizations, a classifier) run with a trace, every node giving one
+/// sample (its path's work, its time). With one thread a node is timed by the thread's CPU time (median of
+/// the runs: what validation measures, and immune to other processes); with more, by elapsed time (best
+/// of the runs: the least disturbed). The networks are synthetic; no model being validated is run.
+/// </summary>
+internal static class KernelPathProbes
+{
+    private const int Runs = 5;
+
+    /// <summary>Per-node samples and, per network, (nodes, run seconds − Σ node seconds): the executor's share.</summary>
+    public static (List<KernelPathSample> Nodes, List<(int Nodes, double Seconds)> Runs) Measure(int threads)
+    {
+        var samples = new List<KernelPathSample>();
+        var runs = new List<(int, double)>();
+        foreach (var model in Networks())
+        {
+            var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, MachineProfile = MachineProfile.Fixed(threads) };
+            using var session = LoomSession.Create(model, options);
+            var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, _ => 1));
+            session.Run(feeds).Dispose();
+            var perNode = new Dictionary<string, List<double>>();
+            var gaps = new List<double>();
+            var trace = new RunTrace();
+            bool cpu = threads == 1 && CpuClock.Available;
+            for (int r = 0; r < Runs; r++)
+            {
+                double c0 = CpuClock.Now(threads);
+                long t0 = Stopwatch.GetTimestamp();
+                session.Run(feeds, trace).Dispose();
+                double total = cpu ? CpuClock.Now(threads) - c0 : Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                double sum = 0;
+                foreach (var e in trace.Events)
+                {
+                    double s = (cpu ? e.CpuMicroseconds : e.DurationMicroseconds) * 1e-6;
+                    sum += s;
+                    if (!perNode.TryGetValue(e.Node, out var l)) perNode[e.Node] = l = new List<double>();
+                    l.Add(s);
+                }
+                gaps.Add(total - sum);
+            }
+            var g = session.Model.Graph;
+            var dims = (Func<string, long?>)(_ => null);
+            foreach (var n in g.Nodes)
+            {
+                if (!perNode.TryGetValue(RunTrace.LabelOf(n), out var l)) continue; // computed once, not a step's work
+                var w = KernelPaths.Of(n, g, dims);
+                samples.Add(new KernelPathSample(w.Op, w.Path, w.Macs, w.Bytes, cpu ? Median(l) : l.Min()));
+            }
+            runs.Add((perNode.Count, cpu ? Median(gaps) : gaps.Min()));
+        }
+        return (samples, runs);
+    }
+
+    /// <summary>
+    /// The probe networks: one per input resolution, each layer reading the input or the layer before. Every branch ends
+    /// in a global average pool, so the layers timed write intermediate values from the session's buffer pool, as in a
+    /// model, not fresh graph outputs (whose first-touch page faults would be timed too).
+    /// </summary>
+    internal static IEnumerable<Model> Networks()
+    {
+        {   // stem: 7×7 stride 2, then max pooling and LRN
+            var n = new ProbeNet(3, 112);
+            var y = n.Relu(n.Conv(n.Input, 64, 7, stride: 2));
+            yield return Outputs(n, n.Pool("MaxPool", y, 3, 2, 1), n.Lrn(y));
+        }
+        {
+            var n = new ProbeNet(64, 56);
+            var x = n.Input;
+            yield return Outputs(n, n.Relu(n.Conv(x, 64, 3)), n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 256, 1), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 256, 1, stride: 2),
+                n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Relu(n.Sum(x, x)), n.BatchNorm(x));
+        }
+        foreach (var (c, size) in new[] { (128, 28), (256, 14), (512, 7) })
+        {
+            var n = new ProbeNet(c, size);
+            var x = n.Input;
+            var pre = n.Relu(n.BatchNorm(x));
+            var bottleneck = n.Relu(n.Conv(pre, 128, 1));
+            var growth = n.Conv(n.Relu(n.BatchNorm(bottleneck)), 32, 3);
+            var sum = n.Sum(x, x);
+            yield return Outputs(n, n.Relu(n.Conv(x, 32, 3)), n.Relu(n.Conv(x, c / 2, 3)), n.Relu(n.Conv(x, 2 * c / 3, 1)), n.Relu(n.Conv(x, 64, 1)),
+                n.Relu(n.Conv(x, 32, 5)), n.Conv(x, 2 * c, 1, stride: 2), n.Concat(x, growth), n.Concat(x, growth, growth),
+                n.Pool("AveragePool", x, 2, 2), n.Pool("MaxPool", x, 3, 1, 1), n.Pool("MaxPool", x, 3, 2, 1), n.Relu(sum), n.BatchNorm(sum),
+                n.Pool("AveragePool", x, 3, 1, 1));
+        }
+        {   // wide activations: 1×1 products whose operands outgrow the caches, strided 1×1 (im2col), normalizations at 3 MB
+            var n = new ProbeNet(256, 56);
+            var x = n.Input;
+            yield return Outputs(n, n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 384, 1, stride: 2), n.BatchNorm(x),
+                n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Concat(x, n.Relu(n.Conv(x, 32, 3))), n.Relu(n.Sum(x, x)), n.Lrn(x));
+        }
+        {
+            var n = new ProbeNet(512, 14);
+            yield return Outputs(n, n.Conv(n.Input, 512, 1, stride: 2), n.Relu(n.Conv(n.Input, 256, 1)));
+        }
+        {   // narrow 1×1 products (few input or output channels: squeeze and expand layers) and odd resolutions
+            var n = new ProbeNet(16, 56);
+            var e = n.Relu(n.Conv(n.Input, 64, 1));
+            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e), n.Lrn(n.Input),
+                n.Conv(e, 128, 1, stride: 2));
+        }
+        {
+            var n = new ProbeNet(384, 13);
+            yield return Outputs(n, n.Relu(n.Conv(n.Input, 256, 1)), n.Relu(n.Conv(n.Input, 48, 1)), n.Relu(n.Conv(n.Input, 128, 3)), n.Lrn(n.Input));
+        }
+        {
+            var n = new ProbeNet(192, 28);
+            yield return Outputs(n, n.Lrn(n.Input), n.Relu(n.Conv(n.Input, 16, 1)), n.Relu(n.Conv(n.Input, 96, 1)));
+        }
+        foreach (var features in new[] { 256, 1024, 2048 }) // classifiers (matrix times vector: bound by the weights' bytes)
+        {
+            var n = new ProbeNet(features, 1);
+            yield return n.Build(n.Classifier(n.Input, features == 256 ? 256 : 1000));
+        }
+    }
+
+    private static Model Outputs(ProbeNet n, params string[] branches) => n.Build(branches.Select(n.GlobalAveragePool).ToArray());
+
+    private static double Median(List<double> l)
+    {
+        var a = l.Order().ToArray();
+        return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
+    }
+}
