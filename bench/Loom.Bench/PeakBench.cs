@@ -18,6 +18,8 @@ internal static class PeakBench
         var (v512, v256) = Measure();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"FMA peak, one core, 12 accumulators\n  Vector512: {(Vector512.IsHardwareAccelerated ? $"{v512:F1} GFLOP/s" : "not accelerated")}\n  Vector256: {v256:F1} GFLOP/s\n  peak: {Math.Max(v512, v256):F1} GFLOP/s"));
+        if (Environment.ProcessorCount > 1)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Environment.ProcessorCount} threads at once: {ParallelScaling(Environment.ProcessorCount):F2}x one thread"));
         return 0;
     }
 

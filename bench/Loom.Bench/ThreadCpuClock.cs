@@ -1,4 +1,4 @@
-using Loom.Workload;
+using Loom.Runtime;
 
 namespace Loom.Bench;
 
