@@ -72,6 +72,7 @@ internal static class StreamBench
         {
             var p = StreamProgram.Compile(files, new Printer(null)).WithFission(fissions ?? new Dictionary<string, int>());
             if (cores > 1) p.SetUpParallel(cores, plan!);
+            else p.PrepareSequential();
             double t0 = now();
             if (cores == 1) p.RunSequential(iters);
             else p.RunParallel(cores, iters);

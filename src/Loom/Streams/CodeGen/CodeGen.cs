@@ -5,8 +5,18 @@ using Loom.Streams.Semantics;
 
 namespace Loom.Streams.CodeGen;
 
-/// <summary>One side of a work function's stream access: the ring's array and running index, held in locals for the batch.</summary>
-internal sealed record PortAccess(Channel Channel, ParameterExpression Buf, ParameterExpression Index, Type Item);
+/// <summary>
+/// One side of a work function's stream access: the array and running index, held in locals for the batch.
+/// A ring masks the index (<paramref name="Mask"/> ≥ 0); a fused program's linear buffer uses it as it is, or
+/// looks it up in <paramref name="Table"/> (the item's place when a splitter or joiner was compiled away).
+/// </summary>
+internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression Index, Type Item, int Mask, ParameterExpression? Table = null);
+
+/// <summary>
+/// A fused program's port of one filter: items live in <paramref name="Arena"/>; firing f (counted from the
+/// start of the fused unit) reads or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
+/// </summary>
+public sealed record FusedPort(Array Arena, int Base, int Stride, int[]? Table);
 
 /// <summary>
 /// Turns bound StreamIt code into a LINQ expression tree that is compiled to a delegate, so the JIT makes
@@ -98,20 +108,61 @@ internal sealed partial class CodeGen
         var post = new List<Expression>();
         if (input is not null) g._in = g.BindPort(input, "in", head: true, pre, post);
         if (output is not null) g._out = g.BindPort(output, "out", head: false, pre, post);
-        var k = g.NewLocal(typeof(int), "k");
+        var body = new List<Expression>(pre) { g.FiringLoop(work, n) };
+        body.AddRange(post);
+        body.AddRange(store);
+        var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
+        return Expression.Lambda<Action<int>>(block, $"{Sanitize(s.Name)}_work", [n]).Compile();
+    }
+
+    /// <summary>
+    /// <c>count</c> firings of a filter's work in a fused program, starting at firing <c>first</c> of the fused
+    /// unit: the ports are linear buffers (or tables into them) laid out by <see cref="Execution.FusedPlan"/>.
+    /// </summary>
+    public static Action<int, int> CompileFusedWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
+        FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer)
+    {
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
+        g.BindParams(s, args);
+        var (load, store) = g.BindFields(s, fields);
+        var first = Expression.Parameter(typeof(int), "first");
+        var n = Expression.Parameter(typeof(int), "n");
+        var pre = new List<Expression>(load);
+        if (input is not null) g._in = g.BindFusedPort(input, "in", first, pre);
+        if (output is not null) g._out = g.BindFusedPort(output, "out", first, pre);
+        var body = new List<Expression>(pre) { g.FiringLoop(work, n) };
+        body.AddRange(store);
+        var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
+        return Expression.Lambda<Action<int, int>>(block, $"{Sanitize(s.Name)}_fused", [first, n]).Compile();
+    }
+
+    private PortAccess BindFusedPort(FusedPort port, string name, ParameterExpression first, List<Expression> pre)
+    {
+        var item = port.Arena.GetType().GetElementType()!;
+        var buf = NewLocal(port.Arena.GetType(), name + "Buf");
+        var idx = NewLocal(typeof(int), name + "Index");
+        pre.Add(Expression.Assign(buf, Expression.Constant(port.Arena, port.Arena.GetType())));
+        pre.Add(Expression.Assign(idx, Expression.Add(Expression.Constant(port.Base), Expression.Multiply(first, Expression.Constant(port.Stride)))));
+        ParameterExpression? table = null;
+        if (port.Table is not null)
+        {
+            table = NewLocal(typeof(int[]), name + "Table");
+            pre.Add(Expression.Assign(table, Expression.Constant(port.Table)));
+        }
+        return new PortAccess(buf, idx, item, -1, table);
+    }
+
+    private Expression FiringLoop(WorkSymbol work, ParameterExpression n)
+    {
+        var k = NewLocal(typeof(int), "k");
         var brk = Expression.Label("done");
-        var firing = g.WithReturn(typeof(void), () => g.Stmt(work.Body));
-        var loop = Expression.Block(
+        var firing = WithReturn(typeof(void), () => Stmt(work.Body));
+        return Expression.Block(
             Expression.Assign(k, Expression.Constant(0)),
             Expression.Loop(Expression.Block(
                 Expression.IfThen(Expression.GreaterThanOrEqual(k, n), Expression.Break(brk)),
                 firing,
                 Expression.PreIncrementAssign(k)), brk));
-        var body = new List<Expression>(pre) { loop };
-        body.AddRange(post);
-        body.AddRange(store);
-        var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
-        return Expression.Lambda<Action<int>>(block, $"{Sanitize(s.Name)}_work", [n]).Compile();
     }
 
     /// <summary>Evaluates an int expression over parameters and globals (a rate or a size).</summary>
@@ -162,7 +213,7 @@ internal sealed partial class CodeGen
         pre.Add(Expression.Assign(buf, Expression.Field(c, "Buf")));
         pre.Add(Expression.Assign(idx, field));
         post.Add(Expression.Assign(field, idx));
-        return new PortAccess(ch, buf, idx, ch.ItemType);
+        return new PortAccess(buf, idx, ch.ItemType, ch.Mask);
     }
 
     private Expression WithReturn(Type type, Func<Expression> body)

@@ -12,6 +12,8 @@ internal sealed partial class CodeGen
             case BBlock b:
                 return b.Statements.Length == 0 ? Expression.Empty() : Expression.Block(typeof(void), b.Statements.Select(Stmt));
             case BVarDecl d: return VarDecl(d);
+            // A pop whose item is dropped only moves the index: no load (and no bounds check) for it.
+            case BExprStmt { Expr: BPop pop }: return Expression.Block(typeof(void), Expression.PreIncrementAssign(Port(true, pop.Span).Index));
             case BExprStmt e: return Expression.Block(typeof(void), Expr(e.Expr));
             case BIf i:
                 return i.Else is null
@@ -90,8 +92,12 @@ internal sealed partial class CodeGen
             return Expression.Assign(target, Alloc());
         // A local array of fixed size in work is made once per compiled function and cleared at each
         // declaration: Java's fresh zeroed array, without allocating in the steady state.
+        // The storage outlives the call (a box held by the compiled code), so a batch of firings allocates nothing.
         var hoisted = NewLocal(target.Type, sym.Name + "_storage");
-        _prologue.Add(Expression.Assign(hoisted, Alloc()));
+        var box = Expression.Field(Expression.Constant(Activator.CreateInstance(typeof(System.Runtime.CompilerServices.StrongBox<>).MakeGenericType(target.Type))), "Value");
+        _prologue.Add(Expression.Assign(hoisted, box));
+        _prologue.Add(Expression.IfThen(Expression.Equal(hoisted, Expression.Constant(null, target.Type)),
+            Expression.Assign(box, Expression.Assign(hoisted, Alloc()))));
         Expression clear = at.Rank == 1 && at.Element is not StructType
             ? Expression.Call(typeof(Array).GetMethod(nameof(Array.Clear), [typeof(Array)])!, hoisted)
             : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
