@@ -15,6 +15,7 @@ internal sealed partial class CodeGen
             // A pop whose item is dropped only moves the index: no load (and no bounds check) for it.
             case BExprStmt { Expr: BPop pop }: return Expression.Block(typeof(void), Expression.PreIncrementAssign(Port(true, pop.Span).Index));
             case BExprStmt e: return Expression.Block(typeof(void), Expr(e.Expr));
+            case BIf { Else: null } i when GuardedIntUpdate(i) is { } select: return select;
             case BIf i:
                 return i.Else is null
                     ? Expression.IfThen(Expr(i.Condition), Stmt(i.Then))
@@ -103,6 +104,30 @@ internal sealed partial class CodeGen
             : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
         return Expression.Block(typeof(void), clear, Expression.Assign(target, hoisted));
     }
+
+    /// <summary>
+    /// <c>if (c) v = e;</c> for an int local or field and an <c>e</c> that cannot fail or have effects, as
+    /// <c>v = Select(c, e, v)</c>: the same value, computed without a branch.
+    /// </summary>
+    private Expression? GuardedIntUpdate(BIf i)
+    {
+        var then = i.Then is BBlock { Statements: [var only] } ? only : i.Then;
+        if (then is not BExprStmt { Expr: BAssign { Target: BVar { Symbol: { Kind: VarKind.Local or VarKind.Field } sym } target, Value: var value } }
+            || sym.Type != SType.Int || !IsPlainArithmetic(value) || !_vars.TryGetValue(sym, out var v) || v is not ParameterExpression)
+            return null;
+        var e = Expr(value);
+        if (e.Type != typeof(int)) return null;
+        return Expression.Assign(v, Expression.Call(typeof(Intrinsics).GetMethod(nameof(Intrinsics.Select))!, Expr(i.Condition), e, v));
+    }
+
+    /// <summary>Arithmetic on variables and constants that cannot throw (no division, no array, no call).</summary>
+    private static bool IsPlainArithmetic(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
+    {
+        BExprStmt or BConst or BUnary => true,
+        BBinary b => b.Op is not (BinOp.Div or BinOp.Rem),
+        BVar v => v.Symbol.Type is not ArrayType,
+        _ => false,
+    });
 
     /// <summary>Made only of constants, parameters and globals: the same value on every firing.</summary>
     private static bool IsInvariant(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
