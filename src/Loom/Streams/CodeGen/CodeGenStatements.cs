@@ -54,6 +54,7 @@ internal sealed partial class CodeGen
 
     private Expression Loop(BLoop l)
     {
+        if (DroppedPopLoop(l) is { } skip) return skip;
         var brk = Expression.Label("break");
         var cont = Expression.Label("continue");
         var parts = new List<Expression>();
@@ -68,6 +69,33 @@ internal sealed partial class CodeGen
             ? Expression.Loop(Expression.Block(exit, body, Expression.Label(cont), update), brk)
             : Expression.Loop(Expression.Block(body, Expression.Label(cont), update, exit), brk));
         return Expression.Block(typeof(void), parts);
+    }
+
+    /// <summary>
+    /// <c>for (i = 0; i &lt; n; i++) pop();</c> with n fixed per instance (the idiom that drops a firing's window
+    /// after peeking it): the input index moves by n pops at once instead of counting them one by one.
+    /// </summary>
+    private Expression? DroppedPopLoop(BLoop l)
+    {
+        if (!l.TestFirst || _in is null) return null;
+        var body = l.Body is BBlock b ? b.Statements : [l.Body];
+        if (body.Length == 0 || !body.All(st => st is BExprStmt { Expr: BPop })) return null;
+        var i = l.Init switch
+        {
+            BVarDecl { Symbol: var sym, Init: BConst { Value: 0 } } => sym,
+            BExprStmt { Expr: BAssign { Target: BVar v, Value: BConst { Value: 0 } } } => v.Symbol,
+            _ => null,
+        };
+        if (i is null || i.Type != SType.Int || i.Kind is not (VarKind.Local or VarKind.Field)) return null;
+        if (l.Condition is not BBinary { Op: BinOp.Lt, Left: BVar { Symbol: var ci }, Right: var bound } || ci != i || !IsInvariant(bound)) return null;
+        if (l.Update is not BExprStmt { Expr: BIncDec { Target: BVar { Symbol: var ui }, Increment: true } } || ui != i) return null;
+        var init = Stmt(l.Init!);
+        if (_vars.GetValueOrDefault(i) is not ParameterExpression counter) return null;
+        var n = Expression.Variable(typeof(int), "pops");
+        return Expression.Block(typeof(void), [n], init, Expression.Assign(n, Expr(bound)),
+            Expression.IfThen(Expression.GreaterThan(n, counter), Expression.Block(
+                Expression.AddAssign(_in.Index, Expression.Multiply(Expression.Subtract(n, counter), Expression.Constant(body.Length))),
+                Expression.Assign(counter, n))));
     }
 
     private Expression VarDecl(BVarDecl d)

@@ -41,10 +41,14 @@ public sealed class FusedRunner
 
     public static FusedRunner? Make(FlatGraph g, Schedule s, GlobalStore globals, Printer printer)
     {
-        long flow = g.Edges.Sum(e => s.Repetitions[e.Src.Index] * e.Src.Push[e.SrcPort]);
+        // Items a steady state writes to buffers (a mover's outputs are mostly tables, read once or not at all).
+        long flow = g.Edges.Where(e => !FusedPlan.IsMover(e.Src)).Sum(e => s.Repetitions[e.Src.Index] * e.Src.Push[e.SrcPort]);
+        long moved = g.Edges.Where(e => FusedPlan.IsMover(e.Src)).Sum(e => s.Repetitions[e.Src.Index] * e.Src.Push[e.SrcPort]);
         // A unit of several steady states amortises the steps, while its buffers stay small enough for the cache.
+        // Several printers keep one steady state per unit: their lines interleave as the steady schedule orders them.
         int units = 1;
-        while (units < s.Scale && flow * units * 2 <= 1 << 15) units *= 2;
+        if (s.Scale > 1)
+            while (units < 64 && (flow + moved / 4) * units * 2 <= 1 << 14) units *= 2;
         var plan = FusedPlan.Make(g, s, units);
         return plan is null ? null : new FusedRunner(g, plan, globals, printer);
     }

@@ -25,11 +25,14 @@ public sealed class Printer
         _maxLines = maxLines;
     }
 
-    public long Lines { get; private set; }
-    public ulong Checksum { get; private set; }
+    // Fields, not properties, and Fold public: compiled work functions live in another (dynamic) assembly,
+    // and the JIT inlines into them only what they could call directly.
+    public long Lines;
+    public ulong Checksum;
     public bool Printing => _out is not null;
 
-    private void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;
 
     // The printing-off paths are inlined into compiled work functions (a timing run prints every output).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
