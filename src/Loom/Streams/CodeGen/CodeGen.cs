@@ -117,32 +117,32 @@ internal sealed partial class CodeGen
 
     /// <summary>
     /// <c>count</c> firings of a filter's work in a fused program, starting at firing <c>first</c> of the fused
-    /// unit: the ports are linear buffers (or tables into them) laid out by <see cref="Execution.FusedPlan"/>.
+    /// unit, as an expression to place in the unit's compiled method: the ports are linear buffers (or tables
+    /// into them) laid out by <see cref="Execution.FusedPlan"/>, firing counts and offsets are constants. The
+    /// locals and the prologue (hoisted storage, run once per call) belong at the top of that method.
     /// </summary>
-    public static Action<int, int> CompileFusedWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
-        FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer)
+    public static (List<ParameterExpression> Locals, List<Expression> Prologue, Expression Body) FusedStep(StreamSymbol s, WorkSymbol work,
+        object?[] args, IStrongBox[] fields, FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, int count)
     {
         var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
-        var first = Expression.Parameter(typeof(int), "first");
-        var n = Expression.Parameter(typeof(int), "n");
-        var pre = new List<Expression>(load);
-        if (input is not null) g._in = g.BindFusedPort(input, "in", first, pre);
-        if (output is not null) g._out = g.BindFusedPort(output, "out", first, pre);
-        var body = new List<Expression>(pre) { g.FiringLoop(work, n) };
+        var body = new List<Expression>(load);
+        if (input is not null) g._in = g.BindFusedPort(input, "in", first, body);
+        if (output is not null) g._out = g.BindFusedPort(output, "out", first, body);
+        body.Add(g.FiringLoop(work, Expression.Constant(count)));
         body.AddRange(store);
-        var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
-        return Expression.Lambda<Action<int, int>>(block, $"{Sanitize(s.Name)}_fused", [first, n]).Compile();
+        body.Add(Expression.Empty());
+        return (g._locals, g._prologue, Expression.Block(typeof(void), body));
     }
 
-    private PortAccess BindFusedPort(FusedPort port, string name, ParameterExpression first, List<Expression> pre)
+    private PortAccess BindFusedPort(FusedPort port, string name, int first, List<Expression> pre)
     {
         var item = port.Arena.GetType().GetElementType()!;
         var buf = NewLocal(port.Arena.GetType(), name + "Buf");
         var idx = NewLocal(typeof(int), name + "Index");
         pre.Add(Expression.Assign(buf, Expression.Constant(port.Arena, port.Arena.GetType())));
-        pre.Add(Expression.Assign(idx, Expression.Add(Expression.Constant(port.Base), Expression.Multiply(first, Expression.Constant(port.Stride)))));
+        pre.Add(Expression.Assign(idx, Expression.Constant(port.Base + first * port.Stride)));
         ParameterExpression? table = null;
         if (port.Table is not null)
         {
@@ -152,7 +152,7 @@ internal sealed partial class CodeGen
         return new PortAccess(buf, idx, item, -1, table);
     }
 
-    private Expression FiringLoop(WorkSymbol work, ParameterExpression n)
+    private Expression FiringLoop(WorkSymbol work, Expression n)
     {
         var k = NewLocal(typeof(int), "k");
         var brk = Expression.Label("done");

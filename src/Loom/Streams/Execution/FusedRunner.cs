@@ -15,26 +15,55 @@ public sealed class FusedRunner
 {
     private readonly FlatGraph _g;
     private readonly FusedPlan _plan;
-    private readonly (Action<int, int> Code, int First, int Count, Actor Actor)[] _steps;
+    private readonly Action[] _chunks;
+    private readonly Actor[] _stepActors;
+    // The step running now, for naming the filter when one fails (a store per step, not per item).
+    private readonly System.Runtime.CompilerServices.StrongBox<int> _current = new();
     private readonly (Array Arena, int From, int To, int Length)[] _moves;
+    private readonly Dictionary<Edge, int> _edgeIndex;
 
     public int SteadyStatesPerUnit => _plan.Units;
+
+    /// <summary>Locals per compiled method, at most: beyond some hundreds the JIT stops keeping them in registers.</summary>
+    private const int MaxLocals = 256;
 
     private FusedRunner(FlatGraph g, FusedPlan plan, GlobalStore globals, Printer printer)
     {
         _g = g;
         _plan = plan;
-        var code = new Action<int, int>?[g.Actors.Count];
+        _edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
         var fired = new int[g.Actors.Count];
-        var steps = new List<(Action<int, int>, int, int, Actor)>();
+        var chunks = new List<Action>();
+        var actors = new List<Actor>();
+        var locals = new List<System.Linq.Expressions.ParameterExpression>();
+        var prologue = new List<System.Linq.Expressions.Expression>();
+        var body = new List<System.Linq.Expressions.Expression>();
+        var current = System.Linq.Expressions.Expression.Field(System.Linq.Expressions.Expression.Constant(_current), "Value");
+        void Flush()
+        {
+            if (body.Count == 0) return;
+            var block = System.Linq.Expressions.Expression.Block(locals, [.. prologue, .. body, System.Linq.Expressions.Expression.Empty()]);
+            chunks.Add(System.Linq.Expressions.Expression.Lambda<Action>(block, $"fused_{chunks.Count}", []).Compile());
+            locals.Clear();
+            prologue.Clear();
+            body.Clear();
+        }
         foreach (var f in plan.Steps)
         {
             var a = f.Actor;
-            code[a.Index] ??= Compile(a, globals, printer);
-            if (code[a.Index] is { } c) steps.Add((c, fired[a.Index], f.Count, a));
+            var step = Step(a, fired[a.Index], f.Count, globals, printer);
             fired[a.Index] += f.Count;
+            if (step is null) continue;
+            if (locals.Count + step.Value.Locals.Count > MaxLocals) Flush();
+            locals.AddRange(step.Value.Locals);
+            prologue.AddRange(step.Value.Prologue);
+            body.Add(System.Linq.Expressions.Expression.Assign(current, System.Linq.Expressions.Expression.Constant(actors.Count)));
+            body.Add(step.Value.Body);
+            actors.Add(a);
         }
-        _steps = [.. steps];
+        Flush();
+        _chunks = [.. chunks];
+        _stepActors = [.. actors];
         _moves = g.Edges.Select((e, i) => (e, i)).Where(x => !plan.IsVirtual(x.i) && plan.Carried[x.i] > 0)
             .Select(x => (Arena(x.e), plan.Base[x.i] + (int)plan.Flow[x.i], plan.Base[x.i], (int)plan.Carried[x.i])).ToArray();
     }
@@ -49,32 +78,35 @@ public sealed class FusedRunner
         int units = 1;
         if (s.Scale > 1)
             while (units < 64 && (flow + moved / 4) * units * 2 <= 1 << 14) units *= 2;
+        if (Environment.GetEnvironmentVariable("LOOM_STREAM_UNIT") is { } u && int.TryParse(u, out int forced) && forced > 0) units = forced;
         var plan = FusedPlan.Make(g, s, units);
         return plan is null ? null : new FusedRunner(g, plan, globals, printer);
     }
 
     private Array Arena(Edge e) => _plan.Arenas[ClrTypes.Of(e.Type)];
 
-    private int EdgeIndex(Edge e) => _g.Edges.IndexOf(e);
+    private int EdgeIndex(Edge e) => _edgeIndex[e];
 
-    private Action<int, int>? Compile(Actor a, GlobalStore globals, Printer printer)
+    /// <summary>The code of one step: a filter's firings, or a mover's copies into the outputs that keep items (null: nothing to do).</summary>
+    private (List<System.Linq.Expressions.ParameterExpression> Locals, List<System.Linq.Expressions.Expression> Prologue, System.Linq.Expressions.Expression Body)?
+        Step(Actor a, int first, int count, GlobalStore globals, Printer printer)
     {
         if (FusedPlan.IsMover(a))
         {
-            // Only outputs that keep items between units need copies; the others are read where the items are.
-            var copies = new List<Action<int, int>>();
+            var copies = new List<System.Linq.Expressions.Expression>();
             for (int o = 0; o < a.Out.Count; o++)
             {
                 if (a.Out[o] is not { } e) continue;
                 int i = EdgeIndex(e);
                 if (_plan.IsVirtual(i)) continue;
-                var src = _plan.Sources(e, _g.Edges.Select((x, k) => (x, k)).ToDictionary(x => x.x, x => x.k));
-                var m = typeof(FusedRunner).GetMethod(nameof(Copier), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                var src = _plan.Sources(e, _edgeIndex);
+                var m = typeof(FusedRunner).GetMethod(nameof(Copy), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                     .MakeGenericMethod(ClrTypes.Of(e.Type));
-                copies.Add((Action<int, int>)m.Invoke(null, [Arena(e), src, _plan.Base[i] + (int)_plan.Carried[i], a.Push[o]])!);
+                copies.Add(System.Linq.Expressions.Expression.Call(m, System.Linq.Expressions.Expression.Constant(Arena(e)),
+                    System.Linq.Expressions.Expression.Constant(src), System.Linq.Expressions.Expression.Constant(_plan.Base[i] + (int)_plan.Carried[i]),
+                    System.Linq.Expressions.Expression.Constant(first * a.Push[o]), System.Linq.Expressions.Expression.Constant((first + count) * a.Push[o])));
             }
-            if (copies.Count == 0) return null;
-            return (first, n) => { foreach (var c in copies) c(first, n); };
+            return copies.Count == 0 ? null : ([], [], System.Linq.Expressions.Expression.Block(typeof(void), copies));
         }
         var f = a.Filter!;
         FusedPort? input = null, output = null;
@@ -91,7 +123,7 @@ public sealed class FusedRunner
             int i = EdgeIndex(oe);
             output = new FusedPort(Arena(oe), _plan.Base[i] + (int)_plan.Carried[i], a.Push[0], null);
         }
-        return CodeGen.CodeGen.CompileFusedWork(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer);
+        return CodeGen.CodeGen.FusedStep(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer, first, count);
     }
 
     private static bool InARow(int[] map)
@@ -101,29 +133,27 @@ public sealed class FusedRunner
         return true;
     }
 
-    private static Action<int, int> Copier<T>(T[] arena, int[] src, int dst, int perFiring) => (first, n) =>
+    private static void Copy<T>(T[] arena, int[] src, int dst, int from, int to)
     {
-        int hi = (first + n) * perFiring;
-        for (int p = first * perFiring; p < hi; p++) arena[dst + p] = arena[src[p]];
-    };
+        for (int p = from; p < to; p++) arena[dst + p] = arena[src[p]];
+    }
 
     /// <summary>Runs <paramref name="units"/> units (fewer if the printer stops the run by throwing).</summary>
     public void Run(long units)
     {
-        var steps = _steps;
+        var chunks = _chunks;
         var moves = _moves;
-        int s = 0;
         try
         {
             for (long u = 0; u < units; u++)
             {
-                for (s = 0; s < steps.Length; s++) steps[s].Code(steps[s].First, steps[s].Count);
+                foreach (var c in chunks) c();
                 foreach (var (arena, from, to, length) in moves) Array.Copy(arena, from, arena, to, length);
             }
         }
         catch (Exception e) when (e is not (LoomException or StopRunException))
         {
-            throw new StreamException($"filter {steps[s].Actor.Name} failed while running: {e.GetType().Name}: {e.Message}", e);
+            throw new StreamException($"filter {_stepActors[_current.Value].Name} failed while running: {e.GetType().Name}: {e.Message}", e);
         }
     }
 
