@@ -18,6 +18,9 @@ internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression I
 /// </summary>
 public sealed record FusedPort(Array Arena, int Base, int Stride, int[]? Table);
 
+/// <summary>One filter's fused code in parts (see <see cref="CodeGen.FusedParts"/>).</summary>
+public sealed record FusedFilterParts(List<ParameterExpression> Locals, List<Expression> Prologue, List<Expression> Setup, Expression Firing, List<Expression> Teardown);
+
 /// <summary>
 /// Turns bound StreamIt code into a LINQ expression tree that is compiled to a delegate, so the JIT makes
 /// native code of each work function. Stream parameters and globals become constants of the instance
@@ -124,16 +127,43 @@ internal sealed partial class CodeGen
     public static (List<ParameterExpression> Locals, List<Expression> Prologue, Expression Body) FusedStep(StreamSymbol s, WorkSymbol work,
         object?[] args, IStrongBox[] fields, FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, int count)
     {
+        var p = FusedParts(s, work, args, fields, input, output, globals, printer, first);
+        var body = new List<Expression>(p.Setup) { Repeat(p.Firing, count, p.Locals) };
+        body.AddRange(p.Teardown);
+        body.Add(Expression.Empty());
+        return (p.Locals, p.Prologue, Expression.Block(typeof(void), body));
+    }
+
+    /// <summary>
+    /// A fused filter's code in parts: setup (fields into locals, port indices), one firing, teardown (fields
+    /// back), so that the firings of several filters can share one loop (<see cref="Execution.FusedRunner"/>).
+    /// </summary>
+    public static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
+        FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first)
+    {
         var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
-        var body = new List<Expression>(load);
-        if (input is not null) g._in = g.BindFusedPort(input, "in", first, body);
-        if (output is not null) g._out = g.BindFusedPort(output, "out", first, body);
-        body.Add(g.FiringLoop(work, Expression.Constant(count)));
-        body.AddRange(store);
-        body.Add(Expression.Empty());
-        return (g._locals, g._prologue, Expression.Block(typeof(void), body));
+        var setup = new List<Expression>(load);
+        if (input is not null) g._in = g.BindFusedPort(input, "in", first, setup);
+        if (output is not null) g._out = g.BindFusedPort(output, "out", first, setup);
+        var firing = g.WithReturn(typeof(void), () => g.Stmt(work.Body));
+        return new FusedFilterParts(g._locals, g._prologue, setup, firing, store);
+    }
+
+    /// <summary><paramref name="body"/> <paramref name="count"/> times (a loop over a new counter, added to <paramref name="locals"/>).</summary>
+    public static Expression Repeat(Expression body, int count, List<ParameterExpression> locals)
+    {
+        if (count == 1) return body;
+        var k = Expression.Variable(typeof(int), "k");
+        locals.Add(k);
+        var brk = Expression.Label("done");
+        return Expression.Block(
+            Expression.Assign(k, Expression.Constant(0)),
+            Expression.Loop(Expression.Block(
+                Expression.IfThen(Expression.GreaterThanOrEqual(k, Expression.Constant(count)), Expression.Break(brk)),
+                body,
+                Expression.PreIncrementAssign(k)), brk));
     }
 
     private PortAccess BindFusedPort(FusedPort port, string name, int first, List<Expression> pre)

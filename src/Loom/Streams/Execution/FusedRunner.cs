@@ -48,19 +48,40 @@ public sealed class FusedRunner
             prologue.Clear();
             body.Clear();
         }
+        void Add(Actor a, (List<System.Linq.Expressions.ParameterExpression> Locals, List<System.Linq.Expressions.Expression> Prologue, System.Linq.Expressions.Expression Body) step)
+        {
+            if (locals.Count + step.Locals.Count > MaxLocals) Flush();
+            locals.AddRange(step.Locals);
+            prologue.AddRange(step.Prologue);
+            body.Add(System.Linq.Expressions.Expression.Assign(current, System.Linq.Expressions.Expression.Constant(actors.Count)));
+            body.Add(step.Body);
+            actors.Add(a);
+        }
+        var stepsOf = plan.Steps.GroupBy(f => f.Actor).ToDictionary(x => x.Key, x => x.Count());
+        var group = new List<Firing>();
+        void EndGroup()
+        {
+            if (group.Count == 1) Add(group[0].Actor, Step(group[0].Actor, 0, group[0].Count, globals, printer)!.Value);
+            else if (group.Count > 1) Add(group[0].Actor, Interleave(group, globals, printer));
+            group.Clear();
+        }
         foreach (var f in plan.Steps)
         {
             var a = f.Actor;
+            if (stepsOf[a] == 1 && !FusedPlan.IsMover(a))
+            {
+                if (group.Count > 0 && !Chains(group, f)) EndGroup();
+                group.Add(f);
+                fired[a.Index] += f.Count;
+                continue;
+            }
             var step = Step(a, fired[a.Index], f.Count, globals, printer);
             fired[a.Index] += f.Count;
             if (step is null) continue;
-            if (locals.Count + step.Value.Locals.Count > MaxLocals) Flush();
-            locals.AddRange(step.Value.Locals);
-            prologue.AddRange(step.Value.Prologue);
-            body.Add(System.Linq.Expressions.Expression.Assign(current, System.Linq.Expressions.Expression.Constant(actors.Count)));
-            body.Add(step.Value.Body);
-            actors.Add(a);
+            EndGroup();
+            Add(a, step.Value);
         }
+        EndGroup();
         Flush();
         _chunks = [.. chunks];
         _stepActors = [.. actors];
@@ -109,6 +130,12 @@ public sealed class FusedRunner
             return copies.Count == 0 ? null : ([], [], System.Linq.Expressions.Expression.Block(typeof(void), copies));
         }
         var f = a.Filter!;
+        var (input, output) = Ports(a);
+        return CodeGen.CodeGen.FusedStep(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer, first, count);
+    }
+
+    private (FusedPort? Input, FusedPort? Output) Ports(Actor a)
+    {
         FusedPort? input = null, output = null;
         if (a.In.Count > 0 && a.In[0] is { } ie)
         {
@@ -123,7 +150,50 @@ public sealed class FusedRunner
             int i = EdgeIndex(oe);
             output = new FusedPort(Arena(oe), _plan.Base[i] + (int)_plan.Carried[i], a.Push[0], null);
         }
-        return CodeGen.CodeGen.FusedStep(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer, first, count);
+        return (input, output);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="next"/> can share a loop with <paramref name="group"/> (each fired once in the
+    /// unit): it reads the last member's output directly, all counts are multiples of a common count of at least 2,
+    /// and at most one of them prints. Then, in iteration t, the consumer needs only what its producer made in
+    /// iterations up to t: their rates balance over an iteration, and what it peeks beyond is already on the edge.
+    /// </summary>
+    private bool Chains(List<Firing> group, Firing next)
+    {
+        var b = next.Actor;
+        if (b.In.Count == 0 || b.In[0] is not { } e || e.Src != group[^1].Actor) return false;
+        int i = EdgeIndex(e);
+        if (_plan.IsVirtual(i) || b.ExtraPeek > _plan.Carried[i]) return false;
+        if (group.Append(next).Count(f => f.Actor.Filter!.Symbol.PrintsInWork) > 1) return false;
+        return group.Append(next).Select(f => f.Count).Aggregate(Gcd) >= 2;
+    }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
+    /// <summary>The group's firings in one loop: each iteration fires every member its share, in pipeline order.</summary>
+    private (List<System.Linq.Expressions.ParameterExpression>, List<System.Linq.Expressions.Expression>, System.Linq.Expressions.Expression)
+        Interleave(List<Firing> group, GlobalStore globals, Printer printer)
+    {
+        int n = group.Select(f => f.Count).Aggregate(Gcd);
+        var locals = new List<System.Linq.Expressions.ParameterExpression>();
+        var prologue = new List<System.Linq.Expressions.Expression>();
+        var setup = new List<System.Linq.Expressions.Expression>();
+        var iteration = new List<System.Linq.Expressions.Expression>();
+        var teardown = new List<System.Linq.Expressions.Expression>();
+        foreach (var f in group)
+        {
+            var (input, output) = Ports(f.Actor);
+            var fl = f.Actor.Filter!;
+            var p = CodeGen.CodeGen.FusedParts(fl.Symbol, fl.Symbol.Work!, fl.Args, fl.Fields, input, output, globals, printer, 0);
+            locals.AddRange(p.Locals);
+            prologue.AddRange(p.Prologue);
+            setup.AddRange(p.Setup);
+            iteration.Add(CodeGen.CodeGen.Repeat(p.Firing, f.Count / n, locals));
+            teardown.AddRange(p.Teardown);
+        }
+        var loop = CodeGen.CodeGen.Repeat(System.Linq.Expressions.Expression.Block(typeof(void), iteration), n, locals);
+        return (locals, prologue, System.Linq.Expressions.Expression.Block(typeof(void), [.. setup, loop, .. teardown, System.Linq.Expressions.Expression.Empty()]));
     }
 
     private static bool InARow(int[] map)
