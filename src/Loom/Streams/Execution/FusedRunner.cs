@@ -24,8 +24,24 @@ public sealed class FusedRunner
 
     public int SteadyStatesPerUnit => _plan.Units;
 
-    /// <summary>Locals per compiled method, at most: beyond some hundreds the JIT stops keeping them in registers.</summary>
-    private const int MaxLocals = 256;
+    /// <summary>
+    /// Locals and expression nodes per compiled method, at most. One method per unit spares the calls and lets
+    /// the processor overlap the filters' work, but the JIT's code gets much worse past some size (BeamFormer ran
+    /// 3× slower in methods of 256 locals); 48 locals was best on the shared programs (LOOM_STREAM_LOCALS overrides).
+    /// </summary>
+    private static readonly int MaxLocals = int.TryParse(Environment.GetEnvironmentVariable("LOOM_STREAM_LOCALS"), out int l) ? l : 48;
+    private const int MaxNodes = 4000;
+
+    private sealed class NodeCounter : System.Linq.Expressions.ExpressionVisitor
+    {
+        public int Count;
+
+        public override System.Linq.Expressions.Expression? Visit(System.Linq.Expressions.Expression? node)
+        {
+            Count++;
+            return base.Visit(node);
+        }
+    }
 
     private FusedRunner(FlatGraph g, FusedPlan plan, GlobalStore globals, Printer printer)
     {
@@ -38,6 +54,7 @@ public sealed class FusedRunner
         var locals = new List<System.Linq.Expressions.ParameterExpression>();
         var prologue = new List<System.Linq.Expressions.Expression>();
         var body = new List<System.Linq.Expressions.Expression>();
+        int nodes = 0;
         var current = System.Linq.Expressions.Expression.Field(System.Linq.Expressions.Expression.Constant(_current), "Value");
         void Flush()
         {
@@ -46,11 +63,15 @@ public sealed class FusedRunner
             chunks.Add(System.Linq.Expressions.Expression.Lambda<Action>(block, $"fused_{chunks.Count}", []).Compile());
             locals.Clear();
             prologue.Clear();
+            nodes = 0;
             body.Clear();
         }
         void Add(Actor a, (List<System.Linq.Expressions.ParameterExpression> Locals, List<System.Linq.Expressions.Expression> Prologue, System.Linq.Expressions.Expression Body) step)
         {
-            if (locals.Count + step.Locals.Count > MaxLocals) Flush();
+            var counter = new NodeCounter();
+            counter.Visit(step.Body);
+            if (locals.Count + step.Locals.Count > MaxLocals || nodes + counter.Count > MaxNodes) Flush();
+            nodes += counter.Count;
             locals.AddRange(step.Locals);
             prologue.AddRange(step.Prologue);
             body.Add(System.Linq.Expressions.Expression.Assign(current, System.Linq.Expressions.Expression.Constant(actors.Count)));
