@@ -143,9 +143,17 @@ internal sealed partial class CodeGen
         if (then is not BExprStmt { Expr: BAssign { Target: BVar { Symbol: { Kind: VarKind.Local or VarKind.Field } sym } target, Value: var value } }
             || sym.Type != SType.Int || !IsPlainArithmetic(value) || !_vars.TryGetValue(sym, out var v) || v is not ParameterExpression)
             return null;
+        var select = typeof(Intrinsics).GetMethod(nameof(Intrinsics.Select))!;
+        // v = v ± d (a count): v ± (c ? d : 0), so only the addition waits for the previous value of v.
+        if (value is BBinary { Op: BinOp.Add or BinOp.Sub, Left: BVar { Symbol: var l }, Right: var d } step && l == sym
+            && !BoundWalker.Nodes(d).OfType<BVar>().Any(x => x.Symbol == sym) && Expr(d) is { Type: var dt } de && dt == typeof(int))
+        {
+            var masked = Expression.Call(select, Expr(i.Condition), de, Expression.Constant(0));
+            return Expression.Assign(v, step.Op == BinOp.Add ? Expression.Add(v, masked) : Expression.Subtract(v, masked));
+        }
         var e = Expr(value);
         if (e.Type != typeof(int)) return null;
-        return Expression.Assign(v, Expression.Call(typeof(Intrinsics).GetMethod(nameof(Intrinsics.Select))!, Expr(i.Condition), e, v));
+        return Expression.Assign(v, Expression.Call(select, Expr(i.Condition), e, v));
     }
 
     /// <summary>Arithmetic on variables and constants that cannot throw (no division, no array, no call).</summary>

@@ -243,6 +243,9 @@ public sealed class StreamProgram
         return done;
     }
 
+    /// <summary>Whether one-core runs use the fused runtime (the default; <c>LOOM_STREAM_FUSE=0</c> turns it off, for comparing).</summary>
+    public bool Fuse { get; set; } = Environment.GetEnvironmentVariable("LOOM_STREAM_FUSE") != "0";
+
     private FusedRunner? _fused;
     private bool _fusedTried;
 
@@ -255,7 +258,7 @@ public sealed class StreamProgram
     {
         if (_fusedTried) return _fused;
         _fusedTried = true;
-        if (Environment.GetEnvironmentVariable("LOOM_STREAM_FUSE") != "0") _fused = FusedRunner.Make(Flat, Schedule, Globals, Printer);
+        if (Fuse) _fused = FusedRunner.Make(Flat, Schedule, Globals, Printer);
         return _fused;
     }
 
