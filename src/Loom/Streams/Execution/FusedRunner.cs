@@ -1,15 +1,16 @@
+using System.Linq.Expressions;
 using Loom.Streams.CodeGen;
 using Loom.Streams.Scheduling;
 
 namespace Loom.Streams.Execution;
 
 /// <summary>
-/// Runs a program one fused unit (m steady states) at a time over the buffers of a <see cref="FusedPlan"/>:
-/// each filter's work is compiled once against its place in the arena (no ring masks, a dropped pop costs
-/// nothing), splitters, joiners and Identity filters with virtual outputs cost nothing at all, and the
-/// others copy by table. A unit is a fixed list of (code, first firing, count) steps and a few moves of
-/// the items an edge keeps between units. Items enter from the rings after the initialization schedule and
-/// go back to them afterwards, so the ring runtime can finish a run.
+/// Runs a program one fused unit (m steady states) at a time over the buffers of a <see cref="FusedPlan"/>.
+/// The unit's steps are compiled into one method (or a few, when large) with every firing offset and count a
+/// constant: filters read and write their places in the arena (no ring masks), splitters, joiners and Identity
+/// filters with virtual outputs cost nothing, the others copy by table, and a chain of filters fired once per
+/// unit shares one loop. After the unit, the items an edge keeps are moved to its front. Items enter from the
+/// rings after the initialization schedule and go back to them afterwards, so the ring runtime can finish a run.
 /// </summary>
 public sealed class FusedRunner
 {
@@ -32,11 +33,11 @@ public sealed class FusedRunner
     private static readonly int MaxLocals = int.TryParse(Environment.GetEnvironmentVariable("LOOM_STREAM_LOCALS"), out int l) ? l : 48;
     private const int MaxNodes = 4000;
 
-    private sealed class NodeCounter : System.Linq.Expressions.ExpressionVisitor
+    private sealed class NodeCounter : ExpressionVisitor
     {
         public int Count;
 
-        public override System.Linq.Expressions.Expression? Visit(System.Linq.Expressions.Expression? node)
+        public override Expression? Visit(Expression? node)
         {
             Count++;
             return base.Visit(node);
@@ -51,22 +52,22 @@ public sealed class FusedRunner
         var fired = new int[g.Actors.Count];
         var chunks = new List<Action>();
         var actors = new List<Actor>();
-        var locals = new List<System.Linq.Expressions.ParameterExpression>();
-        var prologue = new List<System.Linq.Expressions.Expression>();
-        var body = new List<System.Linq.Expressions.Expression>();
+        var locals = new List<ParameterExpression>();
+        var prologue = new List<Expression>();
+        var body = new List<Expression>();
         int nodes = 0;
-        var current = System.Linq.Expressions.Expression.Field(System.Linq.Expressions.Expression.Constant(_current), "Value");
+        var current = Expression.Field(Expression.Constant(_current), "Value");
         void Flush()
         {
             if (body.Count == 0) return;
-            var block = System.Linq.Expressions.Expression.Block(locals, [.. prologue, .. body, System.Linq.Expressions.Expression.Empty()]);
-            chunks.Add(System.Linq.Expressions.Expression.Lambda<Action>(block, $"fused_{chunks.Count}", []).Compile());
+            var block = Expression.Block(locals, [.. prologue, .. body, Expression.Empty()]);
+            chunks.Add(Expression.Lambda<Action>(block, $"fused_{chunks.Count}", []).Compile());
             locals.Clear();
             prologue.Clear();
             nodes = 0;
             body.Clear();
         }
-        void Add(Actor a, (List<System.Linq.Expressions.ParameterExpression> Locals, List<System.Linq.Expressions.Expression> Prologue, System.Linq.Expressions.Expression Body) step)
+        void Add(Actor a, (List<ParameterExpression> Locals, List<Expression> Prologue, Expression Body) step)
         {
             var counter = new NodeCounter();
             counter.Visit(step.Body);
@@ -74,7 +75,7 @@ public sealed class FusedRunner
             nodes += counter.Count;
             locals.AddRange(step.Locals);
             prologue.AddRange(step.Prologue);
-            body.Add(System.Linq.Expressions.Expression.Assign(current, System.Linq.Expressions.Expression.Constant(actors.Count)));
+            body.Add(Expression.Assign(current, Expression.Constant(actors.Count)));
             body.Add(step.Body);
             actors.Add(a);
         }
@@ -130,12 +131,12 @@ public sealed class FusedRunner
     private int EdgeIndex(Edge e) => _edgeIndex[e];
 
     /// <summary>The code of one step: a filter's firings, or a mover's copies into the outputs that keep items (null: nothing to do).</summary>
-    private (List<System.Linq.Expressions.ParameterExpression> Locals, List<System.Linq.Expressions.Expression> Prologue, System.Linq.Expressions.Expression Body)?
+    private (List<ParameterExpression> Locals, List<Expression> Prologue, Expression Body)?
         Step(Actor a, int first, int count, GlobalStore globals, Printer printer)
     {
         if (FusedPlan.IsMover(a))
         {
-            var copies = new List<System.Linq.Expressions.Expression>();
+            var copies = new List<Expression>();
             for (int o = 0; o < a.Out.Count; o++)
             {
                 if (a.Out[o] is not { } e) continue;
@@ -144,11 +145,11 @@ public sealed class FusedRunner
                 var src = _plan.Sources(e, _edgeIndex);
                 var m = typeof(FusedRunner).GetMethod(nameof(Copy), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                     .MakeGenericMethod(ClrTypes.Of(e.Type));
-                copies.Add(System.Linq.Expressions.Expression.Call(m, System.Linq.Expressions.Expression.Constant(Arena(e)),
-                    System.Linq.Expressions.Expression.Constant(src), System.Linq.Expressions.Expression.Constant(_plan.Base[i] + (int)_plan.Carried[i]),
-                    System.Linq.Expressions.Expression.Constant(first * a.Push[o]), System.Linq.Expressions.Expression.Constant((first + count) * a.Push[o])));
+                copies.Add(Expression.Call(m, Expression.Constant(Arena(e)),
+                    Expression.Constant(src), Expression.Constant(_plan.Base[i] + (int)_plan.Carried[i]),
+                    Expression.Constant(first * a.Push[o]), Expression.Constant((first + count) * a.Push[o])));
             }
-            return copies.Count == 0 ? null : ([], [], System.Linq.Expressions.Expression.Block(typeof(void), copies));
+            return copies.Count == 0 ? null : ([], [], Expression.Block(typeof(void), copies));
         }
         var f = a.Filter!;
         var (input, output) = Ports(a);
@@ -193,15 +194,15 @@ public sealed class FusedRunner
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     /// <summary>The group's firings in one loop: each iteration fires every member its share, in pipeline order.</summary>
-    private (List<System.Linq.Expressions.ParameterExpression>, List<System.Linq.Expressions.Expression>, System.Linq.Expressions.Expression)
+    private (List<ParameterExpression>, List<Expression>, Expression)
         Interleave(List<Firing> group, GlobalStore globals, Printer printer)
     {
         int n = group.Select(f => f.Count).Aggregate(Gcd);
-        var locals = new List<System.Linq.Expressions.ParameterExpression>();
-        var prologue = new List<System.Linq.Expressions.Expression>();
-        var setup = new List<System.Linq.Expressions.Expression>();
-        var iteration = new List<System.Linq.Expressions.Expression>();
-        var teardown = new List<System.Linq.Expressions.Expression>();
+        var locals = new List<ParameterExpression>();
+        var prologue = new List<Expression>();
+        var setup = new List<Expression>();
+        var iteration = new List<Expression>();
+        var teardown = new List<Expression>();
         foreach (var f in group)
         {
             var (input, output) = Ports(f.Actor);
@@ -213,8 +214,8 @@ public sealed class FusedRunner
             iteration.Add(CodeGen.CodeGen.Repeat(p.Firing, f.Count / n, locals));
             teardown.AddRange(p.Teardown);
         }
-        var loop = CodeGen.CodeGen.Repeat(System.Linq.Expressions.Expression.Block(typeof(void), iteration), n, locals);
-        return (locals, prologue, System.Linq.Expressions.Expression.Block(typeof(void), [.. setup, loop, .. teardown, System.Linq.Expressions.Expression.Empty()]));
+        var loop = CodeGen.CodeGen.Repeat(Expression.Block(typeof(void), iteration), n, locals);
+        return (locals, prologue, Expression.Block(typeof(void), [.. setup, loop, .. teardown, Expression.Empty()]));
     }
 
     private static bool InARow(int[] map)
