@@ -9,7 +9,7 @@
 //   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
 //   batch [--hidden 128,256,512] [--mode root|node|train] [--per-forward 64] [--rounds 5]   TreeLSTM vs the DyNet rival, interleaved (docs/batching.md)
 //   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
-//   stream [--cores N] [--seconds S] [--only a,b]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
+//   stream [--cores N] [--seconds S] [--only a,b] [--cpu]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
 //   stream-models [MODEL ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--json FILE]   models as streams vs Loom 1 core and ORT's best (docs/stream.md)
 //   cluster [--silos 3] [--trees 150] [--runs N]   3 local silo processes over PostgreSQL vs single-process loom score (docs/cluster.md)
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
@@ -37,6 +37,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | stream [--cores N] [--seconds S] [--only a,b] | stream-models [MODEL ...] [--inputs 64] [--cores 2] [--shapes] [--json FILE] | batch [options] | gemm-shapes [H] | gates [H] | cluster [--silos 3] [--runs N] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
+    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | stream [--cores N] [--seconds S] [--only a,b] [--cpu] | stream-models [MODEL ...] [--inputs 64] [--cores 2] [--shapes] [--json FILE] | batch [options] | gemm-shapes [H] | gates [H] | cluster [--silos 3] [--runs N] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
     return 2;
 }

@@ -23,15 +23,17 @@ internal static class StreamBench
         int cores = Environment.ProcessorCount;
         double seconds = 1.0;
         string[] only = [];
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        bool cpu = false;
+        for (int i = 0; i < args.Length; i++)
             switch (args[i])
             {
-                case "--cores": cores = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-                case "--only": only = args[i + 1].Split(','); break;
+                case "--cpu": cpu = ThreadCpuClock.Available; break;
+                case "--cores" when i + 1 < args.Length: cores = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--seconds" when i + 1 < args.Length: seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--only" when i + 1 < args.Length: only = args[++i].Split(','); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
-        Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; outputs/s with printing off");
+        Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; outputs/s with printing off{(cpu ? "; 1 core and the rival by CPU time (thread / child process), all cores by wall time" : "")}; load average {LoadAverage()}");
         Console.WriteLine($"{"program",-16} {"compile s",9} {"loom 1c",11} {$"loom {cores}c",11} {"speedup",7} {"balance",7} {"stateless",9} {"fissed",6} {"mit 1c",11} {"1c/mit",7} {$"{cores}c/mit",7}");
         foreach (var progDir in Directory.GetDirectories(dir).OrderBy(d => d, StringComparer.Ordinal))
         {
@@ -48,9 +50,9 @@ internal static class StreamBench
                 var (fissed, plan) = probe.PrepareParallel(cores);
                 var work = plan.Work;
                 double stateless = fissed.Flat.Actors.Where(a => a.Filter is { IsStateful: false } || a.Kind != ActorKind.Filter).Sum(a => work[a.Index]) / work.Sum();
-                double one = Rate(files, 1, null, perIter, seconds);
-                double many = Rate(files, cores, plan, perIter, seconds, fissed.Fissions);
-                double? rival = Rival(dir, name, one / Math.Max(perIter, 1), seconds);
+                double one = Rate(files, 1, null, perIter, seconds, cpu: cpu);
+                double many = cores == 1 ? one : Rate(files, cores, plan, perIter, seconds, fissed.Fissions);
+                double? rival = cpu ? CpuRival(dir, name, one / Math.Max(perIter, 1), seconds) : Rival(dir, name, one / Math.Max(perIter, 1), seconds);
                 string R(double? v) => v is null ? "-" : v.Value.ToString("0.00e+00", CultureInfo.InvariantCulture);
                 string X(double? v) => v is null ? "-" : v.Value.ToString("F2", CultureInfo.InvariantCulture);
                 Console.WriteLine($"{name,-16} {compile,9:F2} {R(one),11} {R(many),11} {X(many / one),7} {X(plan.Imbalance()),7} {stateless,8:P0} {fissed.Fissions.Count,6} {R(rival),11} {X(one / rival),7} {X(many / rival),7}");
@@ -61,20 +63,44 @@ internal static class StreamBench
     }
 
     /// <summary>Outputs/s of a fresh instance run for about <paramref name="seconds"/>: a short run sizes the long one.</summary>
-    private static double Rate(List<SourceFile> files, int cores, Partition? plan, long perIter, double seconds, IReadOnlyDictionary<string, int>? fissions = null)
+    private static double Rate(List<SourceFile> files, int cores, Partition? plan, long perIter, double seconds, IReadOnlyDictionary<string, int>? fissions = null,
+        bool cpu = false)
     {
+        Func<double> now = cpu && cores == 1 ? () => ThreadCpuClock.NowMs() / 1e3 : () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
         long iters = 16;
         while (true)
         {
             var p = StreamProgram.Compile(files, new Printer(null)).WithFission(fissions ?? new Dictionary<string, int>());
             if (cores > 1) p.SetUpParallel(cores, plan!);
-            var sw = Stopwatch.StartNew();
+            else p.PrepareSequential();
+            double t0 = now();
             if (cores == 1) p.RunSequential(iters);
             else p.RunParallel(cores, iters);
-            double t = sw.Elapsed.TotalSeconds;
+            double t = now() - t0;
             if (t >= seconds * 0.5) return iters * perIter / t;
             iters = t < 0.01 ? iters * 16 : (long)(iters * seconds / t) + 1;
         }
+    }
+
+    /// <summary>The rival timed by its CPU time (<see cref="StreamRival"/>), run for about <paramref name="seconds"/> of it; null if it has none.</summary>
+    private static double? CpuRival(string dir, string name, double loomIterPerSec, double seconds)
+    {
+        using var r = StreamRival.Build(dir, name);
+        if (r is null) return null;
+        long iters = Math.Max(1000, (long)(loomIterPerSec * seconds * 4));
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            if (r.Run(iters) is not { } m) return null;
+            if (m.Seconds >= seconds * 0.5) return m.Rate;
+            iters = (long)(iters * seconds / Math.Max(m.Seconds, 0.01)) + 1;
+        }
+        return null;
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "?"; }
     }
 
     /// <summary>The MIT compiler's one-core code for the program, run for about <paramref name="seconds"/>; null if it has none.</summary>

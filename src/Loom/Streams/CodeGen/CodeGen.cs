@@ -5,8 +5,21 @@ using Loom.Streams.Semantics;
 
 namespace Loom.Streams.CodeGen;
 
-/// <summary>One side of a work function's stream access: the ring's array and running index, held in locals for the batch.</summary>
-internal sealed record PortAccess(Channel Channel, ParameterExpression Buf, ParameterExpression Index, Type Item);
+/// <summary>
+/// One side of a work function's stream access: the array and running index, held in locals for the batch.
+/// A ring masks the index (<paramref name="Mask"/> ≥ 0); a fused program's linear buffer uses it as it is, or
+/// looks it up in <paramref name="Table"/> (the item's place when a splitter or joiner was compiled away).
+/// </summary>
+internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression Index, Type Item, int Mask, ParameterExpression? Table = null);
+
+/// <summary>
+/// A fused program's port of one filter: items live in <paramref name="Arena"/>; firing f (counted from the
+/// start of the fused unit) reads or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
+/// </summary>
+public sealed record FusedPort(Array Arena, int Base, int Stride, int[]? Table);
+
+/// <summary>One filter's fused code in parts (see <see cref="CodeGen.FusedParts"/>).</summary>
+public sealed record FusedFilterParts(List<ParameterExpression> Locals, List<Expression> Prologue, List<Expression> Setup, Expression Firing, List<Expression> Teardown);
 
 /// <summary>
 /// Turns bound StreamIt code into a LINQ expression tree that is compiled to a delegate, so the JIT makes
@@ -98,20 +111,88 @@ internal sealed partial class CodeGen
         var post = new List<Expression>();
         if (input is not null) g._in = g.BindPort(input, "in", head: true, pre, post);
         if (output is not null) g._out = g.BindPort(output, "out", head: false, pre, post);
-        var k = g.NewLocal(typeof(int), "k");
-        var brk = Expression.Label("done");
+        var body = new List<Expression>(pre) { g.FiringLoop(work, n) };
+        body.AddRange(post);
+        body.AddRange(store);
+        var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
+        return Expression.Lambda<Action<int>>(block, $"{Sanitize(s.Name)}_work", [n]).Compile();
+    }
+
+    /// <summary>
+    /// <c>count</c> firings of a filter's work in a fused program, starting at firing <c>first</c> of the fused
+    /// unit, as an expression to place in the unit's compiled method: the ports are linear buffers (or tables
+    /// into them) laid out by <see cref="Execution.FusedPlan"/>, firing counts and offsets are constants. The
+    /// locals and the prologue (hoisted storage, run once per call) belong at the top of that method.
+    /// </summary>
+    public static (List<ParameterExpression> Locals, List<Expression> Prologue, Expression Body) FusedStep(StreamSymbol s, WorkSymbol work,
+        object?[] args, IStrongBox[] fields, FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, int count)
+    {
+        var p = FusedParts(s, work, args, fields, input, output, globals, printer, first);
+        var body = new List<Expression>(p.Setup) { Repeat(p.Firing, count, p.Locals) };
+        body.AddRange(p.Teardown);
+        body.Add(Expression.Empty());
+        return (p.Locals, p.Prologue, Expression.Block(typeof(void), body));
+    }
+
+    /// <summary>
+    /// A fused filter's code in parts: setup (fields into locals, port indices), one firing, teardown (fields
+    /// back), so that the firings of several filters can share one loop (<see cref="Execution.FusedRunner"/>).
+    /// </summary>
+    public static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
+        FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first)
+    {
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
+        g.BindParams(s, args);
+        var (load, store) = g.BindFields(s, fields);
+        var setup = new List<Expression>(load);
+        if (input is not null) g._in = g.BindFusedPort(input, "in", first, setup);
+        if (output is not null) g._out = g.BindFusedPort(output, "out", first, setup);
         var firing = g.WithReturn(typeof(void), () => g.Stmt(work.Body));
-        var loop = Expression.Block(
+        return new FusedFilterParts(g._locals, g._prologue, setup, firing, store);
+    }
+
+    /// <summary><paramref name="body"/> <paramref name="count"/> times (a loop over a new counter, added to <paramref name="locals"/>).</summary>
+    public static Expression Repeat(Expression body, int count, List<ParameterExpression> locals)
+    {
+        if (count == 1) return body;
+        var k = Expression.Variable(typeof(int), "k");
+        locals.Add(k);
+        var brk = Expression.Label("done");
+        return Expression.Block(
+            Expression.Assign(k, Expression.Constant(0)),
+            Expression.Loop(Expression.Block(
+                Expression.IfThen(Expression.GreaterThanOrEqual(k, Expression.Constant(count)), Expression.Break(brk)),
+                body,
+                Expression.PreIncrementAssign(k)), brk));
+    }
+
+    private PortAccess BindFusedPort(FusedPort port, string name, int first, List<Expression> pre)
+    {
+        var item = port.Arena.GetType().GetElementType()!;
+        var buf = NewLocal(port.Arena.GetType(), name + "Buf");
+        var idx = NewLocal(typeof(int), name + "Index");
+        pre.Add(Expression.Assign(buf, Expression.Constant(port.Arena, port.Arena.GetType())));
+        pre.Add(Expression.Assign(idx, Expression.Constant(port.Base + first * port.Stride)));
+        ParameterExpression? table = null;
+        if (port.Table is not null)
+        {
+            table = NewLocal(typeof(int[]), name + "Table");
+            pre.Add(Expression.Assign(table, Expression.Constant(port.Table)));
+        }
+        return new PortAccess(buf, idx, item, -1, table);
+    }
+
+    private Expression FiringLoop(WorkSymbol work, Expression n)
+    {
+        var k = NewLocal(typeof(int), "k");
+        var brk = Expression.Label("done");
+        var firing = WithReturn(typeof(void), () => Stmt(work.Body));
+        return Expression.Block(
             Expression.Assign(k, Expression.Constant(0)),
             Expression.Loop(Expression.Block(
                 Expression.IfThen(Expression.GreaterThanOrEqual(k, n), Expression.Break(brk)),
                 firing,
                 Expression.PreIncrementAssign(k)), brk));
-        var body = new List<Expression>(pre) { loop };
-        body.AddRange(post);
-        body.AddRange(store);
-        var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
-        return Expression.Lambda<Action<int>>(block, $"{Sanitize(s.Name)}_work", [n]).Compile();
     }
 
     /// <summary>Evaluates an int expression over parameters and globals (a rate or a size).</summary>
@@ -162,7 +243,7 @@ internal sealed partial class CodeGen
         pre.Add(Expression.Assign(buf, Expression.Field(c, "Buf")));
         pre.Add(Expression.Assign(idx, field));
         post.Add(Expression.Assign(field, idx));
-        return new PortAccess(ch, buf, idx, ch.ItemType);
+        return new PortAccess(buf, idx, ch.ItemType, ch.Mask);
     }
 
     private Expression WithReturn(Type type, Func<Expression> body)

@@ -88,8 +88,10 @@ internal sealed partial class CodeGen
     private PortAccess Port(bool input, Syntax.SourceSpan span) =>
         (input ? _in : _out) ?? throw new StreamException($"{span}: {(input ? "pop/peek" : "push")} is only allowed in work or prework (in {_where})");
 
-    private Expression Slot(PortAccess p, Expression index) =>
-        Expression.ArrayAccess(p.Buf, Expression.And(index, Expression.Constant(p.Channel.Mask)));
+    private static Expression Slot(PortAccess p, Expression index) =>
+        p.Table is not null ? Expression.ArrayAccess(p.Buf, Expression.ArrayIndex(p.Table, index))
+        : p.Mask >= 0 ? Expression.ArrayAccess(p.Buf, Expression.And(index, Expression.Constant(p.Mask)))
+        : Expression.ArrayAccess(p.Buf, index);
 
     private Expression Pop(BPop e)
     {

@@ -12,7 +12,10 @@ internal sealed partial class CodeGen
             case BBlock b:
                 return b.Statements.Length == 0 ? Expression.Empty() : Expression.Block(typeof(void), b.Statements.Select(Stmt));
             case BVarDecl d: return VarDecl(d);
+            // A pop whose item is dropped only moves the index: no load (and no bounds check) for it.
+            case BExprStmt { Expr: BPop pop }: return Expression.Block(typeof(void), Expression.PreIncrementAssign(Port(true, pop.Span).Index));
             case BExprStmt e: return Expression.Block(typeof(void), Expr(e.Expr));
+            case BIf { Else: null } i when GuardedIntUpdate(i) is { } select: return select;
             case BIf i:
                 return i.Else is null
                     ? Expression.IfThen(Expr(i.Condition), Stmt(i.Then))
@@ -51,6 +54,7 @@ internal sealed partial class CodeGen
 
     private Expression Loop(BLoop l)
     {
+        if (DroppedPopLoop(l) is { } skip) return skip;
         var brk = Expression.Label("break");
         var cont = Expression.Label("continue");
         var parts = new List<Expression>();
@@ -65,6 +69,33 @@ internal sealed partial class CodeGen
             ? Expression.Loop(Expression.Block(exit, body, Expression.Label(cont), update), brk)
             : Expression.Loop(Expression.Block(body, Expression.Label(cont), update, exit), brk));
         return Expression.Block(typeof(void), parts);
+    }
+
+    /// <summary>
+    /// <c>for (i = 0; i &lt; n; i++) pop();</c> with n fixed per instance (the idiom that drops a firing's window
+    /// after peeking it): the input index moves by n pops at once instead of counting them one by one.
+    /// </summary>
+    private Expression? DroppedPopLoop(BLoop l)
+    {
+        if (!l.TestFirst || _in is null) return null;
+        var body = l.Body is BBlock b ? b.Statements : [l.Body];
+        if (body.Length == 0 || !body.All(st => st is BExprStmt { Expr: BPop })) return null;
+        var i = l.Init switch
+        {
+            BVarDecl { Symbol: var sym, Init: BConst { Value: 0 } } => sym,
+            BExprStmt { Expr: BAssign { Target: BVar v, Value: BConst { Value: 0 } } } => v.Symbol,
+            _ => null,
+        };
+        if (i is null || i.Type != SType.Int || i.Kind is not (VarKind.Local or VarKind.Field)) return null;
+        if (l.Condition is not BBinary { Op: BinOp.Lt, Left: BVar { Symbol: var ci }, Right: var bound } || ci != i || !IsInvariant(bound)) return null;
+        if (l.Update is not BExprStmt { Expr: BIncDec { Target: BVar { Symbol: var ui }, Increment: true } } || ui != i) return null;
+        var init = Stmt(l.Init!);
+        if (_vars.GetValueOrDefault(i) is not ParameterExpression counter) return null;
+        var n = Expression.Variable(typeof(int), "pops");
+        return Expression.Block(typeof(void), [n], init, Expression.Assign(n, Expr(bound)),
+            Expression.IfThen(Expression.GreaterThan(n, counter), Expression.Block(
+                Expression.AddAssign(_in.Index, Expression.Multiply(Expression.Subtract(n, counter), Expression.Constant(body.Length))),
+                Expression.Assign(counter, n))));
     }
 
     private Expression VarDecl(BVarDecl d)
@@ -90,13 +121,49 @@ internal sealed partial class CodeGen
             return Expression.Assign(target, Alloc());
         // A local array of fixed size in work is made once per compiled function and cleared at each
         // declaration: Java's fresh zeroed array, without allocating in the steady state.
+        // The storage outlives the call (a box held by the compiled code), so a batch of firings allocates nothing.
         var hoisted = NewLocal(target.Type, sym.Name + "_storage");
-        _prologue.Add(Expression.Assign(hoisted, Alloc()));
+        var box = Expression.Field(Expression.Constant(Activator.CreateInstance(typeof(System.Runtime.CompilerServices.StrongBox<>).MakeGenericType(target.Type))), "Value");
+        _prologue.Add(Expression.Assign(hoisted, box));
+        _prologue.Add(Expression.IfThen(Expression.Equal(hoisted, Expression.Constant(null, target.Type)),
+            Expression.Assign(box, Expression.Assign(hoisted, Alloc()))));
         Expression clear = at.Rank == 1 && at.Element is not StructType
             ? Expression.Call(typeof(Array).GetMethod(nameof(Array.Clear), [typeof(Array)])!, hoisted)
             : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
         return Expression.Block(typeof(void), clear, Expression.Assign(target, hoisted));
     }
+
+    /// <summary>
+    /// <c>if (c) v = e;</c> for an int local or field and an <c>e</c> that cannot fail or have effects, as
+    /// <c>v = Select(c, e, v)</c>: the same value, computed without a branch.
+    /// </summary>
+    private Expression? GuardedIntUpdate(BIf i)
+    {
+        var then = i.Then is BBlock { Statements: [var only] } ? only : i.Then;
+        if (then is not BExprStmt { Expr: BAssign { Target: BVar { Symbol: { Kind: VarKind.Local or VarKind.Field } sym } target, Value: var value } }
+            || sym.Type != SType.Int || !IsPlainArithmetic(value) || !_vars.TryGetValue(sym, out var v) || v is not ParameterExpression)
+            return null;
+        var select = typeof(Intrinsics).GetMethod(nameof(Intrinsics.Select))!;
+        // v = v ± d (a count): v ± (c ? d : 0), so only the addition waits for the previous value of v.
+        if (value is BBinary { Op: BinOp.Add or BinOp.Sub, Left: BVar { Symbol: var l }, Right: var d } step && l == sym
+            && !BoundWalker.Nodes(d).OfType<BVar>().Any(x => x.Symbol == sym) && Expr(d) is { Type: var dt } de && dt == typeof(int))
+        {
+            var masked = Expression.Call(select, Expr(i.Condition), de, Expression.Constant(0));
+            return Expression.Assign(v, step.Op == BinOp.Add ? Expression.Add(v, masked) : Expression.Subtract(v, masked));
+        }
+        var e = Expr(value);
+        if (e.Type != typeof(int)) return null;
+        return Expression.Assign(v, Expression.Call(select, Expr(i.Condition), e, v));
+    }
+
+    /// <summary>Arithmetic on variables and constants that cannot throw (no division, no array, no call).</summary>
+    private static bool IsPlainArithmetic(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
+    {
+        BExprStmt or BConst or BUnary => true,
+        BBinary b => b.Op is not (BinOp.Div or BinOp.Rem),
+        BVar v => v.Symbol.Type is not ArrayType,
+        _ => false,
+    });
 
     /// <summary>Made only of constants, parameters and globals: the same value on every firing.</summary>
     private static bool IsInvariant(BExpr e) => BoundWalker.Nodes(e).All(n => n switch

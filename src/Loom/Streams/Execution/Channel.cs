@@ -12,6 +12,8 @@ public abstract class Channel
     public int Mask { get; protected init; }
     public int Count => Tail - Head;
     public abstract Type ItemType { get; }
+    /// <summary>The ring's array (for moving items in and out of a fused program's buffers).</summary>
+    public abstract Array Items { get; }
     public abstract void PushBoxed(object? item);
 
     public static Channel Create(Type itemType, int minCapacity)
@@ -33,6 +35,8 @@ public sealed class Channel<T> : Channel
     }
 
     public override Type ItemType => typeof(T);
+
+    public override Array Items => Buf;
 
     public override void PushBoxed(object? item) => Buf[Tail++ & Mask] = (T)item!;
 }

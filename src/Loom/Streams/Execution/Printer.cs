@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Loom.Streams.Execution;
@@ -24,24 +25,41 @@ public sealed class Printer
         _maxLines = maxLines;
     }
 
-    public long Lines { get; private set; }
-    public ulong Checksum { get; private set; }
+    // Fields, not properties, and Fold public: compiled work functions live in another (dynamic) assembly,
+    // and the JIT inlines into them only what they could call directly.
+    public long Lines;
+    public ulong Checksum;
     public bool Printing => _out is not null;
 
-    private void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;
 
+    // The printing-off paths are inlined into compiled work functions (a timing run prints every output).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrintInt(int v)
     {
         if (_out is null) { Fold((ulong)v); return; }
+        WriteInt(v);
+    }
+
+    private void WriteInt(int v)
+    {
         v.TryFormat(_buf, out int n, default, CultureInfo.InvariantCulture);
         Write(n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrintFloat(float v) => PrintDouble(v);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PrintDouble(double v)
     {
         if (_out is null) { Fold((ulong)BitConverter.DoubleToInt64Bits(v)); return; }
+        WriteDouble(v);
+    }
+
+    private void WriteDouble(double v)
+    {
         // %f: the exact binary value rounded to six decimals (.NET's "F6" is exact since .NET Core 3.0).
         if (!v.TryFormat(_buf, out int n, "F6", CultureInfo.InvariantCulture)) { WriteString(v.ToString("F6", CultureInfo.InvariantCulture)); return; }
         if (double.IsNaN(v)) WriteString("nan");
@@ -69,12 +87,17 @@ public sealed class Printer
         PrintString("i");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EndPrint(bool newLine)
     {
         if (!newLine) return;
-        if (_out is not null) Guard(() => _out.Write('\n'));
-        if (++Lines >= _maxLines) throw new StopRunException("line limit reached");
+        if (_out is not null) WriteNewLine();
+        if (++Lines >= _maxLines) LineLimit();
     }
+
+    private void WriteNewLine() => Guard(() => _out!.Write('\n'));
+
+    private static void LineLimit() => throw new StopRunException("line limit reached");
 
     public void Flush()
     {

@@ -243,6 +243,25 @@ public sealed class StreamProgram
         return done;
     }
 
+    /// <summary>Whether one-core runs use the fused runtime (the default; <c>LOOM_STREAM_FUSE=0</c> turns it off, for comparing).</summary>
+    public bool Fuse { get; set; } = Environment.GetEnvironmentVariable("LOOM_STREAM_FUSE") != "0";
+
+    private FusedRunner? _fused;
+    private bool _fusedTried;
+
+    /// <summary>
+    /// Compiles the fused form of the steady state for one core (done by <see cref="RunSequential"/> when not
+    /// done before; separate so a benchmark can leave compiling out of its timing). Null when the program has
+    /// nothing to fuse or fusion is turned off (<c>LOOM_STREAM_FUSE=0</c>).
+    /// </summary>
+    public FusedRunner? PrepareSequential()
+    {
+        if (_fusedTried) return _fused;
+        _fusedTried = true;
+        if (Fuse) _fused = FusedRunner.Make(Flat, Schedule, Globals, Printer);
+        return _fused;
+    }
+
     /// <summary>
     /// Runs the initialization schedule, then <paramref name="iterations"/> steady states (all of them, or until
     /// the printer stops the run). Returns the number of steady states completed.
@@ -253,6 +272,16 @@ public sealed class StreamProgram
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
+            if (PrepareSequential() is { } fused && iterations >= fused.SteadyStatesPerUnit)
+            {
+                // The fused units, then back to the rings for the rest (fewer than one unit).
+                int m = fused.SteadyStatesPerUnit;
+                long units = iterations == long.MaxValue ? long.MaxValue : iterations / m;
+                fused.LoadFromRings();
+                fused.Run(units);
+                fused.StoreToRings();
+                done = units * m;
+            }
             var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
             var scaled = Schedule.ScaledSteady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
             int k = Schedule.Scale;

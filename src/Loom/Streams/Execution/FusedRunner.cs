@@ -1,0 +1,274 @@
+using System.Linq.Expressions;
+using Loom.Streams.CodeGen;
+using Loom.Streams.Scheduling;
+
+namespace Loom.Streams.Execution;
+
+/// <summary>
+/// Runs a program one fused unit (m steady states) at a time over the buffers of a <see cref="FusedPlan"/>.
+/// The unit's steps are compiled into one method (or a few, when large) with every firing offset and count a
+/// constant: filters read and write their places in the arena (no ring masks), splitters, joiners and Identity
+/// filters with virtual outputs cost nothing, the others copy by table, and a chain of filters fired once per
+/// unit shares one loop. After the unit, the items an edge keeps are moved to its front. Items enter from the
+/// rings after the initialization schedule and go back to them afterwards, so the ring runtime can finish a run.
+/// </summary>
+public sealed class FusedRunner
+{
+    private readonly FlatGraph _g;
+    private readonly FusedPlan _plan;
+    private readonly Action[] _chunks;
+    private readonly Actor[] _stepActors;
+    // The step running now, for naming the filter when one fails (a store per step, not per item).
+    private readonly System.Runtime.CompilerServices.StrongBox<int> _current = new();
+    private readonly (Array Arena, int From, int To, int Length)[] _moves;
+    private readonly Dictionary<Edge, int> _edgeIndex;
+
+    public int SteadyStatesPerUnit => _plan.Units;
+
+    /// <summary>
+    /// Locals and expression nodes per compiled method, at most. One method per unit spares the calls and lets
+    /// the processor overlap the filters' work, but the JIT's code gets much worse past some size (BeamFormer ran
+    /// 3× slower in methods of 256 locals); 48 locals was best on the shared programs (LOOM_STREAM_LOCALS overrides).
+    /// </summary>
+    private static readonly int MaxLocals = int.TryParse(Environment.GetEnvironmentVariable("LOOM_STREAM_LOCALS"), out int l) ? l : 48;
+    private const int MaxNodes = 4000;
+
+    private sealed class NodeCounter : ExpressionVisitor
+    {
+        public int Count;
+
+        public override Expression? Visit(Expression? node)
+        {
+            Count++;
+            return base.Visit(node);
+        }
+    }
+
+    private FusedRunner(FlatGraph g, FusedPlan plan, GlobalStore globals, Printer printer)
+    {
+        _g = g;
+        _plan = plan;
+        _edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
+        var fired = new int[g.Actors.Count];
+        var chunks = new List<Action>();
+        var actors = new List<Actor>();
+        var locals = new List<ParameterExpression>();
+        var prologue = new List<Expression>();
+        var body = new List<Expression>();
+        int nodes = 0;
+        var current = Expression.Field(Expression.Constant(_current), "Value");
+        void Flush()
+        {
+            if (body.Count == 0) return;
+            var block = Expression.Block(locals, [.. prologue, .. body, Expression.Empty()]);
+            chunks.Add(Expression.Lambda<Action>(block, $"fused_{chunks.Count}", []).Compile());
+            locals.Clear();
+            prologue.Clear();
+            nodes = 0;
+            body.Clear();
+        }
+        void Add(Actor a, (List<ParameterExpression> Locals, List<Expression> Prologue, Expression Body) step)
+        {
+            var counter = new NodeCounter();
+            counter.Visit(step.Body);
+            if (locals.Count + step.Locals.Count > MaxLocals || nodes + counter.Count > MaxNodes) Flush();
+            nodes += counter.Count;
+            locals.AddRange(step.Locals);
+            prologue.AddRange(step.Prologue);
+            body.Add(Expression.Assign(current, Expression.Constant(actors.Count)));
+            body.Add(step.Body);
+            actors.Add(a);
+        }
+        var stepsOf = plan.Steps.GroupBy(f => f.Actor).ToDictionary(x => x.Key, x => x.Count());
+        var group = new List<Firing>();
+        void EndGroup()
+        {
+            if (group.Count == 1) Add(group[0].Actor, Step(group[0].Actor, 0, group[0].Count, globals, printer)!.Value);
+            else if (group.Count > 1) Add(group[0].Actor, Interleave(group, globals, printer));
+            group.Clear();
+        }
+        foreach (var f in plan.Steps)
+        {
+            var a = f.Actor;
+            if (stepsOf[a] == 1 && !FusedPlan.IsMover(a))
+            {
+                if (group.Count > 0 && !Chains(group, f)) EndGroup();
+                group.Add(f);
+                fired[a.Index] += f.Count;
+                continue;
+            }
+            var step = Step(a, fired[a.Index], f.Count, globals, printer);
+            fired[a.Index] += f.Count;
+            if (step is null) continue;
+            EndGroup();
+            Add(a, step.Value);
+        }
+        EndGroup();
+        Flush();
+        _chunks = [.. chunks];
+        _stepActors = [.. actors];
+        _moves = g.Edges.Select((e, i) => (e, i)).Where(x => !plan.IsVirtual(x.i) && plan.Carried[x.i] > 0)
+            .Select(x => (Arena(x.e), plan.Base[x.i] + (int)plan.Flow[x.i], plan.Base[x.i], (int)plan.Carried[x.i])).ToArray();
+    }
+
+    public static FusedRunner? Make(FlatGraph g, Schedule s, GlobalStore globals, Printer printer)
+    {
+        // Items a steady state writes to buffers (a mover's outputs are mostly tables, read once or not at all).
+        long flow = g.Edges.Where(e => !FusedPlan.IsMover(e.Src)).Sum(e => s.Repetitions[e.Src.Index] * e.Src.Push[e.SrcPort]);
+        long moved = g.Edges.Where(e => FusedPlan.IsMover(e.Src)).Sum(e => s.Repetitions[e.Src.Index] * e.Src.Push[e.SrcPort]);
+        // A unit of several steady states amortises the steps, while its buffers stay small enough for the cache.
+        // Several printers keep one steady state per unit: their lines interleave as the steady schedule orders them.
+        int units = 1;
+        if (s.Scale > 1)
+            while (units < 64 && (flow + moved / 4) * units * 2 <= 1 << 14) units *= 2;
+        if (Environment.GetEnvironmentVariable("LOOM_STREAM_UNIT") is { } u && int.TryParse(u, out int forced) && forced > 0) units = forced;
+        var plan = FusedPlan.Make(g, s, units);
+        return plan is null ? null : new FusedRunner(g, plan, globals, printer);
+    }
+
+    private Array Arena(Edge e) => _plan.Arenas[ClrTypes.Of(e.Type)];
+
+    private int EdgeIndex(Edge e) => _edgeIndex[e];
+
+    /// <summary>The code of one step: a filter's firings, or a mover's copies into the outputs that keep items (null: nothing to do).</summary>
+    private (List<ParameterExpression> Locals, List<Expression> Prologue, Expression Body)?
+        Step(Actor a, int first, int count, GlobalStore globals, Printer printer)
+    {
+        if (FusedPlan.IsMover(a))
+        {
+            var copies = new List<Expression>();
+            for (int o = 0; o < a.Out.Count; o++)
+            {
+                if (a.Out[o] is not { } e) continue;
+                int i = EdgeIndex(e);
+                if (_plan.IsVirtual(i)) continue;
+                var src = _plan.Sources(e, _edgeIndex);
+                var m = typeof(FusedRunner).GetMethod(nameof(Copy), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                    .MakeGenericMethod(ClrTypes.Of(e.Type));
+                copies.Add(Expression.Call(m, Expression.Constant(Arena(e)),
+                    Expression.Constant(src), Expression.Constant(_plan.Base[i] + (int)_plan.Carried[i]),
+                    Expression.Constant(first * a.Push[o]), Expression.Constant((first + count) * a.Push[o])));
+            }
+            return copies.Count == 0 ? null : ([], [], Expression.Block(typeof(void), copies));
+        }
+        var f = a.Filter!;
+        var (input, output) = Ports(a);
+        return CodeGen.CodeGen.FusedStep(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer, first, count);
+    }
+
+    private (FusedPort? Input, FusedPort? Output) Ports(Actor a)
+    {
+        FusedPort? input = null, output = null;
+        if (a.In.Count > 0 && a.In[0] is { } ie)
+        {
+            int i = EdgeIndex(ie);
+            var arena = Arena(ie);
+            if (_plan.Map[i] is not { } map) input = new FusedPort(arena, _plan.Base[i], a.Pop[0], null);
+            else if (InARow(map)) input = new FusedPort(arena, map.Length > 0 ? map[0] : 0, a.Pop[0], null);
+            else input = new FusedPort(arena, 0, a.Pop[0], map);
+        }
+        if (a.Out.Count > 0 && a.Out[0] is { } oe)
+        {
+            int i = EdgeIndex(oe);
+            output = new FusedPort(Arena(oe), _plan.Base[i] + (int)_plan.Carried[i], a.Push[0], null);
+        }
+        return (input, output);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="next"/> can share a loop with <paramref name="group"/> (each fired once in the
+    /// unit): it reads the last member's output directly, all counts are multiples of a common count of at least 2,
+    /// and at most one of them prints. Then, in iteration t, the consumer needs only what its producer made in
+    /// iterations up to t: their rates balance over an iteration, and what it peeks beyond is already on the edge.
+    /// </summary>
+    private bool Chains(List<Firing> group, Firing next)
+    {
+        var b = next.Actor;
+        if (b.In.Count == 0 || b.In[0] is not { } e || e.Src != group[^1].Actor) return false;
+        int i = EdgeIndex(e);
+        if (_plan.IsVirtual(i) || b.ExtraPeek > _plan.Carried[i]) return false;
+        if (group.Append(next).Count(f => f.Actor.Filter!.Symbol.PrintsInWork) > 1) return false;
+        return group.Append(next).Select(f => f.Count).Aggregate(Gcd) >= 2;
+    }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
+
+    /// <summary>The group's firings in one loop: each iteration fires every member its share, in pipeline order.</summary>
+    private (List<ParameterExpression>, List<Expression>, Expression)
+        Interleave(List<Firing> group, GlobalStore globals, Printer printer)
+    {
+        int n = group.Select(f => f.Count).Aggregate(Gcd);
+        var locals = new List<ParameterExpression>();
+        var prologue = new List<Expression>();
+        var setup = new List<Expression>();
+        var iteration = new List<Expression>();
+        var teardown = new List<Expression>();
+        foreach (var f in group)
+        {
+            var (input, output) = Ports(f.Actor);
+            var fl = f.Actor.Filter!;
+            var p = CodeGen.CodeGen.FusedParts(fl.Symbol, fl.Symbol.Work!, fl.Args, fl.Fields, input, output, globals, printer, 0);
+            locals.AddRange(p.Locals);
+            prologue.AddRange(p.Prologue);
+            setup.AddRange(p.Setup);
+            iteration.Add(CodeGen.CodeGen.Repeat(p.Firing, f.Count / n, locals));
+            teardown.AddRange(p.Teardown);
+        }
+        var loop = CodeGen.CodeGen.Repeat(Expression.Block(typeof(void), iteration), n, locals);
+        return (locals, prologue, Expression.Block(typeof(void), [.. setup, loop, .. teardown, Expression.Empty()]));
+    }
+
+    private static bool InARow(int[] map)
+    {
+        for (int p = 1; p < map.Length; p++)
+            if (map[p] != map[0] + p) return false;
+        return true;
+    }
+
+    private static void Copy<T>(T[] arena, int[] src, int dst, int from, int to)
+    {
+        for (int p = from; p < to; p++) arena[dst + p] = arena[src[p]];
+    }
+
+    /// <summary>Runs <paramref name="units"/> units (fewer if the printer stops the run by throwing).</summary>
+    public void Run(long units)
+    {
+        var chunks = _chunks;
+        var moves = _moves;
+        try
+        {
+            for (long u = 0; u < units; u++)
+            {
+                foreach (var c in chunks) c();
+                foreach (var (arena, from, to, length) in moves) Array.Copy(arena, from, arena, to, length);
+            }
+        }
+        catch (Exception e) when (e is not (LoomException or StopRunException))
+        {
+            throw new StreamException($"filter {_stepActors[_current.Value].Name} failed while running: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Moves the items on each edge from its ring into the fused buffers (after the initialization schedule).</summary>
+    public void LoadFromRings()
+    {
+        for (int i = 0; i < _g.Edges.Count; i++)
+        {
+            var ch = _g.Edges[i].Channel!;
+            if (ch.Count != _plan.Carried[i])
+                throw new StreamException($"internal: edge {_g.Edges[i]} holds {ch.Count} items, the fused schedule expects {_plan.Carried[i]}");
+            for (int j = 0; j < ch.Count; j++) Array.Copy(ch.Items, (ch.Head + j) & ch.Mask, Arena(_g.Edges[i]), _plan.Base[i] + j, 1);
+        }
+    }
+
+    /// <summary>Moves the items kept between units back into the rings, so the ring runtime can go on.</summary>
+    public void StoreToRings()
+    {
+        for (int i = 0; i < _g.Edges.Count; i++)
+        {
+            var ch = _g.Edges[i].Channel!;
+            ch.Head = ch.Tail = 0;
+            for (int j = 0; j < _plan.Carried[i]; j++) Array.Copy(Arena(_g.Edges[i]), _plan.Base[i] + j, ch.Items, ch.Tail++ & ch.Mask, 1);
+        }
+    }
+}
