@@ -27,7 +27,12 @@ public sealed unsafe partial class StaticTreeLstm
         _m = model;
         _pool = pool is { Threads: > 1 } ? pool : null;
         _w = new TreeLstmWeights(model);
+        // Each thread's share of the hidden units must be whole 32-column panels of the packed weights.
+        if (_pool is not null && model.Hidden % (32 * _pool.Threads) == 0) _hiddenParts = _pool.Threads;
     }
+
+    /// <summary>Threads split inference forwards by hidden units (see <see cref="TreeLstmWeights"/>); 1: by rows.</summary>
+    private readonly int _hiddenParts = 1;
 
     /// <summary>When set, the leaf batch and every level of the next forwards are recorded on it.</summary>
     public BatchTrace? Trace { get; set; }
@@ -52,7 +57,9 @@ public sealed unsafe partial class StaticTreeLstm
     internal float Forward(IReadOnlyList<SstTree> trees, bool everyNode, bool keep)
     {
         int hd = _m.Hidden;
-        _w.Refresh();
+        // The backward pass reads kept gate rows in the plain layout, so training splits by rows.
+        int parts = keep ? 1 : _hiddenParts;
+        _w.Refresh(parts);
         var p = _plan;
         p.Build(trees, _m.Embedding.Count, DedupLeaves);
         Grow(ref _x, p.Rows * 2 * hd); Grow(ref _cx, p.Rows * 2 * hd);
@@ -72,17 +79,25 @@ public sealed unsafe partial class StaticTreeLstm
             // Leaves: one GEMM over the distinct words' embedding rows (gathered by pointer), one fused pass.
             float** rows = (float**)NativeRows(p.Unique);
             for (int u = 0; u < p.Unique; u++) rows[u] = _m.Embedding.Row(p.UniqueWord[u]);
-            var leafJob = new LeafJob { Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf, Keep = keep };
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            Split(p.Unique, leafJob);
-            Trace?.Add("leaves: GEMM + fused gates", t0, System.Diagnostics.Stopwatch.GetTimestamp(), p.Unique);
+            var leafJob = new LeafJob
+            {
+                Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf, Keep = keep,
+                Parts = parts, Plan = p, X = x, Cx = cx, RootH = rh, RootC = rc,
+            };
+            long t0 = Trace?.Now() ?? 0;
+            if (parts > 1) SplitHidden(parts, (long)p.Unique * 3 * hd * hd, leafJob);
+            else Split(p.Unique, leafJob);
+            Trace?.Add("leaves: GEMM + fused gates", t0, Trace.Now(), p.Unique);
             calls += 2;
             for (int i = 0; i < p.Leaves; i++)
             {
                 float* h = lh + (long)p.LeafUnique[i] * hd, c = lc + (long)p.LeafUnique[i] * hd;
-                Dest(p.LeafDest[i], x, cx, rh, rc, hd, out float* dh, out float* dc);
-                Buffer.MemoryCopy(h, dh, hd * 4, hd * 4);
-                Buffer.MemoryCopy(c, dc, hd * 4, hd * 4);
+                if (parts == 1)
+                {
+                    Dest(p.LeafDest[i], x, cx, rh, rc, hd, out float* dh, out float* dc);
+                    Buffer.MemoryCopy(h, dh, hd * 4, hd * 4);
+                    Buffer.MemoryCopy(c, dc, hd * 4, hd * 4);
+                }
                 if (everyNode || p.LeafDest[i] < 0) loss += SoftmaxOutput.Loss(hd, pw, h, p.LeafLabel[i]);
             }
             copied += (long)p.Leaves * 2 * hd;
@@ -91,18 +106,21 @@ public sealed unsafe partial class StaticTreeLstm
             var job = new LevelJob
             {
                 Plan = p, Hd = hd, X = x, Cx = cx, G = g, RootH = rh, RootC = rc, Bias = nb, RowLoss = rowLoss,
-                Left = _w.Left, Right = _w.Right, WoutPtr = pw, EveryNode = everyNode, Keep = keep,
+                Left = _w.Left, Right = _w.Right, WoutPtr = pw, EveryNode = everyNode, Keep = keep, Parts = parts,
             };
             for (int l = 0; l < p.Levels; l++)
             {
                 job.R0 = p.LevelStart[l];
                 job.Count = p.LevelStart[l + 1] - job.R0;
                 job.G = keep ? g + (long)job.R0 * 5 * hd : g;
-                t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                Split(job.Count, job);
-                Trace?.Add($"level {l + 2}: 2 GEMMs + fused gates", t0, System.Diagnostics.Stopwatch.GetTimestamp(), job.Count);
+                t0 = Trace?.Now() ?? 0;
+                if (parts > 1) SplitHidden(parts, (long)job.Count * 8 * hd * hd, job);
+                else Split(job.Count, job);
+                Trace?.Add($"level {l + 2}: 2 GEMMs + fused gates", t0, Trace.Now(), job.Count);
                 calls += 3;
             }
+            // Split by hidden units, no thread has a whole h while its level runs: the losses follow, split by rows.
+            if (parts > 1) Split(p.Rows, new LossJob { Plan = p, Hd = hd, Count = p.Rows, X = x, RootH = rh, RowLoss = rowLoss, WoutPtr = pw, EveryNode = everyNode });
             for (int r = 0; r < p.Rows; r++) loss += rowLoss[r];
         }
         KernelCalls = calls + 1;
@@ -127,32 +145,90 @@ public sealed unsafe partial class StaticTreeLstm
     /// <summary>Rows below which splitting a batch across threads costs more than it saves.</summary>
     private const int MinRowsPerThread = 16;
 
+    /// <summary>Runs the <paramref name="parts"/> hidden-unit parts of <paramref name="job"/>: on the pool, or one after another when the batch is too small to pay for waking a thread.</summary>
+    private void SplitHidden<TJob>(int parts, long multiplyAdds, TJob job) where TJob : struct, IParallelJob
+    {
+        if (multiplyAdds >= MinMultiplyAddsToSplit) _pool!.Run(parts, job);
+        else for (int t = 0; t < parts; t++) job.Execute(t);
+    }
+
+    /// <summary>About 10 µs of one core's FMA work: below it, a handoff to another thread costs a noticeable share.</summary>
+    private const long MinMultiplyAddsToSplit = 1 << 19;
+
     internal interface IChunked { int Chunk { get; set; } }
 
-    /// <summary>Leaf rows [part·Chunk, …): GEMM against [W_i | W_o | W_u] and the fused leaf gates.</summary>
+    /// <summary>
+    /// The leaf batch: GEMM against [W_i | W_o | W_u] and the fused leaf gates. With one hidden part, part p is rows
+    /// [p·Chunk, …); with several, part t is hidden units [t·H/Parts, …) of every row, and it also copies that slice
+    /// of each leaf's (h, c) into its parent's row (no thread waits for another before the first level).
+    /// </summary>
     private struct LeafJob : IParallelJob, IChunked
     {
-        public int Hd, Count;
+        public int Hd, Count, Parts;
         public int Chunk { get; set; }
         public float** Rows;
-        public float* G, H, C, Bias;
+        public float* G, H, C, Bias, X, Cx, RootH, RootC;
         public GemmPackedB B;
+        public TreePlan Plan;
         public bool Keep;
 
         public readonly void Execute(int part)
         {
-            int u0 = part * Chunk, n = Math.Min(Chunk, Count - u0), hd = Hd;
-            BatchedGemm.Multiply(n, 3 * hd, hd, Rows + u0, B, G + (long)u0 * 3 * hd, 3 * hd, accumulate: false);
-            for (int u = u0; u < u0 + n; u++)
-                TreeLstmGates.Leaf(hd, G + (long)u * 3 * hd, Bias, H + (long)u * hd, C + (long)u * hd, Keep);
+            int hd = Hd;
+            if (Parts == 1)
+            {
+                int u0 = part * Chunk, n = Math.Min(Chunk, Count - u0);
+                BatchedGemm.Multiply(n, 3 * hd, hd, Rows + u0, B, G + (long)u0 * 3 * hd, 3 * hd, accumulate: false);
+                for (int u = u0; u < u0 + n; u++)
+                    TreeLstmGates.Leaf(hd, G + (long)u * 3 * hd, Bias, H + (long)u * hd, C + (long)u * hd, Keep);
+                return;
+            }
+            int w = hd / Parts, a = part * w;
+            BatchedGemm.Multiply(Count, 3 * w, hd, Rows, B, 3 * a, G + 3 * a, 3 * hd, accumulate: false);
+            for (int u = 0; u < Count; u++)
+                TreeLstmGates.Leaf(w, G + (long)u * 3 * hd + 3 * a, Bias + 3 * a, H + (long)u * hd + a, C + (long)u * hd + a, Keep);
+            var p = Plan;
+            for (int i = 0; i < p.Leaves; i++)
+            {
+                long src = (long)p.LeafUnique[i] * hd + a;
+                Dest(p.LeafDest[i], X, Cx, RootH, RootC, hd, out float* dh, out float* dc);
+                Buffer.MemoryCopy(H + src, dh + a, w * 4, w * 4);
+                Buffer.MemoryCopy(C + src, dc + a, w * 4, w * 4);
+            }
         }
     }
 
-    /// <summary>Rows [R0 + part·Chunk, …) of one level: two GEMMs, fused gates into the parents' slots, losses per row.</summary>
+    /// <summary>Rows [part·Chunk, …): each row's output loss (when it has one), after a forward split by hidden units.</summary>
+    private struct LossJob : IParallelJob, IChunked
+    {
+        public TreePlan Plan;
+        public int Hd, Count;
+        public int Chunk { get; set; }
+        public float* X, RootH, RowLoss, WoutPtr;
+        public bool EveryNode;
+
+        public readonly void Execute(int part)
+        {
+            int r0 = part * Chunk, r1 = Math.Min(Count, r0 + Chunk);
+            for (int row = r0; row < r1; row++)
+            {
+                int dest = Plan.RowDest[row];
+                if (!EveryNode && dest >= 0) { RowLoss[row] = 0; continue; }
+                Dest(dest, X, X, RootH, RootH, Hd, out float* h, out _);
+                RowLoss[row] = SoftmaxOutput.Loss(Hd, WoutPtr, h, Plan.RowLabel[row]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One level: two GEMMs and the fused gates into the parents' slots. With one hidden part, part p is rows
+    /// [R0 + p·Chunk, …) and each row's loss is fused in; with several, part t is hidden units [t·H/Parts, …) of
+    /// every row of the level (its own columns of the packed weights and gate rows), losses left to <see cref="LossJob"/>.
+    /// </summary>
     private struct LevelJob : IParallelJob, IChunked
     {
         public TreePlan Plan;
-        public int Hd, R0, Count;
+        public int Hd, R0, Count, Parts;
         public int Chunk { get; set; }
         public float* X, Cx, G, RootH, RootC, Bias, RowLoss;
         public GemmPackedB Left, Right;
@@ -161,17 +237,20 @@ public sealed unsafe partial class StaticTreeLstm
 
         public readonly void Execute(int part)
         {
-            int hd = Hd, first = part * Chunk, m = Math.Min(Chunk, Count - first), r0 = R0 + first;
-            float* a = X + (long)r0 * 2 * hd, g = G + (long)first * 5 * hd;
-            for (int r = 0; r < m; r++) new Span<float>(g + (long)r * 5 * hd + 4 * hd, hd).Clear();
-            StridedGemm.Multiply(m, 4 * hd, hd, a, 2 * hd, Left, g, 5 * hd, accumulate: false);
-            StridedGemm.Multiply(m, 4 * hd, hd, a + hd, 2 * hd, Right, g + hd, 5 * hd, accumulate: true);
+            int hd = Hd, first = Parts == 1 ? part * Chunk : 0, m = Parts == 1 ? Math.Min(Chunk, Count - first) : Count, r0 = R0 + first;
+            int w = hd / Parts, c0 = Parts == 1 ? 0 : part * w;
+            float* a = X + (long)r0 * 2 * hd, g = G + (long)first * 5 * hd + 5 * c0;
+            // Gate columns of this part: [f_l | i | o | u | f_r], w each; the left GEMM writes the first four, the right adds the last four.
+            for (int r = 0; r < m; r++) new Span<float>(g + (long)r * 5 * hd + 4 * w, w).Clear();
+            StridedGemm.Multiply(m, 4 * w, hd, a, 2 * hd, Left, 4 * c0, g, 5 * hd, accumulate: false);
+            StridedGemm.Multiply(m, 4 * w, hd, a + hd, 2 * hd, Right, 4 * c0, g + w, 5 * hd, accumulate: true);
             for (int r = 0; r < m; r++)
             {
                 int row = r0 + r, dest = Plan.RowDest[row];
                 Dest(dest, X, Cx, RootH, RootC, hd, out float* dh, out float* dc);
-                TreeLstmGates.Node(hd, g + (long)r * 5 * hd, Bias, Cx + (long)row * 2 * hd, dh, dc, Keep);
-                RowLoss[row] = EveryNode || dest < 0 ? SoftmaxOutput.Loss(hd, WoutPtr, dh, Plan.RowLabel[row]) : 0;
+                float* cl = Cx + (long)row * 2 * hd + c0;
+                TreeLstmGates.Node(w, g + (long)r * 5 * hd, Bias + 5 * c0, cl, cl + hd, dh + c0, dc + c0, Keep);
+                if (Parts == 1) RowLoss[row] = EveryNode || dest < 0 ? SoftmaxOutput.Loss(hd, WoutPtr, dh, Plan.RowLabel[row]) : 0;
             }
         }
     }
