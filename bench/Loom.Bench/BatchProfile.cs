@@ -10,6 +10,8 @@ namespace Loom.Bench;
 /// Where the compiled TreeLSTM's forward time goes: per forward, the leaf batch and the internal levels grouped
 /// by row count (each with its GFLOP/s), and the rest (plan, leaf copies, losses), on thread CPU time when available.
 /// Usage: batch-profile [H] [per-forward] [seconds]
+/// Then the two-thread forward's critical path, measured on one thread: the hidden-unit split run part after part
+/// with each part's CPU time, so two threads' time ≈ that forward's CPU time − Σ over batches of the shorter part.
 /// </summary>
 internal static class BatchProfile
 {
@@ -52,6 +54,31 @@ internal static class BatchProfile
         foreach (var (key, v) in buckets)
             Console.WriteLine($"  {(key < 0 ? "leaves" : $"levels {key}+ rows"),-16} {v.Ms / forwards,7:F2} ms  {v.N / (double)forwards,5:F1} calls  {v.Flop / v.Ms / 1e6,6:F1} GFLOP/s");
         Console.WriteLine($"  {"rest",-16} {(total - traced) / forwards,7:F2} ms (plan, leaf copies and losses)");
+
+        // Alternate one-thread forwards and the two-part split on one thread, so load changes hit both alike.
+        var split = new StaticTreeLstm(model, hiddenParts: 2) { PartCpuSeconds = [] };
+        for (int w = 0; w < 4; w++) { InputOrder.Forward(trees, order, k++, b, batch); split.Forward(batch, false); }
+        split.PartCpuSeconds.Clear();
+        double one = 0, two = 0, overlap = 0;
+        int n = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            InputOrder.Forward(trees, order, k++, b, batch);
+            double c0 = ThreadCpuClock.NowMs();
+            st.Forward(batch, false);
+            double c1 = ThreadCpuClock.NowMs();
+            split.Forward(batch, false);
+            one += c1 - c0;
+            two += ThreadCpuClock.NowMs() - c1;
+            n++;
+        }
+        double inParts = 0, maxParts = 0;
+        foreach (var parts in split.PartCpuSeconds) { overlap += parts.Min() * 1e3; inParts += parts.Sum() * 1e3; maxParts += parts.Max() * 1e3; }
+        double critical = (two - overlap) / n;
+        Console.WriteLine($"two hidden parts on one thread: {two / n:F2} ms CPU per forward (one-thread layout {one / n:F2} ms), " +
+                          $"critical path {critical:F2} ms: two threads ≈ {one / n / critical:F2}× one thread, before hand-off and memory contention");
+        Console.WriteLine($"  serial (plan, losses) {(two - inParts) / n:F2} ms, parts {inParts / n:F2} ms in {split.PartCpuSeconds.Count / (double)n:F1} batches, the longer part of each {maxParts / n:F2} ms");
         return 0;
     }
 }

@@ -34,6 +34,20 @@ public sealed unsafe partial class StaticTreeLstm
     /// <summary>Threads split inference forwards by hidden units (see <see cref="TreeLstmWeights"/>); 1: by rows.</summary>
     private readonly int _hiddenParts = 1;
 
+    /// <summary>
+    /// Profiling: the hidden-unit split of <paramref name="hiddenParts"/> threads run on the calling thread alone, part
+    /// after part, each part's thread CPU time added to <see cref="PartCpuSeconds"/> (so the critical path of a
+    /// parallel forward can be measured on a machine too busy to time the threads themselves).
+    /// </summary>
+    internal StaticTreeLstm(TreeLstm model, int hiddenParts) : this(model)
+    {
+        if (hiddenParts < 1 || model.Hidden % (32 * hiddenParts) != 0) throw new ArgumentOutOfRangeException(nameof(hiddenParts));
+        _hiddenParts = hiddenParts;
+    }
+
+    /// <summary>With the profiling constructor: per batch (leaves, then levels) of the last forwards, the CPU seconds of each part.</summary>
+    internal List<double[]>? PartCpuSeconds { get; set; }
+
     /// <summary>When set, the leaf batch and every level of the next forwards are recorded on it.</summary>
     public BatchTrace? Trace { get; set; }
 
@@ -148,8 +162,15 @@ public sealed unsafe partial class StaticTreeLstm
     /// <summary>Runs the <paramref name="parts"/> hidden-unit parts of <paramref name="job"/>: on the pool, or one after another when the batch is too small to pay for waking a thread.</summary>
     private void SplitHidden<TJob>(int parts, long multiplyAdds, TJob job) where TJob : struct, IParallelJob
     {
-        if (multiplyAdds >= MinMultiplyAddsToSplit) _pool!.Run(parts, job);
-        else for (int t = 0; t < parts; t++) job.Execute(t);
+        if (_pool is not null && multiplyAdds >= MinMultiplyAddsToSplit) { _pool.Run(parts, job); return; }
+        var times = PartCpuSeconds is null ? null : new double[parts];
+        for (int t = 0; t < parts; t++)
+        {
+            double c0 = times is null ? 0 : Workload.CpuClock.Now(1);
+            job.Execute(t);
+            if (times is not null) times[t] = Workload.CpuClock.Now(1) - c0;
+        }
+        if (times is not null) PartCpuSeconds!.Add(times);
     }
 
     /// <summary>About 10 µs of one core's FMA work: below it, a handoff to another thread costs a noticeable share.</summary>
