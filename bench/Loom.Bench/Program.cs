@@ -9,6 +9,7 @@
 //   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
 //   batch [--hidden 128,256,512] [--mode root|node|train] [--per-forward 64] [--rounds 5]   TreeLSTM vs the DyNet rival, interleaved (docs/batching.md)
 //   batch-profile [H] [B] [S]    where the compiled TreeLSTM's forward time goes, by level size
+//   batch-scaling [H] [S]        its forwards on two threads against one: fastest wall time of each forward over rounds
 //   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
 //   stream [--cores N] [--seconds S] [--only a,b]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
 //   cluster [--silos 3] [--trees 150] [--runs N]   3 local silo processes over PostgreSQL vs single-process loom score (docs/cluster.md)
@@ -28,6 +29,7 @@ return args switch
     ["batch", .. var rest] => BatchBench.Run(rest),
     ["gemm-shapes", .. var rest] => GemmShapesBench.Run(rest),
     ["batch-profile", .. var rest] => BatchProfile.Run(rest),
+    ["batch-scaling", .. var rest] => BatchScaling.Run(rest),
     ["gates", .. var rest] => GatesBench.Run(rest),
     ["stream", .. var rest] => StreamBench.Run(rest),
     ["cluster", .. var rest] => ClusterBench.Run(rest),

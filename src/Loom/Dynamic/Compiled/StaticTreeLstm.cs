@@ -27,8 +27,12 @@ public sealed unsafe partial class StaticTreeLstm
         _m = model;
         _pool = pool is { Threads: > 1 } ? pool : null;
         _w = new TreeLstmWeights(model);
-        // Each thread's share of the hidden units must be whole 32-column panels of the packed weights.
-        if (_pool is not null && model.Hidden % (32 * _pool.Threads) == 0) _hiddenParts = _pool.Threads;
+        // Parts of whole 32-column panels of the packed weights, up to four per thread: the pool's threads claim parts
+        // as they go, so a thread that the OS takes off its core for a while (a shared machine) leaves only its
+        // current part to wait for, not half of every level.
+        if (_pool is not null)
+            for (int parts = 4 * _pool.Threads; parts >= _pool.Threads; parts--)
+                if (model.Hidden % (32 * parts) == 0) { _hiddenParts = parts; break; }
     }
 
     /// <summary>Threads split inference forwards by hidden units (see <see cref="TreeLstmWeights"/>); 1: by rows.</summary>
