@@ -22,18 +22,20 @@ internal static class BatchScaling
         var order = InputOrder.Shuffle(trees.Count, 1);
         var model = new TreeLstm(Vocabulary.Build(trees).Count, h, 1);
         using var pool = new Loom.Runtime.Threading.WorkerPool(2);
-        var engines = new[] { new StaticTreeLstm(model), new StaticTreeLstm(model, pool) };
+        // One thread; two threads with four hidden-unit parts each (the default); two threads with one part each.
+        var engines = new[] { new StaticTreeLstm(model), new StaticTreeLstm(model, pool), new StaticTreeLstm(model, pool, partsPerThread: 1) };
+        int kinds = engines.Length;
         int forwards = trees.Count / b;
-        var best = new double[2, forwards];
-        for (int e = 0; e < 2; e++) for (int f = 0; f < forwards; f++) best[e, f] = double.MaxValue;
+        var best = new double[kinds, forwards];
+        for (int e = 0; e < kinds; e++) for (int f = 0; f < forwards; f++) best[e, f] = double.MaxValue;
         var batch = new List<SstTree>();
         var clock = Stopwatch.StartNew();
         int rounds = 0;
-        var cpu = new double[2];
+        var cpu = new double[kinds];
         using var self = Process.GetCurrentProcess();
         while (clock.Elapsed.TotalSeconds < seconds || rounds < 2)
         {
-            for (int e = 0; e < 2; e++)
+            for (int e = 0; e < kinds; e++)
             {
                 self.Refresh();
                 double c0 = self.TotalProcessorTime.TotalMilliseconds;
@@ -49,11 +51,13 @@ internal static class BatchScaling
             }
             rounds++;
         }
-        double one = 0, two = 0;
-        for (int f = 0; f < forwards; f++) { one += best[0, f]; two += best[1, f]; }
+        double one = 0, two = 0, twoWhole = 0;
+        for (int f = 0; f < forwards; f++) { one += best[0, f]; two += best[1, f]; twoWhole += best[2, f]; }
         Console.WriteLine($"hidden {h}, {rounds} rounds of {forwards} forwards: fastest wall times sum to {one:F1} ms on one thread, {two:F1} ms on two: " +
                           $"{one / two:F2}× ({b * forwards / one * 1e3:F0} and {b * forwards / two * 1e3:F0} trees/s); load average {File.ReadAllText("/proc/loadavg").Trim()}");
-        Console.WriteLine($"  process CPU per forward: {cpu[0] / rounds / forwards:F1} ms on one thread, {cpu[1] / rounds / forwards:F1} ms on two (spinning while waiting included)");
+        Console.WriteLine($"  one part per thread instead of up to four: {twoWhole:F1} ms, {one / twoWhole:F2}×");
+        Console.WriteLine($"  process CPU per forward: {cpu[0] / rounds / forwards:F1} ms on one thread, {cpu[1] / rounds / forwards:F1} ms on two, " +
+                          $"{cpu[2] / rounds / forwards:F1} ms with one part per thread (spinning while waiting included)");
         return 0;
     }
 }

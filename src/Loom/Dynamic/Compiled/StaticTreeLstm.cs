@@ -21,8 +21,11 @@ public sealed unsafe partial class StaticTreeLstm
     private readonly WorkerPool? _pool;
     private float[] _rowLoss = [];
 
-    /// <param name="pool">Splits wide levels across threads; null runs on the calling thread.</param>
-    public StaticTreeLstm(TreeLstm model, WorkerPool? pool = null)
+    /// <param name="pool">Splits forwards across threads; null runs on the calling thread.</param>
+    public StaticTreeLstm(TreeLstm model, WorkerPool? pool = null) : this(model, pool, partsPerThread: 4) { }
+
+    /// <param name="partsPerThread">Most hidden-unit parts per thread (benchmarks compare 1 and 4).</param>
+    internal StaticTreeLstm(TreeLstm model, WorkerPool? pool, int partsPerThread)
     {
         _m = model;
         _pool = pool is { Threads: > 1 } ? pool : null;
@@ -31,7 +34,7 @@ public sealed unsafe partial class StaticTreeLstm
         // as they go, so a thread that the OS takes off its core for a while (a shared machine) leaves only its
         // current part to wait for, not half of every level.
         if (_pool is not null)
-            for (int parts = 4 * _pool.Threads; parts >= _pool.Threads; parts--)
+            for (int parts = partsPerThread * _pool.Threads; parts >= _pool.Threads; parts--)
                 if (model.Hidden % (32 * parts) == 0) { _hiddenParts = parts; break; }
     }
 
@@ -43,7 +46,7 @@ public sealed unsafe partial class StaticTreeLstm
     /// after part, each part's thread CPU time added to <see cref="PartCpuSeconds"/> (so the critical path of a
     /// parallel forward can be measured on a machine too busy to time the threads themselves).
     /// </summary>
-    internal StaticTreeLstm(TreeLstm model, int hiddenParts) : this(model)
+    internal StaticTreeLstm(TreeLstm model, int hiddenParts) : this(model, null, 1)
     {
         if (hiddenParts < 1 || model.Hidden % (32 * hiddenParts) != 0) throw new ArgumentOutOfRangeException(nameof(hiddenParts));
         _hiddenParts = hiddenParts;
