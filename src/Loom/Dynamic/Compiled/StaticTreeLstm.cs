@@ -22,17 +22,19 @@ public sealed unsafe partial class StaticTreeLstm
     private float[] _rowLoss = [];
 
     /// <param name="pool">Splits forwards across threads; null runs on the calling thread.</param>
-    public StaticTreeLstm(TreeLstm model, WorkerPool? pool = null) : this(model, pool, partsPerThread: 4) { }
+    public StaticTreeLstm(TreeLstm model, WorkerPool? pool = null) : this(model, pool, partsPerThread: 1) { }
 
-    /// <param name="partsPerThread">Most hidden-unit parts per thread (benchmarks compare 1 and 4).</param>
+    /// <param name="partsPerThread">
+    /// Most hidden-unit parts per thread. One (the default) was fastest on an idle machine: 2.00× one thread at
+    /// H = 512 against 1.93× with four; more parts, claimed as threads come free, were meant to let a thread the OS
+    /// takes off its core hold up one part rather than half a level, but under load neither scaled.
+    /// </param>
     internal StaticTreeLstm(TreeLstm model, WorkerPool? pool, int partsPerThread)
     {
         _m = model;
         _pool = pool is { Threads: > 1 } ? pool : null;
         _w = new TreeLstmWeights(model);
-        // Parts of whole 32-column panels of the packed weights, up to four per thread: the pool's threads claim parts
-        // as they go, so a thread that the OS takes off its core for a while (a shared machine) leaves only its
-        // current part to wait for, not half of every level.
+        // Parts of whole 32-column panels of the packed weights.
         if (_pool is not null)
             for (int parts = partsPerThread * _pool.Threads; parts >= _pool.Threads; parts--)
                 if (model.Hidden % (32 * parts) == 0) { _hiddenParts = parts; break; }
