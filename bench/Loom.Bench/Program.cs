@@ -8,6 +8,8 @@
 //   trees [--lowered] [options]  tree ensembles against LightGBM and ONNX Runtime (docs/trees.md)
 //   models [MODEL ...] --vs onnxruntime --threads 1,2   sequential, scheduled and batch-split Loom vs ORT (ModelsBench)
 //   batch [--hidden 128,256,512] [--mode root|node|train] [--per-forward 64] [--rounds 5]   TreeLSTM vs the DyNet rival, interleaved (docs/batching.md)
+//   batch-profile [H] [B] [S]    where the compiled TreeLSTM's forward time goes, by level size
+//   batch-scaling [H] [S]        its forwards on two threads against one: fastest wall time of each forward over rounds
 //   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
 //   stream [--cores N] [--seconds S] [--only a,b] [--cpu]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
 //   stream-models [MODEL ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--json FILE]   models as streams vs Loom 1 core and ORT's best (docs/stream.md)
@@ -27,6 +29,8 @@ return args switch
     ["models", .. var rest] => ModelsBench.Run(rest),
     ["batch", .. var rest] => BatchBench.Run(rest),
     ["gemm-shapes", .. var rest] => GemmShapesBench.Run(rest),
+    ["batch-profile", .. var rest] => BatchProfile.Run(rest),
+    ["batch-scaling", .. var rest] => BatchScaling.Run(rest),
     ["gates", .. var rest] => GatesBench.Run(rest),
     ["stream", .. var rest] => StreamBench.Run(rest),
     ["stream-models", .. var rest] => StreamModelsBench.Run(rest),

@@ -19,9 +19,10 @@ internal static class BatchBenchCommand
         var model = new Option<string>("--model") { Description = "treelstm|tree6|latticegru|bilstm|dag", DefaultValueFactory = _ => "treelstm" };
         var threads = new Option<int>("--threads") { Description = "worker threads", DefaultValueFactory = _ => 1 };
         var trace = new Option<string?>("--trace") { Description = "write the first forward's batches as Chrome trace JSON (chrome://tracing, Perfetto)" };
+        var cpu = new Option<bool>("--cpu") { Description = "time by the thread's CPU time (one thread), so time slices lost to other processes do not count" };
         var noDedup = new Option<bool>("--no-dedup") { Description = "static: do not share identical leaf computations within a forward" };
         var cmd = new Command("batch-bench", "run the DyNet rival's TreeLSTM benchmark with Loom's batching; prints the rival's line, kernel calls and bytes copied")
-            { trees, hidden, perForward, batching, mode, seconds, count, seed, model, threads, noDedup, trace };
+            { trees, hidden, perForward, batching, mode, seconds, count, seed, model, threads, noDedup, trace, cpu };
         cmd.SetAction(parse => CliOptions.Guard(() =>
         {
             var r = TreeLstmBench.Run(new TreeLstmBenchOptions
@@ -38,6 +39,7 @@ internal static class BatchBenchCommand
                 Threads = parse.GetValue(threads),
                 Model = parse.GetValue(model)!,
                 Trace = parse.GetValue(trace),
+                Cpu = parse.GetValue(cpu),
             }, Console.Error);
             Console.WriteLine(r);
             return 0;

@@ -10,15 +10,32 @@ namespace Loom.Dynamic;
 public sealed class BatchTrace
 {
     private readonly List<(string Name, long Start, long End, int Rows)> _events = [];
-    private readonly long _origin = Stopwatch.GetTimestamp();
+    private readonly bool _threadCpu;
+    private readonly long _origin;
+
+    /// <param name="threadCpu">Time batches by the calling thread's CPU time instead of the wall clock, so a profile
+    /// taken on a shared machine does not count time slices lost to other processes.</param>
+    public BatchTrace(bool threadCpu = false)
+    {
+        _threadCpu = threadCpu && Workload.CpuClock.Available;
+        _origin = Now();
+    }
+
+    /// <summary>A timestamp for <see cref="Add"/>, in <see cref="TicksPerSecond"/>.</summary>
+    public long Now() => _threadCpu ? (long)(Workload.CpuClock.Now(1) * 1e9) : Stopwatch.GetTimestamp();
+
+    public double TicksPerSecond => _threadCpu ? 1e9 : Stopwatch.Frequency;
 
     public int Count => _events.Count;
+
+    /// <summary>The recorded batches (Stopwatch timestamps), for profiles that aggregate many forwards.</summary>
+    public IReadOnlyList<(string Name, long Start, long End, int Rows)> Events => _events;
 
     public void Add(string name, long start, long end, int rows) => _events.Add((name, start, end, rows));
 
     public void WriteChromeJson(string path)
     {
-        double us = 1e6 / Stopwatch.Frequency;
+        double us = 1e6 / TicksPerSecond;
         var events = _events.Select(e => new Dictionary<string, object>
         {
             ["name"] = e.Name, ["ph"] = "X", ["pid"] = 1, ["tid"] = 1,

@@ -36,9 +36,9 @@ public sealed unsafe partial class DynamicGraph
                 var first = Nodes[batch[0]];
                 float* out_ = arena + cursor;
                 if (first.Kind != PrimKind.Lookup) cursor += (long)first.Dim * batch.Length;
-                long t0 = Trace is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+                long t0 = Trace?.Now() ?? 0;
                 copied += RunBatch(batch, out_);
-                Trace?.Add(first.Kind.ToString(), t0, System.Diagnostics.Stopwatch.GetTimestamp(), batch.Length);
+                Trace?.Add(first.Kind.ToString(), t0, Trace.Now(), batch.Length);
             }
         }
         LastStats = new ForwardStats(Nodes.Count, batches.Count, lowerBound ? shape.LowerBound(this) : 0, copied * sizeof(float));

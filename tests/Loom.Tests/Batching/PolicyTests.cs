@@ -112,19 +112,32 @@ public class PolicyTests
         Assert.Throws<GraphException>(() => other.PickNegLogSoftmax(m.Wout, x, 0));
     }
 
-    [Fact]
-    public void TwoThreadsGiveTheOneThreadValues()
+    [Theory]
+    [InlineData(48, true)]   // 48 hidden units cannot be cut into 32-column halves: levels are split by rows
+    [InlineData(64, true)]   // split by hidden units: each thread its half of the weights' columns and gates
+    [InlineData(64, false)]
+    public void TwoThreadsGiveTheOneThreadValues(int hidden, bool everyNode)
     {
         // Enough copies of the small trees that levels are wide enough to be split.
         var (trees, vocab) = SmallTrees.Load();
         var many = Enumerable.Range(0, 40).SelectMany(_ => trees).ToList();
-        var m = new TreeLstm(vocab.Count, 48, seed: 9);
+        var m = new TreeLstm(vocab.Count, hidden, seed: 9);
+        var reference = Run(m, many, BatchingPolicy.None, everyNode);
         var one = new StaticTreeLstm(m);
-        float expected = one.Forward(many, everyNode: true);
+        float expected = one.Forward(many, everyNode);
+        Assert.Equal(reference.Loss, expected, Math.Abs(reference.Loss) * 1e-5);
         using var pool = new Loom.Runtime.Threading.WorkerPool(2);
         var two = new StaticTreeLstm(m, pool);
-        Assert.Equal(expected, two.Forward(many, everyNode: true), Math.Abs(expected) * 1e-5);
+        Assert.Equal(expected, two.Forward(many, everyNode), Math.Abs(expected) * 1e-5);
         for (int b = 0; b < many.Count; b++) SmallTrees.Close(one.RootH(b), two.RootH(b));
+        // A training step (rows split, plain weight layout) and then a forward again (hidden split) on the same
+        // engine and on a one-thread engine of a copy of the model that took the same step.
+        var m2 = new TreeLstm(vocab.Count, hidden, seed: 9);
+        var one2 = new StaticTreeLstm(m2);
+        Assert.Equal(one2.TrainStep(many, 0.05f), two.TrainStep(many, 0.05f), Math.Abs(expected) * 1e-5);
+        float after = one2.Forward(many, everyNode);
+        Assert.NotEqual(expected, after);
+        Assert.Equal(after, two.Forward(many, everyNode), Math.Abs(after) * 1e-5);
     }
 
     [Fact]

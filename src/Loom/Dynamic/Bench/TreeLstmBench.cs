@@ -25,13 +25,18 @@ public sealed record TreeLstmBenchOptions
     public string Model { get; init; } = "treelstm";
     /// <summary>Write the first forward's batches as Chrome trace JSON here.</summary>
     public string? Trace { get; init; }
-    /// <summary>Threads for the static path (wide levels split by rows).</summary>
+    /// <summary>Threads for the static path (inference split by hidden units, training by rows).</summary>
     public int Threads { get; init; } = 1;
+    /// <summary>Time by the thread's CPU time (one thread only): a shared machine's lost time slices do not count.</summary>
+    public bool Cpu { get; init; }
 }
 
 public sealed record TreeLstmBenchResult(TreeLstmBenchOptions Options, double TreesPerSecond, double MsPerForward, int Nodes,
     int KernelCalls, int LowerBound, long BytesCopied, float FirstLoss)
 {
+    /// <summary>Trees per second of wall-clock time (equal to <see cref="TreesPerSecond"/> unless timed by CPU time).</summary>
+    public double WallTreesPerSecond { get; init; }
+
     /// <summary>The rival's line, then Loom's batching figures.</summary>
     public override string ToString()
     {
@@ -41,8 +46,9 @@ public sealed record TreeLstmBenchResult(TreeLstmBenchOptions Options, double Tr
         return string.Format(c, "{7} hidden {0} per-forward {1} batching {2} mode {3}: {4:F1} {8}/s ({5:F3} ms per forward), nodes {6}",
                    o.Hidden, o.PerForward, o.Batching, o.Mode, TreesPerSecond, MsPerForward, Nodes, o.Model, unit)
              + Environment.NewLine
-             + string.Format(c, "kernel calls {0} per forward (lower bound {1}), bytes copied {2} per forward{3}", KernelCalls, LowerBound, BytesCopied,
-                 o.Threads > 1 ? $", {o.Threads} threads" : "");
+             + string.Format(c, "kernel calls {0} per forward (lower bound {1}), bytes copied {2} per forward{3}{4}", KernelCalls, LowerBound, BytesCopied,
+                 o.Threads > 1 ? $", {o.Threads} threads" : "",
+                 o.Cpu ? string.Format(c, ", timed by thread CPU time ({0:F1} trees/s by the wall clock)", WallTreesPerSecond) : "");
     }
 }
 
@@ -87,6 +93,7 @@ public static class TreeLstmBench
         Func<(int Calls, int Bound, long Bytes)> stats;
         var batch = new List<SstTree>();
         if (o.Threads < 1) throw new InputException("--threads must be at least 1");
+        if (o.Cpu && o.Threads > 1) throw new InputException("--cpu times one thread; with --threads above 1 use the wall clock");
         bool train = o.Mode == "train";
         if (train && o.Batching != "static") throw new UnsupportedException("train mode (backward and SGD) is implemented for --batching static only");
         if (o.Threads > 1 && o.Batching != "static") throw new UnsupportedException("--threads above 1 is implemented for --batching static only");
@@ -153,13 +160,16 @@ public static class TreeLstmBench
         while (warm.Elapsed.TotalSeconds < Math.Min(1.0, o.Seconds / 5)) { InputOrder.Forward(trees, order, k++, o.PerForward, batch); forward(batch); }
         int forwards = 0;
         var sw = Stopwatch.StartNew();
+        double cpu0 = o.Cpu ? Workload.CpuClock.Now(1) : 0, secs;
         do
         {
             InputOrder.Forward(trees, order, k++, o.PerForward, batch);
             forward(batch);
             forwards++;
-        } while (sw.Elapsed.TotalSeconds < o.Seconds);
-        double secs = sw.Elapsed.TotalSeconds;
-        return new TreeLstmBenchResult(o, o.PerForward * forwards / secs, secs * 1000 / forwards, nodes, calls, bound, bytes, firstLoss);
+            secs = o.Cpu ? Workload.CpuClock.Now(1) - cpu0 : sw.Elapsed.TotalSeconds;
+        } while (secs < o.Seconds);
+        double wall = sw.Elapsed.TotalSeconds;
+        return new TreeLstmBenchResult(o, o.PerForward * forwards / secs, secs * 1000 / forwards, nodes, calls, bound, bytes, firstLoss)
+            { WallTreesPerSecond = o.PerForward * forwards / wall };
     }
 }

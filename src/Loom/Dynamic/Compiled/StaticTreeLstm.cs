@@ -21,13 +21,41 @@ public sealed unsafe partial class StaticTreeLstm
     private readonly WorkerPool? _pool;
     private float[] _rowLoss = [];
 
-    /// <param name="pool">Splits wide levels across threads; null runs on the calling thread.</param>
-    public StaticTreeLstm(TreeLstm model, WorkerPool? pool = null)
+    /// <param name="pool">Splits forwards across threads; null runs on the calling thread.</param>
+    public StaticTreeLstm(TreeLstm model, WorkerPool? pool = null) : this(model, pool, partsPerThread: 1) { }
+
+    /// <param name="partsPerThread">
+    /// Most hidden-unit parts per thread. One (the default) was fastest on an idle machine: 2.00× one thread at
+    /// H = 512 against 1.93× with four; more parts, claimed as threads come free, were meant to let a thread the OS
+    /// takes off its core hold up one part rather than half a level, but under load neither scaled.
+    /// </param>
+    internal StaticTreeLstm(TreeLstm model, WorkerPool? pool, int partsPerThread)
     {
         _m = model;
         _pool = pool is { Threads: > 1 } ? pool : null;
         _w = new TreeLstmWeights(model);
+        // Parts of whole 32-column panels of the packed weights.
+        if (_pool is not null)
+            for (int parts = partsPerThread * _pool.Threads; parts >= _pool.Threads; parts--)
+                if (model.Hidden % (32 * parts) == 0) { _hiddenParts = parts; break; }
     }
+
+    /// <summary>Threads split inference forwards by hidden units (see <see cref="TreeLstmWeights"/>); 1: by rows.</summary>
+    private readonly int _hiddenParts = 1;
+
+    /// <summary>
+    /// Profiling: the hidden-unit split of <paramref name="hiddenParts"/> threads run on the calling thread alone, part
+    /// after part, each part's thread CPU time added to <see cref="PartCpuSeconds"/> (so the critical path of a
+    /// parallel forward can be measured on a machine too busy to time the threads themselves).
+    /// </summary>
+    internal StaticTreeLstm(TreeLstm model, int hiddenParts) : this(model, null, 1)
+    {
+        if (hiddenParts < 1 || model.Hidden % (32 * hiddenParts) != 0) throw new ArgumentOutOfRangeException(nameof(hiddenParts));
+        _hiddenParts = hiddenParts;
+    }
+
+    /// <summary>With the profiling constructor: per batch (leaves, then levels) of the last forwards, the CPU seconds of each part.</summary>
+    internal List<double[]>? PartCpuSeconds { get; set; }
 
     /// <summary>When set, the leaf batch and every level of the next forwards are recorded on it.</summary>
     public BatchTrace? Trace { get; set; }
@@ -52,7 +80,9 @@ public sealed unsafe partial class StaticTreeLstm
     internal float Forward(IReadOnlyList<SstTree> trees, bool everyNode, bool keep)
     {
         int hd = _m.Hidden;
-        _w.Refresh();
+        // The backward pass reads kept gate rows in the plain layout, so training splits by rows.
+        int parts = keep ? 1 : _hiddenParts;
+        _w.Refresh(parts);
         var p = _plan;
         p.Build(trees, _m.Embedding.Count, DedupLeaves);
         Grow(ref _x, p.Rows * 2 * hd); Grow(ref _cx, p.Rows * 2 * hd);
@@ -72,17 +102,25 @@ public sealed unsafe partial class StaticTreeLstm
             // Leaves: one GEMM over the distinct words' embedding rows (gathered by pointer), one fused pass.
             float** rows = (float**)NativeRows(p.Unique);
             for (int u = 0; u < p.Unique; u++) rows[u] = _m.Embedding.Row(p.UniqueWord[u]);
-            var leafJob = new LeafJob { Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf, Keep = keep };
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            Split(p.Unique, leafJob);
-            Trace?.Add("leaves: GEMM + fused gates", t0, System.Diagnostics.Stopwatch.GetTimestamp(), p.Unique);
+            var leafJob = new LeafJob
+            {
+                Hd = hd, Count = p.Unique, Rows = rows, G = lg, H = lh, C = lc, Bias = lb, B = _w.Leaf, Keep = keep,
+                Parts = parts, Plan = p, X = x, Cx = cx, RootH = rh, RootC = rc,
+            };
+            long t0 = Trace?.Now() ?? 0;
+            if (parts > 1) SplitHidden(parts, (long)p.Unique * 3 * hd * hd, leafJob);
+            else Split(p.Unique, leafJob);
+            Trace?.Add("leaves: GEMM + fused gates", t0, Trace.Now(), p.Unique);
             calls += 2;
             for (int i = 0; i < p.Leaves; i++)
             {
                 float* h = lh + (long)p.LeafUnique[i] * hd, c = lc + (long)p.LeafUnique[i] * hd;
-                Dest(p.LeafDest[i], x, cx, rh, rc, hd, out float* dh, out float* dc);
-                Buffer.MemoryCopy(h, dh, hd * 4, hd * 4);
-                Buffer.MemoryCopy(c, dc, hd * 4, hd * 4);
+                if (parts == 1)
+                {
+                    Dest(p.LeafDest[i], x, cx, rh, rc, hd, out float* dh, out float* dc);
+                    Buffer.MemoryCopy(h, dh, hd * 4, hd * 4);
+                    Buffer.MemoryCopy(c, dc, hd * 4, hd * 4);
+                }
                 if (everyNode || p.LeafDest[i] < 0) loss += SoftmaxOutput.Loss(hd, pw, h, p.LeafLabel[i]);
             }
             copied += (long)p.Leaves * 2 * hd;
@@ -91,18 +129,21 @@ public sealed unsafe partial class StaticTreeLstm
             var job = new LevelJob
             {
                 Plan = p, Hd = hd, X = x, Cx = cx, G = g, RootH = rh, RootC = rc, Bias = nb, RowLoss = rowLoss,
-                Left = _w.Left, Right = _w.Right, WoutPtr = pw, EveryNode = everyNode, Keep = keep,
+                Left = _w.Left, Right = _w.Right, WoutPtr = pw, EveryNode = everyNode, Keep = keep, Parts = parts,
             };
             for (int l = 0; l < p.Levels; l++)
             {
                 job.R0 = p.LevelStart[l];
                 job.Count = p.LevelStart[l + 1] - job.R0;
                 job.G = keep ? g + (long)job.R0 * 5 * hd : g;
-                t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                Split(job.Count, job);
-                Trace?.Add($"level {l + 2}: 2 GEMMs + fused gates", t0, System.Diagnostics.Stopwatch.GetTimestamp(), job.Count);
+                t0 = Trace?.Now() ?? 0;
+                if (parts > 1) SplitHidden(parts, (long)job.Count * 8 * hd * hd, job);
+                else Split(job.Count, job);
+                Trace?.Add($"level {l + 2}: 2 GEMMs + fused gates", t0, Trace.Now(), job.Count);
                 calls += 3;
             }
+            // Split by hidden units, no thread has a whole h while its level runs: the losses follow, split by rows.
+            if (parts > 1) Split(p.Rows, new LossJob { Plan = p, Hd = hd, Count = p.Rows, X = x, RootH = rh, RowLoss = rowLoss, WoutPtr = pw, EveryNode = everyNode });
             for (int r = 0; r < p.Rows; r++) loss += rowLoss[r];
         }
         KernelCalls = calls + 1;
@@ -127,54 +168,24 @@ public sealed unsafe partial class StaticTreeLstm
     /// <summary>Rows below which splitting a batch across threads costs more than it saves.</summary>
     private const int MinRowsPerThread = 16;
 
+    /// <summary>Runs the <paramref name="parts"/> hidden-unit parts of <paramref name="job"/>: on the pool, or one after another when the batch is too small to pay for waking a thread.</summary>
+    private void SplitHidden<TJob>(int parts, long multiplyAdds, TJob job) where TJob : struct, IParallelJob
+    {
+        if (_pool is not null && multiplyAdds >= MinMultiplyAddsToSplit) { _pool.Run(parts, job); return; }
+        var times = PartCpuSeconds is null ? null : new double[parts];
+        for (int t = 0; t < parts; t++)
+        {
+            double c0 = times is null ? 0 : Workload.CpuClock.Now(1);
+            job.Execute(t);
+            if (times is not null) times[t] = Workload.CpuClock.Now(1) - c0;
+        }
+        if (times is not null) PartCpuSeconds!.Add(times);
+    }
+
+    /// <summary>About 10 µs of one core's FMA work: below it, a handoff to another thread costs a noticeable share.</summary>
+    private const long MinMultiplyAddsToSplit = 1 << 19;
+
     internal interface IChunked { int Chunk { get; set; } }
-
-    /// <summary>Leaf rows [part·Chunk, …): GEMM against [W_i | W_o | W_u] and the fused leaf gates.</summary>
-    private struct LeafJob : IParallelJob, IChunked
-    {
-        public int Hd, Count;
-        public int Chunk { get; set; }
-        public float** Rows;
-        public float* G, H, C, Bias;
-        public GemmPackedB B;
-        public bool Keep;
-
-        public readonly void Execute(int part)
-        {
-            int u0 = part * Chunk, n = Math.Min(Chunk, Count - u0), hd = Hd;
-            BatchedGemm.Multiply(n, 3 * hd, hd, Rows + u0, B, G + (long)u0 * 3 * hd, 3 * hd, accumulate: false);
-            for (int u = u0; u < u0 + n; u++)
-                TreeLstmGates.Leaf(hd, G + (long)u * 3 * hd, Bias, H + (long)u * hd, C + (long)u * hd, Keep);
-        }
-    }
-
-    /// <summary>Rows [R0 + part·Chunk, …) of one level: two GEMMs, fused gates into the parents' slots, losses per row.</summary>
-    private struct LevelJob : IParallelJob, IChunked
-    {
-        public TreePlan Plan;
-        public int Hd, R0, Count;
-        public int Chunk { get; set; }
-        public float* X, Cx, G, RootH, RootC, Bias, RowLoss;
-        public GemmPackedB Left, Right;
-        public float* WoutPtr;
-        public bool EveryNode, Keep;
-
-        public readonly void Execute(int part)
-        {
-            int hd = Hd, first = part * Chunk, m = Math.Min(Chunk, Count - first), r0 = R0 + first;
-            float* a = X + (long)r0 * 2 * hd, g = G + (long)first * 5 * hd;
-            for (int r = 0; r < m; r++) new Span<float>(g + (long)r * 5 * hd + 4 * hd, hd).Clear();
-            StridedGemm.Multiply(m, 4 * hd, hd, a, 2 * hd, Left, g, 5 * hd, accumulate: false);
-            StridedGemm.Multiply(m, 4 * hd, hd, a + hd, 2 * hd, Right, g + hd, 5 * hd, accumulate: true);
-            for (int r = 0; r < m; r++)
-            {
-                int row = r0 + r, dest = Plan.RowDest[row];
-                Dest(dest, X, Cx, RootH, RootC, hd, out float* dh, out float* dc);
-                TreeLstmGates.Node(hd, g + (long)r * 5 * hd, Bias, Cx + (long)row * 2 * hd, dh, dc, Keep);
-                RowLoss[row] = EveryNode || dest < 0 ? SoftmaxOutput.Loss(hd, WoutPtr, dh, Plan.RowLabel[row]) : 0;
-            }
-        }
-    }
 
     private static void Dest(int slot, float* x, float* cx, float* rh, float* rc, int hd, out float* h, out float* c)
     {

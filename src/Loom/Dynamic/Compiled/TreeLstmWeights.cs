@@ -8,11 +8,14 @@ namespace Loom.Dynamic.Compiled;
 /// matrix-vector products per node. Internal-node gate rows are laid out <c>[f_l | i | o | u | f_r]</c>: the left
 /// children's GEMM writes columns 0..4H (U_f1 and the left halves of U_i, U_o, U_u), the right children's GEMM
 /// adds columns H..5H (right halves and U_f2), so no zero blocks are multiplied. Rebuilt when a parameter changes.
+/// With <c>parts</c> &gt; 1 the hidden units are cut into equal ranges and the columns (and the biases) are ordered
+/// part by part, <c>[part 0: f_l | i | o | u | f_r][part 1: …]</c>: each thread then multiplies only its own
+/// contiguous columns (half the weights' memory traffic each) and owns the gates of its hidden units.
 /// </summary>
 internal sealed unsafe class TreeLstmWeights
 {
     private readonly TreeLstm _m;
-    private int _stamp = -1;
+    private int _stamp = -1, _parts;
 
     public TreeLstmWeights(TreeLstm model) => _m = model;
 
@@ -44,24 +47,38 @@ internal sealed unsafe class TreeLstmWeights
     public float[] LeafBias { get; private set; } = [];
     public float[] NodeBias { get; private set; } = [];
 
-    public void Refresh()
+    /// <summary>Hidden-unit parts of the packed forward matrices (1: the plain layout the backward pass reads).</summary>
+    public int Parts => _parts;
+
+    public void Refresh(int parts = 1)
     {
         int stamp = 0;
         foreach (var p in _m.Parameters.All) stamp = stamp * 31 + p.Version;
-        if (stamp == _stamp && Leaf is not null) return;
+        if (stamp == _stamp && parts == _parts && Leaf is not null) return;
         int h = _m.Hidden;
-        Leaf = Pack(h, LeafBlocks);
-        Left = Pack(h, LeftBlocks);
-        Right = Pack(h, RightBlocks);
-        LeafT = PackTransposed(h, LeafBlocks);
-        LeftT = PackTransposed(h, LeftBlocks);
-        RightT = PackTransposed(h, RightBlocks);
-        NodeBias = GC.AllocateArray<float>(5 * h, pinned: true);
-        float[][] parts = [_m.Bf.Value, _m.Bi.Value, _m.Bo.Value, _m.Bu.Value, _m.Bf.Value];
-        for (int k = 0; k < 5; k++) parts[k].CopyTo(NodeBias, k * h);
-        LeafBias = GC.AllocateArray<float>(3 * h, pinned: true);
-        for (int k = 0; k < 3; k++) parts[k + 1].CopyTo(LeafBias, k * h);
+        if (stamp != _stamp || LeafT is null)
+        {
+            LeafT = PackTransposed(h, LeafBlocks);
+            LeftT = PackTransposed(h, LeftBlocks);
+            RightT = PackTransposed(h, RightBlocks);
+        }
+        Leaf = Pack(h, parts, LeafBlocks);
+        Left = Pack(h, parts, LeftBlocks);
+        Right = Pack(h, parts, RightBlocks);
+        NodeBias = Biases(h, parts, [_m.Bf.Value, _m.Bi.Value, _m.Bo.Value, _m.Bu.Value, _m.Bf.Value]);
+        LeafBias = Biases(h, parts, [_m.Bi.Value, _m.Bo.Value, _m.Bu.Value]);
         _stamp = stamp;
+        _parts = parts;
+    }
+
+    /// <summary>The bias blocks in the gate-row layout: part t's hidden range of every block, part by part.</summary>
+    private static float[] Biases(int h, int parts, float[][] blocks)
+    {
+        int w = h / parts;
+        var b = GC.AllocateArray<float>(blocks.Length * h, pinned: true);
+        for (int t = 0; t < parts; t++)
+            for (int g = 0; g < blocks.Length; g++) Array.Copy(blocks[g], t * w, b, t * blocks.Length * w + g * w, w);
+        return b;
     }
 
     /// <summary>Bᵀ[g·H + j, k] = W_g[j, col0 + k]: the blocks stacked (K = blocks·H, N = H).</summary>
@@ -77,16 +94,22 @@ internal sealed unsafe class TreeLstmWeights
         fixed (float* pb = b) return new GemmPackedB(GemmKernelSet.Best, blocks.Length * h, h, pb, h, transposed: false);
     }
 
-    /// <summary>B[k, g·H + j] = W_g[j, col0 + k]: the blocks' transposes side by side (K = H).</summary>
-    private static GemmPackedB Pack(int h, (Parameter W, int Col0)[] blocks)
+    /// <summary>
+    /// B[k, t·blocks·w + g·w + j'] = W_g[t·w + j', col0 + k] with w = H / parts: the blocks' transposes side by side
+    /// (K = H), part by part; with one part simply B[k, g·H + j].
+    /// </summary>
+    private static GemmPackedB Pack(int h, int parts, (Parameter W, int Col0)[] blocks)
     {
-        int n = blocks.Length * h;
+        int n = blocks.Length * h, pw = h / parts;
         var b = new float[h * n];
         for (int g = 0; g < blocks.Length; g++)
         {
             var (w, col0) = blocks[g];
             for (int j = 0; j < h; j++)
-                for (int k = 0; k < h; k++) b[k * n + g * h + j] = w.Value[j * w.Cols + col0 + k];
+            {
+                int col = j / pw * blocks.Length * pw + g * pw + j % pw;
+                for (int k = 0; k < h; k++) b[k * n + col] = w.Value[j * w.Cols + col0 + k];
+            }
         }
         fixed (float* pb = b) return new GemmPackedB(GemmKernelSet.Best, h, n, pb, n, transposed: false);
     }

@@ -35,28 +35,35 @@ internal static unsafe class TreeLstmGates
     }
 
     /// <summary>Internal node: g = [f_l | i | o | u | f_r] pre-activations (5H); cx = [c_l | c_r].</summary>
+    public static void Node(int hd, float* g, float* bias, float* cx, float* h, float* c, bool keep = false) =>
+        Node(hd, g, bias, cx, cx + hd, h, c, keep);
+
+    /// <summary>
+    /// <paramref name="w"/> hidden units of an internal node: g = [f_l | i | o | u | f_r], blocks of w; c_l and c_r
+    /// apart (a thread that owns a range of the hidden units passes pointers into the middle of the rows).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Node(int hd, float* g, float* bias, float* cx, float* h, float* c, bool keep = false)
+    public static void Node(int w, float* g, float* bias, float* cl, float* cr, float* h, float* c, bool keep = false)
     {
         int j = 0;
-        for (; j + 16 <= hd; j += 16)
+        for (; j + 16 <= w; j += 16)
         {
             var fl = Sigmoid(Vector512.Load(g + j) + Vector512.Load(bias + j));
-            var i = Sigmoid(Vector512.Load(g + hd + j) + Vector512.Load(bias + hd + j));
-            var o = Sigmoid(Vector512.Load(g + 2 * hd + j) + Vector512.Load(bias + 2 * hd + j));
-            var u = Tanh(Vector512.Load(g + 3 * hd + j) + Vector512.Load(bias + 3 * hd + j));
-            var fr = Sigmoid(Vector512.Load(g + 4 * hd + j) + Vector512.Load(bias + 4 * hd + j));
-            if (keep) { fl.Store(g + j); i.Store(g + hd + j); o.Store(g + 2 * hd + j); u.Store(g + 3 * hd + j); fr.Store(g + 4 * hd + j); }
-            var cv = i * u + fl * Vector512.Load(cx + j) + fr * Vector512.Load(cx + hd + j);
+            var i = Sigmoid(Vector512.Load(g + w + j) + Vector512.Load(bias + w + j));
+            var o = Sigmoid(Vector512.Load(g + 2 * w + j) + Vector512.Load(bias + 2 * w + j));
+            var u = Tanh(Vector512.Load(g + 3 * w + j) + Vector512.Load(bias + 3 * w + j));
+            var fr = Sigmoid(Vector512.Load(g + 4 * w + j) + Vector512.Load(bias + 4 * w + j));
+            if (keep) { fl.Store(g + j); i.Store(g + w + j); o.Store(g + 2 * w + j); u.Store(g + 3 * w + j); fr.Store(g + 4 * w + j); }
+            var cv = Vector512.FusedMultiplyAdd(fr, Vector512.Load(cr + j), Vector512.FusedMultiplyAdd(fl, Vector512.Load(cl + j), i * u));
             cv.Store(c + j);
             (o * Tanh(cv)).Store(h + j);
         }
-        for (; j < hd; j++)
+        for (; j < w; j++)
         {
-            float fl = Sigmoid(g[j] + bias[j]), i = Sigmoid(g[hd + j] + bias[hd + j]), o = Sigmoid(g[2 * hd + j] + bias[2 * hd + j]);
-            float u = MathF.Tanh(g[3 * hd + j] + bias[3 * hd + j]), fr = Sigmoid(g[4 * hd + j] + bias[4 * hd + j]);
-            if (keep) { g[j] = fl; g[hd + j] = i; g[2 * hd + j] = o; g[3 * hd + j] = u; g[4 * hd + j] = fr; }
-            c[j] = i * u + fl * cx[j] + fr * cx[hd + j];
+            float fl = Sigmoid(g[j] + bias[j]), i = Sigmoid(g[w + j] + bias[w + j]), o = Sigmoid(g[2 * w + j] + bias[2 * w + j]);
+            float u = MathF.Tanh(g[3 * w + j] + bias[3 * w + j]), fr = Sigmoid(g[4 * w + j] + bias[4 * w + j]);
+            if (keep) { g[j] = fl; g[w + j] = i; g[2 * w + j] = o; g[3 * w + j] = u; g[4 * w + j] = fr; }
+            c[j] = i * u + fl * cl[j] + fr * cr[j];
             h[j] = o * MathF.Tanh(c[j]);
         }
     }
