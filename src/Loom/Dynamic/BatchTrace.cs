@@ -17,12 +17,12 @@ public sealed class BatchTrace
     /// taken on a shared machine does not count time slices lost to other processes.</param>
     public BatchTrace(bool threadCpu = false)
     {
-        _threadCpu = threadCpu && Workload.CpuClock.Available;
+        _threadCpu = threadCpu && Runtime.CpuClock.Available;
         _origin = Now();
     }
 
     /// <summary>A timestamp for <see cref="Add"/>, in <see cref="TicksPerSecond"/>.</summary>
-    public long Now() => _threadCpu ? (long)(Workload.CpuClock.Now(1) * 1e9) : Stopwatch.GetTimestamp();
+    public long Now() => _threadCpu ? (long)(Runtime.CpuClock.Now(1) * 1e9) : Stopwatch.GetTimestamp();
 
     public double TicksPerSecond => _threadCpu ? 1e9 : Stopwatch.Frequency;
 

@@ -160,13 +160,13 @@ public static class TreeLstmBench
         while (warm.Elapsed.TotalSeconds < Math.Min(1.0, o.Seconds / 5)) { InputOrder.Forward(trees, order, k++, o.PerForward, batch); forward(batch); }
         int forwards = 0;
         var sw = Stopwatch.StartNew();
-        double cpu0 = o.Cpu ? Workload.CpuClock.Now(1) : 0, secs;
+        double cpu0 = o.Cpu ? Runtime.CpuClock.Now(1) : 0, secs;
         do
         {
             InputOrder.Forward(trees, order, k++, o.PerForward, batch);
             forward(batch);
             forwards++;
-            secs = o.Cpu ? Workload.CpuClock.Now(1) - cpu0 : sw.Elapsed.TotalSeconds;
+            secs = o.Cpu ? Runtime.CpuClock.Now(1) - cpu0 : sw.Elapsed.TotalSeconds;
         } while (secs < o.Seconds);
         double wall = sw.Elapsed.TotalSeconds;
         return new TreeLstmBenchResult(o, o.PerForward * forwards / secs, secs * 1000 / forwards, nodes, calls, bound, bytes, firstLoss)

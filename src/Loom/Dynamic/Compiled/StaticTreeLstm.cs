@@ -175,9 +175,9 @@ public sealed unsafe partial class StaticTreeLstm
         var times = PartCpuSeconds is null ? null : new double[parts];
         for (int t = 0; t < parts; t++)
         {
-            double c0 = times is null ? 0 : Workload.CpuClock.Now(1);
+            double c0 = times is null ? 0 : Runtime.CpuClock.Now(1);
             job.Execute(t);
-            if (times is not null) times[t] = Workload.CpuClock.Now(1) - c0;
+            if (times is not null) times[t] = Runtime.CpuClock.Now(1) - c0;
         }
         if (times is not null) PartCpuSeconds!.Add(times);
     }
