@@ -14,6 +14,7 @@
 //   stream [--cores N] [--seconds S] [--only a,b] [--cpu]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
 //   stream-models [MODEL ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--json FILE]   models as streams vs Loom 1 core and ORT's best (docs/stream.md)
 //   cluster [--silos 3] [--trees 150] [--runs N]   3 local silo processes over PostgreSQL vs single-process loom score (docs/cluster.md)
+//   scaling MODEL [--threads 2] [--blocks 15]   one session timed in 20-run blocks (2-thread stability, docs/performance.md)
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
 
@@ -35,6 +36,7 @@ return args switch
     ["stream", .. var rest] => StreamBench.Run(rest),
     ["stream-models", .. var rest] => StreamModelsBench.Run(rest),
     ["cluster", .. var rest] => ClusterBench.Run(rest),
+    ["scaling", .. var rest] => ScalingStability.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };
