@@ -23,7 +23,10 @@ public sealed class WorkerPool : IDisposable
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Dictionary<Type, Runner> _runners = new();
     private Runner? _current;
-    // One word says which job is on, how many parts it has and which part is next: (id << 40) | (parts << 20) | next.
+    // One word says which job is on and which parts are left: (id << 40) | (front << 20) | back, parts [front, back)
+    // unclaimed. The caller claims from the front, workers from the back, so with two threads each computes one
+    // contiguous half of the parts, and consecutive kernels split alike give a thread the columns it wrote itself
+    // (in cache) instead of interleaved blocks written by the other core; dynamic claiming still balances the load.
     // A worker that wakes late can only claim parts of the job whose id it read, so it never runs a stale job.
     private long _claim;
     private long _lastId;
@@ -96,10 +99,10 @@ public sealed class WorkerPool : IDisposable
             _failure = null;
             Volatile.Write(ref _unfinished, parts);
             Volatile.Write(ref _current, runner);
-            Volatile.Write(ref _claim, (id << 40) | ((long)parts << 20));
+            Volatile.Write(ref _claim, (id << 40) | (long)parts);
             int sleepers = Math.Min(Volatile.Read(ref _sleeping), parts - 1);
             if (sleepers > 0) _wake.Release(sleepers);
-            Work(runner, id);
+            Work(runner, id, fromBack: false);
             var spin = new SpinWait();
             while (Volatile.Read(ref _unfinished) > 0) spin.SpinOnce(sleep1Threshold: -1);
             runner.Job = default; // drop references to the job's data
@@ -111,16 +114,16 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private void Work(Runner runner, long id)
+    private void Work(Runner runner, long id, bool fromBack)
     {
         while (true)
         {
             long c = Volatile.Read(ref _claim);
             if (c >> 40 != id) return;
-            long parts = (c >> 20) & MaxParts, next = c & MaxParts;
-            if (next >= parts) return;
-            if (Interlocked.CompareExchange(ref _claim, c + 1, c) != c) continue;
-            try { runner.Execute((int)next); }
+            long front = (c >> 20) & MaxParts, back = c & MaxParts;
+            if (front >= back) return;
+            if (Interlocked.CompareExchange(ref _claim, fromBack ? c - 1 : c + (1L << 20), c) != c) continue;
+            try { runner.Execute((int)(fromBack ? back - 1 : front)); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
             Interlocked.Decrement(ref _unfinished);
         }
@@ -144,7 +147,7 @@ public sealed class WorkerPool : IDisposable
             if (Volatile.Read(ref _current) is not { } runner) continue;
             long id = Volatile.Read(ref runner.Id);
             seen = id;
-            Work(runner, id);
+            Work(runner, id, fromBack: true);
         }
     }
 
