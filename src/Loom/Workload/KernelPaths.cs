@@ -70,11 +70,26 @@ public static class KernelPaths
                 return Pool(n, g, dims, flops, bytes);
             case "LRN":
                 return new KernelWork(KernelPath.Lrn, flops, bytes);
-            case "Concat" or "Split" or "Slice" or "Pad":
+            case "Concat":
+                return new KernelWork(KernelPath.Copy, 0, bytes - 2 * InPlaceBytes(n, g));
+            case "Split" or "Slice" or "Pad":
                 return new KernelWork(KernelPath.Copy, 0, bytes);
             default:
                 return new KernelWork(KernelPath.Elementwise, 0, bytes);
         }
+    }
+
+    /// <summary>
+    /// Bytes of the Concat's inputs that the runtime computes straight into its output (<c>ConcatPlacement</c>, same rule):
+    /// the Concat neither reads nor writes them.
+    /// </summary>
+    private static double InPlaceBytes(Node n, Graph g)
+    {
+        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        var slices = Runtime.Memory.ConcatPlacement.Slices(n, g.TypeOf, outputs, input =>
+            g.Nodes.FirstOrDefault(p => p.Outputs.Contains(input)) is { OpType: not ("Concat" or "Constant") }
+            && g.Nodes.Sum(c => c.Inputs.Count(i => i == input) + (TopologicalSort.UsedNames(c).Contains(input) && !c.Inputs.Contains(input) ? 1 : 0)) == 1);
+        return slices is { } s ? s.Members.Sum(m => (double)m.Length) * s.Type.ElementSize() : 0;
     }
 
     private static KernelWork? Conv(Node n, int[] x, int[] w, double bytes, int mr, int nr)

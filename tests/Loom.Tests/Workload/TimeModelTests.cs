@@ -27,6 +27,8 @@ public sealed class TimeModelTests
 
     private static KernelWork Work((Node Node, Graph Graph) l) => KernelPaths.Of(l.Node, l.Graph, _ => null);
 
+    private static KernelWork ConcatOf((Node Node, Graph Graph) l) => Work((l.Graph.Nodes.Single(n => n.OpType == "Concat"), l.Graph));
+
     [Fact]
     public void SpatialConvolutionIsAnImplicitGemmOverTheWideColumns()
     {
@@ -93,6 +95,13 @@ public sealed class TimeModelTests
         Assert.Equal((KernelPath.Elementwise, "GlobalAveragePool"), (global.Path, global.Op));
         var concat = Work(Layer(8, 10, (n, x) => n.Concat(x, x)));
         Assert.Equal((KernelPath.Copy, 4.0 * (800 + 800 + 1600), "Concat"), (concat.Path, concat.Bytes, concat.Op));
+        // Branches read by the Concat alone are computed into its output (ConcatPlacement): it moves nothing of theirs;
+        // a graph input, not made by a node, is still copied.
+        // (Not a graph output: that buffer goes back to the caller.)
+        var placed = ConcatOf(Layer(8, 10, (n, x) => n.Relu(n.Concat(n.Relu(x), n.Relu(n.Relu(x))))));
+        Assert.Equal((KernelPath.Copy, 0.0), (placed.Path, placed.Bytes));
+        var mixed = ConcatOf(Layer(8, 10, (n, x) => n.Relu(n.Concat(x, n.Relu(x)))));
+        Assert.Equal(4.0 * (800 + 800), mixed.Bytes);
         var relu = Work(Layer(8, 10, (n, x) => n.Relu(x)));
         Assert.Equal((KernelPath.Elementwise, 0.0, 4.0 * 1600), (relu.Path, relu.Macs, relu.Bytes));
     }

@@ -40,31 +40,41 @@ internal sealed class ConcatPlacement
         var outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
         foreach (var step in steps)
         {
-            var n = step.Node;
-            if (n is not { OpType: "Concat", Domain: "" } || n.Inputs.Length < 2 || outputs.Contains(n.Outputs[0])) continue;
-            if (typeOf(n.Outputs[0]) is not TensorType { ElementType: var type, Shape: { } shape } || type is DataType.String or DataType.Undefined
-                || shape.ToKnown() is not { } dims || dims.Length == 0) continue;
-            long axis = n.GetInt("axis", 1);
-            if (axis < 0) axis += dims.Length;
-            if (axis < 0 || axis >= dims.Length || dims.Take((int)axis).Any(d => d != 1)) continue;
-            if (n.Inputs.Distinct().Count() != n.Inputs.Length) continue; // the same value twice cannot sit in two slices
-            var slices = new List<((int, int) Member, long Offset, long Length)>();
-            long offset = 0;
-            foreach (var input in n.Inputs)
-            {
-                if (typeOf(input) is not TensorType { Shape: { } s } || s.ToKnown() is not { } d) { slices = null; break; }
-                long length = ShapeMath.Size(d);
-                // Only a value the Concat alone reads, made by a step of this graph, can be written in place.
-                // (Not another Concat's output: that buffer is placed by its own plan.)
-                if (producer.TryGetValue(input, out var member) && reads.GetValueOrDefault(input) == 1 && !outputs.Contains(input)
-                    && steps[member.Step].Node.OpType != "Concat")
-                    slices.Add((member, offset, length));
-                offset += length;
-            }
-            if (slices is null || slices.Count == 0 || offset != ShapeMath.Size(dims)) continue;
-            placement._concats[step.Index] = (type, offset);
-            foreach (var (member, off, length) in slices) placement._members[member] = (step.Index, off, length);
+            // Not another Concat's output: that buffer is placed by its own plan.
+            var slices = Slices(step.Node, typeOf, outputs, input => producer.TryGetValue(input, out var m) && reads.GetValueOrDefault(input) == 1
+                && steps[m.Step].Node.OpType != "Concat");
+            if (slices is null) continue;
+            placement._concats[step.Index] = (slices.Value.Type, slices.Value.Length);
+            foreach (var (input, off, length) in slices.Value.Members) placement._members[producer[step.Node.Inputs[input]]] = (step.Index, off, length);
         }
         return placement;
+    }
+
+    /// <summary>
+    /// The inputs of Concat <paramref name="n"/> that can sit in its output as slices (by input index), the output's element
+    /// type and length; null when none can. <paramref name="placeable"/> says whether an input is a value the Concat alone
+    /// reads, made by a step of this graph.
+    /// </summary>
+    internal static (DataType Type, long Length, List<(int Input, long Offset, long Length)> Members)? Slices(Node n, Func<string, IrType?> typeOf,
+        IReadOnlySet<string> graphOutputs, Func<string, bool> placeable)
+    {
+        if (n is not { OpType: "Concat", Domain: "" } || n.Inputs.Length < 2 || graphOutputs.Contains(n.Outputs[0])) return null;
+        if (typeOf(n.Outputs[0]) is not TensorType { ElementType: var type, Shape: { } shape } || type is DataType.String or DataType.Undefined
+            || shape.ToKnown() is not { } dims || dims.Length == 0) return null;
+        long axis = n.GetInt("axis", 1);
+        if (axis < 0) axis += dims.Length;
+        if (axis < 0 || axis >= dims.Length || dims.Take((int)axis).Any(d => d != 1)) return null;
+        if (n.Inputs.Distinct().Count() != n.Inputs.Length) return null; // the same value twice cannot sit in two slices
+        var members = new List<(int, long, long)>();
+        long offset = 0;
+        for (int i = 0; i < n.Inputs.Length; i++)
+        {
+            var input = n.Inputs[i];
+            if (typeOf(input) is not TensorType { Shape: { } s } || s.ToKnown() is not { } d) return null;
+            long length = ShapeMath.Size(d);
+            if (!graphOutputs.Contains(input) && placeable(input)) members.Add((i, offset, length));
+            offset += length;
+        }
+        return members.Count == 0 || offset != ShapeMath.Size(dims) ? null : (type, offset, members);
     }
 }
