@@ -87,8 +87,10 @@ public static class KernelPaths
     {
         var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
         var slices = Runtime.Memory.ConcatPlacement.Slices(n, g.TypeOf, outputs, input =>
-            g.Nodes.FirstOrDefault(p => p.Outputs.Contains(input)) is { OpType: not ("Concat" or "Constant") }
-            && g.Nodes.Sum(c => c.Inputs.Count(i => i == input) + (TopologicalSort.UsedNames(c).Contains(input) && !c.Inputs.Contains(input) ? 1 : 0)) == 1);
+            g.Nodes.FirstOrDefault(p => p.Outputs.Contains(input)) is { OpType: not "Constant" } p
+            && (p.OpType != "Concat" || input == n.Inputs[0])
+            && g.Nodes.Count(c => c.OpType == "Concat" && c.Inputs.Contains(input)) == 1
+            && !g.Nodes.Any(c => TopologicalSort.UsedNames(c).Contains(input) && !c.Inputs.Contains(input)));
         return slices is { } s ? s.Members.Sum(m => (double)m.Length) * s.Type.ElementSize() : 0;
     }
 

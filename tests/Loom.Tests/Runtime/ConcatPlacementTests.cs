@@ -53,4 +53,51 @@ public sealed class ConcatPlacementTests
             Assert.Equal(x.Select(Math.Abs), r.Tensor("x2").ToArray<float>());
         }
     }
+
+    // A DenseNet-style chain: x0 = Neg(x) (also read by Abs), c1 = Concat(x0, Abs(x0)), c2 = Concat(c1, Relu(c1)); y = c2 + 1.
+    private static Model Chain()
+    {
+        var x = new TensorType(DataType.Float, Shape.Of(1, 2, 3));
+        var nodes = new Node[]
+        {
+            new("Neg", ["x"], ["x0"]), new("Abs", ["x0"], ["y1"]),
+            new("Concat", ["x0", "y1"], ["c1"], [IR.Attribute.Int("axis", 1)]),
+            new("Relu", ["c1"], ["y2"]),
+            new("Concat", ["c1", "y2"], ["c2"], [IR.Attribute.Int("axis", 1)]),
+            new("Add", ["c2", "one"], ["y"]),
+        };
+        var g = new Graph("g", [new ValueInfo("x", x)], [new ValueInfo("y", null)], nodes,
+            new Dictionary<string, Tensor> { ["one"] = Tensor.FromArray(new float[] { 1 }, 1) });
+        return Inference.ShapeInference.Run(new Model(g, new Dictionary<string, int> { [""] = 17 }));
+    }
+
+    [Fact]
+    public void AChainOfConcatsLivesInTheLastOnesBuffer()
+    {
+        var model = Chain();
+        var graph = new global::Loom.Runtime.CompiledGraph(model.Graph, model.Opsets, global::Loom.Kernels.KernelRegistry.Default, new LoomSessionOptions(), null);
+        var placed = Enumerable.Range(0, 4).Select(step => graph.Concats.TryMember(step, 0, out var s) ? s : default).ToArray();
+        Assert.Equal((4, 0L, 6L), placed[0]);   // x0: the prefix of everything, though Abs reads it too
+        Assert.Equal((4, 6L, 6L), placed[1]);   // Abs(x0)
+        Assert.Equal((4, 0L, 12L), placed[2]);  // c1 itself: the first half of c2's buffer
+        Assert.Equal((4, 12L, 12L), placed[3]); // Relu(c1)
+        Assert.True(graph.Concats.TryConcat(4, out var whole) && whole.Length == 24);
+    }
+
+    [Theory]
+    [InlineData(ExecutionMode.Sequential, 1)]
+    [InlineData(ExecutionMode.Sequential, 2)]
+    [InlineData(ExecutionMode.Parallel, 2)]
+    public void AChainGivesTheHandComputedResultRunAfterRun(ExecutionMode mode, int threads)
+    {
+        using var session = LoomSession.Create(Chain(), new LoomSessionOptions { ExecutionMode = mode, IntraOpThreads = threads });
+        for (int run = 0; run < 5; run++)
+        {
+            float[] x = [run, -1, 2.5f, -3, 0.5f, -run];
+            using var r = session.Run(("x", Tensor.FromArray(x, 1, 2, 3)));
+            var c1 = x.Select(v => -v).Concat(x.Select(Math.Abs)).ToArray();
+            var expected = c1.Concat(c1.Select(v => Math.Max(v, 0))).Select(v => v + 1);
+            Assert.Equal(expected, r.Tensor("y").ToArray<float>());
+        }
+    }
 }

@@ -29,23 +29,51 @@ internal sealed class ConcatPlacement
     {
         var placement = new ConcatPlacement();
         var producer = new Dictionary<string, (int Step, int Output)>();
-        var reads = new Dictionary<string, int>();
+        var concatReads = new Dictionary<string, int>();
+        var captured = new HashSet<string>();
         foreach (var step in steps)
         {
             for (int o = 0; o < step.Node.Outputs.Length; o++)
                 if (step.Node.Outputs[o].Length > 0 && !step.IsConstant) producer[step.Node.Outputs[o]] = (step.Index, o);
-            foreach (var i in step.Node.Inputs) if (i.Length > 0) reads[i] = reads.GetValueOrDefault(i) + 1;
-            foreach (var captured in TopologicalSort.UsedNames(step.Node).Except(step.Node.Inputs)) reads[captured] = reads.GetValueOrDefault(captured) + 1;
+            if (step.Node is { OpType: "Concat", Domain: "" })
+                foreach (var i in step.Node.Inputs.Distinct()) concatReads[i] = concatReads.GetValueOrDefault(i) + 1;
+            captured.UnionWith(TopologicalSort.UsedNames(step.Node).Except(step.Node.Inputs));
         }
         var outputs = graph.Outputs.Select(o => o.Name).ToHashSet();
+        bool IsConcat(string value) => producer.TryGetValue(value, out var m) && steps[m.Step].Node is { OpType: "Concat", Domain: "" };
+
+        // Which inputs each Concat can hold: values of this graph that no other Concat reads (so they sit in one buffer)
+        // and no subgraph captures; another Concat's output only as the first input, its prefix (a chain, below).
+        var planned = new Dictionary<int, (DataType Type, long Length, List<(int Input, long Offset, long Length)> Members)>();
         foreach (var step in steps)
         {
-            // Not another Concat's output: that buffer is placed by its own plan.
-            var slices = Slices(step.Node, typeOf, outputs, input => producer.TryGetValue(input, out var m) && reads.GetValueOrDefault(input) == 1
-                && steps[m.Step].Node.OpType != "Concat");
-            if (slices is null) continue;
-            placement._concats[step.Index] = (slices.Value.Type, slices.Value.Length);
-            foreach (var (input, off, length) in slices.Value.Members) placement._members[producer[step.Node.Inputs[input]]] = (step.Index, off, length);
+            var n = step.Node;
+            var slices = Slices(n, typeOf, outputs, input => producer.ContainsKey(input) && concatReads.GetValueOrDefault(input) == 1
+                && !captured.Contains(input) && (!IsConcat(input) || input == n.Inputs[0]));
+            if (slices is not null) planned[step.Index] = slices.Value;
+        }
+
+        // A chain (DenseNet's blocks: c1 = Concat(x, y1), c2 = Concat(c1, y2), ...): every link is a prefix of the next, so the
+        // whole chain lives in the last Concat's buffer and no link copies what it inherits.
+        var next = new Dictionary<int, int>();
+        foreach (var (c, plan) in planned)
+            if (plan.Members.Count > 0 && plan.Members[0] is (0, 0, _) && IsConcat(steps[c].Node.Inputs[0]))
+            {
+                int prev = producer[steps[c].Node.Inputs[0]].Step;
+                if (planned.TryGetValue(prev, out var p) && p.Type == plan.Type) next[prev] = c;
+            }
+        foreach (var (c, plan) in planned)
+        {
+            int root = c;
+            while (next.TryGetValue(root, out var after)) root = after;
+            placement._concats[c] = (plan.Type, plan.Length);
+            foreach (var (input, off, length) in plan.Members)
+            {
+                var member = producer[steps[c].Node.Inputs[input]];
+                // The previous link of a chain is placed as its own output (below), not as this link's member.
+                if (!(input == 0 && next.TryGetValue(member.Step, out var to) && to == c)) placement._members[member] = (root, off, length);
+            }
+            if (root != c) placement._members[(c, 0)] = (root, 0, plan.Length);
         }
         return placement;
     }
