@@ -110,9 +110,9 @@ public static class KernelPaths
         double copy = preActivation ? 2 * inputBytes : 0;
         if (mg < ConvFloat.MinGemmRows || k == 0)
             return new KernelWork(KernelPath.ConvDirect, (double)positions * m * k, bytes + copy);
-        // What the kernel decides (ConvKernel.RunFloat, its weights packed once): few positions (strided 1×1 included), else
-        // the implicit GEMM when it is eligible, else im2col.
-        bool wideEligible = p.Group == 1 && x.Length is 3 or 4 && (g.KernelSize > 1 || g.SH == 1 && g.SW == 1 && g.SD == 1);
+        // What the kernel decides (ConvKernel.RunFloat, its weights packed once): few positions, else the implicit GEMM when
+        // it is eligible (strided 1×1 on the subsampled image), else im2col.
+        bool wideEligible = p.Group == 1 && x.Length is 3 or 4;
         var ks = GemmKernelSet.Current;
         ConvWideGemm.Layout? wide = wideEligible && ConvWideGemm.Supports(g, p.Group, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
         if (ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))

@@ -37,6 +37,12 @@ public sealed class ConvFastPathTests
         ([2, 16, 5, 5], [7, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([1, 13, 1, 1], [5, 13, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([1, 16, 20, 21], [37, 16, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
+        // strided pointwise: the subsampled image as the one phase plane (odd sizes, unequal strides, padding, ResNet-like 56 -> 28)
+        ([1, 16, 21, 19], [37, 16, 1, 1], 1, [2, 2], [0, 0, 0, 0], [1, 1]),
+        ([2, 9, 17, 23], [12, 9, 1, 1], 1, [2, 3], [0, 0, 0, 0], [1, 1]),
+        ([1, 8, 15, 15], [16, 8, 1, 1], 1, [2, 2], [1, 0, 1, 2], [1, 1]),
+        ([1, 32, 56, 56], [40, 32, 1, 1], 1, [2, 2], [0, 0, 0, 0], [1, 1]),
+        ([1, 24, 14, 14], [33, 24, 1, 1], 1, [2, 2], [0, 0, 0, 0], [1, 1]),
         // pointwise over few positions: the transposed product (7x7 stage; 13 channels leave a partial 8-block)
         ([2, 24, 7, 7], [13, 24, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         // im2col GEMM, large enough to split across threads; first-layer style 3 channels

@@ -59,16 +59,17 @@ public sealed class TimeModelTests
     }
 
     [Fact]
-    public void StridedPointwiseConvolutionPacksIm2ColColumns()
+    public void StridedPointwiseConvolutionReadsTheSubsampledImage()
     {
-        // 1×1 stride 2, 64 → 128, 56 → 28: a GEMM over 784 columns of depth 64, each column packed (4·64·784 bytes).
+        // 1×1 stride 2, 64 → 128, 56 → 28: the image's even rows and columns copied once (one phase plane, 64·784 floats),
+        // then a pointwise product over its 784 columns.
         var w = Work(Layer(64, 56, (n, x) => n.Conv(x, 128, 1, stride: 2)));
-        Assert.Equal(KernelPath.ConvIm2ColGemm, w.Path);
+        Assert.Equal(KernelPath.ConvPointwise, w.Path);
         Assert.Equal((double)Up(128, Ks.MR) * Up(784, Ks.NR) * 64, w.Macs);
         Assert.Equal(4.0 * (64 * 3136 + 128 * 64 + 128 + 128 * 784 + 64 * 784), w.Bytes);
         // At 28 → 14, 196 positions: the few-positions product where they fill MR-row tiles 10 % better than NR columns
         // (AVX-512's 8 × 32: 200 rows against 224 columns), as the kernel chooses.
-        var few = Up(196, Ks.MR) * 10 < Up(196, Ks.NR) * 9 ? KernelPath.ConvFewPositions : KernelPath.ConvIm2ColGemm;
+        var few = Up(196, Ks.MR) * 10 < Up(196, Ks.NR) * 9 ? KernelPath.ConvFewPositions : KernelPath.ConvPointwise;
         Assert.Equal(few, Work(Layer(64, 28, (n, x) => n.Conv(x, 128, 1, stride: 2))).Path);
     }
 

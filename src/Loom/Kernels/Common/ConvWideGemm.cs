@@ -31,7 +31,10 @@ internal static unsafe class ConvWideGemm
             Geometry = g;
             Hq = g.OH + (g.KH - 1) * g.LH / g.SH;
             Wq = g.OW + (g.KW - 1) * g.LW / g.SW;
-            Phases = g.SH * g.SW;
+            // Only the phases some tap reads get a plane: a strided 1×1 kernel reads phase (0, 0) alone, the subsampled image.
+            PhaseRows = Math.Min(g.SH, (g.KH - 1) * g.LH + 1);
+            PhaseCols = Math.Min(g.SW, (g.KW - 1) * g.LW + 1);
+            Phases = PhaseRows * PhaseCols;
             WideN = (g.OH - 1) * Wq + g.OW;
             // With stride 1 and no padding the plane is the image itself (pointwise and "valid" convolutions).
             NeedsCopy = Phases != 1 || g.PH != 0 || g.PW != 0 || Hq != g.IH || Wq != g.IW;
@@ -45,7 +48,7 @@ internal static unsafe class ConvWideGemm
                     for (int kx = 0; kx < g.KW; kx++, k++)
                     {
                         int dy = ky * g.LH, dx = kx * g.LW;
-                        int phase = dy % g.SH * g.SW + dx % g.SW;
+                        int phase = dy % g.SH * PhaseCols + dx % g.SW;
                         _offsets[k] = checked((int)((c * Phases + phase) * plane + dy / g.SH * Wq + dx / g.SW));
                         _packedOffsets[k] = k * nr;
                     }
@@ -57,6 +60,8 @@ internal static unsafe class ConvWideGemm
         public int Hq { get; }
         public int Wq { get; }
         public int Phases { get; }
+        public int PhaseRows { get; }
+        public int PhaseCols { get; }
 
         /// <summary>Wide output columns that cover every real output (the last row's tail is left out).</summary>
         public int WideN { get; }
@@ -79,13 +84,13 @@ internal static unsafe class ConvWideGemm
             var g = Geometry;
             bool transform = !input.IsIdentity;
             float scale = transform ? input.Scale(c) : 1, shift = transform ? input.Shift(c) : 0;
-            if (Phases == 1)
+            if (g.SH == 1 && g.SW == 1)
             {
                 ConvPaddedPlane.Fill(x, g, planes, Hq, Wq, 0, transform, scale, shift, input.Relu);
                 return;
             }
-            for (int py = 0; py < g.SH; py++)
-                for (int px = 0; px < g.SW; px++, planes += (long)Hq * Wq)
+            for (int py = 0; py < PhaseRows; py++)
+                for (int px = 0; px < PhaseCols; px++, planes += (long)Hq * Wq)
                     for (int r = 0; r < Hq; r++)
                     {
                         float* dst = planes + (long)r * Wq;

@@ -140,12 +140,11 @@ internal sealed unsafe class ConvKernel : Kernel
     }
 
     /// <summary>
-    /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone. Strided 1×1 kernels are
-    /// left to the GEMM: the wide path would copy every phase plane of the image to read one of them.
+    /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone. (A strided 1×1 kernel reads
+    /// one phase plane, the subsampled image, which the wide layout copies alone.)
     /// </summary>
     private static bool WideEligible(ConvAttributes a, ReadOnlySpan<int> w, GemmKernelSet ks) =>
-        a.Group == 1 && w.Length is 3 or 4 && ks.OffsetKernel != null
-        && (ShapeMath.Size(w[2..]) > 1 || a.Strides is null || a.Strides.All(s => s == 1));
+        a.Group == 1 && w.Length is 3 or 4 && ks.OffsetKernel != null;
 
     public override void Run(KernelContext ctx)
     {
