@@ -94,8 +94,12 @@ public sealed class DynamicRunner
         _stepsPerIteration = sinks.Select(r => sinkSteps?.Invoke(members[r]) ?? 1).ToArray();
     }
 
-    private static string Describe(List<Actor> m) =>
-        m.Count == 1 ? m[0].Name : $"the region of {string.Join(", ", m.Take(4).Select(a => a.Name))}{(m.Count > 4 ? ", …" : "")}";
+    private static string Describe(List<Actor> m)
+    {
+        var name = m.Count == 1 ? m[0].Name : $"the region of {string.Join(", ", m.Take(4).Select(a => a.Name))}{(m.Count > 4 ? ", …" : "")}";
+        var loops = m.Select(a => a.FeedbackLoop).Where(l => l is not null).Distinct().ToList();
+        return loops.Count > 0 ? $"{name} (in feedback loop {string.Join(", ", loops)})" : name;
+    }
 
     /// <summary>Each actor's region: the connected components of the graph without its dynamic edges.</summary>
     public static int[] RegionsOf(FlatGraph g)
