@@ -62,7 +62,7 @@ internal static class StreamCommand
                 stdout.Write(show switch
                 {
                     "graph" => GraphText.Text(program.Graph),
-                    "schedule" => ScheduleText.Text(program.Schedule),
+                    "schedule" => ScheduleText.Text(program),
                     _ => ScheduleText.Partition(program, cores),
                 });
                 stdout.Flush();
