@@ -15,8 +15,25 @@ public abstract class DynamicChannel : Channel
     public static DynamicChannel Create(Type itemType, string name) =>
         (DynamicChannel)Activator.CreateInstance(typeof(DynamicChannel<>).MakeGenericType(itemType), name)!;
 
+    // Pulls nest (a region's firing pulls the region before it): bound the depth so a very long chain of
+    // dynamic queues is an error, not a stack overflow that would kill the process.
+    [ThreadStatic] private static int _depth;
+    private const int MaxDepth = 2000;
+
     /// <summary>Pulls the producer until at least <paramref name="n"/> items are here.</summary>
     public void Fill(long n)
+    {
+        if (Tail - Head >= n) return;
+        if (++_depth > MaxDepth)
+        {
+            _depth = 0;
+            throw new StreamException($"demand-driven pulls nest more than {MaxDepth} queues deep at {Name}: too many dynamic-rate regions in a row");
+        }
+        try { PullUntil(n); }
+        finally { if (_depth > 0) _depth--; }
+    }
+
+    private void PullUntil(long n)
     {
         // A producer that keeps firing without pushing anything ('push *' pushing 0 forever) would spin:
         // give up after a long run of fruitless pulls and say which edge starved.
