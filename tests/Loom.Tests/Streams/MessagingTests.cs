@@ -38,6 +38,41 @@ public class MessagingTests
         Assert.Equal(expected, lines);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void DownstreamMessageThroughARoundRobinSplitterFollowsSdep(int cores)
+    {
+        // The splitter takes Sender's items two at a time, so Scale's firing m needs Sender's firing 2m
+        // (SDEP(m) = 2m) although it scales item 2m - 1. setFactor(n), sent in Sender's firing n = 4k, lands before
+        // Scale's firing 2k: item 3 is already scaled by 4. Scale's firing m uses 4·floor(m/2) (1 before the first).
+        var lines = StreamHarness.Run("""
+            void->void pipeline P {
+              portal<Scale> p;
+              add Sender(p);
+              add splitjoin { split roundrobin(1, 1); add Scale() to p; add Identity<int>(); join roundrobin(1, 1); };
+              add Sink();
+            }
+            void->int filter Sender(portal<Scale> p) {
+              int n;
+              work push 1 { n++; if (n % 4 == 0) p.setFactor(n) [0]; push(n); }
+            }
+            int->int filter Scale {
+              int f = 1;
+              handler setFactor(int x) { f = x; }
+              work pop 1 push 1 { push(pop() * f); }
+            }
+            int->void filter Sink { work pop 1 { println(pop()); } }
+            """, 200, cores);
+        Assert.Equal(["1", "2", "12", "4", "20", "6", "56", "8", "72", "10", "132", "12"], lines[..12]);
+        for (int m = 1; m <= 100; m++)
+        {
+            int factor = m < 2 ? 1 : 4 * (m / 2);
+            Assert.Equal(((2 * m - 1) * factor).ToString(System.Globalization.CultureInfo.InvariantCulture), lines[2 * m - 2]);
+            Assert.Equal((2 * m).ToString(System.Globalization.CultureInfo.InvariantCulture), lines[2 * m - 1]);
+        }
+    }
+
     [Fact]
     public void AMessageToAFilterWithoutThatHandlerNamesBoth()
     {

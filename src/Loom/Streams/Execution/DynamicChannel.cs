@@ -44,8 +44,8 @@ public abstract class DynamicChannel : Channel
             int before = Tail;
             Pull();
             if (Tail != before) idle = 0;
-            else if (++idle > 1 << 22)
-                throw new StreamException($"deadlock: {Name} needs {n} item(s) but its producer fired {1 << 22} times in a row without pushing any");
+            else if (++idle > 1 << 20)
+                throw new StreamException($"deadlock: {Name} needs {n} item(s) but its producer fired {1 << 20} times in a row without pushing any");
         }
     }
 }
@@ -88,7 +88,7 @@ public sealed class DynamicChannel<T> : DynamicChannel
 
     private void Grow()
     {
-        if (Buf.Length >= 1 << 28) throw new StreamException($"the dynamic queue {Name} grew past {1 << 28} items (its consumer never takes them?)");
+        if (Buf.Length >= 1 << 24) throw new StreamException($"the dynamic queue {Name} grew past {1 << 24} items (its consumer never takes them?)");
         var next = new T[Buf.Length * 2];
         int n = Tail - Head;
         for (int i = 0; i < n; i++) next[i] = Buf[(Head + i) & _mask];
