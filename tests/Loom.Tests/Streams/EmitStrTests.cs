@@ -65,6 +65,49 @@ public class EmitStrTests
     }
 
     [Fact]
+    public void HandBuiltGraphWithBranchesAndResidualRoundTrips()
+    {
+        // x -> Conv 3x3 pad 1 -> Relu -> { MaxPool, AveragePool } -> Concat -> Mul by channel -> + itself (residual)
+        // -> GlobalAveragePool -> Flatten -> Gemm (transB) -> Softmax: every work-code path but MatMul and BatchNorm.
+        var rng = new Random(3);
+        Tensor T(params int[] shape) => Tensor.FromArray(Enumerable.Range(0, shape.Aggregate(1, (a, b) => a * b)).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), shape);
+        var inits = new Dictionary<string, Tensor> { ["w"] = T(3, 2, 3, 3), ["b"] = T(3), ["s"] = T(1, 6, 1, 1), ["w2"] = T(4, 6), ["c2"] = T(4) };
+        IR.Attribute Ints(string n, params long[] v) => IR.Attribute.Ints(n, v);
+        var nodes = new IR.Node[]
+        {
+            new("Conv", ["x", "w", "b"], ["y"], [Ints("pads", 1, 1, 1, 1), Ints("kernel_shape", 3, 3)]),
+            new("Relu", ["y"], ["r"]),
+            new("MaxPool", ["r"], ["p"], [Ints("kernel_shape", 2, 2), Ints("strides", 2, 2)]),
+            new("AveragePool", ["r"], ["a"], [Ints("kernel_shape", 3, 3), Ints("strides", 2, 2), Ints("pads", 1, 1, 0, 0)]),
+            new("Concat", ["p", "a"], ["c"], [IR.Attribute.Int("axis", 1)]),
+            new("Mul", ["c", "s"], ["m"]),
+            new("Add", ["m", "c"], ["res"]),
+            new("GlobalAveragePool", ["res"], ["g"]),
+            new("Flatten", ["g"], ["f"]),
+            new("Gemm", ["f", "w2", "c2"], ["o"], [IR.Attribute.Int("transB", 1)]),
+            new("Softmax", ["o"], ["out"], [IR.Attribute.Int("axis", 1)]),
+        };
+        var f32 = (int[] d) => new IR.TensorType(DataType.Float, IR.Shape.Of(d));
+        var graph = new IR.Graph("hand", [new IR.ValueInfo("x", f32([1, 2, 4, 4]))], [new IR.ValueInfo("out", f32([1, 4]))], nodes, inits);
+        var model = new IR.Model(graph, new Dictionary<string, int> { [""] = 13 });
+        var r = StrEmitter.Emit(model, "hand");
+        // The Relu output feeds both pools: a duplicate split-join keeps it beside MaxPool's result.
+        Assert.Contains("split duplicate", r.Source);
+        AssertSameOutputs(r, Loom.Import.Onnx.OnnxExporter.ToBytes(model), items: 3);
+    }
+
+    [Fact]
+    public void UnsupportedOperatorNamesTheNode()
+    {
+        var f32 = (int[] d) => new IR.TensorType(DataType.Float, IR.Shape.Of(d));
+        var graph = new IR.Graph("hand", [new IR.ValueInfo("x", f32([1, 4]))], [new IR.ValueInfo("y", f32([1, 4]))],
+            [new IR.Node("Erf", ["x"], ["y"], name: "the_erf")]);
+        var e = Assert.Throws<InputException>(() => StrEmitter.Emit(new IR.Model(graph, new Dictionary<string, int> { [""] = 13 }), "hand"));
+        Assert.Contains("the_erf", e.Message);
+        Assert.Contains("Erf", e.Message);
+    }
+
+    [Fact]
     public void MissingDimensionIsAnInputErrorNamingIt()
     {
         var path = SharedData.Require("models", "ch_ppocr_mobile_v2.0_cls_infer.onnx");
