@@ -60,6 +60,40 @@ public class DynamicRateTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void AFailureUpstreamOfTheDynamicQueueNamesTheFilter(int cores)
+    {
+        // At 2 cores Src and Decode run on a thread of their own, ahead of the printer: their failure still
+        // reaches the caller as the same error, naming the filter.
+        var e = Assert.Throws<StreamException>(() => StreamHarness.Run("""
+            void->void pipeline P { add Src(); add Decode(); add Sink(); }
+            void->int filter Src { int i; work push 1 { push(i); i++; } }
+            int->int filter Decode { work pop 1 push * { int v = pop(); push(1000 / (5000 - v)); } }
+            int->void filter Sink { work pop 1 { println(pop()); } }
+            """, 100_000, cores));
+        Assert.Contains("Decode", e.Message);
+        Assert.Contains("DivideByZero", e.Message);
+    }
+
+    [Fact]
+    public void TwoCoresCutAtTheQueueBetweenTheRegions()
+    {
+        var p = Loom.Streams.Execution.StreamProgram.Compile([new Loom.Streams.Syntax.SourceFile("RunLength.str", Program("RunLength.str"))],
+            new Loom.Streams.Execution.Printer(new StringWriter(), 10));
+        var cut = Loom.Streams.Execution.DynamicSplit.FindCut(p);
+        Assert.NotNull(cut);
+        Assert.Equal("Decode -> Pairs", cut.Value.Cut.ToString());
+        // Nothing is cut where the upstream part would print: its lines could not keep the sequential order.
+        var printing = Loom.Streams.Execution.StreamProgram.Compile([new Loom.Streams.Syntax.SourceFile("t.str", """
+            void->void pipeline P { add Src(); add Sink(); }
+            void->int filter Src { int i; work push * { println(i); push(i); i++; } }
+            int->void filter Sink { work pop 1 { println(pop()); } }
+            """)], new Loom.Streams.Execution.Printer(new StringWriter(), 10));
+        Assert.Null(Loom.Streams.Execution.DynamicSplit.FindCut(printing));
+    }
+
     [Fact]
     public void DynamicProgramsAreSplitIntoStaticRegions()
     {

@@ -28,11 +28,16 @@ public static class DemandDriven
         return (whole ?? regions, regions);
     }
 
-    public static long Run(StreamProgram p, long iterations)
+    public static long Run(StreamProgram p, long iterations, int cores = 1)
     {
         long done = 0;
         try
         {
+            // Two cores: a dynamic-rate program (not one with messages, whose timing needs one firing order) whose
+            // regions split at one queue runs its upstream part on a second thread.
+            bool messages = p.Flat.Actors.Any(a => a.Filter is { } f && (f.Symbol.HasHandlers || f.Symbol.SendsMessages));
+            if (cores >= 2 && !messages && DynamicSplit.FindCut(p) is { } cut)
+                return DynamicSplit.Run(p, cut.Cut, cut.Upstream, iterations);
             // With a whole-program schedule an iteration is its steady state: each sink fires its repetitions.
             bool whole = !ReferenceEquals(p.Schedule, p.Demand);
             var runner = new DynamicRunner(p.Flat, p.Demand!, p.Code,
@@ -40,8 +45,13 @@ public static class DemandDriven
             done = runner.Run(iterations);
         }
         catch (StopRunException) { }
+        finally { FlushQuietly(p); }
+        return done;
+    }
+
+    private static void FlushQuietly(StreamProgram p)
+    {
         try { p.Printer.Flush(); }
         catch (StopRunException) { }
-        return done;
     }
 }

@@ -12,6 +12,11 @@ public abstract class DynamicChannel : Channel
     public Action? Pull;
     public string Name = "";
 
+    /// <summary>Takes every item here, in order (for handing them to another thread).</summary>
+    public abstract Array TakeAll();
+    /// <summary>Appends items taken from a twin of this queue.</summary>
+    public abstract void Append(Array items);
+
     public static DynamicChannel Create(Type itemType, string name) =>
         (DynamicChannel)Activator.CreateInstance(typeof(DynamicChannel<>).MakeGenericType(itemType), name)!;
 
@@ -60,6 +65,19 @@ public sealed class DynamicChannel<T> : DynamicChannel
     public override Type ItemType => typeof(T);
     public override Array Items => Buf;
     public override void PushBoxed(object? item) => Push((T)item!);
+
+    public override Array TakeAll()
+    {
+        var a = new T[Tail - Head];
+        for (int i = 0; i < a.Length; i++) a[i] = Buf[(Head + i) & _mask];
+        Head = Tail;
+        return a;
+    }
+
+    public override void Append(Array items)
+    {
+        foreach (var v in (T[])items) Push(v);
+    }
 
     public T Pop()
     {

@@ -73,10 +73,13 @@ public sealed class DynamicRunner
     /// wired to their queues. <paramref name="sinkSteps"/> gives, for a sink region's actors, how many of its
     /// steady states make one iteration of the program (1 when null).
     /// </summary>
-    public DynamicRunner(FlatGraph g, Schedule s, ActorCode[] code, Func<IReadOnlyList<Actor>, int>? sinkSteps = null)
+    public DynamicRunner(FlatGraph g, Schedule s, ActorCode[] code, Func<IReadOnlyList<Actor>, int>? sinkSteps = null, Func<int, bool>? include = null)
     {
         var region = RegionsOf(g);
         int count = region.Length == 0 ? 0 : region.Max() + 1;
+        // A runner may own only some regions (the others run on another thread): queues between its regions and
+        // the others are the caller's to feed or drain, and a region whose only outgoing queue leaves is a sink here.
+        include ??= _ => true;
         var members = Enumerable.Range(0, count).Select(r => g.Actors.Where(a => region[a.Index] == r).ToList()).ToArray();
         var regions = members.Select(m => new Region(Describe(m),
             s.Init.Where(f => m.Contains(f.Actor)).Select(f => (code[f.Actor.Index], f.Count)).ToArray(),
@@ -84,12 +87,12 @@ public sealed class DynamicRunner
         var hasOut = new bool[count];
         foreach (var e in g.Edges)
         {
-            if (!e.Dynamic) continue;
+            if (!e.Dynamic || !include(region[e.Src.Index]) || !include(region[e.Dst.Index])) continue;
             hasOut[region[e.Src.Index]] = true;
             var q = (DynamicChannel)e.Channel!;
             q.Pull = regions[region[e.Src.Index]].Step;
         }
-        var sinks = Enumerable.Range(0, count).Where(r => !hasOut[r]).ToArray();
+        var sinks = Enumerable.Range(0, count).Where(r => include(r) && !hasOut[r]).ToArray();
         _sinks = sinks.Select(r => regions[r]).ToArray();
         _stepsPerIteration = sinks.Select(r => sinkSteps?.Invoke(members[r]) ?? 1).ToArray();
     }
@@ -145,13 +148,16 @@ public sealed class DynamicRunner
     }
 
     /// <summary>Runs <paramref name="iterations"/> iterations (each sink region's steady states for one); returns those completed.</summary>
-    public long Run(long iterations)
+    public long Run(long iterations, Action? afterIteration = null)
     {
         foreach (var r in _sinks) r.Init();
         long done = 0;
         for (; done < iterations; done++)
+        {
             for (int i = 0; i < _sinks.Length; i++)
                 for (int k = 0; k < _stepsPerIteration[i]; k++) _sinks[i].Step();
+            afterIteration?.Invoke();
+        }
         return done;
     }
 }

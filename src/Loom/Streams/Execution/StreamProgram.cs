@@ -151,8 +151,8 @@ public sealed class StreamProgram
     /// <summary>Runs on <paramref name="cores"/> cores (1: the sequential runtime). Returns the steady states completed.</summary>
     public long Run(int cores, long iterations)
     {
-        // Demand-driven programs run on one thread (their regions' order follows the pulls).
-        if (cores <= 1 || Demand is not null) return RunSequential(iterations);
+        if (Demand is not null) return DemandDriven.Run(this, iterations, cores);
+        if (cores <= 1) return RunSequential(iterations);
         var (p, plan) = PrepareParallel(cores);
         // A split graph's steady state may cover several of the original's (a filter firing once per steady
         // state split in two needs two): count in the original's, rounding up to whole split steady states.
