@@ -28,13 +28,24 @@ internal static class StreamCommand
         var stages = new Option<int?>("--stages") { Description = "MODEL.onnx: pipeline stages (default: the cost model chooses)" };
         var dims = CliOptions.Dims();
         var maxFold = new Option<long>("--max-fold-bytes") { Description = "MODEL.onnx: largest tensor constant folding may create (default 64 KiB)", DefaultValueFactory = _ => Loom.Streams.Models.ModelStreamOptions.DefaultMaxFoldedTensorBytes };
-        var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs") { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold };
+        var emitStr = new Option<string?>("--emit-str") { Description = "MODEL.onnx: write the model's stream graph as a StreamIt program to FILE instead of running" };
+        var randomWeights = new Option<int?>("--random-weights") { Description = "MODEL.onnx with --emit-str: replace the weights by pseudo-random ones from this seed, computed by the program (a small file)" };
+        var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs") { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, emitStr, randomWeights };
         cmd.SetAction(parse => CliOptions.Guard(() => parse.GetValue(files)! is [var m] && m.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
-            ? ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
+            ? parse.GetValue(emitStr) is { } str ? EmitStr(m, str, CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(randomWeights))
+            : ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
                 parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot))
             : Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
                 parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
         return cmd;
+    }
+
+    private static int EmitStr(string model, string path, IReadOnlyDictionary<string, long>? dims, int? seed)
+    {
+        var r = Loom.Streams.Models.Emit.StrEmitter.Emit(model, new Loom.Streams.Models.Emit.StrEmitOptions { Dims = dims, RandomWeightSeed = seed });
+        File.WriteAllText(path, r.Source);
+        Console.Error.WriteLine($"wrote {path}: {r.Source.Length / 1024} KiB, input '{r.Input}' [{string.Join(",", r.InputShape)}], {r.Outputs.Sum(o => o.Shape.Aggregate(1, (a, b) => a * b))} output values per item");
+        return 0;
     }
 
     private static int Run(string[] files, int cores, long? iterations, bool noPrint, string? show, string? dot, string? top)
@@ -62,7 +73,7 @@ internal static class StreamCommand
                 stdout.Write(show switch
                 {
                     "graph" => GraphText.Text(program.Graph),
-                    "schedule" => ScheduleText.Text(program.Schedule),
+                    "schedule" => ScheduleText.Text(program),
                     _ => ScheduleText.Partition(program, cores),
                 });
                 stdout.Flush();

@@ -63,14 +63,34 @@ public class ErrorTests
     }
 
     [Fact]
-    public void DynamicRatesAreFencedOffFromStaticScheduling()
+    public void DynamicProducerThatNeverPushesIsADeadlockNotAHang()
     {
+        // Src declares 'push *' and pushes nothing: Sink's pull can never be served.
         var e = StreamHarness.CompileError("""
             void->void pipeline P { add Src(); add Sink(); }
-            void->int filter Src { work push * { push(1); } }
+            void->int filter Src { work push * { } }
             int->void filter Sink { work pop 1 { println(pop()); } }
             """);
-        Assert.Contains("Src", e.Message);
-        Assert.Contains("dynamic rate", e.Message);
+        Assert.Contains("deadlock", e.Message);
+        Assert.Contains("Src -> Sink", e.Message);
+    }
+
+    [Fact]
+    public void DynamicRateInsideAFeedbackLoopWithoutDelayIsADeadlock()
+    {
+        // The loop's joiner needs an item from the loop before anything was enqueued: pulling the body pulls the
+        // joiner again, which is reported, naming it, instead of recursing.
+        var e = StreamHarness.CompileError("""
+            void->void pipeline P { add Loop(); add Sink(); }
+            void->int feedbackloop Loop {
+              join roundrobin(0, 1);
+              body int->int filter { work pop 1 push * { push(pop() + 1); } };
+              loop Identity<int>;
+              split duplicate;
+            }
+            int->void filter Sink { work pop 1 { println(pop()); } }
+            """);
+        Assert.Contains("deadlock", e.Message);
+        Assert.Contains("feedback loop Loop", e.Message);
     }
 }

@@ -32,6 +32,8 @@ public static class ClrTypes
     public static Expression Default(SType t) => t switch
     {
         StructType s => Expression.New(typeof(SValue).GetConstructor([typeof(int)])!, Expression.Constant(s.Leaves.Count)),
+        // A declared portal is a fresh one (filters join it with 'add … to p').
+        PortalType => Expression.Convert(Expression.New(typeof(Portal)), typeof(object)),
         _ => Expression.Default(Of(t)),
     };
 

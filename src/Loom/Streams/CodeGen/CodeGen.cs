@@ -10,7 +10,11 @@ namespace Loom.Streams.CodeGen;
 /// A ring masks the index (<paramref name="Mask"/> ≥ 0); a fused program's linear buffer uses it as it is, or
 /// looks it up in <paramref name="Table"/> (the item's place when a splitter or joiner was compiled away).
 /// </summary>
-internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression Index, Type Item, int Mask, ParameterExpression? Table = null);
+internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression Index, Type Item, int Mask, ParameterExpression? Table = null)
+{
+    /// <summary>A dynamic queue (<see cref="DynamicChannel{T}"/>), reached by method calls instead of Buf and Index.</summary>
+    public Expression? Queue { get; init; }
+}
 
 /// <summary>
 /// A fused program's port of one filter: items live in <paramref name="Arena"/>; firing f (counted from the
@@ -42,6 +46,9 @@ internal sealed partial class CodeGen
     private LabelTarget? _return;
     private PortAccess? _in, _out;
     private bool _hoistArrays;
+    /// <summary>The filter's messaging state, when it sends or handles teleport messages (its firings are counted).</summary>
+    private MessageBox? _box;
+    private StreamSymbol? _filter;
 
     private CodeGen(GlobalStore globals, bool staticCode, Printer? printer, ICompositeBuilder? builder, string where)
     {
@@ -101,9 +108,9 @@ internal sealed partial class CodeGen
     /// <paramref name="output"/>. The channels' indices are read once and written back at the end.
     /// </summary>
     public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
-        Channel? input, Channel? output, GlobalStore globals, Printer printer)
+        Channel? input, Channel? output, GlobalStore globals, Printer printer, MessageBox? box = null)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _box = box, _filter = s };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var n = Expression.Parameter(typeof(int), "n");
@@ -186,7 +193,8 @@ internal sealed partial class CodeGen
     {
         var k = NewLocal(typeof(int), "k");
         var brk = Expression.Label("done");
-        var firing = WithReturn(typeof(void), () => Stmt(work.Body));
+        Expression firing = WithReturn(typeof(void), () => Stmt(work.Body));
+        if (_box is not null) firing = Messages.Counted(this, firing);
         return Expression.Block(
             Expression.Assign(k, Expression.Constant(0)),
             Expression.Loop(Expression.Block(
@@ -236,6 +244,9 @@ internal sealed partial class CodeGen
 
     private PortAccess BindPort(Channel ch, string name, bool head, List<Expression> pre, List<Expression> post)
     {
+        if (ch is DynamicChannel)
+            return new PortAccess(NewLocal(ch.ItemType.MakeArrayType(), name + "Unused"), NewLocal(typeof(int), name + "Unused"), ch.ItemType, -1)
+                { Queue = Expression.Constant(ch, ch.GetType()) };
         var buf = NewLocal(ch.ItemType.MakeArrayType(), name + "Buf");
         var idx = NewLocal(typeof(int), name + "Index");
         var c = Expression.Constant(ch, ch.GetType());

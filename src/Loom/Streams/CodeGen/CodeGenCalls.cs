@@ -96,6 +96,7 @@ internal sealed partial class CodeGen
     private Expression Pop(BPop e)
     {
         var p = Port(true, e.Span);
+        if (p.Queue is not null) return FromItem(Expression.Call(p.Queue, "Pop", null), p.Item, e.Type);
         var slot = Slot(p, Expression.PostIncrementAssign(p.Index));
         return FromItem(slot, p.Item, e.Type);
     }
@@ -103,6 +104,7 @@ internal sealed partial class CodeGen
     private Expression Peek(BPeek e)
     {
         var p = Port(true, e.Span);
+        if (p.Queue is not null) return FromItem(Expression.Call(p.Queue, "Peek", null, Expr(e.Index)), p.Item, e.Type);
         return FromItem(Slot(p, Expression.Add(p.Index, Expr(e.Index))), p.Item, e.Type);
     }
 
@@ -111,6 +113,7 @@ internal sealed partial class CodeGen
         var p = Port(false, e.Span);
         var v = CopyIfStruct(Expr(e.Value));
         if (v.Type != p.Item) v = Expression.Convert(v, p.Item);
+        if (p.Queue is not null) return Expression.Call(p.Queue, "Push", null, v);
         return Expression.Block(typeof(void), Expression.Assign(Slot(p, Expression.PostIncrementAssign(p.Index)), v));
     }
 

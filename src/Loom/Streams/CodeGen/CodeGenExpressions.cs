@@ -29,7 +29,7 @@ internal sealed partial class CodeGen
             case BPush p: return Push(p);
             case BPrint p: return Print(p);
             case BArrayInit ai: return ArrayInit(ai);
-            case BMessage m: throw Unsupported(m.Span, "teleport messaging");
+            case BMessage m: return Messages.Send(this, m);
             default: throw Unsupported(e.Span, e.GetType().Name);
         }
     }

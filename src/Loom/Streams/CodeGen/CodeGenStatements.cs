@@ -13,7 +13,7 @@ internal sealed partial class CodeGen
                 return b.Statements.Length == 0 ? Expression.Empty() : Expression.Block(typeof(void), b.Statements.Select(Stmt));
             case BVarDecl d: return VarDecl(d);
             // A pop whose item is dropped only moves the index: no load (and no bounds check) for it.
-            case BExprStmt { Expr: BPop pop }: return Expression.Block(typeof(void), Expression.PreIncrementAssign(Port(true, pop.Span).Index));
+            case BExprStmt { Expr: BPop pop } when Port(true, pop.Span).Queue is null: return Expression.Block(typeof(void), Expression.PreIncrementAssign(Port(true, pop.Span).Index));
             case BExprStmt e: return Expression.Block(typeof(void), Expr(e.Expr));
             case BIf { Else: null } i when GuardedIntUpdate(i) is { } select: return select;
             case BIf i:
@@ -30,6 +30,9 @@ internal sealed partial class CodeGen
             case BReturn r:
                 if (_return is null) throw Unsupported(r.Span, "return here");
                 return r.Value is null ? Expression.Return(_return) : Expression.Return(_return, Expr(r.Value));
+            case BAdd { Portals.Length: > 0 } a:
+                return CallBuilder(nameof(ICompositeBuilder.AddTo), Expression.Constant(a.Stream), Args(a.Stream),
+                    Expression.NewArrayInit(typeof(object), a.Portals.Select(x => Expression.Convert(Expr(x), typeof(object)))));
             case BAdd a: return CallBuilder(nameof(ICompositeBuilder.Add), Expression.Constant(a.Stream), Args(a.Stream));
             case BBodyOrLoop bl:
                 return CallBuilder(nameof(ICompositeBuilder.BodyOrLoop), Expression.Constant(bl.IsBody), Expression.Constant(bl.Stream), Args(bl.Stream));
@@ -77,7 +80,7 @@ internal sealed partial class CodeGen
     /// </summary>
     private Expression? DroppedPopLoop(BLoop l)
     {
-        if (!l.TestFirst || _in is null) return null;
+        if (!l.TestFirst || _in is null || _in.Queue is not null) return null;
         var body = l.Body is BBlock b ? b.Statements : [l.Body];
         if (body.Length == 0 || !body.All(st => st is BExprStmt { Expr: BPop })) return null;
         var i = l.Init switch

@@ -20,6 +20,8 @@ public sealed class GlobalStore
 public interface ICompositeBuilder
 {
     void Add(BStreamRef stream, object?[] args);
+    /// <summary><c>add S(…) to p, q</c>: adds S and registers it with the portals.</summary>
+    void AddTo(BStreamRef stream, object?[] args, object?[] portals);
     void SplitOrJoin(bool isSplit, Syntax.SplitJoinKind kind, int[] weights);
     void BodyOrLoop(bool isBody, BStreamRef stream, object?[] args);
     void Enqueue(object? value);

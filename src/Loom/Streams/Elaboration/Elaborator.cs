@@ -127,6 +127,20 @@ public sealed class Elaborator : ICompositeBuilder
         }
     }
 
+    public void AddTo(BStreamRef stream, object?[] args, object?[] portals)
+    {
+        var b = Current(stream.Span, "add");
+        Add(stream, args);
+        var child = b.Node switch { PipelineNode p => p.Children[^1], SplitJoinNode sj => sj.Branches[^1], _ => null };
+        if (child is not FilterNode f)
+            throw new StreamException($"{stream.Span}: only a filter can be registered with a portal ('add … to'), and {child?.Name} is not one");
+        foreach (var portal in portals)
+        {
+            if (portal is not Portal p) throw new StreamException($"{stream.Span}: 'to' needs a portal that was made");
+            p.Receivers.Add(f);
+        }
+    }
+
     public void SplitOrJoin(bool isSplit, SplitJoinKind kind, int[] weights)
     {
         var b = Current(SourceSpan.None, isSplit ? "split" : "join");

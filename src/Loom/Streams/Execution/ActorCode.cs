@@ -48,9 +48,19 @@ public sealed class ActorCode
                 var f = a.Filter!;
                 var input = a.In.Count > 0 ? a.In[0]!.Channel : null;
                 var output = a.Out.Count > 0 ? a.Out[0]!.Channel : null;
-                var work = CodeGen.CodeGen.CompileWork(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer);
-                var pre = f.Symbol.Prework is { } p ? CodeGen.CodeGen.CompileWork(f.Symbol, p, f.Args, f.Fields, input, output, globals, printer) : null;
+                var box = f.Symbol.HasHandlers || f.Symbol.SendsMessages ? f.Box : null;
+                var work = CodeGen.CodeGen.CompileWork(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer, box);
+                var pre = f.Symbol.Prework is { } p ? CodeGen.CodeGen.CompileWork(f.Symbol, p, f.Args, f.Fields, input, output, globals, printer, box) : null;
                 return new ActorCode(a, work, pre);
+            }
+            case ActorKind.Splitter or ActorKind.Joiner when a.In.Concat(a.Out).Any(e => e is { Dynamic: true }):
+            {
+                var t = a.In.Concat(a.Out).First(e => e is not null)!.Channel!.ItemType;
+                var dyn = typeof(DynamicSplitJoinCode);
+                var work = a.Kind == ActorKind.Splitter
+                    ? dyn.GetMethod(nameof(DynamicSplitJoinCode.Splitter))!.MakeGenericMethod(t).Invoke(null, [a.In[0]!.Channel, a.Out.Select(e => e?.Channel).ToArray(), a.Spec])
+                    : dyn.GetMethod(nameof(DynamicSplitJoinCode.Joiner))!.MakeGenericMethod(t).Invoke(null, [a.In.Select(e => e?.Channel).ToArray(), a.Out[0]!.Channel, a.Pop]);
+                return new ActorCode(a, (Action<int>)work!, null);
             }
             case ActorKind.Splitter:
             {

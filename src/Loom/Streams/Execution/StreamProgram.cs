@@ -26,6 +26,13 @@ public sealed class StreamProgram
     /// <summary>Filters split by fission (instance name → copies).</summary>
     public IReadOnlyDictionary<string, int> Fissions { get; private init; } = new Dictionary<string, int>();
 
+    /// <summary>
+    /// Set when the program runs demand-driven (<see cref="DemandDriven"/>: dynamic rates or teleport messages):
+    /// the schedule of its statically scheduled regions. Then <see cref="Schedule"/> is the whole program's static
+    /// schedule when its rates are all static (messages only), else this one.
+    /// </summary>
+    public Schedule? Demand { get; private init; }
+
     /// <summary>The partition the last parallel run used (for --show partition).</summary>
     public Partition? LastPartition { get; private set; }
 
@@ -47,11 +54,11 @@ public sealed class StreamProgram
         Printer printer, GlobalStore globals, IReadOnlyDictionary<string, int> fissions)
     {
         var flat = Flattener.Flatten(graph);
-        var schedule = Schedule.Make(flat);
+        var (schedule, demand) = DemandDriven.Schedules(flat);
         var p = new StreamProgram
         {
             Files = files, TopLevel = topLevel, Bound = bound, Graph = graph, Flat = flat, Schedule = schedule, Printer = printer,
-            Globals = globals, Fissions = fissions,
+            Globals = globals, Fissions = fissions, Demand = demand,
         };
         p.Allocate(_ => 0);
         return p;
@@ -89,6 +96,13 @@ public sealed class StreamProgram
         for (int i = 0; i < Flat.Edges.Count; i++)
         {
             var e = Flat.Edges[i];
+            if (e.Dynamic)
+            {
+                var q = DynamicChannel.Create(ClrTypes.Of(e.Type), e.ToString());
+                foreach (var v in e.Initial) q.PushBoxed(ToItem(v, q.ItemType));
+                e.Channel = q;
+                continue;
+            }
             long cap = Schedule.MaxItems[i] + extra(e);
             if (cap > 1 << 28) throw new StreamException($"the buffer between {e.Src.Name} and {e.Dst.Name} would hold {cap} items");
             var ch = Channel.Create(ClrTypes.Of(e.Type), (int)cap);
@@ -137,6 +151,7 @@ public sealed class StreamProgram
     /// <summary>Runs on <paramref name="cores"/> cores (1: the sequential runtime). Returns the steady states completed.</summary>
     public long Run(int cores, long iterations)
     {
+        if (Demand is not null) return DemandDriven.Run(this, iterations, cores);
         if (cores <= 1) return RunSequential(iterations);
         var (p, plan) = PrepareParallel(cores);
         // A split graph's steady state may cover several of the original's (a filter firing once per steady
@@ -258,7 +273,7 @@ public sealed class StreamProgram
     {
         if (_fusedTried) return _fused;
         _fusedTried = true;
-        if (Fuse) _fused = FusedRunner.Make(Flat, Schedule, Globals, Printer);
+        if (Fuse && Demand is null) _fused = FusedRunner.Make(Flat, Schedule, Globals, Printer);
         return _fused;
     }
 
@@ -268,6 +283,7 @@ public sealed class StreamProgram
     /// </summary>
     public long RunSequential(long iterations)
     {
+        if (Demand is not null) return DemandDriven.Run(this, iterations);
         long done = 0;
         try
         {

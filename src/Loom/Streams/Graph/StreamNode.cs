@@ -33,6 +33,9 @@ public sealed class FilterNode : StreamNode
     /// <summary>Field storage (one StrongBox per field), filled by the field initializers and init.</summary>
     public required System.Runtime.CompilerServices.IStrongBox[] Fields { get; init; }
 
+    /// <summary>Its teleport-messaging state: firings counted and messages waiting (used when it sends or handles messages).</summary>
+    public Execution.MessageBox Box { get; } = new();
+
     /// <summary>Carries state across firings (declared stateful, writes a field in work, or prints): no fission.</summary>
     public bool IsStateful => Symbol.DeclaredStateful || Symbol.WritesStateInWork || Symbol.PrintsInWork || Symbol.HasHandlers;
 }

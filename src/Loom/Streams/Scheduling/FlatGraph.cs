@@ -26,6 +26,10 @@ public sealed class Actor
     /// <summary>Items an input must hold beyond what one firing pops (peek − pop), for filters.</summary>
     public int ExtraPeek;
     public int Index;
+    /// <summary>A filter whose pop or peek (or prework's) is dynamic ('*' or a range): its input edge is a dynamic queue.</summary>
+    public bool DynamicIn;
+    /// <summary>A filter whose push (or prework's) is dynamic: its output edge is a dynamic queue.</summary>
+    public bool DynamicOut;
 
     public bool HasPrework => Filter?.HasPrework == true;
     public override string ToString() => Name;
@@ -60,6 +64,11 @@ public sealed class Edge
     public required SType Type { get; init; }
     /// <summary>Items on the edge before anything fires: a feedback loop's enqueued values.</summary>
     public List<object?> Initial { get; } = [];
+    /// <summary>
+    /// Carries a dynamic number of items per firing of one side (or is run demand-driven for messaging): static
+    /// scheduling stops here, the edge is a growable queue and its consumer pulls its producer's region.
+    /// </summary>
+    public bool Dynamic { get; set; }
     public Channel? Channel { get; set; }
     public override string ToString() => $"{Src.Name} -> {Dst.Name}";
 }

@@ -33,7 +33,7 @@ public sealed class Flattener
 
     private void Connect(Port from, Port to, SType type)
     {
-        var e = new Edge { Src = from.Actor, SrcPort = from.Index, Dst = to.Actor, DstPort = to.Index, Type = type };
+        var e = new Edge { Src = from.Actor, SrcPort = from.Index, Dst = to.Actor, DstPort = to.Index, Type = type, Dynamic = from.Actor.DynamicOut || to.Actor.DynamicIn };
         from.Actor.Out[from.Index] = e;
         to.Actor.In[to.Index] = e;
         _g.Edges.Add(e);
@@ -54,8 +54,9 @@ public sealed class Flattener
             case FilterNode f:
             {
                 var a = NewActor(f.Name, ActorKind.Filter, f.Name, filter: f);
-                if (f.Pop.Dynamic || f.Push.Dynamic || f.Peek.Dynamic || f.PrePop.Dynamic || f.PrePush.Dynamic || f.PrePeek.Dynamic)
-                    throw new StreamException($"filter {f.Name} ({f.Span}) has a dynamic rate (* or a range): static scheduling needs fixed rates, and Loom runs only statically scheduled programs so far");
+                // A dynamic rate fences static scheduling: the edge on that side becomes a dynamic queue.
+                a.DynamicIn = f.Pop.Dynamic || f.Peek.Dynamic || (f.HasPrework && (f.PrePop.Dynamic || f.PrePeek.Dynamic));
+                a.DynamicOut = f.Push.Dynamic || (f.HasPrework && f.PrePush.Dynamic);
                 if (f.Input != SType.Void) { a.In.Add(null); a.Pop = [f.Pop.Value]; a.ExtraPeek = f.Peek.Value - f.Pop.Value; }
                 if (f.Output != SType.Void) { a.Out.Add(null); a.Push = [f.Push.Value]; }
                 return (f.Input == SType.Void ? null : new Port(a, 0), f.Output == SType.Void ? null : new Port(a, 0));

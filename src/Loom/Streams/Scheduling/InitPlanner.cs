@@ -22,6 +22,7 @@ internal static class InitPlanner
             for (int i = g.Edges.Count - 1; i >= 0; i--)
             {
                 var e = g.Edges[i];
+                if (e.Dynamic) continue; // filled on demand
                 var v = e.Dst;
                 long need = v.Consumed(e.DstPort, init[v.Index]) + v.ExtraPeek - e.Initial.Count;
                 var u = e.Src;

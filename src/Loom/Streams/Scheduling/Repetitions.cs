@@ -38,7 +38,7 @@ public static class Repetitions
                 var actor = g.Actors[a];
                 foreach (var e in actor.Out.Concat(actor.In))
                 {
-                    if (e is null) continue;
+                    if (e is null || e.Dynamic) continue; // a dynamic edge separates statically scheduled regions
                     long push = e.Src.Push[e.SrcPort], pop = e.Dst.Pop[e.DstPort];
                     bool outgoing = e.Src == actor;
                     var other = outgoing ? e.Dst : e.Src;

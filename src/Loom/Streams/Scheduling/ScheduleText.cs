@@ -23,9 +23,30 @@ public static class ScheduleText
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The schedule of a program run demand-driven: its statically scheduled regions (each normalised on its own)
+    /// and the dynamic queues between them, then the schedule (the whole program's when its rates are static).
+    /// </summary>
+    public static string Text(StreamProgram p)
+    {
+        if (p.Demand is not { } d) return Text(p.Schedule);
+        var sb = new StringBuilder();
+        var region = DynamicRunner.RegionsOf(p.Flat);
+        int n = region.Length == 0 ? 0 : region.Max() + 1;
+        sb.AppendLine($"demand-driven: {n} statically scheduled region(s), run by pulls through {p.Flat.Edges.Count(e => e.Dynamic)} dynamic queue(s)");
+        for (int r = 0; r < n; r++)
+            sb.AppendLine($"  region {r}: {string.Join(", ", p.Flat.Actors.Where(a => region[a.Index] == r).Select(a => $"{a.Name} x{d.Repetitions[a.Index]}"))}");
+        sb.AppendLine("dynamic queues:");
+        foreach (var e in p.Flat.Edges.Where(e => e.Dynamic)) sb.AppendLine($"  {e}");
+        sb.Append(Text(p.Schedule));
+        return sb.ToString();
+    }
+
     /// <summary>The partition onto <paramref name="cores"/> cores from measured work: each core's actors, stages and share.</summary>
     public static string Partition(StreamProgram p, int cores)
     {
+        if (p.Demand is not null)
+            return "demand-driven (dynamic rates or teleport messages): runs on one thread, not partitioned\n" + Text(p);
         (p, var part) = p.PrepareParallel(cores);
         var sb = new StringBuilder();
         foreach (var (name, ways) in p.Fissions) sb.AppendLine($"fission: {name} split into {ways} copies");

@@ -40,7 +40,8 @@ internal sealed class Simulation(FlatGraph g)
     {
         long k = 0;
         long fired = _fired[a.Index];
-        var avail = a.In.Select(e => e is null ? 0 : Tokens[_edgeIndex[e]]).ToArray();
+        // A dynamic edge is filled on demand (its producer is pulled): it never holds the actor back here.
+        var avail = a.In.Select(e => e is null || e.Dynamic ? long.MaxValue / 4 : Tokens[_edgeIndex[e]]).ToArray();
         if (a.HasPrework && fired == 0)
         {
             for (int p = 0; p < a.In.Count; p++)
@@ -63,9 +64,9 @@ internal sealed class Simulation(FlatGraph g)
     {
         long before = _fired[a.Index];
         for (int p = 0; p < a.In.Count; p++)
-            if (a.In[p] is { } e) Tokens[_edgeIndex[e]] -= a.Consumed(p, before + k) - a.Consumed(p, before);
+            if (a.In[p] is { Dynamic: false } e) Tokens[_edgeIndex[e]] -= a.Consumed(p, before + k) - a.Consumed(p, before);
         for (int p = 0; p < a.Out.Count; p++)
-            if (a.Out[p] is { } e)
+            if (a.Out[p] is { Dynamic: false } e)
             {
                 int i = _edgeIndex[e];
                 Tokens[i] += a.Produced(p, before + k) - a.Produced(p, before);
@@ -83,7 +84,7 @@ internal sealed class Simulation(FlatGraph g)
             if (remaining[a.Index] == 0) continue;
             if (a.FeedbackLoop is { } l) loops.Add(l);
             for (int p = 0; p < a.In.Count; p++)
-                if (a.In[p] is { } e && Tokens[_edgeIndex[e]] < a.NeededForFiring(p, _fired[a.Index]))
+                if (a.In[p] is { Dynamic: false } e && Tokens[_edgeIndex[e]] < a.NeededForFiring(p, _fired[a.Index]))
                     waits.Add($"{a.Name} waits for {a.NeededForFiring(p, _fired[a.Index])} item(s) from {e.Src.Name} (has {Tokens[_edgeIndex[e]]})");
         }
         var where = loops.Count > 0 ? $" in feedback loop {string.Join(", ", loops)} (not enough items enqueued)" : "";

@@ -91,6 +91,13 @@ internal static class StateAnalysis
                     case BMessage: prints = true; break; // a message's timing is tied to this filter's firing order
                     case BCall c when seen.Add(c.Function): code.Add(c.Function.Body); break;
                 }
+        var sendsIn = new List<BStmt> { filter.Work!.Body };
+        if (filter.Prework is { } pre) sendsIn.Add(pre.Body);
+        var called = new HashSet<FunctionSymbol>();
+        for (int i = 0; i < sendsIn.Count; i++)
+            foreach (var n in BoundWalker.Nodes(sendsIn[i]))
+                if (n is BMessage) filter.SendsMessages = true;
+                else if (n is BCall c && called.Add(c.Function)) sendsIn.Add(c.Function.Body);
         filter.WritesStateInWork = writes;
         filter.PrintsInWork = prints;
     }

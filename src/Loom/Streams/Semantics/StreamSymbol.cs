@@ -50,6 +50,8 @@ public sealed class StreamSymbol
     public bool WritesStateInWork { get; set; }
     /// <summary>Work (or what it calls) prints, so its firings must stay in order.</summary>
     public bool PrintsInWork { get; set; }
+    /// <summary>Work or prework (or what they call) sends a teleport message.</summary>
+    public bool SendsMessages { get; set; }
     /// <summary>Has message handlers (which change its state between firings).</summary>
     public bool HasHandlers => Functions.Any(f => f.IsHandler);
 
