@@ -28,10 +28,18 @@ internal static class StreamCommand
         var stages = new Option<int?>("--stages") { Description = "MODEL.onnx: pipeline stages (default: the cost model chooses)" };
         var dims = CliOptions.Dims();
         var maxFold = new Option<long>("--max-fold-bytes") { Description = "MODEL.onnx: largest tensor constant folding may create (default 64 KiB)", DefaultValueFactory = _ => Loom.Streams.Models.ModelStreamOptions.DefaultMaxFoldedTensorBytes };
-        var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs") { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold };
+        var cluster = new Option<string?>("--cluster") { Description = "MODEL.onnx: a pipeline of --stages stages on a Loom cluster's silos: its PostgreSQL connection string, or localhost[:GATEWAY] (docs/cluster.md)" };
+        var window = new Option<int>("--window") { Description = "MODEL.onnx --cluster: items in flight (default two per stage)" };
+        var chunk = new Option<int>("--chunk-bytes") { Description = "MODEL.onnx --cluster: largest tensor message sent to a silo", DefaultValueFactory = _ => 4 << 20 };
+        var outDir = new Option<string?>("--out") { Description = "MODEL.onnx --cluster: write each item's outputs as DIR/item-NNNNN.OUTPUT.npy" };
+        var checksum = new Option<bool>("--checksum") { Description = "MODEL.onnx: also print the sum of every float output (to compare with a --cluster run)" };
+        var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs") { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, cluster, window, chunk, outDir, checksum };
         cmd.SetAction(parse => CliOptions.Guard(() => parse.GetValue(files)! is [var m] && m.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
-            ? ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
-                parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot))
+            ? parse.GetValue(cluster) is { } clusterDb
+                ? ClusterStreamCommand.Run(m, clusterDb, parse.GetValue(stages) ?? throw new InputException("--cluster needs --stages K"), parse.GetValue(inputs),
+                    CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(window), parse.GetValue(chunk), parse.GetValue(outDir))
+                : ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
+                parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(checksum))
             : Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
                 parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
         return cmd;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Orleans.Concurrency;
 using Loom.Cluster.Codec;
 using Loom.Cluster.Grains;
+using Loom.Cluster.Hosting;
 using Loom.IR;
 using Loom.Scheduling;
 using Loom.Streams.Models;
@@ -15,8 +16,9 @@ namespace Loom.Cluster.Pipelines;
 /// the model runs on the thread pool, so items overlap.
 /// </summary>
 [Reentrant]
-public sealed class StageGrain(ILocalSiloDetails silo) : Grain, IStageGrain
+public sealed class StageGrain(ILocalSiloDetails silo, IServiceProvider services) : Grain, IStageGrain
 {
+    private readonly SiloLimits _limits = services.GetService(typeof(SiloLimits)) as SiloLimits ?? new SiloLimits();
     private Task<(LoomSession Session, StageSpec Spec)>? _stage;
     private readonly Dictionary<long, byte[][]> _in = [], _out = [];
     private string Silo => silo.Name + " (" + silo.SiloAddress.ToParsableString() + ")";
@@ -24,9 +26,10 @@ public sealed class StageGrain(ILocalSiloDetails silo) : Grain, IStageGrain
     /// <summary>Optimized models this silo has loaded, by hash: the probe and every stage of every pipeline share one.</summary>
     private static readonly ConcurrentDictionary<string, Lazy<Task<Model>>> Optimized = new();
 
-    private static Task<Model> LoadOptimized(ModelRef model)
+    private Task<Model> LoadOptimized(ModelRef model)
     {
         string path = ModelCache.Find(model) ?? throw new ModelNotHere();
+        _limits.CheckModel(path);
         var lazy = Optimized.GetOrAdd(model.Sha256, _ => new Lazy<Task<Model>>(() => Task.Run(() => PipelinePartition.LoadOptimized(path))));
         if (lazy.Value.IsFaulted) Optimized.TryRemove(new KeyValuePair<string, Lazy<Task<Model>>>(model.Sha256, lazy)); // the next call tries again
         return lazy.Value;
