@@ -8,7 +8,7 @@ namespace Loom.Cli.Commands;
 /// <summary>
 /// <c>loom stream MODEL.onnx --cluster CONNSTR --stages K [--inputs N] [--window W] [--chunk-bytes B] [--out DIR]</c>:
 /// the model cut into K stages placed on different silos (<see cref="ClusterPipeline"/>), N made-up inputs streamed
-/// through it; prints the plan, progress, items/s, per-stage figures and a checksum of the outputs (the same as
+/// through it; prints the plan, progress, items/s, per-stage figures and a checksum of the outputs (the same figure as
 /// single-process <c>loom stream --checksum</c> prints for the same inputs).
 /// </summary>
 internal static class ClusterStreamCommand
@@ -32,7 +32,7 @@ internal static class ClusterStreamCommand
             {
                 foreach (var (name, t) in outputs)
                 {
-                    checksum += Checksum(t);
+                    checksum += Checksum(t, seq);
                     if (outDir is not null) Npy.Write(t, Path.Combine(outDir, $"item-{seq:D5}.{Sanitize(name)}.npy"));
                 }
                 if ((seq + 1) % every == 0 || seq + 1 == inputs) Console.Error.WriteLine($"{seq + 1}/{inputs} outputs");
@@ -47,13 +47,17 @@ internal static class ClusterStreamCommand
         }
     }
 
-    /// <summary>The sum of a float output's elements, for comparing runs (0 for other types).</summary>
-    internal static double Checksum(Tensor t)
+    /// <summary>
+    /// A float output's elements summed with weights that depend on the element's place and the item's, so a swapped
+    /// element or item changes it (a plain sum of softmax outputs is the item count whatever they hold); 0 for other types.
+    /// </summary>
+    internal static double Checksum(Tensor t, long item)
     {
         if (t.DataType != DataType.Float) return 0;
         double sum = 0;
-        foreach (var v in t.AsReadOnlySpan<float>()) sum += v;
-        return sum;
+        var span = t.AsReadOnlySpan<float>();
+        for (int k = 0; k < span.Length; k++) sum += span[k] * (1 + k % 97);
+        return sum * (1 + item % 13);
     }
 
     private static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' ? c : '_'));

@@ -32,9 +32,11 @@ internal static class ModelStreamCommand
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         double sum = 0;
+        long index = 0;
         foreach (var r in stream.Stream(items))
         {
-            if (checksum) foreach (var o in r) if (o.Value is Tensor t) sum += ClusterStreamCommand.Checksum(t);
+            if (checksum) foreach (var o in r) if (o.Value is Tensor t) sum += ClusterStreamCommand.Checksum(t, index);
+            index++;
             r.Dispose();
         }
         double wall = sw.Elapsed.TotalSeconds;

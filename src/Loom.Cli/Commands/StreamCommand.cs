@@ -32,7 +32,7 @@ internal static class StreamCommand
         var window = new Option<int>("--window") { Description = "MODEL.onnx --cluster: items in flight (default two per stage)" };
         var chunk = new Option<int>("--chunk-bytes") { Description = "MODEL.onnx --cluster: largest tensor message sent to a silo", DefaultValueFactory = _ => 4 << 20 };
         var outDir = new Option<string?>("--out") { Description = "MODEL.onnx --cluster: write each item's outputs as DIR/item-NNNNN.OUTPUT.npy" };
-        var checksum = new Option<bool>("--checksum") { Description = "MODEL.onnx: also print the sum of every float output (to compare with a --cluster run)" };
+        var checksum = new Option<bool>("--checksum") { Description = "MODEL.onnx: also print a checksum of every float output (a place-weighted sum, to compare with a --cluster run)" };
         var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs") { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, cluster, window, chunk, outDir, checksum };
         cmd.SetAction(parse => CliOptions.Guard(() => parse.GetValue(files)! is [var m] && m.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
             ? parse.GetValue(cluster) is { } clusterDb

@@ -304,7 +304,7 @@ public sealed class ClusterPipeline : IAsyncDisposable
         {
             try
             {
-                var hosts = await Membership.ActiveHostsAsync(_client, "pipeline");
+                var hosts = await Membership.ActiveHostsAsync(_client, "pipeline").WaitAsync(_run.Token);
                 Placement[] current;
                 lock (_lock) current = _placements.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToArray();
                 foreach (var p in current)
