@@ -123,11 +123,9 @@ public sealed class StageGrain(ILocalSiloDetails silo, IServiceProvider services
 
     public Task<StageReply> Pull(long seq, int part)
     {
+        if (_stage is not { IsCompletedSuccessfully: true }) return Task.FromResult(new StageReply(null, 0, null, Silo, NotPrepared: true));
         if (!_out.TryGetValue(seq, out var parts) || part < 1 || part >= parts.Length)
-            return Task.FromResult(new StageReply(null, 0, null, Silo, NotPrepared: _stage is not { IsCompletedSuccessfully: true }) with
-            {
-                Error = _stage is { IsCompletedSuccessfully: true } ? $"item {seq}: no output chunk {part}" : null,
-            });
+            return Task.FromResult(new StageReply(null, 0, $"item {seq}: no output chunk {part}", Silo));
         if (part == parts.Length - 1) _out.Remove(seq);
         return Task.FromResult(new StageReply(parts[part], parts.Length, null, Silo));
     }
