@@ -13,15 +13,20 @@ namespace Loom.Bench;
 /// `loom score` and once with `loom score --cluster` over N local silo processes and a PostgreSQL started
 /// here, all on this machine. Both are timed as processes, wall clock, client start-up included; the
 /// outputs are compared row by row. Prints rows/s per silo and the bytes of tensor messages sent.
+/// <c>--pipeline MODEL</c> (a light model's name or an .onnx path) instead streams <c>--inputs</c> inputs through
+/// the model as a pipeline of 1..N stages on the silos, against single-process `loom stream` (<see cref="ClusterPipelineBench"/>).
 /// </summary>
 internal static partial class ClusterBench
 {
     public static int Run(string[] args)
     {
-        int silos = 3, trees = 150, runs = 1;
+        int silos = 3, trees = 150, runs = 1, inputs = 64;
+        string? pipeline = null;
         for (int i = 0; i + 1 < args.Length; i += 2)
             switch (args[i])
             {
+                case "--pipeline": pipeline = args[i + 1]; break;
+                case "--inputs": inputs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--silos": silos = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--trees": trees = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
@@ -42,6 +47,15 @@ internal static partial class ClusterBench
         var running = new List<SiloProcess>();
         try
         {
+            if (pipeline is not null)
+            {
+                string onnx = File.Exists(pipeline) ? pipeline : Path.Combine(shared, "onnx-backend-tests", "light", pipeline + ".onnx");
+                if (!File.Exists(onnx)) { Console.Error.WriteLine($"{onnx} not found"); return 2; }
+                Loom("cluster-init", "--cluster-db", pg.ConnectionString);
+                for (int s = 0; s < silos; s++) running.Add(SiloProcess.Start(pg.ConnectionString, $"silo-{s + 1}", PostgresInstance.FreePort(), PostgresInstance.FreePort()));
+                foreach (var s in running) s.WaitUp().GetAwaiter().GetResult();
+                return ClusterPipelineBench.Run(SiloProcess.CliPath, pg.ConnectionString, silos, onnx, inputs, runs);
+            }
             string model = Path.Combine(dir, "flights.txt");
             var (distance, delay) = ReadFlights(data, 50_000).GetAwaiter().GetResult();
             using (var booster = LightGbmNative.Train(distance, delay.Select(d => d > 15 ? 1f : 0f).ToArray(), distance.Length, 1,

@@ -5,14 +5,18 @@ using Orleans.TestingHost;
 namespace Loom.Cluster.Tests;
 
 /// <summary>An Orleans TestingHost cluster of in-process silos with Loom's grains and memory job storage.</summary>
-public sealed class InProcessCluster : IAsyncLifetime
+public class InProcessCluster : IAsyncLifetime
 {
     public TestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>More silo configuration (a subclass's), applied after Loom's.</summary>
+    protected virtual void Configure(TestClusterBuilder builder) { }
 
     public async ValueTask InitializeAsync()
     {
         var builder = new TestClusterBuilder(3);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        Configure(builder);
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

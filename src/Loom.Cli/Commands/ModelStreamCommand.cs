@@ -12,7 +12,7 @@ namespace Loom.Cli.Commands;
 /// </summary>
 internal static class ModelStreamCommand
 {
-    public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, long maxFold, string? show, string? dot)
+    public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, long maxFold, string? show, string? dot, bool checksum = false)
     {
         if (inputs < 1) throw new InputException("--inputs must be at least 1");
         var inv = CultureInfo.InvariantCulture;
@@ -31,7 +31,14 @@ internal static class ModelStreamCommand
         foreach (var r in stream.Stream(items.Take(Math.Min(inputs, 2 * plan.Workers)))) r.Dispose(); // warm-up: code, buffers
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
-        foreach (var r in stream.Stream(items)) r.Dispose();
+        double sum = 0;
+        long index = 0;
+        foreach (var r in stream.Stream(items))
+        {
+            if (checksum) foreach (var o in r) if (o.Value is Tensor t) sum += ClusterStreamCommand.Checksum(t, index);
+            index++;
+            r.Dispose();
+        }
         double wall = sw.Elapsed.TotalSeconds;
         double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / inputs;
         var stats = stream.LastStats!;
@@ -40,6 +47,7 @@ internal static class ModelStreamCommand
                 $"  stage{s.Index}: predicted {s.PredictedSeconds * 1e3:F2} ms/item, measured {stats.StageBusySeconds[s.Index] / stats.Items * 1e3:F2} ms/item (busy time per item over its {s.Replicas} copies)"));
         Console.WriteLine(string.Create(inv,
             $"{inputs} inputs in {wall:F3} s = {inputs / wall:F2} items/s measured, {plan.PredictedItemsPerSecond:F2} predicted (wall clock; load average {LoadAverage()}); process CPU {cpuMs:F2} ms per item"));
+        if (checksum) Console.WriteLine(string.Create(inv, $"checksum {sum:R}"));
         return 0;
     }
 

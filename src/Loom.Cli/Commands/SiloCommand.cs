@@ -16,9 +16,10 @@ internal static class SiloCommand
         var advertise = new Option<string?>("--advertise") { Description = "IP address other silos and clients reach this silo at (default: Orleans' pick)" };
         var name = new Option<string?>("--name") { Description = "silo name shown in progress and `loom jobs`" };
         var primary = new Option<int?>("--primary") { Description = "--localhost: silo port of the first silo, when starting more than one" };
-        var cmd = new Command("silo", "run one silo of a Loom cluster (Microsoft Orleans) until stopped") { db, localhost, port, gateway, advertise, name, primary };
+        var maxModel = new Option<long?>("--max-model-bytes") { Description = "largest model file this silo loads; a larger one stops the job naming this silo" };
+        var cmd = new Command("silo", "run one silo of a Loom cluster (Microsoft Orleans) until stopped") { db, localhost, port, gateway, advertise, name, primary, maxModel };
         cmd.SetAction(p => CliOptions.Guard(() => SiloHost.RunAsync(new SiloSettings(p.GetValue(db), p.GetValue(localhost), p.GetValue(port), p.GetValue(gateway),
-            p.GetValue(advertise), p.GetValue(name), p.GetValue(primary))).GetAwaiter().GetResult()));
+            p.GetValue(advertise), p.GetValue(name), p.GetValue(primary), p.GetValue(maxModel))).GetAwaiter().GetResult()));
         return cmd;
     }
 

@@ -30,11 +30,20 @@ internal static class StreamCommand
         var maxFold = new Option<long>("--max-fold-bytes") { Description = "MODEL.onnx: largest tensor constant folding may create (default 64 KiB)", DefaultValueFactory = _ => Loom.Streams.Models.ModelStreamOptions.DefaultMaxFoldedTensorBytes };
         var emitStr = new Option<string?>("--emit-str") { Description = "MODEL.onnx: write the model's stream graph as a StreamIt program to FILE instead of running" };
         var randomWeights = new Option<int?>("--random-weights") { Description = "MODEL.onnx with --emit-str: replace the weights by pseudo-random ones from this seed, computed by the program (a small file)" };
-        var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs") { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, emitStr, randomWeights };
+        var cluster = new Option<string?>("--cluster") { Description = "MODEL.onnx: a pipeline of --stages stages on a Loom cluster's silos: its PostgreSQL connection string, or localhost[:GATEWAY] (docs/cluster.md)" };
+        var window = new Option<int>("--window") { Description = "MODEL.onnx --cluster: items in flight (default two per stage)" };
+        var chunk = new Option<int>("--chunk-bytes") { Description = "MODEL.onnx --cluster: largest tensor message sent to a silo", DefaultValueFactory = _ => 4 << 20 };
+        var outDir = new Option<string?>("--out") { Description = "MODEL.onnx --cluster: write each item's outputs as DIR/item-NNNNN.OUTPUT.npy" };
+        var checksum = new Option<bool>("--checksum") { Description = "MODEL.onnx: also print a checksum of every float output (a place-weighted sum, to compare with a --cluster run)" };
+        var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs")
+            { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, emitStr, randomWeights, cluster, window, chunk, outDir, checksum };
         cmd.SetAction(parse => CliOptions.Guard(() => parse.GetValue(files)! is [var m] && m.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
             ? parse.GetValue(emitStr) is { } str ? EmitStr(m, str, CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(randomWeights))
-            : ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
-                parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot))
+            : parse.GetValue(cluster) is { } clusterDb
+                ? ClusterStreamCommand.Run(m, clusterDb, parse.GetValue(stages) ?? throw new InputException("--cluster needs --stages K"), parse.GetValue(inputs),
+                    CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(window), parse.GetValue(chunk), parse.GetValue(outDir))
+                : ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
+                parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(checksum))
             : Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
                 parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
         return cmd;

@@ -1,6 +1,7 @@
 using Orleans.Concurrency;
 using Loom.Cli.Commands;
 using Loom.Cluster.Codec;
+using Loom.Cluster.Hosting;
 using Loom.Lowering.Trees;
 
 namespace Loom.Cluster.Grains;
@@ -11,8 +12,9 @@ namespace Loom.Cluster.Grains;
 /// silo's cores at once.
 /// </summary>
 [Reentrant]
-public sealed class ModelGrain(ILocalSiloDetails silo) : Grain, IModelGrain
+public sealed class ModelGrain(ILocalSiloDetails silo, IServiceProvider services) : Grain, IModelGrain
 {
+    private readonly SiloLimits _limits = services.GetService(typeof(SiloLimits)) as SiloLimits ?? new SiloLimits();
     private Task<(LoomSession Session, ModelDescription Description)>? _loading;
     private string Silo => silo.Name + " (" + silo.SiloAddress.ToParsableString() + ")";
 
@@ -65,6 +67,7 @@ public sealed class ModelGrain(ILocalSiloDetails silo) : Grain, IModelGrain
     private Task<(LoomSession Session, ModelDescription Description)> Load(ModelRef model) => _loading ??= Task.Run(() =>
     {
         string path = ModelCache.Find(model) ?? throw new ModelNotHere();
+        _limits.CheckModel(path);
         var m = ModelFiles.Load(path, model.NumIteration);
         var session = LoomSession.Create(m, new LoomSessionOptions { TreeStrategy = (TreeStrategy)model.Strategy });
         if (session.Inputs.Length != 1 || session.Inputs[0] is not { ElementType: DataType.Float, Shape: { Rank: 2 } shape } input || shape[1].Value is null)

@@ -47,6 +47,8 @@ public static class SiloHost
             }
         });
         builder.Services.AddSingleton<SiloStartupBanner>();
+        if (s.MaxModelBytes is < 1) throw new ClusterConfigException($"--max-model-bytes {s.MaxModelBytes} must be positive");
+        builder.Services.AddSingleton(new SiloLimits(s.MaxModelBytes ?? long.MaxValue));
         return builder.Build();
     }
 

@@ -8,7 +8,21 @@ namespace Loom.Cluster.Hosting;
 /// or <see cref="Localhost"/> for a one-machine development cluster with no database (job state in memory).
 /// </summary>
 public sealed record SiloSettings(string? ClusterDb, bool Localhost, int SiloPort = ClusterNames.SiloPort, int GatewayPort = ClusterNames.GatewayPort,
-    string? Advertise = null, string? Name = null, int? PrimaryPort = null);
+    string? Advertise = null, string? Name = null, int? PrimaryPort = null, long? MaxModelBytes = null);
+
+/// <summary>
+/// Limits an operator puts on one silo (<c>loom silo --max-model-bytes N</c>): a model file above them does not load
+/// there, and the job stops naming the silo and the limit rather than letting a small machine swap.
+/// </summary>
+public sealed record SiloLimits(long MaxModelBytes = long.MaxValue)
+{
+    /// <summary>Throws when <paramref name="path"/> is larger than this silo takes.</summary>
+    public void CheckModel(string path)
+    {
+        long size = new FileInfo(path).Length;
+        if (size > MaxModelBytes) throw new ResourceLimitException($"{path}: {size:N0} bytes, above this silo's --max-model-bytes {MaxModelBytes:N0}");
+    }
+}
 
 /// <summary>Membership timings shared by silos and the test cluster: a killed silo is declared dead in seconds, not a minute.</summary>
 internal static class ClusterTimings

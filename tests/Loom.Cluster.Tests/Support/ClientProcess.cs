@@ -2,11 +2,11 @@ using System.Diagnostics;
 
 namespace Loom.Cluster.Tests.Support;
 
-/// <summary>A `loom` client process whose stderr lines are collected as they come (progress lines carry the job id).</summary>
+/// <summary>A `loom` client process whose stdout and stderr lines are collected as they come (progress lines carry the job id).</summary>
 public sealed class ClientProcess : IDisposable
 {
     private readonly Process _p;
-    private readonly List<string> _err = [];
+    private readonly List<string> _err = [], _out = [];
 
     public ClientProcess(params string[] args)
     {
@@ -16,12 +16,13 @@ public sealed class ClientProcess : IDisposable
         psi.Environment["COLUMNS"] = "200";
         _p = Process.Start(psi)!;
         _p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.Add(e.Data); };
-        _p.OutputDataReceived += (_, _) => { };
+        _p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.Add(e.Data); };
         _p.BeginErrorReadLine();
         _p.BeginOutputReadLine();
     }
 
     public string Err { get { lock (_err) return string.Join('\n', _err); } }
+    public string Out { get { lock (_out) return string.Join('\n', _out); } }
     public bool HasExited => _p.HasExited;
 
     public int Wait(TimeSpan timeout)

@@ -173,13 +173,28 @@ internal sealed class CutProfile
     /// within <see cref="Slack"/> of that, the ones carrying the fewest bytes — the cost model is not exact to a
     /// few percent, but a cut through a narrow place stays cheap whatever the timings. Ties go to the earlier cut.
     /// </summary>
-    public int[] Cut(int stages)
+    public int[] Cut(int stages) => Cut(Math.Clamp(stages, 1, Math.Max(1, Count)), (a, b, _) => StageSeconds(a, b));
+
+    /// <summary>
+    /// Cuts for stages on machines of different speeds joined by links of their own (a pipeline across cluster
+    /// silos): stage j's time is its nodes' seconds × <see cref="StageSite.Slowdown"/> plus its link's cost for the
+    /// bytes crossing into it and out of it. Balanced the same way as <see cref="Cut(int)"/>.
+    /// </summary>
+    public int[] Cut(IReadOnlyList<StageSite> sites)
     {
-        int n = Count;
-        stages = Math.Clamp(stages, 1, Math.Max(1, n));
-        var (slowest, _) = Solve(stages, (a, b) => StageSeconds(a, b), double.PositiveInfinity, max: true);
+        if (sites.Count < 1 || sites.Count > Math.Max(1, Count)) throw new InputException($"cannot cut {Count} nodes into {sites.Count} stages");
+        return Cut(sites.Count, (a, b, j) => SiteSeconds(sites[j], a, b));
+    }
+
+    /// <summary>Stage [first, end)'s seconds on <paramref name="site"/>: its nodes scaled by the site's speed, plus its tensors in and out over the site's link.</summary>
+    public double SiteSeconds(StageSite site, int first, int end) =>
+        (_prefix[end] - _prefix[first]) * site.Slowdown + site.LinkSeconds(_crossBytes[first]) + (end < Count ? site.LinkSeconds(_crossBytes[end]) : 0);
+
+    private int[] Cut(int stages, Func<int, int, int, double> seconds)
+    {
+        var (slowest, _) = Solve(stages, seconds, seconds, double.PositiveInfinity, max: true);
         double bound = slowest * (1 + Slack) + 1e-12;
-        var (_, starts) = Solve(stages, (a, _) => a > 0 ? _crossBytes[a] : 0, bound, max: false);
+        var (_, starts) = Solve(stages, seconds, (a, _, _) => a > 0 ? _crossBytes[a] : 0, bound, max: false);
         return starts;
     }
 
@@ -187,7 +202,7 @@ internal sealed class CutProfile
     public const double Slack = 0.05;
 
     /// <summary>Best split into <paramref name="stages"/> stages of a cost combined by max or sum, every stage's seconds within <paramref name="bound"/>.</summary>
-    private (double Value, int[] Starts) Solve(int stages, Func<int, int, double> cost, double bound, bool max)
+    private (double Value, int[] Starts) Solve(int stages, Func<int, int, int, double> seconds, Func<int, int, int, double> cost, double bound, bool max)
     {
         int n = Count;
         var best = new double[stages + 1, n + 1];
@@ -198,8 +213,8 @@ internal sealed class CutProfile
             for (int b = j; b <= n - (stages - j); b++)
                 for (int a = j - 1; a < b; a++)
                 {
-                    if (double.IsPositiveInfinity(best[j - 1, a]) || StageSeconds(a, b) > bound) continue;
-                    double v = max ? Math.Max(best[j - 1, a], cost(a, b)) : best[j - 1, a] + cost(a, b);
+                    if (double.IsPositiveInfinity(best[j - 1, a]) || seconds(a, b, j - 1) > bound) continue;
+                    double v = max ? Math.Max(best[j - 1, a], cost(a, b, j - 1)) : best[j - 1, a] + cost(a, b, j - 1);
                     if (v < best[j, b]) { best[j, b] = v; from[j, b] = a; }
                 }
         var starts = new int[stages];
@@ -234,4 +249,13 @@ internal sealed class CutProfile
     }
 
     public long Bytes(IEnumerable<string> values) => values.Sum(v => _value.TryGetValue(v, out var i) ? _valueBytes[i] : 0);
+}
+
+/// <summary>
+/// Where a pipeline stage runs, as the cut sees it: how much slower than the cost model's machine
+/// (<see cref="Slowdown"/>, measured), and the link its tensors cross: a fixed cost per message and per byte.
+/// </summary>
+internal readonly record struct StageSite(double Slowdown, double LinkLatencySeconds, double LinkSecondsPerByte)
+{
+    public double LinkSeconds(long bytes) => bytes > 0 ? LinkLatencySeconds + bytes * LinkSecondsPerByte : 0;
 }
