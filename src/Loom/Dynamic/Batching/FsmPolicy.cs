@@ -6,7 +6,8 @@ namespace Loom.Dynamic.Batching;
 /// count); learning stops once the greedy run is within 1% of the type-wise lower bound. The state is the set of
 /// signatures with ready nodes together with the subset whose ready nodes are <i>complete</i>: every remaining
 /// node of that signature at its lowest type level (see <see cref="GraphShape.TypeLevel"/>) is ready, so running it
-/// now costs no extra batch later. States never seen fall back to the complete signature of lowest average depth.
+/// now costs no extra batch later. States never seen fall back to a rule chosen on the sample graph too
+/// (<see cref="CriticalPathFirst"/>).
 /// </summary>
 public sealed class FsmPolicy
 {
@@ -17,12 +18,24 @@ public sealed class FsmPolicy
     public int LowerBound { get; private set; }
     public int Episodes { get; private set; }
 
+    /// <summary>
+    /// The rule for states without a table entry: the complete signature of lowest average depth (a batch that costs
+    /// no extra one later, DyNet's order among them), or the signature on the longest remaining path, which suits
+    /// many inputs of different lengths (lattices), where the shorter ones can wait.
+    /// </summary>
+    public bool CriticalPathFirst { get; private set; }
+
     /// <summary>Learns a table on <paramref name="sample"/> (a graph as the model builds it for one forward).</summary>
     public static FsmPolicy Learn(DynamicGraph sample, int maxEpisodes = 100, ulong seed = 1)
     {
         var shape = new GraphShape(sample);
         if (shape.TypeCount > 64) throw new UnsupportedException($"the FSM policy handles up to 64 operation signatures; this graph has {shape.TypeCount}");
         var p = new FsmPolicy { LowerBound = shape.LowerBound(sample) };
+        // The rule for states the table has not seen is learned too: whichever of the two gives fewer calls here.
+        int byDepth = Schedulers.Agenda(shape, p.Runner(sample, shape, explore: null)).Count;
+        p.CriticalPathFirst = true;
+        int byPath = Schedulers.Agenda(shape, p.Runner(sample, shape, explore: null)).Count;
+        p.CriticalPathFirst = byPath < byDepth;
         var rng = new Data.SplitMix64(seed);
         // The table in use is the best seen so far: exploration can make the greedy schedule worse for a while.
         Dictionary<(ulong, ulong, int), double> best = [];
@@ -100,7 +113,18 @@ public sealed class FsmPolicy
         // Unseen state: a complete signature (no extra batch later), lowest average depth first.
         var complete = new List<int>[ready.Length];
         for (int t = 0; t < ready.Length; t++) complete[t] = (c >> t & 1) != 0 ? ready[t] : [];
-        return c != 0 ? Schedulers.LowestAverageDepth(shape, complete) : Schedulers.LowestAverageDepth(shape, ready);
+        if (!CriticalPathFirst) return c != 0 ? Schedulers.LowestAverageDepth(shape, complete) : Schedulers.LowestAverageDepth(shape, ready);
+        // The signature holding the ready node with the longest path still ahead of it (a complete one on ties).
+        long bestScore = long.MinValue;
+        for (int t = 0; t < ready.Length; t++)
+        {
+            if (ready[t].Count == 0) continue;
+            long score = 0;
+            foreach (int n in ready[t]) score = Math.Max(score, shape.Height[n]);
+            score = score * 2 + (long)((c >> t) & 1);
+            if (score > bestScore) { bestScore = score; best = t; }
+        }
+        return best;
     }
 
     private double MaxQ(ulong r, ulong c)
