@@ -101,15 +101,15 @@ public class CellTests
     [Fact]
     public void LearnedFsmOnLatticesAndDags()
     {
-        // Measured ceilings, not the 5% goal (docs/batching.md says why): 32 train lattices 270 calls against a
-        // bound of 219 (agenda 416); 8 DAGs of 200 nodes 87 against 69 (agenda 90).
+        // Measured ceilings, not the 5% goal (docs/batching.md says why): 32 train lattices 235 calls against a
+        // bound of 212 (agenda 384); 8 DAGs of 200 nodes 85 against 69 (agenda 90).
         var lats = LatticeReader.ReadFile(SharedData.Require("data", "lattice", "train.txt"), 32);
         var lm = new LatticeGru(8, lats.Max(l => l.Tags.Max()) + 1);
         var (fsm, agenda, bound) = Calls(g => lm.BuildForward(g, lats, cells: true));
-        Assert.True(fsm <= bound * 1.25 && fsm < agenda * 0.7, $"lattices: {fsm} calls (agenda {agenda}), lower bound {bound}");
+        Assert.True(fsm <= bound * 1.12 && fsm < agenda * 0.65, $"lattices: {fsm} calls (agenda {agenda}), lower bound {bound}");
         var dags = RandomDag.Generate(8, seed: 1);
         var dm = new RandomDag(8);
         (fsm, agenda, bound) = Calls(g => dm.BuildForward(g, dags, cells: true));
-        Assert.True(fsm <= bound * 1.27 && fsm < agenda, $"DAGs: {fsm} calls (agenda {agenda}), lower bound {bound}");
+        Assert.True(fsm <= bound * 1.25 && fsm < agenda, $"DAGs: {fsm} calls (agenda {agenda}), lower bound {bound}");
     }
 }

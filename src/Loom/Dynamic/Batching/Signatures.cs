@@ -41,6 +41,9 @@ internal static class Signatures
         // A cell call is identified by its cell (argument sizes are fixed by it); a slice by where it starts in its input.
         if (node.Kind == PrimKind.Call) return new Signature(node.Kind, node.Dim, node.InCount, g.CellsUsed[node.Aux].Id, 0, 0, 0, 0, null);
         if (node.Kind == PrimKind.Slice) return new Signature(node.Kind, node.Dim, 1, node.Aux, 0, 0, d0, 0, null);
-        return new Signature((PrimKind)kind, node.Dim, node.InCount, P(0), P(1), P(2), d0, d1, more);
+        // A sum's kernel walks each node's own input list (a ragged batch), so sums of any arity batch together;
+        // DyNet's signature includes the arity because its batched sum concatenates equal-length argument lists.
+        int inCount = node.Kind == PrimKind.Sum ? 0 : node.InCount;
+        return new Signature((PrimKind)kind, node.Dim, inCount, P(0), P(1), P(2), d0, d1, more);
     }
 }
