@@ -8,13 +8,51 @@ namespace Loom.Dynamic.Cells;
 /// of shape [D] or [1, D], every initializer a shared parameter, and the nodes — MatMul and Gemm against
 /// initializers, Add, Sub, Mul, Sum, Sigmoid, Tanh, Concat on the last axis, Identity — are translated into the
 /// cell's primitives, so the cell batches exactly like one written in C#. A MatMul or Gemm followed by the Add of
-/// a constant vector becomes one affine with its bias; <c>1 − z</c> becomes OneMinus.
+/// a constant vector becomes one affine with its bias; <c>1 − z</c> becomes OneMinus. One model with an <c>If</c>
+/// choosing between the two kinds of node gives both cells (<see cref="LoadIf(string)"/>).
 /// </summary>
 public static class OnnxCell
 {
     public static Cell Load(string path) => FromModel(OnnxImporter.Load(path), Path.GetFileName(path));
 
     public static Cell Load(byte[] bytes, string name) => FromModel(OnnxImporter.Load(bytes), name);
+
+    /// <summary>
+    /// One model for both kinds of node: a single <c>If</c> on a boolean graph input (is this node a leaf?) whose
+    /// branches read the other graph inputs. Each branch becomes a cell over the inputs it reads; the caller, who knows
+    /// at build time which kind of node it is at, applies one or the other.
+    /// </summary>
+    public static (Cell Then, Cell Else) LoadIf(string path) => FromIf(OnnxImporter.Load(path), Path.GetFileName(path));
+
+    public static (Cell Then, Cell Else) LoadIf(byte[] bytes, string name) => FromIf(OnnxImporter.Load(bytes), name);
+
+    private static (Cell, Cell) FromIf(Model model, string name)
+    {
+        var g = model.Graph;
+        if (g.Nodes.Length != 1 || g.Nodes[0].OpType != "If")
+            throw new UnsupportedException($"{name}: a cell model with branches must be one If node (found {string.Join(", ", g.Nodes.Select(n => n.OpType))})");
+        var node = g.Nodes[0];
+        string cond = node.Inputs[0];
+        if (!g.RequiredInputs.Any(i => i.Name == cond))
+            throw new UnsupportedException($"{name}: the If condition '{cond}' must be a graph input (the caller decides per node)");
+        if (!g.Outputs.Select(o => o.Name).SequenceEqual(node.Outputs))
+            throw new UnsupportedException($"{name}: the graph outputs must be the If node's outputs, in order");
+        Cell Branch(string attr)
+        {
+            var sub = node.GetAttribute(attr)?.AsGraph() ?? throw new ModelFormatException($"{name}: If node has no {attr}");
+            var read = sub.Nodes.SelectMany(n => n.Inputs).ToHashSet();
+            var args = g.RequiredInputs.Where(i => i.Name != cond && read.Contains(i.Name)).ToArray();
+            var dims = args.Select(a => VectorSize(name, a.Name, g.TypeOf(a.Name))).ToArray();
+            return Cell.Trace($"{Path.GetFileNameWithoutExtension(name)}.{attr}", dims, xs =>
+            {
+                var t = new Translator(name, [sub, g]);
+                for (int i = 0; i < args.Length; i++) t.Values[args[i].Name] = new Value(xs[i]);
+                foreach (var n in sub.Nodes) t.Run(n);
+                return sub.Outputs.Select(o => t.Expr(o.Name, $"{attr} output '{o.Name}'")).ToArray();
+            });
+        }
+        return (Branch("then_branch"), Branch("else_branch"));
+    }
 
     private static Cell FromModel(Model model, string name)
     {
@@ -23,7 +61,7 @@ public static class OnnxCell
         var dims = args.Select(a => VectorSize(name, a.Name, g.TypeOf(a.Name))).ToArray();
         return Cell.Trace(Path.GetFileNameWithoutExtension(name), dims, xs =>
         {
-            var t = new Translator(name, g);
+            var t = new Translator(name, [g]);
             for (int i = 0; i < args.Length; i++) t.Values[args[i].Name] = new Value(xs[i]);
             foreach (var node in g.Nodes) t.Run(node);
             return g.Outputs.Select(o => t.Expr(o.Name, $"output '{o.Name}'")).ToArray();
@@ -51,7 +89,7 @@ public static class OnnxCell
         public Parameter? Bias;
     }
 
-    private sealed class Translator(string model, Graph graph)
+    private sealed class Translator(string model, Graph[] graphs)
     {
         public readonly Dictionary<string, Value> Values = [];
         private int _params;
@@ -70,7 +108,7 @@ public static class OnnxCell
         private Value Get(string name, string what)
         {
             if (Values.TryGetValue(name, out var v)) return v;
-            if (graph.Initializers.TryGetValue(name, out var t))
+            if (graphs.Select(gr => gr.Initializers.GetValueOrDefault(name)).FirstOrDefault(x => x is not null) is { } t)
             {
                 if (t.DataType != DataType.Float) throw new UnsupportedException($"{model}: initializer '{name}' ({what}) must be float32");
                 return Values[name] = new Value(t.ToArray<float>(), t.Shape.ToArray());
@@ -163,7 +201,7 @@ public static class OnnxCell
             long axis = n.GetInt("axis", -1);
             var ins = n.Inputs.Select(x => Expr(x, what)).ToArray();
             // Every value is [1, D] (or [D]), so only the last axis holds more than one value.
-            if (axis is not (-1 or 1) && !(axis == 0 && graph.TypeOf(n.Inputs[0]) is TensorType { Rank: 1 }))
+            if (axis is not (-1 or 1) && !(axis == 0 && graphs.Select(gr => gr.TypeOf(n.Inputs[0])).FirstOrDefault(x => x is not null) is TensorType { Rank: 1 }))
                 throw new UnsupportedException($"{model}: {what}: Concat on axis {axis}; a cell concatenates vectors on the last axis");
             return new Value(Dynamic.Expr.Concat(ins));
         }
