@@ -28,7 +28,7 @@ internal static class BatchBench
         string mode = "root";
         double seconds = 1;
         int count = 1024, rounds = 5;
-        bool cpu = true;
+        bool cpu = true, cells = false;
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             string v = args[i + 1];
@@ -44,6 +44,7 @@ internal static class BatchBench
                 case "--rounds": rounds = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "--trees": trees = v; break;
                 case "--cpu": cpu = bool.Parse(v); break;
+                case "--cells": cells = bool.Parse(v); break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
@@ -69,7 +70,7 @@ internal static class BatchBench
                     }
                     foreach (var x in loom)
                     {
-                        var res = TreeLstmBench.Run(new TreeLstmBenchOptions { Trees = trees, Hidden = h, PerForward = b, Batching = x, Mode = mode, Seconds = seconds, Count = count, Cpu = cpu });
+                        var res = TreeLstmBench.Run(new TreeLstmBenchOptions { Trees = trees, Hidden = h, PerForward = b, Batching = x, Mode = mode, Seconds = seconds, Count = count, Cpu = cpu, Cells = cells });
                         Console.WriteLine("loom  " + res.ToString().Replace(Environment.NewLine, Environment.NewLine + "      "));
                         bestLoom = Math.Max(bestLoom, res.TreesPerSecond);
                         bestLoomWall = Math.Max(bestLoomWall, res.WallTreesPerSecond);

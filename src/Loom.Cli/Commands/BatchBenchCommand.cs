@@ -21,8 +21,9 @@ internal static class BatchBenchCommand
         var trace = new Option<string?>("--trace") { Description = "write the first forward's batches as Chrome trace JSON (chrome://tracing, Perfetto)" };
         var cpu = new Option<bool>("--cpu") { Description = "time by the thread's CPU time (one thread), so time slices lost to other processes do not count" };
         var noDedup = new Option<bool>("--no-dedup") { Description = "static: do not share identical leaf computations within a forward" };
+        var cells = new Option<bool>("--cells") { Description = "per-node policies: one graph node per cell (ED-Batch's blocks) instead of one per primitive" };
         var cmd = new Command("batch-bench", "run the DyNet rival's TreeLSTM benchmark with Loom's batching; prints the rival's line, kernel calls and bytes copied")
-            { trees, hidden, perForward, batching, mode, seconds, count, seed, model, threads, noDedup, trace, cpu };
+            { trees, hidden, perForward, batching, mode, seconds, count, seed, model, threads, noDedup, cells, trace, cpu };
         cmd.SetAction(parse => CliOptions.Guard(() =>
         {
             var r = TreeLstmBench.Run(new TreeLstmBenchOptions
@@ -36,6 +37,7 @@ internal static class BatchBenchCommand
                 Count = parse.GetValue(count),
                 Seed = parse.GetValue(seed),
                 DedupLeaves = !parse.GetValue(noDedup),
+                Cells = parse.GetValue(cells),
                 Threads = parse.GetValue(threads),
                 Model = parse.GetValue(model)!,
                 Trace = parse.GetValue(trace),

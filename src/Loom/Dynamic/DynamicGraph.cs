@@ -32,7 +32,7 @@ public sealed unsafe partial class DynamicGraph : ExprBuilder
     /// <summary>Forgets every node, keeping the memory for the next forward.</summary>
     public void Clear()
     {
-        Nodes.Clear(); Inputs.Clear(); Params.Clear(); TotalFloats = 0;
+        Nodes.Clear(); Inputs.Clear(); Params.Clear(); CellsUsed.Clear(); TotalFloats = 0;
         _values = null;
     }
 
@@ -67,19 +67,19 @@ public sealed unsafe partial class DynamicGraph : ExprBuilder
         return Add(new Node { Kind = kind, Dim = dim, HasBias = bias is not null }, ids, ps);
     }
 
-    private void Own(Expr x)
+    internal void Own(Expr x)
     {
         if (!ReferenceEquals(x.Builder, this)) throw new GraphException("an expression of another graph (or a cell being traced) was used in this graph");
         if (x.Id >= Nodes.Count) throw new GraphException("an expression from before the graph was cleared was used");
     }
 
-    private Expr Add(Node n, int[] inputs, IReadOnlyList<Parameter> ps)
+    internal Expr Add(Node n, int[] inputs, IReadOnlyList<Parameter> ps)
     {
         n.InStart = Inputs.Count; n.InCount = inputs.Length;
         Inputs.AddRange(inputs);
         n.PStart = Params.Count; n.PCount = ps.Count;
         Params.AddRange(ps);
-        if (n.Kind != PrimKind.Lookup) TotalFloats += n.Dim;
+        if (n.Kind is not (PrimKind.Lookup or PrimKind.Slice)) TotalFloats += n.Dim;
         Nodes.Add(n);
         _values = null;
         return new Expr(this, Nodes.Count - 1);

@@ -35,7 +35,7 @@ public sealed unsafe partial class DynamicGraph
             {
                 var first = Nodes[batch[0]];
                 float* out_ = arena + cursor;
-                if (first.Kind != PrimKind.Lookup) cursor += (long)first.Dim * batch.Length;
+                if (first.Kind is not (PrimKind.Lookup or PrimKind.Slice)) cursor += (long)first.Dim * batch.Length;
                 long t0 = Trace?.Now() ?? 0;
                 copied += RunBatch(batch, out_);
                 Trace?.Add(first.Kind.ToString(), t0, Trace.Now(), batch.Length);
@@ -65,9 +65,16 @@ public sealed unsafe partial class DynamicGraph
             foreach (int n in batch) _ptr[n] = (nint)table.Row(Nodes[n].Aux);
             return 0;
         }
+        if (first.Kind == PrimKind.Slice)
+        {
+            // Zero copy: an output of a cell call is a view into the call's row.
+            foreach (int n in batch) _ptr[n] = (nint)(P(InputsOf(n)[0]) + Nodes[n].Aux);
+            return 0;
+        }
         for (int i = 0; i < m; i++) _ptr[batch[i]] = (nint)(out_ + (long)i * dim);
         switch (first.Kind)
         {
+            case PrimKind.Call: return RunCells(batch, out_);
             case PrimKind.Affine: Affine(batch, out_); return 0;
             case PrimKind.Concat:
                 foreach (int n in batch)

@@ -52,7 +52,7 @@ public readonly struct Expr(ExprBuilder builder, int id)
 }
 
 /// <summary>The primitive operations every expression is made of.</summary>
-public enum PrimKind : byte { Affine, Logistic, Tanh, OneMinus, Mul, Add, Sub, Sum, Concat, Lookup, PickNegLogSoftmax }
+public enum PrimKind : byte { Affine, Logistic, Tanh, OneMinus, Mul, Add, Sub, Sum, Concat, Lookup, PickNegLogSoftmax, Call, Slice }
 
 /// <summary>Records expressions: a <see cref="DynamicGraph"/> (per-input graphs, batched at Forward) or a cell being traced.</summary>
 public abstract class ExprBuilder

@@ -28,7 +28,18 @@ internal sealed class GraphShape
         var fill = (int[])consumerCount.Clone();
         for (int i = 0; i < n; i++)
             foreach (int x in g.InputsOf(i)) Consumers[fill[x]++] = i;
+        // Nodes are numbered in a topological order, so one backward pass gives every node's height.
+        Height = new int[n];
+        for (int i = n - 1; i >= 0; i--)
+        {
+            int h = 0;
+            foreach (int c in ConsumersOf(i)) h = Math.Max(h, Height[c]);
+            Height[i] = h + 1;
+        }
     }
+
+    /// <summary>Nodes on the longest path from a node to the end of the graph, itself included.</summary>
+    public int[] Height { get; }
 
     public int[] Types { get; }
     public int TypeCount { get; }

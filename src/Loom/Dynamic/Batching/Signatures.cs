@@ -38,6 +38,12 @@ internal static class Signatures
         if (node.PCount > 3) more = string.Join(",", Enumerable.Range(3, node.PCount - 3).Select(k => g.Param(n, k).Id));
         // A bias-free affine and one with a bias must differ even when their parameter ids line up.
         int kind = (int)node.Kind | (node.HasBias ? 0x100 : 0);
-        return new Signature((PrimKind)kind, node.Dim, node.InCount, P(0), P(1), P(2), d0, d1, more);
+        // A cell call is identified by its cell (argument sizes are fixed by it); a slice by where it starts in its input.
+        if (node.Kind == PrimKind.Call) return new Signature(node.Kind, node.Dim, node.InCount, g.CellsUsed[node.Aux].Id, 0, 0, 0, 0, null);
+        if (node.Kind == PrimKind.Slice) return new Signature(node.Kind, node.Dim, 1, node.Aux, 0, 0, d0, 0, null);
+        // A sum's kernel walks each node's own input list (a ragged batch), so sums of any arity batch together;
+        // DyNet's signature includes the arity because its batched sum concatenates equal-length argument lists.
+        int inCount = node.Kind == PrimKind.Sum ? 0 : node.InCount;
+        return new Signature((PrimKind)kind, node.Dim, inCount, P(0), P(1), P(2), d0, d1, more);
     }
 }

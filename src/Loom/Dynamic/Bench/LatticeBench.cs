@@ -56,7 +56,7 @@ public static class LatticeBench
             {
                 batch.Clear();
                 for (int i = 0; i < o.PerForward; i++) batch.Add(dags[(int)(((long)k * o.PerForward + i) % count)]);
-                return model.BuildForward(g, batch);
+                return model.BuildForward(g, batch, cells: o.Cells);
             };
             log?.WriteLine($"{count} random DAGs of 200 nodes, in-degree 4");
         }
@@ -72,7 +72,7 @@ public static class LatticeBench
             {
                 batch.Clear();
                 for (int i = 0; i < o.PerForward; i++) batch.Add(lattices[(int)(((long)k * o.PerForward + i) % count)]);
-                return model.BuildForward(g, batch);
+                return model.BuildForward(g, batch, cells: o.Cells);
             };
             log?.WriteLine($"{count} lattices, {nodes} nodes, {classes} classes");
         }

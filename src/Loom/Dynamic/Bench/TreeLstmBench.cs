@@ -21,6 +21,8 @@ public sealed record TreeLstmBenchOptions
     public int Count { get; init; } = 1024;
     public ulong Seed { get; init; } = 1;
     public bool DedupLeaves { get; init; } = true;
+    /// <summary>Per-node policies: one graph node per cell call (ED-Batch's blocks) instead of one per primitive.</summary>
+    public bool Cells { get; init; }
     /// <summary>treelstm (SST trees), tree6 (complete binary trees of height 6, random words) or latticegru.</summary>
     public string Model { get; init; } = "treelstm";
     /// <summary>Write the first forward's batches as Chrome trace JSON here.</summary>
@@ -126,7 +128,7 @@ public static class TreeLstmBench
                 // Learned once per model on the first forward's graph, outside the timed part (ED-Batch caches it).
                 InputOrder.Forward(trees, order, 0, o.PerForward, batch);
                 var sample = new DynamicGraph();
-                model.BuildForward(sample, batch, everyNode);
+                model.BuildForward(sample, batch, everyNode, cells: o.Cells);
                 fsm = FsmPolicy.Learn(sample);
                 log?.WriteLine($"FSM learned in {fsm.Episodes} episodes: {fsm.GreedyCalls} calls, lower bound {fsm.LowerBound}");
             }
@@ -135,7 +137,7 @@ public static class TreeLstmBench
             forward = b =>
             {
                 g.Clear();
-                var loss = model.BuildForward(g, b, everyNode);
+                var loss = model.BuildForward(g, b, everyNode, cells: o.Cells);
                 g.Forward(policy, withBound, fsm);
                 return g.Value(loss)[0];
             };

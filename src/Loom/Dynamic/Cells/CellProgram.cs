@@ -24,7 +24,10 @@ internal sealed class CellProgram(string name, int[] argDims, List<PrimOp> ops, 
     /// <summary>Value indices of the results.</summary>
     public int[] Outputs { get; } = outputs;
 
+    private CellLayout? _layout;
+
     public int ArgCount => ArgDims.Length;
+    public CellLayout Layout => _layout ??= new CellLayout(this);
     public int ValueCount => ArgDims.Length + Ops.Count;
     public int DimOf(int value) => value < ArgCount ? ArgDims[value] : Ops[value - ArgCount].Dim;
 

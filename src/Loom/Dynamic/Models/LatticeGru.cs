@@ -38,8 +38,25 @@ public sealed class LatticeGru
     public LookupParameter Start { get; }
     public Parameter Output { get; }
 
-    /// <summary>Every node's state of one lattice.</summary>
-    public Expr[] Encode(DynamicGraph g, Lattice lat)
+    private Cells.Cell? _charCell, _wordCell;
+
+    /// <summary>One arc's GRU as a cell, (h_j, x) → h (the character or the word cell).</summary>
+    public Cells.Cell ArcCell(bool isChar)
+    {
+        ref var slot = ref isChar ? ref _charCell : ref _wordCell;
+        var cell = isChar ? _char : _word;
+        return slot ??= Cells.Cell.Trace(isChar ? "lattice.char" : "lattice.word", [Hidden, Hidden], a =>
+        {
+            var (hj, x) = (a[0], a[1]);
+            var r = Expr.Logistic(Expr.Affine(cell.Br0, (cell.Ar, hj), (cell.Br, x)));
+            var z = Expr.Logistic(Expr.Affine(cell.Bz0, (cell.Az, hj), (cell.Bz, x)));
+            var gc = Expr.Tanh(Expr.Affine(cell.Bc0, (cell.Ac, r * hj), (cell.Bc, x)));
+            return [z * hj + Expr.OneMinus(z) * gc];
+        });
+    }
+
+    /// <summary>Every node's state of one lattice; with <paramref name="cells"/> each arc is one cell call (ED-Batch's blocks).</summary>
+    public Expr[] Encode(DynamicGraph g, Lattice lat, bool cells = false)
     {
         var h = new Expr[lat.NodeCount];
         h[0] = g.Lookup(Start, 0);
@@ -53,6 +70,7 @@ public sealed class LatticeGru
                 var cell = isChar ? _char : _word;
                 var x = g.Lookup(isChar ? CharEmbedding : WordEmbedding, lat.ArcToken[a]);
                 var hj = h[lat.ArcFrom[a]];
+                if (cells) { arcs.Add(g.Apply(ArcCell(isChar), hj, x)[0]); continue; }
                 var r = Expr.Logistic(Expr.Affine(cell.Br0, (cell.Ar, hj), (cell.Br, x)));
                 var z = Expr.Logistic(Expr.Affine(cell.Bz0, (cell.Az, hj), (cell.Bz, x)));
                 var gc = Expr.Tanh(Expr.Affine(cell.Bc0, (cell.Ac, r * hj), (cell.Bc, x)));
@@ -64,12 +82,12 @@ public sealed class LatticeGru
     }
 
     /// <summary>One forward: every lattice's graph, a loss at every node, all summed into one scalar.</summary>
-    public Expr BuildForward(DynamicGraph g, IReadOnlyList<Lattice> lattices, List<Expr>? states = null)
+    public Expr BuildForward(DynamicGraph g, IReadOnlyList<Lattice> lattices, List<Expr>? states = null, bool cells = false)
     {
         var losses = new List<Expr>();
         foreach (var lat in lattices)
         {
-            var h = Encode(g, lat);
+            var h = Encode(g, lat, cells);
             states?.AddRange(h);
             for (int i = 0; i < h.Length; i++) losses.Add(g.PickNegLogSoftmax(Output, h[i], lat.Tags[i]));
         }

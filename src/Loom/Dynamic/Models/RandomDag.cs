@@ -52,8 +52,17 @@ public sealed class RandomDag
         return result;
     }
 
-    /// <summary>Every DAG's nodes and its loss, all losses summed into one scalar.</summary>
-    public Expr BuildForward(DynamicGraph g, IReadOnlyList<Dag> dags, List<Expr>? states = null)
+    private Cells.Cell?[] _cells = new Cells.Cell?[2];
+
+    /// <summary>Cell c as one block, Σ inputs → h (ED-Batch runs its DAGs this way).</summary>
+    public Cells.Cell NodeCell(int c) => _cells[c] ??= Cells.Cell.Trace($"dag.cell{c}", [Hidden], a =>
+    {
+        var pre = Expr.Affine(B[c], (W[c], a[0]));
+        return [c == 0 ? Expr.Tanh(pre) : Expr.Logistic(pre)];
+    });
+
+    /// <summary>Every DAG's nodes and its loss, all losses summed into one scalar; with <paramref name="cells"/> each node's cell is one call.</summary>
+    public Expr BuildForward(DynamicGraph g, IReadOnlyList<Dag> dags, List<Expr>? states = null, bool cells = false)
     {
         var losses = new List<Expr>();
         foreach (var dag in dags)
@@ -65,6 +74,7 @@ public sealed class RandomDag
                 if (ins.Length == 0) { h[i] = g.Lookup(Embedding, 0); continue; }
                 var sum = Expr.Sum(ins.Select(j => h[j]).ToArray());
                 int c = dag.Cell[i];
+                if (cells) { h[i] = g.Apply(NodeCell(c), sum)[0]; continue; }
                 var pre = Expr.Affine(B[c], (W[c], sum));
                 h[i] = c == 0 ? Expr.Tanh(pre) : Expr.Logistic(pre);
             }

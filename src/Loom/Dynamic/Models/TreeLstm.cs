@@ -74,6 +74,47 @@ public sealed class TreeLstm
         return hc;
     }
 
+    private Cells.Cell? _leafCell, _nodeCell;
+
+    /// <summary>The leaf computation as one cell: x → (h, c).</summary>
+    public Cells.Cell LeafCell => _leafCell ??= Cells.Cell.Trace("treelstm.leaf", [Hidden], a =>
+    {
+        var x = a[0];
+        var i = Expr.Logistic(Expr.Affine(Bi, (Wi, x)));
+        var o = Expr.Logistic(Expr.Affine(Bo, (Wo, x)));
+        var u = Expr.Tanh(Expr.Affine(Bu, (Wu, x)));
+        var c = i * u;
+        return [o * Expr.Tanh(c), c];
+    });
+
+    /// <summary>The internal-node computation as one cell: (h_l, c_l, h_r, c_r) → (h, c).</summary>
+    public Cells.Cell NodeCell => _nodeCell ??= Cells.Cell.Trace("treelstm.node", [Hidden, Hidden, Hidden, Hidden], a =>
+    {
+        var (hl, cl, hr, cr) = (a[0], a[1], a[2], a[3]);
+        var e = Expr.Concat(hl, hr);
+        var i = Expr.Logistic(Expr.Affine(Bi, (Ui, e)));
+        var o = Expr.Logistic(Expr.Affine(Bo, (Uo, e)));
+        var u = Expr.Tanh(Expr.Affine(Bu, (Uu, e)));
+        var fl = Expr.Logistic(Expr.Affine(Bf, (Uf1, hl)));
+        var fr = Expr.Logistic(Expr.Affine(Bf, (Uf2, hr)));
+        var c = Expr.Sum(i * u, fl * cl, fr * cr);
+        return [o * Expr.Tanh(c), c];
+    });
+
+    /// <summary>The same tree as <see cref="Encode"/>, one cell call per node (ED-Batch's blocks).</summary>
+    public (Expr H, Expr C)[] EncodeCells(DynamicGraph g, SstTree tree)
+    {
+        var hc = new (Expr H, Expr C)[tree.Count];
+        for (int n = 0; n < tree.Count; n++)
+        {
+            Expr[] r = tree.IsLeaf(n)
+                ? g.Apply(LeafCell, g.Lookup(Embedding, tree.WordIds[n]))
+                : g.Apply(NodeCell, hc[tree.Left[n]].H, hc[tree.Left[n]].C, hc[tree.Right[n]].H, hc[tree.Right[n]].C);
+            hc[n] = (r[0], r[1]);
+        }
+        return hc;
+    }
+
     /// <summary>The losses of one tree: at the root only, or at every labelled node.</summary>
     public void Losses(DynamicGraph g, SstTree tree, (Expr H, Expr C)[] hc, bool everyNode, List<Expr> into)
     {
@@ -82,12 +123,12 @@ public sealed class TreeLstm
     }
 
     /// <summary>One forward as the rival builds it: every tree's graph, all losses summed into one scalar.</summary>
-    public Expr BuildForward(DynamicGraph g, IReadOnlyList<SstTree> trees, bool everyNode, List<Expr>? roots = null)
+    public Expr BuildForward(DynamicGraph g, IReadOnlyList<SstTree> trees, bool everyNode, List<Expr>? roots = null, bool cells = false)
     {
         var losses = new List<Expr>();
         foreach (var t in trees)
         {
-            var hc = Encode(g, t);
+            var hc = cells ? EncodeCells(g, t) : Encode(g, t);
             roots?.Add(hc[t.Root].H);
             Losses(g, t, hc, everyNode, losses);
         }
