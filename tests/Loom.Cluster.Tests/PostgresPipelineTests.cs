@@ -38,7 +38,9 @@ public partial class PostgresClusterTests
         Assert.True(exit == 0, log);
         Assert.Contains($"{PipelineInputs}/{PipelineInputs} outputs", client.Err);
         Assert.Matches(@"[1-9]\d* stage\(s\) placed again, [1-9]\d* item call\(s\) replayed", client.Out);
-        Assert.Contains($"stage 1: its silo is lost (silo {victimName}); placed again on silo ", client.Err);
+        // Either the client sees the silo leave membership first, or Orleans has already activated the stage's grain
+        // afresh elsewhere and that activation answers it holds no stage: both mean stage 1 was placed again.
+        Assert.Matches($@"stage 1: its (silo is lost|grain lost the stage) \(silo {Regex.Escape(victimName)}\); placed again on silo ", client.Err);
 
         var expected = await oracle;
         var files = Directory.GetFiles(outDir).Select(Path.GetFileName).Order().ToList();

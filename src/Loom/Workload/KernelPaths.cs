@@ -71,7 +71,10 @@ public static class KernelPaths
             case "LRN":
                 return new KernelWork(KernelPath.Lrn, flops, bytes);
             case "Concat":
-                return new KernelWork(KernelPath.Copy, 0, bytes - 2 * InPlaceBytes(n, g));
+                // With every input computed into its output the kernel only checks them: a cost of its own, not a copy's.
+                return bytes - 2 * InPlaceBytes(n, g) is var copied && copied <= 0
+                    ? new KernelWork(KernelPath.Copy, 0, 0) { Op = "Concat (in place)" }
+                    : new KernelWork(KernelPath.Copy, 0, copied);
             case "Split" or "Slice" or "Pad":
                 return new KernelWork(KernelPath.Copy, 0, bytes);
             default:

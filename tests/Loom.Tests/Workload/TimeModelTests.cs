@@ -100,9 +100,9 @@ public sealed class TimeModelTests
         // a graph input, not made by a node, is still copied.
         // (Not a graph output: that buffer goes back to the caller.)
         var placed = ConcatOf(Layer(8, 10, (n, x) => n.Relu(n.Concat(n.Relu(x), n.Relu(n.Relu(x))))));
-        Assert.Equal((KernelPath.Copy, 0.0), (placed.Path, placed.Bytes));
+        Assert.Equal((KernelPath.Copy, 0.0, "Concat (in place)"), (placed.Path, placed.Bytes, placed.Op));
         var mixed = ConcatOf(Layer(8, 10, (n, x) => n.Relu(n.Concat(x, n.Relu(x)))));
-        Assert.Equal(4.0 * (800 + 800), mixed.Bytes);
+        Assert.Equal((4.0 * (800 + 800), "Concat"), (mixed.Bytes, mixed.Op));
         var relu = Work(Layer(8, 10, (n, x) => n.Relu(x)));
         Assert.Equal((KernelPath.Elementwise, 0.0, 4.0 * 1600), (relu.Path, relu.Macs, relu.Bytes));
     }
