@@ -134,6 +134,8 @@ public sealed class CompiledGraph
     {
         var slots = PrepareSlots(run, parentSlots, inputs, frame);
         var ctx = new KernelContext(run, this, slots, frame);
+        // In order, a step is a value's last reader when the value is released after it.
+        if (frame is not null) ctx.IsLastReader = slot => Array.IndexOf(ctx.Step.Release, slot) >= 0;
         foreach (var step in Steps)
         {
             if (step.IsConstant) continue;

@@ -90,6 +90,30 @@ public sealed class KernelContext
         return t;
     }
 
+    /// <summary>
+    /// Says whether the running step is the last reader of a slot in this run; null (subgraphs, executors that do not
+    /// track it) means inputs are never overwritten.
+    /// </summary>
+    internal Func<int, bool>? IsLastReader { get; set; }
+
+    /// <summary>
+    /// Output <paramref name="output"/> in the storage of input <paramref name="input"/> (same dtype and shape), when nothing
+    /// reads that input after this node and no other input of the node shares its buffer; null otherwise. For kernels that
+    /// read every element of that input before writing the same element of the output (a residual summed in an epilogue).
+    /// </summary>
+    public Tensor? TryAllocateOutputInPlace(int output, int input)
+    {
+        if (_frame is null || IsLastReader is null || !IsOutputRequested(output) || input >= Step.Inputs.Length) return null;
+        int slot = Step.Inputs[input];
+        if (slot < 0 || _slots[slot] is not Tensor z || !IsLastReader(slot)) return null;
+        for (int i = 0; i < Step.Inputs.Length; i++)
+            if (i != input && Step.Inputs[i] >= 0 && (Step.Inputs[i] == slot || _slots[Step.Inputs[i]] is Tensor other && ReferenceEquals(other.Buffer, z.Buffer)))
+                return null;
+        if (_frame.InPlace(Step.Index, output, z) is not { } t) return null;
+        SetOutput(output, t);
+        return t;
+    }
+
     /// <summary>Sets output <paramref name="i"/> to an existing value (a view of an input, a sequence, an optional).</summary>
     public void SetOutput(int i, LoomValue value)
     {

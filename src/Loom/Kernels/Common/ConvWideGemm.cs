@@ -262,10 +262,20 @@ internal static unsafe class ConvWideGemm
                     {
                         long at = rowBase + (long)oy * ow + ox;
                         float* dst = y + at, s = src + col;
+                        // The residual joins the tile before the tile is stored: Y may be the residual's own storage.
+                        float* res = epilogue && residual != null ? residual + at : null;
                         int q = 0;
-                        for (; q + 8 <= valid; q += 8) Vector256.Store(Vector256.Load(s + q), dst + q);
-                        for (; q < valid; q++) dst[q] = s[q];
-                        if (epilogue) act.ApplyRow(dst, valid, b, residual == null ? null : residual + at);
+                        if (res != null)
+                        {
+                            for (; q + 8 <= valid; q += 8) Vector256.Store(Vector256.Load(s + q) + Vector256.Load(res + q), dst + q);
+                            for (; q < valid; q++) dst[q] = s[q] + res[q];
+                        }
+                        else
+                        {
+                            for (; q + 8 <= valid; q += 8) Vector256.Store(Vector256.Load(s + q), dst + q);
+                            for (; q < valid; q++) dst[q] = s[q];
+                        }
+                        if (epilogue) act.ApplyRow(dst, valid, b, null);
                     }
                     col += len;
                 }

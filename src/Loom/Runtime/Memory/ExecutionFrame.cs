@@ -68,6 +68,27 @@ internal sealed class ExecutionFrame
         return t;
     }
 
+    /// <summary>
+    /// Output <paramref name="output"/> of step <paramref name="step"/> in the storage of <paramref name="input"/>, or null unless
+    /// that buffer is pooled, held by that slot alone and placed in no Concat: the caller has made sure no one reads the input
+    /// after this step (its last reader) and that the kernel reads each input element before writing the same element.
+    /// </summary>
+    public Tensor? InPlace(int step, int output, Tensor input)
+    {
+        lock (_lock)
+        {
+            if (!Pool.Owns(input.Buffer) || _refs.GetValueOrDefault(input.Buffer) != 1) return null;
+            foreach (var placed in _pending.Values) if (ReferenceEquals(placed, input.Buffer)) return null;
+        }
+        var cached = _headers[step][output];
+        if (cached is not null && ReferenceEquals(cached.Buffer, input.Buffer) && cached.Offset == input.Offset && cached.DataType == input.DataType
+            && cached.Shape.SequenceEqual(input.Shape))
+            return cached;
+        var t = new Tensor(input.DataType, input.Shape.ToArray(), input.Buffer, input.Offset);
+        _headers[step][output] = t;
+        return t;
+    }
+
     /// <summary>Counts a slot's reference to a pooled buffer; tensors put inside sequences or optionals leave the pool for good.</summary>
     public void Retain(LoomValue value)
     {

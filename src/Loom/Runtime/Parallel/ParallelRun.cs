@@ -32,6 +32,7 @@ internal sealed class ParallelRun
     private LoomValue?[] _slots = [];
     private ExecutionFrame _frame = null!;
     private KernelContext[] _contexts = [];
+    private Func<int, bool>? _isLastReader;
 
     public ParallelRun(CompiledGraph graph, ValueLifetimes lifetimes)
     {
@@ -53,8 +54,10 @@ internal sealed class ParallelRun
         _failed = false;
         _failure = null;
         if (_contexts.Length != plan.Workers) _contexts = new KernelContext[plan.Workers];
-        for (int w = 0; w < plan.Workers; w++) _contexts[w] = new KernelContext(run, _graph, _slots, frame);
-        var wide = new KernelContext(run, _graph, _slots, frame, plan.InterOpOnly ? WorkerPool.CallerOnly : null);
+        // A node may write its output over an input that it alone still reads (its other readers have finished).
+        _isLastReader ??= slot => Volatile.Read(ref _remaining[slot]) == 1;
+        for (int w = 0; w < plan.Workers; w++) _contexts[w] = new KernelContext(run, _graph, _slots, frame) { IsLastReader = _isLastReader };
+        var wide = new KernelContext(run, _graph, _slots, frame, plan.InterOpOnly ? WorkerPool.CallerOnly : null) { IsLastReader = _isLastReader };
         int wideThreads = plan.InterOpOnly ? 1 : plan.Workers;
         try
         {
