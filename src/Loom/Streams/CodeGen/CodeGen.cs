@@ -13,10 +13,11 @@ namespace Loom.Streams.CodeGen;
 internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression Index, Type Item, int Mask, ParameterExpression? Table = null);
 
 /// <summary>
-/// A fused program's port of one filter: items live in <paramref name="Arena"/>; firing f (counted from the
-/// start of the fused unit) reads or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
+/// A fused program's port of one filter: items live in the array <paramref name="Arena"/> evaluates to (read once
+/// per step: the runtime may swap arenas between units); firing f (counted from the start of the fused unit) reads
+/// or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
 /// </summary>
-public sealed record FusedPort(Array Arena, int Base, int Stride, int[]? Table);
+public sealed record FusedPort(Expression Arena, int Base, int Stride, int[]? Table);
 
 /// <summary>One filter's fused code in parts (see <see cref="CodeGen.FusedParts"/>).</summary>
 public sealed record FusedFilterParts(List<ParameterExpression> Locals, List<Expression> Prologue, List<Expression> Setup, Expression Firing, List<Expression> Teardown);
@@ -168,10 +169,10 @@ internal sealed partial class CodeGen
 
     private PortAccess BindFusedPort(FusedPort port, string name, int first, List<Expression> pre)
     {
-        var item = port.Arena.GetType().GetElementType()!;
-        var buf = NewLocal(port.Arena.GetType(), name + "Buf");
+        var item = port.Arena.Type.GetElementType()!;
+        var buf = NewLocal(port.Arena.Type, name + "Buf");
         var idx = NewLocal(typeof(int), name + "Index");
-        pre.Add(Expression.Assign(buf, Expression.Constant(port.Arena, port.Arena.GetType())));
+        pre.Add(Expression.Assign(buf, port.Arena));
         pre.Add(Expression.Assign(idx, Expression.Constant(port.Base + first * port.Stride)));
         ParameterExpression? table = null;
         if (port.Table is not null)

@@ -1,0 +1,163 @@
+using Loom.Runtime.Threading;
+using Loom.Streams.CodeGen;
+using Loom.Streams.Scheduling;
+
+namespace Loom.Streams.Execution;
+
+/// <summary>
+/// The fused runtime on several cores. The actors, in the order of their first step in a fused unit, are cut
+/// into one contiguous piece per core (every edge goes to the same or a later piece; a feedback loop and the
+/// printers stay within a piece), balancing measured work. Each core runs its piece's steps of a unit as one
+/// compiled method (a <see cref="FusedRunner"/> restricted to its actors), unit after unit, and core k runs
+/// behind core k−1: unit u of every piece works in arena copy u mod R, so a core fills one copy while the
+/// next core still reads an earlier one, and only published unit counters synchronise the cores (no barrier).
+/// A core starts unit u when every earlier piece has finished it, and when every later piece has finished unit
+/// u + 2 − R (so the copy it writes, and the next copy whose front it fills with the items edges keep, are no
+/// longer read). Each piece fires its actors in the sequential order, so output is the sequential output.
+/// </summary>
+internal sealed class FusedPipeline
+{
+    private const int Pad = 16; // longs per counter: one cache line each, no false sharing
+    private readonly FusedRunner[] _pieces;
+    private readonly long[] _done;
+    private readonly int _copies;
+    private volatile bool _stop;
+    private Exception? _failure;
+
+    private FusedPipeline(FusedRunner[] pieces, int copies, Partition partition)
+    {
+        _pieces = pieces;
+        _copies = copies;
+        _done = new long[pieces.Length * Pad];
+        Partition = partition;
+    }
+
+    /// <summary>The cut, as a partition whose stage of an actor is its core.</summary>
+    public Partition Partition { get; }
+
+    public int SteadyStatesPerUnit { get; private init; }
+
+    /// <summary>A pipeline over <paramref name="cores"/> cores by <paramref name="work"/> (seconds per actor), or null when there is nothing to fuse.</summary>
+    public static FusedPipeline? Make(FlatGraph g, Schedule s, GlobalStore globals, Printer printer, double[] work, int cores)
+    {
+        int units = FusedRunner.UnitsFor(g, s);
+        int copies = cores + 2;
+        var plan = FusedPlan.Make(g, s, units, copies);
+        if (plan is null) return null;
+        var piece = Cut(g, plan, work, cores);
+        var runners = Enumerable.Range(0, cores).Select(k => new FusedRunner(g, plan, globals, printer, a => piece[a.Index] == k)).ToArray();
+        var partition = new Partition { Cores = cores, Core = piece, Stage = piece, Work = work };
+        return new FusedPipeline(runners, copies, partition) { SteadyStatesPerUnit = units };
+    }
+
+    /// <summary>
+    /// Each actor's piece: the cut of the actors (in the order of their first step) into contiguous pieces that
+    /// minimises the heaviest piece's work, among cuts that no edge crosses backwards and that keep all
+    /// printers in one piece. A mover whose outputs are all tables costs nothing in a fused unit.
+    /// </summary>
+    internal static int[] Cut(FlatGraph g, FusedPlan plan, double[] work, int cores)
+    {
+        var order = plan.Steps.Select(f => f.Actor).Distinct().ToList();
+        foreach (var a in g.Actors)
+            if (!order.Contains(a)) order.Add(a);
+        int n = order.Count;
+        var pos = new int[g.Actors.Count];
+        for (int i = 0; i < n; i++) pos[order[i].Index] = i;
+        var edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
+        double Cost(Actor a) => FusedPlan.IsMover(a) && a.Out.All(e => e is null || plan.IsVirtual(edgeIndex[e])) ? 0 : work[a.Index];
+        var prefix = new double[n + 1];
+        for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + Cost(order[i]);
+        // allowed[i]: a cut just before order[i].
+        var allowed = Enumerable.Repeat(true, n + 1).ToArray();
+        foreach (var e in g.Edges)
+            for (int i = pos[e.Dst.Index] + 1; i <= pos[e.Src.Index]; i++) allowed[i] = false;
+        var printers = g.Actors.Where(a => a.Filter is { Symbol.PrintsInWork: true }).Select(a => pos[a.Index]).ToList();
+        if (printers.Count > 1)
+            for (int i = printers.Min() + 1; i <= printers.Max(); i++) allowed[i] = false;
+        // best[p, i]: the heaviest piece when the first i actors form p pieces (empty pieces allowed).
+        var best = new double[cores + 1, n + 1];
+        var from = new int[cores + 1, n + 1];
+        for (int i = 1; i <= n; i++) best[0, i] = double.PositiveInfinity;
+        for (int p = 1; p <= cores; p++)
+            for (int i = 0; i <= n; i++)
+            {
+                best[p, i] = double.PositiveInfinity;
+                if (!allowed[i] && i != n) continue;
+                for (int j = 0; j <= i; j++)
+                {
+                    if (!allowed[j] && j != 0) continue;
+                    double c = Math.Max(best[p - 1, j], prefix[i] - prefix[j]);
+                    if (c < best[p, i]) { best[p, i] = c; from[p, i] = j; }
+                }
+            }
+        var piece = new int[g.Actors.Count];
+        for (int p = cores, i = n; p >= 1; p--)
+        {
+            int j = from[p, i];
+            for (int k = j; k < i; k++) piece[order[k].Index] = p - 1;
+            i = j;
+        }
+        return piece;
+    }
+
+    /// <summary>The items kept on each edge into the fused buffers (after the initialization schedule on the rings).</summary>
+    public void LoadFromRings() => _pieces[0].LoadFromRings();
+
+    /// <summary>The items kept after <paramref name="units"/> units back to the rings.</summary>
+    public void StoreToRings(long units) => _pieces[0].StoreToRings(units);
+
+    /// <summary>Runs <paramref name="units"/> units on the pool's threads, one piece per thread (in turn on the caller when the pool cannot give every piece a thread).</summary>
+    public void Run(WorkerPool pool, long units)
+    {
+        Array.Clear(_done);
+        _stop = false;
+        _failure = null;
+        if (!pool.TryRunConcurrently(_pieces.Length, new Part(this, units)))
+        {
+            for (long u = 0; u < units; u++)
+                foreach (var p in _pieces) p.RunUnit(u);
+            return;
+        }
+        if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+    }
+
+    private readonly struct Part(FusedPipeline p, long units) : IParallelJob
+    {
+        public void Execute(int k) => p.RunPiece(k, units);
+    }
+
+    private void RunPiece(int k, long units)
+    {
+        var runner = _pieces[k];
+        int n = _pieces.Length;
+        try
+        {
+            for (long u = 0; u < units; u++)
+            {
+                var spin = new SpinWait();
+                while (!Ready(k, n, u))
+                {
+                    if (_stop) return;
+                    spin.SpinOnce(sleep1Threshold: -1);
+                }
+                if (_stop) return;
+                runner.RunUnit(u);
+                Volatile.Write(ref _done[k * Pad], u + 1);
+            }
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+            _stop = true;
+        }
+    }
+
+    private bool Ready(int k, int n, long u)
+    {
+        for (int j = 0; j < k; j++)
+            if (Volatile.Read(ref _done[j * Pad]) < u + 1) return false;
+        for (int j = k + 1; j < n; j++)
+            if (Volatile.Read(ref _done[j * Pad]) < u + 2 - _copies) return false;
+        return true;
+    }
+}
