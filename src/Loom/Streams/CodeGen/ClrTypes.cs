@@ -56,6 +56,19 @@ public static class ArrayAlloc
     }
 
     /// <summary>Zeroes every element (recursively for jagged arrays, leaf by leaf for structs): Java's fresh-array value.</summary>
+    /// <summary>
+    /// Zeroes a one-dimensional array of plain items (a local array's fresh value at each declaration): a short
+    /// array by a loop the JIT inlines into the work function, a long one by a block clear. The non-generic
+    /// <c>Array.Clear(Array)</c> cost FFT2 7% of its time in calls on four-item arrays.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static void Clear<T>(T[] a)
+    {
+        if (a.Length <= 16)
+            for (int i = 0; i < a.Length; i++) a[i] = default!;
+        else a.AsSpan().Clear();
+    }
+
     public static void Zero(Array a)
     {
         var et = a.GetType().GetElementType()!;

@@ -128,7 +128,7 @@ internal sealed partial class CodeGen
         _prologue.Add(Expression.IfThen(Expression.Equal(hoisted, Expression.Constant(null, target.Type)),
             Expression.Assign(box, Expression.Assign(hoisted, Alloc()))));
         Expression clear = at.Rank == 1 && at.Element is not StructType
-            ? Expression.Call(typeof(Array).GetMethod(nameof(Array.Clear), [typeof(Array)])!, hoisted)
+            ? Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Clear))!.MakeGenericMethod(elem), hoisted)
             : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
         return Expression.Block(typeof(void), clear, Expression.Assign(target, hoisted));
     }

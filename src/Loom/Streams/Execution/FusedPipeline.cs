@@ -22,6 +22,9 @@ internal sealed class FusedPipeline
     private readonly long[] _done;
     private readonly int _copies;
     private volatile bool _stop;
+    // LOOM_STREAM_PIPE_STATS=1: each piece's thread CPU seconds in its units and in all (waiting included), on stderr.
+    private static readonly bool Stats = Environment.GetEnvironmentVariable("LOOM_STREAM_PIPE_STATS") == "1";
+    private readonly double[] _busy, _total;
     private Exception? _failure;
 
     private FusedPipeline(FusedRunner[] pieces, int copies, Partition partition)
@@ -29,6 +32,8 @@ internal sealed class FusedPipeline
         _pieces = pieces;
         _copies = copies;
         _done = new long[pieces.Length * Pad];
+        _busy = new double[pieces.Length];
+        _total = new double[pieces.Length];
         Partition = partition;
     }
 
@@ -118,6 +123,9 @@ internal sealed class FusedPipeline
                 foreach (var p in _pieces) p.RunUnit(u);
             return;
         }
+        if (Stats)
+            for (int k = 0; k < _pieces.Length; k++)
+                Console.Error.WriteLine($"piece {k}: {_done[k * Pad]} units, cpu {_busy[k]:F3} s in units, {_total[k]:F3} s in all");
         if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
     }
 
@@ -130,6 +138,7 @@ internal sealed class FusedPipeline
     {
         var runner = _pieces[k];
         int n = _pieces.Length;
+        double start = Stats ? Loom.Runtime.CpuClock.Thread() ?? 0 : 0;
         try
         {
             for (long u = 0; u < units; u++)
@@ -141,7 +150,13 @@ internal sealed class FusedPipeline
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
                 if (_stop) return;
-                runner.RunUnit(u);
+                if (Stats)
+                {
+                    double t0 = Loom.Runtime.CpuClock.Thread() ?? 0;
+                    runner.RunUnit(u);
+                    _busy[k] += (Loom.Runtime.CpuClock.Thread() ?? 0) - t0;
+                }
+                else runner.RunUnit(u);
                 Volatile.Write(ref _done[k * Pad], u + 1);
             }
         }
@@ -149,6 +164,10 @@ internal sealed class FusedPipeline
         {
             Interlocked.CompareExchange(ref _failure, e, null);
             _stop = true;
+        }
+        finally
+        {
+            if (Stats) _total[k] = (Loom.Runtime.CpuClock.Thread() ?? 0) - start;
         }
     }
 
