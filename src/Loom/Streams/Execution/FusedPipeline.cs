@@ -51,7 +51,7 @@ internal sealed class FusedPipeline
         if (plan is null) return null;
         var piece = Cut(g, plan, work, cores);
         var runners = Enumerable.Range(0, cores).Select(k => new FusedRunner(g, plan, globals, printer, a => piece[a.Index] == k)).ToArray();
-        var partition = new Partition { Cores = cores, Core = piece, Stage = piece, Work = work };
+        var partition = new Partition { Cores = cores, Core = piece, Stage = piece, Work = g.Actors.Select(a => FusedCost(g, plan, work, a)).ToArray() };
         return new FusedPipeline(runners, copies, partition) { SteadyStatesPerUnit = units };
     }
 
@@ -68,10 +68,8 @@ internal sealed class FusedPipeline
         int n = order.Count;
         var pos = new int[g.Actors.Count];
         for (int i = 0; i < n; i++) pos[order[i].Index] = i;
-        var edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
-        double Cost(Actor a) => FusedPlan.IsMover(a) && a.Out.All(e => e is null || plan.IsVirtual(edgeIndex[e])) ? 0 : work[a.Index];
         var prefix = new double[n + 1];
-        for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + Cost(order[i]);
+        for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + FusedCost(g, plan, work, order[i]);
         // allowed[i]: a cut just before order[i].
         var allowed = Enumerable.Repeat(true, n + 1).ToArray();
         foreach (var e in g.Edges)
@@ -104,6 +102,10 @@ internal sealed class FusedPipeline
         }
         return piece;
     }
+
+    /// <summary>An actor's measured work, except that a mover whose outputs are all tables costs nothing in a fused unit.</summary>
+    private static double FusedCost(FlatGraph g, FusedPlan plan, double[] work, Actor a) =>
+        FusedPlan.IsMover(a) && a.Out.All(e => e is null || plan.IsVirtual(g.Edges.IndexOf(e))) ? 0 : work[a.Index];
 
     /// <summary>The items kept on each edge into the fused buffers (after the initialization schedule on the rings).</summary>
     public void LoadFromRings() => _pieces[0].LoadFromRings();

@@ -27,6 +27,9 @@ public static class ScheduleText
     public static string Partition(StreamProgram p, int cores)
     {
         (p, var part) = p.PrepareParallel(cores);
+        // The runtime may cut its own way (the fused pipeline): show what a run would use.
+        p.SetUpParallel(cores, part);
+        part = p.LastPartition ?? part;
         var sb = new StringBuilder();
         foreach (var (name, ways) in p.Fissions) sb.AppendLine($"fission: {name} split into {ways} copies");
         double total = part.Work.Sum();
