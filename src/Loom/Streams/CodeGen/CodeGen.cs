@@ -42,6 +42,9 @@ internal sealed partial class CodeGen
     private readonly HashSet<FunctionSymbol> _inlining = [];
     private LabelTarget? _return;
     private PortAccess? _in, _out;
+
+    /// <summary>Whether work functions unroll short fixed loops (<c>LOOM_STREAM_UNROLL=0</c> turns it off, for comparing).</summary>
+    internal static readonly bool Unroll = Environment.GetEnvironmentVariable("LOOM_STREAM_UNROLL") != "0";
     private bool _hoistArrays;
 
     private CodeGen(GlobalStore globals, bool staticCode, Printer? printer, ICompositeBuilder? builder, string where)
@@ -104,7 +107,7 @@ internal sealed partial class CodeGen
     public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         Channel? input, Channel? output, GlobalStore globals, Printer printer)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var n = Expression.Parameter(typeof(int), "n");
@@ -142,7 +145,7 @@ internal sealed partial class CodeGen
     public static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var setup = new List<Expression>(load);

@@ -55,6 +55,7 @@ internal sealed partial class CodeGen
     private Expression Loop(BLoop l)
     {
         if (DroppedPopLoop(l) is { } skip) return skip;
+        if (Unrolled(l) is { } unrolled) return unrolled;
         var brk = Expression.Label("break");
         var cont = Expression.Label("continue");
         var parts = new List<Expression>();
@@ -106,7 +107,7 @@ internal sealed partial class CodeGen
         else if (sym.Kind == VarKind.Field) target = _vars[sym];
         else
         {
-            var local = NewLocal(ClrTypes.Of(sym.Type), sym.Name);
+            var local = DeclLocal(sym);
             _vars[sym] = local;
             target = local;
         }
