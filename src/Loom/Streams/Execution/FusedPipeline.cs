@@ -9,7 +9,7 @@ namespace Loom.Streams.Execution;
 /// into one contiguous piece per core (every edge goes to the same or a later piece; a feedback loop and the
 /// printers stay within a piece), balancing measured work. Each core runs its piece's steps of a unit as one
 /// compiled method (a <see cref="FusedRunner"/> restricted to its actors), unit after unit, and core k runs
-/// behind core k−1: unit u of every piece works in arena copy u mod R, so a core fills one copy while the
+/// behind core k−1: unit u of every piece works in arena copy u mod R (R = cores + 6), so a core fills one copy while the
 /// next core still reads an earlier one, and only published unit counters synchronise the cores (no barrier).
 /// A core starts unit u when every earlier piece has finished it, and when every later piece has finished unit
 /// u + 2 − R (so the copy it writes, and the next copy whose front it fills with the items edges keep, are no
@@ -46,7 +46,10 @@ internal sealed class FusedPipeline
     public static FusedPipeline? Make(FlatGraph g, Schedule s, GlobalStore globals, Printer printer, double[] work, int cores)
     {
         int units = FusedRunner.UnitsFor(g, s);
-        int copies = cores + 2;
+        // Cores + 6 copies: a core may run up to 6 units ahead of the next one, which rides out the next core's
+        // thread losing its time slice on a busy machine (with 2 units of slack AutoCor ran at 1% of one core
+        // under a load average of 20: every hand-over waited for the scheduler).
+        int copies = cores + 6;
         var plan = FusedPlan.Make(g, s, units, copies);
         if (plan is null) return null;
         var piece = Cut(g, plan, work, cores);

@@ -132,7 +132,7 @@ public sealed class FusedRunner
     /// <summary>
     /// Steady states per unit: a power of two (up to 1024) while the unit's buffers stay small enough for the cache,
     /// counted from a one-steady-state plan: items written to real buffers, and a quarter of the items of tables
-    /// (a virtual edge costs a table entry per item, read once). Several printers keep one steady state per unit:
+    /// (a virtual edge costs a table entry per item, read once; none when its items lie in a row). Several printers keep one steady state per unit:
     /// their lines interleave as the steady schedule orders them. Long units amortise each unit's calls and, on
     /// several cores, the hand-over between cores (SimplePeek's units of 64 steady states were 0.3 us of work).
     /// </summary>
@@ -142,8 +142,12 @@ public sealed class FusedRunner
         if (g.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) <= 1 && FusedPlan.Make(g, s, 1) is { } one)
         {
             long perUnit = 0;
-            for (int i = 0; i < g.Edges.Count; i++) perUnit += one.IsVirtual(i) ? one.Flow[i] / 4 : one.Flow[i];
-            while (units < MaxUnits && Math.Max(perUnit, 1) * units * 2 <= 1 << 14) units *= 2;
+            for (int i = 0; i < g.Edges.Count; i++)
+                perUnit += !one.IsVirtual(i) ? one.Flow[i] : InARow(one.Map[i]!) ? 0 : one.Flow[i] / 4;
+            // A feedback loop's steps interleave around the loop, so their number grows with the unit's steady
+            // states: such programs keep units of at most 64 (1024 made Fib's methods long and 2× slower).
+            int max = FusedPlan.Make(g, s, 2) is { } two && two.Steps.Count > one.Steps.Count ? 64 : MaxUnits;
+            while (units < max && Math.Max(perUnit, 1) * units * 2 <= 1 << 14) units *= 2;
         }
         if (Environment.GetEnvironmentVariable("LOOM_STREAM_UNIT") is { } u && int.TryParse(u, out int forced) && forced > 0) units = forced;
         return units;
