@@ -37,12 +37,22 @@ internal sealed class FusedPipeline
         Partition = partition;
     }
 
+    /// <summary>What an item crossing cores costs, for deciding whether a cut pays (a 64-byte line per 16 items, ~100 ns).</summary>
+    private const double CrossingSeconds = 4e-9;
+
+    /// <summary>Measured work per unit below which the pipeline keeps every actor on the first core.</summary>
+    private const double MinUnitSeconds = 4e-6;
+
     /// <summary>The cut, as a partition whose stage of an actor is its core.</summary>
     public Partition Partition { get; }
 
     public int SteadyStatesPerUnit { get; private init; }
 
-    /// <summary>A pipeline over <paramref name="cores"/> cores by <paramref name="work"/> (seconds per actor), or null when there is nothing to fuse.</summary>
+    /// <summary>
+    /// A pipeline over <paramref name="cores"/> cores by <paramref name="work"/> (seconds per actor), or null when
+    /// there is nothing to fuse, a unit is too short to share between cores or the cut saves less work than its
+    /// crossing items cost.
+    /// </summary>
     public static FusedPipeline? Make(FlatGraph g, Schedule s, GlobalStore globals, Printer printer, double[] work, int cores)
     {
         int units = FusedRunner.UnitsFor(g, s);
@@ -52,7 +62,17 @@ internal sealed class FusedPipeline
         int copies = cores + 6;
         var plan = FusedPlan.Make(g, s, units, copies);
         if (plan is null) return null;
+        // A unit too short to share: handing it over between cores would cost more than it saves (SjEndJoin's units
+        // of one steady state, a few items, ran 30× slower on two cores). Null: the caller runs it on one core.
+        if (work.Sum() * units < MinUnitSeconds) return null;
         var piece = Cut(g, plan, work, cores);
+        // Items crossing cores cost a cache-line transfer on the reading core, a few ns each: a cut whose work saved
+        // is less than that runs on one core (SimplePeek's three actors at a few ns an item ran at half speed on two).
+        var pieceWork = new double[cores];
+        foreach (var a in g.Actors) pieceWork[piece[a.Index]] += FusedCost(g, plan, work, a);
+        // (Real buffers only: the outputs of a duplicate splitter are tables into one buffer, whose lines cross once.)
+        long crossing = g.Edges.Select((e, i) => (e, i)).Where(x => !plan.IsVirtual(x.i) && piece[x.e.Src.Index] != piece[x.e.Dst.Index]).Sum(x => plan.Flow[x.i]);
+        if ((pieceWork.Sum() - pieceWork.Max()) * units < crossing * CrossingSeconds) return null;
         var runners = Enumerable.Range(0, cores).Select(k => new FusedRunner(g, plan, globals, printer, a => piece[a.Index] == k)).ToArray();
         var partition = new Partition { Cores = cores, Core = piece, Stage = piece, Work = g.Actors.Select(a => FusedCost(g, plan, work, a)).ToArray() };
         return new FusedPipeline(runners, copies, partition) { SteadyStatesPerUnit = units };

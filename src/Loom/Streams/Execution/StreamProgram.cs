@@ -206,6 +206,14 @@ public sealed class StreamProgram
             _parallel = (pipeline.Partition, Schedule.Scale, 1);
             return _parallel.Value;
         }
+        // Too little work per fused unit to share it between cores: one core runs the fused program.
+        if (Fuse && PrepareSequential() is not null)
+        {
+            _oneCore = true;
+            LastPartition = new Partition { Cores = cores, Core = new int[Flat.Actors.Count], Stage = new int[Flat.Actors.Count], Work = plan.Work };
+            _parallel = (LastPartition, Schedule.Scale, 1);
+            return _parallel.Value;
+        }
         // Each round repeats the (scaled) steady schedule j times, so that a round holds about 5 ms of work and
         // the barrier between rounds is cheap. Repeating keeps every core's firing order the sequential one.
         double perIteration = Math.Max(plan.Work.Sum(), 1e-9);
@@ -228,6 +236,7 @@ public sealed class StreamProgram
         plan = _parallel!.Value.Plan;
         long done = 0;
         if (_pipeline is { } fused) return RunPipeline(fused, cores, iterations);
+        if (_oneCore) return RunSequential(iterations);
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
@@ -253,6 +262,7 @@ public sealed class StreamProgram
     }
 
     private FusedPipeline? _pipeline;
+    private bool _oneCore;
 
     /// <summary>The init schedule on the rings, whole fused units on the cores, the rest on the rings on this thread.</summary>
     private long RunPipeline(FusedPipeline fused, int cores, long iterations)
