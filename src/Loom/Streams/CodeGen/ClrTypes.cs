@@ -58,6 +58,13 @@ public static class ArrayAlloc
     }
 
     /// <summary>Zeroes every element (recursively for jagged arrays, leaf by leaf for structs): Java's fresh-array value.</summary>
+    /// <summary>
+    /// Zeroes a one-dimensional array of plain items (a local array's fresh value at each declaration). A span
+    /// clear is a little quicker than <c>Array.Clear(Array)</c> (FFT2, RadixSort); an inlined loop was slower
+    /// (RadixSort 40% slower: the work functions' code grew).
+    /// </summary>
+    public static void Clear<T>(T[] a) => a.AsSpan().Clear();
+
     public static void Zero(Array a)
     {
         var et = a.GetType().GetElementType()!;

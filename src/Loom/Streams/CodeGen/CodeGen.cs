@@ -17,10 +17,11 @@ internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression I
 }
 
 /// <summary>
-/// A fused program's port of one filter: items live in <paramref name="Arena"/>; firing f (counted from the
-/// start of the fused unit) reads or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
+/// A fused program's port of one filter: items live in the array <paramref name="Arena"/> evaluates to (read once
+/// per step: the runtime may swap arenas between units); firing f (counted from the start of the fused unit) reads
+/// or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
 /// </summary>
-public sealed record FusedPort(Array Arena, int Base, int Stride, int[]? Table);
+public sealed record FusedPort(Expression Arena, int Base, int Stride, int[]? Table);
 
 /// <summary>One filter's fused code in parts (see <see cref="CodeGen.FusedParts"/>).</summary>
 public sealed record FusedFilterParts(List<ParameterExpression> Locals, List<Expression> Prologue, List<Expression> Setup, Expression Firing, List<Expression> Teardown);
@@ -45,6 +46,9 @@ internal sealed partial class CodeGen
     private readonly HashSet<FunctionSymbol> _inlining = [];
     private LabelTarget? _return;
     private PortAccess? _in, _out;
+
+    /// <summary>Whether work functions unroll short fixed loops (<c>LOOM_STREAM_UNROLL=0</c> turns it off, for comparing).</summary>
+    internal static readonly bool Unroll = Environment.GetEnvironmentVariable("LOOM_STREAM_UNROLL") != "0";
     private bool _hoistArrays;
     /// <summary>The filter's messaging state, when it sends or handles teleport messages (its firings are counted).</summary>
     private MessageBox? _box;
@@ -110,7 +114,7 @@ internal sealed partial class CodeGen
     public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         Channel? input, Channel? output, GlobalStore globals, Printer printer, MessageBox? box = null)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _box = box, _filter = s };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var n = Expression.Parameter(typeof(int), "n");
@@ -148,7 +152,7 @@ internal sealed partial class CodeGen
     public static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var setup = new List<Expression>(load);
@@ -175,10 +179,10 @@ internal sealed partial class CodeGen
 
     private PortAccess BindFusedPort(FusedPort port, string name, int first, List<Expression> pre)
     {
-        var item = port.Arena.GetType().GetElementType()!;
-        var buf = NewLocal(port.Arena.GetType(), name + "Buf");
+        var item = port.Arena.Type.GetElementType()!;
+        var buf = NewLocal(port.Arena.Type, name + "Buf");
         var idx = NewLocal(typeof(int), name + "Index");
-        pre.Add(Expression.Assign(buf, Expression.Constant(port.Arena, port.Arena.GetType())));
+        pre.Add(Expression.Assign(buf, port.Arena));
         pre.Add(Expression.Assign(idx, Expression.Constant(port.Base + first * port.Stride)));
         ParameterExpression? table = null;
         if (port.Table is not null)

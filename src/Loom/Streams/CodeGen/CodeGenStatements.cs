@@ -58,6 +58,7 @@ internal sealed partial class CodeGen
     private Expression Loop(BLoop l)
     {
         if (DroppedPopLoop(l) is { } skip) return skip;
+        if (Unrolled(l) is { } unrolled) return unrolled;
         var brk = Expression.Label("break");
         var cont = Expression.Label("continue");
         var parts = new List<Expression>();
@@ -109,7 +110,7 @@ internal sealed partial class CodeGen
         else if (sym.Kind == VarKind.Field) target = _vars[sym];
         else
         {
-            var local = NewLocal(ClrTypes.Of(sym.Type), sym.Name);
+            var local = DeclLocal(sym);
             _vars[sym] = local;
             target = local;
         }
@@ -131,7 +132,7 @@ internal sealed partial class CodeGen
         _prologue.Add(Expression.IfThen(Expression.Equal(hoisted, Expression.Constant(null, target.Type)),
             Expression.Assign(box, Expression.Assign(hoisted, Alloc()))));
         Expression clear = at.Rank == 1 && at.Element is not StructType
-            ? Expression.Call(typeof(Array).GetMethod(nameof(Array.Clear), [typeof(Array)])!, hoisted)
+            ? Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Clear))!.MakeGenericMethod(elem), hoisted)
             : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
         return Expression.Block(typeof(void), clear, Expression.Assign(target, hoisted));
     }

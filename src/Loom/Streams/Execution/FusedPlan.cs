@@ -25,7 +25,12 @@ internal sealed class FusedPlan
     public required int[] Base { get; init; }
     /// <summary>Per edge: the arena offset of each of the unit's items (virtual edges), or null.</summary>
     public required int[]?[] Map { get; init; }
-    public required Dictionary<Type, Array> Arenas { get; init; }
+    /// <summary>
+    /// The arenas, one array per item type, in one or more copies: on several cores unit u runs in copy u mod
+    /// the number of copies, so a core can fill one copy while the next core reads an earlier one.
+    /// </summary>
+    public required Dictionary<Type, Array>[] Sets { get; init; }
+    public Dictionary<Type, Array> Arenas => Sets[0];
 
     public bool IsVirtual(int edge) => Map[edge] is not null;
 
@@ -33,7 +38,7 @@ internal sealed class FusedPlan
     /// A plan for units of <paramref name="units"/> steady states, or null when the program has nothing to fuse
     /// over (no edges) or its buffers would be too large.
     /// </summary>
-    public static FusedPlan? Make(FlatGraph g, Schedule s, int units)
+    public static FusedPlan? Make(FlatGraph g, Schedule s, int units, int copies = 1)
     {
         if (g.Edges.Count == 0) return null;
         var edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
@@ -58,7 +63,8 @@ internal sealed class FusedPlan
         var plan = new FusedPlan
         {
             Units = units, Steps = steps, Carried = carried, Flow = flow, Base = bases, Map = map,
-            Arenas = sizes.ToDictionary(kv => kv.Key, kv => Array.CreateInstance(kv.Key, Math.Max(kv.Value, 1))),
+            Sets = Enumerable.Range(0, copies)
+                .Select(_ => sizes.ToDictionary(kv => kv.Key, kv => Array.CreateInstance(kv.Key, Math.Max(kv.Value, 1)))).ToArray(),
         };
         for (int i = 0; i < g.Edges.Count; i++)
             if (bases[i] < 0) map[i] = plan.Sources(g.Edges[i], edgeIndex);

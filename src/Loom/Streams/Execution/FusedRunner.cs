@@ -20,7 +20,11 @@ public sealed class FusedRunner
     private readonly Actor[] _stepActors;
     // The step running now, for naming the filter when one fails (a store per step, not per item).
     private readonly System.Runtime.CompilerServices.StrongBox<int> _current = new();
-    private readonly (Array Arena, int From, int To, int Length)[] _moves;
+    // The arena copy this runner's code works in now, one box per item type: the compiled steps read the box
+    // once per step, so on several cores each unit can run in its own copy of the buffers.
+    private readonly Dictionary<Type, System.Runtime.CompilerServices.IStrongBox> _boxes;
+    // Per arena copy r: the moves at the end of a unit run in copy r (items an edge keeps go to the front of copy r+1).
+    private readonly (Array From, Array To, int FromIndex, int ToIndex, int Length)[][] _moves;
     private readonly Dictionary<Edge, int> _edgeIndex;
 
     public int SteadyStatesPerUnit => _plan.Units;
@@ -44,11 +48,18 @@ public sealed class FusedRunner
         }
     }
 
-    private FusedRunner(FlatGraph g, FusedPlan plan, GlobalStore globals, Printer printer)
+    /// <summary>
+    /// The code of the actors <paramref name="mine"/> selects (all when null): on several cores each core runs
+    /// the steps of its own actors, in the unit's order, and moves the items kept on the edges its actors write.
+    /// </summary>
+    internal FusedRunner(FlatGraph g, FusedPlan plan, GlobalStore globals, Printer printer, Func<Actor, bool>? mine = null)
     {
         _g = g;
         _plan = plan;
+        mine ??= _ => true;
         _edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
+        _boxes = plan.Arenas.ToDictionary(kv => kv.Key, kv => (System.Runtime.CompilerServices.IStrongBox)Activator.CreateInstance(
+            typeof(System.Runtime.CompilerServices.StrongBox<>).MakeGenericType(kv.Value.GetType()), kv.Value)!);
         var fired = new int[g.Actors.Count];
         var chunks = new List<Action>();
         var actors = new List<Actor>();
@@ -90,6 +101,11 @@ public sealed class FusedRunner
         foreach (var f in plan.Steps)
         {
             var a = f.Actor;
+            if (!mine(a))
+            {
+                fired[a.Index] += f.Count;
+                continue;
+            }
             if (stepsOf[a] == 1 && !FusedPlan.IsMover(a))
             {
                 if (group.Count > 0 && !Chains(group, f)) EndGroup();
@@ -107,26 +123,48 @@ public sealed class FusedRunner
         Flush();
         _chunks = [.. chunks];
         _stepActors = [.. actors];
-        _moves = g.Edges.Select((e, i) => (e, i)).Where(x => !plan.IsVirtual(x.i) && plan.Carried[x.i] > 0)
-            .Select(x => (Arena(x.e), plan.Base[x.i] + (int)plan.Flow[x.i], plan.Base[x.i], (int)plan.Carried[x.i])).ToArray();
+        var kept = g.Edges.Select((e, i) => (e, i)).Where(x => !plan.IsVirtual(x.i) && plan.Carried[x.i] > 0 && mine(x.e.Src)).ToArray();
+        int copies = plan.Sets.Length;
+        _moves = Enumerable.Range(0, copies).Select(r => kept.Select(x => (plan.Sets[r][ClrTypes.Of(x.e.Type)], plan.Sets[(r + 1) % copies][ClrTypes.Of(x.e.Type)],
+            plan.Base[x.i] + (int)plan.Flow[x.i], plan.Base[x.i], (int)plan.Carried[x.i])).ToArray()).ToArray();
     }
+
+    /// <summary>
+    /// Steady states per unit: a power of two (up to 1024) while the unit's buffers stay small enough for the cache,
+    /// counted from a one-steady-state plan: items written to real buffers, and a quarter of the items of tables
+    /// (a virtual edge costs a table entry per item, read once; none when its items lie in a row). Several printers keep one steady state per unit:
+    /// their lines interleave as the steady schedule orders them. Long units amortise each unit's calls and, on
+    /// several cores, the hand-over between cores (SimplePeek's units of 64 steady states were 0.3 us of work).
+    /// </summary>
+    internal static int UnitsFor(FlatGraph g, Schedule s)
+    {
+        int units = 1;
+        if (g.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) <= 1 && FusedPlan.Make(g, s, 1) is { } one)
+        {
+            long perUnit = 0;
+            for (int i = 0; i < g.Edges.Count; i++)
+                perUnit += !one.IsVirtual(i) ? one.Flow[i] : InARow(one.Map[i]!) ? 0 : one.Flow[i] / 4;
+            // A feedback loop's steps interleave around the loop, so their number grows with the unit's steady
+            // states: such programs keep units of at most 64 (1024 made Fib's methods long and 2× slower).
+            int max = FusedPlan.Make(g, s, 2) is { } two && two.Steps.Count > one.Steps.Count ? 64 : MaxUnits;
+            while (units < max && Math.Max(perUnit, 1) * units * 2 <= 1 << 14) units *= 2;
+        }
+        if (Environment.GetEnvironmentVariable("LOOM_STREAM_UNIT") is { } u && int.TryParse(u, out int forced) && forced > 0) units = forced;
+        return units;
+    }
+
+    private const int MaxUnits = 1024;
 
     public static FusedRunner? Make(FlatGraph g, Schedule s, GlobalStore globals, Printer printer)
     {
-        // Items a steady state writes to buffers (a mover's outputs are mostly tables, read once or not at all).
-        long flow = g.Edges.Where(e => !FusedPlan.IsMover(e.Src)).Sum(e => s.Repetitions[e.Src.Index] * e.Src.Push[e.SrcPort]);
-        long moved = g.Edges.Where(e => FusedPlan.IsMover(e.Src)).Sum(e => s.Repetitions[e.Src.Index] * e.Src.Push[e.SrcPort]);
-        // A unit of several steady states amortises the steps, while its buffers stay small enough for the cache.
-        // Several printers keep one steady state per unit: their lines interleave as the steady schedule orders them.
-        int units = 1;
-        if (s.Scale > 1)
-            while (units < 64 && (flow + moved / 4) * units * 2 <= 1 << 14) units *= 2;
-        if (Environment.GetEnvironmentVariable("LOOM_STREAM_UNIT") is { } u && int.TryParse(u, out int forced) && forced > 0) units = forced;
-        var plan = FusedPlan.Make(g, s, units);
+        var plan = FusedPlan.Make(g, s, UnitsFor(g, s));
         return plan is null ? null : new FusedRunner(g, plan, globals, printer);
     }
 
-    private Array Arena(Edge e) => _plan.Arenas[ClrTypes.Of(e.Type)];
+    private Array Arena(Edge e, int copy = 0) => _plan.Sets[copy][ClrTypes.Of(e.Type)];
+
+    /// <summary>The array this runner's code works in now for an edge's item type (its box's value).</summary>
+    private Expression ArenaNow(Edge e) => Expression.Field(Expression.Constant(_boxes[ClrTypes.Of(e.Type)]), "Value");
 
     private int EdgeIndex(Edge e) => _edgeIndex[e];
 
@@ -145,7 +183,7 @@ public sealed class FusedRunner
                 var src = _plan.Sources(e, _edgeIndex);
                 var m = typeof(FusedRunner).GetMethod(nameof(Copy), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                     .MakeGenericMethod(ClrTypes.Of(e.Type));
-                copies.Add(Expression.Call(m, Expression.Constant(Arena(e)),
+                copies.Add(Expression.Call(m, ArenaNow(e),
                     Expression.Constant(src), Expression.Constant(_plan.Base[i] + (int)_plan.Carried[i]),
                     Expression.Constant(first * a.Push[o]), Expression.Constant((first + count) * a.Push[o])));
             }
@@ -162,7 +200,7 @@ public sealed class FusedRunner
         if (a.In.Count > 0 && a.In[0] is { } ie)
         {
             int i = EdgeIndex(ie);
-            var arena = Arena(ie);
+            var arena = ArenaNow(ie);
             if (_plan.Map[i] is not { } map) input = new FusedPort(arena, _plan.Base[i], a.Pop[0], null);
             else if (InARow(map)) input = new FusedPort(arena, map.Length > 0 ? map[0] : 0, a.Pop[0], null);
             else input = new FusedPort(arena, 0, a.Pop[0], map);
@@ -170,7 +208,7 @@ public sealed class FusedRunner
         if (a.Out.Count > 0 && a.Out[0] is { } oe)
         {
             int i = EdgeIndex(oe);
-            output = new FusedPort(Arena(oe), _plan.Base[i] + (int)_plan.Carried[i], a.Push[0], null);
+            output = new FusedPort(ArenaNow(oe), _plan.Base[i] + (int)_plan.Carried[i], a.Push[0], null);
         }
         return (input, output);
     }
@@ -233,20 +271,24 @@ public sealed class FusedRunner
     /// <summary>Runs <paramref name="units"/> units (fewer if the printer stops the run by throwing).</summary>
     public void Run(long units)
     {
-        var chunks = _chunks;
-        var moves = _moves;
+        for (long u = 0; u < units; u++) RunUnit(u);
+    }
+
+    /// <summary>Runs unit <paramref name="u"/> (counted from the start of the fused run) in arena copy u mod copies.</summary>
+    public void RunUnit(long u)
+    {
+        int copy = (int)(u % _plan.Sets.Length);
+        if (_plan.Sets.Length > 1)
+            foreach (var (t, box) in _boxes) box.Value = _plan.Sets[copy][t];
         try
         {
-            for (long u = 0; u < units; u++)
-            {
-                foreach (var c in chunks) c();
-                foreach (var (arena, from, to, length) in moves) Array.Copy(arena, from, arena, to, length);
-            }
+            foreach (var c in _chunks) c();
         }
         catch (Exception e) when (e is not (LoomException or StopRunException))
         {
             throw new StreamException($"filter {_stepActors[_current.Value].Name} failed while running: {e.GetType().Name}: {e.Message}", e);
         }
+        foreach (var (from, to, fromIndex, toIndex, length) in _moves[copy]) Array.Copy(from, fromIndex, to, toIndex, length);
     }
 
     /// <summary>Moves the items on each edge from its ring into the fused buffers (after the initialization schedule).</summary>
@@ -261,14 +303,15 @@ public sealed class FusedRunner
         }
     }
 
-    /// <summary>Moves the items kept between units back into the rings, so the ring runtime can go on.</summary>
-    public void StoreToRings()
+    /// <summary>Moves the items kept between units back into the rings, so the ring runtime can go on (after <paramref name="units"/> units).</summary>
+    public void StoreToRings(long units = 0)
     {
+        int copy = (int)(units % _plan.Sets.Length);
         for (int i = 0; i < _g.Edges.Count; i++)
         {
             var ch = _g.Edges[i].Channel!;
             ch.Head = ch.Tail = 0;
-            for (int j = 0; j < _plan.Carried[i]; j++) Array.Copy(Arena(_g.Edges[i]), _plan.Base[i] + j, ch.Items, ch.Tail++ & ch.Mask, 1);
+            for (int j = 0; j < _plan.Carried[i]; j++) Array.Copy(Arena(_g.Edges[i], copy), _plan.Base[i] + j, ch.Items, ch.Tail++ & ch.Mask, 1);
         }
     }
 }

@@ -213,6 +213,22 @@ public sealed class StreamProgram
     {
         if (plan.Cores != cores) throw new InputException($"the partition is for {plan.Cores} cores, not {cores}");
         LastPartition = plan;
+        // The fused runtime cut into one piece per core (the rings only carry the init schedule and the rest).
+        if (Fuse && FusedPipeline.Make(Flat, Schedule, Globals, Printer, plan.Work, cores) is { } pipeline)
+        {
+            _pipeline = pipeline;
+            LastPartition = pipeline.Partition;
+            _parallel = (pipeline.Partition, Schedule.Scale, 1);
+            return _parallel.Value;
+        }
+        // Too little work per fused unit to share it between cores: one core runs the fused program.
+        if (Fuse && PrepareSequential() is not null)
+        {
+            _oneCore = true;
+            LastPartition = new Partition { Cores = cores, Core = new int[Flat.Actors.Count], Stage = new int[Flat.Actors.Count], Work = plan.Work };
+            _parallel = (LastPartition, Schedule.Scale, 1);
+            return _parallel.Value;
+        }
         // Each round repeats the (scaled) steady schedule j times, so that a round holds about 5 ms of work and
         // the barrier between rounds is cheap. Repeating keeps every core's firing order the sequential one.
         double perIteration = Math.Max(plan.Work.Sum(), 1e-9);
@@ -234,6 +250,8 @@ public sealed class StreamProgram
         var (_, k, j) = _parallel ?? SetUpParallel(cores, plan ?? Plan(cores));
         plan = _parallel!.Value.Plan;
         long done = 0;
+        if (_pipeline is { } fused) return RunPipeline(fused, cores, iterations);
+        if (_oneCore) return RunSequential(iterations);
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
@@ -258,7 +276,36 @@ public sealed class StreamProgram
         return done;
     }
 
-    /// <summary>Whether one-core runs use the fused runtime (the default; <c>LOOM_STREAM_FUSE=0</c> turns it off, for comparing).</summary>
+    private FusedPipeline? _pipeline;
+    private bool _oneCore;
+
+    /// <summary>The init schedule on the rings, whole fused units on the cores, the rest on the rings on this thread.</summary>
+    private long RunPipeline(FusedPipeline fused, int cores, long iterations)
+    {
+        long done = 0;
+        try
+        {
+            foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
+            int m = fused.SteadyStatesPerUnit;
+            if (iterations >= m)
+            {
+                long units = iterations == long.MaxValue ? long.MaxValue : iterations / m;
+                fused.LoadFromRings();
+                using (var pool = new Loom.Runtime.Threading.WorkerPool(cores)) fused.Run(pool, units);
+                fused.StoreToRings(units);
+                done = units * m;
+            }
+            var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
+            for (; done < iterations; done++)
+                foreach (var (code, count) in steps) code.Fire(count);
+        }
+        catch (StopRunException) { }
+        try { Printer.Flush(); }
+        catch (StopRunException) { }
+        return done;
+    }
+
+    /// <summary>Whether runs use the fused runtime (the default; <c>LOOM_STREAM_FUSE=0</c> turns it off, for comparing).</summary>
     public bool Fuse { get; set; } = Environment.GetEnvironmentVariable("LOOM_STREAM_FUSE") != "0";
 
     private FusedRunner? _fused;

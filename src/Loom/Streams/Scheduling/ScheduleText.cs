@@ -48,6 +48,9 @@ public static class ScheduleText
         if (p.Demand is not null)
             return "demand-driven (dynamic rates or teleport messages): runs on one thread, not partitioned\n" + Text(p);
         (p, var part) = p.PrepareParallel(cores);
+        // The runtime may cut its own way (the fused pipeline): show what a run would use.
+        p.SetUpParallel(cores, part);
+        part = p.LastPartition ?? part;
         var sb = new StringBuilder();
         foreach (var (name, ways) in p.Fissions) sb.AppendLine($"fission: {name} split into {ways} copies");
         double total = part.Work.Sum();
