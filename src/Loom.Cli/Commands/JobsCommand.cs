@@ -24,7 +24,9 @@ internal static class JobsCommand
     {
         await using var c = await ClusterConnection.ConnectAsync(cluster);
         var ids = id is null ? await c.Client.GetGrain<IJobIndexGrain>(0).List() : [id];
-        var table = new Table().AddColumns("job", "status", "shards", "rows", "rows/s", "per silo (rows, shards, rows/s busy)", "output");
+        // Ids and counts never wrap (a job id split over two lines cannot be copied or grepped); paths and per-silo lines may.
+        var table = new Table().AddColumns(new TableColumn("job").NoWrap(), new TableColumn("status"), new TableColumn("shards").NoWrap(),
+            new TableColumn("rows").NoWrap(), new TableColumn("rows/s").NoWrap(), new TableColumn("per silo (rows, shards, rows/s busy)"), new TableColumn("output"));
         foreach (var j in ids)
         {
             var job = await c.Client.GetGrain<IScoringJobGrain>(j).Get() ?? throw new ClusterJobException($"no job '{j}' in this cluster");
