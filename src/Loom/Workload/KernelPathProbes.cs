@@ -18,6 +18,17 @@ internal static class KernelPathProbes
 {
     private const int Runs = 5;
 
+    /// <summary>
+    /// Runs a session until the JIT has tiered its kernels up: tiered compilation recompiles a method after 30 calls, on a
+    /// background thread, so timing after one or two calls measures tier-0 code (a 2-thread ResNet-50 at 120–134 ms
+    /// instead of 44, an LRN probe a third slower) and the recompiling thread competes with the timed runs.
+    /// </summary>
+    internal static void WarmUp(LoomSession session, IReadOnlyDictionary<string, LoomValue> feeds, TimeSpan atLeast)
+    {
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 30 || clock.Elapsed < atLeast; i++) session.Run(feeds).Dispose();
+    }
+
     /// <summary>Per-node samples and, per network, (nodes, run seconds − Σ node seconds): the executor's share.</summary>
     public static (List<KernelPathSample> Nodes, List<(int Nodes, double Seconds)> Runs) Measure(int threads)
     {
@@ -28,7 +39,7 @@ internal static class KernelPathProbes
             var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, MachineProfile = MachineProfile.Fixed(threads) };
             using var session = LoomSession.Create(model, options);
             var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, _ => 1));
-            session.Run(feeds).Dispose();
+            WarmUp(session, feeds, TimeSpan.FromMilliseconds(200));
             var perNode = new Dictionary<string, List<double>>();
             var gaps = new List<double>();
             var trace = new RunTrace();

@@ -86,7 +86,7 @@ public static class Validation
         var workload = new WorkloadBuilder(profile, strategy, time).BuildAll();
         var report = new Simulator(new ClusterSpec { Name = "this machine", Devices = 1 }).Run(workload);
 
-        for (int i = 0; i < 2; i++) session.Run(feeds).Dispose(); // warm: pools, JIT, caches
+        KernelPathProbes.WarmUp(session, feeds, TimeSpan.FromSeconds(1)); // pools, caches and the JIT, as the probes were
         double loadBefore = LoadAverage();
         var wall = new double[runs];
         var measured = new double[runs];
