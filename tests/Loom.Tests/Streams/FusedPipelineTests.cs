@@ -65,7 +65,7 @@ public class FusedPipelineTests
     {
         // Two printers on different branches and a feedback loop (ParallelTests' program): the printers and what
         // lies between them share a piece, and so does the loop.
-        var p = StreamProgram.Compile([new SourceFile("p.str", ParallelTestsProgram)], new Printer(null));
+        var p = StreamProgram.Compile([new SourceFile("p.str", ParallelTests.Program)], new Printer(null));
         var plan = FusedPlan.Make(p.Flat, p.Schedule, 1)!;
         var work = p.Flat.Actors.Select(a => a.Name.StartsWith("Heavy", StringComparison.Ordinal) ? 10.0 : 1.0).ToArray();
         var piece = FusedPipeline.Cut(p.Flat, plan, work, 2);
@@ -83,24 +83,4 @@ public class FusedPipelineTests
         foreach (var e in g.Edges)
             Assert.True(part.Core[e.Src.Index] <= part.Core[e.Dst.Index], $"{e} goes back from core {part.Core[e.Src.Index]} to {part.Core[e.Dst.Index]}");
     }
-
-    private const string ParallelTestsProgram = """
-        void->void pipeline Main { add Src(); add SJ(); add Fib(); add Sink(); }
-        void->int stateful filter Src { int x; work push 1 { x = x * 1103515245 + 12345; push(x >> 8); } }
-        int->int splitjoin SJ {
-          split roundrobin(1, 1);
-          add Heavy(1); add Tap();
-          join roundrobin(1, 1);
-        }
-        int->int filter Heavy(int k) { work pop 1 push 1 { int v = pop(); for (int i = 0; i < 50; i++) v = v * 31 + k; push(v); } }
-        int->int filter Tap { work pop 1 push 1 { int v = pop(); println("tap " + v); push(v); } }
-        int->int feedbackloop Fib {
-          join roundrobin(1, 1);
-          body int->int filter { work pop 2 push 2 { int a = pop(); int b = pop(); push(a + b); push(a - b); } };
-          loop Identity<int>;
-          split roundrobin(1, 1);
-          enqueue 0;
-        }
-        int->void filter Sink { work pop 1 { println(pop()); } }
-        """;
 }

@@ -10,7 +10,7 @@ public class ParallelTests
 {
     // Two stateful printers on different branches, a stateless heavy filter and a feedback loop: the partition
     // must keep the printers' lines in order and the loop on one core.
-    private const string Program = """
+    internal const string Program = """
         void->void pipeline Main { add Src(); add SJ(); add Fib(); add Sink(); }
         void->int stateful filter Src { int x; work push 1 { x = x * 1103515245 + 12345; push(x >> 8); } }
         int->int splitjoin SJ {

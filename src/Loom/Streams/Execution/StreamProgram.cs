@@ -266,13 +266,10 @@ public sealed class StreamProgram
             var scaled = Schedule.ScaledSteady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
             for (; iterations - done >= k; done += k)
                 foreach (var (code, count) in scaled) code.Fire(count);
-            var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
-            for (; done < iterations; done++)
-                foreach (var (code, count) in steps) code.Fire(count);
+            done = FireSteadyOnRings(done, iterations);
         }
         catch (StopRunException) { }
-        try { Printer.Flush(); }
-        catch (StopRunException) { }
+        FlushQuietly();
         return done;
     }
 
@@ -295,13 +292,10 @@ public sealed class StreamProgram
                 fused.StoreToRings(units);
                 done = units * m;
             }
-            var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
-            for (; done < iterations; done++)
-                foreach (var (code, count) in steps) code.Fire(count);
+            done = FireSteadyOnRings(done, iterations);
         }
         catch (StopRunException) { }
-        try { Printer.Flush(); }
-        catch (StopRunException) { }
+        FlushQuietly();
         return done;
     }
 
@@ -345,17 +339,30 @@ public sealed class StreamProgram
                 fused.StoreToRings();
                 done = units * m;
             }
-            var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
             var scaled = Schedule.ScaledSteady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
             int k = Schedule.Scale;
             for (; iterations - done >= k; done += k)
                 foreach (var (code, count) in scaled) code.Fire(count);
-            for (; done < iterations; done++)
-                foreach (var (code, count) in steps) code.Fire(count);
+            done = FireSteadyOnRings(done, iterations);
         }
         catch (StopRunException) { }
+        FlushQuietly();
+        return done;
+    }
+
+    /// <summary>Steady states from <paramref name="done"/> up to <paramref name="iterations"/> on the rings, on this thread.</summary>
+    private long FireSteadyOnRings(long done, long iterations)
+    {
+        var steps = Schedule.Steady.Select(f => (Code[f.Actor.Index], f.Count)).ToArray();
+        for (; done < iterations; done++)
+            foreach (var (code, count) in steps) code.Fire(count);
+        return done;
+    }
+
+    /// <summary>Flushes the printer; output closed early (a pipe into head) is not an error.</summary>
+    private void FlushQuietly()
+    {
         try { Printer.Flush(); }
         catch (StopRunException) { }
-        return done;
     }
 }
