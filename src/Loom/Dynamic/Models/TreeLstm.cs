@@ -48,27 +48,12 @@ public sealed class TreeLstm
         var hc = new (Expr H, Expr C)[tree.Count];
         for (int n = 0; n < tree.Count; n++)
         {
-            if (tree.IsLeaf(n))
-            {
-                var x = g.Lookup(Embedding, tree.WordIds[n]);
-                var i = Expr.Logistic(Expr.Affine(Bi, (Wi, x)));
-                var o = Expr.Logistic(Expr.Affine(Bo, (Wo, x)));
-                var u = Expr.Tanh(Expr.Affine(Bu, (Wu, x)));
-                var c = i * u;
-                hc[n] = (o * Expr.Tanh(c), c);
-            }
+            if (tree.IsLeaf(n)) hc[n] = Leaf(g.Lookup(Embedding, tree.WordIds[n]));
             else
             {
                 var (hl, cl) = hc[tree.Left[n]];
                 var (hr, cr) = hc[tree.Right[n]];
-                var e = Expr.Concat(hl, hr);
-                var i = Expr.Logistic(Expr.Affine(Bi, (Ui, e)));
-                var o = Expr.Logistic(Expr.Affine(Bo, (Uo, e)));
-                var u = Expr.Tanh(Expr.Affine(Bu, (Uu, e)));
-                var fl = Expr.Logistic(Expr.Affine(Bf, (Uf1, hl)));
-                var fr = Expr.Logistic(Expr.Affine(Bf, (Uf2, hr)));
-                var c = Expr.Sum(i * u, fl * cl, fr * cr);
-                hc[n] = (o * Expr.Tanh(c), c);
+                hc[n] = Node(hl, cl, hr, cr);
             }
         }
         return hc;
@@ -79,18 +64,31 @@ public sealed class TreeLstm
     /// <summary>The leaf computation as one cell: x → (h, c).</summary>
     public Cells.Cell LeafCell => _leafCell ??= Cells.Cell.Trace("treelstm.leaf", [Hidden], a =>
     {
-        var x = a[0];
+        var (h, c) = Leaf(a[0]);
+        return [h, c];
+    });
+
+    /// <summary>The internal-node computation as one cell: (h_l, c_l, h_r, c_r) → (h, c).</summary>
+    public Cells.Cell NodeCell => _nodeCell ??= Cells.Cell.Trace("treelstm.node", [Hidden, Hidden, Hidden, Hidden],
+        a =>
+        {
+            var (h, c) = Node(a[0], a[1], a[2], a[3]);
+            return [h, c];
+        });
+
+    /// <summary>A leaf: gates from the word vector alone (the leaf's own W matrices, no children).</summary>
+    private (Expr H, Expr C) Leaf(Expr x)
+    {
         var i = Expr.Logistic(Expr.Affine(Bi, (Wi, x)));
         var o = Expr.Logistic(Expr.Affine(Bo, (Wo, x)));
         var u = Expr.Tanh(Expr.Affine(Bu, (Wu, x)));
         var c = i * u;
-        return [o * Expr.Tanh(c), c];
-    });
+        return (o * Expr.Tanh(c), c);
+    }
 
-    /// <summary>The internal-node computation as one cell: (h_l, c_l, h_r, c_r) → (h, c).</summary>
-    public Cells.Cell NodeCell => _nodeCell ??= Cells.Cell.Trace("treelstm.node", [Hidden, Hidden, Hidden, Hidden], a =>
+    /// <summary>An internal node: gates from both children's h, a forget gate per child.</summary>
+    private (Expr H, Expr C) Node(Expr hl, Expr cl, Expr hr, Expr cr)
     {
-        var (hl, cl, hr, cr) = (a[0], a[1], a[2], a[3]);
         var e = Expr.Concat(hl, hr);
         var i = Expr.Logistic(Expr.Affine(Bi, (Ui, e)));
         var o = Expr.Logistic(Expr.Affine(Bo, (Uo, e)));
@@ -98,8 +96,8 @@ public sealed class TreeLstm
         var fl = Expr.Logistic(Expr.Affine(Bf, (Uf1, hl)));
         var fr = Expr.Logistic(Expr.Affine(Bf, (Uf2, hr)));
         var c = Expr.Sum(i * u, fl * cl, fr * cr);
-        return [o * Expr.Tanh(c), c];
-    });
+        return (o * Expr.Tanh(c), c);
+    }
 
     /// <summary>The same tree as <see cref="Encode"/>, one cell call per node (ED-Batch's blocks).</summary>
     public (Expr H, Expr C)[] EncodeCells(DynamicGraph g, SstTree tree)
