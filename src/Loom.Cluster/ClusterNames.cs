@@ -11,4 +11,7 @@ public static class ClusterNames
 
     /// <summary>Default ports: silo-to-silo and client gateway.</summary>
     public const int SiloPort = 11111, GatewayPort = 30000;
+
+    /// <summary>How errors and logs name a silo: "NAME (ADDRESS)".</summary>
+    public static string Describe(Orleans.Runtime.ILocalSiloDetails silo) => silo.Name + " (" + silo.SiloAddress.ToParsableString() + ")";
 }

@@ -14,9 +14,9 @@ namespace Loom.Cluster.Grains;
 [Reentrant]
 public sealed class ModelGrain(ILocalSiloDetails silo, IServiceProvider services) : Grain, IModelGrain
 {
-    private readonly SiloLimits _limits = services.GetService(typeof(SiloLimits)) as SiloLimits ?? new SiloLimits();
+    private readonly SiloLimits _limits = SiloLimits.Of(services);
     private Task<(LoomSession Session, ModelDescription Description)>? _loading;
-    private string Silo => silo.Name + " (" + silo.SiloAddress.ToParsableString() + ")";
+    private string Silo => ClusterNames.Describe(silo);
 
     public async Task<ScoreReply> Describe(ModelRef model)
     {

@@ -16,6 +16,9 @@ public sealed record SiloSettings(string? ClusterDb, bool Localhost, int SiloPor
 /// </summary>
 public sealed record SiloLimits(long MaxModelBytes = long.MaxValue)
 {
+    /// <summary>The silo's limits as its host registered them (none in test clusters that register nothing).</summary>
+    public static SiloLimits Of(IServiceProvider services) => services.GetService(typeof(SiloLimits)) as SiloLimits ?? new SiloLimits();
+
     /// <summary>Throws when <paramref name="path"/> is larger than this silo takes.</summary>
     public void CheckModel(string path)
     {

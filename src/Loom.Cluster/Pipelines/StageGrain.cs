@@ -18,10 +18,10 @@ namespace Loom.Cluster.Pipelines;
 [Reentrant]
 public sealed class StageGrain(ILocalSiloDetails silo, IServiceProvider services) : Grain, IStageGrain
 {
-    private readonly SiloLimits _limits = services.GetService(typeof(SiloLimits)) as SiloLimits ?? new SiloLimits();
+    private readonly SiloLimits _limits = SiloLimits.Of(services);
     private Task<(LoomSession Session, StageSpec Spec)>? _stage;
     private readonly Dictionary<long, byte[][]> _in = [], _out = [];
-    private string Silo => silo.Name + " (" + silo.SiloAddress.ToParsableString() + ")";
+    private string Silo => ClusterNames.Describe(silo);
 
     /// <summary>Optimized models this silo has loaded, by hash: the probe and every stage of every pipeline share one.</summary>
     private static readonly ConcurrentDictionary<string, Lazy<Task<Model>>> Optimized = new();
