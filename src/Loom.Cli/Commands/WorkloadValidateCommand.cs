@@ -60,10 +60,10 @@ internal static class WorkloadValidateCommand
             if (csvPath is not null)
             {
                 AtomicFile.WriteAllText(PerThreads(csvPath, t.ToString(CultureInfo.InvariantCulture)), Csv(r));
-                AtomicFile.WriteAllText(PerThreads(csvPath, $"probes{t}"), ProbeCsv(KernelPathProfile.ForThisMachine(t)));
+                AtomicFile.WriteAllText(PerThreads(csvPath, $"probes{t}"), ProbeCsv(r.Profile!));
             }
             if (top <= 0) continue;
-            AnsiConsole.Write(Calibration(KernelPathProfile.ForThisMachine(t)));
+            AnsiConsole.Write(Calibration(r.Profile!));
             var paths = new Table().Border(TableBorder.Simple).Title($"{t} thread(s): by kernel path")
                 .AddColumns("path", "nodes", "simulated ms", "measured ms", "error");
             foreach (var (kp, count, sim, meas) in r.ByPath())

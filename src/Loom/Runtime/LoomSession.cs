@@ -43,6 +43,8 @@ public sealed class LoomSession : IDisposable
     {
         Options = options;
         if (options.IntraOpThreads < 1) throw new InputException($"IntraOpThreads must be at least 1, not {options.IntraOpThreads}");
+        if (options.SharedPool is { } shared && shared.Threads != options.IntraOpThreads)
+            throw new InputException($"the shared pool has {shared.Threads} threads but IntraOpThreads is {options.IntraOpThreads}");
         OpsetSupport.Check(model);
         Model = ShapeInference.Run(model);
 #if DEBUG
@@ -61,7 +63,7 @@ public sealed class LoomSession : IDisposable
         if (options.GeneralizeBatch) Model = Scheduling.BatchGeneralization.Apply(Model, out _) ?? Model;
         registry ??= KernelRegistry.Default;
         _main = new CompiledGraph(Model.Graph, Model.Opsets, registry, options, parent: null);
-        _pool = new Lazy<WorkerPool>(() => new WorkerPool(options.IntraOpThreads));
+        _pool = options.SharedPool is { } pool ? new Lazy<WorkerPool>(pool) : new Lazy<WorkerPool>(() => new WorkerPool(options.IntraOpThreads));
         if (options.ExecutionMode == ExecutionMode.Parallel && options.IntraOpThreads > 1)
         {
             _scheduler = new SessionScheduler(_main, options);
@@ -252,6 +254,6 @@ public sealed class LoomSession : IDisposable
 
     public void Dispose()
     {
-        if (_pool.IsValueCreated) _pool.Value.Dispose();
+        if (_pool.IsValueCreated && Options.SharedPool is null) _pool.Value.Dispose();
     }
 }

@@ -44,6 +44,16 @@ public sealed class LoomSessionOptions
     public bool NodeCloning { get; init; } = true;
 
     /// <summary>
+    /// Threads shared by several sessions (ONNX Runtime's global thread pool): with <see cref="IntraOpThreads"/>
+    /// threads, used instead of the session's own pool, and disposed by its owner, not by the session. Idle
+    /// workers of one pool spin for a while before they sleep, so the pools of sessions run one after another in
+    /// one process take cores from each other (measured: a small network at 2.9 ms alone, 6–8 ms right after
+    /// another session's runs); one pool for all of them avoids that. A run that finds the pool busy (another
+    /// session running at the same time) runs its kernels on its own thread.
+    /// </summary>
+    public Runtime.Threading.WorkerPool? SharedPool { get; init; }
+
+    /// <summary>
     /// The machine's measured kernel speeds for the scheduler's cost model; null (the default) probes this
     /// machine once and caches the result. Tests set <see cref="Scheduling.MachineProfile.Fixed"/> to get the
     /// same schedule everywhere.

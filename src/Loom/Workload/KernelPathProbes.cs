@@ -10,13 +10,113 @@ namespace Loom.Workload;
 /// Times Loom's kernels on this machine, path by path: a few small networks of typical CNN layers (stems,
 /// 3×3 and 1×1 convolutions at several widths and resolutions, pre-activated convolutions, strided 1×1,
 /// pools, LRN, concatenations, normalizations, a classifier) run with a trace, every node giving one
-/// sample (its path's work, its time). With one thread a node is timed by the thread's CPU time (median of
-/// the runs: what validation measures, and immune to other processes); with more, by elapsed time (best
-/// of the runs: the least disturbed). The networks are synthetic; no model being validated is run.
+/// sample (its path's work, its median time over the rounds). With one thread a node is timed by the thread's
+/// CPU time (what validation measures, and immune to other processes); with more, by elapsed time. The networks
+/// are synthetic; no model being validated is run. The sessions stay open and run in rounds, one run of every
+/// network per round, so that a caller can put its own runs between the rounds (<see cref="Validation"/> does):
+/// a machine whose speed drifts (this VM's two vCPUs are at times placed far apart for minutes, and every
+/// two-thread kernel slows by a third) is then seen alike by the probes and by what they predict.
 /// </summary>
-internal static class KernelPathProbes
+internal sealed class KernelPathProbes : IDisposable
 {
-    private const int Runs = 5;
+    /// <summary>Rounds when nobody interleaves runs of their own.</summary>
+    internal const int Runs = 5;
+
+    private readonly List<Probe> _probes = new();
+    private readonly RunTrace _trace = new();
+    private readonly int _threads;
+    private readonly bool _cpu;
+
+    private sealed record Probe(LoomSession Session, Dictionary<string, LoomValue> Feeds, Dictionary<string, List<double>> PerNode, List<double> Gaps);
+
+    /// <param name="pool">Threads shared with the caller's sessions (null: one pool of the probes' own).</param>
+    public KernelPathProbes(int threads, Runtime.Threading.WorkerPool? pool)
+    {
+        _threads = threads;
+        _cpu = threads == 1 && CpuClock.Available;
+        try
+        {
+            foreach (var model in Networks())
+            {
+                var options = new LoomSessionOptions
+                {
+                    IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, MachineProfile = MachineProfile.Fixed(threads), SharedPool = pool,
+                };
+                var session = LoomSession.Create(model, options);
+                var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, _ => 1));
+                _probes.Add(new Probe(session, feeds, new Dictionary<string, List<double>>(), new List<double>()));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs every network until its kernels are tiered up (<see cref="WarmUp(LoomSession, IReadOnlyDictionary{string, LoomValue}, TimeSpan)"/>).</summary>
+    public void WarmUp()
+    {
+        foreach (var p in _probes) WarmUp(p.Session, p.Feeds, TimeSpan.FromMilliseconds(200));
+    }
+
+    /// <summary>One timed run of every network: one more sample per node.</summary>
+    public void RunRound()
+    {
+        foreach (var p in _probes)
+        {
+            double c0 = CpuClock.Now(_threads);
+            long t0 = Stopwatch.GetTimestamp();
+            p.Session.Run(p.Feeds, _trace).Dispose();
+            double total = _cpu ? CpuClock.Now(_threads) - c0 : Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            double sum = 0;
+            foreach (var e in _trace.Events)
+            {
+                double s = (_cpu ? e.CpuMicroseconds : e.DurationMicroseconds) * 1e-6;
+                sum += s;
+                if (!p.PerNode.TryGetValue(e.Node, out var l)) p.PerNode[e.Node] = l = new List<double>();
+                l.Add(s);
+            }
+            p.Gaps.Add(total - sum);
+        }
+    }
+
+    /// <summary>Per-node samples (median over the rounds) and, per network, (nodes, median of run seconds − Σ node seconds): the executor's share.</summary>
+    public (List<KernelPathSample> Nodes, List<(int Nodes, double Seconds)> Runs) Samples()
+    {
+        var samples = new List<KernelPathSample>();
+        var runs = new List<(int, double)>();
+        foreach (var p in _probes)
+        {
+            if (p.Gaps.Count == 0) continue;
+            var g = p.Session.Model.Graph;
+            var dims = (Func<string, long?>)(_ => null);
+            foreach (var n in g.Nodes)
+            {
+                if (!p.PerNode.TryGetValue(RunTrace.LabelOf(n), out var l)) continue; // computed once, not a step's work
+                var w = KernelPaths.Of(n, g, dims);
+                samples.Add(new KernelPathSample(w.Op, w.Path, w.Macs, w.Bytes, Median(l)));
+            }
+            runs.Add((p.PerNode.Count, Median(p.Gaps)));
+        }
+        return (samples, runs);
+    }
+
+    /// <summary>The probes alone: warm up, then <see cref="Runs"/> rounds.</summary>
+    public static (List<KernelPathSample> Nodes, List<(int Nodes, double Seconds)> Runs) Measure(int threads)
+    {
+        using var pool = new Runtime.Threading.WorkerPool(threads);
+        using var probes = new KernelPathProbes(threads, pool);
+        probes.WarmUp();
+        for (int r = 0; r < Runs; r++) probes.RunRound();
+        return probes.Samples();
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _probes) p.Session.Dispose();
+        _probes.Clear();
+    }
 
     /// <summary>
     /// Runs a session until the JIT has tiered its kernels up: tiered compilation recompiles a method after 30 calls, on a
@@ -27,50 +127,6 @@ internal static class KernelPathProbes
     {
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < 30 || clock.Elapsed < atLeast; i++) session.Run(feeds).Dispose();
-    }
-
-    /// <summary>Per-node samples and, per network, (nodes, run seconds − Σ node seconds): the executor's share.</summary>
-    public static (List<KernelPathSample> Nodes, List<(int Nodes, double Seconds)> Runs) Measure(int threads)
-    {
-        var samples = new List<KernelPathSample>();
-        var runs = new List<(int, double)>();
-        foreach (var model in Networks())
-        {
-            var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, MachineProfile = MachineProfile.Fixed(threads) };
-            using var session = LoomSession.Create(model, options);
-            var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, _ => 1));
-            WarmUp(session, feeds, TimeSpan.FromMilliseconds(200));
-            var perNode = new Dictionary<string, List<double>>();
-            var gaps = new List<double>();
-            var trace = new RunTrace();
-            bool cpu = threads == 1 && CpuClock.Available;
-            for (int r = 0; r < Runs; r++)
-            {
-                double c0 = CpuClock.Now(threads);
-                long t0 = Stopwatch.GetTimestamp();
-                session.Run(feeds, trace).Dispose();
-                double total = cpu ? CpuClock.Now(threads) - c0 : Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                double sum = 0;
-                foreach (var e in trace.Events)
-                {
-                    double s = (cpu ? e.CpuMicroseconds : e.DurationMicroseconds) * 1e-6;
-                    sum += s;
-                    if (!perNode.TryGetValue(e.Node, out var l)) perNode[e.Node] = l = new List<double>();
-                    l.Add(s);
-                }
-                gaps.Add(total - sum);
-            }
-            var g = session.Model.Graph;
-            var dims = (Func<string, long?>)(_ => null);
-            foreach (var n in g.Nodes)
-            {
-                if (!perNode.TryGetValue(RunTrace.LabelOf(n), out var l)) continue; // computed once, not a step's work
-                var w = KernelPaths.Of(n, g, dims);
-                samples.Add(new KernelPathSample(w.Op, w.Path, w.Macs, w.Bytes, cpu ? Median(l) : l.Min()));
-            }
-            runs.Add((perNode.Count, cpu ? Median(gaps) : gaps.Min()));
-        }
-        return (samples, runs);
     }
 
     /// <summary>
@@ -137,7 +193,7 @@ internal static class KernelPathProbes
 
     private static Model Outputs(ProbeNet n, params string[] branches) => n.Build(branches.Select(n.GlobalAveragePool).ToArray());
 
-    private static double Median(List<double> l)
+    internal static double Median(List<double> l)
     {
         var a = l.Order().ToArray();
         return a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;

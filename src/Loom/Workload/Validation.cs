@@ -32,6 +32,8 @@ public sealed record ValidationResult(int Threads, ValidationClock Clock, double
     /// <summary>The last measured run's trace in Chrome's format, and the simulated step in the same format.</summary>
     public string MeasuredChromeTrace { get; init; } = "";
     public string SimulatedChromeTrace { get; init; } = "";
+    /// <summary>The kernel-path rates fitted to the probes run between the measured runs.</summary>
+    public KernelPathProfile? Profile { get; init; }
     /// <summary>The 1-minute load average before and after the measured runs (NaN where unknown): how busy the machine was.</summary>
     public double LoadBefore { get; init; } = double.NaN;
     public double LoadAfter { get; init; } = double.NaN;
@@ -65,46 +67,54 @@ public sealed record ValidationResult(int Threads, ValidationClock Clock, double
 public static class Validation
 {
     /// <param name="clock">How runs are timed; null: CPU time with one thread (where the platform has a thread clock), else wall.</param>
-    /// <param name="recalibrate">Probe the kernel paths again even if this process already has (a process probes once per
-    /// thread count), so that the rates and the measured runs see the same load on a shared machine.</param>
-    public static ValidationResult Run(string modelPath, int threads, int runs = 5, ValidationClock? clock = null, bool recalibrate = false)
+    public static ValidationResult Run(string modelPath, int threads, int runs = 5, ValidationClock? clock = null)
     {
         if (threads < 1) throw new WorkloadException($"threads must be at least 1 (got {threads})");
         if (runs < 1) throw new WorkloadException($"runs must be at least 1 (got {runs})");
         var used = clock ?? (threads == 1 && CpuClock.Available ? ValidationClock.Cpu : ValidationClock.Wall);
         if (used == ValidationClock.Cpu && (threads != 1 || !CpuClock.Available))
             throw new WorkloadException($"the CPU clock times runs on one thread of a platform with a thread clock (Linux), not {threads} thread(s) here: use the wall clock");
-        var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential };
+        // One pool for the model and the probes: idle workers of a second pool would spin on the cores the runs use.
+        using var pool = new Runtime.Threading.WorkerPool(threads);
+        var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, SharedPool = pool };
         using var session = LoomSession.Load(modelPath, options);
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, _ => 1));
+        using var probes = new KernelPathProbes(threads, pool);
 
-        // Nodes computing only from constants run once, on the first run (CompiledGraph), so they are no part of a step.
-        var profile = ModelProfile.Analyze(session.Model, new Dictionary<string, long>(), inferred: true);
-        var machine = KernelPathProfile.ForThisMachine(threads, recalibrate);
-        var time = new KernelPathTimeModel(machine, profile);
-        var strategy = new ParallelStrategy { GlobalBatch = Math.Max(1, profile.Batch) };
-        var workload = new WorkloadBuilder(profile, strategy, time).BuildAll();
-        var report = new Simulator(new ClusterSpec { Name = "this machine", Devices = 1 }).Run(workload);
-
+        // Probes and model take turns, one run each per round, so that both see the machine in the same states (its
+        // speed drifts: see KernelPathProbes); the model's rates come only from the probes, never from its own runs.
+        probes.WarmUp();
         KernelPathProbes.WarmUp(session, feeds, TimeSpan.FromSeconds(1)); // pools, caches and the JIT, as the probes were
         double loadBefore = LoadAverage();
-        var wall = new double[runs];
-        var measured = new double[runs];
+        int rounds = Math.Max(runs, KernelPathProbes.Runs);
+        var wall = new List<double>();
+        var measured = new List<double>();
         var perNode = new Dictionary<string, List<double>>();
         var trace = new RunTrace();
-        for (int r = 0; r < runs; r++)
+        for (int r = 0; r < rounds; r++)
         {
+            probes.RunRound();
+            if (r < rounds - runs) continue;
             double c0 = CpuClock.Now(threads);
             long t0 = Stopwatch.GetTimestamp();
             session.Run(feeds, trace).Dispose();
-            wall[r] = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-            measured[r] = used == ValidationClock.Cpu ? CpuClock.Now(threads) - c0 : wall[r];
+            wall.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            measured.Add(used == ValidationClock.Cpu ? CpuClock.Now(threads) - c0 : wall[^1]);
             foreach (var e in trace.Events)
             {
                 if (!perNode.TryGetValue(e.Node, out var l)) perNode[e.Node] = l = new List<double>();
                 l.Add((used == ValidationClock.Cpu ? e.CpuMicroseconds : e.DurationMicroseconds) * 1e-6);
             }
         }
+        var (probeNodes, probeRuns) = probes.Samples();
+        var machine = KernelPathProfile.Fit(threads, probeNodes, probeRuns);
+
+        // Nodes computing only from constants run once, on the first run (CompiledGraph), so they are no part of a step.
+        var profile = ModelProfile.Analyze(session.Model, new Dictionary<string, long>(), inferred: true);
+        var time = new KernelPathTimeModel(machine, profile);
+        var strategy = new ParallelStrategy { GlobalBatch = Math.Max(1, profile.Batch) };
+        var workload = new WorkloadBuilder(profile, strategy, time).BuildAll();
+        var report = new Simulator(new ClusterSpec { Name = "this machine", Devices = 1 }).Run(workload);
         double loadAfter = LoadAverage();
         var nodes = new List<NodeComparison>();
         var rank = workload.Ranks[0];
@@ -122,6 +132,7 @@ public static class Validation
         }
         return new ValidationResult(threads, used, report.StepSeconds, Median(measured), Median(wall), measured, nodes)
         {
+            Profile = machine,
             MeasuredChromeTrace = trace.ToChromeJson(), SimulatedChromeTrace = SimulationTrace.ToChromeJson(workload, report),
             LoadBefore = loadBefore, LoadAfter = loadAfter,
         };

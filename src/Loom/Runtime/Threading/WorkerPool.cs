@@ -57,6 +57,7 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Runs parts 0..<paramref name="parts"/>-1 of <paramref name="job"/> and returns when all are done.</summary>
     public void Run<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (parts <= 0) return;
         if (parts > MaxParts) throw new ArgumentOutOfRangeException(nameof(parts), $"at most {MaxParts} parts");
         if (parts == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
@@ -75,6 +76,7 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     public bool TryRunConcurrently<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (parts > Threads) return false;
         if (parts <= 1)
         {
