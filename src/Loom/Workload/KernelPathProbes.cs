@@ -130,8 +130,7 @@ internal sealed class KernelPathProbes : IDisposable
     }
 
     /// <summary>
-    /// The probe networks: one per input resolution, each layer reading an activation computed by a 1×1 convolution
-    /// (<see cref="Activation"/>) or the layer before, as layers of a model do. Every branch ends
+    /// The probe networks: one per input resolution, each layer reading the input or the layer before. Every branch ends
     /// in a global average pool, so the layers timed write intermediate values from the session's buffer pool, as in a
     /// model, not fresh graph outputs (whose first-touch page faults would be timed too).
     /// </summary>
@@ -144,14 +143,14 @@ internal sealed class KernelPathProbes : IDisposable
         }
         {
             var n = new ProbeNet(64, 56);
-            var x = Activation(n);
+            var x = n.Input;
             yield return Outputs(n, n.Relu(n.Conv(x, 64, 3)), n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 256, 1), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 256, 1, stride: 2),
                 n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Relu(n.Sum(x, x)), n.BatchNorm(x));
         }
         foreach (var (c, size) in new[] { (128, 28), (256, 14), (512, 7) })
         {
             var n = new ProbeNet(c, size);
-            var x = Activation(n);
+            var x = n.Input;
             var pre = n.Relu(n.BatchNorm(x));
             var bottleneck = n.Relu(n.Conv(pre, 128, 1));
             var growth = n.Conv(n.Relu(n.BatchNorm(bottleneck)), 32, 3);
@@ -163,7 +162,7 @@ internal sealed class KernelPathProbes : IDisposable
         }
         {   // wide activations: 1×1 products whose operands outgrow the caches, strided 1×1 (im2col), normalizations at 3 MB
             var n = new ProbeNet(256, 56);
-            var x = Activation(n);
+            var x = n.Input;
             yield return Outputs(n, n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 384, 1, stride: 2), n.BatchNorm(x),
                 n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Concat(x, n.Relu(n.Conv(x, 32, 3))), n.Relu(n.Sum(x, x)), n.Lrn(x));
         }
@@ -174,16 +173,16 @@ internal sealed class KernelPathProbes : IDisposable
         {   // narrow 1×1 products (few input or output channels: squeeze and expand layers) and odd resolutions
             var n = new ProbeNet(16, 56);
             var e = n.Relu(n.Conv(n.Input, 64, 1));
-            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e), n.Lrn(Activation(n)),
+            yield return Outputs(n, n.Relu(n.Conv(e, 16, 1)), n.Relu(n.Conv(n.Input, 64, 3)), n.Concat(e, e), n.Lrn(n.Input),
                 n.Conv(e, 128, 1, stride: 2));
         }
         {
             var n = new ProbeNet(384, 13);
-            yield return Outputs(n, n.Relu(n.Conv(n.Input, 256, 1)), n.Relu(n.Conv(n.Input, 48, 1)), n.Relu(n.Conv(n.Input, 128, 3)), n.Lrn(Activation(n)));
+            yield return Outputs(n, n.Relu(n.Conv(n.Input, 256, 1)), n.Relu(n.Conv(n.Input, 48, 1)), n.Relu(n.Conv(n.Input, 128, 3)), n.Lrn(n.Input));
         }
         {
             var n = new ProbeNet(192, 28);
-            yield return Outputs(n, n.Lrn(Activation(n)), n.Relu(n.Conv(n.Input, 16, 1)), n.Relu(n.Conv(n.Input, 96, 1)));
+            yield return Outputs(n, n.Lrn(n.Input), n.Relu(n.Conv(n.Input, 16, 1)), n.Relu(n.Conv(n.Input, 96, 1)));
         }
         foreach (var features in new[] { 256, 1024, 2048 }) // classifiers (matrix times vector: bound by the weights' bytes)
         {
@@ -191,13 +190,6 @@ internal sealed class KernelPathProbes : IDisposable
             yield return n.Build(n.Classifier(n.Input, features == 256 ? 256 : 1000));
         }
     }
-
-    /// <summary>
-    /// The input through a 1×1 convolution: an activation written by all the threads' kernel parts, as a layer of a model
-    /// reads it. Read straight from the input (written by the caller alone), a two-thread pool or normalization ran up to
-    /// 4× faster than the same layer in Inception v1, whose input halves were written by the two cores.
-    /// </summary>
-    private static string Activation(ProbeNet n) => n.Relu(n.Conv(n.Input, n.ShapeOf(n.Input)[1], 1));
 
     private static Model Outputs(ProbeNet n, params string[] branches) => n.Build(branches.Select(n.GlobalAveragePool).ToArray());
 

@@ -29,34 +29,10 @@ internal static unsafe class PoolFloat
             return;
         }
         long work = (long)planes * g.OutputSize * g.KernelSize;
-        long threads = pool?.Threads ?? 1;
-        bool vector = GemmKernelSet.Current.IsAvx2OrBetter && Avx2.IsSupported;
-        if (max && vector && PoolMaxSeparable.Supports(g))
-        {
-            // Bands of output rows across all planes, not planes: the convolutions before and after split their
-            // positions between the threads (the caller takes the first parts), so a thread then reads the rows its own
-            // core wrote. Split by planes, every thread read half its input from the other core's cache: Inception v1's
-            // 13×13 pools took 100–390 µs on two threads against 77 µs on one (and 700 µs run by the caller alone).
-            int bands = (int)Math.Max(1, Math.Min(Math.Min(g.OH, threads * 4), work / MinWorkPerPart));
-            var rows = new RowBands(x, y, planes, bands, g);
-            if (bands == 1 || pool is null) for (int i = 0; i < bands; i++) rows.Execute(i);
-            else pool.Run(bands, rows);
-            return;
-        }
-        int parts = (int)Math.Max(1, Math.Min(Math.Min(planes, threads * 4), work / MinWorkPerPart));
-        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, vector);
+        int parts = (int)Math.Max(1, Math.Min(Math.Min(planes, (pool?.Threads ?? 1) * 4L), work / MinWorkPerPart));
+        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, GemmKernelSet.Current.IsAvx2OrBetter);
         if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
         else pool.Run(parts, job);
-    }
-
-    private readonly struct RowBands(float* x, float* y, int planes, int bands, Conv3D g) : IParallelJob
-    {
-        public void Execute(int band)
-        {
-            int oy0 = (int)((long)g.OH * band / bands), oy1 = (int)((long)g.OH * (band + 1) / bands);
-            if (g.SW == 1) PoolMaxSeparable.Planes<TapStride1>(x, y, 0, planes, oy0, oy1, g);
-            else PoolMaxSeparable.Planes<TapStride2>(x, y, 0, planes, oy0, oy1, g);
-        }
     }
 
     /// <summary>y[p] = max or mean of plane p; NaN never wins the max (as in PoolCore), the sum is vectorized (eight partial sums).</summary>
@@ -88,8 +64,13 @@ internal static unsafe class PoolFloat
         public void Execute(int part)
         {
             int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
-            bool vec = vector;
-            if (max && vec && g.SW == 1) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
+            bool vec = vector && Avx2.IsSupported;
+            if (max && vec && PoolMaxSeparable.Supports(g))
+            {
+                if (g.SW == 1) PoolMaxSeparable.Planes<TapStride1>(x, y, p0, p1, g);
+                else PoolMaxSeparable.Planes<TapStride2>(x, y, p0, p1, g);
+            }
+            else if (max && vec && g.SW == 1) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
             else if (max && vec && g.SW == 2) Planes<MaxOp, TapStride2>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
             else if (max) Planes<MaxOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, false);
             else if (vec && g.SW == 1) Planes<SumOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);

@@ -9,7 +9,6 @@ namespace Loom.Kernels.Common;
 /// straight from the input rows (no bordered copy of the plane), into one bordered row (−∞ in the padding),
 /// then the max over the window's columns of that row, eight outputs per vector (stride 2: even elements of two
 /// loads). A 3×3 window then costs 3 + 3 vector steps per eight outputs instead of 9, and the plane copy is gone.
-/// Planes [p0, p1) and output rows [oy0, oy1) of them, so that threads can split either.
 /// NaN never wins (MAXPS returns its second operand, the running max, when either is NaN), as in <see cref="PoolCore"/>.
 /// </summary>
 internal static unsafe class PoolMaxSeparable
@@ -17,7 +16,7 @@ internal static unsafe class PoolMaxSeparable
     public static bool Supports(Conv3D g) => g.LH == 1 && g.LW == 1 && g.SW is 1 or 2 && g.IW >= 8 && Avx2.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Planes<TLoad>(float* x, float* y, int p0, int p1, int oy0, int oy1, Conv3D g) where TLoad : struct, ITapLoad
+    public static void Planes<TLoad>(float* x, float* y, int p0, int p1, Conv3D g) where TLoad : struct, ITapLoad
     {
         TLoad load = default;
         int iw = g.IW, ih = g.IH, ow = g.OW, pw = g.PW, kw = g.KW, sw = g.SW;
@@ -30,7 +29,7 @@ internal static unsafe class PoolMaxSeparable
         for (int p = p0; p < p1; p++)
         {
             float* xp = x + (long)p * g.InputSize, yp = y + (long)p * g.OutputSize;
-            for (int oy = oy0; oy < oy1; oy++)
+            for (int oy = 0; oy < g.OH; oy++)
             {
                 int iy0 = oy * g.SH - g.PH, r0 = Math.Max(iy0, 0), r1 = Math.Min(iy0 + g.KH, ih);
                 float* dst = row + pw;
