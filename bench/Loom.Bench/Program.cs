@@ -15,6 +15,7 @@
 //   stream-models [MODEL ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--json FILE]   models as streams vs Loom 1 core and ORT's best (docs/stream.md)
 //   cluster [--silos 3] [--trees 150] [--runs N]   3 local silo processes over PostgreSQL vs single-process loom score (docs/cluster.md)
 //   cluster --pipeline MODEL [--inputs 64] [--silos 3] [--runs N]   the model as a 1..N-stage pipeline on the silos vs single-process loom stream
+//   load [MODEL ...] [--threads T] [--runs N]   load + optimize + schedule: fresh process (JIT) and warm
 //   scaling MODEL [--threads 2] [--blocks 15]   one session timed in 20-run blocks (2-thread stability, docs/performance.md)
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
@@ -38,6 +39,8 @@ return args switch
     ["stream-models", .. var rest] => StreamModelsBench.Run(rest),
     ["cluster", .. var rest] => ClusterBench.Run(rest),
     ["scaling", .. var rest] => ScalingStability.Run(rest),
+    ["load", .. var rest] => LoadBench.Run(rest),
+    ["load-once", .. var rest] => LoadBench.RunOnce(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// <c>load [MODEL ...] [--threads T] [--runs N]</c>: load + optimize + schedule (<see cref="LoomSession.Load"/>, the
+/// session's default options) of each model, first in a fresh process of this program (JIT included: most of it), then
+/// warm in this one. Run the ReadyToRun-published bench (README) to see what ahead-of-time code saves. Each fresh figure
+/// is the median of N processes.
+/// </summary>
+internal static class LoadBench
+{
+    public static int Run(string[] args)
+    {
+        var o = BenchOptions.Parse(args, defaultRuns: 3);
+        int runs = Math.Max(1, o.Runs);
+        var models = o.Positional.Count > 0 ? o.Positional.Select(ModelSpec.For).ToList() : ModelSpec.Defaults();
+        Console.WriteLine($"load + optimize + schedule, {o.Threads} threads, fresh process = median of {runs} ({(IsReadyToRun() ? "ReadyToRun" : "JIT")} build)");
+        Console.WriteLine($"{"model",-34} {"fresh ms",9} {"warm ms",9}");
+        foreach (var m in models)
+        {
+            var fresh = Enumerable.Range(0, runs).Select(_ => Fresh(m.Path, o.Threads)).Order().ToList();
+            Once(m.Path, o.Threads); // JIT and caches
+            double warm = Enumerable.Range(0, 5).Select(_ => Once(m.Path, o.Threads)).Min();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Name,-34} {fresh[fresh.Count / 2],9:F0} {warm,9:F0}"));
+        }
+        return 0;
+    }
+
+    /// <summary>The child's side: one load, its milliseconds on stdout.</summary>
+    public static int RunOnce(string[] args)
+    {
+        Console.WriteLine(Once(args[0], int.Parse(args[1], CultureInfo.InvariantCulture)).ToString("R", CultureInfo.InvariantCulture));
+        return 0;
+    }
+
+    private static double Once(string path, int threads)
+    {
+        var clock = Stopwatch.StartNew();
+        using var session = LoomSession.Load(path, new LoomSessionOptions { IntraOpThreads = threads });
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Fresh(string path, int threads)
+    {
+        var self = typeof(LoadBench).Assembly.Location;
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { self, "load-once", path, threads.ToString(CultureInfo.InvariantCulture) }) start.ArgumentList.Add(a);
+        using var child = Process.Start(start)!;
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        return double.Parse(output.Trim().Split('\n')[^1], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Whether Loom.dll carries ahead-of-time code (a ReadyToRun image has a managed native header).</summary>
+    private static bool IsReadyToRun()
+    {
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(typeof(LoomSession).Assembly.Location));
+        return pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
+    }
+}
