@@ -18,6 +18,7 @@ public class IsaMatrixTests
         typeof(FastKernelParityTests).FullName!,
         typeof(ReduceVectorTests).FullName!,
         typeof(FastReduceParityTests).FullName!,
+        typeof(RowDotsTests).FullName!,
     ];
 
     /// <summary>

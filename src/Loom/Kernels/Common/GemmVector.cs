@@ -40,11 +40,7 @@ internal static unsafe class GemmVector
             if (transB)
             {
                 int j0 = (int)((long)n * part / parts), j1 = (int)((long)n * (part + 1) / parts);
-                for (int j = j0; j < j1; j++)
-                {
-                    float dot = TensorPrimitives.Dot(x, new ReadOnlySpan<float>(b + (long)j * ldb, k));
-                    c[j] = accumulate ? c[j] + dot : dot;
-                }
+                RowDots.Run(j0, j1, k, a, b, ldb, c, accumulate);
                 return;
             }
             int chunks = (n + Chunk - 1) / Chunk;
