@@ -49,23 +49,9 @@ internal static class PeakBench
     /// <summary>
     /// FMA throughput of <paramref name="threads"/> threads at once over that of one: about T when each thread has
     /// a core of its own. On a virtual machine the host may at times place two vCPUs on the two hardware threads of
-    /// one core, and then two threads do no more FMA work than one (measured here: a 2-thread DenseNet-121 at its
-    /// 1-thread time for seconds at a stretch), so benchmarks print this beside their 2-thread results.
+    /// one core, and then two threads do no more FMA work than one, so benchmarks print this beside their 2-thread results.
     /// </summary>
-    public static double ParallelScaling(int threads, long iterations = 5_000_000)
-    {
-        static double Rate(int t, long n)
-        {
-            var clock = Stopwatch.StartNew();
-            var workers = Enumerable.Range(0, t).Select(_ => new Thread(() => GC.KeepAlive(Fma256(n, Vector256.Create(1f), Vector256.Create(0.999999f))))).ToList();
-            workers.ForEach(w => w.Start());
-            workers.ForEach(w => w.Join());
-            return t * n / clock.Elapsed.TotalSeconds;
-        }
-        Rate(1, iterations / 10); // JIT
-        double one = Math.Max(Rate(1, iterations), Rate(1, iterations));
-        return Math.Max(Rate(threads, iterations), Rate(threads, iterations)) / one;
-    }
+    public static double ParallelScaling(int threads, long iterations = 5_000_000) => Loom.Scheduling.ParallelScalingCheck.Measure(threads, iterations);
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static Vector512<float> Fma512(long n, Vector512<float> x, Vector512<float> y)
@@ -83,19 +69,5 @@ internal static class PeakBench
         return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector256<float> Fma256(long n, Vector256<float> x, Vector256<float> y)
-    {
-        Vector256<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
-        for (long i = 0; i < n; i++)
-        {
-            a0 = Vector256.FusedMultiplyAdd(a0, y, x); a1 = Vector256.FusedMultiplyAdd(a1, y, x);
-            a2 = Vector256.FusedMultiplyAdd(a2, y, x); a3 = Vector256.FusedMultiplyAdd(a3, y, x);
-            a4 = Vector256.FusedMultiplyAdd(a4, y, x); a5 = Vector256.FusedMultiplyAdd(a5, y, x);
-            a6 = Vector256.FusedMultiplyAdd(a6, y, x); a7 = Vector256.FusedMultiplyAdd(a7, y, x);
-            a8 = Vector256.FusedMultiplyAdd(a8, y, x); a9 = Vector256.FusedMultiplyAdd(a9, y, x);
-            a10 = Vector256.FusedMultiplyAdd(a10, y, x); a11 = Vector256.FusedMultiplyAdd(a11, y, x);
-        }
-        return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11;
-    }
+    private static Vector256<float> Fma256(long n, Vector256<float> x, Vector256<float> y) => Loom.Scheduling.ParallelScalingCheck.Fma(n, x, y);
 }

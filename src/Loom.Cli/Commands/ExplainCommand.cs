@@ -41,6 +41,7 @@ internal static class ExplainCommand
 
         var report = new ExplainReport(Path.GetFileName(path), plan, dims);
         report.PrintSchedule(loadMs, scheduleMs);
+        ExplainReport.PrintProfile(session.Options.MachineProfile ?? Loom.Scheduling.MachineProfile.ForThisMachine(threads));
         report.PrintSplit(session.WhyBatchNotSplittable);
         if (svgPath is not null)
         {

@@ -10,6 +10,19 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
 
     private static string Ms(double seconds) => (seconds * 1000).ToString("F2", Inv) + " ms";
 
+    /// <summary>Where the cost model's kernel speeds came from, and whether they can be trusted.</summary>
+    public static void PrintProfile(Loom.Scheduling.MachineProfile profile)
+    {
+        string text = profile.ParallelScaling switch
+        {
+            null => "from this machine's cache",
+            { } s when s < 0.8 * profile.Threads => string.Create(Inv,
+                $"probed now while the cores were busy ({profile.Threads} threads did {s:F2}x one thread's FMA work), so not cached: its {profile.Threads}-thread speeds describe the load, and the schedule may run branches side by side that would be faster split; run again on a quieter machine"),
+            { } s => string.Create(Inv, $"probed now and cached ({profile.Threads} threads did {s:F2}x one thread's FMA work)"),
+        };
+        Console.WriteLine($"machine profile: {text}");
+    }
+
     public void PrintSchedule(double loadMs, double scheduleMs)
     {
         var s = plan.Schedule;

@@ -54,6 +54,13 @@ public sealed record MachineProfile
     public required KernelTiming Transfer { get; init; }
 
     /// <summary>
+    /// When probed in this process, <see cref="ParallelScalingCheck"/>'s figure around the probes (the lower of before
+    /// and after): well below <see cref="Threads"/>, the cores were busy and the profile was not cached. Null when read
+    /// from the cache or fixed.
+    /// </summary>
+    public double? ParallelScaling { get; init; }
+
+    /// <summary>
     /// A fixed profile (a 2024 desktop core, kernels that double with two threads) for tests and for
     /// reproducible schedules across machines.
     /// </summary>
@@ -75,12 +82,19 @@ public sealed record MachineProfile
         lock (CacheLock)
         {
             if (Cached.TryGetValue(machine, out var known)) return known;
-            var profile = TryRead(file, machine) ?? MachineProbes.Run(machine, threads);
-            if (profile.Machine == machine) TryWrite(file, profile);
-            Cached[machine] = profile;
-            return profile;
+            if (TryRead(file, machine) is { } read) return Cached[machine] = read;
+            // Probed while other processes held the cores, two-thread timings describe the load, not the machine: such
+            // a profile serves this process but is not written for later ones (which probe again).
+            double before = ParallelScalingCheck.Measure(threads);
+            var profile = MachineProbes.Run(machine, threads);
+            double after = ParallelScalingCheck.Measure(threads);
+            if (Math.Min(before, after) >= QuietScaling * threads) TryWrite(file, profile);
+            return Cached[machine] = profile with { ParallelScaling = Math.Min(before, after) };
         }
     }
+
+    /// <summary>Share of T-fold FMA throughput that T threads must reach for a probed profile to be cached.</summary>
+    private const double QuietScaling = 0.8;
 
     private static readonly Lock CacheLock = new();
     private static readonly Dictionary<string, MachineProfile> Cached = new();
