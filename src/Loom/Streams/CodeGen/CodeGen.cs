@@ -126,7 +126,7 @@ internal sealed partial class CodeGen
         body.AddRange(post);
         body.AddRange(store);
         var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
-        return Expression.Lambda<Action<int>>(block, $"{Sanitize(s.Name)}_work", [n]).Compile();
+        return Expression.Lambda<Action<int>>(ConstantHoister.Hoist(block), $"{Sanitize(s.Name)}_work", [n]).Compile();
     }
 
     /// <summary>
