@@ -28,6 +28,9 @@ internal sealed partial class StreamRival : IDisposable
         ["radixsort"] = 16, ["figure1"] = 2, ["simple-peek"] = 1, ["simple-twostage"] = 1,
     };
 
+    /// <summary>Lines the rival prints per steady state (null: no rival), to turn its rate into steady states per second.</summary>
+    public static int? LinesPerIteration(string name) => Outputs.TryGetValue(name, out int opi) ? opi : null;
+
     public static StreamRival? Build(string streamitDir, string name)
     {
         var tgz = Path.Combine(streamitDir, name, "mit-c.tgz");

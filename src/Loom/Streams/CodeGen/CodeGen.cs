@@ -114,7 +114,7 @@ internal sealed partial class CodeGen
     public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         Channel? input, Channel? output, GlobalStore globals, Printer printer, MessageBox? box = null)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s, _localPrint = true };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var n = Expression.Parameter(typeof(int), "n");
@@ -122,11 +122,16 @@ internal sealed partial class CodeGen
         var post = new List<Expression>();
         if (input is not null) g._in = g.BindPort(input, "in", head: true, pre, post);
         if (output is not null) g._out = g.BindPort(output, "out", head: false, pre, post);
-        var body = new List<Expression>(pre) { g.FiringLoop(work, n) };
+        var loop = g.FiringLoop(work, n);
+        var (printLoad, printStore) = g.PrintStateMoves();
+        var body = new List<Expression>(pre);
+        body.AddRange(printLoad);
+        body.Add(loop);
         body.AddRange(post);
         body.AddRange(store);
+        body.AddRange(printStore);
         var block = Expression.Block(g._locals, [.. g._prologue, .. body, Expression.Empty()]);
-        return Expression.Lambda<Action<int>>(block, $"{Sanitize(s.Name)}_work", [n]).Compile();
+        return Expression.Lambda<Action<int>>(ConstantHoister.Hoist(block), $"{Sanitize(s.Name)}_work", [n]).Compile();
     }
 
     /// <summary>
@@ -152,13 +157,16 @@ internal sealed partial class CodeGen
     public static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _localPrint = true };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var setup = new List<Expression>(load);
         if (input is not null) g._in = g.BindFusedPort(input, "in", first, setup);
         if (output is not null) g._out = g.BindFusedPort(output, "out", first, setup);
         var firing = g.WithReturn(typeof(void), () => g.Stmt(work.Body));
+        var (printLoad, printStore) = g.PrintStateMoves();
+        setup.AddRange(printLoad);
+        store.AddRange(printStore);
         return new FusedFilterParts(g._locals, g._prologue, setup, firing, store);
     }
 

@@ -127,6 +127,7 @@ internal sealed partial class CodeGen
     private Expression Print(BPrint p)
     {
         if (_printer is null) throw new StreamException($"{p.Span}: print is not allowed here (in {_where})");
+        if (LocalPrint(p) is { } local) return local;
         var printer = Expression.Constant(_printer);
         var calls = new List<Expression>();
         foreach (var part in p.Parts)

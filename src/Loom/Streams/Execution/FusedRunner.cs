@@ -72,7 +72,7 @@ public sealed class FusedRunner
         {
             if (body.Count == 0) return;
             var block = Expression.Block(locals, [.. prologue, .. body, Expression.Empty()]);
-            chunks.Add(Expression.Lambda<Action>(block, $"fused_{chunks.Count}", []).Compile());
+            chunks.Add(Expression.Lambda<Action>(ConstantHoister.Hoist(block), $"fused_{chunks.Count}", []).Compile());
             locals.Clear();
             prologue.Clear();
             nodes = 0;

@@ -99,6 +99,20 @@ public sealed class Printer
 
     private static void LineLimit() => throw new StopRunException("line limit reached");
 
+    /// <summary>The line limit (long.MaxValue when none): compiled code with printing off counts lines itself.</summary>
+    public long MaxLines => _maxLines;
+
+    /// <summary>
+    /// Compiled code with printing off keeps the checksum and line count in locals for a batch of firings (a
+    /// field updated per item made a store-to-load chain of every output); at the limit it stores them and stops.
+    /// </summary>
+    public static void StopAtLimit(Printer p, ulong checksum, long lines)
+    {
+        p.Checksum = checksum;
+        p.Lines = lines;
+        LineLimit();
+    }
+
     public void Flush()
     {
         if (_out is not null) Guard(_out.Flush);
