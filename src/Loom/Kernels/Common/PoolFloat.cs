@@ -30,7 +30,8 @@ internal static unsafe class PoolFloat
         }
         long work = (long)planes * g.OutputSize * g.KernelSize;
         int parts = (int)Math.Max(1, Math.Min(Math.Min(planes, (pool?.Threads ?? 1) * 4L), work / MinWorkPerPart));
-        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, GemmKernelSet.Current.IsAvx2OrBetter);
+        var set = GemmKernelSet.Current;
+        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, set.IsAvx2OrBetter, ReferenceEquals(set, GemmKernelSet.Avx512));
         if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
         else pool.Run(parts, job);
     }
@@ -58,14 +59,16 @@ internal static unsafe class PoolFloat
         }
     }
 
-    private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector)
+    /// <param name="wide">The AVX-512 kernel set is in use (forced sets choose the narrower kernels, as tests do).</param>
+    private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector, bool wide)
         : IParallelJob
     {
         public void Execute(int part)
         {
             int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
             bool vec = vector && Avx2.IsSupported;
-            if (max && vec && PoolMaxSeparable.Supports(g))
+            if (max && wide && PoolMaxSeparable512.Supports(g)) PoolMaxSeparable512.Planes(x, y, p0, p1, g);
+            else if (max && vec && PoolMaxSeparable.Supports(g))
             {
                 if (g.SW == 1) PoolMaxSeparable.Planes<TapStride1>(x, y, p0, p1, g);
                 else PoolMaxSeparable.Planes<TapStride2>(x, y, p0, p1, g);
