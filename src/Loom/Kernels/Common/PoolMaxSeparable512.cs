@@ -22,16 +22,17 @@ internal static unsafe class PoolMaxSeparable512
     /// <summary>Rows at least 16 wide (the row pass's vectors stay inside the input row).</summary>
     public static bool Supports(Conv3D g) => PoolMaxSeparable.Supports(g) && g.IW >= 16 && Avx512F.IsSupported;
 
-    public static void Planes(float* x, float* y, int p0, int p1, Conv3D g)
+    /// <summary>Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>) of planes [<paramref name="p0"/>, <paramref name="p1"/>).</summary>
+    public static void Planes(float* x, float* y, int p0, int p1, int oy0, int oy1, Conv3D g)
     {
         // The 3×3 stride-2 window (most CNNs' max pools) gets unrolled loops; anything else the general ones.
-        if (g.KH == 3 && g.KW == 3 && g.SW == 2) Planes<Rows3, Stride2Taps3>(x, y, p0, p1, g);
-        else if (g.SW == 2) Planes<RowsAny, Stride2Taps>(x, y, p0, p1, g);
-        else Planes<RowsAny, Stride1Taps>(x, y, p0, p1, g);
+        if (g.KH == 3 && g.KW == 3 && g.SW == 2) Planes<Rows3, Stride2Taps3>(x, y, p0, p1, oy0, oy1, g);
+        else if (g.SW == 2) Planes<RowsAny, Stride2Taps>(x, y, p0, p1, oy0, oy1, g);
+        else Planes<RowsAny, Stride1Taps>(x, y, p0, p1, oy0, oy1, g);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Planes<TRows, TTaps>(float* x, float* y, int p0, int p1, Conv3D g)
+    private static void Planes<TRows, TTaps>(float* x, float* y, int p0, int p1, int oyStart, int oyEnd, Conv3D g)
         where TRows : struct, IRows where TTaps : struct, ITaps
     {
         int iw = g.IW, ih = g.IH, ow = g.OW, pw = g.PW, kw = g.KW, kh = g.KH;
@@ -48,9 +49,9 @@ internal static unsafe class PoolMaxSeparable512
             float* xp = x + (long)p * g.InputSize, yp = y + (long)p * g.OutputSize;
             // The row pass runs Block output rows ahead of the column pass: a load that spans two recent stores
             // cannot be forwarded from the store buffer and waits for both to retire, which short rows would pay every row.
-            for (int oy0 = 0; oy0 < g.OH; oy0 += Block)
+            for (int oy0 = oyStart; oy0 < oyEnd; oy0 += Block)
             {
-                int n = Math.Min(Block, g.OH - oy0);
+                int n = Math.Min(Block, oyEnd - oy0);
                 for (int j = 0; j < n; j++)
                 {
                     int iy0 = (oy0 + j) * g.SH - g.PH, r0 = Math.Max(iy0, 0), r1 = Math.Min(iy0 + kh, ih);
