@@ -3,9 +3,9 @@ using Loom.Tests.Support;
 namespace Loom.Tests.Kernels;
 
 /// <summary>
-/// Float32 GlobalAveragePool, whose kernel sums four planes side by side: each plane's mean against the float64
-/// mean of its elements, and bit for bit the mean of the same plane pooled alone (so the interleaving changes no
-/// plane's summation order), for plane counts 1..9 (every remainder of four) and plane sizes with every tail length.
+/// Float32 GlobalAveragePool (eight-lane vector sums per plane): each plane's mean against the float64 mean of its
+/// elements, and bit for bit the mean of the same plane pooled alone (a plane's result must not depend on its
+/// neighbours), for plane counts 1..9 and plane sizes with every tail length.
 /// </summary>
 public sealed class PoolGlobalAverageTests
 {

@@ -46,36 +46,11 @@ internal static unsafe class PoolFloat
         else pool.Run(parts, job);
     }
 
-    /// <summary>
-    /// y[p] = max or mean of plane p; NaN never wins the max (as in PoolCore). The mean sums each plane in eight
-    /// lanes, then the lanes, then the tail; four planes go side by side, so their dependent adds overlap (one plane's
-    /// chain of 21 adds for a 13×13 plane waits on the adder's latency at every step) with each plane's sum unchanged.
-    /// </summary>
+    /// <summary>y[p] = max or mean of plane p; NaN never wins the max (as in PoolCore), the sum is vectorized (eight partial sums).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WholePlanes(bool max, float* x, float* y, int planes, int size)
     {
-        int p = 0;
-        if (!max)
-        {
-            int full = size & ~7;
-            for (; p + 4 <= planes; p += 4)
-            {
-                float* s0 = x + (long)p * size, s1 = s0 + size, s2 = s1 + size, s3 = s2 + size;
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-                for (int i = 0; i < full; i += 8)
-                {
-                    a0 += Vector256.Load(s0 + i);
-                    a1 += Vector256.Load(s1 + i);
-                    a2 += Vector256.Load(s2 + i);
-                    a3 += Vector256.Load(s3 + i);
-                }
-                y[p] = Tail(Vector256.Sum(a0), s0, full, size) / size;
-                y[p + 1] = Tail(Vector256.Sum(a1), s1, full, size) / size;
-                y[p + 2] = Tail(Vector256.Sum(a2), s2, full, size) / size;
-                y[p + 3] = Tail(Vector256.Sum(a3), s3, full, size) / size;
-            }
-        }
-        for (; p < planes; p++)
+        for (int p = 0; p < planes; p++)
         {
             float* s = x + (long)p * size;
             if (!max)
@@ -83,20 +58,15 @@ internal static unsafe class PoolFloat
                 var acc = Vector256<float>.Zero;
                 int i = 0;
                 for (; i + 8 <= size; i += 8) acc += Vector256.Load(s + i);
-                y[p] = Tail(Vector256.Sum(acc), s, i, size) / size;
+                float sum = Vector256.Sum(acc);
+                for (; i < size; i++) sum += s[i];
+                y[p] = sum / size;
                 continue;
             }
             float best = float.NegativeInfinity;
             for (int i = 0; i < size; i++) if (s[i] > best) best = s[i];
             y[p] = best;
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Tail(float sum, float* s, int from, int size)
-    {
-        for (int i = from; i < size; i++) sum += s[i];
-        return sum;
     }
 
     /// <param name="wide">Max pooling by <see cref="PoolMaxSeparable512"/>: the AVX-512 kernel set is in use (tests force the narrower ones) and the geometry fits.</param>
