@@ -9,7 +9,7 @@ using Loom.Runtime;
 /// <summary>
 /// Where a model's time goes, by operator type: every kernel of the default registry is wrapped in a
 /// timer, the model runs <c>--runs</c> times, and each operator's total is divided by the runs.
-/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes]
+/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes] [--sequential]
 /// --nodes: one row per node (operator, input and output shapes), slowest first. With one thread times are
 /// thread CPU time (stable on a loaded machine), else wall clock.
 /// </summary>
@@ -31,17 +31,20 @@ internal static class OpProfile
             }
         }
         var ticks = new Dictionary<string, long>();
+        var samples = new Dictionary<string, List<long>>();
         var counts = new Dictionary<string, int>();
         var registry = new KernelRegistry();
         foreach (var (domain, op) in KernelRegistry.Default.Operators)
-            registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, byNode ? Describe(info) : op), domain: domain);
-        var options = new LoomSessionOptions { IntraOpThreads = threads };
+            registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, samples, byNode ? Describe(info) : op), domain: domain);
+        // --sequential: nodes in graph order, each with every thread (the timers are not safe for nodes running side by side).
+        var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = args.Contains("--sequential") ? ExecutionMode.Sequential : ExecutionMode.Parallel };
         using var session = LoomSession.Create(OnnxImporter.Load(path, options), options, registry);
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
         foreach (var n in session.Model.Graph.Nodes) counts[n.OpType] = counts.GetValueOrDefault(n.OpType) + 1;
         // Warm up until tiered compilation has promoted the hot kernels (about 30 calls and a background delay).
         Loom.Bench.BenchOptions.WarmUp(() => session.Run(feeds).Dispose());
         ticks.Clear();
+        samples.Clear();
         var total = Stopwatch.StartNew();
         for (int r = 0; r < runs; r++) session.Run(feeds).Dispose();
         double totalMs = total.Elapsed.TotalMilliseconds / runs;
@@ -49,7 +52,9 @@ internal static class OpProfile
         foreach (var (op, t) in ticks.OrderByDescending(kv => kv.Value))
         {
             double ms = t / 1e6 / runs;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-24} {(byNode ? 1 : counts.GetValueOrDefault(op)),4}  {ms,9:F3} ms  {100 * ms / totalMs,5:F1} %"));
+            // --nodes: also the median over runs (one call per run), which a preempted run does not move.
+            string median = byNode ? string.Create(CultureInfo.InvariantCulture, $"  median {Median(samples[op]) / 1e6,7:F3} ms") : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-24} {(byNode ? 1 : counts.GetValueOrDefault(op)),4}  {ms,9:F3} ms  {100 * ms / totalMs,5:F1} %{median}"));
         }
         return 0;
     }
@@ -66,13 +71,22 @@ internal static class OpProfile
         return $"{n.OpType} {(info.InputTypes.Count > 1 ? Shape(info.InputTypes[1]) + " " : "")}{Shape(info.InputTypes[0])}->{Shape(info.OutputTypes[0])} {n.Outputs[0]}";
     }
 
-    private sealed class Timed(Kernel inner, Dictionary<string, long> ticks, string op) : Kernel
+    private static double Median(List<long> v)
+    {
+        var s = v.Order().ToArray();
+        return s.Length == 0 ? 0 : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2.0;
+    }
+
+    private sealed class Timed(Kernel inner, Dictionary<string, long> ticks, Dictionary<string, List<long>> samples, string op) : Kernel
     {
         public override void Run(KernelContext ctx)
         {
             long start = Now(ctx);
             inner.Run(ctx);
-            ticks[op] = ticks.GetValueOrDefault(op) + Now(ctx) - start;
+            long t = Now(ctx) - start;
+            ticks[op] = ticks.GetValueOrDefault(op) + t;
+            if (!samples.TryGetValue(op, out var list)) samples[op] = list = [];
+            list.Add(t);
         }
     }
 }

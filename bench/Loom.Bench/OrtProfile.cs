@@ -32,6 +32,7 @@ internal static class OrtProfile
         for (int i = 0; i < o.Runs; i++) ort2.Run(ro, names, values, ort2.OutputNames).Dispose();
         file = ort2.EndProfiling();
         var totals = new Dictionary<string, (double Us, int Count)>();
+        var samples = new Dictionary<string, List<double>>();
         using (var doc = JsonDocument.Parse(File.ReadAllText(file)))
             foreach (var e in doc.RootElement.EnumerateArray())
             {
@@ -41,17 +42,27 @@ internal static class OrtProfile
                 string op = e.TryGetProperty("args", out var a) && a.TryGetProperty("op_name", out var opn) ? opn.GetString()! : "";
                 var key = $"{op} {name[..^"_kernel_time".Length]}";
                 var (us, n) = totals.GetValueOrDefault(key);
-                totals[key] = (us + e.GetProperty("dur").GetDouble(), n + 1);
+                double dur = e.GetProperty("dur").GetDouble();
+                totals[key] = (us + dur, n + 1);
+                if (!samples.TryGetValue(key, out var list)) samples[key] = list = [];
+                list.Add(dur);
             }
         File.Delete(file);
         int runs = o.Runs + 3;
         double sum = totals.Values.Sum(v => v.Us) / runs / 1e3;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}  onnxruntime  threads {o.Threads}  sum of node times {sum:F2} ms per run"));
+        // Mean, and the median over runs (a node preempted by another process in a few runs moves the mean, not the median).
         foreach (var (key, (us, _)) in totals.OrderByDescending(kv => kv.Value.Us))
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-60} {us / runs / 1e3,9:F3} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-60} {us / runs / 1e3,9:F3} ms  median {Median(samples[key]) / 1e3,7:F3} ms"));
         foreach (var g in totals.GroupBy(kv => kv.Key.Split(' ')[0]).OrderByDescending(g => g.Sum(kv => kv.Value.Us)))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  total {g.Key,-24} {g.Sum(kv => kv.Value.Us) / runs / 1e3,9:F3} ms"));
         foreach (var v in values) v.Dispose();
         return 0;
+    }
+
+    private static double Median(List<double> v)
+    {
+        var s = v.Order().ToArray();
+        return s.Length == 0 ? 0 : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 }

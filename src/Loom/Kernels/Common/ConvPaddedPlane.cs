@@ -29,12 +29,19 @@ internal static unsafe class ConvPaddedPlane
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(float* src, Conv3D g, float* dst, int rows, int width, float fill,
+        bool transform = false, float scale = 1, float shift = 0, bool relu = false) =>
+        Fill(src, g, dst, 0, rows, width, fill, transform, scale, shift, relu);
+
+    /// <summary>Rows [<paramref name="r0"/>, <paramref name="r1"/>) of the padded plane only (<paramref name="dst"/> is the plane's start).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Fill(float* src, Conv3D g, float* dst, int r0, int r1, int width, float fill,
         bool transform = false, float scale = 1, float shift = 0, bool relu = false)
     {
         // Inline vector loops: planes of late layers are small, and calls per row would cost more than the copy.
         var f = Vector256.Create(fill);
         int iw = g.IW, pw = g.PW;
-        for (int r = 0; r < rows; r++, dst += width)
+        dst += (long)r0 * width;
+        for (int r = r0; r < r1; r++, dst += width)
         {
             int iy = r - g.PH, c = 0;
             if ((uint)iy >= (uint)g.IH)

@@ -79,19 +79,23 @@ internal static unsafe class ConvWideGemm
         /// f the channel's pre-activation (<paramref name="input"/>) or the identity.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Fill(float* x, float* planes, ChannelTransform input, int c)
+        public void Fill(float* x, float* planes, ChannelTransform input, int c) => Fill(x, planes, input, c, 0, Hq);
+
+        /// <summary>Rows [<paramref name="r0"/>, <paramref name="r1"/>) of each of channel <paramref name="c"/>'s phase planes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Fill(float* x, float* planes, ChannelTransform input, int c, int r0, int r1)
         {
             var g = Geometry;
             bool transform = !input.IsIdentity;
             float scale = transform ? input.Scale(c) : 1, shift = transform ? input.Shift(c) : 0;
             if (g.SH == 1 && g.SW == 1)
             {
-                ConvPaddedPlane.Fill(x, g, planes, Hq, Wq, 0, transform, scale, shift, input.Relu);
+                ConvPaddedPlane.Fill(x, g, planes, r0, r1, Wq, 0, transform, scale, shift, input.Relu);
                 return;
             }
             for (int py = 0; py < PhaseRows; py++)
                 for (int px = 0; px < PhaseCols; px++, planes += (long)Hq * Wq)
-                    for (int r = 0; r < Hq; r++)
+                    for (int r = r0; r < r1; r++)
                     {
                         float* dst = planes + (long)r * Wq;
                         int iy = r * g.SH + py - g.PH;
@@ -144,7 +148,9 @@ internal static unsafe class ConvWideGemm
     /// <summary>Copies one image's <paramref name="channels"/> into the layout's phase planes, with the pre-activation, split over the pool.</summary>
     public static void FillPlanes(Layout layout, float* x, float* planes, int channels, ChannelTransform input, WorkerPool? pool)
     {
-        var fill = new FillJob(x, planes, layout, channels, Math.Min(channels, (pool?.Threads ?? 1) * 2), input);
+        // Bands of plane rows across every channel: the product splits the output positions over the threads, and so did the
+        // layer before, so each thread copies the rows its own core wrote and its product part reads the rows it copied.
+        var fill = new FillJob(x, planes, layout, channels, Math.Min(layout.Hq, (pool?.Threads ?? 1) * 2), input);
         Split(pool, fill.Parts, fill);
     }
 
@@ -161,10 +167,10 @@ internal static unsafe class ConvWideGemm
 
         public void Execute(int part)
         {
-            int c0 = (int)((long)channels * part / parts), c1 = (int)((long)channels * (part + 1) / parts);
+            int r0 = (int)((long)layout.Hq * part / parts), r1 = (int)((long)layout.Hq * (part + 1) / parts);
             long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
-            for (int c = c0; c < c1; c++)
-                layout.Fill(x + (long)c * layout.Geometry.InputSize, planes + c * channelSize, input, c);
+            for (int c = 0; c < channels; c++)
+                layout.Fill(x + (long)c * layout.Geometry.InputSize, planes + c * channelSize, input, c, r0, r1);
         }
     }
 

@@ -29,8 +29,19 @@ internal static unsafe class PoolFloat
             return;
         }
         long work = (long)planes * g.OutputSize * g.KernelSize;
-        int parts = (int)Math.Max(1, Math.Min(Math.Min(planes, (pool?.Threads ?? 1) * 4L), work / MinWorkPerPart));
-        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, GemmKernelSet.Current.IsAvx2OrBetter);
+        long maxParts = Math.Max(1, Math.Min((pool?.Threads ?? 1) * 4L, work / MinWorkPerPart));
+        var set = GemmKernelSet.Current;
+        bool wide = max && ReferenceEquals(set, GemmKernelSet.Avx512) && PoolMaxSeparable512.Supports(g);
+        if (wide && maxParts > 1 && pool is { Threads: > 1 })
+        {
+            // Bands of output rows across every plane: a convolution before the pool splits its output positions over the
+            // threads, so each thread then reads the rows its own core wrote rather than half of every plane from the other.
+            var bands = new BandJob(x, y, planes, (int)Math.Min(maxParts, g.OH), g);
+            pool.Run(bands.Parts, bands);
+            return;
+        }
+        int parts = (int)Math.Min(planes, maxParts);
+        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, set.IsAvx2OrBetter, wide);
         if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
         else pool.Run(parts, job);
     }
@@ -58,14 +69,16 @@ internal static unsafe class PoolFloat
         }
     }
 
-    private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector)
+    /// <param name="wide">Max pooling by <see cref="PoolMaxSeparable512"/>: the AVX-512 kernel set is in use (tests force the narrower ones) and the geometry fits.</param>
+    private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector, bool wide)
         : IParallelJob
     {
         public void Execute(int part)
         {
             int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
             bool vec = vector && Avx2.IsSupported;
-            if (max && vec && PoolMaxSeparable.Supports(g))
+            if (wide) PoolMaxSeparable512.Planes(x, y, p0, p1, 0, g.OH, g);
+            else if (max && vec && PoolMaxSeparable.Supports(g))
             {
                 if (g.SW == 1) PoolMaxSeparable.Planes<TapStride1>(x, y, p0, p1, g);
                 else PoolMaxSeparable.Planes<TapStride2>(x, y, p0, p1, g);
@@ -77,6 +90,15 @@ internal static unsafe class PoolFloat
             else if (vec && g.SW == 2) Planes<SumOp, TapStride2>(x, y, p0, p1, g, includePad, padEndH, padEndW, true);
             else Planes<SumOp, TapStride1>(x, y, p0, p1, g, includePad, padEndH, padEndW, false);
         }
+    }
+
+    /// <summary>Part q: output rows [OH·q/parts, OH·(q+1)/parts) of every plane (AVX-512 max pooling).</summary>
+    private readonly struct BandJob(float* x, float* y, int planes, int parts, Conv3D g) : IParallelJob
+    {
+        public int Parts => parts;
+
+        public void Execute(int part) =>
+            PoolMaxSeparable512.Planes(x, y, 0, planes, (int)((long)g.OH * part / parts), (int)((long)g.OH * (part + 1) / parts), g);
     }
 
     /// <summary>Max or sum of a window's elements, as a struct parameter so each kernel is specialized.</summary>
