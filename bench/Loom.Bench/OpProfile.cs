@@ -9,18 +9,25 @@ using Loom.Runtime;
 /// <summary>
 /// Where a model's time goes, by operator type: every kernel of the default registry is wrapped in a
 /// timer, the model runs <c>--runs</c> times, and each operator's total is divided by the runs.
-/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes] [--sequential]
+/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes] [--sequential] [--wall] [--min]
 /// --nodes: one row per node (operator, input and output shapes), slowest first. With one thread times are
-/// thread CPU time (stable on a loaded machine), else wall clock.
+/// thread CPU time (stable on a loaded machine), else wall clock. --wall: wall clock at one thread too; --sequential: the
+/// session in Sequential mode (every node with all threads, as "loom sequential NT"); --min: each node's fastest run
+/// instead of the mean, which other processes rarely slow down (two-thread scaling per node on a shared machine).
 /// </summary>
 internal static class OpProfile
 {
+    private static bool s_wall, s_min;
+    private static readonly Dictionary<string, long> s_best = new();
+
     public static int Run(string[] args)
     {
         string path = args[0];
         var dims = new Dictionary<string, long>();
         int runs = 20, threads = 1;
-        bool byNode = args.Contains("--nodes");
+        bool byNode = args.Contains("--nodes"), sequential = args.Contains("--sequential");
+        s_wall = args.Contains("--wall");
+        s_min = args.Contains("--min");
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -36,8 +43,7 @@ internal static class OpProfile
         var registry = new KernelRegistry();
         foreach (var (domain, op) in KernelRegistry.Default.Operators)
             registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, samples, byNode ? Describe(info) : op), domain: domain);
-        // --sequential: nodes in graph order, each with every thread (the timers are not safe for nodes running side by side).
-        var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = args.Contains("--sequential") ? ExecutionMode.Sequential : ExecutionMode.Parallel };
+        var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = sequential ? ExecutionMode.Sequential : ExecutionMode.Parallel };
         using var session = LoomSession.Create(OnnxImporter.Load(path, options), options, registry);
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
         foreach (var n in session.Model.Graph.Nodes) counts[n.OpType] = counts.GetValueOrDefault(n.OpType) + 1;
@@ -46,7 +52,14 @@ internal static class OpProfile
         ticks.Clear();
         samples.Clear();
         var total = Stopwatch.StartNew();
-        for (int r = 0; r < runs; r++) session.Run(feeds).Dispose();
+        for (int r = 0; r < runs; r++)
+        {
+            session.Run(feeds).Dispose();
+            if (!s_min) continue;
+            foreach (var (op, t) in ticks) s_best[op] = Math.Min(s_best.GetValueOrDefault(op, long.MaxValue), t);
+            ticks.Clear();
+        }
+        if (s_min) foreach (var (op, t) in s_best) ticks[op] = t * runs;
         double totalMs = total.Elapsed.TotalMilliseconds / runs;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}  threads {threads}  runs {runs}  mean {totalMs:F2} ms per run"));
         foreach (var (op, t) in ticks.OrderByDescending(kv => kv.Value))
@@ -61,7 +74,7 @@ internal static class OpProfile
 
     /// <summary>Nanoseconds: this thread's CPU time when the session has one thread, else the wall clock.</summary>
     private static long Now(KernelContext ctx) =>
-        ctx.Pool.Threads == 1 && Loom.Bench.ThreadCpuClock.Available ? (long)(Loom.Bench.ThreadCpuClock.NowMs() * 1e6)
+        ctx.Pool.Threads == 1 && !s_wall && Loom.Bench.ThreadCpuClock.Available ? (long)(Loom.Bench.ThreadCpuClock.NowMs() * 1e6)
             : (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
 
     private static string Describe(KernelInfo info)

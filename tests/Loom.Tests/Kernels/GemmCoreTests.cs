@@ -187,9 +187,11 @@ public sealed unsafe class GemmCoreTests
     [Fact]
     public void PartitionsCoverEveryTileOnce()
     {
-        foreach (var (m, n, k, threads) in new[] { (1000, 1000, 1000, 2), (64, 49, 4608, 2), (2048, 49, 512, 4), (7, 100000, 64, 3), (5, 5, 5, 8) })
+        var ks = GemmKernelSet.Best;
+        // The last two: an odd number of column tiles (ResNet's 28×28 stage: 784 and 838 wide columns), the middle one split.
+        foreach (var (m, n, k, threads) in new[] { (1000, 1000, 1000, 2), (64, 49, 4608, 2), (2048, 49, 512, 4), (7, 100000, 64, 3), (5, 5, 5, 8),
+                     (128, 784, 512, 2), (ks.MR * 15 + 3, ks.NR * 27 - 5, 1152, 4) })
         {
-            var ks = GemmKernelSet.Best;
             var plan = GemmPartition.Plan(ks, m, n, k, threads, aPacked: true, bPacked: false);
             var seen = new int[m, n];
             for (int p = 0; p < plan.Parts; p++)
@@ -201,5 +203,51 @@ public sealed unsafe class GemmCoreTests
             }
             foreach (var v in seen) Assert.Equal(1, v);
         }
+    }
+
+    [Theory]
+    [InlineData(128, 784, 16)]   // 25 column tiles of 32 (AVX-512), 16 row tiles
+    [InlineData(128, 838, 16)]   // 27
+    [InlineData(72, 784, 9)]     // an odd number of row tiles: the middle column's halves differ by one tile
+    public void TwoThreadsClaimingFromBothEndsGetEqualHalves(int m, int n, int rowTiles)
+    {
+        var ks = GemmKernelSet.Best;
+        if (ks.NR != 32 || ks.MR != 8) return; // the shapes are chosen for AVX-512's 8×32 tiles
+        var plan = GemmPartition.Plan(ks, m, n, 512, 2, aPacked: true, bPacked: true);
+        Assert.True(plan.SplitMiddle, $"{m}x{n}: {(n + 31) / 32} column tiles, expected the middle one split");
+        // Equal speeds: the caller takes parts from the front and the other thread from the back until they meet.
+        long front = 0, back = 0;
+        for (int lo = 0, hi = plan.Parts - 1; lo <= hi;)
+        {
+            if (front <= back) front += Tiles(plan.Block(lo++, m, n));
+            else back += Tiles(plan.Block(hi--, m, n));
+        }
+        Assert.True(Math.Abs(front - back) <= (rowTiles % 2 == 0 ? 0 : 1), $"{m}x{n}: {front} tiles against {back}");
+        Assert.Equal((long)rowTiles * ((n + 31) / 32), front + back);
+
+        static long Tiles((int I0, int I1, int J0, int J1) b) => (long)((b.I1 - b.I0 + 7) / 8) * ((b.J1 - b.J0 + 31) / 32);
+    }
+
+    [Theory, MemberData(nameof(KernelSets))]
+    public void SplitMiddleColumnGivesTheOneThreadProductBitForBit(string set)
+    {
+        var ks = Set(set);
+        using var pool = new WorkerPool(2);
+        int m = ks.MR * 16 + 3, n = ks.NR * 25 - 7, k = 300;
+        Assert.True(GemmPartition.Plan(ks, m, n, k, 2, aPacked: true, bPacked: false).SplitMiddle);
+        var a = Random(m * k, 3);
+        var b = Random(k * n, 4);
+        var bias = Random(m, 5);
+        var one = new float[m * n];
+        var two = new float[m * n];
+        fixed (float* pa = a, pb = b, p1 = one, p2 = two, pbias = bias)
+        {
+            var packedA = new GemmPackedA(ks, m, k, pa, k, transposed: false);
+            var epilogue = new GemmBiasActivation(pbias, null, n, new FusedActivation(ActivationKind.Relu));
+            GemmCore.Multiply(ks, m, n, k, packedA.AsOperand(), new GemmDenseB(pb, n, false), p1, n, false, epilogue, null);
+            GemmCore.Multiply(ks, m, n, k, packedA.AsOperand(), new GemmDenseB(pb, n, false), p2, n, false, epilogue, pool);
+        }
+        AssertNear(Naive(m, n, k, 1, a, false, b, false, null).Select((v, i) => Math.Max(v + bias[i / n], 0)).ToArray(), one, k);
+        Assert.Equal(one, two);
     }
 }

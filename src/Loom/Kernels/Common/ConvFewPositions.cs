@@ -51,61 +51,55 @@ internal static unsafe class ConvFewPositions
         var scratch = GemmScratch.ForThread;
         float* product = scratch.Extra(n * m);
         float* planes = fromPlanes ? scratch.Input(checked((int)(c * (long)wide!.Phases * wide.Hq * wide.Wq))) : null;
+        int columnParts = pool is null ? 1 : ConvFewPositionsSplit.ColumnParts(ks, n, m, k, threads);
         for (int b = 0; b < p.Batch; b++)
         {
             long yOff = (long)b * m * n;
             float* x = t.X + (long)b * c * g.InputSize;
+            var transpose = new TransposeJob(product, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, n, m, act,
+                Math.Min((m + 7) / 8, threads * 2), ks.IsAvx2OrBetter && Avx.IsSupported);
+            if (columnParts > 1)
+            {
+                RunSplit(ks, g, wide, transposedWeights, x, planes, t.Input, product, transpose, n, m, c, k, columnParts, pool!);
+                continue;
+            }
             if (fromPlanes)
             {
                 ConvWideGemm.FillPlanes(wide!, x, planes, c, t.Input, pool);
-                Multiply(ks, n, m, k, new PlaneRows(planes, wide!.Offsets, g.OW, wide.Wq), transposedWeights, product, pool);
+                GemmCore.Multiply(ks, n, m, k, new PlaneRows(planes, wide!.Offsets, g.OW, wide.Wq), transposedWeights.AsOperand(), product, m, false, pool);
             }
             else if (g.IsPointwise)
-                Multiply(ks, n, m, k, new GemmDenseA(x, n, transposed: true, 1), transposedWeights, product, pool);
+                GemmCore.Multiply(ks, n, m, k, new GemmDenseA(x, n, transposed: true, 1), transposedWeights.AsOperand(), product, m, false, pool);
             else
-                Multiply(ks, n, m, k, new Im2ColRows(new ConvIm2ColB(x, g)), transposedWeights, product, pool);
-            int blocks = (m + 7) / 8, parts = Math.Min(blocks, threads * 2);
-            var job = new TransposeJob(product, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, n, m, act, parts,
-                ks.IsAvx2OrBetter && Avx.IsSupported);
-            if (pool is null || parts == 1) for (int i = 0; i < parts; i++) job.Execute(i);
-            else pool.Run(parts, job);
+                GemmCore.Multiply(ks, n, m, k, new Im2ColRows(new ConvIm2ColB(x, g)), transposedWeights.AsOperand(), product, m, false, pool);
+            if (pool is null || transpose.Parts == 1) for (int i = 0; i < transpose.Parts; i++) transpose.Execute(i);
+            else pool.Run(transpose.Parts, transpose);
         }
     }
 
     /// <summary>
-    /// product[n × m] = A · Wᵀ with A packed once, in parallel, before the product: the parts of a product split by columns
-    /// (the weights' side, pre-packed) would each pack all of A otherwise — with 8 parts, A packed 8 times, a third of the
-    /// time of a 3×3 layer at 7×7 on two threads.
+    /// One image on several threads (<see cref="ConvFewPositionsSplit"/>): A packed once into a shared buffer — the column parts
+    /// would each pack all of it otherwise — then each column part multiplies and transposes its own output channels.
     /// </summary>
-    private static void Multiply<TA>(GemmKernelSet ks, int n, int m, int k, TA a, GemmPackedB w, float* product, WorkerPool? pool)
-        where TA : struct, IGemmA
+    private static void RunSplit(GemmKernelSet ks, Conv3D g, ConvWideGemm.Layout? wide, GemmPackedB weights, float* x, float* planes,
+        ChannelTransform input, float* product, TransposeJob transpose, int n, int m, int c, int k, int columnParts, WorkerPool pool)
     {
-        if (pool is null || pool.Threads == 1)
-        {
-            GemmCore.Multiply(ks, n, m, k, a, w.AsOperand(), product, m, false, pool);
-            return;
-        }
-        int paddedN = GemmCore.RoundUp(n, ks.MR);
+        int mr = ks.MR, paddedN = GemmCore.RoundUp(n, mr), threads = pool.Threads;
         float* packed = GemmScratch.ForThread.SharedA(paddedN * k);
-        var job = new PackJob<TA>(a, packed, n, paddedN, k, ks.MR, Math.Min(2 * pool.Threads, (paddedN / ks.MR) * ((k + GemmCore.KC - 1) / GemmCore.KC)));
-        pool.Run(job.Parts, job);
-        GemmCore.Multiply(ks, n, m, k, new GemmPackedA.Ref(packed, paddedN), w.AsOperand(), product, m, false, pool);
-    }
-
-    /// <summary>Packs A in <see cref="GemmPackedA.Ref"/>'s layout (K blocks of KC, MR-row panels): part i takes every parts-th (block, panel).</summary>
-    private readonly struct PackJob<TA>(TA a, float* packed, int n, int paddedN, int k, int mr, int parts) : IParallelJob where TA : struct, IGemmA
-    {
-        public int Parts => parts;
-
-        public void Execute(int part)
+        if (planes != null)
         {
-            int panels = paddedN / mr, blocks = (k + GemmCore.KC - 1) / GemmCore.KC;
-            for (int u = part; u < panels * blocks; u += parts)
-            {
-                int k0 = u / panels * GemmCore.KC, i0 = u % panels * mr, kc = Math.Min(GemmCore.KC, k - k0);
-                a.Pack(packed + (long)k0 * paddedN + (long)i0 * kc, i0, Math.Min(mr, n - i0), k0, kc, mr);
-            }
+            int parts = Math.Min(c, threads * ConvFewPositionsSplit.PartsPerThread);
+            pool.Run(parts, new ConvFewPositionsSplit.PlanesAndA(wide!, x, planes, input, c, n, paddedN, k, mr, packed, parts));
         }
+        else
+        {
+            int parts = Math.Min(k, threads * ConvFewPositionsSplit.PartsPerThread);
+            if (g.IsPointwise)
+                pool.Run(parts, new ConvFewPositionsSplit.PackA<GemmDenseA>(new GemmDenseA(x, n, transposed: true, 1), packed, n, paddedN, k, mr, parts));
+            else
+                pool.Run(parts, new ConvFewPositionsSplit.PackA<Im2ColRows>(new Im2ColRows(new ConvIm2ColB(x, g)), packed, n, paddedN, k, mr, parts));
+        }
+        pool.Run(columnParts, new ConvFewPositionsSplit.ProductAndY(ks, packed, paddedN, weights, product, n, m, k, transpose, columnParts));
     }
 
     /// <summary>
@@ -113,7 +107,7 @@ internal static unsafe class ConvFewPositions
     /// planes[offsets[p] + oy·Wq + ox]. A panel of eight positions on one output row copies eight consecutive floats
     /// per tap; one that wraps to the next row gathers them.
     /// </summary>
-    private readonly struct PlaneRows(float* planes, int* offsets, int ow, int wq) : IGemmA
+    internal readonly struct PlaneRows(float* planes, int* offsets, int ow, int wq) : IGemmA
     {
         public float* Packed(int i0, int k0, int kc) => null;
 
@@ -154,7 +148,7 @@ internal static unsafe class ConvFewPositions
     }
 
     /// <summary>im2col(X)ᵀ as a left operand: its MR-row panels are im2col's NR-column panels with NR = MR.</summary>
-    private readonly struct Im2ColRows(ConvIm2ColB columns) : IGemmA
+    internal readonly struct Im2ColRows(ConvIm2ColB columns) : IGemmA
     {
         public float* Packed(int i0, int k0, int kc) => null;
 
@@ -162,21 +156,28 @@ internal static unsafe class ConvFewPositions
     }
 
     /// <summary>y[ch, pos] = act(product[pos, ch] + bias[ch] + residual[ch, pos]) for channel blocks of eight.</summary>
-    private readonly struct TransposeJob(float* product, float* y, float* bias, float* residual, int n, int m, FusedActivation act, int parts, bool avx)
+    internal readonly struct TransposeJob(float* product, float* y, float* bias, float* residual, int n, int m, FusedActivation act, int parts, bool avx)
         : IParallelJob
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public int Parts => parts;
+
         public void Execute(int part)
         {
             int blocks = (m + 7) / 8;
-            int m0 = (int)((long)blocks * part / parts) * 8, m1 = Math.Min(m, (int)((long)blocks * (part + 1) / parts) * 8);
+            Channels((int)((long)blocks * part / parts) * 8, Math.Min(m, (int)((long)blocks * (part + 1) / parts) * 8));
+        }
+
+        /// <summary>Output channels [m0, m1).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Channels(int m0, int m1)
+        {
             for (int ch = m0; ch < m1; ch += 8)
             {
                 // Whole 8×8 blocks by register transposes, the rest (last positions, last channels) one by one.
                 int done = 0;
-                if (avx && ch + 8 <= m)
+                if (avx && ch + 8 <= m1)
                     for (; done + 8 <= n; done += 8) GemmTranspose.Block8x8(product + (long)done * m + ch, m, y + (long)ch * n + done, n);
-                for (int q = ch; q < Math.Min(ch + 8, m); q++)
+                for (int q = ch; q < Math.Min(ch + 8, m1); q++)
                     for (int r = done; r < n; r++) y[(long)q * n + r] = product[(long)r * m + q];
             }
             if (bias == null && residual == null && act.Kind == ActivationKind.None) return;
