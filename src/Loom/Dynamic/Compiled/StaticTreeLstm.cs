@@ -85,11 +85,11 @@ public sealed unsafe partial class StaticTreeLstm
         if (!UseFused(keep)) _w.Refresh(parts);
         var p = _plan;
         p.Build(trees, _m.Embedding.Count, DedupLeaves);
-        Grow(ref _x, p.Rows * 2 * hd); Grow(ref _cx, p.Rows * 2 * hd);
-        Grow(ref _leafH, p.Unique * hd); Grow(ref _leafC, p.Unique * hd);
         Grow(ref _rootH, p.Trees * hd); Grow(ref _rootC, p.Trees * hd);
         Grow(ref _rowLoss, p.Rows);
         if (UseFused(keep)) return ForwardFused(p, everyNode, parts);
+        Grow(ref _x, p.Rows * 2 * hd); Grow(ref _cx, p.Rows * 2 * hd);
+        Grow(ref _leafH, p.Unique * hd); Grow(ref _leafC, p.Unique * hd);
         int widest = 0;
         for (int l = 0; l < p.Levels; l++) widest = Math.Max(widest, p.LevelStart[l + 1] - p.LevelStart[l]);
         Grow(ref _g, (keep ? p.Rows : widest) * 5 * hd);

@@ -79,7 +79,7 @@ internal sealed unsafe class TreeLstmWeights
     }
 
     private int _fusedStamp = -1;
-    private float[] _nodeFused = [], _leafFused = [];
+    private Runtime.HugePageBuffer? _nodeFused, _leafFused;
 
     /// <summary>The forward matrices in <see cref="TreeLstmFused"/>'s layout (64-byte aligned; valid until the next refresh).</summary>
     public float* NodeFused { get; private set; }
@@ -105,13 +105,12 @@ internal sealed unsafe class TreeLstmWeights
     /// Per block of 32 hidden units j0.., per gate g: a panel B[k·32 + j'] = W_g[j0 + j', col0 + k] over the gate's
     /// depth (k &lt; depth), gates one after another, blocks one after another.
     /// </summary>
-    private static float* PackFused(int h, ref float[] store, (Parameter W, int Col0, int Depth)[] gates)
+    private static float* PackFused(int h, ref Runtime.HugePageBuffer? store, (Parameter W, int Col0, int Depth)[] gates)
     {
         const int nr = TreeLstmFused.Block;
         int depth = gates.Sum(g => g.Depth);
         long n = (long)h * depth;
-        if (store.Length < n + 16) store = GC.AllocateUninitializedArray<float>((int)n + 16, pinned: true);
-        float* b = GemmScratch.AlignedPointer(store);
+        float* b = Runtime.HugePageBuffer.Grow(ref store, n);
         float* d = b;
         for (int j0 = 0; j0 < h; j0 += nr)
             foreach (var (w, col0, dep) in gates)

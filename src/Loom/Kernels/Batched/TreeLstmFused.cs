@@ -32,13 +32,6 @@ internal static unsafe class TreeLstmFused
     public static long LeafPanels(int hd) => (long)Block * 3 * hd;
 
     /// <summary>
-    /// Packed A position of row <paramref name="q"/> of a padded numbering (each level's rows padded to whole tiles):
-    /// tile q/8 holds k-major groups of 8 rows, <c>[k][8]</c> over the tile's depth <paramref name="depth"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static long PackedRow(int q, int depth) => (long)(q >> 3) * depth * Rows + (q & 7);
-
-    /// <summary>
     /// Gate pre-activations of 8 rows × one block into <paramref name="s"/> (row r, gate q at s + r·ldS + q·32):
     /// <paramref name="gates"/> panels, panel q over depth <paramref name="kc"/>[q] from A offset <paramref name="k0"/>[q].
     /// </summary>
@@ -82,7 +75,6 @@ internal static unsafe class TreeLstmFused
                 {
                     dest.Node(t0 + r, j0, out float* cl, out float* h, out float* c);
                     TreeLstmGates.Node(Block, s + r * ld, bb, cl, cl + hd, h, c);
-                    dest.Done(t0 + r, j0, h);
                 }
             }
         }
@@ -122,8 +114,23 @@ internal static unsafe class TreeLstmFused
     {
         /// <summary>Row <paramref name="row"/> of the level, units from <paramref name="j0"/>: its children's c (c_l; c_r at + H) and its h, c outputs.</summary>
         void Node(int row, int j0, out float* cl, out float* h, out float* c);
+    }
 
-        /// <summary>The 32 units of h at <paramref name="h"/> are final (e.g. to copy them into the parent's packed row).</summary>
-        void Done(int row, int j0, float* h);
+    /// <summary>
+    /// Rows [<paramref name="i0"/>, <paramref name="i1"/>) of a row-major A (row i at a + i·lda, i0 a multiple of 8) into
+    /// 8-row tiles <c>[k][8]</c> of depth <paramref name="k"/> at <paramref name="packed"/> + i0·k; a last partial tile is
+    /// padded with zero rows.
+    /// </summary>
+    public static void Pack(float* a, int lda, int i0, int i1, int k, float* packed)
+    {
+        for (int t0 = i0; t0 < i1; t0 += Rows)
+        {
+            float* src = a + (long)t0 * lda, dst = packed + (long)t0 * k;
+            int rows = Math.Min(Rows, i1 - t0), kk = 0;
+            if (rows == Rows)
+                for (; kk + 8 <= k; kk += 8) GemmTranspose.Block8x8(src + kk, lda, dst + kk * Rows);
+            for (; kk < k; kk++)
+                for (int r = 0; r < Rows; r++) dst[kk * Rows + r] = r < rows ? src[(long)r * lda + kk] : 0f;
+        }
     }
 }
