@@ -5,16 +5,18 @@ using Loom.Runtime.Threading;
 namespace Loom.Dynamic.Compiled;
 
 /// <summary>
-/// The inference forward through <see cref="TreeLstmFused"/> (H a multiple of 32, AVX-512). Children write h and c
-/// into their parent's rows as on the other path; each level then packs its contiguous <c>[h_l; h_r]</c> rows
-/// into the micro-kernel's 8-row tiles (8×8 register transposes, about 0.3% of the level's time) and runs one
-/// fused kernel. (Writing h straight into the parent's packed tile instead, 32 scattered stores per row and
-/// block, cost more than the transposes.)
+/// The inference forward through <see cref="TreeLstmFused"/> (H a multiple of 32, AVX-512). Here every batch writes
+/// its rows' h and c into rows of its own (the leaves one row per distinct word, a level one row per node,
+/// contiguous), and a parent reaches its children through pointers: each level gathers its <c>[h_l; h_r]</c>
+/// rows straight into the micro-kernel's 8-row tiles (8×8 register transposes from eight row pointers) and its
+/// gate pass reads c_l and c_r where the children left them. So no leaf's (h, c) is copied into its parent's row,
+/// and the gate pass writes 8 consecutive rows per tile instead of 8 scattered parent rows.
 /// </summary>
 public sealed unsafe partial class StaticTreeLstm
 {
-    // Huge-page backed: the gate pass reads and writes scattered rows of these megabytes.
-    private HugePageBuffer? _fx, _fcx, _packedLevel, _packedLeaves, _fLeafH, _fLeafC;
+    // Huge-page backed: the gate pass and the gathers touch scattered rows of these megabytes.
+    private HugePageBuffer? _hOut, _cOut, _packedLevel, _packedLeaves, _fLeafH, _fLeafC;
+    private nint[] _children = [];
 
     private bool UseFused(bool keep) => !keep && TreeLstmFused.Supports(_m.Hidden);
 
@@ -26,17 +28,24 @@ public sealed unsafe partial class StaticTreeLstm
         for (int l = 0; l < p.Levels; l++) widest = Math.Max(widest, p.LevelStart[l + 1] - p.LevelStart[l]);
         float* packed = HugePageBuffer.Grow(ref _packedLevel, (long)(widest + 7) / 8 * 8 * 2 * hd);
         float* packedLeaves = HugePageBuffer.Grow(ref _packedLeaves, (long)(p.Unique + 7) / 8 * 8 * hd);
-        float* x = HugePageBuffer.Grow(ref _fx, (long)p.Rows * 2 * hd), cx = HugePageBuffer.Grow(ref _fcx, (long)p.Rows * 2 * hd);
+        float* hOut = HugePageBuffer.Grow(ref _hOut, (long)p.Rows * hd), cOut = HugePageBuffer.Grow(ref _cOut, (long)p.Rows * hd);
         float* lh = HugePageBuffer.Grow(ref _fLeafH, (long)p.Unique * hd), lc = HugePageBuffer.Grow(ref _fLeafC, (long)p.Unique * hd);
+        if (_children.Length < 4 * p.Rows) _children = GC.AllocateArray<nint>(Math.Max(4 * p.Rows, 2 * _children.Length), pinned: true);
         double loss = 0;
         fixed (float* rh = _rootH, rc = _rootC, lb = _w.LeafBiasFused, nb = _w.NodeBiasFused, rowLoss = _rowLoss, pw = _m.Wout.Value)
+        fixed (nint* children = _children)
         {
+            // Per row: where its left and right child's h and c are (a leaf's distinct-word row or a node's own row).
+            float** hl = (float**)children, hr = hl + p.Rows, cl = hr + p.Rows, cr = cl + p.Rows;
+            for (int r = 0; r < p.Rows; r++) Link(p.RowDest[r], hOut + (long)r * hd, cOut + (long)r * hd, hl, hr, cl, cr);
+            for (int i = 0; i < p.Leaves; i++)
+                Link(p.LeafDest[i], lh + (long)p.LeafUnique[i] * hd, lc + (long)p.LeafUnique[i] * hd, hl, hr, cl, cr);
+
             float** rows = (float**)NativeRows(p.Unique);
             for (int u = 0; u < p.Unique; u++) rows[u] = _m.Embedding.Row(p.UniqueWord[u]);
             var leafJob = new FusedLeafJob
             {
-                Hd = hd, Count = p.Unique, Blocks = blocks, Parts = parts, Rows = rows, Packed = packedLeaves, W = _w.LeafFused, Bias = lb,
-                H = lh, C = lc, Plan = p, X = x, Cx = cx, RootH = rh, RootC = rc,
+                Hd = hd, Count = p.Unique, Blocks = blocks, Parts = parts, Rows = rows, Packed = packedLeaves, W = _w.LeafFused, Bias = lb, H = lh, C = lc,
             };
             long t0 = Trace?.Now() ?? 0;
             if (parts > 1)
@@ -45,93 +54,90 @@ public sealed unsafe partial class StaticTreeLstm
                 leafJob.PackRows(0, p.Unique);
                 SplitHidden(parts, (long)p.Unique * 3 * hd * hd, leafJob);
             }
-            else
-            {
-                Split(p.Unique, leafJob);
-                leafJob.CopyToParents(0, hd);
-            }
+            else Split(p.Unique, leafJob);
             Trace?.Add("leaves: fused GEMM + gates", t0, Trace.Now(), p.Unique);
-            for (int i = 0; i < p.Leaves; i++)
-                if (everyNode || p.LeafDest[i] < 0)
-                    loss += SoftmaxOutput.Loss(hd, pw, lh + (long)p.LeafUnique[i] * hd, p.LeafLabel[i]);
-            var job = new FusedLevelJob
-            {
-                Hd = hd, Blocks = blocks, Parts = parts, W = _w.NodeFused, Bias = nb, Packed = packed,
-                Dest = new RowDestination { Plan = p, Hd = hd, X = x, Cx = cx, RootH = rh, RootC = rc },
-            };
+            var job = new FusedLevelJob { Hd = hd, Blocks = blocks, Parts = parts, W = _w.NodeFused, Bias = nb, Packed = packed };
             for (int l = 0; l < p.Levels; l++)
             {
-                job.Count = p.LevelStart[l + 1] - p.LevelStart[l];
-                job.Dest.R0 = p.LevelStart[l];
+                int r0 = p.LevelStart[l];
+                job.Count = p.LevelStart[l + 1] - r0;
+                job.Hl = hl + r0; job.Hr = hr + r0; job.Cl = cl + r0; job.Cr = cr + r0;
+                job.H = hOut + (long)r0 * hd; job.C = cOut + (long)r0 * hd;
                 t0 = Trace?.Now() ?? 0;
                 if (parts > 1)
                 {
-                    TreeLstmFused.Pack(x + (long)job.Dest.R0 * 2 * hd, 2 * hd, 0, job.Count, 2 * hd, packed);
+                    TreeLstmFused.PackPairs(job.Hl, job.Hr, 0, job.Count, hd, packed);
                     SplitHidden(parts, (long)job.Count * 8 * hd * hd, job);
                 }
                 else Split(job.Count, job);
                 Trace?.Add($"level {l + 2}: fused GEMM + gates", t0, Trace.Now(), job.Count);
             }
+
             t0 = Trace?.Now() ?? 0;
-            Split(p.Rows, new LossJob { Plan = p, Hd = hd, Count = p.Rows, X = x, RootH = rh, RowLoss = rowLoss, WoutPtr = pw, EveryNode = everyNode });
-            for (int r = 0; r < p.Rows; r++) loss += rowLoss[r];
+            for (int i = 0; i < p.Leaves; i++)
+            {
+                int slot = p.LeafDest[i];
+                float* h = lh + (long)p.LeafUnique[i] * hd;
+                if (everyNode || slot < 0) loss += SoftmaxOutput.Loss(hd, pw, h, p.LeafLabel[i]);
+                if (slot < 0) ToRoot(hd, -slot - 1, h, lc + (long)p.LeafUnique[i] * hd, rh, rc);
+            }
+            Split(p.Rows, new FusedLossJob { Plan = p, Hd = hd, Count = p.Rows, H = hOut, RowLoss = rowLoss, WoutPtr = pw, EveryNode = everyNode });
+            for (int r = 0; r < p.Rows; r++)
+            {
+                loss += rowLoss[r];
+                if (p.RowDest[r] < 0) ToRoot(hd, -p.RowDest[r] - 1, hOut + (long)r * hd, cOut + (long)r * hd, rh, rc);
+            }
             Trace?.Add("losses", t0, Trace.Now(), p.Rows);
         }
         KernelCalls = 1 + p.Levels + 1;
         CellBatches = 1 + p.Levels;
         CellLowerBound = 1 + p.Levels;
-        BytesCopied = (long)p.Leaves * 2 * hd * sizeof(float);
+        BytesCopied = (long)p.Trees * 2 * hd * sizeof(float);
         return (float)loss;
     }
 
-    /// <summary>Where a level row's h and c go (the parent's x and cx rows, or the root outputs) and where its children's c are.</summary>
-    private struct RowDestination : TreeLstmFused.INodeDestination
+    /// <summary>Records that a child whose output is (h, c) fills <paramref name="slot"/> of its parent (nothing for a root).</summary>
+    private static void Link(int slot, float* h, float* c, float** hl, float** hr, float** cl, float** cr)
     {
-        public TreePlan Plan;
-        public int Hd, R0;
-        public float* X, Cx, RootH, RootC;
+        if (slot < 0) return;
+        int parent = slot >> 1;
+        if ((slot & 1) == 0) { hl[parent] = h; cl[parent] = c; }
+        else { hr[parent] = h; cr[parent] = c; }
+    }
 
-        public readonly void Node(int row, int j0, out float* cl, out float* h, out float* c)
-        {
-            int global = R0 + row;
-            Dest(Plan.RowDest[global], X, Cx, RootH, RootC, Hd, out h, out c);
-            h += j0; c += j0;
-            cl = Cx + (long)global * 2 * Hd + j0;
-        }
+    private static void ToRoot(int hd, int tree, float* h, float* c, float* rootH, float* rootC)
+    {
+        Buffer.MemoryCopy(h, rootH + (long)tree * hd, hd * 4, hd * 4);
+        Buffer.MemoryCopy(c, rootC + (long)tree * hd, hd * 4, hd * 4);
     }
 
     /// <summary>
-    /// One level: with one part, rows [part·Chunk, …) (packed by the part itself) and every block; with several,
-    /// every row (packed before) and blocks [t·Blocks/Parts, …).
+    /// One level: with one part, rows [part·Chunk, …) (gathered by the part itself) and every block; with several,
+    /// every row (gathered before) and blocks [t·Blocks/Parts, …).
     /// </summary>
     private struct FusedLevelJob : IParallelJob, IChunked
     {
         public int Hd, Count, Blocks, Parts;
         public int Chunk { get; set; }
-        public float* Packed, W, Bias;
-        public RowDestination Dest;
+        public float* Packed, W, Bias, H, C;
+        public float** Hl, Hr, Cl, Cr;
 
         public readonly void Execute(int part)
         {
             int i0 = Parts == 1 ? part * Chunk : 0, i1 = Parts == 1 ? Math.Min(Count, i0 + Chunk) : Count;
             int b0 = Parts == 1 ? 0 : part * Blocks / Parts, b1 = Parts == 1 ? Blocks : (part + 1) * Blocks / Parts;
-            if (Parts == 1) TreeLstmFused.Pack(Dest.X + (long)Dest.R0 * 2 * Hd, 2 * Hd, i0, i1, 2 * Hd, Packed);
-            var dest = Dest;
-            TreeLstmFused.Level(Hd, Packed, i0, i1, b0, b1, W, Bias, ref dest);
+            if (Parts == 1) TreeLstmFused.PackPairs(Hl, Hr, i0, i1, Hd, Packed);
+            TreeLstmFused.Level(Hd, Packed, i0, i1, b0, b1, W, Bias, Cl, Cr, H, C);
         }
     }
 
-    /// <summary>
-    /// The leaf batch, split like <see cref="FusedLevelJob"/>; with several parts, part t also copies its units of each
-    /// leaf's (h, c) into the parent's rows (no thread waits for another before the first level).
-    /// </summary>
+    /// <summary>The leaf batch, split like <see cref="FusedLevelJob"/>.</summary>
     private struct FusedLeafJob : IParallelJob, IChunked
     {
         public int Hd, Count, Blocks, Parts;
         public int Chunk { get; set; }
         public float** Rows;
-        public float* Packed, W, Bias, H, C, X, Cx, RootH, RootC;
-        public TreePlan Plan;
+        public float* Packed, W, Bias, H, C;
 
         public readonly void Execute(int part)
         {
@@ -139,7 +145,6 @@ public sealed unsafe partial class StaticTreeLstm
             int b0 = Parts == 1 ? 0 : part * Blocks / Parts, b1 = Parts == 1 ? Blocks : (part + 1) * Blocks / Parts;
             if (Parts == 1) PackRows(i0, i1);
             TreeLstmFused.Leaf(Hd, Packed, i0, i1, b0, b1, W, Bias, H, C);
-            if (Parts > 1) CopyToParents(b0 * TreeLstmFused.Block, (b1 - b0) * TreeLstmFused.Block);
         }
 
         /// <summary>The embedding rows of leaves [i0, i1) (i0 a multiple of 8) into the packed tiles.</summary>
@@ -147,18 +152,22 @@ public sealed unsafe partial class StaticTreeLstm
         {
             if (i1 > i0) new GemmRowsA(Rows).Pack(Packed + (long)i0 * Hd, i0, i1 - i0, 0, Hd, TreeLstmFused.Rows);
         }
+    }
 
-        /// <summary>Units [a, a + w) of every leaf's (h, c) into its parent's rows (after all leaf rows are done).</summary>
-        public readonly void CopyToParents(int a, int w)
+    /// <summary>Rows [part·Chunk, …): each row's output loss (when it has one), from the row's own h.</summary>
+    private struct FusedLossJob : IParallelJob, IChunked
+    {
+        public TreePlan Plan;
+        public int Hd, Count;
+        public int Chunk { get; set; }
+        public float* H, RowLoss, WoutPtr;
+        public bool EveryNode;
+
+        public readonly void Execute(int part)
         {
-            var p = Plan;
-            for (int i = 0; i < p.Leaves; i++)
-            {
-                long src = (long)p.LeafUnique[i] * Hd + a;
-                Dest(p.LeafDest[i], X, Cx, RootH, RootC, Hd, out float* dh, out float* dc);
-                Buffer.MemoryCopy(H + src, dh + a, w * 4, w * 4);
-                Buffer.MemoryCopy(C + src, dc + a, w * 4, w * 4);
-            }
+            int r0 = part * Chunk, r1 = Math.Min(Count, r0 + Chunk);
+            for (int row = r0; row < r1; row++)
+                RowLoss[row] = EveryNode || Plan.RowDest[row] < 0 ? SoftmaxOutput.Loss(Hd, WoutPtr, H + (long)row * Hd, Plan.RowLabel[row]) : 0;
         }
     }
 }

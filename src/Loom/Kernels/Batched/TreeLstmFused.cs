@@ -50,13 +50,13 @@ internal static unsafe class TreeLstmFused
 
     /// <summary>
     /// One level's rows [<paramref name="i0"/>, <paramref name="i1"/>) (i0 a multiple of 8) × blocks [<paramref name="b0"/>,
-    /// <paramref name="b1"/>): GEMM and gates, h and c written to each row's destination by <paramref name="dest"/>.
+    /// <paramref name="b1"/>): GEMM and gates; row i reads its children's c at <paramref name="cl"/>[i] and
+    /// <paramref name="cr"/>[i] and writes its own h and c at <paramref name="h"/>/<paramref name="c"/> + i·H.
     /// </summary>
-    /// <param name="a">The level's packed rows [h_l; h_r] (depth 2H).</param>
+    /// <param name="a">The level's packed rows [h_l; h_r] (depth 2H, <see cref="PackPairs"/>).</param>
     /// <param name="w">The packed blocks (<see cref="NodePanels"/> floats each).</param>
     /// <param name="bias">[b_f | b_i | b_o | b_u | b_f] per block of 32 units.</param>
-    public static void Level<TD>(int hd, float* a, int i0, int i1, int b0, int b1, float* w, float* bias, ref TD dest)
-        where TD : struct, INodeDestination
+    public static void Level(int hd, float* a, int i0, int i1, int b0, int b1, float* w, float* bias, float** cl, float** cr, float* h, float* c)
     {
         var ks = GemmKernelSet.Avx512!;
         const int gates = 5, ld = gates * Block;
@@ -73,8 +73,8 @@ internal static unsafe class TreeLstmFused
                 Tile(ks, rows, a + (long)t0 * 2 * hd, wb, gates, k0, kc, s, ld);
                 for (int r = 0; r < rows; r++)
                 {
-                    dest.Node(t0 + r, j0, out float* cl, out float* h, out float* c);
-                    TreeLstmGates.Node(Block, s + r * ld, bb, cl, cl + hd, h, c);
+                    long o = (long)(t0 + r) * hd + j0;
+                    TreeLstmGates.Node(Block, s + r * ld, bb, cl[t0 + r] + j0, cr[t0 + r] + j0, h + o, c + o);
                 }
             }
         }
@@ -109,28 +109,19 @@ internal static unsafe class TreeLstmFused
         }
     }
 
-    /// <summary>Where a level row's block of h and c goes, and the children's c it reads.</summary>
-    internal interface INodeDestination
-    {
-        /// <summary>Row <paramref name="row"/> of the level, units from <paramref name="j0"/>: its children's c (c_l; c_r at + H) and its h, c outputs.</summary>
-        void Node(int row, int j0, out float* cl, out float* h, out float* c);
-    }
-
     /// <summary>
-    /// Rows [<paramref name="i0"/>, <paramref name="i1"/>) of a row-major A (row i at a + i·lda, i0 a multiple of 8) into
-    /// 8-row tiles <c>[k][8]</c> of depth <paramref name="k"/> at <paramref name="packed"/> + i0·k; a last partial tile is
-    /// padded with zero rows.
+    /// Rows [<paramref name="i0"/>, <paramref name="i1"/>) (i0 a multiple of 8) of A = [left[i]; right[i]] (H each, gathered
+    /// through the pointers) into 8-row tiles <c>[k][8]</c> of depth 2H at <paramref name="packed"/> + i0·2H; a last partial
+    /// tile is padded with zero rows. This is the only gather of the children's h: they stay where their own batch wrote them.
     /// </summary>
-    public static void Pack(float* a, int lda, int i0, int i1, int k, float* packed)
+    public static void PackPairs(float** left, float** right, int i0, int i1, int hd, float* packed)
     {
         for (int t0 = i0; t0 < i1; t0 += Rows)
         {
-            float* src = a + (long)t0 * lda, dst = packed + (long)t0 * k;
-            int rows = Math.Min(Rows, i1 - t0), kk = 0;
-            if (rows == Rows)
-                for (; kk + 8 <= k; kk += 8) GemmTranspose.Block8x8(src + kk, lda, dst + kk * Rows);
-            for (; kk < k; kk++)
-                for (int r = 0; r < Rows; r++) dst[kk * Rows + r] = r < rows ? src[(long)r * lda + kk] : 0f;
+            int rows = Math.Min(Rows, i1 - t0);
+            float* dst = packed + (long)t0 * 2 * hd;
+            new GemmRowsA(left).Pack(dst, t0, rows, 0, hd, Rows);
+            new GemmRowsA(right).Pack(dst + (long)hd * Rows, t0, rows, 0, hd, Rows);
         }
     }
 }
