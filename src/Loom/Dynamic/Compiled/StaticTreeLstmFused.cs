@@ -51,7 +51,7 @@ public sealed unsafe partial class StaticTreeLstm
             if (parts > 1)
             {
                 // Every part reads all the leaves' packed rows, so they are packed first.
-                leafJob.PackRows(0, p.Unique);
+                PackSplit(parts, p.Unique, (long)p.Unique * 3 * hd * hd, new PackJob { Leaves = leafJob, Count = p.Unique });
                 SplitHidden(parts, (long)p.Unique * 3 * hd * hd, leafJob);
             }
             else Split(p.Unique, leafJob);
@@ -66,7 +66,7 @@ public sealed unsafe partial class StaticTreeLstm
                 t0 = Trace?.Now() ?? 0;
                 if (parts > 1)
                 {
-                    TreeLstmFused.PackPairs(job.Hl, job.Hr, 0, job.Count, hd, packed);
+                    PackSplit(parts, job.Count, (long)job.Count * 8 * hd * hd, new PackJob { Level = job, Count = job.Count });
                     SplitHidden(parts, (long)job.Count * 8 * hd * hd, job);
                 }
                 else Split(job.Count, job);
@@ -94,6 +94,33 @@ public sealed unsafe partial class StaticTreeLstm
         CellLowerBound = 1 + p.Levels;
         BytesCopied = (long)p.Trees * 2 * hd * sizeof(float);
         return (float)loss;
+    }
+
+    /// <summary>
+    /// Before a batch split by hidden units, which every part reads whole: its rows gathered into tiles, the tiles
+    /// shared out over the pool when the batch is large enough to be split at all (else on this thread).
+    /// </summary>
+    private void PackSplit(int parts, int count, long multiplyAdds, PackJob job)
+    {
+        job.Parts = parts;
+        if (_pool is not null && multiplyAdds >= MinMultiplyAddsToSplit && count >= 8 * parts) _pool.Run(parts, job);
+        else { job.Parts = 1; job.Execute(0); }
+    }
+
+    /// <summary>Tiles [t·T/Parts, …) of the leaves' or a level's packed rows.</summary>
+    private struct PackJob : IParallelJob
+    {
+        public FusedLeafJob Leaves;
+        public FusedLevelJob Level;
+        public int Count, Parts;
+
+        public readonly void Execute(int part)
+        {
+            int tiles = (Count + 7) / 8, i0 = part * tiles / Parts * 8, i1 = Math.Min(Count, (part + 1) * tiles / Parts * 8);
+            if (i1 <= i0) return;
+            if (Leaves.Rows != null) Leaves.PackRows(i0, i1);
+            else TreeLstmFused.PackPairs(Level.Hl, Level.Hr, i0, i1, Level.Hd, Level.Packed);
+        }
     }
 
     /// <summary>Records that a child whose output is (h, c) fills <paramref name="slot"/> of its parent (nothing for a root).</summary>
