@@ -29,6 +29,17 @@ internal static unsafe class GatesBench
                     iters++;
                 }
                 Console.WriteLine($"gates H {h}: {(ThreadCpuClock.NowMs() - c0) * 1e6 / (iters * rows * h):F2} ns per element (thread CPU time)");
+                // The fused kernel's shape: 32 units of 8 rows from an L1 scratch tile (gate rows 160 wide).
+                iters = 0;
+                sw.Restart();
+                c0 = ThreadCpuClock.NowMs();
+                while (sw.ElapsedMilliseconds < 300)
+                {
+                    for (int r = 0; r < 8; r++)
+                        TreeLstmGates.Node(32, pg + r * 160, pb, pcx + r * 2 * h, pcx + r * 2 * h + h, phc + r * 2 * h, phc + r * 2 * h + h);
+                    iters++;
+                }
+                Console.WriteLine($"gates, 8 rows x 32 units in L1 (the fused kernel's tile): {(ThreadCpuClock.NowMs() - c0) * 1e6 / (iters * 8 * 32):F2} ns per element");
                 iters = 0;
                 sw.Restart();
                 var tmp = new float[5 * h];

@@ -116,6 +116,7 @@ public class PolicyTests
     [InlineData(48, true)]   // 48 hidden units cannot be cut into 32-column halves: levels are split by rows
     [InlineData(64, true)]   // split by hidden units: each thread its half of the weights' columns and gates
     [InlineData(64, false)]
+    [InlineData(96, false)]  // fused kernels, but 96 units cannot be cut into two whole 32-unit halves: split by rows
     public void TwoThreadsGiveTheOneThreadValues(int hidden, bool everyNode)
     {
         // Enough copies of the small trees that levels are wide enough to be split.

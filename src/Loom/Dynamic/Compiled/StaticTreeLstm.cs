@@ -82,16 +82,18 @@ public sealed unsafe partial class StaticTreeLstm
         int hd = _m.Hidden;
         // The backward pass reads kept gate rows in the plain layout, so training splits by rows.
         int parts = keep ? 1 : _hiddenParts;
-        _w.Refresh(parts);
+        if (!UseFused(keep)) _w.Refresh(parts);
         var p = _plan;
         p.Build(trees, _m.Embedding.Count, DedupLeaves);
+        Grow(ref _rootH, p.Trees * hd); Grow(ref _rootC, p.Trees * hd);
+        Grow(ref _rowLoss, p.Rows);
+        if (UseFused(keep)) return ForwardFused(p, everyNode, parts);
         Grow(ref _x, p.Rows * 2 * hd); Grow(ref _cx, p.Rows * 2 * hd);
+        Grow(ref _leafH, p.Unique * hd); Grow(ref _leafC, p.Unique * hd);
         int widest = 0;
         for (int l = 0; l < p.Levels; l++) widest = Math.Max(widest, p.LevelStart[l + 1] - p.LevelStart[l]);
         Grow(ref _g, (keep ? p.Rows : widest) * 5 * hd);
-        Grow(ref _leafG, p.Unique * 3 * hd); Grow(ref _leafH, p.Unique * hd); Grow(ref _leafC, p.Unique * hd);
-        Grow(ref _rootH, p.Trees * hd); Grow(ref _rootC, p.Trees * hd);
-        Grow(ref _rowLoss, p.Rows);
+        Grow(ref _leafG, p.Unique * 3 * hd);
         double loss = 0;
         int calls = 0;
         long copied = 0;

@@ -1,4 +1,5 @@
 using Loom.Dynamic.Models;
+using Loom.Kernels.Batched;
 using Loom.Kernels.Common;
 
 namespace Loom.Dynamic.Compiled;
@@ -52,8 +53,7 @@ internal sealed unsafe class TreeLstmWeights
 
     public void Refresh(int parts = 1)
     {
-        int stamp = 0;
-        foreach (var p in _m.Parameters.All) stamp = stamp * 31 + p.Version;
+        int stamp = Stamp();
         if (stamp == _stamp && parts == _parts && Leaf is not null) return;
         int h = _m.Hidden;
         if (stamp != _stamp || LeafT is null)
@@ -69,6 +69,57 @@ internal sealed unsafe class TreeLstmWeights
         LeafBias = Biases(h, parts, [_m.Bi.Value, _m.Bo.Value, _m.Bu.Value]);
         _stamp = stamp;
         _parts = parts;
+    }
+
+    private int Stamp()
+    {
+        int stamp = 0;
+        foreach (var p in _m.Parameters.All) stamp = stamp * 31 + p.Version;
+        return stamp;
+    }
+
+    private int _fusedStamp = -1;
+    private Runtime.HugePageBuffer? _nodeFused, _leafFused;
+
+    /// <summary>The forward matrices in <see cref="TreeLstmFused"/>'s layout (64-byte aligned; valid until the next refresh).</summary>
+    public float* NodeFused { get; private set; }
+    public float* LeafFused { get; private set; }
+    /// <summary>The biases per block of 32 hidden units: [b_f | b_i | b_o | b_u | b_f] and [b_i | b_o | b_u].</summary>
+    public float[] NodeBiasFused { get; private set; } = [];
+    public float[] LeafBiasFused { get; private set; } = [];
+
+    /// <summary>Packs the forward matrices for <see cref="TreeLstmFused"/> (H a multiple of 32) when a parameter changed.</summary>
+    public void RefreshFused()
+    {
+        int stamp = Stamp();
+        if (stamp == _fusedStamp && NodeFused != null) return;
+        int h = _m.Hidden, blocks = h / TreeLstmFused.Block;
+        NodeFused = PackFused(h, ref _nodeFused, [(_m.Uf1, 0, h), (_m.Ui, 0, 2 * h), (_m.Uo, 0, 2 * h), (_m.Uu, 0, 2 * h), (_m.Uf2, 0, h)]);
+        LeafFused = PackFused(h, ref _leafFused, [(_m.Wi, 0, h), (_m.Wo, 0, h), (_m.Wu, 0, h)]);
+        NodeBiasFused = Biases(h, blocks, [_m.Bf.Value, _m.Bi.Value, _m.Bo.Value, _m.Bu.Value, _m.Bf.Value]);
+        LeafBiasFused = Biases(h, blocks, [_m.Bi.Value, _m.Bo.Value, _m.Bu.Value]);
+        _fusedStamp = stamp;
+    }
+
+    /// <summary>
+    /// Per block of 32 hidden units j0.., per gate g: a panel B[k·32 + j'] = W_g[j0 + j', col0 + k] over the gate's
+    /// depth (k &lt; depth), gates one after another, blocks one after another.
+    /// </summary>
+    private static float* PackFused(int h, ref Runtime.HugePageBuffer? store, (Parameter W, int Col0, int Depth)[] gates)
+    {
+        const int nr = TreeLstmFused.Block;
+        int depth = gates.Sum(g => g.Depth);
+        long n = (long)h * depth;
+        float* b = Runtime.HugePageBuffer.Grow(ref store, n);
+        float* d = b;
+        for (int j0 = 0; j0 < h; j0 += nr)
+            foreach (var (w, col0, dep) in gates)
+            {
+                var v = w.Value;
+                for (int k = 0; k < dep; k++)
+                    for (int j = 0; j < nr; j++) *d++ = v[(j0 + j) * w.Cols + col0 + k];
+            }
+        return b;
     }
 
     /// <summary>The bias blocks in the gate-row layout: part t's hidden range of every block, part by part.</summary>
