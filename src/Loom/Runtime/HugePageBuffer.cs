@@ -20,14 +20,13 @@ internal sealed unsafe partial class HugePageBuffer
         Floats = floats;
         nuint bytes = ((nuint)(Math.Max(floats, 1) * sizeof(float)) + Alignment - 1) & ~(Alignment - 1);
         Pointer = (float*)NativeMemory.AlignedAlloc(bytes, Alignment);
-        if (OperatingSystem.IsLinux() && Enabled) MAdvise(Pointer, bytes, MadvHugePage);
+        if (OperatingSystem.IsLinux()) MAdvise(Pointer, bytes, MadvHugePage);
         NativeMemory.Clear(Pointer, bytes);
         GC.AddMemoryPressure((long)bytes);
         _bytes = bytes;
     }
 
     private readonly nuint _bytes;
-    public static bool Enabled = true;
 
     public float* Pointer { get; }
     public long Floats { get; }
