@@ -22,6 +22,16 @@ public sealed class PoolFastPathTests
         ([1, 2, 9, 14], [3, 2], [3, 3], [1, 0, 1, 1], [1, 1], 1, 1),
         ([1, 2, 5, 7], [2, 2], [1, 1], [0, 0, 0, 0], [2, 2], 0, 0),
         ([1, 4, 53], [3], [2], [1, 1], [1], 0, 0),
+        // Stride-1 "same" pools on flat planes (PoolMaxSame512): rows shorter than a vector, planes of 16 to 3×55 floats.
+        ([1, 5, 13, 13], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 0, 0),
+        ([2, 3, 6, 6], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 0, 0),
+        ([1, 3, 4, 4], [3, 3], [1, 1], [1, 1, 1, 1], [1, 1], 0, 0),
+        ([1, 2, 3, 55], [3, 5], [1, 1], [1, 2, 1, 2], [1, 1], 0, 0),
+        ([1, 2, 9, 2], [5, 5], [1, 1], [2, 2, 2, 2], [1, 1], 0, 0),
+        ([1, 3, 17, 17], [1, 3], [1, 1], [0, 1, 0, 1], [1, 1], 0, 0),
+        // One window over the whole plane and some padding (a global pool in disguise), without and with count_include_pad.
+        ([2, 3, 6, 6], [7, 7], [1, 1], [1, 1, 0, 0], [1, 1], 0, 0),
+        ([1, 3, 6, 6], [7, 7], [1, 1], [0, 0, 1, 1], [1, 1], 0, 1),
         ([2, 3, 7, 7], [7, 7], [1, 1], [0, 0, 0, 0], [1, 1], 0, 0),
     ];
 
@@ -33,7 +43,7 @@ public sealed class PoolFastPathTests
         foreach (var c in Cases)
         {
             var x = ConvFastPathTests.Random(ConvFastPathTests.Size(c.X), ++seed);
-            if (seed == 2) x[5] = float.NaN; // NaN never wins a max
+            if (seed is 2 or 10) x[5] = x[20] = float.NaN; // NaN never wins a max
             foreach (var op in new[] { "MaxPool", "AveragePool" })
             {
                 var attrs = new List<Attr>

@@ -22,26 +22,32 @@ internal static unsafe class PoolFloat
     /// <param name="padEndH">End padding of the height axis (for count_include_pad).</param>
     public static void Run(bool max, float* x, float* y, int planes, Conv3D g, bool countIncludePad, int padEndH, int padEndW, WorkerPool? pool)
     {
-        if (g.OutputSize == 1 && g.KH == g.IH && g.KW == g.IW && g.PH == 0 && g.PW == 0 && g.LH == 1 && g.LW == 1)
+        if (g.OutputSize == 1 && g.LH == 1 && g.LW == 1 && g.KH - g.PH >= g.IH && g.KW - g.PW >= g.IW && (max || !countIncludePad))
         {
-            // The window is the whole plane (a global pool spelled as a plain one): one reduction per plane.
+            // The window covers the whole plane (a global pool spelled as a plain one, e.g. Inception's 7×7 average over a
+            // 6×6 plane with ceil_mode): one reduction per plane; the padding adds nothing and, without count_include_pad,
+            // is not counted.
             WholePlanes(max, x, y, planes, g.InputSize);
             return;
         }
         long work = (long)planes * g.OutputSize * g.KernelSize;
         long maxParts = Math.Max(1, Math.Min((pool?.Threads ?? 1) * 4L, work / MinWorkPerPart));
         var set = GemmKernelSet.Current;
-        bool wide = max && ReferenceEquals(set, GemmKernelSet.Avx512) && PoolMaxSeparable512.Supports(g);
-        if (wide && maxParts > 1 && pool is { Threads: > 1 })
+        bool avx512 = max && ReferenceEquals(set, GemmKernelSet.Avx512);
+        bool same = avx512 && PoolMaxSame512.Supports(g);
+        bool wide = avx512 && !same && PoolMaxSeparable512.Supports(g);
+        if (wide && maxParts > 1 && pool is { Threads: > 1 } && g.OW >= 16)
         {
             // Bands of output rows across every plane: a convolution before the pool splits its output positions over the
             // threads, so each thread then reads the rows its own core wrote rather than half of every plane from the other.
+            // Not for output rows narrower than a cache line: two bands would then write the same line in every plane
+            // (Inception's 27×27 -> 13×13 pool took 95 µs on two threads by bands, 59 on one).
             var bands = new BandJob(x, y, planes, (int)Math.Min(maxParts, g.OH), g);
             pool.Run(bands.Parts, bands);
             return;
         }
         int parts = (int)Math.Min(planes, maxParts);
-        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, set.IsAvx2OrBetter, wide);
+        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, set.IsAvx2OrBetter, wide, same);
         if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
         else pool.Run(parts, job);
     }
@@ -70,14 +76,17 @@ internal static unsafe class PoolFloat
     }
 
     /// <param name="wide">Max pooling by <see cref="PoolMaxSeparable512"/>: the AVX-512 kernel set is in use (tests force the narrower ones) and the geometry fits.</param>
-    private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector, bool wide)
+    /// <param name="same">Max pooling by <see cref="PoolMaxSame512"/> (stride 1, output plane = input plane, AVX-512).</param>
+    private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector, bool wide,
+        bool same)
         : IParallelJob
     {
         public void Execute(int part)
         {
             int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
             bool vec = vector && Avx2.IsSupported;
-            if (wide) PoolMaxSeparable512.Planes(x, y, p0, p1, 0, g.OH, g);
+            if (same) PoolMaxSame512.Planes(x, y, planes, p0, p1, g);
+            else if (wide) PoolMaxSeparable512.Planes(x, y, p0, p1, 0, g.OH, g);
             else if (max && vec && PoolMaxSeparable.Supports(g))
             {
                 if (g.SW == 1) PoolMaxSeparable.Planes<TapStride1>(x, y, p0, p1, g);
