@@ -141,6 +141,11 @@ internal sealed class KernelPathProbes : IDisposable
             var y = n.Relu(n.Conv(n.Input, 64, 7, stride: 2));
             yield return Outputs(n, n.Pool("MaxPool", y, 3, 2, 1), n.Lrn(y));
         }
+        {   // full-resolution stems (ResNet's and Inception's 7×7, SqueezeNet's 3×3, both stride 2): 3 MB written from a
+            // 600 KB input, which the probes above (all at most 56×56 out) would otherwise extrapolate to
+            var n = new ProbeNet(3, 224);
+            yield return Outputs(n, n.Relu(n.Conv(n.Input, 64, 7, stride: 2)), n.Relu(n.Conv(n.Input, 64, 3, stride: 2)));
+        }
         {
             var n = new ProbeNet(64, 56);
             var x = n.Input;
@@ -165,6 +170,11 @@ internal sealed class KernelPathProbes : IDisposable
             var x = n.Input;
             yield return Outputs(n, n.Relu(n.Conv(x, 64, 1)), n.Conv(x, 128, 1, stride: 2), n.Conv(x, 384, 1, stride: 2), n.BatchNorm(x),
                 n.Pool("MaxPool", x, 3, 2, 1), n.Pool("AveragePool", x, 2, 2), n.Concat(x, n.Relu(n.Conv(x, 32, 3))), n.Relu(n.Sum(x, x)), n.Lrn(x));
+        }
+        {   // a last-stage bottleneck (few positions, 1–9 MB of weights each, beyond the 512-channel probe's 4.7 MB)
+            var n = new ProbeNet(2048, 7);
+            var e = n.Relu(n.Conv(n.Input, 512, 1));
+            yield return Outputs(n, n.Relu(n.Conv(e, 512, 3)), n.Conv(e, 2048, 1));
         }
         {
             var n = new ProbeNet(512, 14);
