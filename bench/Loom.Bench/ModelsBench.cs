@@ -73,6 +73,7 @@ internal static class ModelsBench
             if (batch > 1 && threads > 1 && spec.CanBatch)
             {
                 configs.Add(Config.Loom(spec, "loom sequential 1T", 1, ExecutionMode.Sequential, false, batch));
+                configs.Add(Config.Loom(spec, $"loom sequential {threads}T", threads, ExecutionMode.Sequential, false, batch));
                 configs.Add(Config.Loom(spec, "loom split batch", threads, ExecutionMode.Parallel, false, batch));
             }
             foreach (var c in configs) BenchOptions.WarmUp(c.Once); // constant steps, buffers, and code past tiered compilation
