@@ -91,7 +91,7 @@ public sealed record MachineProfile
             double scaling = 0;
             for (int attempt = 0; attempt < ProbeAttempts; attempt++)
             {
-                if (attempt > 0) Thread.Sleep(300);
+                if (attempt > 0) Thread.Sleep(500);
                 double before = ParallelScalingCheck.Measure(threads);
                 var probed = MachineProbes.Run(machine, threads);
                 double after = ParallelScalingCheck.Measure(threads);
@@ -109,7 +109,7 @@ public sealed record MachineProfile
     /// <summary>Share of T-fold FMA throughput that T threads must reach for a probed profile to be cached.</summary>
     private const double QuietScaling = 0.8;
 
-    /// <summary>Probing takes 0.3–0.6 s here; a busy machine pays it this many times once per process.</summary>
+    /// <summary>Probing takes 0.3–0.6 s here; a busy machine pays it (and 0.5 s pauses) this many times, once per process.</summary>
     private const int ProbeAttempts = 2;
 
     private static readonly Lock CacheLock = new();
