@@ -23,7 +23,9 @@ internal static unsafe class ConvDepthwise
         FusedActivation act, bool vector, ChannelTransform input = default)
     {
         bool vec = vector && Avx2.IsSupported;
-        if (ConvDepthwiseWide.Supports(g, vec)) ConvDepthwiseWide.Run(x, w, bias, residual, y, channels, p0, p1, g, act, input);
+        if (vec && ConvDepthwiseWide512.Supports(g)) ConvDepthwiseWide512.Run(x, w, bias, residual, y, channels, p0, p1, g, act, input);
+        else if (ConvDepthwiseWide.Supports(g, vec)) ConvDepthwiseWide.Run(x, w, bias, residual, y, channels, p0, p1, g, act, input);
+        else if (vec && ConvDepthwisePhases512.Supports(g)) ConvDepthwisePhases512.Run(x, w, bias, residual, y, channels, p0, p1, g, act, input);
         else if (vec && g.SW == 1) Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, true, input);
         else if (vec && g.SW == 2) Planes<TapStride2>(x, w, bias, residual, y, channels, p0, p1, g, act, true, input);
         else Planes<TapStride1>(x, w, bias, residual, y, channels, p0, p1, g, act, false, input);

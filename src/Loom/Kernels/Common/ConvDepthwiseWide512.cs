@@ -1,0 +1,119 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// <see cref="ConvDepthwiseWide"/> with 16-wide AVX-512 vectors, for the small planes of MobileNet- and
+/// ShuffleNet-style depthwise layers (7×7 to 28×28), where the 8-wide kernel spent as long copying as computing:
+/// each padded row is written as whole vectors from masked loads (no scalar borders or tails), the wide outputs go
+/// back to Y with masked stores, and the epilogue runs once over the whole output plane (contiguous in NCHW) instead
+/// of row by row. Output j = oy·Wp + ox still reads buffer[j + ky·LH·Wp + kx·LW]; 64 outputs per block keep four
+/// FMA chains going. Same sums in the same order as <see cref="ConvDepthwiseWide"/> (bias, then the taps in order).
+/// </summary>
+internal static unsafe class ConvDepthwiseWide512
+{
+    private const int Block = 64;
+
+    public static bool Supports(Conv3D g) =>
+        Avx512F.IsSupported && ReferenceEquals(GemmKernelSet.Current, GemmKernelSet.Avx512) && g.SH == 1 && g.SW == 1 && g.KD == 1 && g.ID == 1;
+
+    /// <summary>Planes [p0, p1) of y (channel c = p mod channels): y = act(conv + bias[c] + residual).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g, FusedActivation act,
+        ChannelTransform input)
+    {
+        int hp = g.OH + (g.KH - 1) * g.LH, wp = g.OW + (g.KW - 1) * g.LW, taps = g.KH * g.KW;
+        int wideN = g.OH * wp;
+        // Slack past the plane: the last block reads up to Block − 1 floats past the last wide output's taps, and the
+        // last padded row's final vector is stored whole (up to 15 floats past the plane).
+        int planeFloats = hp * wp + Block + (g.KW - 1) * g.LW + 32;
+        float* plane = GemmScratch.ForThread.Extra(planeFloats + wideN + Block);
+        float* wide = plane + planeFloats;
+        new Span<float>(plane + hp * wp, planeFloats - hp * wp).Clear();
+        int* offsets = stackalloc int[taps];
+        for (int ky = 0, t = 0; ky < g.KH; ky++)
+            for (int kx = 0; kx < g.KW; kx++, t++) offsets[t] = ky * g.LH * wp + kx * g.LW;
+        bool afterwards = act.Kind != ActivationKind.None || residual != null;
+        for (int p = p0; p < p1; p++)
+        {
+            int c = p % channels;
+            Fill(x + (long)p * g.InputSize, g, plane, hp, wp, input, c);
+            float b = bias == null ? 0 : bias[c];
+            for (int j = 0; j < wideN; j += Block) Block64(plane + j, offsets, w + (long)c * taps, taps, b, wide + j);
+            float* yp = y + (long)p * g.OutputSize;
+            var tail = Mask(g.OW % 16 == 0 ? 16 : g.OW % 16);
+            for (int oy = 0; oy < g.OH; oy++)
+            {
+                float* src = wide + oy * wp, dst = yp + oy * g.OW;
+                int q = 0;
+                for (; q + 16 < g.OW; q += 16) Vector512.Store(Vector512.Load(src + q), dst + q);
+                Avx512F.MaskStore(dst + q, tail, Vector512.Load(src + q));
+            }
+            if (afterwards) act.ApplyRow(yp, g.OutputSize, 0, residual == null ? null : residual + (long)p * g.OutputSize);
+        }
+    }
+
+    /// <summary>Lanes [0, n) set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Mask(int n) =>
+        Vector512.LessThan(Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(n)).AsSingle();
+
+    /// <summary>
+    /// The zero-bordered plane, rows of <paramref name="wp"/> floats, each written as whole vectors: lanes inside the input
+    /// row come from a masked load (masked-off lanes are not read), the others are 0. A row's last vector runs into the next
+    /// row, which is written after it.
+    /// </summary>
+    private static void Fill(float* src, Conv3D g, float* dst, int hp, int wp, ChannelTransform input, int c)
+    {
+        int iw = g.IW, pw = g.PW;
+        bool transform = !input.IsIdentity;
+        var scale = Vector512.Create(transform ? input.Scale(c) : 1);
+        var shift = Vector512.Create(transform ? input.Shift(c) : 0);
+        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for (int r = 0; r < hp; r++, dst += wp)
+        {
+            int iy = r - g.PH;
+            if ((uint)iy >= (uint)g.IH)
+            {
+                for (int col = 0; col < wp; col += 16) Vector512.Store(Vector512<float>.Zero, dst + col);
+                continue;
+            }
+            float* row = src + (long)iy * iw;
+            for (int col = 0; col < wp; col += 16)
+            {
+                // Lane l holds input column col + l − pw when that is inside the row.
+                var at = lanes + Vector512.Create(col - pw);
+                var inside = (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(iw))).AsSingle();
+                var v = Avx512F.MaskLoad(row + col - pw, inside, Vector512<float>.Zero);
+                if (transform)
+                {
+                    // A multiply then an add, as the separate nodes compute it; the padding stays 0 (it comes after the transform).
+                    v = v * scale + shift;
+                    if (input.Relu) v = Vector512.Max(v, Vector512<float>.Zero);
+                    v = Vector512.ConditionalSelect(inside, v, Vector512<float>.Zero);
+                }
+                Vector512.Store(v, dst + col);
+            }
+        }
+    }
+
+    /// <summary>out[0..64) = bias + Σ_t w[t] · src[offsets[t] + 0..64): four accumulators, call-free.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Block64(float* src, int* offsets, float* w, int taps, float bias, float* dst)
+    {
+        var a0 = Vector512.Create(bias);
+        Vector512<float> a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < taps; t++)
+        {
+            float* s = src + offsets[t];
+            var wv = Vector512.Create(w[t]);
+            a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(s), wv, a0);
+            a1 = Avx512F.FusedMultiplyAdd(Vector512.Load(s + 16), wv, a1);
+            a2 = Avx512F.FusedMultiplyAdd(Vector512.Load(s + 32), wv, a2);
+            a3 = Avx512F.FusedMultiplyAdd(Vector512.Load(s + 48), wv, a3);
+        }
+        a0.Store(dst); a1.Store(dst + 16); a2.Store(dst + 32); a3.Store(dst + 48);
+    }
+}
