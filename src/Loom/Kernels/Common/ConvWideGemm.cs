@@ -186,7 +186,7 @@ internal static unsafe class ConvWideGemm
             var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
             int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
-            var kernel = ks.OffsetKernel;
+            var kernel = g.KernelSize == 1 ? ks.PointwiseOffsetKernel : ks.OffsetKernel;
             // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
             var lastKernel = ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
             int* offsets = layout.Offsets;

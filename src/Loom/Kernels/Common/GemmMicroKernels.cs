@@ -35,6 +35,18 @@ internal sealed unsafe class GemmKernelSet
     /// <summary>(rows, packedA, packedB, c, ldc, kc, accumulate, epilogue or null): the first rows (&lt; MR) of a full-width tile, or null (<see cref="GemmRowTailKernels"/>).</summary>
     public delegate*<int, float*, float*, float*, nint, int, bool, GemmTileEpilogue*, void> RowTailKernel { get; private init; }
 
+    /// <summary>
+    /// Like <see cref="OffsetKernel"/>, tuned for pointwise layers (each B row one input channel, read left to right):
+    /// the set's offset kernel unless it has a variant that prefetches each row's next panel.
+    /// </summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> PointwiseOffsetKernel
+    {
+        get => _pointwiseOffsetKernel != null ? _pointwiseOffsetKernel : OffsetKernel;
+        private init => _pointwiseOffsetKernel = value;
+    }
+
+    private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _pointwiseOffsetKernel;
+
     /// <summary>Like <see cref="OffsetKernel"/> for the left NR/2 columns only (a last panel with few columns), or null.</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> HalfOffsetKernel { get; private init; }
 
@@ -44,7 +56,10 @@ internal sealed unsafe class GemmKernelSet
         ? new("avx2-fma 6x16", 6, 16, &GemmMicroKernels.Avx2Fma6x16, &GemmOffsetKernels.Avx2Fma6x16) : null;
 
     public static readonly GemmKernelSet? Avx512 = Avx512F.IsSupported
-        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32) { RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16 } : null;
+        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32<PrefetchOutput>)
+        {
+            PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
+        } : null;
 
     /// <summary>The fastest set this CPU supports.</summary>
     public static GemmKernelSet Best { get; } = Avx512 ?? Avx2 ?? Portable;

@@ -15,16 +15,38 @@ namespace Loom.Kernels.Common;
 /// </summary>
 internal static unsafe class GemmOffsetKernels
 {
+    /// <summary>
+    /// 8 × 32 with software prefetch (<typeparamref name="TPrefetch"/>). NCHW layers read and write one stream per
+    /// channel, more than the hardware prefetchers follow: the tile's output lines (and the residual, stored over or
+    /// read where the tile lands) are requested before the k loop so that their misses overlap the multiply, and
+    /// with <see cref="IOffsetPrefetch.NextPanel"/> each B row's next 32 columns are requested while this panel reads
+    /// the current ones (pointwise layers, where rows are whole input channels walked left to right).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx512x8x32(float* a, float* b, int* offsets, float* c, nint ldc, int k, GemmTileEpilogue* ep)
+    public static void Avx512x8x32<TPrefetch>(float* a, float* b, int* offsets, float* c, nint ldc, int k, GemmTileEpilogue* ep)
+        where TPrefetch : struct, IOffsetPrefetch
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        // 32 floats span two or three lines whatever their alignment: the first, middle and last float cover them.
+        for (int r = 0; r < 8; r++)
+        {
+            float* row = c + r * ldc;
+            Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 31);
+        }
+        if (ep != null && ep->Residual != null && ep->Residual != c)
+            for (int r = 0; r < 8; r++)
+            {
+                float* row = ep->Residual + r * ep->Ldr;
+                Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 31);
+            }
         for (int p = 0; p < k; p++)
         {
             float* bp = b + offsets[p];
+            // Two probes 64 bytes apart, advancing 128 bytes a panel, touch every line of the row once (prefetches never fault).
+            if (TPrefetch.NextPanel) { Sse.Prefetch0(bp + 32); Sse.Prefetch0(bp + 48); }
             var b0 = Vector512.Load(bp);
             var b1 = Vector512.Load(bp + 16);
             var av = Vector512.Create(a[0]);
@@ -201,4 +223,23 @@ internal static unsafe class GemmOffsetKernels
         Unsafe.WriteUnaligned(c + 2 * ldc, c20); Unsafe.WriteUnaligned(c + 2 * ldc + w, c21);
         Unsafe.WriteUnaligned(c + 3 * ldc, c30); Unsafe.WriteUnaligned(c + 3 * ldc + w, c31);
     }
+}
+
+/// <summary>Which lines <see cref="GemmOffsetKernels.Avx512x8x32{TPrefetch}"/> prefetches (a type argument: each variant is compiled without the test).</summary>
+internal interface IOffsetPrefetch
+{
+    /// <summary>Each B row's next panel, during this one.</summary>
+    static abstract bool NextPanel { get; }
+}
+
+/// <summary>The tile's output (and residual) lines only: convolutions whose taps overlap, so B rows share lines.</summary>
+internal struct PrefetchOutput : IOffsetPrefetch
+{
+    public static bool NextPanel => false;
+}
+
+/// <summary>Output lines and the next panel of every B row: pointwise layers, one input channel per row.</summary>
+internal struct PrefetchStreams : IOffsetPrefetch
+{
+    public static bool NextPanel => true;
 }
