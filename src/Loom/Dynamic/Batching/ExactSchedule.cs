@@ -1,7 +1,7 @@
 namespace Loom.Dynamic.Batching;
 
 /// <summary>What <see cref="ExactSchedule.Solve"/> found: the optimum when proved, else the best schedule and a proven bound.</summary>
-internal sealed record ScheduleBounds(int TypeWise, int LowerBound, int UpperBound, long States)
+internal sealed record ScheduleBounds(int TypeWise, int LowerBound, int UpperBound, long States, string LowerFrom = "A*")
 {
     public bool Exact => LowerBound == UpperBound;
 }
@@ -23,7 +23,7 @@ internal sealed record ScheduleBounds(int TypeWise, int LowerBound, int UpperBou
 /// </summary>
 internal static class ExactSchedule
 {
-    public static ScheduleBounds Solve(BatchProblem p, long maxStates = 2_000_000, int beamWidth = 20)
+    public static ScheduleBounds Solve(BatchProblem p, long maxStates = 2_000_000, int beamWidth = 20, bool relax = true)
     {
         int peeled = 0;
         while (true)
@@ -36,8 +36,59 @@ internal static class ExactSchedule
         if (p.NodeCount == 0) return new ScheduleBounds(peeled, peeled, peeled, 0);
         var search = new ProductSearch(p);
         int upper = search.Beam(beamWidth);
-        var (lower, states) = search.AStar(upper, maxStates);
-        return new ScheduleBounds(p.TypeWiseBound() + peeled, lower + peeled, upper + peeled, states);
+        (int lower, upper, long states) = search.AStar(upper, maxStates);
+        string from = "A*";
+        // Not proved optimal: try the relaxations in which one type is free (solved exactly or bounded the same way), plus that type's own chain.
+        if (lower < upper && relax && p.TypeCount > 1)
+            for (int t = 0; t < p.TypeCount; t++)
+            {
+                var rest = Solve(Contract(p, u => u != t), maxStates, beamWidth, relax: false);
+                int own = Contract(p, u => u == t).TypeWiseBound();
+                if (rest.LowerBound + own > lower) { lower = rest.LowerBound + own; from = $"type {t} free: {rest.LowerBound}{(rest.Exact ? "" : "+")} + {own}"; }
+            }
+        return new ScheduleBounds(p.TypeWiseBound() + peeled, lower + peeled, upper + peeled, states, from);
+    }
+
+    /// <summary>
+    /// A lower bound from a few inputs alone (any schedule of all inputs schedules any subset of them): grows a subset
+    /// greedily, one input at a time, by whichever raises the subset's proven lower bound most, and returns the best
+    /// bound met with the subset's inputs (component indices after peeling).
+    /// </summary>
+    public static (int Lower, int[] Subset) SubsetBound(BatchProblem p, int maxComponents, long maxStates, TextWriter? log = null, int[]? start = null)
+    {
+        int peeled = 0;
+        while (true)
+        {
+            var (count, rest) = Peel(p);
+            if (count == 0) break;
+            peeled += count;
+            p = rest;
+        }
+        var comps = p.Components(out var of);
+        var chosen = new List<int>(start ?? []);
+        int best = 0;
+        if (chosen.Count > 0)
+        {
+            var r = Solve(Restrict(p, n => chosen.Contains(of[n])), maxStates, 20, relax: false);
+            best = r.LowerBound;
+            log?.WriteLine($"  inputs {string.Join(",", chosen)}: ≥ {r.LowerBound + peeled}, best schedule {r.UpperBound + peeled}, {r.States} states");
+        }
+        while (chosen.Count < Math.Min(maxComponents, comps.Count))
+        {
+            int pick = -1, pickLower = -1, pickUpper = int.MaxValue;
+            for (int c = 0; c < comps.Count; c++)
+            {
+                if (chosen.Contains(c)) continue;
+                var sub = Restrict(p, n => of[n] == c || chosen.Contains(of[n]));
+                var r = Solve(sub, maxStates, 10, relax: false);
+                // Rank by proven bound, then by best schedule found (a hint of what more states would prove).
+                if (r.LowerBound > pickLower || (r.LowerBound == pickLower && r.UpperBound > pickUpper)) { pick = c; pickLower = r.LowerBound; pickUpper = r.UpperBound; }
+            }
+            chosen.Add(pick);
+            best = Math.Max(best, pickLower);
+            log?.WriteLine($"  subset of {chosen.Count}: + input {pick}: ≥ {pickLower + peeled} (best schedule of the subset {pickUpper + peeled})");
+        }
+        return (best + peeled, [.. chosen]);
     }
 
     /// <summary>
@@ -62,6 +113,29 @@ internal static class ExactSchedule
             for (int t = 0; t < p.TypeCount; t++) if (present[t] && !hasConsumer[t]) { drop[t] = true; count++; }
         if (count == 0) return (0, p);
         return (count, Restrict(p, n => !drop[p.Types[n]]));
+    }
+
+    /// <summary>
+    /// The relaxation in which only <paramref name="keep"/>'s types cost a step: nodes of other types run for free as
+    /// soon as they are ready, i.e. they are contracted (their consumers take their inputs). Any schedule of the full
+    /// problem, its other steps deleted, schedules this one, so this optimum plus a lower bound for the other types'
+    /// steps bounds the full problem from below.
+    /// </summary>
+    internal static BatchProblem Contract(BatchProblem p, Func<int, bool> keepType)
+    {
+        var through = new int[p.NodeCount][];
+        var inputs = new int[p.NodeCount][];
+        for (int n = 0; n < p.NodeCount; n++)
+        {
+            var set = new HashSet<int>();
+            foreach (int x in p.Inputs[n])
+                if (keepType(p.Types[x])) set.Add(x);
+                else set.UnionWith(through[x]);
+            through[n] = [.. set];
+            inputs[n] = through[n];
+        }
+        var kept = new BatchProblem(p.Types, inputs);
+        return Restrict(kept, n => keepType(p.Types[n]));
     }
 
     /// <summary>The sub-problem on the kept nodes, inputs from dropped nodes removed, types renumbered densely.</summary>

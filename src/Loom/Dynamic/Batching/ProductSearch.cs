@@ -88,10 +88,10 @@ internal sealed class ProductSearch
 
     /// <summary>
     /// A* from the start, pruning at <paramref name="upper"/> (a known schedule's length). Returns the optimum, or,
-    /// after <paramref name="maxStates"/> expansions, the smallest f still open (a lower bound: some open state lies
+    /// after <paramref name="maxStates"/> expansions, the smallest f still open and the given upper bound (a lower bound: some open state lies
     /// on an optimal path with its optimal g, and h never overestimates).
     /// </summary>
-    public (int Lower, long Expanded) AStar(int upper, long maxStates)
+    public (int Lower, int Upper, long Expanded) AStar(int upper, long maxStates)
     {
         var open = new PriorityQueue<int, long>();
         int Id(int[] s, int g)
@@ -116,10 +116,10 @@ internal sealed class ProductSearch
         {
             int f = (int)(key >> 20), g = (1 << 20) - 1 - (int)(key & ((1 << 20) - 1));
             if (g != _g[id]) continue;  // a stale entry: reached again with a smaller g
-            if (f >= upper) return (upper, expanded);
+            if (f >= upper) return (upper, upper, expanded);
             var s = _tuples[id];
-            if (Left(s) == 0) return (g, expanded);
-            if (++expanded > maxStates) return (f, expanded);
+            if (Left(s) == 0) return (g, g, expanded);
+            if (++expanded > maxStates) return (f, upper, expanded);
             ulong acts = Actions(s);
             for (int t = 0; t < _types; t++)
             {
@@ -131,7 +131,7 @@ internal sealed class ProductSearch
                 if (cid >= 0) open.Enqueue(cid, Key(fc, g + 1));
             }
         }
-        return (upper, expanded);
+        return (upper, upper, expanded);
     }
 
     private sealed class TupleComparer : IEqualityComparer<int[]>
