@@ -18,6 +18,7 @@ public static class BatchOptimum
         long states = 2_000_000;
         int beam = 20;
         int subset = 0;
+        bool grow = args.Contains("--grow");
         int[]? start = null;
         for (int i = 0; i < args.Length - 1; i++)
         {
@@ -67,6 +68,22 @@ public static class BatchOptimum
             int agenda = g.LastStats!.KernelCalls;
             var fsm = FsmPolicy.Learn(g, seed: 1);
             var sw = System.Diagnostics.Stopwatch.StartNew();
+            if (grow)
+            {
+                // Solve ever larger prefixes of the inputs (the --inputs first, then the rest by size), each exactly if it can.
+                var bp = BatchProblem.From(g);
+                int peeledTypes = 0;
+                while (ExactSchedule.Peel(bp) is (> 0, var rest0) pr) { peeledTypes += pr.Peeled; bp = pr.Remainder; }
+                var comps = bp.Components(out var of);
+                var order = (start ?? []).Concat(Enumerable.Range(0, comps.Count).Where(c => start is null || !start.Contains(c)).OrderByDescending(c => comps[c].Length)).ToList();
+                for (int k = 1; k <= order.Count; k++)
+                {
+                    var set = order.Take(k).ToHashSet();
+                    var rr = ExactSchedule.Solve(ExactSchedule.Restrict(bp, n => set.Contains(of[n])), states, beam, relax: false);
+                    Console.WriteLine($"  first {k} inputs (+ {order[k - 1]}): {rr.UpperBound + peeledTypes}{(rr.Exact ? " optimal" : $" (≥ {rr.LowerBound + peeledTypes})")}, {rr.States} states");
+                }
+                continue;
+            }
             if (subset > 0)
             {
                 var (lower, _) = ExactSchedule.SubsetBound(BatchProblem.From(g), subset, states, Console.Out, start);

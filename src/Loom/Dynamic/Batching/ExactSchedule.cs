@@ -36,6 +36,9 @@ internal static class ExactSchedule
         if (p.NodeCount == 0) return new ScheduleBounds(peeled, peeled, peeled, 0);
         var search = new ProductSearch(p);
         int upper = search.Beam(beamWidth);
+        // A schedule within 5% of the type-wise bound is what the FSM is asked for: look for one depth first.
+        int target = (int)Math.Floor((p.TypeWiseBound() + peeled) * 1.05) - peeled;
+        if (upper > target && search.Dfs(target, maxStates).Steps is int found and >= 0) upper = found;
         (int lower, upper, long states) = search.AStar(upper, maxStates);
         string from = "A*";
         // Not proved optimal: try the relaxations in which one type is free (solved exactly or bounded the same way), plus that type's own chain.

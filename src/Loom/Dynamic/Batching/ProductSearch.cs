@@ -134,6 +134,37 @@ internal sealed class ProductSearch
         return (upper, upper, expanded);
     }
 
+    /// <summary>
+    /// Depth-first search for a schedule of at most <paramref name="bound"/> steps, children best h first, states
+    /// reached before at no greater depth skipped (they failed there). Returns its length, or −1 when none was found
+    /// within <paramref name="maxStates"/> expansions (not a proof that none exists, unless the search finished).
+    /// </summary>
+    public (int Steps, bool Finished) Dfs(int bound, long maxStates)
+    {
+        var seen = new Dictionary<int[], int>(new TupleComparer());
+        long expanded = 0;
+        int Go(int[] s, int g)
+        {
+            if (Left(s) == 0) return g;
+            if (g + H(s) > bound || ++expanded > maxStates) return -1;
+            if (seen.TryGetValue(s, out int old) && old <= g) return -1;
+            seen[s] = g;
+            ulong acts = Actions(s);
+            var kids = new List<(int H, int Left, int[] S)>();
+            for (int t = 0; t < _types; t++)
+                if ((acts >> t & 1) != 0) { var c = Step(s, t); kids.Add((H(c), Left(c), c)); }
+            kids.Sort((a, b) => a.H != b.H ? a.H.CompareTo(b.H) : a.Left.CompareTo(b.Left));
+            foreach (var k in kids)
+            {
+                int r = Go(k.S, g + 1);
+                if (r >= 0) return r;
+            }
+            return -1;
+        }
+        int steps = Go(Initial, 0);
+        return (steps, expanded <= maxStates);
+    }
+
     private sealed class TupleComparer : IEqualityComparer<int[]>
     {
         public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
