@@ -68,6 +68,11 @@ public static class BatchOptimum
             int agenda = g.LastStats!.KernelCalls;
             var fsm = FsmPolicy.Learn(g, seed: 1);
             var sw = System.Diagnostics.Stopwatch.StartNew();
+            if (args.Contains("--fsm-only"))
+            {
+                Console.WriteLine($"{name}: agenda {agenda}, fsm {fsm.GreedyCalls} ({fsm.Episodes} episodes), bound {fsm.LowerBound}");
+                continue;
+            }
             if (grow)
             {
                 // Solve ever larger prefixes of the inputs (the --inputs first, then the rest by size), each exactly if it can.

@@ -6,12 +6,13 @@ namespace Loom.Dynamic.Batching;
 /// </summary>
 internal sealed class BatchProblem
 {
-    public BatchProblem(int[] types, int[][] inputs)
+    public BatchProblem(int[] types, int[][] inputs, int[]? origin = null)
     {
         if (types.Length != inputs.Length) throw new ArgumentException("one input list per node");
         Types = types;
         Inputs = inputs;
         TypeCount = types.Length == 0 ? 0 : types.Max() + 1;
+        Origin = origin ?? Enumerable.Range(0, TypeCount).ToArray();
         for (int n = 0; n < inputs.Length; n++)
             foreach (int x in inputs[n])
                 if (x < 0 || x >= n) throw new ArgumentException($"node {n}: input {x} is not an earlier node");
@@ -20,6 +21,8 @@ internal sealed class BatchProblem
     public int[] Types { get; }
     public int[][] Inputs { get; }
     public int TypeCount { get; }
+    /// <summary>Per type, its number in the problem this one was cut from (the graph's signature ids).</summary>
+    public int[] Origin { get; }
     public int NodeCount => Types.Length;
 
     public static BatchProblem From(DynamicGraph g)

@@ -53,6 +53,17 @@ internal static class ExactSchedule
     }
 
     /// <summary>
+    /// The best schedule a beam of <paramref name="width"/> finds for the inputs' middle part (after peeling), as
+    /// the graph's signature ids: a demonstration for <see cref="FsmPolicy"/>. Peeled types are left to the caller.
+    /// </summary>
+    public static List<int> BeamSchedule(BatchProblem p, int width)
+    {
+        while (Peel(p) is (> 0, var rest)) p = rest;
+        if (p.NodeCount == 0) return [];
+        return new ProductSearch(p).BeamSchedule(width).Select(t => p.Origin[t]).ToList();
+    }
+
+    /// <summary>
     /// A lower bound from a few inputs alone (any schedule of all inputs schedules any subset of them): grows a subset
     /// greedily, one input at a time, by whichever raises the subset's proven lower bound most, and returns the best
     /// bound met with the subset's inputs (component indices after peeling).
@@ -137,7 +148,7 @@ internal static class ExactSchedule
             through[n] = [.. set];
             inputs[n] = through[n];
         }
-        var kept = new BatchProblem(p.Types, inputs);
+        var kept = new BatchProblem(p.Types, inputs, p.Origin);
         return Restrict(kept, n => keepType(p.Types[n]));
     }
 
@@ -146,16 +157,17 @@ internal static class ExactSchedule
     {
         var map = new int[p.NodeCount];
         var typeMap = new Dictionary<int, int>();
+        var origin = new List<int>();
         var types = new List<int>();
         var inputs = new List<int[]>();
         for (int n = 0; n < p.NodeCount; n++)
         {
             if (!keep(n)) { map[n] = -1; continue; }
             map[n] = types.Count;
-            if (!typeMap.TryGetValue(p.Types[n], out int t)) typeMap[p.Types[n]] = t = typeMap.Count;
+            if (!typeMap.TryGetValue(p.Types[n], out int t)) { typeMap[p.Types[n]] = t = typeMap.Count; origin.Add(p.Origin[p.Types[n]]); }
             types.Add(t);
             inputs.Add(p.Inputs[n].Where(x => map[x] >= 0).Select(x => map[x]).ToArray());
         }
-        return new BatchProblem([.. types], [.. inputs]);
+        return new BatchProblem([.. types], [.. inputs], [.. origin]);
     }
 }

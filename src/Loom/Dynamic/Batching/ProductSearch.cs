@@ -62,27 +62,40 @@ internal sealed class ProductSearch
         return r;
     }
 
-    /// <summary>Steps of the best schedule a beam of <paramref name="width"/> finds (ranked by h, then nodes left).</summary>
-    public int Beam(int width)
+    public int Beam(int width) => BeamSchedule(width).Count;
+
+    /// <summary>The best schedule a beam of <paramref name="width"/> finds (ranked by h, then nodes left).</summary>
+    public List<int> BeamSchedule(int width)
     {
-        var layer = new List<int[]> { Initial };
-        for (int depth = 0; ; depth++)
+        var layer = new List<(int[] S, Trail? Path)> { (Initial, null) };
+        while (true)
         {
             var seen = new HashSet<int[]>(new TupleComparer());
-            var next = new List<(int H, int Left, int[] S)>();
-            foreach (var s in layer)
+            var next = new List<(int H, int Left, int[] S, Trail Path)>();
+            foreach (var (s, path) in layer)
             {
-                if (Left(s) == 0) return depth;
+                if (Left(s) == 0) return Trail.ToList(path);
                 ulong acts = Actions(s);
                 for (int t = 0; t < _types; t++)
                     if ((acts >> t & 1) != 0)
                     {
                         var c = Step(s, t);
-                        if (seen.Add(c)) next.Add((H(c), Left(c), c));
+                        if (seen.Add(c)) next.Add((H(c), Left(c), c, new Trail(t, path)));
                     }
             }
             next.Sort((a, b) => a.H != b.H ? a.H.CompareTo(b.H) : a.Left.CompareTo(b.Left));
-            layer = next.Take(width).Select(x => x.S).ToList();
+            layer = next.Take(width).Select(x => (x.S, (Trail?)x.Path)).ToList();
+        }
+    }
+
+    private sealed record Trail(int Type, Trail? Before)
+    {
+        public static List<int> ToList(Trail? t)
+        {
+            var l = new List<int>();
+            for (; t is not null; t = t.Before) l.Add(t.Type);
+            l.Reverse();
+            return l;
         }
     }
 
