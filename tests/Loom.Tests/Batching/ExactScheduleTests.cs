@@ -120,4 +120,28 @@ public class ExactScheduleTests
         Assert.True(r.Exact);
         Assert.InRange(r.UpperBound, r.TypeWise, g.LastStats.KernelCalls);
     }
+
+    [Fact]
+    public void NoPolicyBeatsTheOptimumOnLatticesAndDags()
+    {
+        // Three of the 32 lattices of CellTests (the ones that need the most steps together) and one of its 8 DAGs:
+        // solved exactly, and every real schedule (agenda, the learned FSM) needs at least that many calls.
+        var lats = Loom.Dynamic.Data.LatticeReader.ReadFile(SharedData.Require("data", "lattice", "train.txt"), 32);
+        var lm = new LatticeGru(4, lats.Max(l => l.Tags.Max()) + 1);
+        var dags = RandomDag.Generate(8, seed: 1);
+        var dm = new RandomDag(4);
+        foreach (Action<DynamicGraph> build in new Action<DynamicGraph>[]
+                 { g => lm.BuildForward(g, [lats[17], lats[27], lats[9]], cells: true), g => dm.BuildForward(g, [dags[0]], cells: true) })
+        {
+            var g = new DynamicGraph();
+            build(g);
+            var r = ExactSchedule.Solve(BatchProblem.From(g));
+            Assert.True(r.Exact);
+            Assert.True(r.UpperBound > r.TypeWise, $"optimum {r.UpperBound}, type-wise bound {r.TypeWise}");
+            g.Forward(BatchingPolicy.Agenda);
+            Assert.True(g.LastStats!.KernelCalls >= r.UpperBound);
+            g.Forward(BatchingPolicy.Fsm, fsm: FsmPolicy.Learn(g));
+            Assert.True(g.LastStats!.KernelCalls >= r.UpperBound);
+        }
+    }
 }
