@@ -6,7 +6,7 @@ using Loom.Dynamic.Models;
 namespace Loom.Bench;
 
 /// <summary>
-/// `batch-optimum [lattice|dag|dag1|trees] [--states N] [--beam W]`: the FSM's and agenda's kernel calls on the
+/// `batch-optimum [lattice|dag|dag1|trees] [--states N] [--beam W] [--primitives] [--fsm-only] [--grow --inputs a,b] [--subset K]`: the FSM's and agenda's kernel calls on the
 /// cell graphs of docs/batching.md against the type-wise bound and the exact optimum (or the best schedule found and a
 /// proven lower bound when the search runs out of states). Counts only, independent of the load.
 /// </summary>
@@ -36,12 +36,14 @@ public static class BatchOptimum
             var first = Enumerable.Range(0, 64).Select(i => trees[order[i]]).ToList();
             var m = new TreeLstm(6000, 8);
             graphs.Add(("64 SST trees, cells", g => m.BuildForward(g, first, false, cells: true)));
+            if (args.Contains("--primitives")) graphs.Add(("64 SST trees, per primitive", g => m.BuildForward(g, first, false)));
         }
         if (which is "all" or "lattice")
         {
             var lats = LatticeReader.ReadFile(Path.Combine(shared, "data", "lattice", "train.txt"), 32);
             var lm = new LatticeGru(8, lats.Max(l => l.Tags.Max()) + 1);
             graphs.Add(("32 lattices, cells", g => lm.BuildForward(g, lats, cells: true)));
+            if (args.Contains("--primitives")) graphs.Add(("32 lattices, per primitive", g => lm.BuildForward(g, lats)));
             for (int k = 0; k < 4; k++)
             {
                 int n = k;
@@ -53,6 +55,7 @@ public static class BatchOptimum
             var dags = RandomDag.Generate(8, seed: 1);
             var dm = new RandomDag(8);
             if (which != "dag1") graphs.Add(("8 DAGs of 200 nodes, cells", g => dm.BuildForward(g, dags, cells: true)));
+            if (which != "dag1" && args.Contains("--primitives")) graphs.Add(("8 DAGs of 200 nodes, per primitive", g => dm.BuildForward(g, dags)));
             for (int k = 0; k < 8; k++)
             {
                 int n = k;
