@@ -10,6 +10,7 @@
 //   batch [--hidden 128,256,512] [--mode root|node|train] [--per-forward 64] [--rounds 5]   TreeLSTM vs the DyNet rival, interleaved (docs/batching.md)
 //   batch-profile [H] [B] [S]    where the compiled TreeLSTM's forward time goes, by level size
 //   batch-scaling [H] [S]        its forwards on two threads against one: fastest wall time of each forward over rounds
+//   batch-optimum [lattice|dag|dag1|trees] [--states N] [--beam W]   FSM calls against the type-wise bound and the exact optimum
 //   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
 //   fused-shapes [H]             the fused level's GEMM alone, the micro-kernel in L1 and the FMA peak
 //   stream [--cores N] [--seconds S] [--only a,b] [--cpu]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
@@ -36,6 +37,7 @@ return args switch
     ["fused-shapes", .. var rest] => FusedShapesBench.Run(rest),
     ["batch-profile", .. var rest] => BatchProfile.Run(rest),
     ["batch-scaling", .. var rest] => BatchScaling.Run(rest),
+    ["batch-optimum", .. var rest] => BatchOptimum.Run(rest),
     ["gates", .. var rest] => GatesBench.Run(rest),
     ["stream", .. var rest] => StreamBench.Run(rest),
     ["stream-models", .. var rest] => StreamModelsBench.Run(rest),
