@@ -152,7 +152,9 @@ internal sealed partial class CodeGen
         if (value is BBinary { Op: BinOp.Add or BinOp.Sub, Left: BVar { Symbol: var l }, Right: var d } step && l == sym
             && !BoundWalker.Nodes(d).OfType<BVar>().Any(x => x.Symbol == sym) && Expr(d) is { Type: var dt } de && dt == typeof(int))
         {
-            var masked = Expression.Call(select, Expr(i.Condition), de, Expression.Constant(0));
+            Expression masked = de is ConstantExpression { Value: 1 }
+                ? Expression.Call(typeof(Intrinsics).GetMethod(nameof(Intrinsics.Bit))!, Expr(i.Condition))
+                : Expression.Call(select, Expr(i.Condition), de, Expression.Constant(0));
             return Expression.Assign(v, step.Op == BinOp.Add ? Expression.Add(v, masked) : Expression.Subtract(v, masked));
         }
         var e = Expr(value);
