@@ -172,10 +172,10 @@ internal sealed partial class CodeGen
     });
 
     /// <summary>Made only of constants, parameters and globals: the same value on every firing.</summary>
-    private static bool IsInvariant(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
+    private bool IsInvariant(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
     {
         BExprStmt or BConst or BBinary or BUnary or BConvert or BConditional => true,
-        BVar v => v.Symbol.Kind is VarKind.Param or VarKind.Global,
+        BVar v => v.Symbol.Kind is VarKind.Param or VarKind.Global || _constFields.Contains(v.Symbol),
         _ => false,
     });
 }
