@@ -20,7 +20,7 @@ internal sealed partial class CodeGen
             case BCompoundAssign ca: return CompoundAssign(ca);
             case BIncDec i: return IncDec(i);
             case BConditional c: return Expression.Condition(Expr(c.Condition), Expr(c.WhenTrue), Expr(c.WhenFalse), ClrTypes.Of(c.Type));
-            case BIndex ix: return Expression.ArrayAccess(Expr(ix.Array), Expr(ix.Index));
+            case BIndex ix: return Index(ix);
             case BFieldAccess fa: return ReadField(fa);
             case BCall call: return Call(call);
             case BIntrinsic i: return Intrinsic(i);
