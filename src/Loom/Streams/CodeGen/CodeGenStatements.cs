@@ -110,6 +110,15 @@ internal sealed partial class CodeGen
         else if (sym.Kind == VarKind.Field) target = _vars[sym];
         else
         {
+            if (d.Init is not null && sym.Kind == VarKind.Local && sym.Type.IsScalar && _workBody is not null && !AssignedLocals().Contains(sym))
+            {
+                var value = Expr(d.Init);
+                // A local set once, to a constant (in an unrolled copy, i + 1): the constant itself, so indices fold.
+                if (value is ConstantExpression) { _vars[sym] = value; return Expression.Empty(); }
+                var declared = DeclLocal(sym);
+                _vars[sym] = declared;
+                return Expression.Assign(declared, value);
+            }
             var local = DeclLocal(sym);
             _vars[sym] = local;
             target = local;
