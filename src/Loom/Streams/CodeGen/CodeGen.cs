@@ -157,7 +157,16 @@ internal sealed partial class CodeGen
     public static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _localPrint = true, _workBody = work.Body, _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s) };
+        var parts = FusedParts(s, work, args, fields, input, output, globals, printer, first, [], out var scalar);
+        // A second compilation with the arrays the first found always indexed at constants kept in locals.
+        return scalar.Count == 0 ? parts : FusedParts(s, work, args, fields, input, output, globals, printer, first, scalar, out _);
+    }
+
+    private static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
+        FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, HashSet<VarSymbol> scalarArrays, out HashSet<VarSymbol> found)
+    {
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _localPrint = true, _workBody = work.Body,
+            _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _scalarArrays = scalarArrays };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var setup = new List<Expression>(load);
@@ -167,6 +176,7 @@ internal sealed partial class CodeGen
         var (printLoad, printStore) = g.PrintStateMoves();
         setup.AddRange(printLoad);
         store.AddRange(printStore);
+        found = g.ScalarCandidatesFound();
         return new FusedFilterParts(g._locals, g._prologue, setup, firing, store);
     }
 
@@ -299,6 +309,12 @@ internal sealed partial class CodeGen
     private Expression Var(VarSymbol v, Syntax.SourceSpan span)
     {
         if (v.Kind == VarKind.Global) return Global(v);
+        // An array used whole (not by Index at a constant): its elements cannot be locals.
+        if (!_indexingArray && _workBody is not null && v.Type is ArrayType && PrivateArrays().Contains(v))
+        {
+            _notScalar.Add(v);
+            if (_scalarArrays.Contains(v)) throw new InvalidOperationException($"{span}: '{v.Name}' was scalar-replaced but is used whole");
+        }
         if (_vars.TryGetValue(v, out var e)) return e;
         throw new StreamException($"{span}: '{v.Name}' is not available here");
     }

@@ -76,8 +76,12 @@ internal sealed partial class CodeGen
     /// <summary><c>a[i]</c>, a constant when <c>a</c> is a fixed array (or a fixed row of one) and <c>i</c> a constant in range.</summary>
     private Expression Index(BIndex ix)
     {
-        var array = Expr(ix.Array);
         var index = Expr(ix.Index);
+        if (ScalarElement(ix, index) is { } element) return element;
+        _indexingArray = ix.Array is BVar;
+        Expression array;
+        try { array = Expr(ix.Array); }
+        finally { _indexingArray = false; }
         if (index is ConstantExpression { Value: int k } && FixedArray(ix.Array) is { } a && k >= 0 && k < a.Length
             && a.GetType().GetElementType() is { } et && (et.IsPrimitive || et.IsArray) && a.GetValue(k) is { } v)
             return Expression.Constant(v, et);

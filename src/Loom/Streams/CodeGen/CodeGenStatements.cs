@@ -125,6 +125,7 @@ internal sealed partial class CodeGen
         }
         if (d.Init is not null) return Expression.Assign(target, CopyIfStruct(Expr(d.Init)));
         if (sym.Type is not ArrayType at) return Expression.Assign(target, ClrTypes.Default(sym.Type));
+        if (_scalarArrays.Contains(sym)) return ScalarArrayDecl(sym);
         if (sym.Sizes.IsEmpty) return Expression.Assign(target, Expression.Default(target.Type));
         var elem = ClrTypes.Of(at.Element);
         Expression Alloc() => Expression.Convert(Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Make))!,
