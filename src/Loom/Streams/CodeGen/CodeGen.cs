@@ -21,7 +21,11 @@ internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression I
 /// per step: the runtime may swap arenas between units); firing f (counted from the start of the fused unit) reads
 /// or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
 /// </summary>
-public sealed record FusedPort(Expression Arena, int Base, int Stride, int[]? Table);
+public sealed record FusedPort(Expression Arena, int Base, int Stride, int[]? Table)
+{
+    /// <summary>Items to skip after each firing's pops (a strided row: firing f reads from Base + f·(pop + Gap)).</summary>
+    public int Gap { get; init; }
+}
 
 /// <summary>One filter's fused code in parts (see <see cref="CodeGen.FusedParts"/>).</summary>
 public sealed record FusedFilterParts(List<ParameterExpression> Locals, List<Expression> Prologue, List<Expression> Setup, Expression Firing, List<Expression> Teardown);
@@ -173,6 +177,8 @@ internal sealed partial class CodeGen
         if (input is not null) g._in = g.BindFusedPort(input, "in", first, setup);
         if (output is not null) g._out = g.BindFusedPort(output, "out", first, setup);
         var firing = g.WithReturn(typeof(void), () => g.Stmt(work.Body));
+        if (input is { Gap: > 0 } && g._in is { } inPort)
+            firing = Expression.Block(typeof(void), firing, Expression.AddAssign(inPort.Index, Expression.Constant(input.Gap)));
         var (printLoad, printStore) = g.PrintStateMoves();
         setup.AddRange(printLoad);
         store.AddRange(printStore);
