@@ -21,7 +21,11 @@ internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression I
 /// per step: the runtime may swap arenas between units); firing f (counted from the start of the fused unit) reads
 /// or writes from index <c>Base + f·Stride</c>, through <paramref name="Table"/> when given.
 /// </summary>
-public sealed record FusedPort(Expression Arena, int Base, int Stride, int[]? Table);
+public sealed record FusedPort(Expression Arena, int Base, int Stride, int[]? Table)
+{
+    /// <summary>Items to skip after each firing's pops (a strided row: firing f reads from Base + f·(pop + Gap)).</summary>
+    public int Gap { get; init; }
+}
 
 /// <summary>One filter's fused code in parts (see <see cref="CodeGen.FusedParts"/>).</summary>
 public sealed record FusedFilterParts(List<ParameterExpression> Locals, List<Expression> Prologue, List<Expression> Setup, Expression Firing, List<Expression> Teardown);
@@ -114,7 +118,7 @@ internal sealed partial class CodeGen
     public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         Channel? input, Channel? output, GlobalStore globals, Printer printer, MessageBox? box = null)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s, _localPrint = true };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s, _localPrint = true, _workBody = work.Body, _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s) };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var n = Expression.Parameter(typeof(int), "n");
@@ -157,16 +161,28 @@ internal sealed partial class CodeGen
     public static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _localPrint = true };
+        var parts = FusedParts(s, work, args, fields, input, output, globals, printer, first, [], out var scalar);
+        // A second compilation with the arrays the first found always indexed at constants kept in locals.
+        return scalar.Count == 0 ? parts : FusedParts(s, work, args, fields, input, output, globals, printer, first, scalar, out _);
+    }
+
+    private static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
+        FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, HashSet<VarSymbol> scalarArrays, out HashSet<VarSymbol> found)
+    {
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _localPrint = true, _workBody = work.Body,
+            _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _scalarArrays = scalarArrays };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var setup = new List<Expression>(load);
         if (input is not null) g._in = g.BindFusedPort(input, "in", first, setup);
         if (output is not null) g._out = g.BindFusedPort(output, "out", first, setup);
         var firing = g.WithReturn(typeof(void), () => g.Stmt(work.Body));
+        if (input is { Gap: > 0 } && g._in is { } inPort)
+            firing = Expression.Block(typeof(void), firing, Expression.AddAssign(inPort.Index, Expression.Constant(input.Gap)));
         var (printLoad, printStore) = g.PrintStateMoves();
         setup.AddRange(printLoad);
         store.AddRange(printStore);
+        found = g.ScalarCandidatesFound();
         return new FusedFilterParts(g._locals, g._prologue, setup, firing, store);
     }
 
@@ -245,6 +261,12 @@ internal sealed partial class CodeGen
         foreach (var f in s.Fields)
         {
             var t = ClrTypes.Of(f.Type);
+            if (_constFields.Contains(f))
+            {
+                _vars[f] = Expression.Constant(boxes[f.Index].Value, t);
+                continue;
+            }
+            if (_constArrayFields.Contains(f) && boxes[f.Index].Value is Array fixedArray) _constArrays[f] = fixedArray;
             var local = NewLocal(t, f.Name);
             var box = Expression.Field(Expression.Constant(boxes[f.Index], typeof(StrongBox<>).MakeGenericType(t)), "Value");
             load.Add(Expression.Assign(local, box));
@@ -293,6 +315,12 @@ internal sealed partial class CodeGen
     private Expression Var(VarSymbol v, Syntax.SourceSpan span)
     {
         if (v.Kind == VarKind.Global) return Global(v);
+        // An array used whole (not by Index at a constant): its elements cannot be locals.
+        if (!_indexingArray && _workBody is not null && v.Type is ArrayType && PrivateArrays().Contains(v))
+        {
+            _notScalar.Add(v);
+            if (_scalarArrays.Contains(v)) throw new InvalidOperationException($"{span}: '{v.Name}' was scalar-replaced but is used whole");
+        }
         if (_vars.TryGetValue(v, out var e)) return e;
         throw new StreamException($"{span}: '{v.Name}' is not available here");
     }

@@ -20,7 +20,7 @@ internal sealed partial class CodeGen
             case BCompoundAssign ca: return CompoundAssign(ca);
             case BIncDec i: return IncDec(i);
             case BConditional c: return Expression.Condition(Expr(c.Condition), Expr(c.WhenTrue), Expr(c.WhenFalse), ClrTypes.Of(c.Type));
-            case BIndex ix: return Expression.ArrayAccess(Expr(ix.Array), Expr(ix.Index));
+            case BIndex ix: return Index(ix);
             case BFieldAccess fa: return ReadField(fa);
             case BCall call: return Call(call);
             case BIntrinsic i: return Intrinsic(i);
@@ -58,12 +58,32 @@ internal sealed partial class CodeGen
         return Expression.Convert(v, ClrTypes.Of(to));
     }
 
+    /// <summary>
+    /// Int arithmetic on two constants (an unrolled counter plus an offset), as the code would compute it (Java's
+    /// wrapping, shift counts masked), so indices built from it are constants too. Division is left to run time.
+    /// </summary>
+    private static int? FoldInt(BinOp op, int x, int y) => op switch
+    {
+        BinOp.Add => unchecked(x + y),
+        BinOp.Sub => unchecked(x - y),
+        BinOp.Mul => unchecked(x * y),
+        BinOp.And => x & y,
+        BinOp.Or => x | y,
+        BinOp.Xor => x ^ y,
+        BinOp.Shl => x << (y & 31),
+        BinOp.Shr => x >> (y & 31),
+        BinOp.UShr => (int)((uint)x >> (y & 31)),
+        _ => null,
+    };
+
     private Expression Binary(BBinary b)
     {
         var l = Expr(b.Left);
         var r = Expr(b.Right);
         if (b.OperandType == SType.Complex) return ComplexBinary(b, l, r);
         if (b.OperandType == SType.String) throw Unsupported(b.Span, "a string outside print/println");
+        if (l is ConstantExpression { Value: int x } && r is ConstantExpression { Value: int y } && FoldInt(b.Op, x, y) is int folded)
+            return Expression.Constant(folded);
         return b.Op switch
         {
             BinOp.Add => Expression.Add(l, r),

@@ -110,12 +110,22 @@ internal sealed partial class CodeGen
         else if (sym.Kind == VarKind.Field) target = _vars[sym];
         else
         {
+            if (d.Init is not null && sym.Kind == VarKind.Local && sym.Type.IsScalar && _workBody is not null && !AssignedLocals().Contains(sym))
+            {
+                var value = Expr(d.Init);
+                // A local set once, to a constant (in an unrolled copy, i + 1): the constant itself, so indices fold.
+                if (value is ConstantExpression) { _vars[sym] = value; return Expression.Empty(); }
+                var declared = DeclLocal(sym);
+                _vars[sym] = declared;
+                return Expression.Assign(declared, value);
+            }
             var local = DeclLocal(sym);
             _vars[sym] = local;
             target = local;
         }
         if (d.Init is not null) return Expression.Assign(target, CopyIfStruct(Expr(d.Init)));
         if (sym.Type is not ArrayType at) return Expression.Assign(target, ClrTypes.Default(sym.Type));
+        if (_scalarArrays.Contains(sym)) return ScalarArrayDecl(sym);
         if (sym.Sizes.IsEmpty) return Expression.Assign(target, Expression.Default(target.Type));
         var elem = ClrTypes.Of(at.Element);
         Expression Alloc() => Expression.Convert(Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Make))!,
@@ -152,7 +162,9 @@ internal sealed partial class CodeGen
         if (value is BBinary { Op: BinOp.Add or BinOp.Sub, Left: BVar { Symbol: var l }, Right: var d } step && l == sym
             && !BoundWalker.Nodes(d).OfType<BVar>().Any(x => x.Symbol == sym) && Expr(d) is { Type: var dt } de && dt == typeof(int))
         {
-            var masked = Expression.Call(select, Expr(i.Condition), de, Expression.Constant(0));
+            Expression masked = de is ConstantExpression { Value: 1 }
+                ? Expression.Call(typeof(Intrinsics).GetMethod(nameof(Intrinsics.Bit))!, Expr(i.Condition))
+                : Expression.Call(select, Expr(i.Condition), de, Expression.Constant(0));
             return Expression.Assign(v, step.Op == BinOp.Add ? Expression.Add(v, masked) : Expression.Subtract(v, masked));
         }
         var e = Expr(value);
@@ -170,10 +182,10 @@ internal sealed partial class CodeGen
     });
 
     /// <summary>Made only of constants, parameters and globals: the same value on every firing.</summary>
-    private static bool IsInvariant(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
+    private bool IsInvariant(BExpr e) => BoundWalker.Nodes(e).All(n => n switch
     {
         BExprStmt or BConst or BBinary or BUnary or BConvert or BConditional => true,
-        BVar v => v.Symbol.Kind is VarKind.Param or VarKind.Global,
+        BVar v => v.Symbol.Kind is VarKind.Param or VarKind.Global || _constFields.Contains(v.Symbol),
         _ => false,
     });
 }

@@ -62,6 +62,11 @@ internal sealed partial class CodeGen
 
         var parts = new List<Expression> { Stmt(l.Init!) };
         var counter = _vars[i];
+        if (!_unrolling && trips > 0)
+        {
+            var values = Enumerable.Range(0, (int)trips).Select(k => (Expression)Expression.Constant((int)(a + k * c))).ToList();
+            if (Accumulated(i, l.Body, parts[0], values, Expression.Assign(counter, Expression.Constant((int)last))) is { } acc) return acc;
+        }
         _sharedDecls ??= [];
         bool outer = !_unrolling;
         _unrolling = true;

@@ -20,6 +20,10 @@ public static class Intrinsics
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public static int Select(bool c, int a, int b) => b ^ ((a ^ b) & -System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref c));
 
+    /// <summary>1 if c else 0, without a branch (a count's step of 1: <c>v += Bit(c)</c>, no mask needed).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static int Bit(bool c) => System.Runtime.CompilerServices.Unsafe.As<bool, byte>(ref c);
+
     // Java's Math.abs(int.MinValue) is int.MinValue; .NET's Math.Abs would throw.
     public static int AbsInt(int x) => x < 0 ? -x : x;
 

@@ -203,6 +203,8 @@ public sealed class FusedRunner
             var arena = ArenaNow(ie);
             if (_plan.Map[i] is not { } map) input = new FusedPort(arena, _plan.Base[i], a.Pop[0], null);
             else if (InARow(map)) input = new FusedPort(arena, map.Length > 0 ? map[0] : 0, a.Pop[0], null);
+            else if (a.ExtraPeek == 0 && !a.HasPrework && Strided(map, a.Pop[0]) is int stride)
+                input = new FusedPort(arena, map[0], stride, null) { Gap = stride - a.Pop[0] };
             else input = new FusedPort(arena, 0, a.Pop[0], map);
         }
         if (a.Out.Count > 0 && a.Out[0] is { } oe)
@@ -254,6 +256,21 @@ public sealed class FusedRunner
         }
         var loop = CodeGen.CodeGen.Repeat(Expression.Block(typeof(void), iteration), n, locals);
         return (locals, prologue, Expression.Block(typeof(void), [.. setup, loop, .. teardown, Expression.Empty()]));
+    }
+
+    /// <summary>
+    /// The distance between firings when each firing's <paramref name="pop"/> items lie in a row and the rows are
+    /// evenly spaced (a round-robin splitter's branch: DCT's fissed copies read 64 of every 128), so the consumer
+    /// reads at constant offsets instead of through the table; null otherwise.
+    /// </summary>
+    private static int? Strided(int[] map, int pop)
+    {
+        if (pop <= 0 || map.Length <= pop || map.Length % pop != 0) return null;
+        int stride = map[pop] - map[0];
+        if (stride <= pop) return null;
+        for (int p = 0; p < map.Length; p++)
+            if (map[p] != map[0] + p / pop * stride + p % pop) return null;
+        return stride;
     }
 
     private static bool InARow(int[] map)
