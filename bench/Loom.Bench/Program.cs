@@ -18,6 +18,7 @@
 //   cluster [--silos 3] [--trees 150] [--runs N]   3 local silo processes over PostgreSQL vs single-process loom score (docs/cluster.md)
 //   cluster --pipeline MODEL [--inputs 64] [--silos 3] [--runs N]   the model as a 1..N-stage pipeline on the silos vs single-process loom stream
 //   load [MODEL ...] [--threads T] [--runs N]   load + optimize + schedule: fresh process (JIT) and warm
+//   load-phases MODEL [THREADS]               one fresh load step by step: wall, CPU, JIT per phase
 //   scaling MODEL [--threads 2] [--blocks 15]   one session timed in 20-run blocks (2-thread stability, docs/performance.md)
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
@@ -45,6 +46,7 @@ return args switch
     ["scaling", .. var rest] => ScalingStability.Run(rest),
     ["load", .. var rest] => LoadBench.Run(rest),
     ["load-once", .. var rest] => LoadBench.RunOnce(rest),
+    ["load-phases", .. var rest] => LoadPhases.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };

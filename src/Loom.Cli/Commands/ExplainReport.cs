@@ -17,7 +17,7 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
         {
             null => "from this machine's cache",
             { } s when s < 0.8 * profile.Threads => string.Create(Inv,
-                $"probed now while the cores were busy ({profile.Threads} threads did {s:F2}x one thread's FMA work), so not cached: its {profile.Threads}-thread speeds describe the load, and the schedule may run branches side by side that would be faster split; run again on a quieter machine"),
+                $"probed while the cores were busy ({profile.Threads} threads did {s:F2}x one thread's FMA work), so cached for half an hour only: its {profile.Threads}-thread speeds describe the load, and the schedule may run branches side by side that would be faster split; run again on a quieter machine"),
             { } s => string.Create(Inv, $"probed now and cached ({profile.Threads} threads did {s:F2}x one thread's FMA work)"),
         };
         Console.WriteLine($"machine profile: {text}");

@@ -55,8 +55,8 @@ public sealed record MachineProfile
 
     /// <summary>
     /// When probed in this process, <see cref="ParallelScalingCheck"/>'s figure around the probes (the lower of before
-    /// and after): well below <see cref="Threads"/>, the cores were busy and the profile was not cached. Null when read
-    /// from the cache or fixed.
+    /// and after): well below <see cref="Threads"/>, the cores were busy and the profile is cached only for half an hour.
+    /// Null when fixed or read from the cache of a quiet probe (kept when read from that of a busy one).
     /// </summary>
     public double? ParallelScaling { get; init; }
 
@@ -83,10 +83,12 @@ public sealed record MachineProfile
         {
             if (Cached.TryGetValue(machine, out var known)) return known;
             if (TryRead(file, machine) is { } read) return Cached[machine] = read;
-            // Probed while other processes held the cores, two-thread timings describe the load, not the machine: such
-            // a profile serves this process but is not written for later ones (which probe again). The probes' own first
-            // runs also keep a core busy for a few hundred milliseconds after them (the JIT recompiling the kernels they
-            // called: the check reads 1.0x, then 1.9x again), so a second attempt, with the kernels compiled, is often clean.
+            // Probed while other processes held the cores, two-thread timings describe the load, not the machine. Such a
+            // profile is cached too, marked with its scaling, but only for BusyProfileLifetime: re-probing in every
+            // process cost each fresh load ~350 ms of CPU (most of it JIT), and under load every probe was busy anyway.
+            // The probes' own first runs also keep a core busy for a few hundred milliseconds after them (the JIT
+            // recompiling the kernels they called: the check reads 1.0x, then 1.9x again), so a second attempt, with the
+            // kernels compiled, is often clean.
             MachineProfile profile = null!;
             double scaling = 0;
             for (int attempt = 0; attempt < ProbeAttempts; attempt++)
@@ -96,12 +98,9 @@ public sealed record MachineProfile
                 var probed = MachineProbes.Run(machine, threads);
                 double after = ParallelScalingCheck.Measure(threads);
                 if (attempt == 0 || Math.Min(before, after) > scaling) (profile, scaling) = (probed, Math.Min(before, after));
-                if (scaling >= QuietScaling * threads)
-                {
-                    TryWrite(file, profile);
-                    break;
-                }
+                if (scaling >= QuietScaling * threads) break;
             }
+            TryWrite(file, scaling >= QuietScaling * threads ? profile : profile with { ParallelScaling = scaling });
             return Cached[machine] = profile with { ParallelScaling = scaling };
         }
     }
@@ -112,6 +111,9 @@ public sealed record MachineProfile
     /// <summary>Probing takes 0.3–0.6 s here; a busy machine pays it (and 0.5 s pauses) this many times, once per process.</summary>
     private const int ProbeAttempts = 2;
 
+    /// <summary>How long a profile probed on busy cores is reused before a process probes again (hoping for quiet).</summary>
+    private static readonly TimeSpan BusyProfileLifetime = TimeSpan.FromMinutes(30);
+
     private static readonly Lock CacheLock = new();
     private static readonly Dictionary<string, MachineProfile> Cached = new();
 
@@ -120,8 +122,10 @@ public sealed record MachineProfile
         try
         {
             if (!File.Exists(file)) return null;
-            var p = JsonSerializer.Deserialize<MachineProfile>(File.ReadAllText(file));
-            return p is { Single.Length: 5, Wide.Length: 5 } && p.Machine == machine ? p : null;
+            var p = JsonSerializer.Deserialize(File.ReadAllText(file), MachineProfileJson.Default.MachineProfile);
+            if (p is not { Single.Length: 5, Wide.Length: 5 } || p.Machine != machine) return null;
+            bool busy = p.ParallelScaling is { } s && s < QuietScaling * p.Threads;
+            return busy && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > BusyProfileLifetime ? null : p;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
     }
@@ -132,7 +136,7 @@ public sealed record MachineProfile
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             var temp = file + $".{Environment.ProcessId}.tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(profile));
+            File.WriteAllText(temp, JsonSerializer.Serialize(profile, MachineProfileJson.Default.MachineProfile));
             File.Move(temp, file, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a cache that cannot be written only costs a re-probe
