@@ -114,6 +114,32 @@ public sealed class ConvFastPathTests
         ([1, 10, 14, 14], [72, 10, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
     ];
 
+    /// <summary>
+    /// FusedConv's pre-activation (x' = relu(x·scale[c] + shift[c]), then zero padding) on depthwise layers of both AVX-512
+    /// paths (stride 1 and stride 2 by phases) and the narrower sets, against the definition on the transformed input.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void PreActivatedDepthwiseMatchesTheDefinition(int stride)
+    {
+        int[] xs = [1, 5, 14, 13], ws = [5, 1, 3, 3];
+        var x = Random(Size(xs), 7);
+        var w = Random(Size(ws), 8);
+        var b = Random(5, 9);
+        float[] scale = [0.5f, -1.5f, 2f, 1f, -0.25f], shift = [0.1f, 0.2f, -0.3f, 0f, 0.5f];
+        var transformed = x.Select((v, i) => Math.Max(0f, v * scale[i / (14 * 13)] + shift[i / (14 * 13)])).ToArray();
+        var expected = ConvTests.NaiveConv(transformed, xs, w, ws, b, 5, [stride, stride], [1, 1, 1, 1], [1, 1], out var shape);
+        var attrs = ConvAttrs(5, [stride, stride], [1, 1, 1, 1], [1, 1]).Append(Attr.String("input_activation", "Relu"));
+        foreach (var ks in GemmKernelSet.Supported)
+        {
+            using var forced = Force(ks.Name);
+            var y = RunOne("FusedConv", "com.loom", attrs, 2, F(x, xs), F(w, ws), F(b, 5), null, F(scale, 5), F(shift, 5));
+            Assert.Equal(shape, y.Shape.ToArray());
+            AssertNear(expected, y.ToArray<float>(), $"{ks.Name} stride {stride}");
+        }
+    }
+
     public static TheoryData<string, float[]> Activations() => new()
     {
         { "Relu", [] }, { "Clip", [-0.3f, 0.4f] }, { "LeakyRelu", [0.1f] }, { "HardSigmoid", [0.25f, 0.4f] },

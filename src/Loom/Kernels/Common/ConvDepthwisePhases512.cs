@@ -39,22 +39,14 @@ internal static unsafe class ConvDepthwisePhases512
         for (int ky = 0, t = 0; ky < g.KH; ky++)
             for (int kx = 0; kx < g.KW; kx++, t++) offsets[t] = ((ky & 1) * 2 + (kx & 1)) * phase + ky / 2 * ws + kx / 2;
         bool afterwards = act.Kind != ActivationKind.None || residual != null;
-        var tail = ConvDepthwiseWide512.Mask(g.OW % 16 == 0 ? 16 : g.OW % 16);
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
             Split(x + (long)p * g.InputSize, g, buf, phase, hs, ws, input, c);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) ConvDepthwiseWide512.Block64(buf + j, offsets, w + (long)c * taps, taps, b, wide + j);
-            float* yp = y + (long)p * g.OutputSize;
-            for (int oy = 0; oy < g.OH; oy++)
-            {
-                float* src = wide + oy * ws, dst = yp + oy * g.OW;
-                int q = 0;
-                for (; q + 16 < g.OW; q += 16) Vector512.Store(Vector512.Load(src + q), dst + q);
-                Avx512F.MaskStore(dst + q, tail, Vector512.Load(src + q));
-            }
-            if (afterwards) act.ApplyRow(yp, g.OutputSize, 0, residual == null ? null : residual + (long)p * g.OutputSize);
+            ConvDepthwiseWide512.StoreRows(wide, ws, y + (long)p * g.OutputSize, g, afterwards, act,
+                residual == null ? null : residual + (long)p * g.OutputSize);
         }
     }
 
@@ -65,11 +57,7 @@ internal static unsafe class ConvDepthwisePhases512
     /// </summary>
     private static void Split(float* src, Conv3D g, float* buf, int phase, int hs, int ws, ChannelTransform input, int c)
     {
-        int iw = g.IW, pw = g.PW;
-        bool transform = !input.IsIdentity;
-        var scale = Vector512.Create(transform ? input.Scale(c) : 1);
-        var shift = Vector512.Create(transform ? input.Shift(c) : 0);
-        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var loader = new ConvDepthwiseWide512.RowLoader(g.IW, input, c);
         var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         for (int ry = 0; ry < 2; ry++)
@@ -86,30 +74,15 @@ internal static unsafe class ConvDepthwisePhases512
                     }
                     continue;
                 }
-                float* row = src + (long)iy * iw;
+                float* row = src + (long)iy * g.IW;
                 for (int j = 0; j < ws; j += 16)
                 {
-                    int start = 2 * j - pw; // input column of lane 0 of the first load
-                    var a = Load(row, start, iw, lanes, transform, scale, shift, input.Relu);
-                    var b = Load(row, start + 16, iw, lanes, transform, scale, shift, input.Relu);
+                    int start = 2 * j - g.PW; // input column of lane 0 of the first load
+                    var a = loader.Load(row, start);
+                    var b = loader.Load(row, start + 16);
                     Vector512.Store(Avx512F.PermuteVar16x32x2(a, even, b), d0 + j);
                     Vector512.Store(Avx512F.PermuteVar16x32x2(a, odd, b), d1 + j);
                 }
             }
-    }
-
-    /// <summary>Input columns [start, start + 16) of a row, 0 outside [0, iw) (masked-off lanes are not read).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load(float* row, int start, int iw, Vector512<int> lanes, bool transform, Vector512<float> scale,
-        Vector512<float> shift, bool relu)
-    {
-        var at = lanes + Vector512.Create(start);
-        var inside = (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(iw))).AsSingle();
-        var v = Avx512F.MaskLoad(row + start, inside, Vector512<float>.Zero);
-        if (!transform) return v;
-        // A multiply then an add, as the separate nodes compute it; the padding stays 0 (it comes after the transform).
-        v = v * scale + shift;
-        if (relu) v = Vector512.Max(v, Vector512<float>.Zero);
-        return Vector512.ConditionalSelect(inside, v, Vector512<float>.Zero);
     }
 }

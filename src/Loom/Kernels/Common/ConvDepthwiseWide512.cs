@@ -42,16 +42,7 @@ internal static unsafe class ConvDepthwiseWide512
             Fill(x + (long)p * g.InputSize, g, plane, hp, wp, input, c);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) Block64(plane + j, offsets, w + (long)c * taps, taps, b, wide + j);
-            float* yp = y + (long)p * g.OutputSize;
-            var tail = Mask(g.OW % 16 == 0 ? 16 : g.OW % 16);
-            for (int oy = 0; oy < g.OH; oy++)
-            {
-                float* src = wide + oy * wp, dst = yp + oy * g.OW;
-                int q = 0;
-                for (; q + 16 < g.OW; q += 16) Vector512.Store(Vector512.Load(src + q), dst + q);
-                Avx512F.MaskStore(dst + q, tail, Vector512.Load(src + q));
-            }
-            if (afterwards) act.ApplyRow(yp, g.OutputSize, 0, residual == null ? null : residual + (long)p * g.OutputSize);
+            StoreRows(wide, wp, y + (long)p * g.OutputSize, g, afterwards, act, residual == null ? null : residual + (long)p * g.OutputSize);
         }
     }
 
@@ -67,35 +58,53 @@ internal static unsafe class ConvDepthwiseWide512
     /// </summary>
     private static void Fill(float* src, Conv3D g, float* dst, int hp, int wp, ChannelTransform input, int c)
     {
-        int iw = g.IW, pw = g.PW;
-        bool transform = !input.IsIdentity;
-        var scale = Vector512.Create(transform ? input.Scale(c) : 1);
-        var shift = Vector512.Create(transform ? input.Shift(c) : 0);
-        var lanes = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        var row = new RowLoader(g.IW, input, c);
         for (int r = 0; r < hp; r++, dst += wp)
         {
             int iy = r - g.PH;
-            if ((uint)iy >= (uint)g.IH)
-            {
-                for (int col = 0; col < wp; col += 16) Vector512.Store(Vector512<float>.Zero, dst + col);
-                continue;
-            }
-            float* row = src + (long)iy * iw;
+            bool inside = (uint)iy < (uint)g.IH;
             for (int col = 0; col < wp; col += 16)
-            {
-                // Lane l holds input column col + l − pw when that is inside the row.
-                var at = lanes + Vector512.Create(col - pw);
-                var inside = (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(iw))).AsSingle();
-                var v = Avx512F.MaskLoad(row + col - pw, inside, Vector512<float>.Zero);
-                if (transform)
-                {
-                    // A multiply then an add, as the separate nodes compute it; the padding stays 0 (it comes after the transform).
-                    v = v * scale + shift;
-                    if (input.Relu) v = Vector512.Max(v, Vector512<float>.Zero);
-                    v = Vector512.ConditionalSelect(inside, v, Vector512<float>.Zero);
-                }
-                Vector512.Store(v, dst + col);
-            }
+                Vector512.Store(inside ? row.Load(src + (long)iy * g.IW, col - g.PW) : Vector512<float>.Zero, dst + col);
+        }
+    }
+
+    /// <summary>
+    /// Rows of <paramref name="pitch"/> floats from <paramref name="wide"/> to the output plane (OW floats each, the last
+    /// vector of a row masked), then the epilogue over the whole plane, which NCHW keeps contiguous.
+    /// </summary>
+    internal static void StoreRows(float* wide, int pitch, float* yp, Conv3D g, bool epilogue, FusedActivation act, float* residual)
+    {
+        var tail = Mask(g.OW % 16 == 0 ? 16 : g.OW % 16);
+        for (int oy = 0; oy < g.OH; oy++)
+        {
+            float* src = wide + oy * pitch, dst = yp + oy * g.OW;
+            int q = 0;
+            for (; q + 16 < g.OW; q += 16) Vector512.Store(Vector512.Load(src + q), dst + q);
+            Avx512F.MaskStore(dst + q, tail, Vector512.Load(src + q));
+        }
+        if (epilogue) act.ApplyRow(yp, g.OutputSize, 0, residual);
+    }
+
+    /// <summary>Sixteen input columns of a row, 0 outside it, through FusedConv's pre-activation when there is one.</summary>
+    internal readonly struct RowLoader(int iw, ChannelTransform input, int c)
+    {
+        private readonly bool _transform = !input.IsIdentity;
+        private readonly bool _relu = input.Relu;
+        private readonly Vector512<float> _scale = Vector512.Create(input.IsIdentity ? 1 : input.Scale(c));
+        private readonly Vector512<float> _shift = Vector512.Create(input.IsIdentity ? 0 : input.Shift(c));
+
+        /// <summary>Columns [start, start + 16) of <paramref name="row"/> (masked-off lanes are not read).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<float> Load(float* row, int start)
+        {
+            var at = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create(start);
+            var inside = (Vector512.GreaterThanOrEqual(at, Vector512<int>.Zero) & Vector512.LessThan(at, Vector512.Create(iw))).AsSingle();
+            var v = Avx512F.MaskLoad(row + start, inside, Vector512<float>.Zero);
+            if (!_transform) return v;
+            // A multiply then an add, as the separate nodes compute it; the padding stays 0 (it comes after the transform).
+            v = v * _scale + _shift;
+            if (_relu) v = Vector512.Max(v, Vector512<float>.Zero);
+            return Vector512.ConditionalSelect(inside, v, Vector512<float>.Zero);
         }
     }
 
