@@ -12,7 +12,7 @@ namespace Loom.Kernels.Common;
 /// lane is carried in a vector), into a scratch plane framed by −∞ rows; the vertical pass takes offsets
 /// −r·W…r·W of that scratch. Why not row by row (<see cref="PoolMaxSeparable512"/>): a 13×13 or 6×6 plane
 /// is one short vector per row, so per-row loop, mask and store-forwarding costs made such a pool 75 µs
-/// for 512 planes of 13×13, against about 10 µs here; its output is also written in full 64-byte vectors,
+/// for 512 planes of 13×13, against 33 µs here (one thread); its output is also written in full 64-byte vectors,
 /// which costs less when the buffer's lines are still shared with the other core (the buffer's previous
 /// tensor was read by both). The scratch alternates between two planes so that the vertical pass of one
 /// plane never loads what the horizontal pass has only just stored. NaN never wins, as in <see cref="PoolCore"/>:
