@@ -23,16 +23,21 @@ internal sealed record ScheduleBounds(int TypeWise, int LowerBound, int UpperBou
 /// </summary>
 internal static class ExactSchedule
 {
-    public static ScheduleBounds Solve(BatchProblem p, long maxStates = 2_000_000, int beamWidth = 20, bool relax = true)
+    /// <summary>Peels off, while there are any, the batches every schedule starts or ends with (<see cref="Peel"/>); returns how many.</summary>
+    private static int PeelAll(ref BatchProblem p)
     {
         int peeled = 0;
-        while (true)
+        for (var (count, rest) = Peel(p); count > 0; (count, rest) = Peel(p))
         {
-            var (count, rest) = Peel(p);
-            if (count == 0) break;
             peeled += count;
             p = rest;
         }
+        return peeled;
+    }
+
+    public static ScheduleBounds Solve(BatchProblem p, long maxStates = 2_000_000, int beamWidth = 20, bool relax = true)
+    {
+        int peeled = PeelAll(ref p);
         if (p.NodeCount == 0) return new ScheduleBounds(peeled, peeled, peeled, 0);
         var search = new ProductSearch(p);
         int upper = search.Beam(beamWidth);
@@ -70,14 +75,7 @@ internal static class ExactSchedule
     /// </summary>
     public static (int Lower, int[] Subset) SubsetBound(BatchProblem p, int maxComponents, long maxStates, TextWriter? log = null, int[]? start = null)
     {
-        int peeled = 0;
-        while (true)
-        {
-            var (count, rest) = Peel(p);
-            if (count == 0) break;
-            peeled += count;
-            p = rest;
-        }
+        int peeled = PeelAll(ref p);
         var comps = p.Components(out var of);
         var chosen = new List<int>(start ?? []);
         int best = 0;

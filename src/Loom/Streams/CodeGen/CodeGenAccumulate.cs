@@ -79,22 +79,6 @@ internal sealed partial class CodeGen
     private HashSet<VarSymbol>? _assignedLocals;
 
     /// <summary>Variables assigned anywhere but their declaration in the work body or a helper it calls.</summary>
-    private HashSet<VarSymbol> AssignedLocals()
-    {
-        if (_assignedLocals is not null) return _assignedLocals;
-        _assignedLocals = [];
-        var code = new List<BStmt>();
-        if (_workBody is not null) code.Add(_workBody);
-        var seen = new HashSet<FunctionSymbol>();
-        for (int i = 0; i < code.Count; i++)
-            foreach (var n in BoundWalker.Nodes(code[i]))
-                switch (n)
-                {
-                    case BAssign a when Refs.Root(a.Target) is { } r: _assignedLocals.Add(r); break;
-                    case BCompoundAssign c when Refs.Root(c.Target) is { } r: _assignedLocals.Add(r); break;
-                    case BIncDec d when Refs.Root(d.Target) is { } r: _assignedLocals.Add(r); break;
-                    case BCall c when seen.Add(c.Function): code.Add(c.Function.Body); break;
-                }
-        return _assignedLocals;
-    }
+    private HashSet<VarSymbol> AssignedLocals() =>
+        _assignedLocals ??= Refs.AssignedRoots(_workBody is null ? [] : [_workBody]);
 }

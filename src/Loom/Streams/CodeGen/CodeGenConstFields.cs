@@ -16,18 +16,7 @@ internal sealed partial class CodeGen
         if (s.HasHandlers || s.Work is null) return result;
         foreach (var f in s.Fields)
             if (f.Type.IsScalar) result.Add(f);
-        var code = new List<BStmt> { s.Work.Body };
-        if (s.Prework is { } pre) code.Add(pre.Body);
-        var seen = new HashSet<FunctionSymbol>();
-        for (int i = 0; i < code.Count && result.Count > 0; i++)
-            foreach (var n in BoundWalker.Nodes(code[i]))
-                switch (n)
-                {
-                    case BAssign a when Refs.Root(a.Target) is { } r: result.Remove(r); break;
-                    case BCompoundAssign c when Refs.Root(c.Target) is { } r: result.Remove(r); break;
-                    case BIncDec d when Refs.Root(d.Target) is { } r: result.Remove(r); break;
-                    case BCall c when seen.Add(c.Function): code.Add(c.Function.Body); break;
-                }
+        if (result.Count > 0) result.ExceptWith(Refs.AssignedRoots(s.Prework is { } pre ? [s.Work.Body, pre.Body] : [s.Work.Body]));
         return result;
     }
 

@@ -59,6 +59,27 @@ internal static class Refs
     public static BVar? FirstField(BExpr e) =>
         BoundWalker.Nodes(e).OfType<BVar>().FirstOrDefault(v => v.Symbol.Kind == VarKind.Field);
 
+    /// <summary>
+    /// The variables assigned (=, op=, ++/--; x for x, x[i], x.f) anywhere in <paramref name="code"/> or in a helper function
+    /// it calls, however deep.
+    /// </summary>
+    public static HashSet<VarSymbol> AssignedRoots(IEnumerable<BStmt> code)
+    {
+        var assigned = new HashSet<VarSymbol>();
+        var todo = code.ToList();
+        var seen = new HashSet<FunctionSymbol>();
+        for (int i = 0; i < todo.Count; i++)
+            foreach (var n in BoundWalker.Nodes(todo[i]))
+                switch (n)
+                {
+                    case BAssign a when Root(a.Target) is { } r: assigned.Add(r); break;
+                    case BCompoundAssign c when Root(c.Target) is { } r: assigned.Add(r); break;
+                    case BIncDec d when Root(d.Target) is { } r: assigned.Add(r); break;
+                    case BCall c when seen.Add(c.Function): todo.Add(c.Function.Body); break;
+                }
+        return assigned;
+    }
+
     /// <summary>The variable an assignment target finally writes (x in x, x[i], x.f, x[i].f).</summary>
     public static VarSymbol? Root(BExpr target) => target switch
     {
