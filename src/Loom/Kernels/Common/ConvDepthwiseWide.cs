@@ -32,8 +32,7 @@ internal static unsafe class ConvDepthwiseWide
         float* wide = plane + planeFloats;
         new Span<float>(plane + hp * wp, planeFloats - hp * wp).Clear();
         int* offsets = stackalloc int[taps];
-        for (int ky = 0, t = 0; ky < g.KH; ky++)
-            for (int kx = 0; kx < g.KW; kx++, t++) offsets[t] = ky * g.LH * wp + kx * g.LW;
+        TapOffsets(g, wp, offsets);
         // The activation goes into the block kernel unless a residual must be added first (then it is applied per row).
         GemmTileEpilogue ep = default;
         bool inKernel = residual == null && act.ToTile(ref ep);
@@ -56,6 +55,13 @@ internal static unsafe class ConvDepthwiseWide
                 if (afterwards) act.ApplyRow(dst, g.OW, 0, residual == null ? null : residual + (long)p * g.OutputSize + oy * g.OW);
             }
         }
+    }
+
+    /// <summary>Where tap t of output j reads in a padded plane of rows <paramref name="wp"/> wide: j + offsets[t].</summary>
+    internal static void TapOffsets(Conv3D g, int wp, int* offsets)
+    {
+        for (int ky = 0, t = 0; ky < g.KH; ky++)
+            for (int kx = 0; kx < g.KW; kx++, t++) offsets[t] = ky * g.LH * wp + kx * g.LW;
     }
 
     /// <summary>out[0..64) = act(bias + Σ_t w[t] · src[offsets[t] + 0..64)): eight accumulators, call-free.</summary>

@@ -33,8 +33,7 @@ internal static unsafe class ConvDepthwiseWide512
         float* wide = plane + planeFloats;
         new Span<float>(plane + hp * wp, planeFloats - hp * wp).Clear();
         int* offsets = stackalloc int[taps];
-        for (int ky = 0, t = 0; ky < g.KH; ky++)
-            for (int kx = 0; kx < g.KW; kx++, t++) offsets[t] = ky * g.LH * wp + kx * g.LW;
+        ConvDepthwiseWide.TapOffsets(g, wp, offsets);
         bool afterwards = act.Kind != ActivationKind.None || residual != null;
         for (int p = p0; p < p1; p++)
         {
