@@ -86,7 +86,7 @@ public static class ValueComparer
         return $"{bad} of {e.Length} elements differ (first at {first}: {ElementAsDouble(a, first):G9} vs expected {ElementAsDouble(e, first):G9}; largest difference {worst:G3}; rtol {rtol}, atol {atol})";
     }
 
-    private static double ElementAsDouble(Tensor t, int i) => t.DataType.ClrType() == typeof(byte) && t.DataType != DataType.UInt8 && t.DataType != DataType.UInt4 && t.DataType != DataType.UInt2
+    internal static double ElementAsDouble(Tensor t, int i) => t.DataType.ClrType() == typeof(byte) && t.DataType != DataType.UInt8 && t.DataType != DataType.UInt4 && t.DataType != DataType.UInt2
         ? t.AsSpan<byte>()[i] // 8-bit and 4-bit floats compare bit patterns exactly
         : t.GetDouble(i);
 }

@@ -4,7 +4,7 @@ using Loom.Runtime;
 namespace Loom.Kernels.Reference;
 
 /// <summary>
-/// Dropout and Bernoulli. Random draws use .NET's generator (seeded by the <c>seed</c> attribute when
+/// Dropout (Bernoulli is in RandomKernels). Random draws use .NET's generator (seeded by the <c>seed</c> attribute when
 /// given, so a seeded node repeats itself run after run); they cannot reproduce another runtime's numbers.
 /// </summary>
 [KernelRegistrations]
@@ -17,7 +17,6 @@ internal static class ElementwiseRandomKernels
             maskIsBool: info.Opset >= 10,
             trainingInput: info.Opset >= 12,
             Seed(info)));
-        r.Add("Bernoulli", info => new BernoulliKernel(info.Node.HasAttribute("dtype") ? (DataType)info.GetInt("dtype", 1) : null, Seed(info)));
     }
 
     private static int? Seed(KernelInfo info) => info.Node.GetAttribute("seed") switch
@@ -77,21 +76,6 @@ internal static class ElementwiseRandomKernels
         {
             if (t.Length != 1 || t.DataType != DataType.Bool) throw ctx.Fail($"training_mode must be a bool scalar, got {t}");
             return t.AsReadOnlySpan<bool>()[0];
-        }
-    }
-
-    /// <summary>Draws 1 with probability x[i] (else 0), in the <c>dtype</c> attribute's type or the input's.</summary>
-    private sealed class BernoulliKernel(DataType? dtype, int? seed) : Kernel
-    {
-        public override void Run(KernelContext ctx)
-        {
-            var x = ctx.Input(0);
-            if (!x.DataType.IsFloatingPoint()) throw ElementwiseKernel.Unsupported(ctx, x.DataType);
-            var p = ElementwiseConvert.ToDoubles(x);
-            var rng = Generator(seed);
-            var draws = new double[p.Length];
-            for (int i = 0; i < draws.Length; i++) draws[i] = rng.NextDouble() < p[i] ? 1 : 0;
-            ElementwiseConvert.FromDoubles(draws, ctx.AllocateOutput(0, dtype ?? x.DataType, x.Shape), default);
         }
     }
 }
