@@ -24,6 +24,7 @@ internal static class LoadPhases
         int threads = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : Environment.ProcessorCount;
         var options = new LoomSessionOptions { IntraOpThreads = threads };
         Console.WriteLine($"{"phase",-36} {"wall ms",8} {"cpu ms",8} {"jit n",6} {"jit ms",7}");
+        Step("kernel registry (discovery)", () => Kernels.KernelRegistry.Default);
         var model = Step("import (protobuf + IR)", () => OnnxImporter.Load(path, options));
         Step("opset check", () => { Kernels.OpsetSupport.Check(model); return 0; });
         model = Step("shape inference", () => ShapeInference.Run(model));

@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Loom.Kernels;
 
 /// <summary>Creates the kernel for one node.</summary>
@@ -60,15 +58,13 @@ public sealed class KernelRegistry
         return best.Factory;
     }
 
-    /// <summary>All kernels Loom ships, collected from every class marked <see cref="KernelRegistrationsAttribute"/>.</summary>
+    /// <summary>All kernels Loom ships: those of every class marked <see cref="KernelRegistrationsAttribute"/> (<see cref="KernelCatalog"/>).</summary>
     public static KernelRegistry Default { get; } = Discover();
 
     private static KernelRegistry Discover()
     {
         var registry = new KernelRegistry();
-        foreach (var type in typeof(KernelRegistry).Assembly.GetTypes())
-            if (type.GetCustomAttribute<KernelRegistrationsAttribute>() is not null)
-                type.GetMethod("Register", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!.Invoke(null, [registry]);
+        foreach (var register in KernelCatalog.All) register(registry);
         return registry;
     }
 }
