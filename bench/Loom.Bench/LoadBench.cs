@@ -6,7 +6,7 @@ namespace Loom.Bench;
 /// <summary>
 /// <c>load [MODEL ...] [--threads T] [--runs N]</c>: load + optimize + schedule (<see cref="LoomSession.Load"/>, the
 /// session's default options) of each model, first in a fresh process of this program (JIT included: most of it), then
-/// warm in this one. Run the ReadyToRun-published bench (README) to see what ahead-of-time code saves. Each fresh figure
+/// warm in this one. Build with -p:LoomReadyToRun=false to see what ahead-of-time code saves (README, "Load time"). Each fresh figure
 /// is the median of N processes.
 /// </summary>
 internal static class LoadBench
