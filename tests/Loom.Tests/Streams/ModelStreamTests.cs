@@ -172,11 +172,12 @@ public sealed class ModelStreamTests
         Assert.NotEqual(Plan(1), Plan(2));
     }
 
-    [Fact]
-    public void BadInputIsALoomExceptionNamingTheItem()
+    // One stage: two replicas taking inputs themselves (one of them the caller's thread); two: a feeder and a pipeline.
+    [Theory, InlineData(1), InlineData(2)]
+    public void BadInputIsALoomExceptionNamingTheItem(int stages)
     {
         var path = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
-        using var stream = ModelStream.Load(path, Fixed(2, 2));
+        using var stream = ModelStream.Load(path, Fixed(2, stages));
         var good = StreamInputs.Items(stream.Inputs, new Dictionary<string, long>(), 3);
         var name = stream.Inputs[0].Name;
         var wrongShape = new Dictionary<string, LoomValue>(good[1]) { [name] = Tensor.FromArray(new float[12], 1, 3, 2, 2) };
@@ -190,11 +191,11 @@ public sealed class ModelStreamTests
         Assert.Equal(3, stream.Run(good).Count);
     }
 
-    [Fact]
-    public void LeavingEarlyStopsTheStreamAndBoundsInFlightItems()
+    [Theory, InlineData(1), InlineData(2)]
+    public void LeavingEarlyStopsTheStreamAndBoundsInFlightItems(int stages)
     {
         var path = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
-        using var stream = ModelStream.Load(path, Fixed(2, 2) is var o ? new ModelStreamOptions
+        using var stream = ModelStream.Load(path, Fixed(2, stages) is var o ? new ModelStreamOptions
         {
             Cores = o.Cores, Stages = o.Stages, MachineProfile = o.MachineProfile, PrivateCacheBytes = o.PrivateCacheBytes, MaxInFlight = 2,
         } : null);
