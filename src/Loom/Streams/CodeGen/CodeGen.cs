@@ -169,7 +169,7 @@ internal sealed partial class CodeGen
     private static FusedFilterParts FusedParts(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, HashSet<VarSymbol> scalarArrays, out HashSet<VarSymbol> found)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _localPrint = true, _workBody = work.Body,
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _vectorCounts = VectorCounts, _localPrint = true, _workBody = work.Body,
             _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _scalarArrays = scalarArrays };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);

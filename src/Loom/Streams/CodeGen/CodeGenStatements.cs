@@ -58,6 +58,7 @@ internal sealed partial class CodeGen
     private Expression Loop(BLoop l)
     {
         if (DroppedPopLoop(l) is { } skip) return skip;
+        if (CountingLoop(l) is { } counted) return counted;
         if (Unrolled(l) is { } unrolled) return unrolled;
         var brk = Expression.Label("break");
         var cont = Expression.Label("continue");

@@ -71,8 +71,8 @@ internal sealed class FusedPlan
         return plan;
     }
 
-    /// <summary>Splitters, joiners and Identity filters only move items: they can be compiled to tables.</summary>
-    public static bool IsMover(Actor a) => a.Kind != ActorKind.Filter || a.Filter!.Symbol.IsIdentity;
+    /// <summary>Splitters, joiners, Identity and other filters that only move items (<see cref="Graph.FilterNode.Moves"/>) can be compiled to tables.</summary>
+    public static bool IsMover(Actor a) => a.Kind != ActorKind.Filter || a.Filter!.Symbol.IsIdentity || a.Filter.Moves is not null;
 
     /// <summary>Arena offset of item <paramref name="q"/> (a position in the unit) of an edge.</summary>
     private int Where(Edge e, long q, Dictionary<Edge, int> edgeIndex)
@@ -111,6 +111,12 @@ internal sealed class FusedPlan
                 for (int k = 0; k < o; k++) offset += a.Push[k];
                 from = a.In[0]!;
                 q = f * a.Pop[0] + offset + r;
+            }
+            else if (a.Filter?.Moves is { } moves)
+            {
+                // A data-movement filter: item r of firing f is the firing's input item moves[r].
+                from = a.In[0]!;
+                q = p / a.Push[0] * a.Pop[0] + moves[p % a.Push[0]];
             }
             else
             {

@@ -54,6 +54,8 @@ public sealed class StreamProgram
         Printer printer, GlobalStore globals, IReadOnlyDictionary<string, int> fissions)
     {
         var flat = Flattener.Flatten(graph);
+        foreach (var a in flat.Actors)
+            if (a.Filter is { } f) f.Moves = CodeGen.DataMovement.Moves(f, globals);
         var (schedule, demand) = DemandDriven.Schedules(flat);
         var p = new StreamProgram
         {

@@ -36,6 +36,12 @@ public sealed class FilterNode : StreamNode
     /// <summary>Its teleport-messaging state: firings counted and messages waiting (used when it sends or handles messages).</summary>
     public Execution.MessageBox Box { get; } = new();
 
+    /// <summary>
+    /// For a filter that only moves items (<see cref="CodeGen.DataMovement"/>): the input position of each item a
+    /// firing pushes; the fused runtime compiles it away like a splitter. Null for other filters.
+    /// </summary>
+    public int[]? Moves { get; set; }
+
     /// <summary>Carries state across firings (declared stateful, writes a field in work, or prints): no fission.</summary>
     public bool IsStateful => Symbol.DeclaredStateful || Symbol.WritesStateInWork || Symbol.PrintsInWork || Symbol.HasHandlers;
 }
