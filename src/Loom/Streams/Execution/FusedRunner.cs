@@ -58,6 +58,8 @@ public sealed class FusedRunner
         _plan = plan;
         mine ??= _ => true;
         _edgeIndex = g.Edges.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i);
+        _globals = globals;
+        _printer = printer;
         _boxes = plan.Arenas.ToDictionary(kv => kv.Key, kv => (System.Runtime.CompilerServices.IStrongBox)Activator.CreateInstance(
             typeof(System.Runtime.CompilerServices.StrongBox<>).MakeGenericType(kv.Value.GetType()), kv.Value)!);
         var fired = new int[g.Actors.Count];
@@ -228,7 +230,34 @@ public sealed class FusedRunner
         int i = EdgeIndex(e);
         if (_plan.IsVirtual(i) || b.ExtraPeek > _plan.Carried[i]) return false;
         if (group.Append(next).Count(f => f.Actor.Filter!.Symbol.PrintsInWork) > 1) return false;
+        if (group.Append(next).Sum(f => FiringNodes(f.Actor)) > MaxChainNodes) return false;
         return group.Append(next).Select(f => f.Count).Aggregate(Gcd) >= 2;
+    }
+
+    /// <summary>
+    /// Expression nodes of one iteration of a shared loop, at most. Sharing a loop pays for small firings (SimplePeek's
+    /// one-item filters: 0.5 of the rival in loops of their own, 0.97 shared), but a loop body holding every
+    /// filter's unrolled firing is too large for the processor's caches of code and branches: RadixSort's eleven
+    /// 16-item Sorts (625 nodes each) in one loop ran at 0.69 of the rival, in loops of their own 0.75
+    /// (ComparisonCounting 0.88–0.92 and 0.95, FFT2 0.71 and 0.76–0.77; CPU time, same build, 2026-11-27 00:10).
+    /// SimplePeek's filters are 15–33 nodes. LOOM_STREAM_CHAIN_NODES overrides.
+    /// </summary>
+    private static readonly int MaxChainNodes = int.TryParse(Environment.GetEnvironmentVariable("LOOM_STREAM_CHAIN_NODES"), out int cn) ? cn : 400;
+
+    private readonly Dictionary<Actor, int> _firingNodes = [];
+    private readonly GlobalStore _globals;
+    private readonly Printer _printer;
+
+    /// <summary>Expression nodes of one firing of a filter as fused code (compiled to a tree only, not to native code).</summary>
+    private int FiringNodes(Actor a)
+    {
+        if (_firingNodes.TryGetValue(a, out int n)) return n;
+        var (input, output) = Ports(a);
+        var f = a.Filter!;
+        var parts = CodeGen.CodeGen.FusedParts(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, _globals, _printer, 0);
+        var counter = new NodeCounter();
+        counter.Visit(parts.Firing);
+        return _firingNodes[a] = counter.Count;
     }
 
     private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
