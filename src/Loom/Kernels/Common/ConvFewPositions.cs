@@ -35,11 +35,13 @@ internal static unsafe class ConvFewPositions
     /// with a wide layout whose planes the rows are packed from. Narrow layers (M below 64) keep the wide path,
     /// where packing would cost as much as it saves.
     /// </summary>
-    public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide)
+    /// <param name="threads">The node's threads: past <see cref="MaxPositions"/> only one (on several the split path packs all of A
+    /// at once, 3.6 MB at 28×28, which was not measured against the wide layout's split).</param>
+    public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide, int threads = 1)
     {
         int n = g.OutputSize;
         bool fromPlanes = wide is { NeedsCopy: true };
-        if (group != 1 || n > (fromPlanes && g.SH == 1 && g.SW == 1 ? MaxPlanePositions : MaxPositions)) return false;
+        if (group != 1 || n > (fromPlanes && g.SH == 1 && g.SW == 1 && threads == 1 ? MaxPlanePositions : MaxPositions)) return false;
         if (fromPlanes ? outChannels < 64 : g.KernelSize != 1 || g.PD != 0 || g.PH != 0 || g.PW != 0) return false;
         long columns = GemmCore.RoundUp(wide?.WideN ?? n, ks.NR);
         // Past MaxPositions (stride-1 layers at 27×27 and 28×28) any saving wins: there the wide layout computes 7–8% dropped columns.
