@@ -118,25 +118,23 @@ public sealed class ConvFastPathTests
     ];
 
     /// <summary>
-    /// Which layers the few-positions path takes (the cases above rely on it): 3x3 stride 1 up to 1024 positions on one thread
-    /// whenever it computes fewer columns than the wide layout (ResNet's 28x28, SqueezeNet's 27x27), stride 2, pointwise and
-    /// several threads only up to 256.
+    /// Which layers the few-positions path takes (the cases above rely on it): 3x3 stride 1 up to 1024 positions whenever it
+    /// computes fewer columns than the wide layout (ResNet's 28x28, SqueezeNet's 27x27), stride 2 and pointwise only up to 256.
     /// </summary>
     [Fact]
     public void FewPositionsTakesStrideOneLayersUpTo1024Positions()
     {
         var ks = GemmKernelSet.Avx512;
         if (ks is null) return;
-        bool Worth(int c, int m, int h, int k, int s, int pad, int threads = 1)
+        bool Worth(int c, int m, int h, int k, int s, int pad)
         {
             var node = new Node("Conv", ["x", "w"], ["y"], ConvAttrs(1, [s, s], [pad, pad, pad, pad], [1, 1]));
             var p = ConvProblem.Create(ConvAttributes.Parse(node, e => new ShapeException(e)), [1, c, h, h], [m, c, k, k], e => new ShapeException(e));
             var g = new Conv3D(p.Geometry);
             var wide = ConvWideGemm.Supports(g, p.Group, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
-            return ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide, threads);
+            return ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide);
         }
         Assert.True(Worth(128, 128, 28, 3, 1, 1));
-        Assert.False(Worth(128, 128, 28, 3, 1, 1, threads: 2)); // past 256 positions on one thread only
         Assert.True(Worth(32, 128, 27, 3, 1, 1));
         Assert.True(Worth(8, 64, 17, 3, 1, 1));     // the 17x18-like case above, square here
         Assert.False(Worth(64, 64, 56, 3, 1, 1));   // 3136 positions

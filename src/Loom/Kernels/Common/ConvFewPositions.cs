@@ -26,6 +26,8 @@ internal static unsafe class ConvFewPositions
     /// Stride-1 kernels packed from the wide layout's planes go to 1024 positions (28×28: the product, 400 KB for 128 channels,
     /// still fits L2), where wide rows of 30 for 28 outputs drop 7% of the columns. Measured at 28×28 and 27×27, in the model:
     /// 4–5% faster for ResNet-50's 128×128 3×3 layers, 1–3% for SqueezeNet's 128×32; stride 2 (ResNet's 56 → 28) was 1% slower.
+    /// The choice must not depend on the thread count: sequential and scheduled runs give the same bits only if every node
+    /// takes the same path in both. (Two threads were not measured: no quiet machine.)
     /// </summary>
     private const int MaxPlanePositions = 1024;
 
@@ -35,13 +37,11 @@ internal static unsafe class ConvFewPositions
     /// with a wide layout whose planes the rows are packed from. Narrow layers (M below 64) keep the wide path,
     /// where packing would cost as much as it saves.
     /// </summary>
-    /// <param name="threads">The node's threads: past <see cref="MaxPositions"/> only one (on several the split path packs all of A
-    /// at once, 3.6 MB at 28×28, which was not measured against the wide layout's split).</param>
-    public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide, int threads = 1)
+    public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide)
     {
         int n = g.OutputSize;
         bool fromPlanes = wide is { NeedsCopy: true };
-        if (group != 1 || n > (fromPlanes && g.SH == 1 && g.SW == 1 && threads == 1 ? MaxPlanePositions : MaxPositions)) return false;
+        if (group != 1 || n > (fromPlanes && g.SH == 1 && g.SW == 1 ? MaxPlanePositions : MaxPositions)) return false;
         if (fromPlanes ? outChannels < 64 : g.KernelSize != 1 || g.PD != 0 || g.PH != 0 || g.PW != 0) return false;
         long columns = GemmCore.RoundUp(wide?.WideN ?? n, ks.NR);
         // Past MaxPositions (stride-1 layers at 27×27 and 28×28) any saving wins: there the wide layout computes 7–8% dropped columns.
@@ -62,7 +62,9 @@ internal static unsafe class ConvFewPositions
         var scratch = GemmScratch.ForThread;
         float* product = scratch.Extra(n * m);
         float* planes = fromPlanes ? scratch.Input(checked((int)(c * (long)wide!.Phases * wide.Hq * wide.Wq))) : null;
-        int columnParts = pool is null ? 1 : ConvFewPositionsSplit.ColumnParts(ks, n, m, k, threads);
+        // Past MaxPositions the split path's shared A (all positions × all taps: 3.6 MB at 28×28) would be read whole by every
+        // column part; GemmCore's own partition packs A per block instead. Same tiles, same sums: the result does not depend on it.
+        int columnParts = pool is null || n > MaxPositions ? 1 : ConvFewPositionsSplit.ColumnParts(ks, n, m, k, threads);
         for (int b = 0; b < p.Batch; b++)
         {
             long yOff = (long)b * m * n;

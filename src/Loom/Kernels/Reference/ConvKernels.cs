@@ -130,14 +130,14 @@ internal sealed unsafe class ConvKernel : Kernel
     }
 
     /// <summary>Whether <see cref="RunFloat"/> takes the implicit-GEMM path (<see cref="ConvWideGemm"/>) for this plan.</summary>
-    private static bool WideRuns(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, Weights? weights, int threads) =>
-        wide is not null && weights?.PackedWide is { } packed && !ConvFewPositions.Worth(g, p.Group, p.OutChannels, packed.Kernels, wide, threads);
+    private static bool WideRuns(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, Weights? weights) =>
+        wide is not null && weights?.PackedWide is { } packed && !ConvFewPositions.Worth(g, p.Group, p.OutChannels, packed.Kernels, wide);
 
     /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
     private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights, Runtime.Threading.WorkerPool pool)
     {
         var ks = weights?.Kernels;
-        if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide, pool.Threads))
+        if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
             ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
         else if (wide is not null) ConvWideGemm.Run(p, g, wide, weights!.PackedWide!, buffers, _activation, pool);
         else ConvFloat.Run(p, g, buffers, weights?.Packed, _activation, pool);
@@ -173,7 +173,7 @@ internal sealed unsafe class ConvKernel : Kernel
             throw ctx.Fail($"input scale and shift must both be given, float32 with {p.Channels} values (one per input channel)");
         // A residual nothing reads afterwards holds the output too (ResNet's blocks): the implicit GEMM reads each residual
         // element in its epilogue before it stores that element, so one stream goes through the caches instead of two.
-        var y = z is not null && x.DataType == DataType.Float && WideRuns(p, g, wide, weights, ctx.Pool.Threads) ? ctx.TryAllocateOutputInPlace(0, 3) : null;
+        var y = z is not null && x.DataType == DataType.Float && WideRuns(p, g, wide, weights) ? ctx.TryAllocateOutputInPlace(0, 3) : null;
         y ??= ctx.AllocateOutput(0, x.DataType, p.OutputShape, clear: false);
         if (y.Length == 0) return;
         switch (x.DataType)
