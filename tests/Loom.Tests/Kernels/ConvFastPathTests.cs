@@ -65,6 +65,8 @@ public sealed class ConvFastPathTests
         // ... from phase planes (stride 2, 7x7: a one-row tail tile), and with dilation and asymmetric pads
         ([1, 10, 14, 14], [72, 10, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
         ([1, 9, 11, 12], [64, 9, 3, 3], 1, [1, 1], [2, 1, 0, 2], [2, 1]),
+        // ... past 256 positions at stride 1 (306 positions: 17x18, rows of 18 and 20-wide planes; eight positions over two rows)
+        ([1, 8, 17, 18], [64, 8, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         // grouped GEMM (4 rows per group), and direct (2 rows per group, channel multiplier 2)
         ([2, 8, 10, 10], [16, 2, 3, 3], 4, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
@@ -112,7 +114,34 @@ public sealed class ConvFastPathTests
         ([2, 24, 7, 7], [13, 24, 1, 1], 1, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([1, 20, 13, 13], [136, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 10, 14, 14], [72, 10, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
+        ([1, 8, 17, 18], [64, 8, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
     ];
+
+    /// <summary>
+    /// Which layers the few-positions path takes (the cases above rely on it): 3x3 stride 1 up to 1024 positions whenever it
+    /// computes fewer columns than the wide layout (ResNet's 28x28, SqueezeNet's 27x27), stride 2 and pointwise only up to 256.
+    /// </summary>
+    [Fact]
+    public void FewPositionsTakesStrideOneLayersUpTo1024Positions()
+    {
+        var ks = GemmKernelSet.Avx512;
+        if (ks is null) return;
+        bool Worth(int c, int m, int h, int k, int s, int pad)
+        {
+            var node = new Node("Conv", ["x", "w"], ["y"], ConvAttrs(1, [s, s], [pad, pad, pad, pad], [1, 1]));
+            var p = ConvProblem.Create(ConvAttributes.Parse(node, e => new ShapeException(e)), [1, c, h, h], [m, c, k, k], e => new ShapeException(e));
+            var g = new Conv3D(p.Geometry);
+            var wide = ConvWideGemm.Supports(g, p.Group, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
+            return ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide);
+        }
+        Assert.True(Worth(128, 128, 28, 3, 1, 1));
+        Assert.True(Worth(32, 128, 27, 3, 1, 1));
+        Assert.True(Worth(8, 64, 17, 3, 1, 1));     // the 17x18-like case above, square here
+        Assert.False(Worth(64, 64, 56, 3, 1, 1));   // 3136 positions
+        Assert.False(Worth(128, 128, 56, 3, 2, 1)); // stride 2 at 784 positions
+        Assert.False(Worth(16, 32, 28, 3, 1, 1));   // fewer than 64 output channels
+        Assert.True(Worth(256, 256, 14, 3, 1, 1));
+    }
 
     /// <summary>
     /// FusedConv's pre-activation (x' = relu(x·scale[c] + shift[c]), then zero padding) on depthwise layers of both AVX-512

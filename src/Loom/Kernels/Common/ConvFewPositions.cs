@@ -23,6 +23,15 @@ internal static unsafe class ConvFewPositions
     private const int MaxPositions = 256;
 
     /// <summary>
+    /// Stride-1 kernels packed from the wide layout's planes go to 1024 positions (28×28: the product, 400 KB for 128 channels,
+    /// still fits L2), where wide rows of 30 for 28 outputs drop 7% of the columns. Measured at 28×28 and 27×27, in the model:
+    /// 4–5% faster for ResNet-50's 128×128 3×3 layers, 1–3% for SqueezeNet's 128×32; stride 2 (ResNet's 56 → 28) was 1% slower.
+    /// The choice must not depend on the thread count: sequential and scheduled runs give the same bits only if every node
+    /// takes the same path in both. (Two threads were not measured: no quiet machine.)
+    /// </summary>
+    private const int MaxPlanePositions = 1024;
+
+    /// <summary>
     /// True when the positions fill MR-row tiles at least 10% better than the path the node would take otherwise
     /// (<paramref name="wide"/>'s columns or plain NR-column panels), for a 1×1 kernel without padding or any kernel
     /// with a wide layout whose planes the rows are packed from. Narrow layers (M below 64) keep the wide path,
@@ -31,10 +40,12 @@ internal static unsafe class ConvFewPositions
     public static bool Worth(Conv3D g, int group, int outChannels, GemmKernelSet ks, ConvWideGemm.Layout? wide)
     {
         int n = g.OutputSize;
-        if (group != 1 || n > MaxPositions) return false;
         bool fromPlanes = wide is { NeedsCopy: true };
+        if (group != 1 || n > (fromPlanes && g.SH == 1 && g.SW == 1 ? MaxPlanePositions : MaxPositions)) return false;
         if (fromPlanes ? outChannels < 64 : g.KernelSize != 1 || g.PD != 0 || g.PH != 0 || g.PW != 0) return false;
         long columns = GemmCore.RoundUp(wide?.WideN ?? n, ks.NR);
+        // Past MaxPositions (stride-1 layers at 27×27 and 28×28) any saving wins: there the wide layout computes 7–8% dropped columns.
+        if (n > MaxPositions) return GemmCore.RoundUp(n, ks.MR) < columns;
         return GemmCore.RoundUp(n, ks.MR) * 10L < columns * 9;
     }
 
@@ -51,7 +62,9 @@ internal static unsafe class ConvFewPositions
         var scratch = GemmScratch.ForThread;
         float* product = scratch.Extra(n * m);
         float* planes = fromPlanes ? scratch.Input(checked((int)(c * (long)wide!.Phases * wide.Hq * wide.Wq))) : null;
-        int columnParts = pool is null ? 1 : ConvFewPositionsSplit.ColumnParts(ks, n, m, k, threads);
+        // Past MaxPositions the split path's shared A (all positions × all taps: 3.6 MB at 28×28) would be read whole by every
+        // column part; GemmCore's own partition packs A per block instead. Same tiles, same sums: the result does not depend on it.
+        int columnParts = pool is null || n > MaxPositions ? 1 : ConvFewPositionsSplit.ColumnParts(ks, n, m, k, threads);
         for (int b = 0; b < p.Batch; b++)
         {
             long yOff = (long)b * m * n;
@@ -127,8 +140,20 @@ internal static unsafe class ConvFewPositions
                 if (mr == 8 && rows == 8 && Avx2.IsSupported)
                 {
                     float* src = planes + at[0];
-                    if (at[7] - at[0] == 7)
+                    int d = at[7] - at[0] - 7;
+                    if (d == 0)
                         for (int q = 0; q < kc; q++) Vector256.Store(Vector256.Load(src + offs[q]), dest + q * 8);
+                    else if (OneBreak(at, d, out int split))
+                    {
+                        // Eight positions over two output rows: the first from one plane row, the rest d floats further on (the
+                        // next row, past its border columns): two loads and a blend instead of a gather.
+                        var upper = Vector256.GreaterThanOrEqual(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(split)).AsSingle();
+                        for (int q = 0; q < kc; q++)
+                        {
+                            float* s0 = src + offs[q];
+                            Vector256.Store(Vector256.ConditionalSelect(upper, Vector256.Load(s0 + d), Vector256.Load(s0)), dest + q * 8);
+                        }
+                    }
                     else
                     {
                         var index = Vector256.Load(at) - Vector256.Create(at[0]);
@@ -145,6 +170,20 @@ internal static unsafe class ConvFewPositions
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// True when eight packed positions are consecutive floats but for one jump of <paramref name="d"/> &gt; 0 (an output row's end)
+    /// before position <paramref name="split"/>.
+    /// </summary>
+    private static bool OneBreak(int* at, int d, out int split)
+    {
+        split = 1;
+        while (split < 8 && at[split] - at[0] == split) split++;
+        if (d <= 0 || split == 8) return false;
+        for (int r = split; r < 8; r++)
+            if (at[r] - at[0] != r + d) return false;
+        return true;
     }
 
     /// <summary>im2col(X)ᵀ as a left operand: its MR-row panels are im2col's NR-column panels with NR = MR.</summary>

@@ -180,13 +180,16 @@ internal static unsafe class ConvWideGemm
         /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
         private const int PanelsPerBlock = 8;
 
+        /// <summary>Input channels of a first layer (RGB and the like), whose k loop is a few dozen steps (<see cref="GemmKernelSet.StemOffsetKernel"/>).</summary>
+        private const int StemChannels = 4;
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int part)
         {
             var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
             int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
-            var kernel = g.KernelSize == 1 ? ks.PointwiseOffsetKernel : ks.OffsetKernel;
+            var kernel = g.KernelSize == 1 ? ks.PointwiseOffsetKernel : k <= StemChannels * g.KernelSize ? ks.StemOffsetKernel : ks.OffsetKernel;
             // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
             var lastKernel = ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
             int* offsets = layout.Offsets;

@@ -47,6 +47,15 @@ internal sealed unsafe class GemmKernelSet
 
     private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _pointwiseOffsetKernel;
 
+    /// <summary>Like <see cref="OffsetKernel"/>, tuned for first layers (a few input channels, so a short k loop).</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> StemOffsetKernel
+    {
+        get => _stemOffsetKernel != null ? _stemOffsetKernel : OffsetKernel;
+        private init => _stemOffsetKernel = value;
+    }
+
+    private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _stemOffsetKernel;
+
     /// <summary>Like <see cref="OffsetKernel"/> for the left NR/2 columns only (a last panel with few columns), or null.</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> HalfOffsetKernel { get; private init; }
 
@@ -58,7 +67,8 @@ internal sealed unsafe class GemmKernelSet
     public static readonly GemmKernelSet? Avx512 = Avx512F.IsSupported
         ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32<PrefetchOutput>)
         {
-            PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
+            PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, StemOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
+            RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
         } : null;
 
     /// <summary>The fastest set this CPU supports.</summary>

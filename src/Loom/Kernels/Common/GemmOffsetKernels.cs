@@ -30,10 +30,12 @@ internal static unsafe class GemmOffsetKernels
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        // 32 floats span two or three lines whatever their alignment: the first, middle and last float cover them.
+        // 32 floats span two or three lines whatever their alignment: the first, middle and last float cover them. With a short
+        // k loop (a stem's 27 or 147 steps) this tile's lines would not arrive in time: the next tile's (32 columns on) are requested.
+        float* pre = TPrefetch.NextTile ? c + 32 : c;
         for (int r = 0; r < 8; r++)
         {
-            float* row = c + r * ldc;
+            float* row = pre + r * ldc;
             Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 31);
         }
         if (ep != null && ep->Residual != null && ep->Residual != c)
@@ -230,16 +232,28 @@ internal interface IOffsetPrefetch
 {
     /// <summary>Each B row's next panel, during this one.</summary>
     static abstract bool NextPanel { get; }
+
+    /// <summary>The next tile's output lines instead of this tile's.</summary>
+    static abstract bool NextTile { get; }
 }
 
 /// <summary>The tile's output (and residual) lines only: convolutions whose taps overlap, so B rows share lines.</summary>
 internal struct PrefetchOutput : IOffsetPrefetch
 {
     public static bool NextPanel => false;
+    public static bool NextTile => false;
 }
 
 /// <summary>Output lines and the next panel of every B row: pointwise layers, one input channel per row.</summary>
 internal struct PrefetchStreams : IOffsetPrefetch
 {
     public static bool NextPanel => true;
+    public static bool NextTile => false;
+}
+
+/// <summary>The next tile's output lines (the next 32 columns of the same rows): stems, whose k loop is too short to wait for this tile's.</summary>
+internal struct PrefetchNextTile : IOffsetPrefetch
+{
+    public static bool NextPanel => false;
+    public static bool NextTile => true;
 }
