@@ -180,8 +180,12 @@ internal static unsafe class ConvWideGemm
         /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
         private const int PanelsPerBlock = 8;
 
-        /// <summary>Input channels of a first layer (RGB and the like), whose k loop is a few dozen steps (<see cref="GemmKernelSet.StemOffsetKernel"/>).</summary>
-        private const int StemChannels = 4;
+        /// <summary>
+        /// Depths whose k loop is too short for a tile's own output lines to arrive (<see cref="GemmKernelSet.ShortDepthOffsetKernel"/>):
+        /// stems (27, 147 steps) and 3×3 layers of 16 channels (144; SqueezeNet's 55×55 expands 1–3% faster). Pointwise layers keep
+        /// their own kernel (next-tile prefetching made ResNet's 64×64 1×1 layer 12% slower).
+        /// </summary>
+        private const int ShortDepth = 160;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Execute(int part)
@@ -189,7 +193,7 @@ internal static unsafe class ConvWideGemm
             var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
             int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
-            var kernel = g.KernelSize == 1 ? ks.PointwiseOffsetKernel : k <= StemChannels * g.KernelSize ? ks.StemOffsetKernel : ks.OffsetKernel;
+            var kernel = g.KernelSize == 1 ? ks.PointwiseOffsetKernel : k <= ShortDepth ? ks.ShortDepthOffsetKernel : ks.OffsetKernel;
             // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
             var lastKernel = ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
             int* offsets = layout.Offsets;

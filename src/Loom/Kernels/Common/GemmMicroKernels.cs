@@ -47,14 +47,14 @@ internal sealed unsafe class GemmKernelSet
 
     private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _pointwiseOffsetKernel;
 
-    /// <summary>Like <see cref="OffsetKernel"/>, tuned for first layers (a few input channels, so a short k loop).</summary>
-    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> StemOffsetKernel
+    /// <summary>Like <see cref="OffsetKernel"/>, tuned for short k loops (stems, few-channel 3×3 layers): prefetches the next tile's output.</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> ShortDepthOffsetKernel
     {
-        get => _stemOffsetKernel != null ? _stemOffsetKernel : OffsetKernel;
-        private init => _stemOffsetKernel = value;
+        get => _shortDepthOffsetKernel != null ? _shortDepthOffsetKernel : OffsetKernel;
+        private init => _shortDepthOffsetKernel = value;
     }
 
-    private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _stemOffsetKernel;
+    private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _shortDepthOffsetKernel;
 
     /// <summary>Like <see cref="OffsetKernel"/> for the left NR/2 columns only (a last panel with few columns), or null.</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> HalfOffsetKernel { get; private init; }
@@ -67,7 +67,7 @@ internal sealed unsafe class GemmKernelSet
     public static readonly GemmKernelSet? Avx512 = Avx512F.IsSupported
         ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32<PrefetchOutput>)
         {
-            PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, StemOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
+            PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, ShortDepthOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
             RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
         } : null;
 

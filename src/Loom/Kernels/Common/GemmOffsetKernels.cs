@@ -31,7 +31,7 @@ internal static unsafe class GemmOffsetKernels
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         // 32 floats span two or three lines whatever their alignment: the first, middle and last float cover them. With a short
-        // k loop (a stem's 27 or 147 steps) this tile's lines would not arrive in time: the next tile's (32 columns on) are requested.
+        // k loop (a stem's 27 or 147 steps, a 16-channel 3×3's 144) this tile's lines would not arrive in time: the next tile's are requested.
         float* pre = TPrefetch.NextTile ? c + 32 : c;
         for (int r = 0; r < 8; r++)
         {
@@ -251,7 +251,7 @@ internal struct PrefetchStreams : IOffsetPrefetch
     public static bool NextTile => false;
 }
 
-/// <summary>The next tile's output lines (the next 32 columns of the same rows): stems, whose k loop is too short to wait for this tile's.</summary>
+/// <summary>The next tile's output lines (the next 32 columns of the same rows): short k loops (stems), too short to wait for this tile's.</summary>
 internal struct PrefetchNextTile : IOffsetPrefetch
 {
     public static bool NextPanel => false;
