@@ -27,6 +27,25 @@ public sealed unsafe class ConvFewPositionsSplitTests
         }
     }
 
+    /// <summary>
+    /// With Y starting on a 64-byte line (pooled tensors do), the parts' output channels [j0, j1) are whole lines of Y for
+    /// every plane size, odd ones (13×13, 7×7) included, whenever a tile is at least 16 columns wide (AVX-512 and AVX2): no
+    /// line is written by two cores.
+    /// </summary>
+    [Fact]
+    public void ColumnPartsWriteWholeLinesOfY()
+    {
+        foreach (int nr in new[] { 16, 32 })
+            foreach (int n in new[] { 196, 169, 49, 13, 1 })
+                foreach (var (m, parts) in new[] { (256, 4), (1000, 4), (96, 3), (2048, 4), (40, 2) })
+                    for (int p = 0; p < parts; p++)
+                    {
+                        var (j0, j1) = ConvFewPositionsSplit.Columns(m, nr, p, parts);
+                        Assert.True((long)j0 * n * sizeof(float) % 64 == 0, $"part {p}: channel {j0} of {n}-position planes starts inside a line");
+                        Assert.True(j1 == m || (long)j1 * n * sizeof(float) % 64 == 0, $"part {p}: channel {j1} of {n}-position planes ends inside a line");
+                    }
+    }
+
     [Theory]
     [InlineData(49, 261, 9, 4)]   // 3x3 taps, two KC blocks, channel ranges ending inside blocks
     [InlineData(196, 2304, 9, 4)]

@@ -12,9 +12,11 @@ internal sealed class BufferPool
 {
     private const int RunsBeforeTrim = 4;
 
-    private sealed class Entry(int elementSize)
+    private sealed class Entry(int elementSize, int capacity, int offset)
     {
         public readonly int ElementSize = elementSize;
+        public readonly int Capacity = capacity;
+        public readonly int Offset = offset;
         public int LastRun;
         public long ReturnedAt;
         public bool InUse;
@@ -31,21 +33,49 @@ internal sealed class BufferPool
 
     public bool Owns(Array a) => _owned.ContainsKey(a);
 
+    /// <summary>Where a tensor in <paramref name="a"/> (an array this pool handed out) starts: on a 64-byte line for float32.</summary>
+    public int OffsetOf(Array a) => _owned.TryGetValue(a, out var e) ? e.Offset : 0;
+
+    /// <summary>Spare elements of each pooled float32 array: enough to start its data on a 64-byte line.</summary>
+    internal const int AlignPad = 16;
+
+    /// <summary>
+    /// Float32 arrays are pinned, so they never move, and a tensor in one starts on its first 64-byte line. Kernels split
+    /// their output over the cores in blocks of whole lines where the layout allows (columns in tiles of 32 floats, output
+    /// channels in tiles of 32 planes): on line boundaries no line is written by both cores, which makes every store into
+    /// it wait for the other core's copy, and no vector store is split across two lines (unaligned, the 1×1 layers at
+    /// 56×56 and 28×28 of ResNet-50 took 2–4% more CPU time on one thread, 3–14% on two).
+    /// </summary>
+    private static Array Allocate(Type elementType, int length) =>
+        elementType == typeof(float) ? GC.AllocateArray<float>(length + AlignPad, pinned: true) : Array.CreateInstance(elementType, length);
+
+    private static unsafe Entry NewEntry(Array a, int elementSize)
+    {
+        if (a is not float[] f || f.Length <= AlignPad) return new Entry(elementSize, a.Length, 0);
+        // Element offset of the first 64-byte line; arrays start 8-byte aligned, so it is at most 14 floats in.
+        fixed (float* p = f)
+            return new Entry(elementSize, f.Length - AlignPad, (int)((64 - ((nint)p & 63)) & 63) / sizeof(float));
+    }
+
     /// <summary>An array of element type <paramref name="elementType"/> with at least <paramref name="length"/> elements.</summary>
     public Array Rent(Type elementType, int length, int elementSize)
     {
         if (!_free.TryGetValue(elementType, out var list)) _free[elementType] = list = new List<Array>();
         int best = -1;
+        int bestLen = 0;
         for (int i = 0; i < list.Count; i++)
         {
-            int len = list[i].Length;
+            int len = _owned[list[i]].Capacity;
             // Best fit; among equal sizes the array returned last, whose lines are likeliest still in cache.
-            if (len >= length && (best < 0 || len < list[best].Length || len == list[best].Length && _owned[list[i]].ReturnedAt > _owned[list[best]].ReturnedAt))
+            if (len >= length && (best < 0 || len < bestLen || len == bestLen && _owned[list[i]].ReturnedAt > _owned[list[best]].ReturnedAt))
+            {
                 best = i;
+                bestLen = len;
+            }
         }
         Array a;
         // Do not spend a much larger array on a small request: the run likely needs it later.
-        if (best >= 0 && list[best].Length <= 2L * length + 1024)
+        if (best >= 0 && bestLen <= 2L * length + 1024)
         {
             a = list[best];
             list[best] = list[^1];
@@ -53,8 +83,8 @@ internal sealed class BufferPool
         }
         else
         {
-            a = Array.CreateInstance(elementType, RoundUp(length));
-            _owned[a] = new Entry(elementSize);
+            a = Allocate(elementType, RoundUp(length));
+            _owned[a] = NewEntry(a, elementSize);
             Bytes += (long)a.Length * elementSize;
         }
         var e = _owned[a];
@@ -86,7 +116,10 @@ internal sealed class BufferPool
     public void Adopt(Array a, int elementSize)
     {
         if (_owned.ContainsKey(a)) return;
-        _owned[a] = new Entry(elementSize) { InUse = true, LastRun = _run };
+        var e = NewEntry(a, elementSize);
+        e.InUse = true;
+        e.LastRun = _run;
+        _owned[a] = e;
         Bytes += (long)a.Length * elementSize;
         Return(a);
     }

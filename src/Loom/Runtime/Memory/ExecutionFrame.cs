@@ -57,6 +57,8 @@ internal sealed class ExecutionFrame
                      && planned.Type == dataType && planned.Length == n)
                 buffer = placed; // the Concat's own output: its inputs already sit in it
             else buffer = Pool.Rent(dataType.ClrType(), n, dataType.ElementSize());
+            // Pooled float32 arrays start their tensors (a Concat's slices: the Concat's tensor) on a 64-byte line.
+            offset += Pool.OffsetOf(buffer);
         }
         if (clear) Array.Clear(buffer, offset, n);
         var cached = _headers[step][output];
