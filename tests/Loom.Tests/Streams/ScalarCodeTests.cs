@@ -42,12 +42,7 @@ public class ScalarCodeTests
     [InlineData(false)]
     public void ScalarCodeComputesWhatTheSourceSays(bool fuse)
     {
-        var sw = new StringWriter(CultureInfo.InvariantCulture);
-        var p = StreamProgram.Compile([new SourceFile("s.str", Program)], new Printer(sw, 3000));
-        p.Fuse = fuse;
-        p.RunSequential(long.MaxValue);
-        var lines = sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(3000, lines.Length);
+        var lines = StreamHarness.RunSequential(Program, 3000, fuse);
         // Block b (items 4b … 4b+3, x(n) = 7n + 3) goes to copy b mod 2; the joiner puts the blocks back in order.
         static long X(long n) => 7 * n + 3;
         for (int b = 0; b < 1000; b++)

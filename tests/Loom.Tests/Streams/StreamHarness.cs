@@ -20,6 +20,18 @@ internal static class StreamHarness
         return sw.ToString().Split('\n', StringSplitOptions.None) is var all && all[^1].Length == 0 ? all[..^1] : sw.ToString().Split('\n');
     }
 
+    /// <summary>Runs <paramref name="source"/> on the sequential runtime, fused or on the rings, and returns its first <paramref name="lines"/> lines (asserting there are that many).</summary>
+    public static string[] RunSequential(string source, int lines, bool fuse)
+    {
+        var sw = new StringWriter(CultureInfo.InvariantCulture);
+        var p = StreamProgram.Compile([new SourceFile("test.str", source)], new Printer(sw, lines));
+        p.Fuse = fuse;
+        p.RunSequential(long.MaxValue);
+        var printed = sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(lines, printed.Length);
+        return printed;
+    }
+
     public static StreamException CompileError(string source)
     {
         var sw = new StringWriter();

@@ -35,12 +35,7 @@ public class UnrollTests
     [InlineData(false)]
     public void UnrolledLoopsComputeWhatTheLoopsCompute(bool fuse)
     {
-        var sw = new StringWriter(CultureInfo.InvariantCulture);
-        var p = StreamProgram.Compile([new SourceFile("u.str", Program)], new Printer(sw, 3000));
-        p.Fuse = fuse;
-        p.RunSequential(long.MaxValue);
-        var lines = sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(3000, lines.Length);
+        var lines = StreamHarness.RunSequential(Program, 3000, fuse);
         // Firing f sees x(4f) … x(4f+5), x(n) = 7n + 3.
         static long X(long n) => 7 * n + 3;
         for (int f = 0; f < 1000; f++)

@@ -54,12 +54,7 @@ public class VectorCodeTests
     [InlineData(false)]
     public void CountingLoopsComputeWhatTheSourceSays(bool fuse)
     {
-        var sw = new StringWriter(CultureInfo.InvariantCulture);
-        var p = StreamProgram.Compile([new SourceFile("c.str", Program)], new Printer(sw, 8000));
-        p.Fuse = fuse;
-        p.RunSequential(long.MaxValue);
-        var lines = sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(8000, lines.Length);
+        var lines = StreamHarness.RunSequential(Program, 8000, fuse);
         static int X(int n) => (n * 37 + 11) % 101 - 50;
         var expected = new List<int>();
         for (int f = 0; expected.Count < 8000; f++)
