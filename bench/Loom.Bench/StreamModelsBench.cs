@@ -7,11 +7,12 @@ using Microsoft.ML.OnnxRuntime;
 namespace Loom.Bench;
 
 /// <summary>
-/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--json FILE]</c>: each model
+/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--ort-batch B,...] [--json FILE]</c>: each model
 /// as a stream of N inputs (<see cref="ModelStream"/>, the plan its cost model chooses for the cores) against Loom
 /// at one core (one 1-thread session, the inputs one after another) and ONNX Runtime's best on the same inputs:
 /// one session with <c>cores</c> intra-op threads run sequentially, and <c>cores</c> 1-thread sessions run
-/// concurrently. Wall-clock items/s, the median over rounds run interleaved (so load changes hit every
+/// concurrently; for a model whose inputs have a batch dimension of their own (PaddleOCR's), also one session with
+/// <c>cores</c> intra-op threads running the items stacked B at a time (<c>--ort-batch 8</c>, a list allowed). Wall-clock items/s, the median over rounds run interleaved (so load changes hit every
 /// configuration alike), printed with the load average — on a shared machine they are noise; rerun idle.
 /// Beside each, the process's CPU milliseconds per item, which load disturbs much less: the stream's over Loom
 /// one core's is what running as a stream costs (hand-offs, cache contention), and cores ÷ that ratio bounds the
@@ -30,6 +31,7 @@ internal static class StreamModelsBench
     {
         var models = new List<string>();
         int inputs = 64, cores = 2, rounds = 3;
+        int[] ortBatches = [8];
         string[] only = [];
         bool shapes = false;
         string? json = null;
@@ -41,6 +43,7 @@ internal static class StreamModelsBench
                 case "--rounds": rounds = int.Parse(args[++i], Inv); break;
                 case "--only": only = args[++i].Split(','); break;
                 case "--shapes": shapes = true; break;
+                case "--ort-batch": ortBatches = [.. args[++i].Split(',').Select(v => int.Parse(v, Inv))]; break;
                 case "--json": json = args[++i]; break;
                 default: models.Add(args[i]); break;
             }
@@ -49,7 +52,7 @@ internal static class StreamModelsBench
         Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {inputs} inputs, {cores} cores, median of {rounds} interleaved rounds, wall-clock items/s");
         Console.WriteLine($"{"model",-30} {"loom 1c",8} {$"stream {cores}c",9} {"predicted",9} {$"ort intra{cores}",10} {$"ort {cores}x1",9} {"/1c",5} {"/ort",5}  plan; load average");
         var rows = new List<Row>();
-        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, shapes));
+        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, shapes, ortBatches));
         if (json is not null)
         {
             var tmp = json + ".tmp";
@@ -60,7 +63,7 @@ internal static class StreamModelsBench
         return 0;
     }
 
-    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, bool shapes)
+    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, bool shapes, int[] ortBatches)
     {
         var dims = spec.Dims(1);
         var configs = new List<(string Name, Action<int> Run, IDisposable Owner)>();
@@ -85,6 +88,13 @@ internal static class StreamModelsBench
             configs.Add(("ort intra", n => { foreach (var f in ortItems.Take(n)) intra.Run(intraOptions, f.Names, f.Values, intra.OutputNames).Dispose(); }, intra));
             var singles = Enumerable.Range(0, cores).Select(_ => new InferenceSession(spec.Path, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 })).ToArray();
             configs.Add(("ort concurrent", n => Concurrently(singles, ortItems.Take(n).ToList()), new Disposer(singles)));
+            // A model whose inputs have a batch dimension of their own also runs batched: B items per run, all threads.
+            if (HasBatchDim(intra))
+                foreach (int b in ortBatches)
+                {
+                    var batches = items.Chunk(b).Select(OrtBatch).ToList();
+                    configs.Add(($"ort batch {b}", n => { foreach (var f in batches.Take((n + b - 1) / b)) intra.Run(intraOptions, f.Names, f.Values, intra.OutputNames).Dispose(); }, new Disposer([])));
+                }
 
             foreach (var c in configs) c.Run(Math.Min(inputs, 2 * cores)); // warm-up: code, buffers, ORT's arenas
             var wall = configs.ToDictionary(c => c.Name, _ => new List<double>());
@@ -99,13 +109,15 @@ internal static class StreamModelsBench
                 }
             var perSecond = wall.ToDictionary(t => t.Key, t => inputs / Median(t.Value));
             var cpuMs = cpu.ToDictionary(t => t.Key, t => 1e3 * Median(t.Value) / inputs);
-            double ortBest = Math.Max(perSecond["ort intra"], perSecond["ort concurrent"]);
+            double ortBest = perSecond.Where(p => p.Key.StartsWith("ort ", StringComparison.Ordinal)).Max(p => p.Value);
             string load = LoadAverage();
             var row = new Row(spec.Name, plan.Shape, plan.PredictedItemsPerSecond, perSecond, cpuMs, perSecond["stream"] / perSecond["loom 1c"], perSecond["stream"] / ortBest, load);
             Console.WriteLine(string.Create(Inv,
                 $"{spec.Name,-30} {perSecond["loom 1c"],8:F2} {perSecond["stream"],9:F2} {plan.PredictedItemsPerSecond,9:F2} {perSecond["ort intra"],10:F2} {perSecond["ort concurrent"],9:F2} {row.StreamOverOneCore,5:F2} {row.StreamOverOrtBest,5:F2}  {plan.Shape}; load {load}"));
             Console.WriteLine(string.Create(Inv,
                 $"{"",-30} process CPU ms per item: {string.Join(", ", cpuMs.Select(kv => $"{kv.Key} {kv.Value:F2}"))}"));
+            foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("ort batch ", StringComparison.Ordinal)))
+                Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s (intra-op threads {cores})"));
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("stream ", StringComparison.Ordinal)))
                 Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c)"));
             return row;
@@ -141,6 +153,19 @@ internal static class StreamModelsBench
         foreach (var t in threads) t.Start();
         foreach (var t in threads) t.Join();
     }
+
+    /// <summary>Whether every input's first dim is symbolic in the model itself (a literal batch of 1 is not a batch dimension for ONNX Runtime).</summary>
+    private static bool HasBatchDim(InferenceSession s) => s.InputMetadata.Values.All(m => m.Dimensions is [< 0, ..]);
+
+    /// <summary>Items stacked along their first dim: one batched run's feeds.</summary>
+    private static (string[] Names, OrtValue[] Values) OrtBatch(Dictionary<string, LoomValue>[] items) =>
+        ([.. items[0].Keys], [.. items[0].Keys.Select(name =>
+        {
+            var parts = items.Select(it => (Tensor)it[name]).ToArray();
+            var shape = parts[0].Shape.ToArray().Select(d => (long)d).ToArray();
+            shape[0] = parts.Sum(p => (long)p.Shape[0]);
+            return OrtValue.CreateTensorValueFromMemory(parts.SelectMany(p => p.ToArray<float>()).ToArray(), shape);
+        })]);
 
     private static (string[] Names, OrtValue[] Values) OrtFeeds(Dictionary<string, LoomValue> item) =>
         ([.. item.Keys], [.. item.Select(kv => kv.Value is Tensor { DataType: DataType.Float } t
