@@ -96,7 +96,12 @@ internal static class StreamModelsBench
                     configs.Add(($"ort batch {b}", n => { foreach (var f in batches.Take((n + b - 1) / b)) intra.Run(intraOptions, f.Names, f.Values, intra.OutputNames).Dispose(); }, new Disposer([])));
                 }
 
-            foreach (var c in configs) c.Run(Math.Min(inputs, 2 * cores)); // warm-up: code, buffers, ORT's arenas
+            // Warm-up: code, buffers, ORT's arenas — and the JIT's tiers. Loom's hot methods start as ReadyToRun code, are
+            // recompiled with instrumentation once called often, and only then reach their final code: on the classifier the
+            // first ~0.5 s of runs went at 510 items/s against 1,370 after, and the stream's threads shared the cores with
+            // the JIT's background compiles (the stream ÷ one core ratio swung 1.1–2.0 from round to round). Each
+            // configuration warms up as the models bench's do (BenchOptions.WarmUp: 1.5 s at least) before anything is timed.
+            foreach (var c in configs) BenchOptions.WarmUp(() => c.Run(Math.Min(inputs, 2 * cores)));
             var wall = configs.ToDictionary(c => c.Name, _ => new List<double>());
             var cpu = configs.ToDictionary(c => c.Name, _ => new List<double>());
             for (int r = 0; r < rounds; r++)

@@ -197,6 +197,10 @@ public sealed class ModelStream : IDisposable
     public void Dispose()
     {
         _whole?.Dispose();
-        if (_planned is { } p) foreach (var s in p.Sessions) s.Dispose();
+        if (_planned is { } p)
+        {
+            p.Executor.Dispose();
+            foreach (var s in p.Sessions) s.Dispose();
+        }
     }
 }

@@ -22,12 +22,15 @@ public sealed record StreamStats(long Items, double WallSeconds, double[] StageB
 /// the feeder and on R threads in all: R − 1 copies take the next input themselves, and the caller's thread, while
 /// the output it waits for is not done, runs items too. With a feeder and R workers beside the caller, four threads
 /// shared two cores and every item woke two of them: the PaddleOCR classifier (0.7 ms an item) reached 1.1–1.6× one
-/// core instead of 2.
+/// core instead of 2. Those R − 1 threads are the executor's own (<see cref="StreamCrew"/>), kept between calls.
 /// </summary>
-internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs, bool lastStageHasAllOutputs, string[] modelOutputs)
+internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs, bool lastStageHasAllOutputs, string[] modelOutputs) : IDisposable
 {
     private readonly StageRunner[] _stages = stages;
     private readonly HashSet<string> _modelInputs = [.. modelInputs];
+    private readonly StreamCrew _crew = new("stage0");
+
+    public void Dispose() => _crew.Dispose();
 
     public StreamStats? LastStats { get; private set; }
 
@@ -88,6 +91,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         private readonly Dictionary<long, Item> _done = new();
         private readonly object _lock = new(); // Monitor.Wait/PulseAll need an object, not a Lock
         private readonly List<Thread> _threads = [];
+        private bool _crewStarted;
         private long _total = -1; // items fed, once the input has ended
         private Exception? _error;
         private readonly bool _pull; // one stage: its copies (and the caller) take inputs themselves
@@ -114,7 +118,8 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
             {
                 _input = _inputs.GetEnumerator();
                 var stage = _x._stages[0];
-                for (int r = 1; r < stage.Replicas; r++) Spawn($"stage0.{r}", () => Pull(stage));
+                _crewStarted = _x._crew.TryStart(() => Pull(stage), stage.Replicas - 1);
+                if (!_crewStarted) for (int r = 1; r < stage.Replicas; r++) Spawn($"stage0.{r}", () => Pull(stage));
                 return;
             }
             Spawn("feed", Feed);
@@ -287,7 +292,10 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                     // Pulling: the caller's thread is the stage's first copy, so it waits only when no input can start.
                     if (!_pull || _input is null) { Monitor.Wait(_lock); continue; }
                 }
-                if (Admit(wait: false) is { } next) RunItem(_x._stages[0], next);
+                // Another copy's failure cancels the item this thread runs: the loop then throws that failure, not the cancellation.
+                if (Admit(wait: false) is { } next)
+                    try { RunItem(_x._stages[0], next); }
+                    catch (OperationCanceledException) when (Volatile.Read(ref _error) is not null) { }
                 else lock (_lock)
                     if (!_done.ContainsKey(seq) && _error is null && !(_total >= 0 && seq >= _total)) Monitor.Wait(_lock, 1);
             }
@@ -297,6 +305,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         public void Stop()
         {
             _cts.Cancel();
+            if (_crewStarted) _x._crew.Join();
             foreach (var t in _threads) t.Join();
             lock (_inputLock) { _input?.Dispose(); _input = null; }
             foreach (var q in _queues) while (q.TryTake(out var item)) item.DisposeAll();
