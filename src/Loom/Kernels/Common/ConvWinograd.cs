@@ -16,8 +16,12 @@ internal static unsafe class ConvWinograd
     /// <summary>Outputs per tile side (m), the transform's size (α = m + 2) and its frequencies (α²).</summary>
     public const int Tile = 2, Alpha = Tile + 2, Frequencies = Alpha * Alpha;
 
-    /// <summary>L2 budget in floats for one block's V and M (768 KiB of the core's 1 MiB; the weights stream through the rest).</summary>
-    private const int BlockFloats = 192 * 1024;
+    /// <summary>
+    /// Budget in floats for one block's V and M (384 KiB, well inside the core's 1 MiB L2 beside the U_ξ streaming through).
+    /// ResNet-50's 3×3 layers ran 3% faster than with twice this, which left 56×56's blocks at 48 tiles; most layers get
+    /// one panel of NR tiles per block.
+    /// </summary>
+    private const int BlockFloats = 96 * 1024;
 
     /// <summary>Off with LOOM_WINOGRAD=0 (A/B runs against the implicit GEMM); tests may switch it.</summary>
     public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("LOOM_WINOGRAD") != "0";
@@ -34,9 +38,12 @@ internal static unsafe class ConvWinograd
     public static bool Worth(ConvProblem p, Conv3D g) =>
         Enabled && Supports(g, p.Group) && p.Channels >= MinChannels && p.OutChannels >= MinChannels && g.OH * g.OW >= MinPositions;
 
-    /// <summary>Thresholds measured on ResNet-50, SqueezeNet, DenseNet-121 and the detector (docs/performance.md).</summary>
-    public static int MinChannels { get; set; } = 16;
-    public static int MinPositions { get; set; } = 196;
+    /// <summary>
+    /// Thresholds measured per layer at one thread (docs/performance.md, 2026-11-27): SqueezeNet's 13×13 layers (169 positions)
+    /// and every 14×14 one still win (0.72–0.97 of the implicit GEMM's time), ResNet's and DenseNet's 7×7 lose (1.1–1.3: 16 tiles
+    /// padded to a 32-tile panel); 16 input channels (SqueezeNet's 55×55 expand) win by 10–18%.
+    /// </summary>
+    public const int MinChannels = 16, MinPositions = 169;
 
     /// <summary>Tile grid, padded planes and block size of one shape.</summary>
     public readonly struct Layout
