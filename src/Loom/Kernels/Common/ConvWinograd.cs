@@ -91,9 +91,7 @@ internal static unsafe class ConvWinograd
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = new Layout(g, c, k, ks.NR);
         float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));
-        // Few blocks (late layers) also split output channels, in whole row panels, so both threads have work.
-        int rowPanels = (k + ks.MR - 1) / ks.MR;
-        int kSplit = threads == 1 ? 1 : Math.Clamp((4 * threads + l.Blocks - 1) / l.Blocks, 1, Math.Max(1, rowPanels / 2));
+        int rowPanels = (k + ks.MR - 1) / ks.MR, kSplit = Slices(l.Blocks, rowPanels, threads);
         for (int n = 0; n < p.Batch; n++)
         {
             long yOff = (long)n * k * g.OutputSize;
@@ -103,6 +101,18 @@ internal static unsafe class ConvWinograd
             var job = new Job(l, w, planes, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, kSplit, rowPanels);
             Split(pool, l.Blocks * kSplit, job);
         }
+    }
+
+    /// <summary>
+    /// Output-channel slices per block: one when there are blocks enough to balance the threads, else the fewest that give
+    /// every thread the same number of parts (each slice transforms its block's input again, 5–10% of a part at 14×14).
+    /// </summary>
+    internal static int Slices(int blocks, int rowPanels, int threads)
+    {
+        if (threads == 1 || blocks >= 4 * threads) return 1;
+        int s = 1;
+        while (s < rowPanels && (blocks * s < 2 * threads || blocks * s % threads != 0)) s++;
+        return s;
     }
 
     private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
