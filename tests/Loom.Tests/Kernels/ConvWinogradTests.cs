@@ -114,6 +114,16 @@ public sealed unsafe class ConvWinogradTests
         Assert.False(Worth(3, 64, 56, 3, 1, 1, 1));     // a stem's three channels
     }
 
+    [Fact]
+    public void SlicesOutputChannelsOnlyToBalanceTheThreads()
+    {
+        Assert.Equal(1, ConvWinograd.Slices(25, 8, 1));
+        Assert.Equal(1, ConvWinograd.Slices(25, 8, 2));   // 56×56: 25 blocks balance two threads within a part
+        Assert.Equal(2, ConvWinograd.Slices(7, 16, 2));   // 28×28: 7 blocks → 14 parts, 7 per thread
+        Assert.Equal(2, ConvWinograd.Slices(2, 32, 2));   // 14×14: 2 blocks → 4 parts
+        Assert.Equal(3, ConvWinograd.Slices(1, 3, 2));    // no more slices than row panels
+    }
+
     private static ConvAttributes Attrs(IEnumerable<Attr> attrs) =>
         ConvAttributes.Parse(new Node("Conv", ["x", "w"], ["y"], attrs), m => new InvalidOperationException(m));
 
