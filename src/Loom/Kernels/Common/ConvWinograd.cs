@@ -23,8 +23,8 @@ internal static unsafe class ConvWinograd
     /// </summary>
     private const int BlockFloats = 96 * 1024;
 
-    /// <summary>Off with LOOM_WINOGRAD=0 (A/B runs against the implicit GEMM); tests may switch it.</summary>
-    public static bool Enabled { get; set; } = Environment.GetEnvironmentVariable("LOOM_WINOGRAD") != "0";
+    /// <summary>Off with LOOM_WINOGRAD=0 (A/B runs against the other paths), read once per process.</summary>
+    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("LOOM_WINOGRAD") != "0";
 
     /// <summary>3×3, stride 1, dilation 1, one group, 2-D.</summary>
     public static bool Supports(Conv3D g, int group) =>
