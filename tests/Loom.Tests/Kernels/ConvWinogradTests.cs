@@ -59,6 +59,9 @@ public sealed unsafe class ConvWinogradTests
             AssertNear(fused, fusedOne, what + " fused");
             Assert.Equal(fusedOne, Run(ks, c.X, c.M, c.P, x, wt, b, z, relu, pool, out _));
             Assert.Equal(one, Run(ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, pool, out _));
+            // An activation the store does not fuse (applied by FusedActivation.ApplyRow), bias only.
+            var sigmoid = expected.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
+            AssertNear(sigmoid, Run(ks, c.X, c.M, c.P, x, wt, b, null, new FusedActivation(ActivationKind.Sigmoid), pool, out _), what + " sigmoid");
         }
     }
 
