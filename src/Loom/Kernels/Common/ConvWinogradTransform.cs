@@ -43,6 +43,11 @@ internal static unsafe class ConvWinogradTransform
                     if (vector) Tiles8(rows + 2 * tx, wp, dst, stride);
                     else for (int q = 0; q < count; q++) TileScalar(rows + 2 * (tx + q), wp, tmp + q, 8);
                     if (direct) continue;
+                    if (vector && Avx512F.VL.IsSupported)
+                    {
+                        MaskedStores(tmp, vc, t, lane, count, kc, nr, vStride);
+                        continue;
+                    }
                     for (int q = 0; q < count; q++)
                     {
                         int tq = t + q, lq = tq % nr;
@@ -51,6 +56,30 @@ internal static unsafe class ConvWinogradTransform
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Stores eight tiles' V_ξ (tmp[ξ·8 + q]) of which the first <paramref name="count"/> are real and may run past the panel's
+    /// last lane into the next panel, with two masked stores per ξ instead of sixteen scalar ones: the groups that end a tile
+    /// row or straddle a panel are a third of them at 56×56 and all of them at 14×14.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MaskedStores(float* tmp, float* vc, int t, int lane, int count, int kc, int nr, long vStride)
+    {
+        int first = Math.Min(count, nr - lane);
+        var index = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        var here = Vector256.LessThan(index, Vector256.Create(first)).AsSingle();
+        var next = (Vector256.GreaterThanOrEqual(index, Vector256.Create(first)) & Vector256.LessThan(index, Vector256.Create(count))).AsSingle();
+        float* d1 = vc + (long)(t - lane) * kc + lane;
+        // Lane j ≥ first goes to lane j − first of the next panel.
+        float* d2 = vc + (long)(t - lane + nr) * kc - first;
+        bool wraps = first < count;
+        for (int xi = 0; xi < F; xi++)
+        {
+            var v = Vector256.Load(tmp + xi * 8);
+            Avx512F.VL.MaskStore(d1 + xi * vStride, here, v);
+            if (wraps) Avx512F.VL.MaskStore(d2 + xi * vStride, next, v);
         }
     }
 
