@@ -40,7 +40,7 @@ internal static unsafe class ConvWinograd
 
     /// <summary>
     /// Thresholds measured per layer at one thread (docs/performance.md, 2026-11-27): SqueezeNet's 13×13 layers (169 positions)
-    /// and every 14×14 one still win (0.72–0.97 of the implicit GEMM's time), ResNet's and DenseNet's 7×7 lose (1.1–1.3: 16 tiles
+    /// and every 14×14 one still win (0.71–0.98 of the other paths' time), ResNet's and DenseNet's 7×7 lose (1.1–1.3: 16 tiles
     /// padded to a 32-tile panel); 16 input channels (SqueezeNet's 55×55 expand) win by 10–18%.
     /// </summary>
     public const int MinChannels = 16, MinPositions = 169;
