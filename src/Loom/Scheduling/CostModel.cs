@@ -37,6 +37,8 @@ public sealed class CostModel(MachineProfile profile)
         foreach (var name in n.Inputs) bytes += BytesOf(name, g, dims);
         foreach (var name in n.Outputs) bytes += BytesOf(name, g, dims);
         double work = cls == KernelClass.Memory ? bytes : flops;
+        // A Winograd layer does 16 multiply-adds per 2×2 outputs and channel pair instead of 36: its work is what it computes.
+        if (cls == KernelClass.Conv && Workload.KernelPaths.Of(n, g, dims) is { Path: Workload.KernelPath.ConvWinograd } wino) work = 2 * wino.Macs;
         double packed = cls is KernelClass.Gemm or KernelClass.Conv ? PackedBytes(n, g, dims) : 0;
         return new NodeWork(cls, flops, bytes, work, packed);
     }

@@ -20,6 +20,8 @@ public enum KernelPath
     ConvIm2ColGemm,
     /// <summary>One channel per group.</summary>
     ConvDepthwise,
+    /// <summary>3×3 stride-1 layers on large enough planes: Winograd F(2×2, 3×3), 16 products per 2×2 outputs instead of 36 (<c>ConvWinograd</c>).</summary>
+    ConvWinograd,
     /// <summary>Groups too narrow for GEMM tiles: direct loops.</summary>
     ConvDirect,
     /// <summary>MatMul, Gemm.</summary>
@@ -113,10 +115,20 @@ public static class KernelPaths
         double copy = preActivation ? 2 * inputBytes : 0;
         if (mg < ConvFloat.MinGemmRows || k == 0)
             return new KernelWork(KernelPath.ConvDirect, (double)positions * m * k, bytes + copy);
-        // What the kernel decides (ConvKernel.RunFloat, its weights packed once): few positions, else the implicit GEMM when
-        // it is eligible (strided 1×1 on the subsampled image), else im2col.
+        // What the kernel decides (ConvKernel.RunFloat, its weights packed once): Winograd, few positions, else the implicit GEMM
+        // when it is eligible (strided 1×1 on the subsampled image), else im2col.
         bool wideEligible = p.Group == 1 && x.Length is 3 or 4;
         var ks = GemmKernelSet.Current;
+        if (ConvWinograd.Worth(p, g))
+        {
+            // The products as computed: 16 per channel pair and 2×2 tile, rows rounded to MR and each block's tiles to NR. The
+            // bytes add the bordered planes and the transformed tiles and products (16 values per tile and channel, written and read).
+            var l = new ConvWinograd.Layout(g, p.Channels, p.OutChannels, nr);
+            double tiles = (double)(l.Blocks - 1) * l.BlockTiles + Up(l.Tiles - (l.Blocks - 1) * l.BlockTiles, nr);
+            double transformed = 4.0 * ConvWinograd.Frequencies * l.Tiles * (p.Channels + m) * 2;
+            return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd.Frequencies * (double)Up(m, mr) * tiles * p.Channels,
+                bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed));
+        }
         ConvWideGemm.Layout? wide = wideEligible && ConvWideGemm.Supports(g, p.Group, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
         if (ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
             return new KernelWork(KernelPath.ConvFewPositions, p.Batch * (double)Up(g.OutputSize, mr) * Up(m, nr) * k,

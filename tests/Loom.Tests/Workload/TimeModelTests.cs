@@ -32,12 +32,26 @@ public sealed class TimeModelTests
     [Fact]
     public void SpatialConvolutionIsAnImplicitGemmOverTheWideColumns()
     {
-        // 3×3, 16 → 32 channels, 28×28, pad 1: planes 30 wide, the wide columns (27·30 + 28 = 838) computed, K = 16·9.
-        var w = Work(Layer(16, 28, (n, x) => n.Conv(x, 32, 3)));
+        // 3×3, 8 → 32 channels (too few for Winograd), 28×28, pad 1: planes 30 wide, the wide columns (27·30 + 28 = 838) computed, K = 8·9.
+        var w = Work(Layer(8, 28, (n, x) => n.Conv(x, 32, 3)));
         Assert.Equal(KernelPath.ConvImplicitGemm, w.Path);
-        Assert.Equal((double)Up(32, Ks.MR) * Up(27 * 30 + 28, Ks.NR) * 144, w.Macs);
-        // x, W, bias, y, and the zero-bordered copy of x (16 planes of 30×30).
-        Assert.Equal(4.0 * (16 * 784 + 32 * 16 * 9 + 32 + 32 * 784 + 16 * 30 * 30), w.Bytes);
+        Assert.Equal((double)Up(32, Ks.MR) * Up(27 * 30 + 28, Ks.NR) * 72, w.Macs);
+        // x, W, bias, y, and the zero-bordered copy of x (8 planes of 30×30).
+        Assert.Equal(4.0 * (8 * 784 + 32 * 8 * 9 + 32 + 32 * 784 + 8 * 30 * 30), w.Bytes);
+    }
+
+    [Fact]
+    public void LargeThreeByThreeLayersDoSixteenProductsPerTwoByTwoTile()
+    {
+        if (!ConvWinograd.Enabled) return;
+        // 3×3, 64 → 64, 56×56: 28×28 = 784 tiles; with 8×32 tiles, blocks of 32 tiles (25 of them, the last 16 tiles padded
+        // to a whole panel): 800 tile columns, 64 rows, 64 deep, 16 frequencies: 16·64·800·64, against 9·64·3136·64 directly.
+        var w = Work(Layer(64, 56, (n, x) => n.Conv(x, 64, 3)));
+        Assert.Equal(KernelPath.ConvWinograd, w.Path);
+        if (Ks.MR == 8 && Ks.NR == 32) Assert.Equal(16.0 * 64 * 800 * 64, w.Macs);
+        Assert.True(w.Macs < 0.5 * 9 * 64 * 3136 * 64);
+        // At 7×7 (16 tiles in a 32-tile panel) it is not worth it.
+        Assert.NotEqual(KernelPath.ConvWinograd, Work(Layer(512, 7, (n, x) => n.Conv(x, 512, 3))).Path);
     }
 
     [Fact]
@@ -132,9 +146,9 @@ public sealed class TimeModelTests
     [Fact]
     public void SimulatedStepIsTheNodesInSequencePlusTheExecutor()
     {
-        // x[1,16,28,28] → 3×3 conv to 32 channels → Relu. Paths: 2 µs + MACs at 50 GMAC/s + bytes at 25 GB/s (conv),
+        // x[1,8,28,28] → 3×3 conv to 32 channels (implicit GEMM) → Relu. Paths: 2 µs + MACs at 50 GMAC/s + bytes at 25 GB/s (conv),
         // Relu 1 µs + bytes at 10 GB/s; executor 30 µs per run and 4 µs per node.
-        var n = new ProbeNet(16, 28);
+        var n = new ProbeNet(8, 28);
         var model = ShapeInference.Run(n.Build(n.Relu(n.Conv(n.Input, 32, 3))));
         var paths = new KernelTiming?[Enum.GetValues<KernelPath>().Length];
         paths[(int)KernelPath.ConvImplicitGemm] = new KernelTiming(2e-6, 1 / 50e9, 1 / 25e9);
@@ -144,7 +158,7 @@ public sealed class TimeModelTests
         var workload = new WorkloadBuilder(profile, new ParallelStrategy(), new KernelPathTimeModel(machine, profile)).BuildAll();
         var step = new Simulator(new ClusterSpec { Name = "one", Devices = 1 }).Run(workload).StepSeconds;
 
-        double convMacs = (double)Up(32, Ks.MR) * Up(838, Ks.NR) * 144, convBytes = 4.0 * (16 * 784 + 32 * 16 * 9 + 32 + 32 * 784 + 16 * 900);
+        double convMacs = (double)Up(32, Ks.MR) * Up(838, Ks.NR) * 72, convBytes = 4.0 * (8 * 784 + 32 * 8 * 9 + 32 + 32 * 784 + 8 * 900);
         double conv = 4e-6 + 2e-6 + convMacs / 50e9 + convBytes / 25e9;
         double relu = 4e-6 + 1e-6 + 4.0 * 2 * 32 * 784 / 10e9;
         Assert.Equal(30e-6 + conv + relu, step, 1e-9);

@@ -240,7 +240,7 @@ internal sealed unsafe class GemmScratch
     [ThreadStatic] private static GemmScratch? _forThread;
     public static GemmScratch ForThread => _forThread ??= new GemmScratch();
 
-    private AlignedBuffer _a, _b, _extra, _input, _sharedA;
+    private AlignedBuffer _a, _b, _extra, _input, _sharedA, _winogradInput, _winogradProducts;
 
     public float* A(int floats) => _a.Get(floats);
     public float* B(int floats) => _b.Get(floats);
@@ -253,6 +253,10 @@ internal sealed unsafe class GemmScratch
 
     /// <summary>A fifth buffer: a left operand packed once and read by every part of a parallel product (<see cref="ConvFewPositions"/>).</summary>
     public float* SharedA(int floats) => _sharedA.Get(floats);
+
+    /// <summary>A block's transformed input tiles and their products (<see cref="ConvWinograd"/>), which live alongside the GEMM's own buffers.</summary>
+    public float* WinogradInput(int floats) => _winogradInput.Get(floats);
+    public float* WinogradProducts(int floats) => _winogradProducts.Get(floats);
 
     private struct AlignedBuffer
     {

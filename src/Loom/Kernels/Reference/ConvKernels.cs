@@ -83,6 +83,7 @@ internal sealed unsafe class ConvKernel : Kernel
         public GemmPackedA[]? Packed { get; init; }
         public GemmPackedA? PackedWide { get; init; }
         private GemmPackedB? _transposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
+        private ConvWinogradWeights? _winograd; // U_ξ for ConvWinograd, transformed on first use (only layers whose shape takes it)
 
         public GemmKernelSet? Kernels => PackedWide?.Kernels ?? Packed?[0].Kernels;
 
@@ -113,6 +114,19 @@ internal sealed unsafe class ConvKernel : Kernel
             fixed (float* pw = Constant.AsSpan<float>()) packed = new GemmPackedB(ks, k, m, pw, k, transposed: true);
             return Interlocked.CompareExchange(ref _transposed, packed, null) ?? packed;
         }
+
+        /// <summary>
+        /// The Winograd-domain weights, transformed once on first use (racing runs may both transform; one result is kept):
+        /// the plane size that decides the path is known only at run time, and 3×3 layers that never take it keep their memory.
+        /// </summary>
+        public ConvWinogradWeights Winograd(GemmKernelSet ks)
+        {
+            if (Volatile.Read(ref _winograd) is { } done) return done;
+            int m = Constant.Shape[0], c = Constant.Shape[1];
+            ConvWinogradWeights u;
+            fixed (float* pw = Constant.AsSpan<float>()) u = new ConvWinogradWeights(ks, m, c, pw);
+            return Interlocked.CompareExchange(ref _winograd, u, null) ?? u;
+        }
     }
 
     /// <summary>The packed weights, preparing computed-once weights on their first run (under a lock: runs may be concurrent).</summary>
@@ -137,7 +151,9 @@ internal sealed unsafe class ConvKernel : Kernel
     private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights, Runtime.Threading.WorkerPool pool)
     {
         var ks = weights?.Kernels;
-        if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
+        if (ks is not null && ConvWinograd.Worth(p, g))
+            ConvWinograd.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
+        else if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
             ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
         else if (wide is not null) ConvWideGemm.Run(p, g, wide, weights!.PackedWide!, buffers, _activation, pool);
         else ConvFloat.Run(p, g, buffers, weights?.Packed, _activation, pool);

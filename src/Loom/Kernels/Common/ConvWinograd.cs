@@ -1,0 +1,171 @@
+using Loom.Runtime.Threading;
+
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions of one group: each 2×2 block of outputs ("tile") costs
+/// α² = 16 multiplies per channel pair instead of 36, 2.25× fewer, paid for with cheap additive transforms of the input
+/// patches and the products. Tiles are processed in blocks whose transformed inputs V and products M stay in L2:
+/// the zero-bordered image → V (<see cref="ConvWinogradTransform.Input"/>, written in GEMM's packed-B layout) → for each
+/// frequency ξ, M_ξ = U_ξ·V_ξ (<see cref="GemmCore"/>, U_ξ packed once per node, <see cref="ConvWinogradWeights"/>) →
+/// Y with the epilogue. Every output element is computed the same way whichever part computes it, so results do not
+/// depend on the thread count. Which layers take this path depends on their shape only (<see cref="Worth"/>).
+/// </summary>
+internal static unsafe class ConvWinograd
+{
+    /// <summary>Outputs per tile side (m), the transform's size (α = m + 2) and its frequencies (α²).</summary>
+    public const int Tile = 2, Alpha = Tile + 2, Frequencies = Alpha * Alpha;
+
+    /// <summary>
+    /// Budget in floats for one block's V and M (384 KiB, well inside the core's 1 MiB L2 beside the U_ξ streaming through).
+    /// ResNet-50's 3×3 layers ran 3% faster than with twice this, which left 56×56's blocks at 48 tiles; most layers get
+    /// one panel of NR tiles per block.
+    /// </summary>
+    private const int BlockFloats = 96 * 1024;
+
+    /// <summary>Off with LOOM_WINOGRAD=0 (A/B runs against the other paths), read once per process.</summary>
+    public static bool Enabled { get; } = Environment.GetEnvironmentVariable("LOOM_WINOGRAD") != "0";
+
+    /// <summary>3×3, stride 1, dilation 1, one group, 2-D.</summary>
+    public static bool Supports(Conv3D g, int group) =>
+        group == 1 && g.KD == 1 && g.ID == 1 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.LH == 1 && g.LW == 1;
+
+    /// <summary>
+    /// Whether this shape runs faster in the Winograd domain (shape only, never the thread count, so sequential and parallel
+    /// runs take the same path). Few channels leave too little multiply to pay for the transforms; small planes pad their
+    /// few tiles to whole GEMM panels and stream 16/9 more weight bytes for too little work.
+    /// </summary>
+    public static bool Worth(ConvProblem p, Conv3D g) =>
+        Enabled && Supports(g, p.Group) && p.Channels >= MinChannels && p.OutChannels >= MinChannels && g.OH * g.OW >= MinPositions;
+
+    /// <summary>
+    /// Thresholds measured per layer at one thread (docs/performance.md, 2026-11-27): SqueezeNet's 13×13 layers (169 positions)
+    /// and every 14×14 one still win (0.71–0.98 of the other paths' time), ResNet's and DenseNet's 7×7 lose (1.1–1.3: 16 tiles
+    /// padded to a 32-tile panel); 16 input channels (SqueezeNet's 55×55 expand) win by 10–18%.
+    /// </summary>
+    public const int MinChannels = 16, MinPositions = 169;
+
+    /// <summary>Tile grid, padded planes and block size of one shape.</summary>
+    public readonly struct Layout
+    {
+        public Layout(Conv3D g, int channels, int outChannels, int nr)
+        {
+            OH = g.OH;
+            OW = g.OW;
+            TilesH = (g.OH + Tile - 1) / Tile;
+            TilesW = (g.OW + Tile - 1) / Tile;
+            Tiles = TilesH * TilesW;
+            // Patches start every 2 rows and columns from the top-left padding; vectors of 8 tiles read 2 columns past 16.
+            Hp = Tile * TilesH + 2;
+            Wp = Tile * GemmCore.RoundUp(TilesW, 8) + 2;
+            RowScratch = Tile * GemmCore.RoundUp(TilesW, 8);
+            int most = Math.Max(nr, BlockFloats / (Frequencies * (channels + outChannels)) / nr * nr);
+            int blocks = (Tiles + most - 1) / most;
+            BlockTiles = GemmCore.RoundUp((Tiles + blocks - 1) / blocks, nr);
+            Blocks = (Tiles + BlockTiles - 1) / BlockTiles;
+            Nr = nr;
+        }
+
+        public int OH { get; }
+        public int OW { get; }
+        public int TilesH { get; }
+        public int TilesW { get; }
+        public int Tiles { get; }
+        public int Hp { get; }
+        public int Wp { get; }
+        public int PlaneSize => Hp * Wp;
+        public int RowScratch { get; }
+        public int BlockTiles { get; }
+        public int Blocks { get; }
+        public int Nr { get; }
+
+        public int PaddedT(int tiles) => GemmCore.RoundUp(tiles, Nr);
+
+        /// <summary>Floats between consecutive V_ξ or M_ξ of a block: one cache line more than the matrix, so the 16 streams do not share L1 sets.</summary>
+        public long Stride(int rows) => (long)rows * BlockTiles + 16;
+    }
+
+    public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool)
+    {
+        var ks = w.Kernels;
+        int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
+        var l = new Layout(g, c, k, ks.NR);
+        float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));
+        int rowPanels = (k + ks.MR - 1) / ks.MR, kSplit = Slices(l.Blocks, rowPanels, threads);
+        for (int n = 0; n < p.Batch; n++)
+        {
+            long yOff = (long)n * k * g.OutputSize;
+            float* x = t.X + (long)n * c * g.InputSize;
+            var fill = new FillJob(x, planes, g, l, c, t.Input, threads == 1 ? 1 : Math.Min(l.Hp, threads * 2));
+            Split(pool, fill.Parts, fill);
+            var job = new Job(l, w, planes, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, kSplit, rowPanels);
+            Split(pool, l.Blocks * kSplit, job);
+        }
+    }
+
+    /// <summary>
+    /// Output-channel slices per block: one when there are blocks enough to balance the threads, else the fewest that give
+    /// every thread the same number of parts (each slice transforms its block's input again, 5–10% of a part at 14×14).
+    /// </summary>
+    internal static int Slices(int blocks, int rowPanels, int threads)
+    {
+        if (threads == 1 || blocks >= 4 * threads) return 1;
+        int s = 1;
+        while (s < rowPanels && (blocks * s < 2 * threads || blocks * s % threads != 0)) s++;
+        return s;
+    }
+
+    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
+    {
+        if (pool is null || parts == 1)
+            for (int i = 0; i < parts; i++) job.Execute(i);
+        else pool.Run(parts, job);
+    }
+
+    /// <summary>Bands of plane rows across every channel, with the input's pre-activation.</summary>
+    private readonly struct FillJob(float* x, float* planes, Conv3D g, Layout l, int channels, ChannelTransform input, int parts) : IParallelJob
+    {
+        public int Parts => parts;
+
+        public void Execute(int part)
+        {
+            int r0 = (int)((long)l.Hp * part / parts), r1 = (int)((long)l.Hp * (part + 1) / parts);
+            bool transform = !input.IsIdentity;
+            for (int c = 0; c < channels; c++)
+                ConvPaddedPlane.Fill(x + (long)c * g.InputSize, g, planes + (long)c * l.PlaneSize, r0, r1, l.Wp, 0,
+                    transform, transform ? input.Scale(c) : 1, transform ? input.Shift(c) : 0, input.Relu);
+        }
+    }
+
+    /// <summary>Part = (tile block, slice of output channels): transform the block's input, 16 products, transform back.</summary>
+    private readonly struct Job(Layout l, ConvWinogradWeights w, float* planes, float* y, float* bias, float* residual, FusedActivation act,
+        int kSplit, int rowPanels) : IParallelJob
+    {
+        public void Execute(int part)
+        {
+            int block = part / kSplit, slice = part % kSplit;
+            var ks = w.Kernels;
+            int c = w.Channels, k = w.OutChannels;
+            int t0 = block * l.BlockTiles, t1 = Math.Min(l.Tiles, t0 + l.BlockTiles), paddedT = l.PaddedT(t1 - t0);
+            int k0 = (int)((long)rowPanels * slice / kSplit) * ks.MR, k1 = Math.Min(k, (int)((long)rowPanels * (slice + 1) / kSplit) * ks.MR);
+            long vStride = l.Stride(c), mStride = l.Stride(k);
+            var scratch = GemmScratch.ForThread;
+            float* v = scratch.WinogradInput(checked((int)(Frequencies * vStride)));
+            float* m = scratch.WinogradProducts(checked((int)(Frequencies * mStride + 2 * l.RowScratch + 16)));
+            // Columns past the block's last tile are computed and dropped: zero them so no denormal or NaN slows the products.
+            if (paddedT != t1 - t0)
+                for (int xi = 0; xi < Frequencies; xi++)
+                    for (int kb = 0; kb < c; kb += GemmCore.KC)
+                    {
+                        int kc = Math.Min(GemmCore.KC, c - kb);
+                        float* panel = v + xi * vStride + (long)kb * paddedT + (long)(paddedT - l.Nr) * kc;
+                        new Span<float>(panel, kc * l.Nr).Clear();
+                    }
+            ConvWinogradTransform.Input(l, planes, c, t0, t1, v, vStride, l.Nr);
+            for (int xi = 0; xi < Frequencies; xi++)
+                GemmCore.MultiplyBlock(ks, k0, k1, 0, paddedT, c, w.Packed[xi].AsOperand(), new GemmPackedB.Ref(v + xi * vStride, paddedT),
+                    m + xi * mStride, paddedT, false, default(GemmNoEpilogue));
+            ConvWinogradTransform.Output(l, m, mStride, paddedT, k0, k1, t0, t1, y, bias, residual, act, m + Frequencies * mStride + 8);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using Loom.IR;
+using Loom.Kernels.Common;
+using Loom.Runtime.Threading;
+using Attr = Loom.IR.Attribute;
+using static Loom.Tests.Kernels.ConvFastPathTests;
+
+namespace Loom.Tests.Kernels;
+
+/// <summary>
+/// Winograd F(2×2, 3×3) (<see cref="ConvWinograd"/>) against the float64 definition of Conv: odd and even planes, paddings
+/// 0, 1, 2 and asymmetric, channel counts that are no multiple of the tiles (and more than one GEMM depth block), several
+/// tile blocks, batch 2, bias, residual, activation and the pre-activation; the kernel is called directly, so shapes the
+/// path would not choose are covered too. Two threads must give the one-thread bits.
+/// </summary>
+public sealed unsafe class ConvWinogradTests
+{
+    // x shape, output channels, pads (top, left, bottom, right)
+    private static readonly (int[] X, int M, int[] P)[] Cases =
+    [
+        ([1, 5, 9, 11], 7, [1, 1, 1, 1]),
+        ([2, 17, 14, 15], 20, [0, 0, 0, 0]),
+        ([1, 3, 6, 40], 9, [2, 2, 2, 2]),
+        ([1, 33, 23, 18], 40, [1, 2, 0, 1]),
+        ([1, 300, 9, 10], 19, [1, 1, 1, 1]),   // two depth blocks of 256 channels
+        ([1, 8, 66, 70], 12, [1, 1, 1, 1]),    // several tile blocks, rows split between blocks
+    ];
+
+    public static TheoryData<string> Sets()
+    {
+        var d = new TheoryData<string>();
+        foreach (var ks in GemmKernelSet.Supported) d.Add(ks.Name);
+        return d;
+    }
+
+    [Theory, MemberData(nameof(Sets))]
+    public void MatchesTheDefinitionAndIsIdenticalOnTwoThreads(string set)
+    {
+        var ks = GemmKernelSet.Supported.Single(k => k.Name == set);
+        using var pool = new WorkerPool(2);
+        int seed = 0;
+        foreach (var c in Cases)
+        {
+            seed++;
+            int[] w = [c.M, c.X[1], 3, 3];
+            var x = Random(Size(c.X), seed);
+            var wt = Random(Size(w), seed + 100);
+            var b = Random(c.M, seed + 200);
+            var expected = ConvTests.NaiveConv(x, c.X, wt, w, b, 1, [1, 1], c.P, [1, 1], out var shape);
+            var z = Random(Size(shape), seed + 300);
+            // Plain, then with bias + residual + Relu: the epilogue applies bias, then the residual, then the activation.
+            var fused = expected.Select((v, i) => Math.Max(v + z[i], 0)).ToArray();
+            var plain = ConvTests.NaiveConv(x, c.X, wt, w, null, 1, [1, 1], c.P, [1, 1], out _);
+            string what = $"{set} case {seed}";
+            var one = Run(ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, null, out var problem);
+            Assert.Equal(shape, problem.OutputShape);
+            AssertNear(plain, one, what);
+            var relu = new FusedActivation(ActivationKind.Relu);
+            var fusedOne = Run(ks, c.X, c.M, c.P, x, wt, b, z, relu, null, out _);
+            AssertNear(fused, fusedOne, what + " fused");
+            Assert.Equal(fusedOne, Run(ks, c.X, c.M, c.P, x, wt, b, z, relu, pool, out _));
+            Assert.Equal(one, Run(ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, pool, out _));
+            // An activation the store does not fuse (applied by FusedActivation.ApplyRow), bias only.
+            var sigmoid = expected.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
+            AssertNear(sigmoid, Run(ks, c.X, c.M, c.P, x, wt, b, null, new FusedActivation(ActivationKind.Sigmoid), pool, out _), what + " sigmoid");
+        }
+    }
+
+    [Fact]
+    public void AppliesThePreActivationBeforeTheZeroPadding()
+    {
+        int[] xs = [1, 6, 13, 12], ws = [10, 6, 3, 3], pads = [1, 1, 1, 1];
+        var x = Random(Size(xs), 1);
+        var w = Random(Size(ws), 2);
+        var scale = Random(6, 3);
+        var shift = Random(6, 4);
+        int plane = 13 * 12;
+        var xt = x.Select((v, i) => Math.Max(v * scale[i / plane] + shift[i / plane], 0f)).ToArray();
+        var expected = ConvTests.NaiveConv(xt, xs, w, ws, null, 1, [1, 1], pads, [1, 1], out _);
+        var y = Run(GemmKernelSet.Best, xs, 10, pads, x, w, null, null, FusedActivation.None, null, out _, (scale, shift));
+        AssertNear(expected, y, "pre-activation");
+    }
+
+    /// <summary>A ResNet-sized layer through a session picks the path (its shape is worth it) and still matches the definition.</summary>
+    [Fact]
+    public void ASessionRunsAWorthwhileLayerThroughIt()
+    {
+        int[] xs = [1, 32, 16, 16], ws = [32, 32, 3, 3];
+        var attrs = ConvAttrs(1, [1, 1], [1, 1, 1, 1], [1, 1]);
+        var geo = new Conv3D(ConvGeometry.Compute(Attrs(attrs), xs[2..], ws[2..], pool: false, m => new InvalidOperationException(m)));
+        var problem = Problem(xs, ws, attrs);
+        Assert.True(ConvWinograd.Worth(problem, geo) || !ConvWinograd.Enabled);
+        var x = Random(Size(xs), 7);
+        var w = Random(Size(ws), 8);
+        var b = Random(32, 9);
+        var expected = ConvTests.NaiveConv(x, xs, w, ws, b, 1, [1, 1], [1, 1, 1, 1], [1, 1], out _);
+        AssertNear(expected, RunOne("Conv", "", attrs, 2, F(x, xs), F(w, ws), F(b, 32)).ToArray<float>(), "session");
+    }
+
+    [Fact]
+    public void TakesOnlyThreeByThreeStrideOneSingleGroupLayersWithEnoughPositionsAndChannels()
+    {
+        bool Worth(int c, int m, int h, int k, int s, int d, int group)
+        {
+            int[] xs = [1, c, h, h], ws = [m, c / group, k, k];
+            var attrs = ConvAttrs(group, [s, s], [1, 1, 1, 1], [d, d]);
+            var p = Problem(xs, ws, attrs);
+            return ConvWinograd.Worth(p, new Conv3D(p.Geometry));
+        }
+        if (!ConvWinograd.Enabled) return;
+        Assert.True(Worth(64, 64, 56, 3, 1, 1, 1));
+        Assert.True(Worth(256, 256, 14, 3, 1, 1, 1));
+        Assert.False(Worth(512, 512, 7, 3, 1, 1, 1));   // too few tiles for whole GEMM panels
+        Assert.False(Worth(64, 64, 56, 3, 2, 1, 1));
+        Assert.False(Worth(64, 64, 56, 3, 1, 2, 1));
+        Assert.False(Worth(64, 64, 56, 5, 1, 1, 1));
+        Assert.False(Worth(64, 64, 56, 3, 1, 1, 2));
+        Assert.False(Worth(3, 64, 56, 3, 1, 1, 1));     // a stem's three channels
+    }
+
+    [Fact]
+    public void SlicesOutputChannelsOnlyToBalanceTheThreads()
+    {
+        Assert.Equal(1, ConvWinograd.Slices(25, 8, 1));
+        Assert.Equal(1, ConvWinograd.Slices(25, 8, 2));   // 56×56: 25 blocks balance two threads within a part
+        Assert.Equal(2, ConvWinograd.Slices(7, 16, 2));   // 28×28: 7 blocks → 14 parts, 7 per thread
+        Assert.Equal(2, ConvWinograd.Slices(2, 32, 2));   // 14×14: 2 blocks → 4 parts
+        Assert.Equal(3, ConvWinograd.Slices(1, 3, 2));    // no more slices than row panels
+    }
+
+    private static ConvAttributes Attrs(IEnumerable<Attr> attrs) =>
+        ConvAttributes.Parse(new Node("Conv", ["x", "w"], ["y"], attrs), m => new InvalidOperationException(m));
+
+    private static ConvProblem Problem(int[] xs, int[] ws, IEnumerable<Attr> attrs) =>
+        ConvProblem.Create(Attrs(attrs), xs, ws, m => new InvalidOperationException(m));
+
+    private static float[] Run(GemmKernelSet ks, int[] xs, int m, int[] pads, float[] x, float[] w, float[]? b, float[]? z, FusedActivation act,
+        WorkerPool? pool, out ConvProblem problem, (float[] Scale, float[] Shift)? pre = null)
+    {
+        int[] ws = [m, xs[1], 3, 3];
+        problem = Problem(xs, ws, ConvAttrs(1, [1, 1], pads, [1, 1]));
+        var g = new Conv3D(problem.Geometry);
+        var y = new float[Size(problem.OutputShape)];
+        Array.Fill(y, float.NaN);
+        fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre?.Scale, pt = pre?.Shift)
+        {
+            var weights = new ConvWinogradWeights(ks, m, xs[1], pw);
+            ConvWinograd.Run(problem, g, weights, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, pre is not null)), act, pool);
+        }
+        return y;
+    }
+}
