@@ -70,8 +70,13 @@ public sealed class StreamProgram
     /// This program (not yet run) with the given stateless filters split into copies: re-flattened,
     /// rescheduled and recompiled over the same filter instances.
     /// </summary>
-    public StreamProgram WithFission(IReadOnlyDictionary<string, int> ways) =>
-        ways.Count == 0 ? this : Build(Files, TopLevel, Bound, Passes.Fission.Apply(Graph, ways), Printer, Globals, ways);
+    public StreamProgram WithFission(IReadOnlyDictionary<string, int> ways)
+    {
+        if (ways.Count == 0) return this;
+        var p = Build(Files, TopLevel, Bound, Passes.Fission.Apply(Graph, ways), Printer, Globals, ways);
+        p.Mode = Mode;
+        return p;
+    }
 
     /// <summary>
     /// For a run on <paramref name="cores"/> cores: splits the stateless filters that are too heavy for one
