@@ -12,8 +12,9 @@ namespace Loom.Streams.Execution;
 /// runs only for the core's own units; the stateful sources (first) and sinks (printers, with printing off a
 /// checksum; last) run for the owning core's unit after the previous unit's, on whichever core, have finished: a
 /// counter per group passes the turn in unit order, and their fields and the printer's line count and checksum go
-/// with it. So every sink sees its
-/// items in the sequential order and printed lines come out in order. No item crosses cores.
+/// with it. So every sink sees its items in the sequential order and printed lines come out in order. No item
+/// crosses cores. A core runs ahead of its sinks' turn by up to <see cref="Copies"/> − 1 units, each in its own
+/// copy of the arena, and runs its waiting sinks whenever their turn comes (also while it waits for a source's).
 /// </summary>
 internal sealed class UnitAlternation
 {
@@ -40,10 +41,19 @@ internal sealed class UnitAlternation
         public ref long Holder => ref _slots[24];
     }
 
+    /// <summary>
+    /// Arena copies per core: unit u works in copy u mod Copies, so a core can run up to Copies − 1 units ahead of
+    /// its sinks' turn (a busy machine's other thread losing its time slice stalls this one less).
+    /// </summary>
+    private const int Copies = 4;
+
     private readonly Core[] _cores;
     private readonly Turn[] _turns;
     private volatile bool _stop;
     private Exception? _failure;
+    // LOOM_STREAM_PIPE_STATS=1: each core's thread CPU seconds in all and in waiting for its turn, on stderr.
+    private static readonly bool Stats = Environment.GetEnvironmentVariable("LOOM_STREAM_PIPE_STATS") == "1";
+    private double[] _waited = [], _total = [];
 
     public int SteadyStatesPerUnit { get; }
     public Partition Partition { get; }
@@ -72,7 +82,7 @@ internal sealed class UnitAlternation
         }
         var core = programs.Select(p =>
         {
-            var plan = FusedPlan.Make(p.Flat, p.Schedule, choice.Units)
+            var plan = FusedPlan.Make(p.Flat, p.Schedule, choice.Units, Copies)
                 ?? throw new StreamException("internal: no fused plan for unit alternation");
             return new Core
             {
@@ -120,6 +130,8 @@ internal sealed class UnitAlternation
         foreach (var t in _turns) t.Unit = t.Holder = 0;
         _stop = false;
         _failure = null;
+        _waited = new double[_cores.Length];
+        _total = new double[_cores.Length];
         try
         {
             if (!pool.TryRunConcurrently(_cores.Length, new Part(this, units)))
@@ -141,6 +153,9 @@ internal sealed class UnitAlternation
             foreach (var t in _turns)
                 if (t.Holder != 0) Hand(t, (int)t.Holder, 0);
         }
+        if (Stats)
+            for (int k = 0; k < _cores.Length; k++)
+                Console.Error.WriteLine($"core {k}: cpu {_total[k]:F3} s, of which {_waited[k]:F3} s waiting for its turn");
         if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
     }
 
@@ -153,51 +168,94 @@ internal sealed class UnitAlternation
     {
         var c = _cores[k];
         int n = _cores.Length;
+        double start = Stats ? Loom.Runtime.CpuClock.Thread() ?? 0 : 0;
+        // This core's units whose steps have run and whose sinks wait for their turn, oldest first.
+        var pending = new Queue<long>();
         try
         {
             for (long u = 0; u < units; u++)
             {
                 if (_stop) return;
+                // Unit u works in arena copy u mod Copies and fills the front of the next: the units still holding
+                // those copies must have run their sinks.
+                while (pending.Count > 0 && pending.Peek() <= u + 1 - Copies)
+                    if (!Wait(1, pending.Peek(), k, pending)) return;
                 if (u % n != k)
                 {
                     if (c.Replicated.HasSteps) c.Replicated.RunUnit(u);
                     continue;
                 }
-                if (!InOrder(0, c, k, u)) return;
+                if (c.Group[0] is { } sources)
+                {
+                    if (!Wait(0, u, k, pending)) return;
+                    Take(0, k);
+                    sources.RunSteps(u);
+                    Volatile.Write(ref _turns[0].Unit, u + 1);
+                }
                 c.Own.RunSteps(u);
-                if (!InOrder(1, c, k, u)) return;
                 c.Own.MoveKept(u);
+                if (c.Group[1] is not null) pending.Enqueue(u);
+                RunSinksDue(k, pending);
             }
+            while (pending.Count > 0)
+                if (!Wait(1, pending.Peek(), k, pending)) return;
         }
         catch (Exception e)
         {
             Interlocked.CompareExchange(ref _failure, e, null);
             _stop = true;
         }
+        finally
+        {
+            if (Stats) _total[k] = (Loom.Runtime.CpuClock.Thread() ?? 0) - start;
+        }
     }
 
-    /// <summary>Group <paramref name="i"/>'s steps of unit <paramref name="u"/> once the unit before has run them (false: the run stopped).</summary>
-    private bool InOrder(int i, Core c, int k, long u)
+    /// <summary>
+    /// Waits until it is unit <paramref name="u"/>'s turn in group <paramref name="i"/>, running this core's
+    /// pending sinks whenever theirs comes meanwhile (so two cores never wait for each other); false: the run stopped.
+    /// </summary>
+    private bool Wait(int i, long u, int k, Queue<long> pending)
     {
-        if (c.Group[i] is not { } runner) return true;
         var t = _turns[i];
-        if (Volatile.Read(ref t.Unit) != u)
+        if (Volatile.Read(ref t.Unit) < u)
         {
+            double t0 = Stats ? Loom.Runtime.CpuClock.Thread() ?? 0 : 0;
             var spin = new SpinWait();
-            while (Volatile.Read(ref t.Unit) != u)
+            while (Volatile.Read(ref t.Unit) < u)
             {
                 if (_stop) return false;
-                spin.SpinOnce(sleep1Threshold: -1);
+                if (!RunSinksDue(k, pending)) spin.SpinOnce(sleep1Threshold: -1);
             }
+            if (Stats) _waited[k] += (Loom.Runtime.CpuClock.Thread() ?? 0) - t0;
         }
-        if (t.Holder != k)
-        {
-            Hand(t, (int)t.Holder, k);
-            t.Holder = k;
-        }
-        runner.RunSteps(u);
-        Volatile.Write(ref t.Unit, u + 1);
+        if (i == 1) RunSinksDue(k, pending);
         return true;
+    }
+
+    /// <summary>Runs this core's pending sinks while it is their turn; whether any ran.</summary>
+    private bool RunSinksDue(int k, Queue<long> pending)
+    {
+        bool ran = false;
+        var t = _turns[1];
+        while (pending.Count > 0 && Volatile.Read(ref t.Unit) == pending.Peek())
+        {
+            long u = pending.Dequeue();
+            Take(1, k);
+            _cores[k].Group[1]!.RunSteps(u);
+            Volatile.Write(ref t.Unit, u + 1);
+            ran = true;
+        }
+        return ran;
+    }
+
+    /// <summary>Group <paramref name="i"/>'s state to core <paramref name="k"/>, which has the turn.</summary>
+    private void Take(int i, int k)
+    {
+        var t = _turns[i];
+        if (t.Holder == k) return;
+        Hand(t, (int)t.Holder, k);
+        t.Holder = k;
     }
 
     /// <summary>A group's fields (and, for the sinks, the printer's state) from core <paramref name="from"/>'s twin to core <paramref name="to"/>'s.</summary>
