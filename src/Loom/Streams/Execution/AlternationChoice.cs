@@ -20,8 +20,14 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
     /// <summary>Unit alternation's cost of handing the sinks' state to the next core, per unit (a few cache lines, a wait).</summary>
     private const double HandOffSeconds = 1e-6;
 
+    /// <summary>Measured work per unit that unit alternation aims at (doubling the one-core unit up to it).</summary>
+    private const double TargetUnitSeconds = 200e-6;
+
     /// <summary>Fused work per unit below which alternating units between cores does not pay (as for the pipeline).</summary>
     private const double MinUnitSeconds = 4e-6;
+
+    /// <summary>LOOM_STREAM_REPLICATE_SOURCES=1: stateful sources run on every core rather than in unit order (for comparing).</summary>
+    private static readonly bool ReplicateSources = Environment.GetEnvironmentVariable("LOOM_STREAM_REPLICATE_SOURCES") == "1";
 
     public static ParallelMode ModeFromEnvironment() => Environment.GetEnvironmentVariable("LOOM_STREAM_MODE") switch
     {
@@ -57,7 +63,7 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         {
             if (Handed(a) && a.Out.All(e => e is null)) inOrder[a.Index] = true;
             // A stateful source whose outputs keep nothing between units: its firings can all go first in a unit.
-            else if (Handed(a) && a.In.All(e => e is null) && !a.Filter!.Symbol.PrintsInWork && a.Out.All(e => e is null || plan.Carried[g.Edges.IndexOf(e)] == 0))
+            else if (!ReplicateSources && Handed(a) && a.In.All(e => e is null) && !a.Filter!.Symbol.PrintsInWork && a.Out.All(e => e is null || plan.Carried[g.Edges.IndexOf(e)] == 0))
                 sources[a.Index] = true;
         }
         // Replicated: the other stateful filters, the producers of items kept between units, and all upstream of them.
@@ -80,15 +86,27 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
             if (replicated[a.Index] && a.Filter is { Symbol.PrintsInWork: true })
                 return No($"unit alternation declined: {a.Name} prints, and its state must evolve on every core (it is not a sink, keeps arrays, or feeds items kept between units)");
 
+        // Longer units than one core's: the hand-overs and a core's waits for its turn are per unit, and a unit of
+        // ~200 us rides out more of the other thread's stalls (matmul's units of 4 steady states, 18 us, spent 45% of
+        // their CPU waiting under load; of 64, 6%, and less work per steady state). Not where the steps grow with the
+        // unit (a feedback loop's interleave) beyond 64, and while a unit's items stay under 256K per arena copy (table entries counted at a quarter, as for one core).
         double Cost(Actor a) => FusedPipeline.FusedCost(g, plan, work, a);
         double one = g.Actors.Sum(Cost);
+        int altUnits = units;
+        // (Several printers keep units of one steady state: within a longer unit their lines would regroup. Where the
+        // steps grow with the unit, at most 64 steady states, as on one core.)
+        bool severalPrinters = g.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1;
+        int maxUnits = severalPrinters ? units : FusedPlan.Make(g, s, units * 2) is { } two && two.Steps.Count > plan.Steps.Count ? Math.Max(units, 64) : 1 << 14;
+        long items = Enumerable.Range(0, g.Edges.Count).Sum(i => plan.IsVirtual(i) ? plan.Flow[i] / 4 : plan.Flow[i] + plan.Carried[i]);
+        while (altUnits < maxUnits && one * altUnits < TargetUnitSeconds && items * (altUnits * 2L / units) <= 1 << 18) altUnits *= 2;
+
         double rep = g.Actors.Where(a => replicated[a.Index]).Sum(Cost);
         double seq = g.Actors.Where(a => inOrder[a.Index]).Sum(Cost);
         double first = g.Actors.Where(a => sources[a.Index]).Sum(Cost);
         // Per steady state: each core runs the replicated part for every unit and the rest for its own units; the
         // sources and sinks run one unit after another across the cores.
         int handOffs = (inOrder.Any(x => x) ? 1 : 0) + (sources.Any(x => x) ? 1 : 0);
-        double alt = Math.Max((one + (cores - 1) * rep) / cores, Math.Max(seq, first)) + handOffs * HandOffSeconds / units;
+        double alt = Math.Max((one + (cores - 1) * rep) / cores, Math.Max(seq, first)) + handOffs * HandOffSeconds / altUnits;
         double pipe = FusedPipeline.Estimate(g, plan, work, cores);
         string Names(bool[] set) => set.Any(x => x) ? string.Join(", ", g.Actors.Where(a => set[a.Index]).Select(a => a.Name).Take(6)) +
             (set.Count(x => x) > 6 ? $" (+{set.Count(x => x) - 6})" : "") : "none";
@@ -96,10 +114,10 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
             $"sinks {Names(inOrder)} ({Share(seq, one)}); " +
             $"estimate per steady state: alternation {alt * 1e6:F3} us, pipeline {pipe * 1e6:F3} us, one core {one * 1e6:F3} us";
         double balance = alt * cores / Math.Max(one, 1e-15);
-        string Yes(string why) => $"unit alternation: core k runs units k, k+{cores}, … of {units} steady state(s), the whole program for its own; {why}; {detail}";
-        if (mode == ParallelMode.Alternate) return new(true, Yes("forced (LOOM_STREAM_MODE=alternate)"), replicated, inOrder, sources, units, balance);
-        if (work.Sum() * units < MinUnitSeconds) return No($"a unit is too short to share between cores; {detail}");
-        if (alt <= 1.05 * pipe && alt < 0.8 * one) return new(true, Yes("its estimate beats the pipeline's"), replicated, inOrder, sources, units, balance);
+        string Yes(string why) => $"unit alternation: core k runs units k, k+{cores}, … of {altUnits} steady state(s), the whole program for its own; {why}; {detail}";
+        if (mode == ParallelMode.Alternate) return new(true, Yes("forced (LOOM_STREAM_MODE=alternate)"), replicated, inOrder, sources, altUnits, balance);
+        if (work.Sum() * altUnits < MinUnitSeconds) return No($"a unit is too short to share between cores; {detail}");
+        if (alt <= 1.05 * pipe && alt < 0.8 * one) return new(true, Yes("its estimate beats the pipeline's"), replicated, inOrder, sources, altUnits, balance);
         return No($"unit alternation's estimate does not beat the pipeline's; {detail}");
     }
 
