@@ -20,6 +20,15 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
     /// <summary>Unit alternation's cost of handing the sinks' state to the next core, per unit (a few cache lines, a wait).</summary>
     private const double HandOffSeconds = 1e-6;
 
+    /// <summary>
+    /// What replicated work costs a core, per unit of its measured (ring runtime) work. The replicated actors run in a
+    /// pass of their own on the units a core does not own, writing buffers nobody reads, and the split into runners
+    /// breaks the one-core code's shared loops: SimplePeek (replicated source and duplicator, 28% of its measured
+    /// work) took 1.25× one core's CPU per core at 2 cores, where charging the replicated work once predicted 0.64×
+    /// (2026-11-27 02:40, thread CPU minus waiting); ×5 matches that.
+    /// </summary>
+    private const double ReplicatedCharge = 5;
+
     /// <summary>Measured work per unit that unit alternation aims at (doubling the one-core unit up to it).</summary>
     private const double TargetUnitSeconds = 200e-6;
 
@@ -106,7 +115,7 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         // Per steady state: each core runs the replicated part for every unit and the rest for its own units; the
         // sources and sinks run one unit after another across the cores.
         int handOffs = (inOrder.Any(x => x) ? 1 : 0) + (sources.Any(x => x) ? 1 : 0);
-        double alt = Math.Max((one + (cores - 1) * rep) / cores, Math.Max(seq, first)) + handOffs * HandOffSeconds / altUnits;
+        double alt = Math.Max((one + (cores - 1) * ReplicatedCharge * rep) / cores, Math.Max(seq, first)) + handOffs * HandOffSeconds / altUnits;
         double pipe = FusedPipeline.Estimate(g, plan, work, cores);
         string Names(bool[] set) => set.Any(x => x) ? string.Join(", ", g.Actors.Where(a => set[a.Index]).Select(a => a.Name).Take(6)) +
             (set.Count(x => x) > 6 ? $" (+{set.Count(x => x) - 6})" : "") : "none";
