@@ -82,7 +82,7 @@ internal static class StreamCommand
                 stdout.Write(show switch
                 {
                     "graph" => GraphText.Text(program.Graph),
-                    "schedule" => ScheduleText.Text(program),
+                    "schedule" => ScheduleText.Text(program) + ScheduleText.Mode(program, cores),
                     _ => ScheduleText.Partition(program, cores),
                 });
                 stdout.Flush();

@@ -35,6 +35,7 @@ public class FusedPipelineTests
     {
         var sw = new StringWriter(CultureInfo.InvariantCulture);
         var p = StreamProgram.Compile([new SourceFile("p.str", src)], new Printer(sw, lines));
+        p.Mode = ParallelMode.Pipeline; // the cut itself is tested here (UnitAlternationTests test the other mode)
         used = p;
         if (cores == 1) p.Run(1, long.MaxValue);
         else

@@ -62,6 +62,8 @@ public class ParallelTests
         {
             var sw = new StringWriter(CultureInfo.InvariantCulture);
             var p = StreamProgram.Compile([new SourceFile("h.str", src)], new Printer(sw, 3000));
+            // Fission serves the pipeline; unit alternation (which this program would get) runs the whole graph on each core.
+            p.Mode = ParallelMode.Pipeline;
             used = p;
             if (cores == 1) p.Run(1, long.MaxValue);
             else

@@ -18,22 +18,28 @@ public class StreamCliTests
         return path;
     }
 
-    [Fact]
-    public async Task ClosedOutputEndsTheRunQuietlyWithExitZero()
+    [Theory]
+    [InlineData("", 5)]
+    [InlineData("--cores 2", 10_000)]
+    [InlineData("--cores 2 (alternate)", 10_000)]
+    public async Task ClosedOutputEndsTheRunQuietlyWithExitZero(string options, int lines)
     {
+        // "(alternate)": unit alternation forced, so the closed pipe is noticed by whichever core prints the unit.
+        string env = options.Contains("(alternate)", StringComparison.Ordinal) ? "LOOM_STREAM_MODE=alternate " : "";
+        options = options.Replace(" (alternate)", "", StringComparison.Ordinal);
         var file = WriteProgram(Endless);
         try
         {
             var cli = Path.Combine(AppContext.BaseDirectory, "Loom.Cli.dll");
             var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
             psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add($"dotnet '{cli}' stream '{file}' | head -n 5; echo \"loom exit ${{PIPESTATUS[0]}}\"");
+            psi.ArgumentList.Add($"{env}dotnet '{cli}' stream '{file}' {options} | head -n {lines}; echo \"loom exit ${{PIPESTATUS[0]}}\"");
             using var p = Process.Start(psi)!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
             // The program never ends by itself: only noticing the closed pipe stops it.
             Assert.True(p.WaitForExit(60_000), "loom stream kept running after its output was closed");
-            Assert.Equal("0\n1\n2\n3\n4\nloom exit 0\n", await stdout);
+            Assert.Equal(string.Concat(Enumerable.Range(0, lines).Select(i => $"{i}\n")) + "loom exit 0\n", await stdout);
             Assert.Equal("", await stderr);
         }
         finally { File.Delete(file); }

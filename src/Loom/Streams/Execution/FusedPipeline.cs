@@ -79,6 +79,23 @@ internal sealed class FusedPipeline
     }
 
     /// <summary>
+    /// Seconds per steady state the pipeline is expected to take (its heaviest piece's fused work, plus what its
+    /// items crossing cores cost), or one core's fused work when <see cref="Make"/> would keep the program on one core.
+    /// </summary>
+    internal static double Estimate(FlatGraph g, FusedPlan plan, double[] work, int cores)
+    {
+        double one = g.Actors.Sum(a => FusedCost(g, plan, work, a));
+        if (work.Sum() * plan.Units < MinUnitSeconds) return one;
+        var piece = Cut(g, plan, work, cores);
+        var pieceWork = new double[cores];
+        foreach (var a in g.Actors) pieceWork[piece[a.Index]] += FusedCost(g, plan, work, a);
+        long crossing = g.Edges.Select((e, i) => (e, i)).Where(x => !plan.IsVirtual(x.i) && piece[x.e.Src.Index] != piece[x.e.Dst.Index]).Sum(x => plan.Flow[x.i]);
+        double crossingPerSteady = crossing * CrossingSeconds / plan.Units;
+        if (pieceWork.Sum() - pieceWork.Max() < crossingPerSteady) return one;
+        return pieceWork.Max() + crossingPerSteady;
+    }
+
+    /// <summary>
     /// Each actor's piece: the cut of the actors (in the order of their first step) into contiguous pieces that
     /// minimises the heaviest piece's work, among cuts that no edge crosses backwards and that keep all
     /// printers in one piece. A mover whose outputs are all tables costs nothing in a fused unit.
@@ -127,7 +144,7 @@ internal sealed class FusedPipeline
     }
 
     /// <summary>An actor's measured work, except that a mover whose outputs are all tables costs nothing in a fused unit.</summary>
-    private static double FusedCost(FlatGraph g, FusedPlan plan, double[] work, Actor a) =>
+    internal static double FusedCost(FlatGraph g, FusedPlan plan, double[] work, Actor a) =>
         FusedPlan.IsMover(a) && a.Out.All(e => e is null || plan.IsVirtual(g.Edges.IndexOf(e))) ? 0 : work[a.Index];
 
     /// <summary>The items kept on each edge into the fused buffers (after the initialization schedule on the rings).</summary>

@@ -29,6 +29,9 @@ public sealed class FusedRunner
 
     public int SteadyStatesPerUnit => _plan.Units;
 
+    /// <summary>Whether a unit runs any code or moves any items (a runner restricted to no actor's steps does neither).</summary>
+    internal bool HasSteps => _chunks.Length > 0 || _moves[0].Length > 0;
+
     /// <summary>
     /// Locals and expression nodes per compiled method, at most. One method per unit spares the calls and lets
     /// the processor overlap the filters' work, but the JIT's code gets much worse past some size (BeamFormer ran
@@ -323,6 +326,13 @@ public sealed class FusedRunner
     /// <summary>Runs unit <paramref name="u"/> (counted from the start of the fused run) in arena copy u mod copies.</summary>
     public void RunUnit(long u)
     {
+        RunSteps(u);
+        MoveKept(u);
+    }
+
+    /// <summary>The steps of unit <paramref name="u"/>, without moving the items edges keep to the front (<see cref="MoveKept"/>).</summary>
+    internal void RunSteps(long u)
+    {
         int copy = (int)(u % _plan.Sets.Length);
         if (_plan.Sets.Length > 1)
             foreach (var (t, box) in _boxes) box.Value = _plan.Sets[copy][t];
@@ -334,6 +344,12 @@ public sealed class FusedRunner
         {
             throw new StreamException($"filter {_stepActors[_current.Value].Name} failed while running: {e.GetType().Name}: {e.Message}", e);
         }
+    }
+
+    /// <summary>After unit <paramref name="u"/>: the items each edge this runner writes keeps go to the front of the next unit's buffers.</summary>
+    internal void MoveKept(long u)
+    {
+        int copy = (int)(u % _plan.Sets.Length);
         foreach (var (from, to, fromIndex, toIndex, length) in _moves[copy]) Array.Copy(from, fromIndex, to, toIndex, length);
     }
 

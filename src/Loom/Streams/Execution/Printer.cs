@@ -15,7 +15,7 @@ public sealed class StopRunException(string reason) : Exception(reason);
 /// </summary>
 public sealed class Printer
 {
-    private readonly TextWriter? _out;
+    private TextWriter? _out;
     private readonly char[] _buf = new char[512];
     private readonly long _maxLines;
 
@@ -30,6 +30,23 @@ public sealed class Printer
     public long Lines;
     public ulong Checksum;
     public bool Printing => _out is not null;
+
+    /// <summary>
+    /// A printer for a twin of the program on another core (unit alternation): it prints (or folds) as this one
+    /// does, but whatever the twin prints while being compiled (its static block, its filters' init) is dropped;
+    /// <see cref="Attach"/> then points it at this printer's output. Lines and checksum are handed over in unit order.
+    /// </summary>
+    internal Printer Twin() => new(_out is null ? null : TextWriter.Null, _maxLines);
+
+    /// <summary>Points a twin made by <see cref="Twin"/> at <paramref name="main"/>'s output, once it is compiled.</summary>
+    internal void Attach(Printer main) => _out = main._out;
+
+    /// <summary>Takes over another printer's line count and checksum (the sequential state of the output).</summary>
+    internal void TakeStateFrom(Printer other)
+    {
+        Lines = other.Lines;
+        Checksum = other.Checksum;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;

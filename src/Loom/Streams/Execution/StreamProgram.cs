@@ -70,8 +70,13 @@ public sealed class StreamProgram
     /// This program (not yet run) with the given stateless filters split into copies: re-flattened,
     /// rescheduled and recompiled over the same filter instances.
     /// </summary>
-    public StreamProgram WithFission(IReadOnlyDictionary<string, int> ways) =>
-        ways.Count == 0 ? this : Build(Files, TopLevel, Bound, Passes.Fission.Apply(Graph, ways), Printer, Globals, ways);
+    public StreamProgram WithFission(IReadOnlyDictionary<string, int> ways)
+    {
+        if (ways.Count == 0) return this;
+        var p = Build(Files, TopLevel, Bound, Passes.Fission.Apply(Graph, ways), Printer, Globals, ways);
+        p.Mode = Mode;
+        return p;
+    }
 
     /// <summary>
     /// For a run on <paramref name="cores"/> cores: splits the stateless filters that are too heavy for one
@@ -83,6 +88,9 @@ public sealed class StreamProgram
         var filters = Flat.Actors.Where(a => a.Filter is not null).Select(a => (a.Filter!, work[a.Index], a.FeedbackLoop is not null));
         // Fission may enlarge the steady state, which would regroup the lines of several printers.
         bool severalPrinters = Flat.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1;
+        // Unit alternation runs the whole graph on every core: fission would only enlarge its steady state.
+        if (Fuse && Demand is null && AlternationChoice.Decide(Flat, Schedule, work, cores, Mode).Alternate)
+            return (this, Partition.Make(Flat, cores, work));
         var ways = severalPrinters ? new Dictionary<string, int>() : Passes.Fission.Decide(filters, work.Sum(), cores);
         var p = WithFission(ways);
         return (p, p.Plan(cores));
@@ -215,11 +223,26 @@ public sealed class StreamProgram
     {
         if (plan.Cores != cores) throw new InputException($"the partition is for {plan.Cores} cores, not {cores}");
         LastPartition = plan;
+        // Unit alternation when the work estimate favours it (every core runs the whole program for its own units).
+        string mode = "";
+        if (Fuse && Demand is null)
+        {
+            var choice = AlternationChoice.Decide(Flat, Schedule, plan.Work, cores, Mode);
+            if (choice.Alternate)
+            {
+                _alternation = UnitAlternation.Make(this, choice, plan.Work, cores);
+                LastPartition = _alternation.Partition;
+                _parallel = (LastPartition, Schedule.Scale, 1);
+                return _parallel.Value;
+            }
+            mode = choice.Reason;
+        }
         // The fused runtime cut into one piece per core (the rings only carry the init schedule and the rest).
         if (Fuse && FusedPipeline.Make(Flat, Schedule, Globals, Printer, plan.Work, cores) is { } pipeline)
         {
             _pipeline = pipeline;
             LastPartition = pipeline.Partition;
+            LastPartition.Mode = mode;
             _parallel = (pipeline.Partition, Schedule.Scale, 1);
             return _parallel.Value;
         }
@@ -227,7 +250,8 @@ public sealed class StreamProgram
         if (Fuse && PrepareSequential() is not null)
         {
             _oneCore = true;
-            LastPartition = new Partition { Cores = cores, Core = new int[Flat.Actors.Count], Stage = new int[Flat.Actors.Count], Work = plan.Work };
+            LastPartition = new Partition { Cores = cores, Core = new int[Flat.Actors.Count], Stage = new int[Flat.Actors.Count], Work = plan.Work,
+                Mode = "one core: the fused unit is too short to share, or a cut saves less than its crossing items cost; " + mode };
             _parallel = (LastPartition, Schedule.Scale, 1);
             return _parallel.Value;
         }
@@ -252,7 +276,8 @@ public sealed class StreamProgram
         var (_, k, j) = _parallel ?? SetUpParallel(cores, plan ?? Plan(cores));
         plan = _parallel!.Value.Plan;
         long done = 0;
-        if (_pipeline is { } fused) return RunPipeline(fused, cores, iterations);
+        if (_pipeline is { } fused) return RunUnits(fused.SteadyStatesPerUnit, fused.LoadFromRings, fused.Run, fused.StoreToRings, cores, iterations);
+        if (_alternation is { } alt) return RunUnits(alt.SteadyStatesPerUnit, alt.LoadFromRings, alt.Run, alt.StoreToRings, cores, iterations);
         if (_oneCore) return RunSequential(iterations);
         try
         {
@@ -276,22 +301,25 @@ public sealed class StreamProgram
     }
 
     private FusedPipeline? _pipeline;
+    private UnitAlternation? _alternation;
     private bool _oneCore;
 
-    /// <summary>The init schedule on the rings, whole fused units on the cores, the rest on the rings on this thread.</summary>
-    private long RunPipeline(FusedPipeline fused, int cores, long iterations)
+    /// <summary>How the fused runtime uses several cores (default from LOOM_STREAM_MODE: auto, pipeline or alternate).</summary>
+    public ParallelMode Mode { get; set; } = AlternationChoice.ModeFromEnvironment();
+
+    /// <summary>The init schedule on the rings, whole fused units on the cores (a pipeline or unit alternation), the rest on the rings on this thread.</summary>
+    private long RunUnits(int m, Action load, Action<Loom.Runtime.Threading.WorkerPool, long> run, Action<long> store, int cores, long iterations)
     {
         long done = 0;
         try
         {
             foreach (var f in Schedule.Init) Code[f.Actor.Index].Fire(f.Count);
-            int m = fused.SteadyStatesPerUnit;
             if (iterations >= m)
             {
                 long units = iterations == long.MaxValue ? long.MaxValue : iterations / m;
-                fused.LoadFromRings();
-                using (var pool = new Loom.Runtime.Threading.WorkerPool(cores)) fused.Run(pool, units);
-                fused.StoreToRings(units);
+                load();
+                using (var pool = new Loom.Runtime.Threading.WorkerPool(cores)) run(pool, units);
+                store(units);
                 done = units * m;
             }
             done = FireSteadyOnRings(done, iterations);

@@ -14,6 +14,18 @@ public sealed class Partition
     public required double[] Work { get; init; }
     public int Stages => Stage.DefaultIfEmpty(0).Max() + 1;
 
+    /// <summary>How the fused runtime uses the cores, and why (for --show partition and schedule); empty for the ring runtime.</summary>
+    public string Mode { get; set; } = "";
+
+    /// <summary>
+    /// Unit alternation (every core runs the whole program for its own units): each actor's part, where the
+    /// cores are not a cut of the graph; null for a cut.
+    /// </summary>
+    public string[]? Role { get; init; }
+
+    /// <summary>The heaviest core over the mean when it is estimated rather than a sum over the cores (unit alternation).</summary>
+    public double? Balance { get; init; }
+
     public double[] CoreWork()
     {
         var w = new double[Cores];
@@ -24,6 +36,7 @@ public sealed class Partition
     /// <summary>Heaviest core's work over the mean: 1.0 is a perfect balance.</summary>
     public double Imbalance()
     {
+        if (Balance is { } b) return b;
         var w = CoreWork();
         double mean = w.Sum() / Cores;
         return mean <= 0 ? 1 : w.Max() / mean;

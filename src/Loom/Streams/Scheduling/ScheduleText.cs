@@ -52,7 +52,16 @@ public static class ScheduleText
         p.SetUpParallel(cores, part);
         part = p.LastPartition ?? part;
         var sb = new StringBuilder();
+        if (part.Mode.Length > 0) sb.AppendLine($"mode: {part.Mode}");
         foreach (var (name, ways) in p.Fissions) sb.AppendLine($"fission: {name} split into {ways} copies");
+        if (part.Role is { } role)
+        {
+            sb.AppendLine($"unit alternation on {cores} core(s), work measured over a short run with printing off:");
+            foreach (var a in p.Flat.Actors)
+                sb.AppendLine($"  {a.Name,-40} {role[a.Index],-14} {part.Work[a.Index] * 1e6:F2} us");
+            sb.AppendLine($"load balance (heaviest core / mean, estimated): {part.Imbalance():F3}");
+            return sb.ToString();
+        }
         double total = part.Work.Sum();
         var perCore = part.CoreWork();
         sb.AppendLine($"partition onto {cores} core(s), {part.Stages} pipeline stage(s), work measured over a short run with printing off:");
@@ -64,6 +73,15 @@ public static class ScheduleText
         }
         sb.AppendLine($"load balance (heaviest core / mean): {part.Imbalance():F3}");
         return sb.ToString();
+    }
+
+    /// <summary>How a run on <paramref name="cores"/> cores would use them, and why (for --show schedule).</summary>
+    public static string Mode(StreamProgram p, int cores)
+    {
+        if (cores <= 1 || p.Demand is not null) return "";
+        (p, var part) = p.PrepareParallel(cores);
+        p.SetUpParallel(cores, part);
+        return (p.LastPartition ?? part).Mode is { Length: > 0 } m ? $"on {cores} cores: {m}\n" : "";
     }
 
     /// <summary>Static work estimate: items an actor moves per steady state (pops, peeks beyond them, pushes).</summary>

@@ -1,0 +1,274 @@
+using Loom.Runtime.Threading;
+using Loom.Streams.Scheduling;
+
+namespace Loom.Streams.Execution;
+
+/// <summary>
+/// Data parallelism over whole fused units: with n cores, core k runs units k, k + n, k + 2n, … of the complete
+/// fused program, each core on its own twin of the program (its own buffers and filter state, compiled from the
+/// same source). What makes a unit independent of the one before is <see cref="AlternationChoice"/>'s split: the
+/// replicated actors (whatever carries state or items into the next unit and cannot be handed over) run for every
+/// unit on every core, so each core's copy of their state and kept items is the sequential one; the stateless rest
+/// runs only for the core's own units; the stateful sources (first) and sinks (printers, with printing off a
+/// checksum; last) run for the owning core's unit after the previous unit's, on whichever core, have finished: a
+/// counter per group passes the turn in unit order, and their fields and the printer's line count and checksum go
+/// with it. So every sink sees its items in the sequential order and printed lines come out in order. No item
+/// crosses cores. A core runs ahead of its sinks' turn by up to <see cref="Copies"/> − 1 units, each in its own
+/// copy of the arena, and runs its waiting sinks whenever their turn comes (also while it waits for a source's).
+/// </summary>
+internal sealed class UnitAlternation
+{
+    private sealed class Core
+    {
+        public required StreamProgram Program { get; init; }
+        public required FusedRunner Own { get; init; }
+        public required FusedRunner Replicated { get; init; }
+        /// <summary>Per group in unit order (sources, sinks): this core's code of the group's actors, or null when the group is empty.</summary>
+        public required FusedRunner?[] Group { get; init; }
+    }
+
+    /// <summary>
+    /// Actors run in unit order across the cores (0: the stateful sources, first in a unit; 1: the sinks, last):
+    /// the unit whose turn it is, and the core holding the group's current state. Padded: each is written by one
+    /// core and spun on by another.
+    /// </summary>
+    private sealed class Turn
+    {
+        public required int[] Actors { get; init; }
+        public required bool Prints { get; init; }
+        private readonly long[] _slots = new long[32];
+        public ref long Unit => ref _slots[8];
+        public ref long Holder => ref _slots[24];
+    }
+
+    /// <summary>
+    /// Arena copies per core: unit u works in copy u mod Copies, so a core can run up to Copies − 1 units ahead of
+    /// its sinks' turn (a busy machine's other thread losing its time slice stalls this one less).
+    /// </summary>
+    private const int Copies = 4;
+
+    private readonly Core[] _cores;
+    private readonly Turn[] _turns;
+    private volatile bool _stop;
+    private Exception? _failure;
+    // LOOM_STREAM_PIPE_STATS=1: each core's thread CPU seconds in all and in waiting for its turn, on stderr.
+    private static readonly bool Stats = Environment.GetEnvironmentVariable("LOOM_STREAM_PIPE_STATS") == "1";
+    private double[] _waited = [], _total = [];
+
+    public int SteadyStatesPerUnit { get; }
+    public Partition Partition { get; }
+
+    private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition)
+    {
+        _cores = cores;
+        _turns = turns;
+        SteadyStatesPerUnit = units;
+        Partition = partition;
+    }
+
+    /// <summary>Compiles a twin of <paramref name="main"/> for every core but the first, and each core's runners.</summary>
+    public static UnitAlternation Make(StreamProgram main, AlternationChoice choice, double[] work, int cores)
+    {
+        var g = main.Flat;
+        var programs = new List<StreamProgram> { main };
+        for (int k = 1; k < cores; k++)
+        {
+            var printer = main.Printer.Twin();
+            var twin = StreamProgram.Compile(main.Files, printer, main.TopLevel).WithFission(main.Fissions);
+            printer.Attach(main.Printer);
+            if (twin.Flat.Actors.Count != g.Actors.Count || twin.Flat.Actors.Zip(g.Actors).Any(x => x.First.Name != x.Second.Name))
+                throw new StreamException("internal: a twin of the program for unit alternation has a different graph");
+            programs.Add(twin);
+        }
+        var core = programs.Select(p =>
+        {
+            var plan = FusedPlan.Make(p.Flat, p.Schedule, choice.Units, Copies)
+                ?? throw new StreamException("internal: no fused plan for unit alternation");
+            return new Core
+            {
+                Program = p,
+                Replicated = new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => choice.Replicated[a.Index]),
+                Group = [.. new[] { choice.Sources, choice.InOrder }.Select(set => set.Any(x => x) ? new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => set[a.Index]) : null)],
+                Own = new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => !choice.InOrder[a.Index] && !choice.Sources[a.Index]),
+            };
+        }).ToArray();
+        var role = g.Actors.Select(a => choice.InOrder[a.Index] ? "sink, in unit order" : choice.Sources[a.Index] ? "source, in unit order"
+            : choice.Replicated[a.Index] ? "replicated" : "own units").ToArray();
+        int n = g.Actors.Count;
+        var partition = new Partition
+        {
+            Cores = cores, Core = new int[n], Stage = new int[n], Role = role, Balance = choice.Balance, Mode = choice.Reason,
+            Work = g.Actors.Select(a => FusedPipeline.FusedCost(g, FusedPlan.Make(g, main.Schedule, 1)!, work, a)).ToArray(),
+        };
+        var turns = new[] { choice.Sources, choice.InOrder }.Select((set, i) => new Turn
+        {
+            Actors = g.Actors.Where(a => set[a.Index]).Select(a => a.Index).ToArray(), Prints = i == 1,
+        }).ToArray();
+        return new UnitAlternation(core, turns, choice.Units, partition);
+    }
+
+    /// <summary>
+    /// Every core's buffers from its rings after the initialization schedule: the first core's ran on the caller,
+    /// the twins' run here (the same firings on the same state, so the same items).
+    /// </summary>
+    public void LoadFromRings()
+    {
+        foreach (var c in _cores)
+        {
+            if (c.Program != _cores[0].Program)
+                foreach (var f in c.Program.Schedule.Init) c.Program.Code[f.Actor.Index].Fire(f.Count);
+            c.Own.LoadFromRings();
+        }
+    }
+
+    /// <summary>The items kept after <paramref name="units"/> units back to the first core's rings (its replicated state is the sequential one).</summary>
+    public void StoreToRings(long units) => _cores[0].Own.StoreToRings(units);
+
+    /// <summary>Runs <paramref name="units"/> units, one core per thread (all on the caller's core when the pool cannot give every core a thread).</summary>
+    public void Run(WorkerPool pool, long units)
+    {
+        foreach (var t in _turns) t.Unit = t.Holder = 0;
+        _stop = false;
+        _failure = null;
+        _waited = new double[_cores.Length];
+        _total = new double[_cores.Length];
+        try
+        {
+            if (!pool.TryRunConcurrently(_cores.Length, new Part(this, units)))
+            {
+                var c = _cores[0];
+                for (long u = 0; u < units; u++)
+                {
+                    c.Group[0]?.RunSteps(u);
+                    c.Own.RunSteps(u);
+                    c.Group[1]?.RunSteps(u);
+                    c.Own.MoveKept(u);
+                }
+                return;
+            }
+        }
+        finally
+        {
+            // The in-order actors' state and the printer's go back to the first core, which finishes the run on the rings.
+            foreach (var t in _turns)
+                if (t.Holder != 0) Hand(t, (int)t.Holder, 0);
+        }
+        if (Stats)
+            for (int k = 0; k < _cores.Length; k++)
+                Console.Error.WriteLine($"core {k}: cpu {_total[k]:F3} s, of which {_waited[k]:F3} s waiting for its turn");
+        if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
+    }
+
+    private readonly struct Part(UnitAlternation a, long units) : IParallelJob
+    {
+        public void Execute(int k) => a.RunCore(k, units);
+    }
+
+    private void RunCore(int k, long units)
+    {
+        var c = _cores[k];
+        int n = _cores.Length;
+        double start = Stats ? Loom.Runtime.CpuClock.Thread() ?? 0 : 0;
+        // This core's units whose steps have run and whose sinks wait for their turn, oldest first.
+        var pending = new Queue<long>();
+        try
+        {
+            for (long u = 0; u < units; u++)
+            {
+                if (_stop) return;
+                // Unit u works in arena copy u mod Copies and fills the front of the next: the units still holding
+                // those copies must have run their sinks.
+                while (pending.Count > 0 && pending.Peek() <= u + 1 - Copies)
+                    if (!Wait(1, pending.Peek(), k, pending)) return;
+                if (u % n != k)
+                {
+                    if (c.Replicated.HasSteps) c.Replicated.RunUnit(u);
+                    continue;
+                }
+                if (c.Group[0] is { } sources)
+                {
+                    if (!Wait(0, u, k, pending)) return;
+                    Take(0, k);
+                    sources.RunSteps(u);
+                    Volatile.Write(ref _turns[0].Unit, u + 1);
+                }
+                c.Own.RunSteps(u);
+                c.Own.MoveKept(u);
+                if (c.Group[1] is not null) pending.Enqueue(u);
+                RunSinksDue(k, pending);
+            }
+            while (pending.Count > 0)
+                if (!Wait(1, pending.Peek(), k, pending)) return;
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref _failure, e, null);
+            _stop = true;
+        }
+        finally
+        {
+            if (Stats) _total[k] = (Loom.Runtime.CpuClock.Thread() ?? 0) - start;
+        }
+    }
+
+    /// <summary>
+    /// Waits until it is unit <paramref name="u"/>'s turn in group <paramref name="i"/>, running this core's
+    /// pending sinks whenever theirs comes meanwhile (so two cores never wait for each other); false: the run stopped.
+    /// </summary>
+    private bool Wait(int i, long u, int k, Queue<long> pending)
+    {
+        var t = _turns[i];
+        if (Volatile.Read(ref t.Unit) < u)
+        {
+            double t0 = Stats ? Loom.Runtime.CpuClock.Thread() ?? 0 : 0;
+            var spin = new SpinWait();
+            while (Volatile.Read(ref t.Unit) < u)
+            {
+                if (_stop) return false;
+                if (!RunSinksDue(k, pending)) spin.SpinOnce(sleep1Threshold: -1);
+            }
+            if (Stats) _waited[k] += (Loom.Runtime.CpuClock.Thread() ?? 0) - t0;
+        }
+        if (i == 1) RunSinksDue(k, pending);
+        return true;
+    }
+
+    /// <summary>Runs this core's pending sinks while it is their turn; whether any ran.</summary>
+    private bool RunSinksDue(int k, Queue<long> pending)
+    {
+        bool ran = false;
+        var t = _turns[1];
+        while (pending.Count > 0 && Volatile.Read(ref t.Unit) == pending.Peek())
+        {
+            long u = pending.Dequeue();
+            Take(1, k);
+            _cores[k].Group[1]!.RunSteps(u);
+            Volatile.Write(ref t.Unit, u + 1);
+            ran = true;
+        }
+        return ran;
+    }
+
+    /// <summary>Group <paramref name="i"/>'s state to core <paramref name="k"/>, which has the turn.</summary>
+    private void Take(int i, int k)
+    {
+        var t = _turns[i];
+        if (t.Holder == k) return;
+        Hand(t, (int)t.Holder, k);
+        t.Holder = k;
+    }
+
+    /// <summary>A group's fields (and, for the sinks, the printer's state) from core <paramref name="from"/>'s twin to core <paramref name="to"/>'s.</summary>
+    private void Hand(Turn t, int from, int to)
+    {
+        var a = _cores[from].Program;
+        var b = _cores[to].Program;
+        foreach (int i in t.Actors)
+        {
+            var fa = a.Flat.Actors[i].Filter!.Fields;
+            var fb = b.Flat.Actors[i].Filter!.Fields;
+            for (int j = 0; j < fa.Length; j++) fb[j].Value = fa[j].Value;
+        }
+        if (t.Prints) b.Printer.TakeStateFrom(a.Printer);
+    }
+}
