@@ -42,7 +42,7 @@ internal static unsafe class ConvDepthwisePhases512
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
-            Split(x + (long)p * g.InputSize, g, buf, phase, hs, ws, input, c);
+            Split(x + input.Source(p, channels) * g.InputSize, g, buf, phase, hs, ws, input, c);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) ConvDepthwiseWide512.Block64(buf + j, offsets, w + (long)c * taps, taps, b, wide + j);
             ConvDepthwiseWide512.StoreRows(wide, ws, y + (long)p * g.OutputSize, g, afterwards, act,

@@ -39,7 +39,7 @@ internal static unsafe class ConvDepthwiseWide512
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
-            Fill(x + (long)p * g.InputSize, g, plane, hp, wp, input, c);
+            Fill(x + input.Source(p, channels) * g.InputSize, g, plane, hp, wp, input, c);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) Block64(plane + j, offsets, w + (long)c * taps, taps, b, wide + j);
             StoreRows(wide, wp, y + (long)p * g.OutputSize, g, afterwards, act, residual == null ? null : residual + (long)p * g.OutputSize, divisor);

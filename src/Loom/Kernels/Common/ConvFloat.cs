@@ -28,7 +28,7 @@ internal static unsafe class ConvFloat
     public static void Run(ConvProblem p, Conv3D g, ConvBuffers t, GemmPackedA[]? packed, FusedActivation act, WorkerPool? pool)
     {
         int mg = p.OutChannelsPerGroup, threads = pool?.Threads ?? 1;
-        if (p.ChannelsPerGroup == 1 && mg == 1 && ConvDepthwise.Supports(g))
+        if (IsDepthwise(p, g))
         {
             int planes = p.Batch * p.OutChannels;
             var job = new DepthwiseJob(t, g, p.OutChannels, planes, Parts(planes, (long)planes * g.OutputSize * g.KernelSize, threads), act,
@@ -56,6 +56,9 @@ internal static unsafe class ConvFloat
         }
         for (int i = 0; i < gemms; i++) Gemm(p, g, t, packed, act, ks, i / p.Group, i % p.Group, pool);
     }
+
+    /// <summary>One input and one output channel per group, on the depthwise kernels (which read FusedConv's channel map themselves).</summary>
+    public static bool IsDepthwise(ConvProblem p, Conv3D g) => p.ChannelsPerGroup == 1 && p.OutChannelsPerGroup == 1 && ConvDepthwise.Supports(g);
 
     private static int Parts(int items, long work, int threads) =>
         (int)Math.Max(1, Math.Min(Math.Min(items, threads * 4L), work / MinWorkPerPart));
