@@ -10,10 +10,11 @@ internal readonly unsafe struct ConvBuffers(float* x, float* w, float* bias, flo
 }
 
 /// <summary>
-/// float32 convolution, Y = act(conv(X, W) + bias + residual), split across the worker pool. Three paths:
+/// float32 convolution, Y = act(conv(X, W) + bias + residual), split across the worker pool. Four paths:
 /// one GEMM per image and group, Y_g[M/g × out] = W_g[M/g × C/g·k] · im2col(X_g), with the im2col
 /// operand packed straight from the image (1×1 convolutions read X as it is) and the epilogue fused into
-/// the GEMM; <see cref="ConvDepthwise"/> for one channel per group; <see cref="ConvDirect"/> for other
+/// the GEMM; <see cref="ConvDepthwise"/> for one channel per group; <see cref="ConvPointwiseNarrow"/> for 1×1 groups a
+/// few channels deep; <see cref="ConvDirect"/> for other
 /// groups too narrow for GEMM tiles.
 /// </summary>
 internal static unsafe class ConvFloat
@@ -38,6 +39,11 @@ internal static unsafe class ConvFloat
         }
         // The other paths read X unpadded: they get a transformed copy first.
         t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
+        if (ConvPointwiseNarrow.Supports(p, g, packed?[0].Kernels ?? GemmKernelSet.Current))
+        {
+            ConvPointwiseNarrow.Run(p, g, t, act, pool);
+            return;
+        }
         if (mg < MinGemmRows || p.GroupDepth == 0)
         {
             int planes = p.Batch * p.OutChannels;
