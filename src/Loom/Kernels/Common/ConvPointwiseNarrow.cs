@@ -58,11 +58,15 @@ internal static unsafe class ConvPointwiseNarrow
         var tail = ConvDepthwiseWide512.Mask(count % 16 == 0 ? 16 : count % 16);
         int full = (count - 1) / 16 * 16; // positions before the last (possibly partial) vector
         var w = stackalloc Vector512<float>[MaxDepth];
+        // Bias and Relu in registers before the single store (the common case); other epilogues on the block afterwards.
+        bool inline = t.Residual == null && act.Kind is ActivationKind.None or ActivationKind.Relu;
+        bool relu = act.Kind == ActivationKind.Relu;
         for (int o = 0; o < mg; o++)
         {
             int oc = gi * mg + o;
             float* wo = t.W + (long)oc * k, y = t.Y + ((long)n * p.OutChannels + oc) * size + start;
             for (int j = 0; j < k; j++) w[j] = Vector512.Create(wo[j]);
+            var bias = Vector512.Create(t.Bias == null ? 0 : t.Bias[oc]);
             int q = 0;
             for (; q + 32 <= full; q += 32)
             {
@@ -74,6 +78,11 @@ internal static unsafe class ConvPointwiseNarrow
                     a0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xj), w[j], a0);
                     a1 = Avx512F.FusedMultiplyAdd(Vector512.Load(xj + 16), w[j], a1);
                 }
+                if (inline)
+                {
+                    a0 = Epilogue(a0, bias, relu);
+                    a1 = Epilogue(a1, bias, relu);
+                }
                 a0.Store(y + q);
                 a1.Store(y + q + 16);
             }
@@ -81,14 +90,21 @@ internal static unsafe class ConvPointwiseNarrow
             {
                 var a = Vector512.Load(x + q) * w[0];
                 for (int j = 1; j < k; j++) a = Avx512F.FusedMultiplyAdd(Vector512.Load(x + (long)j * size + q), w[j], a);
+                if (inline) a = Epilogue(a, bias, relu);
                 a.Store(y + q);
             }
             // The last vector, masked: lanes past the block are neither read nor written.
             var last = Avx512F.MaskLoad(x + q, tail, Vector512<float>.Zero) * w[0];
             for (int j = 1; j < k; j++) last = Avx512F.FusedMultiplyAdd(Avx512F.MaskLoad(x + (long)j * size + q, tail, Vector512<float>.Zero), w[j], last);
+            if (inline) last = Epilogue(last, bias, relu);
             Avx512F.MaskStore(y + q, tail, last);
-            if (epilogue)
+            if (epilogue && !inline)
                 act.ApplyRow(y, count, t.Bias == null ? 0 : t.Bias[oc], t.Residual == null ? null : t.Residual + (y - t.Y));
         }
     }
+
+    /// <summary>As <see cref="FusedActivation.ApplyRow"/> computes it: the bias added, then max(·, 0) (same NaN rule).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Epilogue(Vector512<float> v, Vector512<float> bias, bool relu) =>
+        relu ? Vector512.Max(v + bias, Vector512<float>.Zero) : v + bias;
 }
