@@ -20,8 +20,8 @@ internal static unsafe class ConvDepthwiseWide512
         Avx512F.IsSupported && ReferenceEquals(GemmKernelSet.Current, GemmKernelSet.Avx512) && g.SH == 1 && g.SW == 1 && g.KD == 1 && g.ID == 1;
 
     /// <summary>Planes [p0, p1) of y (channel c = p mod channels): y = act(conv + bias[c] + residual).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     /// <param name="divisor">Average pooling (weights of 1): each output divided by its window's count (<see cref="PoolDivisor"/>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g, FusedActivation act,
         ChannelTransform input, PoolDivisor divisor = default)
     {
