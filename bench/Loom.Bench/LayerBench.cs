@@ -89,9 +89,10 @@ internal static class LayerBench
         using var loom = LoomSession.Create(single, new LoomSessionOptions { IntraOpThreads = o.Threads });
         double loomMs = BenchOptions.BestMs(() => loom.Run(feeds).Dispose(), o.Runs);
 
-        // ONNX Runtime runs the plain convolution (no Loom-domain op): first three inputs, no activation.
+        // ONNX Runtime runs the plain convolution (no Loom-domain op): first three inputs, no activation, no channel map.
         var plain = node.OpType == "FusedConv"
-            ? new Node("Conv", node.Inputs.Take(3), node.Outputs, node.Attributes.Where(a => a.Name is not ("activation" or "activation_params")))
+            ? new Node("Conv", node.Inputs.Take(3), node.Outputs,
+                node.Attributes.Where(a => a.Name is not ("activation" or "activation_params" or "input_activation" or "input_channels")))
             : node;
         var ortInputs = plain.Inputs.Where(n => n.Length > 0 && !inits.ContainsKey(n)).ToList();
         var ortModel = new Model(new Graph("layer", ortInputs.Select(Info), [new ValueInfo(node.Outputs[0], null)], [plain], inits), new Dictionary<string, int> { [""] = 13 });

@@ -24,8 +24,10 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// identical ConstantOfShape nodes, and merging them first leaves constant folding a tenth of the work —
     /// then also no-op removal and folding BatchNormalization and per-channel Mul and Add into the
     /// Conv (ConvTranspose, Gemm, MatMul, BatchNormalization) before them, and with
-    /// <see cref="PassOptions.LoomOperators"/> fusing Conv with its residual Add, activation and
-    /// pre-activation into <c>com.loom.FusedConv</c>, then chains of element-wise nodes into
+    /// <see cref="PassOptions.LoomOperators"/> moving a Relu after a Concat onto its inputs (<see cref="ReluIntoConcat"/>), fusing
+    /// Conv with its residual Add, activation and
+    /// pre-activation into <c>com.loom.FusedConv</c>, folding channel shuffles into the depthwise convolutions they feed
+    /// (<see cref="FoldChannelShuffle"/>), then chains of element-wise nodes into
     /// <c>com.loom.ElementwiseChain</c>. With
     /// <see cref="PassOptions.TreeLowering"/> TensorProgram, every level starts by lowering tree ensembles,
     /// so that constant folding then folds the lowered programs' constant first steps.
@@ -62,7 +64,9 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
                 cse,
                 dce,
                 .. options.LoomOperators
-                    ? [new Pass("fuse-conv-activation", FuseConvActivation.Run), new Pass("fuse-elementwise-chains", FuseElementwiseChains.Run)]
+                    ? [new Pass("relu-into-concat", ReluIntoConcat.Run), new Pass("fuse-conv-activation", FuseConvActivation.Run),
+                        new Pass("fold-channel-shuffle", FoldChannelShuffle.Run),
+                        new Pass("fuse-elementwise-chains", FuseElementwiseChains.Run)]
                     : Array.Empty<Pass>(),
             ],
         };

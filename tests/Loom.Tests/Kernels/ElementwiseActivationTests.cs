@@ -14,6 +14,25 @@ public class ElementwiseActivationTests
     }
 
     [Fact]
+    public void FloatReluInVectorsMatchesTheDefinitionAtEveryLength()
+    {
+        // Lengths around the 16- and 8-wide vectors and their scalar tails; NaN, infinities and −0 where the vectors are.
+        var r = new Random(7);
+        foreach (int n in new[] { 1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 100 })
+        {
+            var x = Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 4 - 2)).ToArray();
+            if (n > 3) { x[0] = float.NaN; x[1] = float.NegativeInfinity; x[2] = float.PositiveInfinity; x[3] = -0f; }
+            var y = Run("Relu", null, F(x, n))[0].ToArray<float>();
+            for (int i = 0; i < n; i++)
+            {
+                float expected = float.IsNaN(x[i]) ? float.NaN : x[i] < 0 ? 0 : x[i];
+                Assert.True(BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(y[i]) || (float.IsNaN(expected) && float.IsNaN(y[i])),
+                    $"length {n}, element {i}: relu({x[i]}) = {y[i]}, expected {expected}");
+            }
+        }
+    }
+
+    [Fact]
     public void LeakyReluEluSeluCelu()
     {
         Close([-0.2, 3], Run("LeakyRelu", Attrs(Attr.Float("alpha", 0.1f)), F([-2f, 3f], 2))[0]);

@@ -46,7 +46,7 @@ internal static unsafe class ConvDepthwise
             int c = p % channels;
             float* yp = y + (long)p * outSize, wc = w + (long)c * ks;
             float b = bias == null ? 0 : bias[c];
-            ConvPaddedPlane.Fill(x + (long)p * inSize, g, buf, rows, width, 0, !input.IsIdentity,
+            ConvPaddedPlane.Fill(x + input.Source(p, channels) * inSize, g, buf, rows, width, 0, !input.IsIdentity,
                 input.IsIdentity ? 1 : input.Scale(c), input.IsIdentity ? 0 : input.Shift(c), input.Relu);
             if (vec && ow >= 8)
             {

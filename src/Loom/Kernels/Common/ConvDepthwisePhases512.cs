@@ -25,7 +25,7 @@ internal static unsafe class ConvDepthwisePhases512
     /// <summary>Planes [p0, p1) of y (channel c = p mod channels): y = act(conv + bias[c] + residual).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g, FusedActivation act,
-        ChannelTransform input)
+        ChannelTransform input, PoolDivisor divisor = default)
     {
         int hs = g.OH + (g.KH - 1) / 2, ws = g.OW + (g.KW - 1) / 2, taps = g.KH * g.KW;
         int wideN = g.OH * ws;
@@ -42,11 +42,11 @@ internal static unsafe class ConvDepthwisePhases512
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
-            Split(x + (long)p * g.InputSize, g, buf, phase, hs, ws, input, c);
+            Split(x + input.Source(p, channels) * g.InputSize, g, buf, phase, hs, ws, input, c);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) ConvDepthwiseWide512.Block64(buf + j, offsets, w + (long)c * taps, taps, b, wide + j);
             ConvDepthwiseWide512.StoreRows(wide, ws, y + (long)p * g.OutputSize, g, afterwards, act,
-                residual == null ? null : residual + (long)p * g.OutputSize);
+                residual == null ? null : residual + (long)p * g.OutputSize, divisor);
         }
     }
 

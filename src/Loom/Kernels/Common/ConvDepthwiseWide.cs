@@ -41,7 +41,7 @@ internal static unsafe class ConvDepthwiseWide
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
-            ConvPaddedPlane.Fill(x + (long)p * g.InputSize, g, plane, hp, wp, 0, !input.IsIdentity,
+            ConvPaddedPlane.Fill(x + input.Source(p, channels) * g.InputSize, g, plane, hp, wp, 0, !input.IsIdentity,
                 input.IsIdentity ? 1 : input.Scale(c), input.IsIdentity ? 0 : input.Shift(c), input.Relu);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) Block64(plane + j, offsets, w + (long)c * taps, taps, b, wide + j, &ep);

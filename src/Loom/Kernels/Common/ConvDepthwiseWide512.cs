@@ -20,9 +20,10 @@ internal static unsafe class ConvDepthwiseWide512
         Avx512F.IsSupported && ReferenceEquals(GemmKernelSet.Current, GemmKernelSet.Avx512) && g.SH == 1 && g.SW == 1 && g.KD == 1 && g.ID == 1;
 
     /// <summary>Planes [p0, p1) of y (channel c = p mod channels): y = act(conv + bias[c] + residual).</summary>
+    /// <param name="divisor">Average pooling (weights of 1): each output divided by its window's count (<see cref="PoolDivisor"/>).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* x, float* w, float* bias, float* residual, float* y, int channels, int p0, int p1, Conv3D g, FusedActivation act,
-        ChannelTransform input)
+        ChannelTransform input, PoolDivisor divisor = default)
     {
         int hp = g.OH + (g.KH - 1) * g.LH, wp = g.OW + (g.KW - 1) * g.LW, taps = g.KH * g.KW;
         int wideN = g.OH * wp;
@@ -38,10 +39,10 @@ internal static unsafe class ConvDepthwiseWide512
         for (int p = p0; p < p1; p++)
         {
             int c = p % channels;
-            Fill(x + (long)p * g.InputSize, g, plane, hp, wp, input, c);
+            Fill(x + input.Source(p, channels) * g.InputSize, g, plane, hp, wp, input, c);
             float b = bias == null ? 0 : bias[c];
             for (int j = 0; j < wideN; j += Block) Block64(plane + j, offsets, w + (long)c * taps, taps, b, wide + j);
-            StoreRows(wide, wp, y + (long)p * g.OutputSize, g, afterwards, act, residual == null ? null : residual + (long)p * g.OutputSize);
+            StoreRows(wide, wp, y + (long)p * g.OutputSize, g, afterwards, act, residual == null ? null : residual + (long)p * g.OutputSize, divisor);
         }
     }
 
@@ -71,15 +72,24 @@ internal static unsafe class ConvDepthwiseWide512
     /// Rows of <paramref name="pitch"/> floats from <paramref name="wide"/> to the output plane (OW floats each, the last
     /// vector of a row masked), then the epilogue over the whole plane, which NCHW keeps contiguous.
     /// </summary>
-    internal static void StoreRows(float* wide, int pitch, float* yp, Conv3D g, bool epilogue, FusedActivation act, float* residual)
+    internal static void StoreRows(float* wide, int pitch, float* yp, Conv3D g, bool epilogue, FusedActivation act, float* residual,
+        PoolDivisor divisor = default)
     {
         var tail = Mask(g.OW % 16 == 0 ? 16 : g.OW % 16);
         for (int oy = 0; oy < g.OH; oy++)
         {
             float* src = wide + oy * pitch, dst = yp + oy * g.OW;
             int q = 0;
-            for (; q + 16 < g.OW; q += 16) Vector512.Store(Vector512.Load(src + q), dst + q);
-            Avx512F.MaskStore(dst + q, tail, Vector512.Load(src + q));
+            if (divisor.IsNone)
+            {
+                for (; q + 16 < g.OW; q += 16) Vector512.Store(Vector512.Load(src + q), dst + q);
+                Avx512F.MaskStore(dst + q, tail, Vector512.Load(src + q));
+                continue;
+            }
+            // As PoolFloat's 8-wide kernel: the sum divided by (column count × row count), a product exact in float.
+            var rowCount = Vector512.Create(divisor.Rows[oy]);
+            for (; q + 16 < g.OW; q += 16) Vector512.Store(Vector512.Load(src + q) / (Vector512.Load(divisor.Columns + q) * rowCount), dst + q);
+            Avx512F.MaskStore(dst + q, tail, Vector512.Load(src + q) / (Vector512.Load(divisor.Columns + q) * rowCount));
         }
         if (epilogue) act.ApplyRow(yp, g.OutputSize, 0, residual);
     }
@@ -124,4 +134,15 @@ internal static unsafe class ConvDepthwiseWide512
         }
         a0.Store(dst); a1.Store(dst + 16); a2.Store(dst + 32); a3.Store(dst + 48);
     }
+}
+
+/// <summary>
+/// An average pool's divisors for the depthwise kernels run with weights of 1: output (oy, ox) is divided by
+/// Rows[oy] · Columns[ox]. Columns holds OW floats and then at least 15 more (read by whole vectors). Default: none.
+/// </summary>
+internal readonly unsafe struct PoolDivisor(float* rows, float* columns)
+{
+    public readonly float* Rows = rows, Columns = columns;
+
+    public bool IsNone => Rows == null;
 }

@@ -10,10 +10,11 @@ internal readonly unsafe struct ConvBuffers(float* x, float* w, float* bias, flo
 }
 
 /// <summary>
-/// float32 convolution, Y = act(conv(X, W) + bias + residual), split across the worker pool. Three paths:
+/// float32 convolution, Y = act(conv(X, W) + bias + residual), split across the worker pool. Four paths:
 /// one GEMM per image and group, Y_g[M/g × out] = W_g[M/g × C/g·k] · im2col(X_g), with the im2col
 /// operand packed straight from the image (1×1 convolutions read X as it is) and the epilogue fused into
-/// the GEMM; <see cref="ConvDepthwise"/> for one channel per group; <see cref="ConvDirect"/> for other
+/// the GEMM; <see cref="ConvDepthwise"/> for one channel per group; <see cref="ConvPointwiseNarrow"/> for 1×1 groups a
+/// few channels deep; <see cref="ConvDirect"/> for other
 /// groups too narrow for GEMM tiles.
 /// </summary>
 internal static unsafe class ConvFloat
@@ -28,7 +29,7 @@ internal static unsafe class ConvFloat
     public static void Run(ConvProblem p, Conv3D g, ConvBuffers t, GemmPackedA[]? packed, FusedActivation act, WorkerPool? pool)
     {
         int mg = p.OutChannelsPerGroup, threads = pool?.Threads ?? 1;
-        if (p.ChannelsPerGroup == 1 && mg == 1 && ConvDepthwise.Supports(g))
+        if (IsDepthwise(p, g))
         {
             int planes = p.Batch * p.OutChannels;
             var job = new DepthwiseJob(t, g, p.OutChannels, planes, Parts(planes, (long)planes * g.OutputSize * g.KernelSize, threads), act,
@@ -38,6 +39,11 @@ internal static unsafe class ConvFloat
         }
         // The other paths read X unpadded: they get a transformed copy first.
         t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
+        if (ConvPointwiseNarrow.Supports(p, g, packed?[0].Kernels ?? GemmKernelSet.Current))
+        {
+            ConvPointwiseNarrow.Run(p, g, t, act, pool);
+            return;
+        }
         if (mg < MinGemmRows || p.GroupDepth == 0)
         {
             int planes = p.Batch * p.OutChannels;
@@ -56,6 +62,9 @@ internal static unsafe class ConvFloat
         }
         for (int i = 0; i < gemms; i++) Gemm(p, g, t, packed, act, ks, i / p.Group, i % p.Group, pool);
     }
+
+    /// <summary>One input and one output channel per group, on the depthwise kernels (which read FusedConv's channel map themselves).</summary>
+    public static bool IsDepthwise(ConvProblem p, Conv3D g) => p.ChannelsPerGroup == 1 && p.OutChannelsPerGroup == 1 && ConvDepthwise.Supports(g);
 
     private static int Parts(int items, long work, int threads) =>
         (int)Math.Max(1, Math.Min(Math.Min(items, threads * 4L), work / MinWorkPerPart));

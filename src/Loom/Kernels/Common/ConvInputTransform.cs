@@ -4,16 +4,28 @@ using Loom.Runtime.Threading;
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// FusedConv's pre-activation x' = relu?(x·Scale[c] + Shift[c]) per input channel (default: none). Paths that
-/// copy the image into bordered planes anyway apply it in that copy (<see cref="ConvPaddedPlane"/>); the
-/// others get a transformed copy from <see cref="ConvInputTransform"/> first.
+/// FusedConv's pre-activation x' = relu?(x·Scale[c] + Shift[c]) per input channel (default: none), and its channel map:
+/// input channel c of the convolution is channel Map[c] of X (a channel shuffle folded in, <c>input_channels</c>). The
+/// depthwise kernels read the mapped plane directly; paths that copy the image into bordered planes anyway apply the
+/// affine map in that copy (<see cref="ConvPaddedPlane"/>); the others get a transformed copy from
+/// <see cref="ConvInputTransform"/> first.
 /// </summary>
-internal readonly unsafe struct ChannelTransform(float* scale, float* shift, bool relu)
+internal readonly unsafe struct ChannelTransform(float* scale, float* shift, bool relu, int* map = null)
 {
+    /// <summary>No affine map (there may still be a channel map: <see cref="HasMap"/>).</summary>
     public bool IsIdentity => scale == null;
+    public bool HasMap => map != null;
     public bool Relu => relu;
     public float Scale(int c) => scale[c];
     public float Shift(int c) => shift[c];
+
+    /// <summary>The plane of X that plane <paramref name="p"/> of the convolution's input reads (image p / channels, channel p mod channels).</summary>
+    public long Source(int p, int channels)
+    {
+        if (map == null) return p;
+        int c = p % channels;
+        return (long)(p - c) + map[c];
+    }
 }
 
 /// <summary>
@@ -24,9 +36,9 @@ internal readonly unsafe struct ChannelTransform(float* scale, float* shift, boo
 /// </summary>
 internal static unsafe class ConvInputTransform
 {
-    /// <summary>The buffers with X replaced by its transformed copy (unchanged when there is no transform).</summary>
+    /// <summary>The buffers with X replaced by its transformed (and channel-mapped) copy (unchanged when there is neither).</summary>
     public static ConvBuffers Materialize(ConvBuffers t, int batch, int channels, int size, WorkerPool? pool) =>
-        t.Input.IsIdentity ? t : new ConvBuffers(Apply(t.X, batch, channels, size, t.Input, pool), t.W, t.Bias, t.Residual, t.Y);
+        t.Input.IsIdentity && !t.Input.HasMap ? t : new ConvBuffers(Apply(t.X, batch, channels, size, t.Input, pool), t.W, t.Bias, t.Residual, t.Y);
 
     private static float* Apply(float* x, int batch, int channels, int size, ChannelTransform transform, WorkerPool? pool)
     {
@@ -49,7 +61,9 @@ internal static unsafe class ConvInputTransform
             for (int p = p0; p < p1; p++)
             {
                 int c = p % channels;
-                ConvPaddedPlane.Copy(x + (long)p * size, dst + (long)p * size, size, transform.Scale(c), transform.Shift(c), transform.Relu);
+                float* src = x + transform.Source(p, channels) * size;
+                if (transform.IsIdentity) Buffer.MemoryCopy(src, dst + (long)p * size, (long)size * sizeof(float), (long)size * sizeof(float));
+                else ConvPaddedPlane.Copy(src, dst + (long)p * size, size, transform.Scale(c), transform.Shift(c), transform.Relu);
             }
         }
     }

@@ -56,6 +56,7 @@ internal sealed unsafe class ConvKernel : Kernel
     private readonly Lock _prepareLock = new();
     private readonly FusedActivation _activation;
     private readonly bool _inputRelu;
+    private readonly int[]? _inputChannels; // FusedConv input_channels: conv input channel c reads channel _inputChannels[c] of X
     private readonly ShapeKeyedCache<ConvPlan> _plans = new();
 
     public ConvKernel(KernelInfo info, FusedActivation activation = default)
@@ -68,6 +69,16 @@ internal sealed unsafe class ConvKernel : Kernel
             "Relu" => true,
             var other => throw info.Fail($"input_activation '{other}' is not supported (Relu or none)"),
         };
+        if (info.GetInts("input_channels") is { } map)
+        {
+            _inputChannels = map.Select(v => (int)Math.Clamp(v, -1, int.MaxValue)).ToArray();
+            var seen = new bool[_inputChannels.Length];
+            foreach (var c in _inputChannels)
+            {
+                if ((uint)c >= (uint)seen.Length || seen[c]) throw info.Fail($"input_channels must be a permutation of 0..{seen.Length - 1}");
+                seen[c] = true;
+            }
+        }
         if (info.ConstantInput(1) is { } w) _weights = Weights.Prepare(w, _attrs);
         else _weightsComputedOnce = info.InputComputedOnce(1);
     }
@@ -150,6 +161,8 @@ internal sealed unsafe class ConvKernel : Kernel
     /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
     private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights, Runtime.Threading.WorkerPool pool)
     {
+        // A channel map the depthwise kernels do not read themselves: the mapped copy of X first (one pass, as the shuffle was).
+        if (buffers.Input.HasMap && !ConvFloat.IsDepthwise(p, g)) buffers = ConvInputTransform.Materialize(buffers, p.Batch, p.Channels, g.InputSize, pool);
         var ks = weights?.Kernels;
         if (ks is not null && ConvWinograd.Worth(p, g))
             ConvWinograd.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
@@ -176,7 +189,7 @@ internal sealed unsafe class ConvKernel : Kernel
         var inShift = ctx.InputCount > 5 ? ctx.OptionalInput(5) : null;
         if (x.DataType != w.DataType || (b is not null && b.DataType != x.DataType) || (z is not null && z.DataType != x.DataType))
             ConvKernels.RequireSameDtype(ctx, x, w, b, z);
-        if (x.DataType != DataType.Float && (z is not null || inScale is not null || _activation.Kind != ActivationKind.None))
+        if (x.DataType != DataType.Float && (z is not null || inScale is not null || _inputChannels is not null || _activation.Kind != ActivationKind.None))
             throw ctx.Fail($"FusedConv supports float32 only, not {x.DataType.Name()}");
         var weights = WeightsFor(w);
         var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, weights?.PackedWide?.Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
@@ -187,6 +200,8 @@ internal sealed unsafe class ConvKernel : Kernel
         if ((inScale is null) != (inShift is null) || inScale is not null && (inScale.DataType != DataType.Float || inShift!.DataType != DataType.Float
             || inScale.Length != p.Channels || inShift.Length != p.Channels))
             throw ctx.Fail($"input scale and shift must both be given, float32 with {p.Channels} values (one per input channel)");
+        if (_inputChannels is not null && _inputChannels.Length != p.Channels)
+            throw ctx.Fail($"input_channels has {_inputChannels.Length} values; the input has {p.Channels} channels");
         // A residual nothing reads afterwards holds the output too (ResNet's blocks): the implicit GEMM reads each residual
         // element in its epilogue before it stores that element, so one stream goes through the caches instead of two.
         var y = z is not null && x.DataType == DataType.Float && WideRuns(p, g, wide, weights) ? ctx.TryAllocateOutputInPlace(0, 3) : null;
@@ -198,7 +213,8 @@ internal sealed unsafe class ConvKernel : Kernel
                 fixed (float* px = x.AsSpan<float>(), pw = w.AsSpan<float>(), pb = b is null ? default : b.AsSpan<float>(),
                     pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>(),
                     ps = inScale is null ? default : inScale.AsSpan<float>(), pt = inShift is null ? default : inShift.AsSpan<float>())
-                    RunFloat(p, g, wide, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu)), weights, ctx.Pool);
+                fixed (int* pm = _inputChannels)
+                    RunFloat(p, g, wide, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu, pm)), weights, ctx.Pool);
                 break;
             case DataType.Double:
                 ConvDirect.Run<double>(x.AsSpan<double>(), w.AsSpan<double>(), b is null ? default : b.AsSpan<double>(), y.AsSpan<double>(),

@@ -13,7 +13,7 @@ internal static class ElementwiseActivationKernels
 
     public static void Register(KernelRegistry r)
     {
-        r.Add("Relu", _ => new NumberUnaryKernel<ReluOp>());
+        r.Add("Relu", _ => new ReluFloatKernel(new NumberUnaryKernel<ReluOp>()));
         r.Add("LeakyRelu", info => new FloatUnaryKernel<LeakyReluOp>(new(info.GetFloat("alpha", 0.01f))));
         r.Add("PRelu", info => new BinaryNumberKernel<PReluOp>(LegacyBroadcast.PerChannelSlope(info)));
         r.Add("Elu", info => new FloatUnaryKernel<EluOp>(new(info.GetFloat("alpha", 1f))));
