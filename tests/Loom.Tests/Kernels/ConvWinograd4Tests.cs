@@ -115,8 +115,12 @@ public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
         if (!ConvWinograd4.Enabled) return;
         Assert.True(Worth(64, 64, 56, 1, 1));
         Assert.True(Worth(128, 128, 28, 1, 1));
+        Assert.True(Worth(16, 64, 55, 1, 1));      // SqueezeNet's first expand
+        Assert.True(Worth(96, 24, 160, 1, 1));     // the detector's 160×160 head: few outputs, but a large plane
+        Assert.False(Worth(96, 24, 80, 1, 1));     // ... not at 80×80
+        Assert.False(Worth(128, 32, 56, 1, 1));    // DenseNet's growth layers: the transforms outweigh 32 rows of products
         Assert.False(Worth(256, 256, 14, 1, 1));   // 16 tiles of 4×4 pad a panel
-        Assert.False(Worth(16, 64, 56, 1, 1));     // few channels: the transforms outweigh the products
+        Assert.False(Worth(8, 64, 56, 1, 1));
         Assert.False(Worth(64, 64, 56, 2, 1));
         Assert.False(Worth(64, 64, 56, 1, 2));
     }
