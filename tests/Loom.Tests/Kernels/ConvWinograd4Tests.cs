@@ -83,13 +83,14 @@ public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
 
     /// <summary>
     /// Layers shaped like ResNet-50's first stages and the detector's: He-scaled weights, post-Relu inputs. The worst
-    /// |y − exact| / (|exact| + 0.1) must stay well inside ONNX Runtime's rtol 1e-3 (the model tests' comparison).
+    /// |y − exact| / (|exact| + 0.1) must stay well inside ONNX Runtime's rtol 1e-3 (the model tests' comparison). An output's
+    /// error depends on its input channels and patch, not on how many output channels there are: 16 keep the test fast.
     /// </summary>
     [Theory]
-    [InlineData(64, 64, 56)]
-    [InlineData(128, 128, 28)]
-    [InlineData(256, 256, 14)]
-    [InlineData(64, 64, 80)]
+    [InlineData(64, 16, 56)]
+    [InlineData(128, 16, 28)]
+    [InlineData(256, 16, 14)]
+    [InlineData(96, 16, 80)]
     public void StaysWellInsideTheModelTolerance(int c, int m, int h)
     {
         int[] xs = [1, c, h, h], ws = [m, c, 3, 3], pads = [1, 1, 1, 1];
