@@ -20,7 +20,10 @@ public enum KernelPath
     ConvIm2ColGemm,
     /// <summary>One channel per group.</summary>
     ConvDepthwise,
-    /// <summary>3×3 stride-1 layers on large enough planes: Winograd F(2×2, 3×3), 16 products per 2×2 outputs instead of 36 (<c>ConvWinograd</c>).</summary>
+    /// <summary>
+    /// 3×3 stride-1 layers on large enough planes: Winograd F(2×2, 3×3), 16 products per 2×2 outputs instead of 36 (<c>ConvWinograd</c>),
+    /// or on larger ones F(4×4, 3×3), 36 per 4×4 outputs instead of 144 (<c>ConvWinograd4</c>).
+    /// </summary>
     ConvWinograd,
     /// <summary>Groups too narrow for GEMM tiles: direct loops.</summary>
     ConvDirect,
@@ -119,6 +122,15 @@ public static class KernelPaths
         // when it is eligible (strided 1×1 on the subsampled image), else im2col.
         bool wideEligible = p.Group == 1 && x.Length is 3 or 4;
         var ks = GemmKernelSet.Current;
+        if (ConvWinograd4.Worth(p, g))
+        {
+            // F(4×4) (ConvWinograd4): 36 products per channel pair and 4×4 tile, counted as for F(2×2) below.
+            var l = new ConvWinograd4.Layout(g, p.Channels, p.OutChannels, nr);
+            double tiles = (double)(l.Blocks - 1) * l.BlockTiles + Up(l.Tiles - (l.Blocks - 1) * l.BlockTiles, nr);
+            double transformed = 4.0 * ConvWinograd4.Frequencies * l.Tiles * (p.Channels + m) * 2;
+            return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd4.Frequencies * (double)Up(m, mr) * tiles * p.Channels,
+                bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed));
+        }
         if (ConvWinograd.Worth(p, g))
         {
             // The products as computed: 16 per channel pair and 2×2 tile, rows rounded to MR and each block's tiles to NR. The

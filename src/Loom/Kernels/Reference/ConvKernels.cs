@@ -95,6 +95,7 @@ internal sealed unsafe class ConvKernel : Kernel
         public GemmPackedA? PackedWide { get; init; }
         private GemmPackedB? _transposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
         private ConvWinogradWeights? _winograd; // U_ξ for ConvWinograd, transformed on first use (only layers whose shape takes it)
+        private ConvWinograd4Weights? _winograd4; // F(4×4): U_ξ for ConvWinograd4, likewise
 
         public GemmKernelSet? Kernels => PackedWide?.Kernels ?? Packed?[0].Kernels;
 
@@ -138,6 +139,16 @@ internal sealed unsafe class ConvKernel : Kernel
             fixed (float* pw = Constant.AsSpan<float>()) u = new ConvWinogradWeights(ks, m, c, pw);
             return Interlocked.CompareExchange(ref _winograd, u, null) ?? u;
         }
+
+        /// <summary>F(4×4)'s Winograd-domain weights, transformed once on first use like <see cref="Winograd"/>.</summary>
+        public ConvWinograd4Weights Winograd4(GemmKernelSet ks)
+        {
+            if (Volatile.Read(ref _winograd4) is { } done) return done;
+            int m = Constant.Shape[0], c = Constant.Shape[1];
+            ConvWinograd4Weights u;
+            fixed (float* pw = Constant.AsSpan<float>()) u = new ConvWinograd4Weights(ks, m, c, pw);
+            return Interlocked.CompareExchange(ref _winograd4, u, null) ?? u;
+        }
     }
 
     /// <summary>The packed weights, preparing computed-once weights on their first run (under a lock: runs may be concurrent).</summary>
@@ -164,7 +175,9 @@ internal sealed unsafe class ConvKernel : Kernel
         // A channel map the depthwise kernels do not read themselves: the mapped copy of X first (one pass, as the shuffle was).
         if (buffers.Input.HasMap && !ConvFloat.IsDepthwise(p, g)) buffers = ConvInputTransform.Materialize(buffers, p.Batch, p.Channels, g.InputSize, pool);
         var ks = weights?.Kernels;
-        if (ks is not null && ConvWinograd.Worth(p, g))
+        if (ks is not null && ConvWinograd4.Worth(p, g)) // F(4×4) on large planes, else F(2×2) (shape only)
+            ConvWinograd4.Run(p, g, weights!.Winograd4(ks), buffers, _activation, pool);
+        else if (ks is not null && ConvWinograd.Worth(p, g))
             ConvWinograd.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
         else if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
             ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
