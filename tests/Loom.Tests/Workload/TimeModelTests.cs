@@ -44,12 +44,13 @@ public sealed class TimeModelTests
     public void LargeThreeByThreeLayersDoSixteenProductsPerTwoByTwoTile()
     {
         if (!ConvWinograd.Enabled) return;
-        // 3×3, 64 → 64, 56×56: 28×28 = 784 tiles; with 8×32 tiles, blocks of 32 tiles (25 of them, the last 16 tiles padded
-        // to a whole panel): 800 tile columns, 64 rows, 64 deep, 16 frequencies: 16·64·800·64, against 9·64·3136·64 directly.
-        var w = Work(Layer(64, 56, (n, x) => n.Conv(x, 64, 3)));
+        // 3×3, 64 → 32, 56×56 (32 outputs: F(2×2), not ConvWinograd4): 28×28 = 784 tiles; with 8×32 tiles, blocks of 32 tiles
+        // (25 of them, the last 16 tiles padded to a whole panel): 800 tile columns, 32 rows, 64 deep, 16 frequencies:
+        // 16·32·800·64, against 9·32·3136·64 directly.
+        var w = Work(Layer(64, 56, (n, x) => n.Conv(x, 32, 3)));
         Assert.Equal(KernelPath.ConvWinograd, w.Path);
-        if (Ks.MR == 8 && Ks.NR == 32) Assert.Equal(16.0 * 64 * 800 * 64, w.Macs);
-        Assert.True(w.Macs < 0.5 * 9 * 64 * 3136 * 64);
+        if (Ks.MR == 8 && Ks.NR == 32) Assert.Equal(16.0 * 32 * 800 * 64, w.Macs);
+        Assert.True(w.Macs < 0.5 * 9 * 32 * 3136 * 64);
         // At 7×7 (16 tiles in a 32-tile panel) it is not worth it.
         Assert.NotEqual(KernelPath.ConvWinograd, Work(Layer(512, 7, (n, x) => n.Conv(x, 512, 3))).Path);
     }
