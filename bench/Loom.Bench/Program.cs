@@ -20,6 +20,7 @@
 //   load [MODEL ...] [--threads T] [--runs N]   load + optimize + schedule: fresh process (JIT) and warm
 //   load-phases MODEL [THREADS]               one fresh load step by step: wall, CPU, JIT per phase
 //   scaling MODEL [--threads 2] [--blocks 15]   one session timed in 20-run blocks (2-thread stability, docs/performance.md)
+//   wino-split [C,K,H ...] [--runs N]          Winograd layers: tile-block against whole-plane split, 1 and 2 threads
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
 
@@ -47,6 +48,7 @@ return args switch
     ["load", .. var rest] => LoadBench.Run(rest),
     ["load-once", .. var rest] => LoadBench.RunOnce(rest),
     ["load-phases", .. var rest] => LoadPhases.Run(rest),
+    ["wino-split", .. var rest] => WinogradSplitBench.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };

@@ -134,7 +134,7 @@ public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
     /// coefficients up to 5 and 8, so its float32 error follows the patch's magnitude, not its own value or terms (a border
     /// output summing to 0.05 carried 1.4e-5 from its tile's interior). A wrong term would be off by the order of the result.
     /// </summary>
-    private static void AssertClose(double[] expected, float[] actual, double[] scale, string what)
+    internal static void AssertClose(double[] expected, float[] actual, double[] scale, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
         double bound = 2e-6 * (1 + scale.Max());
@@ -143,7 +143,7 @@ public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
                 $"{what}: element {i}: expected {expected[i]}, got {actual[i]} (bound {bound})");
     }
 
-    private static float[] Abs(float[] a) => a.Select(v => Math.Abs(v)).ToArray();
+    internal static float[] Abs(float[] a) => a.Select(v => Math.Abs(v)).ToArray();
 
     private static ConvAttributes Attrs(IEnumerable<Loom.IR.Attribute> attrs) =>
         ConvAttributes.Parse(new Loom.IR.Node("Conv", ["x", "w"], ["y"], attrs), m => new InvalidOperationException(m));

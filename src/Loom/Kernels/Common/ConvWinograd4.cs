@@ -82,11 +82,17 @@ internal static unsafe class ConvWinograd4
         public int Extra => 6 * Wp + Tile * RowScratch + 32;
     }
 
-    public static void Run(ConvProblem p, Conv3D g, ConvWinograd4Weights w, ConvBuffers t, FusedActivation act, WorkerPool? pool)
+    public static void Run(ConvProblem p, Conv3D g, ConvWinograd4Weights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
+        bool? whole = null)
     {
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = new Layout(g, c, k, ks.NR);
+        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads))
+        {
+            ConvWinograd4Whole.Run(p, g, w, t, act, pool, l);
+            return;
+        }
         float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));
         int rowPanels = (k + ks.MR - 1) / ks.MR, kSplit = ConvWinograd.Slices(l.Blocks, rowPanels, threads);
         for (int n = 0; n < p.Batch; n++)
@@ -147,7 +153,7 @@ internal static unsafe class ConvWinograd4
                         float* panel = v + xi * vStride + (long)kb * paddedT + (long)(paddedT - l.Nr) * kc;
                         new Span<float>(panel, kc * l.Nr).Clear();
                     }
-            ConvWinograd4Transform.Input(l, planes, c, t0, t1, v, vStride, l.Nr, phases);
+            ConvWinograd4Transform.Input(l, planes, c, 0, c, t0, t1, v, vStride, l.Nr, phases);
             for (int xi = 0; xi < Frequencies; xi++)
                 GemmCore.MultiplyBlock(ks, k0, k1, 0, paddedT, c, w.Packed[xi].AsOperand(), new GemmPackedB.Ref(v + xi * vStride, paddedT),
                     m + xi * mStride, paddedT, false, default(GemmNoEpilogue));

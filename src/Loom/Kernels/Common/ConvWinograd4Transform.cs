@@ -17,17 +17,19 @@ internal static unsafe class ConvWinograd4Transform
     private const int F = ConvWinograd4.Frequencies, A = ConvWinograd4.Alpha;
 
     /// <summary>
-    /// V for tiles [<paramref name="t0"/>, <paramref name="t1"/>) of one image (all channels), laid out as F(2×2)'s;
+    /// V for tiles [<paramref name="t0"/>, <paramref name="t1"/>) and channels [<paramref name="c0"/>, <paramref name="c1"/>) of one image
+    /// (of <paramref name="channels"/>), laid out as F(2×2)'s;
     /// <paramref name="phases"/> holds 6·Wp floats of scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Input(in ConvWinograd4.Layout l, float* planes, int channels, int t0, int t1, float* v, long vStride, int nr, float* phases)
+    public static void Input(in ConvWinograd4.Layout l, float* planes, int channels, int c0, int c1, int t0, int t1, float* v, long vStride, int nr,
+        float* phases)
     {
         float* tmp = stackalloc float[F * 8];
         float* work = stackalloc float[F * 8];
         bool vector = Avx2.IsSupported;
         int paddedT = l.PaddedT(t1 - t0), tilesW = l.TilesW, wp = l.Wp, pl = wp / 4;
-        for (int c = 0; c < channels; c++)
+        for (int c = c0; c < c1; c++)
         {
             int kb = c / GemmCore.KC * GemmCore.KC, kc = Math.Min(GemmCore.KC, channels - kb);
             float* vc = v + (long)kb * paddedT + (long)(c - kb) * nr;

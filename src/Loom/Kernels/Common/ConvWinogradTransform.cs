@@ -16,16 +16,17 @@ internal static unsafe class ConvWinogradTransform
     private const int F = ConvWinograd.Frequencies;
 
     /// <summary>
-    /// V for tiles [<paramref name="t0"/>, <paramref name="t1"/>) of one image (all channels): V_ξ starts at v + ξ·<paramref name="vStride"/>,
+    /// V for tiles [<paramref name="t0"/>, <paramref name="t1"/>) and channels [<paramref name="c0"/>, <paramref name="c1"/>) of one image
+    /// (of <paramref name="channels"/>): V_ξ starts at v + ξ·<paramref name="vStride"/>,
     /// channel c and block tile t at the packed position for a matrix of <paramref name="paddedT"/> columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Input(in ConvWinograd.Layout l, float* planes, int channels, int t0, int t1, float* v, long vStride, int nr)
+    public static void Input(in ConvWinograd.Layout l, float* planes, int channels, int c0, int c1, int t0, int t1, float* v, long vStride, int nr)
     {
         float* tmp = stackalloc float[F * 8];
         bool vector = Avx2.IsSupported;
         int paddedT = l.PaddedT(t1 - t0), tilesW = l.TilesW, wp = l.Wp;
-        for (int c = 0; c < channels; c++)
+        for (int c = c0; c < c1; c++)
         {
             int kb = c / GemmCore.KC * GemmCore.KC, kc = Math.Min(GemmCore.KC, channels - kb);
             float* vc = v + (long)kb * paddedT + (long)(c - kb) * nr;

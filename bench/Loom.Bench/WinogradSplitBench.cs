@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Globalization;
+using Loom.Kernels.Common;
+using Loom.Runtime.Threading;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// Winograd layers alone, tile-block split against the whole-plane split (<see cref="ConvWinogradSplit"/>) at 1 and 2 threads,
+/// the configurations interleaved run by run (so a busy moment of the shared machine hits them all) and each one's fastest
+/// and median run printed. Usage: Loom.Bench wino-split [--runs N] [C,K,H ...] (default: SqueezeNet's four 3×3 shapes).
+/// </summary>
+internal static unsafe class WinogradSplitBench
+{
+    public static int Run(string[] args)
+    {
+        int runs = 300;
+        var shapes = new List<(int C, int K, int H)>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--runs") { runs = int.Parse(args[++i], CultureInfo.InvariantCulture); continue; }
+            var p = args[i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            shapes.Add((p[0], p[1], p[2]));
+        }
+        if (shapes.Count == 0) shapes.AddRange([(16, 64, 55), (32, 128, 27), (48, 192, 13), (64, 256, 13)]);
+        using var pool2 = new WorkerPool(2);
+        foreach (var (c, k, h) in shapes) Layer(c, k, h, runs, pool2);
+        return 0;
+    }
+
+    private static void Layer(int c, int k, int h, int runs, WorkerPool pool2)
+    {
+        int[] xs = [1, c, h, h], ws = [k, c, 3, 3];
+        var attrs = new Loom.IR.Node("Conv", ["x", "w"], ["y"], [Loom.IR.Attribute.Ints("pads", [1, 1, 1, 1])]);
+        var a = ConvAttributes.Parse(attrs, m => new InvalidOperationException(m));
+        var problem = ConvProblem.Create(a, xs, ws, m => new InvalidOperationException(m));
+        var g = new Conv3D(problem.Geometry);
+        var rnd = new Random(1);
+        var x = Enumerable.Range(0, c * h * h).Select(_ => (float)rnd.NextDouble()).ToArray();
+        var w = Enumerable.Range(0, k * c * 9).Select(_ => (float)(rnd.NextDouble() - 0.5) * 0.1f).ToArray();
+        var b = Enumerable.Range(0, k).Select(_ => (float)rnd.NextDouble()).ToArray();
+        var y = new float[k * g.OH * g.OW];
+        var ks = GemmKernelSet.Best;
+        bool f4 = ConvWinograd4.Worth(problem, g);
+        fixed (float* px = x, pw = w, pb = b, py = y)
+        {
+            var w2 = f4 ? null : new ConvWinogradWeights(ks, k, c, pw);
+            var w4 = f4 ? new ConvWinograd4Weights(ks, k, c, pw) : null;
+            var buffers = new ConvBuffers(px, pw, pb, null, py);
+            var relu = new FusedActivation(ActivationKind.Relu);
+            var configs = new List<(string Name, Action Run)>();
+            void Add(string name, WorkerPool? pool, bool whole, int part, int per) => configs.Add((name, () =>
+            {
+                ConvWinogradSplit.PartFloats = part;
+                ConvWinogradSplit.PerThread = per;
+                if (f4) ConvWinograd4.Run(problem, g, w4!, buffers, relu, pool, whole);
+                else ConvWinograd.Run(problem, g, w2!, buffers, relu, pool, whole);
+            }));
+            Add("blocks 1t", null, false, 65536, 4);
+            Add("blocks 2t", pool2, false, 65536, 4);
+            foreach (var part in new[] { 32768, 65536, 131072 })
+                foreach (var per in new[] { 2, 4, 8 })
+                    Add($"whole 2t part {part / 1024}K per {per}", pool2, true, part, per);
+            var times = configs.Select(_ => new List<double>()).ToArray();
+            for (int r = 0; r < runs + 20; r++)
+                for (int i = 0; i < configs.Count; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    configs[i].Run();
+                    if (r >= 20) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+            Console.WriteLine($"{c}->{k} at {h}x{h} ({(f4 ? "F4" : "F2")})");
+            double best1 = times[0].Min();
+            for (int i = 0; i < configs.Count; i++)
+            {
+                var s = times[i].Order().ToArray();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {configs[i].Name,-28} min {s[0],7:F3}  median {s[s.Length / 2],7:F3}  scaling(min) {best1 / s[0],5:F2}"));
+            }
+        }
+        ConvWinogradSplit.PartFloats = 65536;
+        ConvWinogradSplit.PerThread = 4;
+    }
+}

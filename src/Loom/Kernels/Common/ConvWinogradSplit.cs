@@ -1,0 +1,99 @@
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// How a Winograd layer whose transformed input V fits in L2 for the whole plane (SqueezeNet's and DenseNet's small layers)
+/// is split: first every channel's padded plane and V for all tiles, by channel groups (each transformed once, however many
+/// threads); then parts of (output-channel rows × tile columns) that multiply U_ξ·V_ξ and transform their products back.
+/// Tile blocks split these layers badly: 13×13 and 27×27 planes have 49 tiles, two 32-tile blocks, and slicing a block's
+/// output channels made every slice transform the block's input again. The parts only choose which thread computes which
+/// outputs: every element is the same transforms and the same GEMM sums over all input channels, so the bits do not depend
+/// on the split or the thread count.
+/// </summary>
+internal readonly struct ConvWinogradSplit
+{
+    /// <summary>Budget in floats for V of the whole plane (640 KiB of the core's 1 MiB L2, beside the planes it is made from).</summary>
+    private const int WholeFloats = 160 * 1024;
+
+    /// <summary>Budget in floats for one part's products M (256 KiB), as the tile blocks' V and M together.</summary>
+    internal static int PartFloats = int.Parse(Environment.GetEnvironmentVariable("LOOM_WPART") ?? "65536");
+    internal static int PerThread = int.Parse(Environment.GetEnvironmentVariable("LOOM_WPER") ?? "4");
+    internal static bool ColsFirst = Environment.GetEnvironmentVariable("LOOM_WCOLS") == "1";
+
+    /// <summary>Whether V for every tile of the plane fits the budget (shape only: which path a layer takes never depends on threads).</summary>
+    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads) =>
+        threads > 1 && (long)frequencies * channels * GemmCore.RoundUp(tiles, nr) <= WholeFloats;
+
+    public ConvWinogradSplit(int frequencies, int channels, int outChannels, int paddedT, int mr, int nr, int threads)
+    {
+        Mr = mr;
+        Nr = nr;
+        RowPanels = (outChannels + mr - 1) / mr;
+        ColPanels = paddedT / nr;
+        // Halve the larger side of a part until its products fit; then, with threads, rows until every thread has 4 parts to
+        // take (the pool hands parts out one at a time, so a late thread still finds work).
+        int rp = RowPanels, cp = ColPanels;
+        while ((long)frequencies * rp * mr * cp * nr > PartFloats && (rp > 1 || cp > 1))
+        {
+            if (cp > 1 && (ColsFirst || cp * nr >= rp * mr || rp == 1)) cp = (cp + 1) / 2;
+            else rp = (rp + 1) / 2;
+        }
+        while (threads > 1 && rp > 1 && Chunks(RowPanels, rp) * Chunks(ColPanels, cp) < PerThread * threads) rp = (rp + 1) / 2;
+        RowChunks = Chunks(RowPanels, rp);
+        ColGroups = Chunks(ColPanels, cp);
+        MaxRows = Chunks(RowPanels, RowChunks) * mr;
+        MaxCols = Chunks(ColPanels, ColGroups) * nr;
+        ChannelParts = threads == 1 ? 1 : Math.Min(channels, 4 * threads);
+    }
+
+    public int Mr { get; }
+    public int Nr { get; }
+    public int RowPanels { get; }
+    public int ColPanels { get; }
+    public int RowChunks { get; }
+    public int ColGroups { get; }
+    public int MaxRows { get; }
+    public int MaxCols { get; }
+
+    /// <summary>Parts of the first step (channel groups of planes and V).</summary>
+    public int ChannelParts { get; }
+
+    /// <summary>Parts of the second step (products and output).</summary>
+    public int Parts => RowChunks * ColGroups;
+
+    /// <summary>Floats between one part's consecutive M_ξ: one cache line more than the largest part's matrix (L1 sets).</summary>
+    public long MStride => (long)MaxRows * MaxCols + 16;
+
+    /// <summary>Output channels [k0, k1) and V columns (tiles) [j0, j1) of a part; k0 a multiple of MR, j0 and j1 of NR.</summary>
+    public void Range(int part, int outChannels, out int k0, out int k1, out int j0, out int j1)
+    {
+        int r = part / ColGroups, g = part % ColGroups;
+        k0 = (int)((long)RowPanels * r / RowChunks) * Mr;
+        k1 = Math.Min(outChannels, (int)((long)RowPanels * (r + 1) / RowChunks) * Mr);
+        j0 = (int)((long)ColPanels * g / ColGroups) * Nr;
+        j1 = (int)((long)ColPanels * (g + 1) / ColGroups) * Nr;
+    }
+
+    /// <summary>Channels [c0, c1) of a first-step part.</summary>
+    public void Channels(int part, int channels, out int c0, out int c1)
+    {
+        c0 = (int)((long)channels * part / ChannelParts);
+        c1 = (int)((long)channels * (part + 1) / ChannelParts);
+    }
+
+    /// <summary>
+    /// Zeroes V's lanes past the last tile for channels [c0, c1), so the products of the columns computed and dropped see no
+    /// denormal or NaN.
+    /// </summary>
+    public static unsafe void ClearPadding(float* v, long vStride, int frequencies, int channels, int c0, int c1, int tiles, int paddedT, int nr)
+    {
+        if (tiles == paddedT) return;
+        for (int xi = 0; xi < frequencies; xi++)
+            for (int c = c0; c < c1; c++)
+            {
+                int kb = c / GemmCore.KC * GemmCore.KC, kc = Math.Min(GemmCore.KC, channels - kb);
+                new Span<float>(v + xi * vStride + (long)kb * paddedT + (long)(paddedT - nr) * kc + (long)(c - kb) * nr, nr).Clear();
+            }
+    }
+
+    private static int Chunks(int total, int each) => (total + each - 1) / each;
+}

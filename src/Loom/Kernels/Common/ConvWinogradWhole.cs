@@ -1,0 +1,76 @@
+using Loom.Runtime.Threading;
+
+namespace Loom.Kernels.Common;
+
+/// <summary>
+/// <see cref="ConvWinograd"/> for planes whose V fits in L2 whole (<see cref="ConvWinogradSplit"/>): planes and V by channel
+/// groups, then products and output by (output rows × tile columns). Same bits as the tile-block path.
+/// </summary>
+internal static unsafe class ConvWinogradWhole
+{
+    private const int F = ConvWinograd.Frequencies;
+
+    public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
+        in ConvWinograd.Layout l)
+    {
+        var ks = w.Kernels;
+        int c = p.Channels, k = p.OutChannels, paddedT = l.PaddedT(l.Tiles);
+        var split = new ConvWinogradSplit(F, c, k, paddedT, ks.MR, ks.NR, pool?.Threads ?? 1);
+        long vStride = (long)c * paddedT + 16;
+        var scratch = GemmScratch.ForThread;
+        float* planes = scratch.Extra(checked(c * l.PlaneSize));
+        float* v = scratch.WinogradInput(checked((int)(F * vStride)));
+        for (int n = 0; n < p.Batch; n++)
+        {
+            long yOff = (long)n * k * g.OutputSize;
+            var input = new InputJob(t.X + (long)n * c * g.InputSize, planes, v, vStride, g, l, c, paddedT, t.Input, split);
+            Split(pool, split.ChannelParts, input);
+            var job = new ProductJob(l, w, v, vStride, paddedT, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, split);
+            Split(pool, split.Parts, job);
+        }
+    }
+
+    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
+    {
+        if (pool is null || parts == 1)
+            for (int i = 0; i < parts; i++) job.Execute(i);
+        else pool.Run(parts, job);
+    }
+
+    /// <summary>Part = group of channels: their zero-bordered planes (with the input's pre-activation), then their V for every tile.</summary>
+    private readonly struct InputJob(float* x, float* planes, float* v, long vStride, Conv3D g, ConvWinograd.Layout l, int channels, int paddedT,
+        ChannelTransform input, ConvWinogradSplit split) : IParallelJob
+    {
+        public void Execute(int part)
+        {
+            split.Channels(part, channels, out int c0, out int c1);
+            bool transform = !input.IsIdentity;
+            for (int c = c0; c < c1; c++)
+                ConvPaddedPlane.Fill(x + (long)c * g.InputSize, g, planes + (long)c * l.PlaneSize, 0, l.Hp, l.Wp, 0,
+                    transform, transform ? input.Scale(c) : 1, transform ? input.Shift(c) : 0, input.Relu);
+            ConvWinogradSplit.ClearPadding(v, vStride, F, channels, c0, c1, l.Tiles, paddedT, l.Nr);
+            ConvWinogradTransform.Input(l, planes, channels, c0, c1, 0, l.Tiles, v, vStride, l.Nr);
+        }
+    }
+
+    /// <summary>Part = (output rows, tile columns): F products over all input channels, then the output transform.</summary>
+    private readonly struct ProductJob(ConvWinograd.Layout l, ConvWinogradWeights w, float* v, long vStride, int paddedT, float* y, float* bias,
+        float* residual, FusedActivation act, ConvWinogradSplit split) : IParallelJob
+    {
+        public void Execute(int part)
+        {
+            var ks = w.Kernels;
+            int c = w.Channels;
+            split.Range(part, w.OutChannels, out int k0, out int k1, out int j0, out int j1);
+            int cols = j1 - j0;
+            long mStride = split.MStride;
+            float* m = GemmScratch.ForThread.WinogradProducts(checked((int)(F * mStride + 2 * l.RowScratch + 16)));
+            // M_ξ holds rows [k0, k1) × columns [j0, j1); GEMM and the output transform address it from C[0, 0].
+            float* origin = m - (long)k0 * cols;
+            for (int xi = 0; xi < F; xi++)
+                GemmCore.MultiplyBlock(ks, k0, k1, j0, j1, c, w.Packed[xi].AsOperand(), new GemmPackedB.Ref(v + xi * vStride, paddedT),
+                    origin - j0 + xi * mStride, cols, false, default(GemmNoEpilogue));
+            ConvWinogradTransform.Output(l, origin, mStride, cols, k0, k1, j0, Math.Min(l.Tiles, j1), y, bias, residual, act, m + F * mStride + 8);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Loom.Kernels.Common;
+using Loom.Runtime.Threading;
+using Xunit;
+using static Loom.Tests.Kernels.ConvFastPathTests;
+
+namespace Loom.Tests.Kernels;
+
+/// <summary>
+/// The two ways a Winograd layer is split over threads — tile blocks, or (for planes whose transformed input fits in L2)
+/// the whole plane's V by channel groups and then (output rows × tile columns) parts (<see cref="ConvWinogradSplit"/>) —
+/// must give the same bits as each other at 1, 2 and 3 threads, for F(2×2) and F(4×4), and stay within the float64
+/// definition's tolerance; the parts must cover every output exactly once.
+/// </summary>
+public sealed unsafe class ConvWinogradSplitTests
+{
+    // x shape, output channels, pads (top, left, bottom, right): SqueezeNet's four 3×3 shapes, channels and outputs that are
+    // no multiple of the micro-tile, two depth blocks, batch 2 and an asymmetric padding.
+    private static readonly (int[] X, int M, int[] P)[] Cases =
+    [
+        ([1, 16, 55, 55], 64, [1, 1, 1, 1]),
+        ([1, 32, 27, 27], 128, [1, 1, 1, 1]),
+        ([1, 48, 13, 13], 192, [1, 1, 1, 1]),
+        ([1, 64, 13, 13], 256, [1, 1, 1, 1]),
+        ([2, 17, 14, 15], 20, [0, 0, 0, 0]),
+        ([1, 300, 9, 10], 19, [1, 1, 1, 1]),
+        ([1, 33, 23, 18], 40, [1, 2, 0, 1]),
+    ];
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void BothSplitsGiveTheSameBitsAtEveryThreadCount(int tile)
+    {
+        using var pool2 = new WorkerPool(2);
+        using var pool3 = new WorkerPool(3);
+        WorkerPool?[] pools = [null, pool2, pool3];
+        var relu = new FusedActivation(ActivationKind.Relu);
+        int seed = 0;
+        foreach (var c in Cases)
+        {
+            seed++;
+            int[] ws = [c.M, c.X[1], 3, 3];
+            var x = Random(Size(c.X), seed);
+            var w = Random(Size(ws), seed + 100);
+            var b = Random(c.M, seed + 200);
+            var scale = Random(c.X[1], seed + 400).Select(v => v + 1.5f).ToArray();
+            var shift = Random(c.X[1], seed + 500);
+            var xt = x.Select((v, i) => Math.Max(v * scale[i / (c.X[2] * c.X[3]) % c.X[1]] + shift[i / (c.X[2] * c.X[3]) % c.X[1]], 0f)).ToArray();
+            var exact = ConvTests.NaiveConv(xt, c.X, w, ws, b, 1, [1, 1], c.P, [1, 1], out var shape);
+            var magnitude = ConvTests.NaiveConv(ConvWinograd4Tests.Abs(xt), c.X, ConvWinograd4Tests.Abs(w), ws, ConvWinograd4Tests.Abs(b), 1, [1, 1], c.P,
+                [1, 1], out _);
+            var z = Random(Size(shape), seed + 300);
+            var fused = exact.Select((v, i) => Math.Max(v + z[i], 0)).ToArray();
+            string what = $"F({tile}×{tile}) case {seed}";
+            var reference = Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), null, whole: false);
+            ConvWinograd4Tests.AssertClose(fused, reference, magnitude, what);
+            foreach (var pool in pools)
+                foreach (bool whole in new[] { false, true })
+                    Assert.True(reference.AsSpan().SequenceEqual(Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), pool, whole)),
+                        $"{what}: {(whole ? "whole plane" : "tile blocks")} on {pool?.Threads ?? 1} threads differs from tile blocks on one");
+        }
+    }
+
+    [Fact]
+    public void PartsCoverEveryOutputOnceAndFitTheirScratch()
+    {
+        foreach (int f in new[] { 16, 36 })
+            foreach (int k in new[] { 7, 19, 64, 192, 256, 1000 })
+                foreach (int tiles in new[] { 1, 49, 196, 1155 })
+                    foreach (int threads in new[] { 1, 2, 3, 4 })
+                    {
+                        int mr = 8, nr = 32, paddedT = (tiles + nr - 1) / nr * nr;
+                        var s = new ConvWinogradSplit(f, 64, k, paddedT, mr, nr, threads);
+                        var seen = new int[k, paddedT];
+                        for (int part = 0; part < s.Parts; part++)
+                        {
+                            s.Range(part, k, out int k0, out int k1, out int j0, out int j1);
+                            Assert.True(k0 % mr == 0 && j0 % nr == 0 && j1 % nr == 0, $"part {part}: unaligned");
+                            Assert.True(k1 - k0 <= s.MaxRows && j1 - j0 <= s.MaxCols, $"part {part} is larger than its scratch");
+                            for (int i = k0; i < k1; i++)
+                                for (int j = j0; j < j1; j++) seen[i, j]++;
+                        }
+                        Assert.All(seen.Cast<int>(), n => Assert.Equal(1, n));
+                        var covered = new int[64];
+                        for (int part = 0; part < s.ChannelParts; part++)
+                        {
+                            s.Channels(part, 64, out int c0, out int c1);
+                            for (int ch = c0; ch < c1; ch++) covered[ch]++;
+                        }
+                        Assert.All(covered, n => Assert.Equal(1, n));
+                        // With threads, enough parts that a late thread still finds work, as far as the rows allow.
+                        if (threads > 1) Assert.True(s.Parts >= Math.Min(4 * threads, s.RowPanels), $"{s.Parts} parts for {threads} threads");
+                    }
+    }
+
+    [Fact]
+    public void TakesTheWholePlaneOnlyWithSeveralThreadsAndWhenItsInputFitsInL2()
+    {
+        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1));   // one thread: the tile blocks keep V in cache
+        Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2));    // SqueezeNet 64→256 at 13×13
+        Assert.True(ConvWinogradSplit.Whole(36, 16, 196, 32, 2));   // SqueezeNet 16→64 at 55×55, F(4×4)
+        Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 2));  // ResNet-50 64→64 at 56×56: 2 MiB of V
+    }
+
+    private static float[] Run(int tile, int[] xs, int m, int[] pads, float[] x, float[] w, float[]? b, float[]? z, FusedActivation act,
+        (float[] Scale, float[] Shift) pre, WorkerPool? pool, bool whole)
+    {
+        int[] ws = [m, xs[1], 3, 3];
+        var attrs = ConvAttributes.Parse(new Loom.IR.Node("Conv", ["x", "w"], ["y"], ConvAttrs(1, [1, 1], pads, [1, 1])),
+            e => new InvalidOperationException(e));
+        var problem = ConvProblem.Create(attrs, xs, ws, e => new InvalidOperationException(e));
+        var g = new Conv3D(problem.Geometry);
+        var y = new float[Size(problem.OutputShape)];
+        Array.Fill(y, float.NaN);
+        var ks = GemmKernelSet.Best;
+        fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre.Scale, pt = pre.Shift)
+        {
+            var buffers = new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, true));
+            if (tile == 2) ConvWinograd.Run(problem, g, new ConvWinogradWeights(ks, m, xs[1], pw), buffers, act, pool, whole);
+            else ConvWinograd4.Run(problem, g, new ConvWinograd4Weights(ks, m, xs[1], pw), buffers, act, pool, whole);
+        }
+        return y;
+    }
+}
