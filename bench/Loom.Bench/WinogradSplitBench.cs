@@ -49,18 +49,15 @@ internal static unsafe class WinogradSplitBench
             var buffers = new ConvBuffers(px, pw, pb, null, py);
             var relu = new FusedActivation(ActivationKind.Relu);
             var configs = new List<(string Name, Action Run)>();
-            void Add(string name, WorkerPool? pool, bool whole, int part, int per) => configs.Add((name, () =>
+            void Add(string name, WorkerPool? pool, bool whole) => configs.Add((name, () =>
             {
-                ConvWinogradSplit.PartFloats = part;
-                ConvWinogradSplit.PerThread = per;
                 if (f4) ConvWinograd4.Run(problem, g, w4!, buffers, relu, pool, whole);
                 else ConvWinograd.Run(problem, g, w2!, buffers, relu, pool, whole);
             }));
-            Add("blocks 1t", null, false, 65536, 4);
-            Add("blocks 2t", pool2, false, 65536, 4);
-            foreach (var part in new[] { 32768, 65536, 131072 })
-                foreach (var per in new[] { 2, 4, 8 })
-                    Add($"whole 2t part {part / 1024}K per {per}", pool2, true, part, per);
+            Add("tile blocks, 1 thread", null, false);
+            Add("whole plane, 1 thread", null, true);
+            Add("tile blocks, 2 threads", pool2, false);
+            Add("whole plane, 2 threads", pool2, true);
             var times = configs.Select(_ => new List<double>()).ToArray();
             for (int r = 0; r < runs + 20; r++)
                 for (int i = 0; i < configs.Count; i++)
@@ -78,7 +75,5 @@ internal static unsafe class WinogradSplitBench
                     $"  {configs[i].Name,-28} min {s[0],7:F3}  median {s[s.Length / 2],7:F3}  scaling(min) {best1 / s[0],5:F2}"));
             }
         }
-        ConvWinogradSplit.PartFloats = 65536;
-        ConvWinogradSplit.PerThread = 4;
     }
 }

@@ -13,23 +13,22 @@ namespace Loom.Tests.Kernels;
 /// </summary>
 public sealed unsafe class ConvWinogradSplitTests
 {
-    // x shape, output channels, pads (top, left, bottom, right): SqueezeNet's four 3×3 shapes, channels and outputs that are
-    // no multiple of the micro-tile, two depth blocks, batch 2 and an asymmetric padding.
+    // x shape, output channels, pads (top, left, bottom, right): SqueezeNet-like planes with fewer output channels (several
+    // column groups at 45×45, several row chunks elsewhere), channels and outputs that are no multiple of the micro-tile,
+    // two depth blocks, batch 2 and an asymmetric padding.
     private static readonly (int[] X, int M, int[] P)[] Cases =
     [
-        ([1, 16, 55, 55], 64, [1, 1, 1, 1]),
-        ([1, 32, 27, 27], 128, [1, 1, 1, 1]),
-        ([1, 48, 13, 13], 192, [1, 1, 1, 1]),
-        ([1, 64, 13, 13], 256, [1, 1, 1, 1]),
+        ([1, 16, 45, 45], 32, [1, 1, 1, 1]),
+        ([1, 32, 27, 27], 64, [1, 1, 1, 1]),
+        ([1, 48, 13, 13], 96, [1, 1, 1, 1]),
+        ([1, 64, 13, 13], 128, [1, 1, 1, 1]),
         ([2, 17, 14, 15], 20, [0, 0, 0, 0]),
         ([1, 300, 9, 10], 19, [1, 1, 1, 1]),
         ([1, 33, 23, 18], 40, [1, 2, 0, 1]),
     ];
 
-    [Theory]
-    [InlineData(2)]
-    [InlineData(4)]
-    public void BothSplitsGiveTheSameBitsAtEveryThreadCount(int tile)
+    [Fact]
+    public void BothSplitsGiveTheSameBitsAtEveryThreadCount()
     {
         using var pool2 = new WorkerPool(2);
         using var pool3 = new WorkerPool(3);
@@ -47,17 +46,22 @@ public sealed unsafe class ConvWinogradSplitTests
             var shift = Random(c.X[1], seed + 500);
             var xt = x.Select((v, i) => Math.Max(v * scale[i / (c.X[2] * c.X[3]) % c.X[1]] + shift[i / (c.X[2] * c.X[3]) % c.X[1]], 0f)).ToArray();
             var exact = ConvTests.NaiveConv(xt, c.X, w, ws, b, 1, [1, 1], c.P, [1, 1], out var shape);
-            var magnitude = ConvTests.NaiveConv(ConvWinograd4Tests.Abs(xt), c.X, ConvWinograd4Tests.Abs(w), ws, ConvWinograd4Tests.Abs(b), 1, [1, 1], c.P,
-                [1, 1], out _);
+            // An upper bound of every output's Σ|x·w| (AssertClose's scale): max |x| times the largest output channel's Σ|w|, plus |b|.
+            int fan = c.X[1] * 9;
+            double most = xt.Max(Math.Abs) * Enumerable.Range(0, c.M).Max(m => w.Skip(m * fan).Take(fan).Sum(Math.Abs)) + b.Max(Math.Abs);
+            double[] magnitude = [most];
             var z = Random(Size(shape), seed + 300);
             var fused = exact.Select((v, i) => Math.Max(v + z[i], 0)).ToArray();
-            string what = $"F({tile}×{tile}) case {seed}";
-            var reference = Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), null, whole: false);
-            ConvWinograd4Tests.AssertClose(fused, reference, magnitude, what);
-            foreach (var pool in pools)
-                foreach (bool whole in new[] { false, true })
-                    Assert.True(reference.AsSpan().SequenceEqual(Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), pool, whole)),
-                        $"{what}: {(whole ? "whole plane" : "tile blocks")} on {pool?.Threads ?? 1} threads differs from tile blocks on one");
+            foreach (int tile in new[] { 2, 4 })
+            {
+                string what = $"F({tile}×{tile}) case {seed}";
+                var reference = Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), null, whole: false);
+                ConvWinograd4Tests.AssertClose(fused, reference, magnitude, what);
+                foreach (var pool in pools)
+                    foreach (bool whole in new[] { false, true })
+                        Assert.True(reference.AsSpan().SequenceEqual(Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), pool, whole)),
+                            $"{what}: {(whole ? "whole plane" : "tile blocks")} on {pool?.Threads ?? 1} threads differs from tile blocks on one");
+            }
         }
     }
 
@@ -65,8 +69,8 @@ public sealed unsafe class ConvWinogradSplitTests
     public void PartsCoverEveryOutputOnceAndFitTheirScratch()
     {
         foreach (int f in new[] { 16, 36 })
-            foreach (int k in new[] { 7, 19, 64, 192, 256, 1000 })
-                foreach (int tiles in new[] { 1, 49, 196, 1155 })
+            foreach (int k in new[] { 7, 19, 64, 256 })
+                foreach (int tiles in new[] { 1, 49, 196, 400 })
                     foreach (int threads in new[] { 1, 2, 3, 4 })
                     {
                         int mr = 8, nr = 32, paddedT = (tiles + nr - 1) / nr * nr;
@@ -89,7 +93,7 @@ public sealed unsafe class ConvWinogradSplitTests
                         }
                         Assert.All(covered, n => Assert.Equal(1, n));
                         // With threads, enough parts that a late thread still finds work, as far as the rows allow.
-                        if (threads > 1) Assert.True(s.Parts >= Math.Min(4 * threads, s.RowPanels), $"{s.Parts} parts for {threads} threads");
+                        if (threads > 1) Assert.True(s.Parts >= Math.Min(2 * threads, s.RowPanels), $"{s.Parts} parts for {threads} threads");
                     }
     }
 

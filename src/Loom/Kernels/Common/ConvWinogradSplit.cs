@@ -14,10 +14,11 @@ internal readonly struct ConvWinogradSplit
     /// <summary>Budget in floats for V of the whole plane (640 KiB of the core's 1 MiB L2, beside the planes it is made from).</summary>
     private const int WholeFloats = 160 * 1024;
 
-    /// <summary>Budget in floats for one part's products M (256 KiB), as the tile blocks' V and M together.</summary>
-    internal static int PartFloats = int.Parse(Environment.GetEnvironmentVariable("LOOM_WPART") ?? "65536");
-    internal static int PerThread = int.Parse(Environment.GetEnvironmentVariable("LOOM_WPER") ?? "4");
-    internal static bool ColsFirst = Environment.GetEnvironmentVariable("LOOM_WCOLS") == "1";
+    /// <summary>
+    /// Budget in floats for one part's products M (512 KiB). Parts this large were as fast as half of it on SqueezeNet's layers
+    /// at two threads, and there are fewer of them to hand out.
+    /// </summary>
+    private const int PartFloats = 128 * 1024;
 
     /// <summary>Whether V for every tile of the plane fits the budget (shape only: which path a layer takes never depends on threads).</summary>
     public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads) =>
@@ -29,15 +30,18 @@ internal readonly struct ConvWinogradSplit
         Nr = nr;
         RowPanels = (outChannels + mr - 1) / mr;
         ColPanels = paddedT / nr;
-        // Halve the larger side of a part until its products fit; then, with threads, rows until every thread has 4 parts to
-        // take (the pool hands parts out one at a time, so a late thread still finds work).
+        // Halve the larger side of a part until its products fit; then, with threads, halve rows until every thread has two parts
+        // and the parts divide evenly among the threads (the pool hands them out one at a time: a thread that starts late still
+        // finds work, and none is left with one part more than the others when all parts cost the same).
         int rp = RowPanels, cp = ColPanels;
         while ((long)frequencies * rp * mr * cp * nr > PartFloats && (rp > 1 || cp > 1))
         {
-            if (cp > 1 && (ColsFirst || cp * nr >= rp * mr || rp == 1)) cp = (cp + 1) / 2;
+            if (cp > 1 && (cp * nr >= rp * mr || rp == 1)) cp = (cp + 1) / 2;
             else rp = (rp + 1) / 2;
         }
-        while (threads > 1 && rp > 1 && Chunks(RowPanels, rp) * Chunks(ColPanels, cp) < PerThread * threads) rp = (rp + 1) / 2;
+        while (threads > 1 && rp > 1 && Chunks(RowPanels, rp) * Chunks(ColPanels, cp) is var parts
+            && (parts < 2 * threads || parts % threads != 0 && parts < 4 * threads))
+            rp = (rp + 1) / 2;
         RowChunks = Chunks(RowPanels, rp);
         ColGroups = Chunks(ColPanels, cp);
         MaxRows = Chunks(RowPanels, RowChunks) * mr;
