@@ -9,7 +9,8 @@ namespace Loom.Kernels.Common;
 /// the zero-bordered image → V (<see cref="ConvWinogradTransform.Input"/>, written in GEMM's packed-B layout) → for each
 /// frequency ξ, M_ξ = U_ξ·V_ξ (<see cref="GemmCore"/>, U_ξ packed once per node, <see cref="ConvWinogradWeights"/>) →
 /// Y with the epilogue. Every output element is computed the same way whichever part computes it, so results do not
-/// depend on the thread count. Which layers take this path depends on their shape only (<see cref="Worth"/>).
+/// depend on the thread count. Which layers take this path depends on their shape only (<see cref="Worth"/>). With threads,
+/// planes whose V fits in L2 whole are split by <see cref="ConvWinogradWhole"/> instead (the same bits).
 /// </summary>
 internal static unsafe class ConvWinograd
 {

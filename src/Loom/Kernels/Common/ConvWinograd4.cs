@@ -7,7 +7,7 @@ namespace Loom.Kernels.Common;
 /// would take 64), at the price of 6×6 input tiles, larger transforms and weights whose thirds and sixths round. Same
 /// structure as <see cref="ConvWinograd"/>: zero-bordered planes → V (<see cref="ConvWinograd4Transform.Input"/>, packed-B
 /// layout) → M_ξ = U_ξ·V_ξ for 36 frequencies → Y with the epilogue. Chosen by shape only (<see cref="Worth"/>), so
-/// sequential and parallel runs give the same bits.
+/// sequential and parallel runs give the same bits; with threads, small planes are split by <see cref="ConvWinograd4Whole"/>.
 /// </summary>
 internal static unsafe class ConvWinograd4
 {

@@ -20,7 +20,11 @@ internal readonly struct ConvWinogradSplit
     /// </summary>
     private const int PartFloats = 128 * 1024;
 
-    /// <summary>Whether V for every tile of the plane fits the budget (shape only: which path a layer takes never depends on threads).</summary>
+    /// <summary>
+    /// Whether to split this way: with threads, when V for every tile of the plane fits the budget. One thread keeps the tile
+    /// blocks, whose V is still in cache when its products are taken (the whole plane measured 1–5% slower on SqueezeNet's
+    /// layers, thread CPU time); the choice moves no bit, since both compute every output element alike.
+    /// </summary>
     public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads) =>
         threads > 1 && (long)frequencies * channels * GemmCore.RoundUp(tiles, nr) <= WholeFloats;
 
