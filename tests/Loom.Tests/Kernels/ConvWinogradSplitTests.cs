@@ -103,6 +103,7 @@ public sealed unsafe class ConvWinogradSplitTests
         Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1));   // one thread: the tile blocks keep V in cache
         Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2));    // SqueezeNet 64→256 at 13×13
         Assert.True(ConvWinogradSplit.Whole(36, 16, 196, 32, 2));   // SqueezeNet 16→64 at 55×55, F(4×4)
+        Assert.True(ConvWinogradSplit.Whole(36, 128, 49, 32, 2));   // ResNet-50 128→128 at 28×28, F(4×4): 1.15 MiB
         Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 2));  // ResNet-50 64→64 at 56×56: 2 MiB of V
     }
 
