@@ -49,14 +49,15 @@ internal static unsafe class WinogradSplitBench
             var buffers = new ConvBuffers(px, pw, pb, null, py);
             var relu = new FusedActivation(ActivationKind.Relu);
             var configs = new List<(string Name, Action Run)>();
-            void Add(string name, WorkerPool? pool, bool whole) => configs.Add((name, () =>
+            void Add(string name, WorkerPool? pool, bool whole, int? slices = null) => configs.Add((name, () =>
             {
-                if (f4) ConvWinograd4.Run(problem, g, w4!, buffers, relu, pool, whole);
-                else ConvWinograd.Run(problem, g, w2!, buffers, relu, pool, whole);
+                if (f4) ConvWinograd4.Run(problem, g, w4!, buffers, relu, pool, whole, slices);
+                else ConvWinograd.Run(problem, g, w2!, buffers, relu, pool, whole, slices);
             }));
             Add("tile blocks, 1 thread", null, false);
             Add("whole plane, 1 thread", null, true);
             Add("tile blocks, 2 threads", pool2, false);
+            Add("tile blocks unsliced, 2 thr", pool2, false, 1);
             Add("whole plane, 2 threads", pool2, true);
             var times = configs.Select(_ => new List<double>()).ToArray();
             for (int r = 0; r < runs + 20; r++)

@@ -87,7 +87,7 @@ internal static unsafe class ConvWinograd
     }
 
     public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
-        bool? whole = null)
+        bool? whole = null, int? slices = null)
     {
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
@@ -98,7 +98,7 @@ internal static unsafe class ConvWinograd
             return;
         }
         float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));
-        int rowPanels = (k + ks.MR - 1) / ks.MR, kSplit = Slices(l.Blocks, rowPanels, threads);
+        int rowPanels = (k + ks.MR - 1) / ks.MR, kSplit = slices ?? Slices(l.Blocks, rowPanels, threads);
         for (int n = 0; n < p.Batch; n++)
         {
             long yOff = (long)n * k * g.OutputSize;
