@@ -6,7 +6,7 @@ using static Loom.Tests.Kernels.ConvFastPathTests;
 namespace Loom.Tests.Kernels;
 
 /// <summary>
-/// The two ways a Winograd layer is split over threads — tile blocks, or (for planes whose transformed input fits in L2)
+/// The two ways a Winograd layer is split over threads — tile blocks, or (for planes whose transformed input is small)
 /// the whole plane's V by channel groups and then (output rows × tile columns) parts (<see cref="ConvWinogradSplit"/>) —
 /// must give the same bits as each other at 1, 2 and 3 threads, for F(2×2) and F(4×4), and stay within the float64
 /// definition's tolerance; the parts must cover every output exactly once.
@@ -98,7 +98,7 @@ public sealed unsafe class ConvWinogradSplitTests
     }
 
     [Fact]
-    public void TakesTheWholePlaneOnlyWithSeveralThreadsAndWhenItsInputFitsInL2()
+    public void TakesTheWholePlaneOnlyWithSeveralThreadsAndWhenItsInputIsSmall()
     {
         Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1));   // one thread: the tile blocks keep V in cache
         Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2));    // SqueezeNet 64→256 at 13×13

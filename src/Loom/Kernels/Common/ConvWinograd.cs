@@ -10,7 +10,7 @@ namespace Loom.Kernels.Common;
 /// frequency ξ, M_ξ = U_ξ·V_ξ (<see cref="GemmCore"/>, U_ξ packed once per node, <see cref="ConvWinogradWeights"/>) →
 /// Y with the epilogue. Every output element is computed the same way whichever part computes it, so results do not
 /// depend on the thread count. Which layers take this path depends on their shape only (<see cref="Worth"/>). With threads,
-/// planes whose V fits in L2 whole are split by <see cref="ConvWinogradWhole"/> instead (the same bits).
+/// planes whose V is small enough to keep whole are split by <see cref="ConvWinogradWhole"/> instead (the same bits).
 /// </summary>
 internal static unsafe class ConvWinograd
 {
@@ -86,6 +86,10 @@ internal static unsafe class ConvWinograd
         public long Stride(int rows) => (long)rows * BlockTiles + 16;
     }
 
+    /// <summary>
+    /// Y = conv(X); <paramref name="whole"/> and <paramref name="slices"/> override how the work is split (tests and
+    /// `Loom.Bench wino-split`), which never changes a bit of Y.
+    /// </summary>
     public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
         bool? whole = null, int? slices = null)
     {

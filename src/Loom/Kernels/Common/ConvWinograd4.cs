@@ -82,6 +82,10 @@ internal static unsafe class ConvWinograd4
         public int Extra => 6 * Wp + Tile * RowScratch + 32;
     }
 
+    /// <summary>
+    /// Y = conv(X); <paramref name="whole"/> and <paramref name="slices"/> override how the work is split (tests and
+    /// `Loom.Bench wino-split`), which never changes a bit of Y.
+    /// </summary>
     public static void Run(ConvProblem p, Conv3D g, ConvWinograd4Weights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
         bool? whole = null, int? slices = null)
     {

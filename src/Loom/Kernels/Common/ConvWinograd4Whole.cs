@@ -3,8 +3,8 @@ using Loom.Runtime.Threading;
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// <see cref="ConvWinograd4"/> for planes whose V fits in L2 whole (<see cref="ConvWinogradSplit"/>): planes and V by channel
-/// groups, then products and output by (output rows × tile columns). Same bits as the tile-block path.
+/// <see cref="ConvWinograd4"/> with threads, for planes whose V is small enough to keep whole (<see cref="ConvWinogradSplit"/>):
+/// planes and V by channel groups, then products and output by (output rows × tile columns). Same bits as the tile blocks.
 /// </summary>
 internal static unsafe class ConvWinograd4Whole
 {

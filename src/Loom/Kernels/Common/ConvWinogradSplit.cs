@@ -1,9 +1,10 @@
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// How a Winograd layer whose transformed input V fits in L2 for the whole plane (SqueezeNet's and DenseNet's small layers)
-/// is split: first every channel's padded plane and V for all tiles, by channel groups (each transformed once, however many
-/// threads); then parts of (output-channel rows × tile columns) that multiply U_ξ·V_ξ and transform their products back.
+/// How a Winograd layer whose transformed input V for the whole plane is small (SqueezeNet's, DenseNet's and Inception's
+/// small layers, 28×28 ones of up to 128 channels) is split over threads: first every channel's padded plane and V for all
+/// tiles, by channel groups (each transformed once, however many threads); then parts of (output-channel rows × tile
+/// columns) that multiply U_ξ·V_ξ and transform their products back.
 /// Tile blocks split these layers badly: 13×13 and 27×27 planes have 49 tiles, two 32-tile blocks, and slicing a block's
 /// output channels made every slice transform the block's input again. The parts only choose which thread computes which
 /// outputs: every element is the same transforms and the same GEMM sums over all input channels, so the bits do not depend
