@@ -15,7 +15,7 @@ internal readonly struct ConvWinogradSplit
     /// <summary>
     /// Budget in floats for V of the whole plane (1.25 MiB: each core's 1 MiB L2 holds what its parts read most, the shared
     /// L3 the rest). It takes ResNet-50's and Inception v1's 28×28 F(4×4) layers (up to 128 channels, 1.15 MiB), which the
-    /// tile blocks split 1.4–1.6× over two threads and the whole plane 1.85–1.9× (`Loom.Bench wino-split`, fastest runs);
+    /// tile blocks split 1.4–1.6× over two threads and the whole plane 1.75–1.9× (`Loom.Bench wino-split`, fastest runs);
     /// 56×56 planes of 64 channels (2 MiB) stay with the tile blocks, which have blocks enough to balance.
     /// </summary>
     private const int WholeFloats = 320 * 1024;
