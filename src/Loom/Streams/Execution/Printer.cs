@@ -48,8 +48,16 @@ public sealed class Printer
         Checksum = other.Checksum;
     }
 
+    /// <summary>
+    /// Folds one printed value into the checksum: rotate and add, which depends on the order of the values and
+    /// costs a two-cycle chain per value. The multiply-xor hash it replaced was a five-cycle chain per output, a
+    /// quarter of Figure1's time, where the MIT compiler's code with printing off does <c>sink += (int)x</c>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;
+    public void Fold(ulong v) => Checksum = FoldInto(Checksum, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong FoldInto(ulong sum, ulong v) => System.Numerics.BitOperations.RotateLeft(sum, 7) + v;
 
     // The printing-off paths are inlined into compiled work functions (a timing run prints every output).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
