@@ -57,6 +57,8 @@ internal sealed partial class CodeGen
         ["log1p"] = x => M(typeof(Intrinsics), "Log1p", x),
     };
 
+    private static readonly Dictionary<string, string> SingleExact = new() { ["sqrt"] = "Sqrt", ["floor"] = "Floor", ["ceil"] = "Ceiling" };
+
     private static readonly Dictionary<string, Func<Expression, Expression, Expression>> Binary2 = new()
     {
         ["atan2"] = (x, y) => M(typeof(Math), "Atan2", x, y), ["pow"] = (x, y) => M(typeof(Math), "Pow", x, y),
@@ -71,6 +73,11 @@ internal sealed partial class CodeGen
     {
         var type = ClrTypes.Of(i.Type);
         Expression D(BExpr a) => Expression.Convert(Expr(a), typeof(double));
+        // sqrt, floor and ceil of a float in single precision give exactly the double result rounded once (a
+        // double's 53 bits are more than twice a float's 24 plus 2, so rounding twice cannot differ; floor and
+        // ceil of a float are floats), without the two conversions and with the shorter sqrtss.
+        if (type == typeof(float) && i.Args.Length == 1 && ClrTypes.Of(i.Args[0].Type) == typeof(float) && SingleExact.TryGetValue(i.Name, out var s1))
+            return M(typeof(MathF), s1, Expr(i.Args[0]));
         if (Unary1.TryGetValue(i.Name, out var f1)) return Expression.Convert(f1(D(i.Args[0])), type);
         if (Binary2.TryGetValue(i.Name, out var f2)) return Expression.Convert(f2(D(i.Args[0]), D(i.Args[1])), type);
         switch (i.Name)

@@ -66,6 +66,8 @@ internal sealed partial class CodeGen
     private Expression Index(BIndex ix)
     {
         var index = Expr(ix.Index);
+        // A constant element of a fixed array folds below; any other read of a fixed 2-D array may be a flat one.
+        if (!(index is ConstantExpression && FixedArray(ix.Array) is not null) && FlatRead(ix, index) is { } flat) return flat;
         if (ScalarElement(ix, index) is { } element) return element;
         _indexingArray = ix.Array is BVar;
         Expression array;

@@ -66,7 +66,7 @@ internal sealed partial class CodeGen
         if (l.Init is not null) parts.Add(Stmt(l.Init));
         _loops.Push((brk, cont));
         Expression body;
-        try { body = Stmt(l.Body); }
+        try { body = WithRange(CountedLoop(l), () => Stmt(l.Body)); }
         finally { _loops.Pop(); }
         var exit = l.Condition is null ? (Expression)Expression.Empty() : Expression.IfThen(Expression.Not(Expr(l.Condition)), Expression.Break(brk));
         var update = l.Update is null ? (Expression)Expression.Empty() : Stmt(l.Update);
