@@ -144,6 +144,8 @@ internal sealed partial class CodeGen
             Expression.Assign(box, Expression.Assign(hoisted, Alloc()))));
         Expression clear = at.Rank == 1 && at.Element is not StructType
             ? Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Clear))!.MakeGenericMethod(elem), hoisted)
+            : at.Rank == 2 && target.Type.GetElementType()?.GetElementType() is { IsPrimitive: true } leaf
+            ? Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Clear2))!.MakeGenericMethod(leaf), hoisted)
             : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
         return Expression.Block(typeof(void), clear, Expression.Assign(target, hoisted));
     }
