@@ -8,7 +8,8 @@ namespace Loom.Tests.StreamTests;
 /// Reads of a fixed two-dimensional array at indices proven in range (loop counters, constants, <c>&amp; c</c>) come
 /// from a flat copy without bounds checks (<c>CodeGen.FlatRead</c>): they must read the same elements as the nested
 /// arrays do, counting up and down, in loops too long to unroll and unrolled ones; an index not proven in range
-/// keeps its check and still fails the run.
+/// keeps its check and still fails the run. Likewise reads of a field array at an int variable whose every
+/// assignment is bounded (<c>CodeGen.VarRanges</c>: BeamFormer's <c>modPos = (modPos + 1) &amp; 63</c>).
 /// </summary>
 public class RangeCodeTests
 {
@@ -61,6 +62,58 @@ public class RangeCodeTests
         // the read keeps its bounds check.
         string bad = Program.Replace("for (int j = 0; j < 7; j++) s = s * 3 + c[i][j];", "for (int j = 0; j < 40; j++) s = s + c[i][j & 7];");
         Assert.NotEqual(Program, bad);
+        var p = StreamProgram.Compile([new SourceFile("test.str", bad)], new Printer(new StringWriter(), 100));
+        var e = Assert.ThrowsAny<Exception>(() => p.RunSequential(long.MaxValue));
+        Assert.True(e is IndexOutOfRangeException || e.InnerException is IndexOutOfRangeException, e.ToString());
+    }
+
+    private const string Ring = """
+        void->void pipeline P { add Src(); add F(); add Print(); }
+        void->int stateful filter Src { int i = 0; work push 1 { push(i * 7 + 3); i++; } }
+        int->int stateful filter F {
+          int[8] buf;
+          int pos;
+          int count;
+          work pop 1 push 2 {
+            buf[pos] = pop();
+            int m = (pos + 5) & 7;
+            int s = 0;
+            for (int i = 0; i < 40; i++) { s = s * 3 + buf[m]; m = (m + 1) & 7; }
+            push(s);
+            pos = (pos + 3) & 7;
+            count += 1;
+            push(buf[(count * 5) & 7]);
+          }
+        }
+        int->void stateful filter Print { work pop 1 { println(pop()); } }
+        """;
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FieldArrayReadsAtMaskedVariablesReadTheRing(bool fuse)
+    {
+        // pos and m only ever hold (…) & 7 or their start (0): their reads of buf (8 long) skip the bounds check.
+        var lines = StreamHarness.RunSequential(Ring, 400, fuse);
+        var buf = new int[8];
+        int pos = 0, count = 0;
+        for (int f = 0; f < 200; f++)
+        {
+            buf[pos] = f * 7 + 3;
+            int m = (pos + 5) & 7, s = 0;
+            unchecked { for (int i = 0; i < 40; i++) { s = s * 3 + buf[m]; m = (m + 1) & 7; } }
+            pos = (pos + 3) & 7;
+            count++;
+            Assert.Equal(s.ToString(CultureInfo.InvariantCulture), lines[2 * f]);
+            Assert.Equal(buf[(count * 5) & 7].ToString(CultureInfo.InvariantCulture), lines[2 * f + 1]);
+        }
+    }
+
+    [Fact]
+    public void AMaskWiderThanTheFieldArrayKeepsItsCheck()
+    {
+        string bad = Ring.Replace("m = (m + 1) & 7;", "m = (m + 1) & 15;");
+        Assert.NotEqual(Ring, bad);
         var p = StreamProgram.Compile([new SourceFile("test.str", bad)], new Printer(new StringWriter(), 100));
         var e = Assert.ThrowsAny<Exception>(() => p.RunSequential(long.MaxValue));
         Assert.True(e is IndexOutOfRangeException || e.InnerException is IndexOutOfRangeException, e.ToString());

@@ -124,7 +124,7 @@ internal sealed partial class CodeGen
     public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         Channel? input, Channel? output, GlobalStore globals, Printer printer, MessageBox? box = null)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s, _localPrint = true, _workBody = work.Body, _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s) };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s, _localPrint = true, _workBody = work.Body, _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _stream = s, _fieldBoxes = fields };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var n = Expression.Parameter(typeof(int), "n");
@@ -176,7 +176,7 @@ internal sealed partial class CodeGen
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, HashSet<VarSymbol> scalarArrays, out HashSet<VarSymbol> found)
     {
         var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _vectorCounts = VectorCounts, _localPrint = true, _workBody = work.Body,
-            _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _scalarArrays = scalarArrays };
+            _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _scalarArrays = scalarArrays, _stream = s, _fieldBoxes = fields };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var setup = new List<Expression>(load);

@@ -76,6 +76,7 @@ internal sealed partial class CodeGen
         if (index is ConstantExpression { Value: int k } && FixedArray(ix.Array) is { } a && k >= 0 && k < a.Length
             && a.GetType().GetElementType() is { } et && (et.IsPrimitive || et.IsArray) && a.GetValue(k) is { } v)
             return Expression.Constant(v, et);
+        if (FieldArrayRead(ix, array, index) is { } read) return read;
         return Expression.ArrayAccess(array, index);
     }
 

@@ -82,8 +82,14 @@ internal sealed partial class CodeGen
         switch (e)
         {
             case BConst { Value: int v }: return (v, v);
-            case BVar { Symbol: var s } when _ranges.TryGetValue(s, out var r): return r;
+            case BVar { Symbol: var s } when _analysis is null && _ranges.TryGetValue(s, out var r): return r;
+            // While finding VarRanges, a local bound to a constant is one unrolled copy's counter: not its value everywhere.
+            case BVar { Symbol: var s } when _analysis is not null: return _analysis.TryGetValue(s, out var a) ? a
+                : s.Kind != VarKind.Local && _vars.TryGetValue(s, out var fixedValue) && fixedValue is ConstantExpression { Value: int fv } ? (fv, fv) : null;
             case BVar { Symbol: var s } when _vars.TryGetValue(s, out var bound) && bound is ConstantExpression { Value: int k }: return (k, k);
+            case BVar { Symbol: var s } when VarRanges().TryGetValue(s, out var v):
+                _usedVarRange = true;
+                return v;
             case BBinary { Op: BinOp.And } and: 
                 if (RangeOf(and.Right) is { Lo: >= 0 } rr) return (0, RangeOf(and.Left) is { Lo: >= 0 } lr ? Math.Min(lr.Hi, rr.Hi) : rr.Hi);
                 if (RangeOf(and.Left) is { Lo: >= 0 } ll) return (0, ll.Hi);
