@@ -12,6 +12,9 @@ namespace Loom.Streams.CodeGen;
 /// </summary>
 internal sealed record PortAccess(ParameterExpression Buf, ParameterExpression Index, Type Item, int Mask, ParameterExpression? Table = null)
 {
+    /// <summary>Every entry of <see cref="Table"/> is a valid index of the arena: the item's read needs no bounds check.</summary>
+    public bool TableInRange { get; init; }
+
     /// <summary>A dynamic queue (<see cref="DynamicChannel{T}"/>), reached by method calls instead of Buf and Index.</summary>
     public Expression? Queue { get; init; }
 }
@@ -25,6 +28,9 @@ public sealed record FusedPort(Expression Arena, int Base, int Stride, int[]? Ta
 {
     /// <summary>Items to skip after each firing's pops (a strided row: firing f reads from Base + f·(pop + Gap)).</summary>
     public int Gap { get; init; }
+
+    /// <summary>The arena's length (every copy has the same), when known: a table whose entries all lie below it is read without bounds checks.</summary>
+    public int ArenaLength { get; init; } = -1;
 }
 
 /// <summary>One filter's fused code in parts (see <see cref="CodeGen.FusedParts"/>).</summary>
@@ -118,7 +124,7 @@ internal sealed partial class CodeGen
     public static Action<int> CompileWork(StreamSymbol s, WorkSymbol work, object?[] args, IStrongBox[] fields,
         Channel? input, Channel? output, GlobalStore globals, Printer printer, MessageBox? box = null)
     {
-        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s, _localPrint = true, _workBody = work.Body, _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s) };
+        var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _box = box, _filter = s, _localPrint = true, _workBody = work.Body, _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _stream = s, _fieldBoxes = fields };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var n = Expression.Parameter(typeof(int), "n");
@@ -170,7 +176,7 @@ internal sealed partial class CodeGen
         FusedPort? input, FusedPort? output, GlobalStore globals, Printer printer, int first, HashSet<VarSymbol> scalarArrays, out HashSet<VarSymbol> found)
     {
         var g = new CodeGen(globals, false, printer, null, s.Name) { _hoistArrays = true, _unroll = Unroll, _vectorCounts = VectorCounts, _localPrint = true, _workBody = work.Body,
-            _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _scalarArrays = scalarArrays };
+            _constFields = ConstantFields(s), _constArrayFields = ConstantArrayFields(s), _scalarArrays = scalarArrays, _stream = s, _fieldBoxes = fields };
         g.BindParams(s, args);
         var (load, store) = g.BindFields(s, fields);
         var setup = new List<Expression>(load);
@@ -209,12 +215,17 @@ internal sealed partial class CodeGen
         pre.Add(Expression.Assign(buf, port.Arena));
         pre.Add(Expression.Assign(idx, Expression.Constant(port.Base + first * port.Stride)));
         ParameterExpression? table = null;
+        bool inRange = false;
         if (port.Table is not null)
         {
             table = NewLocal(typeof(int[]), name + "Table");
             pre.Add(Expression.Assign(table, Expression.Constant(port.Table)));
+            inRange = Ranges && port.ArenaLength > 0 && port.Table.All(t => t >= 0 && t < port.ArenaLength);
+            // A checked read of the arena's length before the firings: the JIT then knows the arena is not null
+            // and drops the null checks of the unchecked reads.
+            if (inRange) pre.Add(Expression.ArrayLength(buf));
         }
-        return new PortAccess(buf, idx, item, -1, table);
+        return new PortAccess(buf, idx, item, -1, table) { TableInRange = inRange };
     }
 
     private Expression FiringLoop(WorkSymbol work, Expression n)

@@ -57,6 +57,8 @@ internal sealed partial class CodeGen
         ["log1p"] = x => M(typeof(Intrinsics), "Log1p", x),
     };
 
+    private static readonly Dictionary<string, string> SingleExact = new() { ["sqrt"] = "Sqrt", ["floor"] = "Floor", ["ceil"] = "Ceiling" };
+
     private static readonly Dictionary<string, Func<Expression, Expression, Expression>> Binary2 = new()
     {
         ["atan2"] = (x, y) => M(typeof(Math), "Atan2", x, y), ["pow"] = (x, y) => M(typeof(Math), "Pow", x, y),
@@ -71,6 +73,11 @@ internal sealed partial class CodeGen
     {
         var type = ClrTypes.Of(i.Type);
         Expression D(BExpr a) => Expression.Convert(Expr(a), typeof(double));
+        // sqrt, floor and ceil of a float in single precision give exactly the double result rounded once (a
+        // double's 53 bits are more than twice a float's 24 plus 2, so rounding twice cannot differ; floor and
+        // ceil of a float are floats), without the two conversions and with the shorter sqrtss.
+        if (type == typeof(float) && i.Args.Length == 1 && ClrTypes.Of(i.Args[0].Type) == typeof(float) && SingleExact.TryGetValue(i.Name, out var s1))
+            return M(typeof(MathF), s1, Expr(i.Args[0]));
         if (Unary1.TryGetValue(i.Name, out var f1)) return Expression.Convert(f1(D(i.Args[0])), type);
         if (Binary2.TryGetValue(i.Name, out var f2)) return Expression.Convert(f2(D(i.Args[0]), D(i.Args[1])), type);
         switch (i.Name)
@@ -88,6 +95,11 @@ internal sealed partial class CodeGen
     private PortAccess Port(bool input, Syntax.SourceSpan span) =>
         (input ? _in : _out) ?? throw new StreamException($"{span}: {(input ? "pop/peek" : "push")} is only allowed in work or prework (in {_where})");
 
+    /// <summary>An item's place read as a value: through a table proven in range, without the arena's bounds check.</summary>
+    private static Expression Load(PortAccess p, Expression index) => p is { Table: not null, TableInRange: true }
+        ? Expression.Call(typeof(UncheckedArray).GetMethod(nameof(UncheckedArray.Load))!.MakeGenericMethod(p.Item), p.Buf, Expression.ArrayIndex(p.Table, index))
+        : Slot(p, index);
+
     private static Expression Slot(PortAccess p, Expression index) =>
         p.Table is not null ? Expression.ArrayAccess(p.Buf, Expression.ArrayIndex(p.Table, index))
         : p.Mask >= 0 ? Expression.ArrayAccess(p.Buf, Expression.And(index, Expression.Constant(p.Mask)))
@@ -97,7 +109,7 @@ internal sealed partial class CodeGen
     {
         var p = Port(true, e.Span);
         if (p.Queue is not null) return FromItem(Expression.Call(p.Queue, "Pop", null), p.Item, e.Type);
-        var slot = Slot(p, Expression.PostIncrementAssign(p.Index));
+        var slot = Load(p, Expression.PostIncrementAssign(p.Index));
         return FromItem(slot, p.Item, e.Type);
     }
 
@@ -105,7 +117,7 @@ internal sealed partial class CodeGen
     {
         var p = Port(true, e.Span);
         if (p.Queue is not null) return FromItem(Expression.Call(p.Queue, "Peek", null, Expr(e.Index)), p.Item, e.Type);
-        return FromItem(Slot(p, Expression.Add(p.Index, Expr(e.Index))), p.Item, e.Type);
+        return FromItem(Load(p, Expression.Add(p.Index, Expr(e.Index))), p.Item, e.Type);
     }
 
     private Expression Push(BPush e)

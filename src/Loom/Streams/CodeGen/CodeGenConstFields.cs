@@ -66,6 +66,8 @@ internal sealed partial class CodeGen
     private Expression Index(BIndex ix)
     {
         var index = Expr(ix.Index);
+        // A constant element of a fixed array folds below; any other read of a fixed 2-D array may be a flat one.
+        if (!(index is ConstantExpression && FixedArray(ix.Array) is not null) && FlatRead(ix, index) is { } flat) return flat;
         if (ScalarElement(ix, index) is { } element) return element;
         _indexingArray = ix.Array is BVar;
         Expression array;
@@ -74,6 +76,7 @@ internal sealed partial class CodeGen
         if (index is ConstantExpression { Value: int k } && FixedArray(ix.Array) is { } a && k >= 0 && k < a.Length
             && a.GetType().GetElementType() is { } et && (et.IsPrimitive || et.IsArray) && a.GetValue(k) is { } v)
             return Expression.Constant(v, et);
+        if (FieldArrayRead(ix, array, index) is { } read) return read;
         return Expression.ArrayAccess(array, index);
     }
 

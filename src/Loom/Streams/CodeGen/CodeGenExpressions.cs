@@ -139,7 +139,10 @@ internal sealed partial class CodeGen
     private Expression Assign(BExpr target, Expression value)
     {
         if (target is BFieldAccess fa) return WriteField(fa, value);
-        return Expression.Assign(Expr(target), value);
+        var saved = _assignTarget;
+        _assignTarget = target;
+        try { return Expression.Assign(Expr(target), value); }
+        finally { _assignTarget = saved; }
     }
 
     /// <summary>Evaluates an array element target's array and index once (they may pop), for read-modify-write.</summary>

@@ -35,8 +35,7 @@ internal sealed partial class CodeGen
         var steps = new List<Expression>();
         var temps = new List<ParameterExpression>();
         void Fold(Expression bits) =>
-            steps.Add(Expression.Assign(sum, Expression.Add(Expression.Multiply(Expression.ExclusiveOr(sum, bits),
-                Expression.Constant(0x100000001B3UL)), Expression.Constant(0x9E3779B97F4A7C15UL))));
+            steps.Add(Expression.Assign(sum, Expression.Call(typeof(Printer).GetMethod(nameof(Printer.FoldInto))!, sum, bits, lines)));
         Expression DoubleBits(Expression d) => Expression.Convert(Expression.Call(typeof(BitConverter).GetMethod(nameof(BitConverter.DoubleToInt64Bits))!,
             Expression.Convert(d, typeof(double))), typeof(ulong));
         foreach (var part in p.Parts)

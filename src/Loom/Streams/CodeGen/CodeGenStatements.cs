@@ -66,7 +66,7 @@ internal sealed partial class CodeGen
         if (l.Init is not null) parts.Add(Stmt(l.Init));
         _loops.Push((brk, cont));
         Expression body;
-        try { body = Stmt(l.Body); }
+        try { body = WithRange(CountedLoop(l), () => Stmt(l.Body)); }
         finally { _loops.Pop(); }
         var exit = l.Condition is null ? (Expression)Expression.Empty() : Expression.IfThen(Expression.Not(Expr(l.Condition)), Expression.Break(brk));
         var update = l.Update is null ? (Expression)Expression.Empty() : Stmt(l.Update);
@@ -144,6 +144,8 @@ internal sealed partial class CodeGen
             Expression.Assign(box, Expression.Assign(hoisted, Alloc()))));
         Expression clear = at.Rank == 1 && at.Element is not StructType
             ? Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Clear))!.MakeGenericMethod(elem), hoisted)
+            : at.Rank == 2 && target.Type.GetElementType()?.GetElementType() is { IsPrimitive: true } leaf
+            ? Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Clear2))!.MakeGenericMethod(leaf), hoisted)
             : Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Zero))!, hoisted);
         return Expression.Block(typeof(void), clear, Expression.Assign(target, hoisted));
     }

@@ -210,7 +210,7 @@ public sealed class FusedRunner
             else if (InARow(map)) input = new FusedPort(arena, map.Length > 0 ? map[0] : 0, a.Pop[0], null);
             else if (a.ExtraPeek == 0 && !a.HasPrework && Strided(map, a.Pop[0]) is int stride)
                 input = new FusedPort(arena, map[0], stride, null) { Gap = stride - a.Pop[0] };
-            else input = new FusedPort(arena, 0, a.Pop[0], map);
+            else input = new FusedPort(arena, 0, a.Pop[0], map) { ArenaLength = Arena(ie).Length };
         }
         if (a.Out.Count > 0 && a.Out[0] is { } oe)
         {

@@ -48,8 +48,18 @@ public sealed class Printer
         Checksum = other.Checksum;
     }
 
+    /// <summary>
+    /// Folds one printed value into the checksum: the value xor the number of lines printed before it, added. A
+    /// check that keeps every output live and tells runs apart (a line's value or place changes it), not a hash:
+    /// the sum is a one-cycle chain per output, as the MIT compiler's code with printing off (<c>sink += (int)x</c>).
+    /// The multiply-xor hash before it was a five-cycle chain per output (a quarter of Figure1's time); with a
+    /// rotate-and-add (two cycles) DCT ran at 0.83 of the rival, with this fold 0.95 (AutoCor 0.88 with either).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Fold(ulong v) => Checksum = (Checksum ^ v) * 0x100000001B3UL + 0x9E3779B97F4A7C15UL;
+    public void Fold(ulong v) => Checksum = FoldInto(Checksum, v, Lines);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong FoldInto(ulong sum, ulong v, long lines) => sum + (v ^ (ulong)lines);
 
     // The printing-off paths are inlined into compiled work functions (a timing run prints every output).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
