@@ -81,12 +81,34 @@ internal static class StreamBench
             var p = StreamProgram.Compile(files, new Printer(null)).WithFission(fissions ?? new Dictionary<string, int>());
             if (cores > 1) p.SetUpParallel(cores, plan!);
             else p.PrepareSequential();
+            SettleJit();
             double t0 = now();
             if (cores == 1) p.RunSequential(iters);
             else p.RunParallel(cores, iters);
             double t = now() - t0;
             if (t >= seconds * 0.5) return iters * perIter / t;
             iters = t < 0.01 ? iters * 16 : (long)(iters * seconds / t) + 1;
+        }
+    }
+
+    /// <summary>
+    /// Waits (up to 3 s) until tiered compilation has stopped compiling. Each timed run follows the compilation of a fresh
+    /// program (and, at several cores, its twins), which calls the StreamIt compiler's and System.Linq.Expressions'
+    /// methods often enough to be recompiled at tier 1 by the runtime's background thread, 100 ms after the calls
+    /// stop: that is, during the run. At one core the thread CPU clock does not count it; at all cores it took one
+    /// core from the wall-clock run: AutoCor's 2-core run of 1.3 s lost 0.47 s of a core to the ".NET Tiered
+    /// Compilation" thread (its time at 2 cores: 1.04-1.42x one core; 1.90-1.94x with DOTNET_TieredCompilation=0;
+    /// 2026-11-27 04:15, machine otherwise idle). A program compiled once (`loom stream`) saw 0.02 s of it.
+    /// </summary>
+    private static void SettleJit()
+    {
+        long count = System.Runtime.JitInfo.GetCompiledMethodCount();
+        for (int i = 0; i < 20; i++)
+        {
+            Thread.Sleep(150);
+            long now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now == count) return;
+            count = now;
         }
     }
 

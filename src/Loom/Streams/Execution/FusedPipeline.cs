@@ -160,12 +160,14 @@ internal sealed class FusedPipeline
         Array.Clear(_waited);
         _stop = false;
         _failure = null;
+        var witness = Stats ? new RunWitness() : null;
         if (!pool.TryRunConcurrently(_pieces.Length, new Part(this, units)))
         {
             for (long u = 0; u < units; u++)
                 foreach (var p in _pieces) p.RunUnit(u);
             return;
         }
+        if (witness is not null) Console.Error.WriteLine(witness.Report($"{units} units", _total.Sum()));
         if (Stats)
             for (int k = 0; k < _pieces.Length; k++)
                 Console.Error.WriteLine($"piece {k}: {_done[k * Pad]} units, cpu {_total[k]:F3} s, of which {_waited[k]:F3} s waiting");

@@ -132,6 +132,7 @@ internal sealed class UnitAlternation
         _failure = null;
         _waited = new double[_cores.Length];
         _total = new double[_cores.Length];
+        var witness = Stats ? new RunWitness() : null;
         try
         {
             if (!pool.TryRunConcurrently(_cores.Length, new Part(this, units)))
@@ -153,6 +154,7 @@ internal sealed class UnitAlternation
             foreach (var t in _turns)
                 if (t.Holder != 0) Hand(t, (int)t.Holder, 0);
         }
+        if (witness is not null) Console.Error.WriteLine(witness.Report($"{units} units of {SteadyStatesPerUnit} steady state(s)", _total.Sum()));
         if (Stats)
             for (int k = 0; k < _cores.Length; k++)
                 Console.Error.WriteLine($"core {k}: cpu {_total[k]:F3} s, of which {_waited[k]:F3} s waiting for its turn");
