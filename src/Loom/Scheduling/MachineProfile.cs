@@ -15,6 +15,17 @@ public enum KernelClass
     Pool,
     /// <summary>Everything else (element-wise, data movement, reductions): work is bytes read and written.</summary>
     Memory,
+    /// <summary>
+    /// 3×3 stride-1 convolutions on the Winograd F(2×2, 3×3) path (<c>ConvWinograd</c>): work is twice the multiply-adds of the
+    /// products as computed, packed bytes those the path moves (planes, transformed tiles and products). Timed apart from
+    /// <see cref="Conv"/>: per multiply-add and over several threads they behave unlike the paths they replace.
+    /// </summary>
+    Winograd,
+    /// <summary>
+    /// The same on the F(4×4, 3×3) path (<c>ConvWinograd4</c>): its products run slower per multiply-add and its larger layers
+    /// split over threads unlike F(2×2)'s (ResNet-50, 2 threads, idle: 1.35–1.4× at 56×56 and 28×28, F(2×2) 1.85× at 14×14).
+    /// </summary>
+    Winograd4,
 }
 
 /// <summary>
@@ -45,6 +56,15 @@ public sealed record MachineProfile
     public required KernelTiming[] Wide { get; init; }
 
     /// <summary>
+    /// Per <see cref="KernelClass"/>: how much slower a one-thread kernel runs while the other threads run kernels too (a
+    /// parallel stage, a split batch) than alone. Empty (every factor 1) in profiles without it.
+    /// </summary>
+    public double[] Beside { get; init; } = [];
+
+    /// <summary>The <see cref="Beside"/> factor of a class (1 where the profile has none).</summary>
+    public double BesideFactor(KernelClass cls) => (int)cls < Beside.Length ? Beside[(int)cls] : 1;
+
+    /// <summary>
     /// Timings on one thread of operators measured on their own (LRN costs far more per byte than Relu),
     /// by op type; their work is that of their class.
     /// </summary>
@@ -68,9 +88,11 @@ public sealed record MachineProfile
     {
         Machine = "fixed",
         Threads = threads,
-        Single = [new(4e-6, 1 / 40e9), new(5e-6, 1 / 35e9), new(3e-6, 1 / 6e9), new(2e-6, 1 / 4e9), new(1e-6, 1 / 10e9)],
+        // Winograd layers as the other spatial convolutions (same rate per unit of work), as before they had a class of their own.
+        Single = [new(4e-6, 1 / 40e9), new(5e-6, 1 / 35e9), new(3e-6, 1 / 6e9), new(2e-6, 1 / 4e9), new(1e-6, 1 / 10e9), new(5e-6, 1 / 35e9), new(5e-6, 1 / 35e9)],
         Wide = [new(8e-6, 1 / (40e9 * threads * 0.9)), new(9e-6, 1 / (35e9 * threads * 0.9)), new(6e-6, 1 / (6e9 * threads * 0.8)),
-            new(5e-6, 1 / (4e9 * threads * 0.8)), new(4e-6, 1 / (10e9 * Math.Min(threads, 2) * 0.8))],
+            new(5e-6, 1 / (4e9 * threads * 0.8)), new(4e-6, 1 / (10e9 * Math.Min(threads, 2) * 0.8)), new(9e-6, 1 / (35e9 * threads * 0.9)),
+            new(9e-6, 1 / (35e9 * threads * 0.9))],
         Transfer = new(2e-6, 1 / 20e9),
     };
 
@@ -121,6 +143,8 @@ public sealed record MachineProfile
     /// <summary>How long a profile probed on busy cores is reused before a process probes again (hoping for quiet).</summary>
     private static readonly TimeSpan BusyProfileLifetime = TimeSpan.FromMinutes(30);
 
+    private static readonly int Classes = Enum.GetValues<KernelClass>().Length;
+
     private static readonly Lock CacheLock = new();
     private static readonly Dictionary<string, MachineProfile> Cached = new();
 
@@ -130,7 +154,7 @@ public sealed record MachineProfile
         {
             if (!File.Exists(file)) return null;
             var p = JsonSerializer.Deserialize(File.ReadAllText(file), MachineProfileJson.Default.MachineProfile);
-            if (p is not { Single.Length: 5, Wide.Length: 5 } || p.Machine != machine) return null;
+            if (p is null || p.Single.Length != Classes || p.Wide.Length != Classes || p.Machine != machine) return null;
             bool busy = p.ParallelScaling is { } s && s < QuietScaling * p.Threads;
             return busy && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > BusyProfileLifetime ? null : p;
         }
