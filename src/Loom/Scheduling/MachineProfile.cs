@@ -123,6 +123,11 @@ public sealed record MachineProfile
                 // and a profile whose matrix products ran no faster on two threads than on one (quiet checks of 1.94x around
                 // it) made every schedule run branches side by side. The products' own scaling counts as a third check.
                 double quiet = Math.Min(Math.Min(before, after), probed.GemmScaling);
+                // So do the convolution classes, though only where they gained (almost) nothing: Winograd F(4×4) splits only
+                // 1.35–1.5× on a quiet machine, yet one profile, between checks of 2.00×, had the 3×3 and strided layers at
+                // 1.00× and ran ResNet-50's downsampling branches side by side.
+                foreach (var c in (ReadOnlySpan<KernelClass>)[KernelClass.Conv, KernelClass.Winograd, KernelClass.Winograd4])
+                    if (probed.Scaling(c) < 1 + 0.2 * (threads - 1)) quiet = Math.Min(quiet, probed.Scaling(c));
                 if (attempt == 0 || quiet > scaling) (profile, scaling) = (probed, quiet);
                 if (scaling >= QuietScaling * threads) break;
             }
@@ -132,7 +137,10 @@ public sealed record MachineProfile
     }
 
     /// <summary>How much faster the matrix-product probes ran with all threads than with one (work only, fixed costs aside).</summary>
-    internal double GemmScaling => Wide[(int)KernelClass.Gemm].SecondsPerWork is > 0 and var wide ? Single[(int)KernelClass.Gemm].SecondsPerWork / wide : Threads;
+    internal double GemmScaling => Scaling(KernelClass.Gemm);
+
+    /// <summary>How much faster a class's probes ran with all threads than with one (work only, fixed costs aside).</summary>
+    internal double Scaling(KernelClass c) => Wide[(int)c].SecondsPerWork is > 0 and var wide ? Single[(int)c].SecondsPerWork / wide : Threads;
 
     /// <summary>Share of T-fold FMA throughput that T threads must reach for a probed profile to be cached for good (a busier one is kept <see cref="BusyProfileLifetime"/>).</summary>
     private const double QuietScaling = 0.8;
