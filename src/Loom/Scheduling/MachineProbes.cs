@@ -127,21 +127,23 @@ internal static class MachineProbes
         /// </summary>
         public (double Alone, double Together) Beside(ProbeModels.Probe probe, int threads)
         {
+            // A first untimed round warms fresh copies on the threads that run them.
+            int first = 0;
             if (!_copies.TryGetValue(probe, out var sessions))
             {
                 _copies[probe] = sessions = Enumerable.Range(0, threads).Select(_ => Create(probe, 1)).ToArray();
-                foreach (var s in sessions) s.Run(Inputs(s)).Dispose();
+                first = -1;
             }
             var inputs = Inputs(sessions[0]);
             double alone = double.MaxValue;
             var together = Enumerable.Repeat(double.MaxValue, threads).ToArray();
-            // Each copy stays on its own thread for every round (a first untimed one warms it there): a copy whose buffers
-            // another core touched last would time that core's cache lines moving over (a 20 µs max pool read 1.4× slower).
+            // Each copy stays on its own thread for all its runs: a copy whose buffers another core touched last would time that
+            // core's cache lines moving over (a 20 µs max pool read 1.4× slower).
             using var start = new Barrier(threads);
             using var end = new Barrier(threads);
             void Rounds(int t)
             {
-                for (int r = -1; r < Repeats; r++)
+                for (int r = first; r < Repeats; r++)
                 {
                     start.SignalAndWait();
                     long t0 = Stopwatch.GetTimestamp();
@@ -152,7 +154,7 @@ internal static class MachineProbes
             }
             var others = Enumerable.Range(1, threads - 1).Select(t => new Thread(() => Rounds(t)) { IsBackground = true }).ToArray();
             foreach (var th in others) th.Start();
-            for (int r = -1; r < Repeats; r++)
+            for (int r = first; r < Repeats; r++)
             {
                 long t0 = Stopwatch.GetTimestamp();
                 sessions[0].Run(inputs).Dispose();

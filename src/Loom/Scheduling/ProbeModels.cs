@@ -18,11 +18,11 @@ internal static class ProbeModels
     public static IReadOnlyList<Probe> ClassCases(KernelClass cls) => cls switch
     {
         KernelClass.Gemm => [Conv(32, 14, 1, 1, 4), Conv(128, 28, 1, 1, 1), Conv(512, 7, 1, 1, 1)],
-        // Spatial convolutions off the Winograd path: strided 3×3 (ResNet's and the stems' downsampling; small, then as large as
+        // Spatial convolutions off the Winograd path: strided 3×3 (ResNet's and the stems' downsampling; small, then a quarter of
         // ResNet-50's), 3×3 on few positions, a 7×7 on the implicit GEMM and a strided 1×1 projection. While the Winograd layers
         // were probed here too, their poor two-thread split (1.35–1.5× on small planes) was charged to every strided layer,
-        // which splits 1.8–1.9×: ResNet-50 ran its downsampling branches side by side, 4.6 ms slower than splitting each.
-        KernelClass.Conv => [Conv(32, 28, 3, 1, 1, stride: 2), Conv(128, 56, 3, 1, 1, stride: 2), Conv(256, 7, 3, 1, 1), Conv(16, 28, 7, 1, 1),
+        // which splits 1.9× (ResNet-50, idle): schedules ran its downsampling branches side by side instead of splitting each layer.
+        KernelClass.Conv => [Conv(32, 28, 3, 1, 1, stride: 2), Conv(64, 56, 3, 1, 1, stride: 2), Conv(256, 7, 3, 1, 1), Conv(16, 28, 7, 1, 1),
             Conv(256, 28, 1, 1, 1, stride: 2, outChannels: 512)],
         // 3×3 stride-1 layers on the Winograd paths, measured rather than assumed to run their multiply-adds as fast as the other
         // paths: small then large (the two the all-thread timing is fitted to), then one more shape of the models'. F(2×2): a small
