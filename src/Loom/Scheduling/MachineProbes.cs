@@ -84,16 +84,27 @@ internal static class MachineProbes
         return new KernelTiming(fit.OverheadSeconds, single.SecondsPerWork * k, single.SecondsPerPackedByte * k);
     }
 
-    /// <summary>The probes' sessions, made on first use and kept for the later rounds (warm, weights packed).</summary>
+    /// <summary>
+    /// The probes' sessions, made on first use and kept for the later rounds (warm, weights packed). Those with several
+    /// threads share one pool: each pool's idle workers spin a while after a run, and kept pools of their own would take
+    /// cores from the next probe's threads.
+    /// </summary>
     private sealed class ProbeSessions : IDisposable
     {
         private readonly Dictionary<(ProbeModels.Probe, int), LoomSession> _sessions = new();
         private readonly Dictionary<ProbeModels.Probe, LoomSession[]> _copies = new();
+        private readonly Dictionary<int, Runtime.Threading.WorkerPool> _pools = new();
 
-        private static LoomSession Create(ProbeModels.Probe probe, int threads) => LoomSession.Create(probe.Model, new LoomSessionOptions
+        private LoomSession Create(ProbeModels.Probe probe, int threads)
         {
-            IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, OptimizationLevel = 0, MachineProfile = MachineProfile.Fixed(threads),
-        });
+            Runtime.Threading.WorkerPool? pool = null;
+            if (threads > 1 && !_pools.TryGetValue(threads, out pool)) _pools[threads] = pool = new Runtime.Threading.WorkerPool(threads);
+            return LoomSession.Create(probe.Model, new LoomSessionOptions
+            {
+                IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, OptimizationLevel = 0, MachineProfile = MachineProfile.Fixed(threads),
+                SharedPool = pool,
+            });
+        }
 
         private static Dictionary<string, LoomValue> Inputs(LoomSession session) =>
             new() { [session.Inputs[0].Name] = ProbeModels.Input(session.Inputs[0]) };
@@ -173,6 +184,7 @@ internal static class MachineProbes
         {
             foreach (var s in _sessions.Values) s.Dispose();
             foreach (var s in _copies.Values.SelectMany(x => x)) s.Dispose();
+            foreach (var p in _pools.Values) p.Dispose();
         }
     }
 }
