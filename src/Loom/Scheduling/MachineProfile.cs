@@ -104,7 +104,11 @@ public sealed record MachineProfile
         lock (CacheLock)
         {
             if (Cached.TryGetValue(machine, out var known)) return known;
-            if (TryRead(file, machine) is { } read) return Cached[machine] = read;
+            // A profile probed on busy cores is replaced as soon as a process starts on quiet ones (one FMA check, ~10 ms):
+            // kept for its half hour, it gave the schedules of a quiet machine the busy one's two-thread speeds.
+            if (TryRead(file, machine) is { } read
+                && (read.ParallelScaling is not { } was || was >= QuietScaling * threads || ParallelScalingCheck.Measure(threads) < QuietScaling * threads))
+                return Cached[machine] = read;
             // Probed while other processes held the cores, two-thread timings describe the load, not the machine. Such a
             // profile is cached too, marked with its scaling, but only for BusyProfileLifetime: re-probing in every
             // process cost each fresh load ~350 ms of CPU (most of it JIT), and under load every probe was busy anyway.
