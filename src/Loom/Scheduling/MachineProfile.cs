@@ -149,7 +149,7 @@ public sealed record MachineProfile
     /// <summary>Share of T-fold FMA throughput that T threads must reach for a probed profile to be cached for good (a busier one is kept <see cref="BusyProfileLifetime"/>).</summary>
     private const double QuietScaling = 0.8;
 
-    /// <summary>Probing takes 0.4–0.8 s here; a busy machine pays it (and a 0.5 s pause) this many times, once per half hour.</summary>
+    /// <summary>Probing (three rounds) took ~2 s here at load 6; a busy machine pays it (and a 0.5 s pause) this many times, once per half hour.</summary>
     private const int ProbeAttempts = 2;
 
     /// <summary>How long a profile probed on busy cores is reused before a process probes again (hoping for quiet).</summary>
