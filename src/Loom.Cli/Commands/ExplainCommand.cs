@@ -66,20 +66,21 @@ internal static class ExplainCommand
         using var all = LoomSession.Load(path, CliInputs.Options(threads, sequential: true, interOpOnly: false, dims));
         var sessions = new[] { one, all, scheduled };
         var times = sessions.Select(_ => new List<double>()).ToArray();
-        var perNode = new Dictionary<string, List<double>>();
-        var trace = new RunTrace();
+        // Per node, every session traced alike: one thread in turn, all threads in turn, and the schedule (a node beside another).
+        var traces = sessions.Select(_ => new RunTrace()).ToArray();
+        var perNode = sessions.Select(_ => new Dictionary<string, List<double>>()).ToArray();
         foreach (var s in sessions) s.Run(feeds).Dispose(); // warm-up: constant steps, buffers, code
         for (int r = 0; r < runs; r++)
             for (int k = 0; k < sessions.Length; k++)
             {
                 var clock = Stopwatch.StartNew();
-                sessions[k].Run(feeds, k == 0 ? trace : null).Dispose();
+                sessions[k].Run(feeds, traces[k]).Dispose();
                 times[k].Add(clock.Elapsed.TotalMilliseconds);
-                if (k != 0) continue;
-                foreach (var e in trace.Events)
-                    (perNode.TryGetValue(e.Node, out var l) ? l : perNode[e.Node] = new()).Add(e.DurationMicroseconds / 1000);
+                foreach (var e in traces[k].Events)
+                    (perNode[k].TryGetValue(e.Node, out var l) ? l : perNode[k][e.Node] = new()).Add(e.DurationMicroseconds / 1000);
             }
-        report.PrintMeasured(Median(times[0]), Median(times[1]), Median(times[2]), threads, perNode.ToDictionary(kv => kv.Key, kv => Median(kv.Value)));
+        var medians = perNode.Select(d => d.ToDictionary(kv => kv.Key, kv => Median(kv.Value))).ToArray();
+        report.PrintMeasured(Median(times[0]), Median(times[1]), Median(times[2]), threads, medians[0], medians[1], medians[2]);
     }
 
     internal static double Median(List<double> values)

@@ -21,6 +21,10 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
             { } s => string.Create(Inv, $"probed now and cached ({profile.Threads} threads did {s:F2}x one thread's FMA work)"),
         };
         Console.WriteLine($"machine profile: {text}");
+        // Per class: all threads against one on work alone (fixed costs aside), and one thread beside the others against alone.
+        Console.WriteLine("  per class, work on " + profile.Threads + " threads vs 1 / one thread beside the others vs alone: " + string.Join(", ",
+            Enum.GetValues<Loom.Scheduling.KernelClass>().Select(c => string.Create(Inv,
+                $"{c} {profile.Single[(int)c].SecondsPerWork / Math.Max(profile.Wide[(int)c].SecondsPerWork, 1e-30):F2}x / {profile.BesideFactor(c):F2}"))));
     }
 
     public void PrintSchedule(double loadMs, double scheduleMs)
@@ -59,24 +63,32 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
         else Console.WriteLine($"hyperclustering: no ({whyNot ?? "the schedule is predicted faster, or the batch is 1"})");
     }
 
-    public void PrintMeasured(double oneMs, double allMs, double scheduledMs, int threads, Dictionary<string, double> nodeMs)
+    /// <param name="nodeMs">Median per node of the one-thread sequential run.</param>
+    /// <param name="wideNodeMs">Median per node of the sequential run with every thread (each node split over all of them).</param>
+    /// <param name="scheduledNodeMs">Median per node of the scheduled run (with its threads, beside the nodes of its stage).</param>
+    public void PrintMeasured(double oneMs, double allMs, double scheduledMs, int threads, Dictionary<string, double> nodeMs, Dictionary<string, double> wideNodeMs,
+        Dictionary<string, double> scheduledNodeMs)
     {
         var s = plan.Schedule;
         var df = plan.Dataflow;
         double speedup = oneMs / scheduledMs;
         Console.WriteLine(string.Create(Inv, $"measured (medians): sequential 1 thread {oneMs:F2} ms, sequential {threads} threads {allMs:F2} ms, {(plan.Hyper is null ? "scheduled" : "split batch")} {scheduledMs:F2} ms"));
         Console.WriteLine(string.Create(Inv, $"measured speedup over sequential (1 thread): {speedup:F2}x = {100 * speedup / s.SpeedupBound:F0}% of the bound; predicted {plan.Hyper?.PredictedSpeedup ?? s.PredictedSpeedup:F2}x"));
-        double predictedTotal = 0, measuredTotal = 0;
-        Console.WriteLine($"{"node",-40} {"op",-18} {"worker",6} {"threads",7} {"start ms",9} {"predicted",10} {"measured",10}");
+        double predictedTotal = 0, measuredTotal = 0, predictedWide = 0, measuredWide = 0;
+        string all = $"{threads}T";
+        Console.WriteLine($"{"node",-40} {"op",-18} {"worker",6} {"threads",7} {"start ms",9} {"pred 1T",8} {"meas 1T",8} {"pred " + all,8} {"meas " + all,8} {"pred run",8} {"meas run",8}");
         foreach (var v in Enumerable.Range(0, df.Graph.Count).OrderBy(v => s.Start[v]).ThenBy(v => v))
         {
-            double measured = nodeMs.GetValueOrDefault(df.Labels[v], double.NaN);
-            predictedTotal += df.Graph.Weight(v) * 1000;
+            double measured = nodeMs.GetValueOrDefault(df.Labels[v], double.NaN), wide = wideNodeMs.GetValueOrDefault(df.Labels[v], double.NaN);
+            double run = scheduledNodeMs.GetValueOrDefault(df.Labels[v], double.NaN);
+            predictedTotal += df.Costs[v].Seconds * 1000;
+            predictedWide += df.WideWeights[v] * 1000;
             if (!double.IsNaN(measured)) measuredTotal += measured;
+            if (!double.IsNaN(wide)) measuredWide += wide;
             string label = df.Labels[v].Length > 40 ? "…" + df.Labels[v][^39..] : df.Labels[v];
             Console.WriteLine(string.Create(Inv,
-                $"{label,-40} {df.OpTypes[v],-18} {(s.Threads[v] > 1 ? "all" : s.WorkerOf[v].ToString(Inv)),6} {s.Threads[v],7} {s.Start[v] * 1000,9:F3} {df.Graph.Weight(v) * 1000,10:F3} {measured,10:F3}"));
+                $"{label,-40} {df.OpTypes[v],-18} {(s.Threads[v] > 1 ? "all" : s.WorkerOf[v].ToString(Inv)),6} {s.Threads[v],7} {s.Start[v] * 1000,9:F3} {df.Costs[v].Seconds * 1000,8:F3} {measured,8:F3} {df.WideWeights[v] * 1000,8:F3} {wide,8:F3} {(s.Finish[v] - s.Start[v]) * 1000,8:F3} {run,8:F3}"));
         }
-        Console.WriteLine(string.Create(Inv, $"sum of node times on one thread: predicted {predictedTotal:F2} ms, measured {measuredTotal:F2} ms"));
+        Console.WriteLine(string.Create(Inv, $"sum of node times: one thread predicted {predictedTotal:F2} ms, measured {measuredTotal:F2} ms; {threads} threads each predicted {predictedWide:F2} ms, measured {measuredWide:F2} ms"));
     }
 }

@@ -3,8 +3,15 @@ using Loom.IR;
 
 namespace Loom.Scheduling;
 
-/// <summary>Predicted cost of one node: its class, FLOPs, bytes it reads and writes, and seconds on one thread and with all intra-op threads.</summary>
-public readonly record struct NodeCost(KernelClass Class, long Flops, long Bytes, double Seconds, double WideSeconds);
+/// <summary>
+/// Predicted cost of one node: its class, FLOPs, bytes it reads and writes, and seconds on one thread (alone, and beside
+/// kernels on the other threads: in a parallel stage or a split batch) and with all intra-op threads.
+/// </summary>
+public readonly record struct NodeCost(KernelClass Class, long Flops, long Bytes, double Seconds, double WideSeconds)
+{
+    /// <summary>Seconds on one thread while the other threads run kernels too (<see cref="MachineProfile.Beside"/>).</summary>
+    public double BesideSeconds { get; init; } = Seconds;
+}
 
 /// <summary>What a node does, before any machine is involved: its class, its work (FLOPs, or bytes for memory-bound classes) and the bytes a matrix-product kernel packs.</summary>
 public readonly record struct NodeWork(KernelClass Class, long Flops, long Bytes, double Work, double PackedBytes);
@@ -26,7 +33,7 @@ public sealed class CostModel(MachineProfile profile)
         double single = Profile.Ops.TryGetValue(n.OpType, out var own) ? own.Seconds(w.Work, w.PackedBytes) : classSingle;
         // An operator timed alone scales with threads as its class does.
         double wide = single * Math.Min(1, Profile.Wide[(int)w.Class].Seconds(w.Work, w.PackedBytes) / classSingle);
-        return new NodeCost(w.Class, w.Flops, w.Bytes, single, wide);
+        return new NodeCost(w.Class, w.Flops, w.Bytes, single, wide) { BesideSeconds = single * Profile.BesideFactor(w.Class) };
     }
 
     public static NodeWork Measure(Node n, Graph g, Func<string, long?> dims)
@@ -36,9 +43,11 @@ public sealed class CostModel(MachineProfile profile)
         long bytes = 0;
         foreach (var name in n.Inputs) bytes += BytesOf(name, g, dims);
         foreach (var name in n.Outputs) bytes += BytesOf(name, g, dims);
+        // A Winograd layer computes far fewer multiply-adds than its FLOPs say (F(2×2): 16 per 2×2 outputs and channel pair instead
+        // of 36) and moves transformed tiles besides: its work is what it computes, its packed bytes what it moves, at its own rates.
+        if (cls == KernelClass.Conv && Workload.KernelPaths.Of(n, g, dims) is { Path: Workload.KernelPath.ConvWinograd } wino)
+            return new NodeWork(wino.WinogradTile == 4 ? KernelClass.Winograd4 : KernelClass.Winograd, flops, bytes, 2 * wino.Macs, wino.Bytes);
         double work = cls == KernelClass.Memory ? bytes : flops;
-        // A Winograd layer does 16 multiply-adds per 2×2 outputs and channel pair instead of 36: its work is what it computes.
-        if (cls == KernelClass.Conv && Workload.KernelPaths.Of(n, g, dims) is { Path: Workload.KernelPath.ConvWinograd } wino) work = 2 * wino.Macs;
         double packed = cls is KernelClass.Gemm or KernelClass.Conv ? PackedBytes(n, g, dims) : 0;
         return new NodeWork(cls, flops, bytes, work, packed);
     }
@@ -46,6 +55,7 @@ public sealed class CostModel(MachineProfile profile)
     /// <summary>Seconds for <paramref name="bytes"/> made on one core to be read on another.</summary>
     public double Transfer(long bytes) => Profile.Transfer.Seconds(bytes);
 
+    /// <summary>The class by operator and weights alone; a <see cref="KernelClass.Conv"/> node may still be <see cref="KernelClass.Winograd"/> or <see cref="KernelClass.Winograd4"/> at its dims (<see cref="Measure"/>).</summary>
     public static KernelClass Classify(Node n, Graph g)
     {
         switch (n.OpType)

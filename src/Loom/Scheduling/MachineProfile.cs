@@ -15,6 +15,17 @@ public enum KernelClass
     Pool,
     /// <summary>Everything else (element-wise, data movement, reductions): work is bytes read and written.</summary>
     Memory,
+    /// <summary>
+    /// 3×3 stride-1 convolutions on the Winograd F(2×2, 3×3) path (<c>ConvWinograd</c>): work is twice the multiply-adds of the
+    /// products as computed, packed bytes those the path moves (planes, transformed tiles and products). Timed apart from
+    /// <see cref="Conv"/>: per multiply-add and over several threads they behave unlike the paths they replace.
+    /// </summary>
+    Winograd,
+    /// <summary>
+    /// The same on the F(4×4, 3×3) path (<c>ConvWinograd4</c>): its products run slower per multiply-add and its larger layers
+    /// split over threads unlike F(2×2)'s (ResNet-50, 2 threads, idle: 1.35–1.4× at 56×56 and 28×28, F(2×2) 1.85× at 14×14).
+    /// </summary>
+    Winograd4,
 }
 
 /// <summary>
@@ -45,6 +56,15 @@ public sealed record MachineProfile
     public required KernelTiming[] Wide { get; init; }
 
     /// <summary>
+    /// Per <see cref="KernelClass"/>: how much slower a one-thread kernel runs while the other threads run kernels too (a
+    /// parallel stage, a split batch) than alone. Empty (every factor 1) in profiles without it.
+    /// </summary>
+    public double[] Beside { get; init; } = [];
+
+    /// <summary>The <see cref="Beside"/> factor of a class (1 where the profile has none).</summary>
+    public double BesideFactor(KernelClass cls) => (int)cls < Beside.Length ? Beside[(int)cls] : 1;
+
+    /// <summary>
     /// Timings on one thread of operators measured on their own (LRN costs far more per byte than Relu),
     /// by op type; their work is that of their class.
     /// </summary>
@@ -68,9 +88,11 @@ public sealed record MachineProfile
     {
         Machine = "fixed",
         Threads = threads,
-        Single = [new(4e-6, 1 / 40e9), new(5e-6, 1 / 35e9), new(3e-6, 1 / 6e9), new(2e-6, 1 / 4e9), new(1e-6, 1 / 10e9)],
+        // Winograd layers as the other spatial convolutions (same rate per unit of work), as before they had a class of their own.
+        Single = [new(4e-6, 1 / 40e9), new(5e-6, 1 / 35e9), new(3e-6, 1 / 6e9), new(2e-6, 1 / 4e9), new(1e-6, 1 / 10e9), new(5e-6, 1 / 35e9), new(5e-6, 1 / 35e9)],
         Wide = [new(8e-6, 1 / (40e9 * threads * 0.9)), new(9e-6, 1 / (35e9 * threads * 0.9)), new(6e-6, 1 / (6e9 * threads * 0.8)),
-            new(5e-6, 1 / (4e9 * threads * 0.8)), new(4e-6, 1 / (10e9 * Math.Min(threads, 2) * 0.8))],
+            new(5e-6, 1 / (4e9 * threads * 0.8)), new(4e-6, 1 / (10e9 * Math.Min(threads, 2) * 0.8)), new(9e-6, 1 / (35e9 * threads * 0.9)),
+            new(9e-6, 1 / (35e9 * threads * 0.9))],
         Transfer = new(2e-6, 1 / 20e9),
     };
 
@@ -82,7 +104,11 @@ public sealed record MachineProfile
         lock (CacheLock)
         {
             if (Cached.TryGetValue(machine, out var known)) return known;
-            if (TryRead(file, machine) is { } read) return Cached[machine] = read;
+            // A profile probed on busy cores is replaced as soon as a process starts on quiet ones (one FMA check, ~10 ms):
+            // kept for its half hour, it gave the schedules of a quiet machine the busy one's two-thread speeds.
+            if (TryRead(file, machine) is { } read
+                && (read.ParallelScaling is not { } was || was >= QuietScaling * threads || ParallelScalingCheck.Measure(threads) < QuietScaling * threads))
+                return Cached[machine] = read;
             // Probed while other processes held the cores, two-thread timings describe the load, not the machine. Such a
             // profile is cached too, marked with its scaling, but only for BusyProfileLifetime: re-probing in every
             // process cost each fresh load ~350 ms of CPU (most of it JIT), and under load every probe was busy anyway.
@@ -101,6 +127,11 @@ public sealed record MachineProfile
                 // and a profile whose matrix products ran no faster on two threads than on one (quiet checks of 1.94x around
                 // it) made every schedule run branches side by side. The products' own scaling counts as a third check.
                 double quiet = Math.Min(Math.Min(before, after), probed.GemmScaling);
+                // So do the convolution classes, though only where they gained (almost) nothing: Winograd F(4×4) splits only
+                // 1.35–1.5× on a quiet machine, yet one profile, between checks of 2.00×, had the 3×3 and strided layers at
+                // 1.00× and ran ResNet-50's downsampling branches side by side.
+                foreach (var c in (ReadOnlySpan<KernelClass>)[KernelClass.Conv, KernelClass.Winograd, KernelClass.Winograd4])
+                    if (probed.Scaling(c) < 1 + 0.2 * (threads - 1)) quiet = Math.Min(quiet, probed.Scaling(c));
                 if (attempt == 0 || quiet > scaling) (profile, scaling) = (probed, quiet);
                 if (scaling >= QuietScaling * threads) break;
             }
@@ -110,16 +141,21 @@ public sealed record MachineProfile
     }
 
     /// <summary>How much faster the matrix-product probes ran with all threads than with one (work only, fixed costs aside).</summary>
-    internal double GemmScaling => Wide[(int)KernelClass.Gemm].SecondsPerWork is > 0 and var wide ? Single[(int)KernelClass.Gemm].SecondsPerWork / wide : Threads;
+    internal double GemmScaling => Scaling(KernelClass.Gemm);
+
+    /// <summary>How much faster a class's probes ran with all threads than with one (work only, fixed costs aside).</summary>
+    internal double Scaling(KernelClass c) => Wide[(int)c].SecondsPerWork is > 0 and var wide ? Single[(int)c].SecondsPerWork / wide : Threads;
 
     /// <summary>Share of T-fold FMA throughput that T threads must reach for a probed profile to be cached for good (a busier one is kept <see cref="BusyProfileLifetime"/>).</summary>
     private const double QuietScaling = 0.8;
 
-    /// <summary>Probing takes 0.4–0.8 s here; a busy machine pays it (and a 0.5 s pause) this many times, once per half hour.</summary>
+    /// <summary>Probing (three rounds) took ~2 s here at load 6; a busy machine pays it (and a 0.5 s pause) this many times, once per half hour.</summary>
     private const int ProbeAttempts = 2;
 
     /// <summary>How long a profile probed on busy cores is reused before a process probes again (hoping for quiet).</summary>
     private static readonly TimeSpan BusyProfileLifetime = TimeSpan.FromMinutes(30);
+
+    private static readonly int Classes = Enum.GetValues<KernelClass>().Length;
 
     private static readonly Lock CacheLock = new();
     private static readonly Dictionary<string, MachineProfile> Cached = new();
@@ -130,7 +166,7 @@ public sealed record MachineProfile
         {
             if (!File.Exists(file)) return null;
             var p = JsonSerializer.Deserialize(File.ReadAllText(file), MachineProfileJson.Default.MachineProfile);
-            if (p is not { Single.Length: 5, Wide.Length: 5 } || p.Machine != machine) return null;
+            if (p is null || p.Single.Length != Classes || p.Wide.Length != Classes || p.Machine != machine) return null;
             bool busy = p.ParallelScaling is { } s && s < QuietScaling * p.Threads;
             return busy && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > BusyProfileLifetime ? null : p;
         }

@@ -4,7 +4,7 @@ namespace Loom.Scheduling;
 
 /// <summary>
 /// A graph's nodes as the scheduler sees them at concrete dims: node i of <see cref="Graph"/> is
-/// <c>graph.Nodes[Steps[i]]</c>, weighted by the cost model; an edge joins a producer to each node that
+/// <c>graph.Nodes[Steps[i]]</c>, weighted by the cost model's one-thread time beside other kernels; an edge joins a producer to each node that
 /// reads one of its outputs (through subgraphs too) and costs the transfer of those bytes. Nodes left out
 /// (constant steps, which run once at the first run) and their values are not part of it.
 /// </summary>
@@ -27,7 +27,8 @@ public sealed class ModelDataflow
             foreach (var o in node.Outputs) if (o.Length > 0) producer[o] = i;
         }
         foreach (var ((from, to), bytes) in edgeBytes) edges.Add((from, to, cost.Transfer(bytes)));
-        Graph = new DataflowGraph(Costs.Select(c => c.Seconds).ToArray(), edges);
+        // One-thread nodes run beside other kernels (a parallel stage's workers, a split batch's copies): weighted as such.
+        Graph = new DataflowGraph(Costs.Select(c => c.BesideSeconds).ToArray(), edges);
         WideWeights = Costs.Select(c => c.WideSeconds).ToArray();
         Labels = Steps.Select(s => RunTrace.LabelOf(graph.Nodes[s])).ToArray();
         OpTypes = Steps.Select(s => graph.Nodes[s].OpType).ToArray();

@@ -18,11 +18,18 @@ internal static class ProbeModels
     public static IReadOnlyList<Probe> ClassCases(KernelClass cls) => cls switch
     {
         KernelClass.Gemm => [Conv(32, 14, 1, 1, 4), Conv(128, 28, 1, 1, 1), Conv(512, 7, 1, 1, 1)],
-        // The large case is a 3×3 layer as models have them (ResNet's first): on the Winograd path (ConvWinograd) a 24×24 plane
-        // is only five tile blocks, which two threads split 1.35× faster than one, where ResNet-50's layers split 1.75–1.9×;
-        // probed on it, every 3×3 layer looked not worth splitting and the schedule ran ResNet-50 8% slower than one
-        // thread-splitting node after another.
-        KernelClass.Conv => [Conv(16, 14, 3, 1, 4), Conv(64, 56, 3, 1, 1), Conv(256, 7, 3, 1, 1), Conv(16, 28, 7, 1, 1)],
+        // Spatial convolutions off the Winograd path: strided 3×3 (ResNet's and the stems' downsampling; small, then a quarter of
+        // ResNet-50's), 3×3 on few positions, a 7×7 on the implicit GEMM and a strided 1×1 projection. While the Winograd layers
+        // were probed here too, their poor two-thread split (1.35–1.5× on small planes) was charged to every strided layer,
+        // which splits 1.9× (ResNet-50, idle): schedules ran its downsampling branches side by side instead of splitting each layer.
+        KernelClass.Conv => [Conv(32, 28, 3, 1, 1, stride: 2), Conv(64, 56, 3, 1, 1, stride: 2), Conv(256, 7, 3, 1, 1), Conv(16, 28, 7, 1, 1),
+            Conv(256, 28, 1, 1, 1, stride: 2, outChannels: 512)],
+        // 3×3 stride-1 layers on the Winograd paths, measured rather than assumed to run their multiply-adds as fast as the other
+        // paths: small then large (the two the all-thread timing is fitted to), then one more shape of the models'. F(2×2): a small
+        // plane of few channels, ResNet's 14×14 layers, DenseNet's growth layers (32 outputs); F(4×4): SqueezeNet's first expand
+        // layer, ResNet's first 3×3 layer, its 28×28 ones.
+        KernelClass.Winograd => [Conv(32, 14, 3, 1, 4), Conv(256, 14, 3, 1, 1), Conv(128, 28, 3, 1, 1, outChannels: 32)],
+        KernelClass.Winograd4 => [Conv(16, 56, 3, 1, 1, outChannels: 64), Conv(64, 56, 3, 1, 1), Conv(128, 28, 3, 1, 1)],
         KernelClass.GroupedConv => [Conv(32, 14, 3, 32, 4), Conv(128, 28, 3, 128, 1), Conv(512, 7, 3, 512, 1)],
         KernelClass.Pool => [Chain(16, 14, 4, MaxPool), Chain(64, 28, 1, MaxPool)],
         _ => [Chain(16, 8, 8, (x, y) => new Node("Relu", [x], [y])), Chain(64, 56, 2, (x, y) => new Node("Relu", [x], [y]))],
@@ -59,16 +66,18 @@ internal static class ProbeModels
     private static Node MaxPool(string x, string y) =>
         new("MaxPool", [x], [y], [Attribute.Ints("kernel_shape", [3, 3]), Attribute.Ints("pads", [1, 1, 1, 1])]);
 
-    private static Probe Conv(int channels, int size, int kernel, int group, int chain)
+    private static Probe Conv(int channels, int size, int kernel, int group, int chain, int stride = 1, int? outChannels = null)
     {
         var inits = new Dictionary<string, Tensor>();
-        int perGroup = channels / group;
+        int outputs = outChannels ?? channels, perGroup = channels / group;
         long pad = kernel / 2;
+        if ((stride != 1 || outputs != channels) && chain != 1) throw new ArgumentException("a chain needs layers that keep the shape", nameof(chain));
         return Chain(channels, size, chain, (x, y) =>
         {
             var w = $"w_{y}";
-            inits[w] = Tensor.FromArray(Fill(channels * perGroup * kernel * kernel), channels, perGroup, kernel, kernel);
-            return new Node("Conv", [x, w], [y], [Attribute.Ints("pads", [pad, pad, pad, pad]), Attribute.Int("group", group)]);
+            inits[w] = Tensor.FromArray(Fill(outputs * perGroup * kernel * kernel), outputs, perGroup, kernel, kernel);
+            return new Node("Conv", [x, w], [y], [Attribute.Ints("pads", [pad, pad, pad, pad]), Attribute.Int("group", group),
+                Attribute.Ints("strides", [stride, stride])]);
         }, inits);
     }
 

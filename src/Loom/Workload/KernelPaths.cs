@@ -49,6 +49,9 @@ public readonly record struct KernelWork(KernelPath Path, double Macs, double By
 {
     /// <summary>The operator: outside the convolution paths kernels differ per operator (an average pool is not a max pool).</summary>
     public string Op { get; init; } = "";
+
+    /// <summary>On <see cref="KernelPath.ConvWinograd"/>, the output tile: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3); 0 elsewhere.</summary>
+    public int WinogradTile { get; init; }
 }
 
 public static class KernelPaths
@@ -129,7 +132,7 @@ public static class KernelPaths
             double tiles = (double)(l.Blocks - 1) * l.BlockTiles + Up(l.Tiles - (l.Blocks - 1) * l.BlockTiles, nr);
             double transformed = 4.0 * ConvWinograd4.Frequencies * l.Tiles * (p.Channels + m) * 2;
             return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd4.Frequencies * (double)Up(m, mr) * tiles * p.Channels,
-                bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed));
+                bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed)) { WinogradTile = 4 };
         }
         if (ConvWinograd.Worth(p, g))
         {
@@ -139,7 +142,7 @@ public static class KernelPaths
             double tiles = (double)(l.Blocks - 1) * l.BlockTiles + Up(l.Tiles - (l.Blocks - 1) * l.BlockTiles, nr);
             double transformed = 4.0 * ConvWinograd.Frequencies * l.Tiles * (p.Channels + m) * 2;
             return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd.Frequencies * (double)Up(m, mr) * tiles * p.Channels,
-                bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed));
+                bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed)) { WinogradTile = 2 };
         }
         ConvWideGemm.Layout? wide = wideEligible && ConvWideGemm.Supports(g, p.Group, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
         if (ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
