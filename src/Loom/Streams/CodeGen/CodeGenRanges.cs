@@ -24,26 +24,9 @@ internal sealed partial class CodeGen
     private (VarSymbol Counter, long Lo, long Hi)? CountedLoop(BLoop l)
     {
         // Work functions only: elsewhere (composite bodies) parameters are locals, not constants.
-        if (!Ranges || _workBody is null || !l.TestFirst || l.Condition is null || l.Update is null) return null;
-        VarSymbol i;
-        BExpr start;
-        switch (l.Init)
-        {
-            case BVarDecl { Symbol: var s, Init: { } e }: i = s; start = e; break;
-            case BExprStmt { Expr: BAssign { Target: BVar v, Value: var e } }: i = v.Symbol; start = e; break;
-            default: return null;
-        }
-        if (i.Type != SType.Int || i.Kind != VarKind.Local || !IsInvariant(start)) return null;
-        if (l.Condition is not BBinary { Left: BVar { Symbol: var ci }, Right: var bound, Op: var op } || ci != i || !IsInvariant(bound)) return null;
-        BExpr? step = l.Update switch
-        {
-            BExprStmt { Expr: BIncDec { Target: BVar { Symbol: var u }, Increment: var inc } } when u == i => new BConst(inc ? 1 : -1, SType.Int, l.Span),
-            BExprStmt { Expr: BCompoundAssign { Target: BVar { Symbol: var u }, Op: BinOp.Add, Value: var by } } when u == i => by,
-            _ => null,
-        };
-        if (step is null || !IsInvariant(step)) return null;
-        if (BoundWalker.Nodes(l.Body).Any(n => Assigns(n, i)) || BoundWalker.Nodes(l.Condition).Any(n => Assigns(n, i))) return null;
-        if (ConstInt(start) is not int a || ConstInt(bound) is not int b || ConstInt(step) is not int c || c == 0) return null;
+        if (!Ranges || _workBody is null || ConstCountedLoop(l) is not { } loop) return null;
+        var (i, a, b, op, c) = loop;
+        if (BoundWalker.Nodes(l.Body).Any(n => Assigns(n, i)) || BoundWalker.Nodes(l.Condition!).Any(n => Assigns(n, i))) return null;
         // The body sees only values that pass the test; the step's sign makes the counter move toward the bound,
         // and it cannot wrap past it (the last value before the bound plus the step is checked against int).
         return (op, c > 0) switch
@@ -55,11 +38,6 @@ internal sealed partial class CodeGen
             _ => null,
         };
     }
-
-    private static bool Assigns(object n, VarSymbol i) =>
-        (n is BAssign { Target: BVar { Symbol: var t } } && t == i)
-        || (n is BCompoundAssign { Target: BVar { Symbol: var t2 } } && t2 == i)
-        || (n is BIncDec { Target: BVar { Symbol: var t3 } } && t3 == i);
 
     /// <summary>Compiles a loop body with its counter's range known (restored after: loops nest and recurse).</summary>
     private Expression WithRange((VarSymbol Counter, long Lo, long Hi)? range, Func<Expression> body)

@@ -20,33 +20,11 @@ internal sealed partial class CodeGen
     /// </summary>
     private Expression? Unrolled(BLoop l)
     {
-        if (!_unroll || !l.TestFirst || l.Condition is null || l.Update is null) return null;
-        VarSymbol? i;
-        BExpr? start;
-        switch (l.Init)
-        {
-            case BVarDecl { Symbol: var s, Init: { } e }: i = s; start = e; break;
-            case BExprStmt { Expr: BAssign { Target: BVar v, Value: var e } }: i = v.Symbol; start = e; break;
-            default: return null;
-        }
-        if (i.Type != SType.Int || i.Kind != VarKind.Local || !IsInvariant(start)) return null;
-        if (l.Condition is not BBinary { Left: BVar { Symbol: var ci }, Right: var bound, Op: var op } || ci != i || !IsInvariant(bound)) return null;
-        BExpr? step = l.Update switch
-        {
-            BExprStmt { Expr: BIncDec { Target: BVar { Symbol: var u }, Increment: var inc } } when u == i => new BConst(inc ? 1 : -1, SType.Int, l.Span),
-            BExprStmt { Expr: BCompoundAssign { Target: BVar { Symbol: var u }, Op: BinOp.Add, Value: var by } } when u == i => by,
-            BExprStmt { Expr: BAssign { Target: BVar { Symbol: var u }, Value: BBinary { Op: BinOp.Add, Left: BVar { Symbol: var u2 }, Right: var by2 } } }
-                when u == i && u2 == i => by2,
-            _ => null,
-        };
-        if (step is null || !IsInvariant(step)) return null;
+        if (!_unroll || ConstCountedLoop(l) is not { } loop) return null;
+        var (i, a, b, op, c) = loop;
         var body = BoundWalker.Nodes(l.Body).ToList();
         if (body.Any(n => n is BBreak or BContinue or BReturn or BAdd or BBodyOrLoop or BSplitJoin or BEnqueue
-            || n is BVarDecl { Symbol.Type: ArrayType } || n is BLoop
-            || (n is BAssign { Target: BVar { Symbol: var t } } && t == i)
-            || (n is BCompoundAssign { Target: BVar { Symbol: var t2 } } && t2 == i)
-            || (n is BIncDec { Target: BVar { Symbol: var t3 } } && t3 == i))) return null;
-        if (ConstInt(start) is not int a || ConstInt(bound) is not int b || ConstInt(step) is not int c || c == 0) return null;
+            || n is BVarDecl { Symbol.Type: ArrayType } || n is BLoop || Assigns(n, i))) return null;
         long trips = (op, c > 0) switch
         {
             (BinOp.Lt, true) => b > a ? ((long)b - a + c - 1) / c : 0,
