@@ -12,6 +12,19 @@ internal static class CliOptions
     };
 
     /// <summary>Parses NAME=VALUE pairs of --dim.</summary>
+    /// <summary>NAME=NAME pairs (<c>--feedback OUTPUT=INPUT</c>), each left name once.</summary>
+    public static Dictionary<string, string> ParsePairs(string option, string[]? pairs)
+    {
+        var r = new Dictionary<string, string>();
+        foreach (var p in pairs ?? [])
+        {
+            var eq = p.IndexOf('=');
+            if (eq <= 0 || eq == p.Length - 1) throw new InputException($"{option} '{p}' must look like OUTPUT=INPUT");
+            if (!r.TryAdd(p[..eq], p[(eq + 1)..])) throw new InputException($"{option}: '{p[..eq]}' is given twice");
+        }
+        return r;
+    }
+
     public static Dictionary<string, long> ParseDims(string[]? pairs)
     {
         var r = new Dictionary<string, long>();

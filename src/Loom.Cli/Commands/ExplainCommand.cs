@@ -45,7 +45,7 @@ internal static class ExplainCommand
         report.PrintSplit(session.WhyBatchNotSplittable);
         if (svgPath is not null)
         {
-            File.WriteAllText(svgPath, ScheduleSvg.Draw(plan, Path.GetFileName(path)));
+            Loom.IO.AtomicFile.WriteAllText(svgPath, ScheduleSvg.Draw(plan, Path.GetFileName(path)));
             Console.WriteLine($"schedule chart -> {svgPath}");
         }
         if (runs > 0) Measure(path, session, feeds, report, runs, threads, dims);

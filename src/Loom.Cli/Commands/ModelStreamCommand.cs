@@ -12,16 +12,21 @@ namespace Loom.Cli.Commands;
 /// </summary>
 internal static class ModelStreamCommand
 {
-    public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, long maxFold, string? show, string? dot, bool checksum = false)
+    public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, long maxFold, string? show, string? dot, bool checksum = false,
+        Dictionary<string, string>? feedback = null, string? trace = null)
     {
         if (inputs < 1) throw new InputException("--inputs must be at least 1");
         var inv = CultureInfo.InvariantCulture;
-        using var stream = ModelStream.Load(model, new ModelStreamOptions { Cores = cores, Stages = stages, Dims = dims.Count > 0 ? dims : null, MaxFoldedTensorBytes = maxFold });
-        var items = StreamInputs.Items(stream.Inputs, dims, inputs);
+        using var stream = ModelStream.Load(model, new ModelStreamOptions
+        {
+            Cores = cores, Stages = stages, Dims = dims.Count > 0 ? dims : null, MaxFoldedTensorBytes = maxFold, Feedback = feedback is { Count: > 0 } ? feedback : null,
+        });
+        // Fed-back inputs come from the item before (zeros for the first), not from the made-up items.
+        var items = StreamInputs.Items(stream.Inputs.Where(i => feedback?.ContainsValue(i.Name) != true), dims, inputs);
         if (stream.Plan is null) // sizes from the first item: plan by streaming it alone
             foreach (var r in stream.Stream(items.Take(1))) r.Dispose();
         var plan = stream.Plan!;
-        if (dot is not null) File.WriteAllText(dot, GraphText.Dot(stream.StreamGraph!));
+        if (dot is not null) Loom.IO.AtomicFile.WriteAllText(dot, GraphText.Dot(stream.StreamGraph!));
         Console.Write(plan.Describe());
         if (show is not null)
         {
@@ -33,7 +38,8 @@ internal static class ModelStreamCommand
         var sw = Stopwatch.StartNew();
         double sum = 0;
         long index = 0;
-        foreach (var r in stream.Stream(items))
+        var runTrace = trace is null ? null : new RunTrace();
+        foreach (var r in stream.Stream(items, runTrace))
         {
             if (checksum) foreach (var o in r) if (o.Value is Tensor t) sum += ClusterStreamCommand.Checksum(t, index);
             index++;
@@ -48,6 +54,11 @@ internal static class ModelStreamCommand
         Console.WriteLine(string.Create(inv,
             $"{inputs} inputs in {wall:F3} s = {inputs / wall:F2} items/s measured, {plan.PredictedItemsPerSecond:F2} predicted (wall clock; load average {LoadAverage()}); process CPU {cpuMs:F2} ms per item"));
         if (checksum) Console.WriteLine(string.Create(inv, $"checksum {sum:R}"));
+        if (trace is not null)
+        {
+            runTrace!.WriteChromeJson(trace);
+            Console.WriteLine($"wrote {trace}: each item's time in each stage, one track per thread");
+        }
         return 0;
     }
 

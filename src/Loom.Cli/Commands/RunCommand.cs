@@ -69,7 +69,7 @@ internal static class RunCommand
                 {
                     // Maps have no .npy form: written as ONNX's SequenceProto/MapProto.
                     var pb = Path.Combine(outDir, SafeFileName(name) + ".pb");
-                    File.WriteAllBytes(pb, ValueProtos.Write(value, name));
+                    Loom.IO.AtomicFile.Write(pb, s => s.Write(ValueProtos.Write(value, name)));
                     Console.WriteLine($"{name}: {value.Type} -> {pb}");
                     continue;
                 }

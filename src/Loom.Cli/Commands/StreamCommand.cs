@@ -34,16 +34,19 @@ internal static class StreamCommand
         var window = new Option<int>("--window") { Description = "MODEL.onnx --cluster: items in flight (default two per stage)" };
         var chunk = new Option<int>("--chunk-bytes") { Description = "MODEL.onnx --cluster: largest tensor message sent to a silo", DefaultValueFactory = _ => 4 << 20 };
         var outDir = new Option<string?>("--out") { Description = "MODEL.onnx --cluster: write each item's outputs as DIR/item-NNNNN.OUTPUT.npy" };
+        var feedback = new Option<string[]>("--feedback") { Description = "MODEL.onnx: recurrent state, OUTPUT=INPUT: each item's OUTPUT is the next item's INPUT (zeros for the first); repeatable" };
+        var trace = CliInputs.Trace();
         var checksum = new Option<bool>("--checksum") { Description = "MODEL.onnx: also print a checksum of every float output (a place-weighted sum, to compare with a --cluster run)" };
         var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs")
-            { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, emitStr, randomWeights, cluster, window, chunk, outDir, checksum };
+            { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, emitStr, randomWeights, cluster, window, chunk, outDir, checksum, feedback, trace };
         cmd.SetAction(parse => CliOptions.Guard(() => parse.GetValue(files)! is [var m] && m.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
             ? parse.GetValue(emitStr) is { } str ? EmitStr(m, str, CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(randomWeights))
             : parse.GetValue(cluster) is { } clusterDb
                 ? ClusterStreamCommand.Run(m, clusterDb, parse.GetValue(stages) ?? throw new InputException("--cluster needs --stages K"), parse.GetValue(inputs),
                     CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(window), parse.GetValue(chunk), parse.GetValue(outDir))
                 : ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
-                parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(checksum))
+                parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(checksum),
+                CliOptions.ParsePairs("--feedback", parse.GetValue(feedback)), parse.GetValue(trace))
             : Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
                 parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
         return cmd;
@@ -52,7 +55,7 @@ internal static class StreamCommand
     private static int EmitStr(string model, string path, IReadOnlyDictionary<string, long>? dims, int? seed)
     {
         var r = Loom.Streams.Models.Emit.StrEmitter.Emit(model, new Loom.Streams.Models.Emit.StrEmitOptions { Dims = dims, RandomWeightSeed = seed });
-        File.WriteAllText(path, r.Source);
+        Loom.IO.AtomicFile.WriteAllText(path, r.Source);
         Console.Error.WriteLine($"wrote {path}: {r.Source.Length / 1024} KiB, input '{r.Input}' [{string.Join(",", r.InputShape)}], {r.Outputs.Sum(o => o.Shape.Aggregate(1, (a, b) => a * b))} output values per item");
         return 0;
     }
@@ -76,7 +79,7 @@ internal static class StreamCommand
         try
         {
             var program = StreamProgram.Load(files, printer, top);
-            if (dot is not null) File.WriteAllText(dot, GraphText.Dot(program.Graph));
+            if (dot is not null) Loom.IO.AtomicFile.WriteAllText(dot, GraphText.Dot(program.Graph));
             if (show is not null)
             {
                 stdout.Write(show switch

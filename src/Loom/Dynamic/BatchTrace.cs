@@ -42,6 +42,6 @@ public sealed class BatchTrace
             ["ts"] = (e.Start - _origin) * us, ["dur"] = Math.Max(0, e.End - e.Start) * us,
             ["args"] = new Dictionary<string, object> { ["rows"] = e.Rows },
         });
-        File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, object> { ["traceEvents"] = events.ToList() }));
+        IO.AtomicFile.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, object> { ["traceEvents"] = events.ToList() }));
     }
 }

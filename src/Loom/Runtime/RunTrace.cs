@@ -45,6 +45,25 @@ public sealed class RunTrace
         lock (_lock) _events.Add(e);
     }
 
+    /// <summary>
+    /// A span of other work than a node (an item through a stream stage): <paramref name="label"/> in
+    /// <paramref name="category"/> on track <paramref name="worker"/>, which <see cref="NameTrack"/> may name.
+    /// </summary>
+    internal void AddSpan(string label, string category, int worker, long startTicks, long endTicks)
+    {
+        double us = 1e6 / Stopwatch.Frequency;
+        var e = new Event(label, category, worker, 1, (startTicks - _origin) * us, (endTicks - startTicks) * us);
+        lock (_lock) _events.Add(e);
+    }
+
+    private readonly Dictionary<int, string> _trackNames = new();
+
+    /// <summary>Names track <paramref name="worker"/> in the written trace (default "worker N").</summary>
+    internal void NameTrack(int worker, string name)
+    {
+        lock (_lock) _trackNames.TryAdd(worker, name);
+    }
+
     /// <summary>How traces and schedules name a node: its name, else its first output.</summary>
     internal static string LabelOf(IR.Node node) => node.Name.Length > 0 ? node.Name : node.Outputs.FirstOrDefault() ?? "";
 
@@ -62,7 +81,11 @@ public sealed class RunTrace
             first = false;
         }
         foreach (var w in workers)
-            Item($"{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{w},\"args\":{{\"name\":\"worker {w}\"}}}}");
+        {
+            string track;
+            lock (_lock) track = _trackNames.GetValueOrDefault(w) ?? $"worker {w}";
+            Item($"{{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":{w},\"args\":{{\"name\":{Quote(track)}}}}}");
+        }
         foreach (var e in events)
             Item(string.Create(CultureInfo.InvariantCulture,
                 $"{{\"name\":{Quote(e.Node)},\"cat\":{Quote(e.OpType)},\"ph\":\"X\",\"pid\":1,\"tid\":{e.Worker},\"ts\":{e.StartMicroseconds:F3},\"dur\":{e.DurationMicroseconds:F3},\"args\":{{\"threads\":{e.Threads}}}}}"));
@@ -70,7 +93,8 @@ public sealed class RunTrace
         return sb.ToString();
     }
 
-    public void WriteChromeJson(string path) => File.WriteAllText(path, ToChromeJson());
+    /// <summary>Writes <see cref="ToChromeJson"/> to <paramref name="path"/>: the whole file or, on failure, none.</summary>
+    public void WriteChromeJson(string path) => IO.AtomicFile.WriteAllText(path, ToChromeJson());
 
     private static string Quote(string s) => System.Text.Json.JsonSerializer.Serialize(s);
 }

@@ -25,7 +25,7 @@ public static class GraphText
                 sb.Append(f.IsStateful ? "  stateful" : "  stateless").AppendLine();
                 break;
             case ModelStageNode m:
-                sb.Append(pad).AppendLine($"filter {m.Name} : {Types(m)}  pop 1 peek 1 push 1  stateless  {m.Describe()}");
+                sb.Append(pad).AppendLine($"filter {m.Name} : {Types(m)}  pop 1 peek 1 push 1  {(m.IsStateful ? "stateful" : "stateless")}  {m.Describe()}");
                 break;
             case PipelineNode p:
                 sb.Append(pad).AppendLine($"pipeline {p.Name} : {Types(p)}");
@@ -70,7 +70,7 @@ public static class GraphText
             case ModelStageNode m:
             {
                 var me = $"n{id++}";
-                sb.AppendLine($"{pad}{me} [label={Q($"{m.Name}\\nnodes {m.First}..{m.End - 1}\\n{m.PredictedSeconds * 1e3:F2} ms")}];");
+                sb.AppendLine($"{pad}{me} [label={Q($"{m.Name}\\nnodes {m.First}..{m.End - 1}\\n{m.PredictedSeconds * 1e3:F2} ms")}{(m.IsStateful ? ", style=filled, fillcolor=\"#f4cccc\"" : "")}];");
                 return (me, me);
             }
             case PipelineNode p:

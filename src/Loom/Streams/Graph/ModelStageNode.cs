@@ -19,6 +19,8 @@ public sealed class ModelStageNode : StreamNode
     public required long ReadBytes { get; init; }
     /// <summary>The cost model's seconds for one item on one thread.</summary>
     public required double PredictedSeconds { get; init; }
+    /// <summary>Carries a model's recurrent state from item to item: a stateful filter, never fissioned.</summary>
+    public bool IsStateful { get; init; }
 
     public string Describe() => System.FormattableString.Invariant(
         $"nodes {First}..{End - 1}, reads {Reads.Count} tensor(s) {ReadBytes / 1024.0:F0} KiB, predicted {PredictedSeconds * 1e3:F2} ms");

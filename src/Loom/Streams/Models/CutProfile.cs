@@ -144,6 +144,18 @@ internal sealed class CutProfile
         _producerOf[name] = producer;
     }
 
+    /// <summary>Line positions [First, Last] no cut may separate (a stateful stage: <see cref="StreamFeedback.Span"/>), or null.</summary>
+    public (int First, int Last)? Together { get; set; }
+
+    /// <summary>Whether a stage may start at line position <paramref name="gap"/> (0 and <see cref="Count"/> always).</summary>
+    public bool CanCutAt(int gap) => Together is not { } t || gap <= t.First || gap > t.Last;
+
+    /// <summary>The most stages the line can be cut into: one more than the gaps a cut may use.</summary>
+    public int MaxStages => 1 + Enumerable.Range(1, Math.Max(0, Count - 1)).Count(CanCutAt);
+
+    /// <summary>Whether stage [first, end) holds the nodes kept together (it then holds them all).</summary>
+    public bool IsStateful(int first, int end) => Together is { } t && first <= t.Last && t.First < end;
+
     public double TotalSeconds => _prefix[Count];
     public long CrossBytes(int gap) => _crossBytes[gap];
     public int CrossCount(int gap) => _crossCount[gap];
@@ -173,7 +185,7 @@ internal sealed class CutProfile
     /// within <see cref="Slack"/> of that, the ones carrying the fewest bytes — the cost model is not exact to a
     /// few percent, but a cut through a narrow place stays cheap whatever the timings. Ties go to the earlier cut.
     /// </summary>
-    public int[] Cut(int stages) => Cut(Math.Clamp(stages, 1, Math.Max(1, Count)), (a, b, _) => StageSeconds(a, b));
+    public int[] Cut(int stages) => Cut(Math.Clamp(stages, 1, MaxStages), (a, b, _) => StageSeconds(a, b));
 
     /// <summary>
     /// Cuts for stages on machines of different speeds joined by links of their own (a pipeline across cluster
@@ -182,7 +194,7 @@ internal sealed class CutProfile
     /// </summary>
     public int[] Cut(IReadOnlyList<StageSite> sites)
     {
-        if (sites.Count < 1 || sites.Count > Math.Max(1, Count)) throw new InputException($"cannot cut {Count} nodes into {sites.Count} stages");
+        if (sites.Count < 1 || sites.Count > MaxStages) throw new InputException($"cannot cut {Count} nodes into {sites.Count} stages");
         return Cut(sites.Count, (a, b, j) => SiteSeconds(sites[j], a, b));
     }
 
@@ -211,12 +223,15 @@ internal sealed class CutProfile
         best[0, 0] = 0;
         for (int j = 1; j <= stages; j++)
             for (int b = j; b <= n - (stages - j); b++)
+            {
+                if (b < n && !CanCutAt(b)) continue;
                 for (int a = j - 1; a < b; a++)
                 {
                     if (double.IsPositiveInfinity(best[j - 1, a]) || seconds(a, b, j - 1) > bound) continue;
                     double v = max ? Math.Max(best[j - 1, a], cost(a, b, j - 1)) : best[j - 1, a] + cost(a, b, j - 1);
                     if (v < best[j, b]) { best[j, b] = v; from[j, b] = a; }
                 }
+            }
         var starts = new int[stages];
         for (int j = stages, b = n; j >= 1; j--) { starts[j - 1] = from[j, b]; b = from[j, b]; }
         return (best[stages, n], starts);

@@ -23,6 +23,7 @@ public sealed class ModelStream : IDisposable
     private readonly Model _optimized;
     private readonly string _name;
     private readonly Lock _planLock = new();
+    private readonly StreamFeedback? _feedback;
     private LoomSession? _whole; // the optimized model at one thread: the stage of a one-stage plan, dropped otherwise
     private Planned? _planned;
 
@@ -36,6 +37,8 @@ public sealed class ModelStream : IDisposable
         _name = name;
         Inputs = whole.Inputs;
         Outputs = whole.Outputs;
+        try { _feedback = StreamFeedback.Of(options.Feedback, whole); }
+        catch { whole.Dispose(); throw; }
         if (KnownDims(options.Dims ?? new Dictionary<string, long>()) is { } dims) MakePlan(dims);
     }
 
@@ -104,7 +107,14 @@ public sealed class ModelStream : IDisposable
     /// Runs the inputs as they come and yields each output, in input order, as soon as it and all before it are
     /// done; at most <see cref="ModelStreamOptions.MaxInFlight"/> items are taken ahead of the one the caller waits for.
     /// </summary>
-    public IEnumerable<RunResult> Stream(IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, CancellationToken cancellation = default)
+    public IEnumerable<RunResult> Stream(IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, CancellationToken cancellation = default) =>
+        Stream(inputs, null, cancellation);
+
+    /// <summary>
+    /// <see cref="Stream(IEnumerable{IReadOnlyDictionary{string, LoomValue}}, CancellationToken)"/>, recording each item's
+    /// time in each stage into <paramref name="trace"/> (one track per thread; <see cref="RunTrace.WriteChromeJson"/>).
+    /// </summary>
+    public IEnumerable<RunResult> Stream(IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, RunTrace? trace, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var planned = _planned;
@@ -122,7 +132,7 @@ public sealed class ModelStream : IDisposable
             inputs = Prepend(first, e);
         }
         int window = _options.MaxInFlight > 0 ? _options.MaxInFlight : 2 * planned.Plan.Workers;
-        foreach (var r in planned.Executor.Run(inputs, window, cancellation)) yield return r;
+        foreach (var r in planned.Executor.Run(inputs, window, cancellation, trace)) yield return r;
     }
 
     private static IEnumerable<T> Prepend<T>(T first, IEnumerator<T> rest)
@@ -161,7 +171,10 @@ public sealed class ModelStream : IDisposable
         {
             if (_planned is not null) return _planned;
             var profile = _options.MachineProfile ?? MachineProfile.ForThisMachine(Environment.ProcessorCount);
-            var cuts = new CutProfile(_optimized.Graph, Concrete(dims), new CostModel(profile));
+            var concrete = Concrete(dims);
+            var cuts = new CutProfile(_optimized.Graph, concrete, new CostModel(profile));
+            if (_feedback is not null)
+                cuts.Together = _feedback.Span(cuts) ?? throw new InputException($"feedback: no node reads {string.Join(", ", _feedback.Pairs.Select(p => $"'{p.Input}'"))} or makes {string.Join(", ", _feedback.Pairs.Select(p => $"'{p.Output}'"))}");
             var plan = StreamPlanner.Plan(cuts, _options.Cores, _options.Stages, _options.PrivateCacheBytes ?? StreamPlanner.PrivateCacheBytes());
             LoomSession[] sessions;
             if (plan.Stages.Count == 1) sessions = [_whole!];
@@ -171,7 +184,10 @@ public sealed class ModelStream : IDisposable
                 _whole!.Dispose();
                 _whole = null; // its compiled kernels (packed weights) would be a second copy of every stage's
             }
-            var runners = plan.Stages.Select((s, i) => new StageRunner(i, sessions[i], [.. s.Reads], s.Replicas)).ToArray();
+            int stateful = plan.Stages.ToList().FindIndex(s => s.Stateful);
+            var runners = plan.Stages.Select((s, i) => i == stateful
+                ? new StageRunner(i, sessions[i], [.. s.Reads, .. _feedback!.Pairs.Select(p => p.Input).Where(n => !s.Reads.Contains(n))], s.Replicas, _feedback, _feedback.Initial(concrete))
+                : new StageRunner(i, sessions[i], [.. s.Reads], s.Replicas)).ToArray();
             var outputs = _optimized.Graph.Outputs.Select(o => o.Name).ToArray();
             bool lastHasAll = outputs.All(plan.Stages[^1].Writes.Contains) && sessions[^1].Outputs.Length == outputs.Length;
             var executor = new StreamExecutor(runners, [.. Inputs.Select(i => i.Name)], lastHasAll, outputs);

@@ -34,5 +34,14 @@ public sealed class ModelStreamOptions
     /// </summary>
     public long MaxFoldedTensorBytes { get; init; } = DefaultMaxFoldedTensorBytes;
 
+    /// <summary>
+    /// Recurrent state carried from item to item, as model output name → model input name: item n's output feeds
+    /// item n + 1's input (an LSTM's <c>Y_h</c> → <c>initial_h</c> over a stream of audio chunks). The first item's
+    /// state is zeros unless the item gives that input; an item that gives it later restarts the state from its
+    /// value. The nodes from the first reader of the input to the maker of the output form one stateful stage that
+    /// runs items one at a time, in order (never fissioned); the rest of the model still pipelines and splits.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Feedback { get; init; }
+
     public const long DefaultMaxFoldedTensorBytes = Loom.Passes.ConstantFolding.DefaultMaxTensorBytes;
 }

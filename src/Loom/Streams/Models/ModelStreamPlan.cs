@@ -8,7 +8,11 @@ namespace Loom.Streams.Models;
 
 /// <summary>One stage of a plan: nodes [First, End) of the optimized graph and how many copies of it run side by side.</summary>
 public sealed record StagePlan(int Index, int First, int End, int Replicas, double PredictedSeconds, long WeightBytes,
-    IReadOnlyList<string> Reads, long ReadBytes, IReadOnlyList<string> Writes);
+    IReadOnlyList<string> Reads, long ReadBytes, IReadOnlyList<string> Writes)
+{
+    /// <summary>Holds state fed back from item to item (<see cref="ModelStreamOptions.Feedback"/>): one copy, items in order.</summary>
+    public bool Stateful { get; init; }
+}
 
 /// <summary>A shape of plan the planner weighed: so many stages, and the items per second it predicted.</summary>
 public sealed record PlanCandidate(int Stages, int[] Replicas, double PredictedItemsPerSecond);
@@ -34,7 +38,7 @@ public sealed class ModelStreamPlan
     public int Workers => Stages.Sum(s => s.Replicas);
 
     /// <summary>A short name: "2 replicas", "2-stage pipeline", "2-stage pipeline, replicas 2+1".</summary>
-    public string Shape => Stages.Count == 1 ? $"{Stages[0].Replicas} replica(s) of the whole model"
+    public string Shape => Stages.Count == 1 ? Stages[0].Stateful ? "the whole model, stateful" : $"{Stages[0].Replicas} replica(s) of the whole model"
         : Stages.All(s => s.Replicas == 1) ? $"{Stages.Count}-stage pipeline"
         : $"{Stages.Count}-stage pipeline, replicas {string.Join("+", Stages.Select(s => s.Replicas))}";
 
@@ -46,7 +50,7 @@ public sealed class ModelStreamPlan
             pipe.Children.Add(new ModelStageNode
             {
                 Name = $"stage{s.Index}", Input = ItemType, Output = ItemType, Stage = s.Index, First = s.First, End = s.End,
-                Reads = s.Reads, ReadBytes = s.ReadBytes, PredictedSeconds = s.PredictedSeconds,
+                Reads = s.Reads, ReadBytes = s.ReadBytes, PredictedSeconds = s.PredictedSeconds, IsStateful = s.Stateful,
             });
         var ways = Stages.Where(s => s.Replicas > 1).ToDictionary(s => $"stage{s.Index}", s => s.Replicas);
         return Fission.Apply(pipe, ways);
@@ -59,7 +63,7 @@ public sealed class ModelStreamPlan
         sb.AppendLine(string.Create(inv, $"plan: {Shape} on {Cores} core(s); {Nodes} nodes; one item on one core predicted {PredictedOneCoreSeconds * 1e3:F2} ms"));
         foreach (var s in Stages)
             sb.AppendLine(string.Create(inv,
-                $"  stage{s.Index}: nodes {s.First}..{s.End - 1} ×{s.Replicas}, predicted {s.PredictedSeconds * 1e3:F2} ms/item, weights {s.WeightBytes / 1048576.0:F1} MiB, reads {s.Reads.Count} tensor(s) {s.ReadBytes / 1024.0:F0} KiB{(s.Reads.Count <= 3 ? $" ({string.Join(", ", s.Reads)})" : "")}"));
+                $"  stage{s.Index}: nodes {s.First}..{s.End - 1} ×{s.Replicas}{(s.Stateful ? " (stateful: items in order)" : "")}, predicted {s.PredictedSeconds * 1e3:F2} ms/item, weights {s.WeightBytes / 1048576.0:F1} MiB, reads {s.Reads.Count} tensor(s) {s.ReadBytes / 1024.0:F0} KiB{(s.Reads.Count <= 3 ? $" ({string.Join(", ", s.Reads)})" : "")}"));
         sb.AppendLine(string.Create(inv, $"  predicted {PredictedItemsPerSecond:F1} items/s (private cache {PrivateCacheBytes / 1024} KiB per core)"));
         foreach (var c in Candidates)
             sb.AppendLine(string.Create(inv, $"  considered {c.Stages} stage(s), replicas {string.Join("+", c.Replicas)}: {c.PredictedItemsPerSecond:F1} items/s"));

@@ -4,7 +4,9 @@ using System.Diagnostics;
 namespace Loom.Streams.Models;
 
 /// <summary>A stage as it runs: its session (shared by all its copies) and the values it reads from the item.</summary>
-internal sealed record StageRunner(int Index, LoomSession Session, string[] Reads, int Replicas);
+/// <remarks>A stage with <see cref="Feedback"/> holds the stream's recurrent state (one copy: items in order), starting each run from <see cref="Initial"/>.</remarks>
+internal sealed record StageRunner(int Index, LoomSession Session, string[] Reads, int Replicas,
+    StreamFeedback? Feedback = null, IReadOnlyDictionary<string, Tensor>? Initial = null);
 
 /// <summary>Counts of the last run of a stream: items, wall time, and each stage's summed busy time (all its copies).</summary>
 public sealed record StreamStats(long Items, double WallSeconds, double[] StageBusySeconds)
@@ -48,9 +50,9 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         }
     }
 
-    public IEnumerable<RunResult> Run(IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, int maxInFlight, CancellationToken cancellation)
+    public IEnumerable<RunResult> Run(IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, int maxInFlight, CancellationToken cancellation, RunTrace? trace = null)
     {
-        var run = new ActiveRun(this, inputs, maxInFlight, cancellation);
+        var run = new ActiveRun(this, inputs, maxInFlight, cancellation, trace);
         var sw = Stopwatch.StartNew();
         long count = 0;
         try
@@ -98,11 +100,16 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         private readonly object _inputLock = new();
         private IEnumerator<IReadOnlyDictionary<string, LoomValue>>? _input;
         private long _fed;
+        private readonly StreamFeedback.Run? _state; // the stateful stage's: only its one copy touches it
         public readonly long[] Busy;
 
-        public ActiveRun(StreamExecutor x, IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, int maxInFlight, CancellationToken ct)
+        private readonly RunTrace? _trace;
+
+        public ActiveRun(StreamExecutor x, IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, int maxInFlight, CancellationToken ct, RunTrace? trace)
         {
             _x = x;
+            _trace = trace;
+            trace?.Begin();
             _inputs = inputs;
             _window = new SemaphoreSlim(maxInFlight);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -110,6 +117,8 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
             _running = x._stages.Select(s => s.Replicas).ToArray();
             Busy = new long[_queues.Length];
             _pull = x._stages.Length == 1;
+            if (x._stages.FirstOrDefault(s => s.Feedback is not null) is { Feedback: { } fb } stateful)
+                _state = new StreamFeedback.Run(fb, stateful.Initial ?? new Dictionary<string, Tensor>());
         }
 
         public void Start()
@@ -234,7 +243,12 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
             foreach (var r in s.Reads)
                 if (item.Values.TryGetValue(r, out var v)) feeds[r] = v;
             RunResult result;
-            try { result = s.Session.Run(feeds, _cts.Token); }
+            try
+            {
+                if (s.Feedback is not null) _state!.Feed(item.Seq, item.Values, feeds);
+                result = s.Session.Run(feeds, _cts.Token);
+                if (s.Feedback is not null) _state!.Keep(result);
+            }
             catch (OperationCanceledException) { item.DisposeAll(); throw; }
             catch (Exception e)
             {
@@ -247,7 +261,15 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 });
                 return false;
             }
-            Interlocked.Add(ref Busy[s.Index], Stopwatch.GetTimestamp() - t0);
+            long t1 = Stopwatch.GetTimestamp();
+            Interlocked.Add(ref Busy[s.Index], t1 - t0);
+            if (_trace is not null)
+            {
+                // One track per thread: a stage's copies, and the caller's thread when it runs items itself.
+                int track = Environment.CurrentManagedThreadId;
+                _trace.NameTrack(track, Thread.CurrentThread.Name ?? "caller");
+                _trace.AddSpan($"item {item.Seq}", $"stage{s.Index}", track, t0, t1);
+            }
             if (last)
             {
                 item.Final = result;

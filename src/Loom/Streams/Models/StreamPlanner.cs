@@ -7,7 +7,8 @@ namespace Loom.Streams.Models;
 /// copies ÷ its seconds per item. A stage's seconds include re-reading its weights from the shared cache
 /// when they do not fit a core's private cache: that is what a pipeline saves over replicas of the whole model,
 /// each core then touching only its own stage's weights. The best prediction wins; fewer stages win within 3%
-/// (fewer hand-offs, and replicas do not depend on a balance the cost model may get wrong).
+/// (fewer hand-offs, and replicas do not depend on a balance the cost model may get wrong). A stage holding
+/// recurrent state (<see cref="CutProfile.Together"/>) is never copied.
 /// </summary>
 internal static class StreamPlanner
 {
@@ -15,7 +16,9 @@ internal static class StreamPlanner
     {
         if (cores < 1) throw new InputException($"cores must be at least 1, not {cores}");
         if (stages is < 1) throw new InputException($"stages must be at least 1, not {stages}");
-        int n = Math.Max(1, profile.Count);
+        int n = profile.MaxStages;
+        if (stages > n && profile.Together is { } t)
+            throw new InputException($"cannot cut the model into {stages} stages: its state fed back keeps line nodes {t.First}..{t.Last} of {profile.Count} in one stage, which leaves at most {n}");
         var shapes = stages is { } k ? [Math.Min(k, n)] : Enumerable.Range(1, Math.Min(cores, n)).ToArray();
         var candidates = new List<(PlanCandidate Candidate, List<StagePlan> Stages)>();
         foreach (int kk in shapes) candidates.Add(Evaluate(profile, cores, kk, privateCache));
@@ -44,11 +47,13 @@ internal static class StreamPlanner
             seconds[s] = profile.StageSeconds(starts[s], ends[s]) + (weights[s] > privateCache ? weights[s] * rate : 0);
         }
         var replicas = Enumerable.Repeat(1, count).ToArray();
+        var stateful = Enumerable.Range(0, count).Select(s => profile.IsStateful(starts[s], ends[s])).ToArray();
         for (int spare = cores - count; spare > 0; spare--)
         {
-            int slowest = 0;
-            for (int s = 1; s < count; s++)
-                if (seconds[s] / replicas[s] > seconds[slowest] / replicas[slowest]) slowest = s;
+            int slowest = -1; // a stateful stage runs its items in order: it gets no copies
+            for (int s = 0; s < count; s++)
+                if (!stateful[s] && (slowest < 0 || seconds[s] / replicas[s] > seconds[slowest] / replicas[slowest])) slowest = s;
+            if (slowest < 0) break;
             replicas[slowest]++;
         }
         double perSecond = Enumerable.Range(0, count).Min(s => replicas[s] / Math.Max(seconds[s], 1e-9));
@@ -57,7 +62,7 @@ internal static class StreamPlanner
         for (int s = 0; s < count; s++)
         {
             var reads = profile.Reads(starts[s], ends[s]);
-            plans.Add(new StagePlan(s, starts[s], ends[s], replicas[s], seconds[s], weights[s], reads, profile.Bytes(reads), profile.Writes(starts[s], ends[s])));
+            plans.Add(new StagePlan(s, starts[s], ends[s], replicas[s], seconds[s], weights[s], reads, profile.Bytes(reads), profile.Writes(starts[s], ends[s])) { Stateful = stateful[s] });
         }
         return (new PlanCandidate(count, replicas, perSecond), plans);
     }
