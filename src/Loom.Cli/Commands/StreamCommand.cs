@@ -48,7 +48,7 @@ internal static class StreamCommand
                 parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(checksum),
                 CliOptions.ParsePairs("--feedback", parse.GetValue(feedback)), parse.GetValue(trace))
             : Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
-                parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top))));
+                parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top), parse.GetValue(trace))));
         return cmd;
     }
 
@@ -60,7 +60,17 @@ internal static class StreamCommand
         return 0;
     }
 
-    private static int Run(string[] files, int cores, long? iterations, bool noPrint, string? show, string? dot, string? top)
+    /// <summary>Writes the run's unit spans (also when the output closed early); says on stderr what it holds.</summary>
+    private static void WriteTrace(RunTrace t, string path)
+    {
+        t.WriteChromeJson(path);
+        int spans = t.Events.Count;
+        Console.Error.WriteLine(spans == 0
+            ? $"wrote {path}: no spans — this program ran on the ring or demand-driven runtime, which records no units"
+            : $"wrote {path}: {spans} spans of fused units, one track per core{(t.Dropped > 0 ? $" ({t.Dropped} later ones dropped: use --iterations)" : "")}");
+    }
+
+    private static int Run(string[] files, int cores, long? iterations, bool noPrint, string? show, string? dot, string? top, string? trace = null)
     {
         if (cores < 1) throw new InputException("--cores must be at least 1");
         // The console stream ignores a broken pipe; a FileStream on descriptor 1 reports it, so a closed
@@ -98,8 +108,11 @@ internal static class StreamCommand
                     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{a.Name,-40} {t * 1000,10:F1} ms"));
                 return 0;
             }
+            if (trace is not null) program.Trace = new RunTrace();
             var sw = Stopwatch.StartNew();
-            long done = program.Run(cores, iterations ?? long.MaxValue);
+            long done;
+            try { done = program.Run(cores, iterations ?? long.MaxValue); }
+            finally { if (program.Trace is { } t) WriteTrace(t, trace!); }
             if (noPrint)
             {
                 double s = sw.Elapsed.TotalSeconds;

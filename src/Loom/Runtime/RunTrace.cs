@@ -33,7 +33,7 @@ public sealed class RunTrace
     /// <summary>Forgets earlier events and starts the clock again (each run starts at time zero).</summary>
     internal void Begin()
     {
-        lock (_lock) _events.Clear();
+        lock (_lock) { _events.Clear(); Dropped = 0; }
         _origin = Stopwatch.GetTimestamp();
     }
 
@@ -53,8 +53,18 @@ public sealed class RunTrace
     {
         double us = 1e6 / Stopwatch.Frequency;
         var e = new Event(label, category, worker, 1, (startTicks - _origin) * us, (endTicks - startTicks) * us);
-        lock (_lock) _events.Add(e);
+        lock (_lock)
+        {
+            if (_events.Count < MaxSpans) _events.Add(e);
+            else Dropped++;
+        }
     }
+
+    /// <summary>Spans beyond this many are counted in <see cref="Dropped"/>, not kept (a long stream run makes millions).</summary>
+    public const int MaxSpans = 500_000;
+
+    /// <summary>Spans not kept because the trace held <see cref="MaxSpans"/> already.</summary>
+    public long Dropped { get; private set; }
 
     private readonly Dictionary<int, string> _trackNames = new();
 

@@ -13,7 +13,7 @@ namespace Loom.Tests.StreamTests;
 public class UnitAlternationTests
 {
     // Src (stateful, no input) → Heavy → a split-join (joiner compiled to a table) → Count (a sink with a counter field).
-    private const string Handed = """
+    internal const string Handed = """
         void->void pipeline P {
           add Src();
           add Heavy(7);

@@ -154,6 +154,9 @@ internal sealed class FusedPipeline
     public void StoreToRings(long units) => _pieces[0].StoreToRings(units);
 
     /// <summary>Runs <paramref name="units"/> units on the pool's threads, one piece per thread (in turn on the caller when the pool cannot give every piece a thread).</summary>
+    /// <summary>When set, each piece's units are recorded as spans, one track per piece.</summary>
+    internal RunTrace? Trace { get; set; }
+
     public void Run(WorkerPool pool, long units)
     {
         Array.Clear(_done);
@@ -201,7 +204,8 @@ internal sealed class FusedPipeline
                     if (Stats) _waited[k] += (Loom.Runtime.CpuClock.Thread() ?? 0) - t0;
                 }
                 if (_stop) return;
-                runner.RunUnit(u);
+                if (Trace is { } trace) UnitSpan.Run(trace, k, "unit", u, runner.RunUnit);
+                else runner.RunUnit(u);
                 Volatile.Write(ref _done[k * Pad], u + 1);
             }
         }

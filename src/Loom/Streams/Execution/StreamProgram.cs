@@ -158,12 +158,20 @@ public sealed class StreamProgram
         return seconds;
     }
 
+    /// <summary>
+    /// When set, runs record their fused units as spans, one track per core (the fused one-core runtime, the
+    /// pipeline and unit alternation; the ring and demand-driven runtimes record nothing).
+    /// </summary>
+    public RunTrace? Trace { get; set; }
+
     /// <summary>Runs on <paramref name="cores"/> cores (1: the sequential runtime). Returns the steady states completed.</summary>
     public long Run(int cores, long iterations)
     {
+        Trace?.Begin();
         if (Demand is not null) return DemandDriven.Run(this, iterations, cores);
         if (cores <= 1) return RunSequential(iterations);
         var (p, plan) = PrepareParallel(cores);
+        p.Trace = Trace;
         // A split graph's steady state may cover several of the original's (a filter firing once per steady
         // state split in two needs two): count in the original's, rounding up to whole split steady states.
         long m = SteadyStatesPer(p);
@@ -276,6 +284,8 @@ public sealed class StreamProgram
         var (_, k, j) = _parallel ?? SetUpParallel(cores, plan ?? Plan(cores));
         plan = _parallel!.Value.Plan;
         long done = 0;
+        if (_pipeline is not null) _pipeline.Trace = Trace;
+        if (_alternation is not null) _alternation.Trace = Trace;
         if (_pipeline is { } fused) return RunUnits(fused.SteadyStatesPerUnit, fused.LoadFromRings, fused.Run, fused.StoreToRings, cores, iterations);
         if (_alternation is { } alt) return RunUnits(alt.SteadyStatesPerUnit, alt.LoadFromRings, alt.Run, alt.StoreToRings, cores, iterations);
         if (_oneCore) return RunSequential(iterations);
@@ -365,7 +375,9 @@ public sealed class StreamProgram
                 int m = fused.SteadyStatesPerUnit;
                 long units = iterations == long.MaxValue ? long.MaxValue : iterations / m;
                 fused.LoadFromRings();
-                fused.Run(units);
+                if (Trace is { } trace)
+                    for (long u = 0; u < units; u++) UnitSpan.Run(trace, 0, "unit", u, fused.RunUnit);
+                else fused.Run(units);
                 fused.StoreToRings();
                 done = units * m;
             }

@@ -56,6 +56,9 @@ internal sealed class UnitAlternation
     private double[] _waited = [], _total = [];
 
     public int SteadyStatesPerUnit { get; }
+
+    /// <summary>When set, each core's units (sources, own steps, sinks, replicated steps) are recorded as spans, one track per core.</summary>
+    internal RunTrace? Trace { get; set; }
     public Partition Partition { get; }
 
     private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition)
@@ -184,17 +187,21 @@ internal sealed class UnitAlternation
                     if (!Wait(1, pending.Peek(), k, pending)) return;
                 if (u % n != k)
                 {
-                    if (c.Replicated.HasSteps) c.Replicated.RunUnit(u);
+                    if (!c.Replicated.HasSteps) continue;
+                    if (Trace is { } tr) UnitSpan.Run(tr, k, "replicated", u, c.Replicated.RunUnit);
+                    else c.Replicated.RunUnit(u);
                     continue;
                 }
                 if (c.Group[0] is { } sources)
                 {
                     if (!Wait(0, u, k, pending)) return;
                     Take(0, k);
-                    sources.RunSteps(u);
+                    if (Trace is { } tr) UnitSpan.Run(tr, k, "sources", u, sources.RunSteps);
+                    else sources.RunSteps(u);
                     Volatile.Write(ref _turns[0].Unit, u + 1);
                 }
-                c.Own.RunSteps(u);
+                if (Trace is { } trace) UnitSpan.Run(trace, k, "unit", u, c.Own.RunSteps);
+                else c.Own.RunSteps(u);
                 c.Own.MoveKept(u);
                 if (c.Group[1] is not null) pending.Enqueue(u);
                 RunSinksDue(k, pending);
@@ -244,7 +251,8 @@ internal sealed class UnitAlternation
         {
             long u = pending.Dequeue();
             Take(1, k);
-            _cores[k].Group[1]!.RunSteps(u);
+            if (Trace is { } trace) UnitSpan.Run(trace, k, "sinks", u, _cores[k].Group[1]!.RunSteps);
+            else _cores[k].Group[1]!.RunSteps(u);
             Volatile.Write(ref t.Unit, u + 1);
             ran = true;
         }

@@ -1,0 +1,70 @@
+using System.Globalization;
+using Loom.Streams.Execution;
+using Loom.Streams.Syntax;
+
+namespace Loom.Tests.StreamTests;
+
+/// <summary>
+/// <see cref="StreamProgram.Trace"/>: a traced run records every fused unit once, on the track of the core that ran
+/// it (sources and sinks in unit order under unit alternation), and prints exactly what an untraced one-core run prints.
+/// </summary>
+public sealed class StreamTraceTests
+{
+    // A stateful source, stateless work, a split-join and a stateful sink (UnitAlternationTests' program).
+    private const string Program = UnitAlternationTests.Handed;
+
+
+    private static (string Output, RunTrace Trace) Run(int cores, ParallelMode mode, long iterations, bool trace) => Run(cores, mode, iterations, trace, out _);
+
+    private static (string Output, RunTrace Trace) Run(int cores, ParallelMode mode, long iterations, bool trace, out StreamProgram used)
+    {
+        var sw = new StringWriter(CultureInfo.InvariantCulture);
+        var p = StreamProgram.Compile([new SourceFile("p.str", Program)], new Printer(sw, int.MaxValue));
+        p.Mode = mode;
+        var t = new RunTrace();
+        if (trace) p.Trace = t;
+        used = p;
+        if (cores == 1) p.Run(1, iterations);
+        else
+        {
+            (used, var plan) = p.PrepareParallel(cores);
+            used.Trace = p.Trace;
+            used.RunParallel(cores, iterations, plan);
+        }
+        return (sw.ToString(), t);
+    }
+
+    [Theory]
+    [InlineData(1, ParallelMode.Auto)]
+    [InlineData(2, ParallelMode.Alternate)]
+    [InlineData(2, ParallelMode.Pipeline)]
+    public void EveryUnitOnceAndTheSameOutput(int cores, ParallelMode mode)
+    {
+        const long iterations = 20_000;
+        var (expected, _) = Run(1, ParallelMode.Auto, iterations, trace: false);
+        var (output, trace) = Run(cores, mode, iterations, trace: true, out var used);
+        Assert.Equal(expected, output);
+        var units = trace.Events.Where(e => e.OpType == "unit").ToList();
+        Assert.NotEmpty(units);
+        Assert.All(trace.Events, e => Assert.InRange(e.Worker, 0, cores - 1));
+        if (cores > 1) Assert.True(units.Select(e => e.Worker).Distinct().Count() == cores, used.LastPartition?.Mode);
+        if (mode == ParallelMode.Pipeline)
+        {
+            // Every piece runs every unit: each unit number once per track.
+            foreach (var track in units.GroupBy(e => e.Worker))
+                Assert.Equal(track.Select(e => e.Node).Distinct().Count(), track.Count());
+            return;
+        }
+        // Alone or alternating, each unit runs once, on core unit mod cores; sources and sinks in unit order.
+        var numbers = units.Select(e => long.Parse(e.Node.Split(' ')[1], CultureInfo.InvariantCulture)).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, numbers.Count).Select(i => (long)i), numbers);
+        Assert.All(units, e => Assert.Equal(long.Parse(e.Node.Split(' ')[1], CultureInfo.InvariantCulture) % cores, e.Worker));
+        if (cores > 1)
+            foreach (var group in new[] { "sources", "sinks" })
+            {
+                var spans = trace.Events.Where(e => e.OpType == group).OrderBy(e => e.StartMicroseconds).ToList();
+                Assert.Equal(numbers.Count, spans.Count);
+                Assert.Equal(spans.Select(e => e.Node).ToList(), Enumerable.Range(0, spans.Count).Select(i => $"{group} {i}").ToList());
+            }
+    }
+}
