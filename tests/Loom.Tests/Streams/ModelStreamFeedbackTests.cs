@@ -14,11 +14,15 @@ namespace Loom.Tests.StreamTests;
 /// </summary>
 public sealed class ModelStreamFeedbackTests
 {
-    private const int Input = 4, Hidden = 3, Seq = 2;
+    private const int Input = 4, Hidden = 3, Seq = 2, Wide = 512;
     private static readonly Dictionary<string, string> LstmState = new() { ["Y_h"] = "initial_h", ["Y_c"] = "initial_c" };
 
-    /// <summary>X → Tanh (head) → LSTM(initial_h, initial_c) → Y_h · M → Relu (tail); outputs logits, Y_h, Y_c.</summary>
-    private static byte[] LstmModel()
+    /// <summary>
+    /// X → Tanh (head) → LSTM(initial_h, initial_c) → Y_h · M → Relu (tail); outputs logits, Y_h, Y_c. With a
+    /// <paramref name="heavyHead"/>, X is 512 wide and the head two matrix products down to the LSTM's 4: the
+    /// stateless work is before the state, so the planner copies the stage that feeds it.
+    /// </summary>
+    private static byte[] LstmModel(bool heavyHead = false)
     {
         var rng = new Random(7);
         Tensor Rand(params int[] shape) => Tensor.FromArray(Enumerable.Range(0, (int)ShapeMath.Size(shape)).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray(), shape);
@@ -27,24 +31,32 @@ public sealed class ModelStreamFeedbackTests
             ["W"] = Rand(1, 4 * Hidden, Input), ["R"] = Rand(1, 4 * Hidden, Hidden), ["B"] = Rand(1, 8 * Hidden), ["M"] = Rand(Hidden, 2),
         };
         TensorType F(params int[] s) => new(DataType.Float, Shape.Of(s));
-        var nodes = new[]
+        var head = heavyHead
+            ? new[] { new Node("MatMul", ["X", "P1"], ["x1"], null, "wide", ""), new Node("Tanh", ["x1"], ["x2"], null, "act", ""), new Node("MatMul", ["x2", "P2"], ["Xt"], null, "narrow", "") }
+            : new[] { new Node("Tanh", ["X"], ["Xt"], null, "head", "") };
+        if (heavyHead)
         {
-            new Node("Tanh", ["X"], ["Xt"], null, "head", ""),
+            inits["P1"] = Rand(Wide, Wide);
+            inits["P2"] = Rand(Wide, Input);
+        }
+        Node[] nodes =
+        [
+            .. head,
             new Node("LSTM", ["Xt", "W", "R", "B", "", "initial_h", "initial_c"], ["Y", "Y_h", "Y_c"], [IR.Attribute.Int("hidden_size", Hidden)], "lstm", ""),
             new Node("Squeeze", ["Y_h", "axes0"], ["h2"], null, "squeeze", ""),
             new Node("MatMul", ["h2", "M"], ["mm"], null, "proj", ""),
             new Node("Relu", ["mm"], ["logits"], null, "tail", ""),
-        };
+        ];
         inits["axes0"] = Tensor.FromArray(new long[] { 0 }, 1);
         var graph = new Graph("lstm_stream",
-            [new ValueInfo("X", F(Seq, 1, Input)), new ValueInfo("initial_h", F(1, 1, Hidden)), new ValueInfo("initial_c", F(1, 1, Hidden))],
+            [new ValueInfo("X", F(Seq, 1, heavyHead ? Wide : Input)), new ValueInfo("initial_h", F(1, 1, Hidden)), new ValueInfo("initial_c", F(1, 1, Hidden))],
             [new ValueInfo("logits", F(1, 2)), new ValueInfo("Y_h", F(1, 1, Hidden)), new ValueInfo("Y_c", F(1, 1, Hidden))],
             nodes, inits);
         return OnnxExporter.ToBytes(new Model(graph, new Dictionary<string, int> { [""] = 17 }, irVersion: 8));
     }
 
-    private static List<Dictionary<string, LoomValue>> Chunks(int count) =>
-        Enumerable.Range(0, count).Select(i => new Dictionary<string, LoomValue> { ["X"] = OrtOracle.RandomInput(100 + i, Seq, 1, Input) }).ToList();
+    private static List<Dictionary<string, LoomValue>> Chunks(int count, int width = Input) =>
+        Enumerable.Range(0, count).Select(i => new Dictionary<string, LoomValue> { ["X"] = OrtOracle.RandomInput(100 + i, Seq, 1, width) }).ToList();
 
     private static ModelStreamOptions Options(int cores, int? stages) => new()
     {
@@ -146,6 +158,23 @@ public sealed class ModelStreamFeedbackTests
     {
         foreach (var r in stream.Stream(Chunks(1))) r.Dispose();
         return stream.Plan!;
+    }
+
+    [Fact]
+    public void CopiesBeforeTheStateHandItOnInOrder()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("lstm-wide.onnx");
+        File.WriteAllBytes(path, LstmModel(heavyHead: true));
+        var options = Options(3, 2);
+        using (var stream = ModelStream.Load(path, options))
+        {
+            var plan = stream.Plan!;
+            Assert.True(plan.Stages is [{ Stateful: false, Replicas: 2 }, { Stateful: true, Replicas: 1 }], plan.Describe());
+        }
+        // Two copies of the head finish items out of order; the stateful stage must still take them in order.
+        var items = Chunks(40, Wide);
+        AssertStreamIsChain(path, options, items, LoomChain(path, items), 1e-5);
     }
 
     [Fact]

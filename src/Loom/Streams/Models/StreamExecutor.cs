@@ -220,14 +220,26 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         private void Work(StageRunner s)
         {
             bool last = s.Index == _queues.Length - 1;
+            // Copies of an earlier stage finish items out of order; the stateful stage must take them in order.
+            var early = s.Feedback is null ? null : new Dictionary<long, Item>();
             try
             {
+                long next = 0;
                 foreach (var item in _queues[s.Index].GetConsumingEnumerable(_cts.Token))
-                    if (!RunItem(s, item)) return;
+                {
+                    if (early is null) { if (!RunItem(s, item)) return; continue; }
+                    early[item.Seq] = item;
+                    while (early.Remove(next, out var due))
+                    {
+                        next++;
+                        if (!RunItem(s, due)) return;
+                    }
+                }
             }
             catch (OperationCanceledException) { }
             finally
             {
+                if (early is not null) foreach (var item in early.Values) item.DisposeAll(); // left by a failed run
                 // The last copy of a stage to finish closes the next stage's queue.
                 if (Interlocked.Decrement(ref _running[s.Index]) == 0 && !last) _queues[s.Index + 1].CompleteAdding();
                 if (last) lock (_lock) Pulse();
