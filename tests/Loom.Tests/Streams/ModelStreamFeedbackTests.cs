@@ -55,6 +55,13 @@ public sealed class ModelStreamFeedbackTests
         return OnnxExporter.ToBytes(new Model(graph, new Dictionary<string, int> { [""] = 17 }, irVersion: 8));
     }
 
+    private static string Save(TempDir dir, bool heavyHead = false)
+    {
+        var path = dir.File(heavyHead ? "lstm-wide.onnx" : "lstm.onnx");
+        File.WriteAllBytes(path, LstmModel(heavyHead));
+        return path;
+    }
+
     private static List<Dictionary<string, LoomValue>> Chunks(int count, int width = Input) =>
         Enumerable.Range(0, count).Select(i => new Dictionary<string, LoomValue> { ["X"] = OrtOracle.RandomInput(100 + i, Seq, 1, width) }).ToList();
 
@@ -135,8 +142,7 @@ public sealed class ModelStreamFeedbackTests
     public void StatefulStageIsNotCopiedButItsNeighboursAre()
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm.onnx");
-        File.WriteAllBytes(path, LstmModel());
+        var path = Save(dir);
         using var three = ModelStream.Load(path, Options(4, 3));
         var plan = three.Plan ?? Plan(three);
         var why = plan.Describe();
@@ -164,8 +170,7 @@ public sealed class ModelStreamFeedbackTests
     public void CopiesBeforeTheStateHandItOnInOrder()
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm-wide.onnx");
-        File.WriteAllBytes(path, LstmModel(heavyHead: true));
+        var path = Save(dir, heavyHead: true);
         var options = Options(3, 2);
         using (var stream = ModelStream.Load(path, options))
         {
@@ -181,8 +186,7 @@ public sealed class ModelStreamFeedbackTests
     public void ItemGivingTheStateRestartsIt()
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm.onnx");
-        File.WriteAllBytes(path, LstmModel());
+        var path = Save(dir);
         var items = Chunks(6);
         items[3]["initial_h"] = OrtOracle.RandomInput(9, 1, 1, Hidden);
         items[3]["initial_c"] = Tensor.Zeros(DataType.Float, [1, 1, Hidden]);
@@ -193,8 +197,7 @@ public sealed class ModelStreamFeedbackTests
     public void EachRunStartsFromZeros()
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm.onnx");
-        File.WriteAllBytes(path, LstmModel());
+        var path = Save(dir);
         var items = Chunks(3);
         var expected = LoomChain(path, items);
         using var stream = ModelStream.Load(path, Options(2, null));
@@ -212,8 +215,7 @@ public sealed class ModelStreamFeedbackTests
     public void BadFeedbackNamesThePair(string output, string input, string message)
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm.onnx");
-        File.WriteAllBytes(path, LstmModel());
+        var path = Save(dir);
         var e = Assert.Throws<InputException>(() => ModelStream.Load(path, new ModelStreamOptions { Feedback = new Dictionary<string, string> { [output] = input } }));
         Assert.Contains(message, e.Message);
     }
@@ -222,8 +224,7 @@ public sealed class ModelStreamFeedbackTests
     public void MoreStagesThanTheStateAllowsIsAnError()
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm.onnx");
-        File.WriteAllBytes(path, LstmModel());
+        var path = Save(dir);
         var e = Assert.ThrowsAny<LoomException>(() => Plan(ModelStream.Load(path, Options(8, 8))));
         Assert.Contains("in one stage", e.Message);
     }
@@ -232,8 +233,7 @@ public sealed class ModelStreamFeedbackTests
     public void TraceHasOneSpanPerItemAndStage()
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm.onnx");
-        File.WriteAllBytes(path, LstmModel());
+        var path = Save(dir);
         using var stream = ModelStream.Load(path, Options(3, 3));
         var trace = new RunTrace();
         foreach (var r in stream.Stream(Chunks(5), trace)) r.Dispose();
@@ -253,8 +253,7 @@ public sealed class ModelStreamFeedbackTests
     public void CliStreamsWithFeedbackAndWritesTrace()
     {
         using var dir = new TempDir();
-        var path = dir.File("lstm.onnx");
-        File.WriteAllBytes(path, LstmModel());
+        var path = Save(dir);
         var trace = dir.File("trace.json");
         var (exit, output, err) = CliRunner.Run("stream", path, "--inputs", "6", "--cores", "2", "--stages", "2",
             "--feedback", "Y_h=initial_h", "--feedback", "Y_c=initial_c", "--trace", trace);
