@@ -20,8 +20,8 @@ internal static class StreamCommand
         var cores = new Option<int>("--cores") { Description = "cores to run on (default 1)", DefaultValueFactory = _ => 1 };
         var iterations = new Option<long?>("--iterations") { Description = "steady states to run (default: until the output is closed)" };
         var noPrint = new Option<bool>("--no-print") { Description = "fold printed values into a checksum instead of printing (for timing)" };
-        var show = new Option<string?>("--show") { Description = "print the stream graph, the schedule or the partition instead of running" };
-        show.AcceptOnlyFromAmong("graph", "schedule", "partition");
+        var show = new Option<string?>("--show") { Description = "print the stream graph, the schedule, the partition or the fused one-core program instead of running" };
+        show.AcceptOnlyFromAmong("graph", "schedule", "partition", "fused");
         var dot = new Option<string?>("--dot") { Description = "write the stream graph as Graphviz dot to FILE" };
         var top = new Option<string?>("--top") { Description = "the top-level stream (default: the one void->void stream nothing adds)" };
         var inputs = new Option<int>("--inputs") { Description = "MODEL.onnx: inputs to stream through the model (default 64)", DefaultValueFactory = _ => 64 };
@@ -96,6 +96,7 @@ internal static class StreamCommand
                 {
                     "graph" => GraphText.Text(program.Graph),
                     "schedule" => ScheduleText.Text(program) + ScheduleText.Mode(program, cores),
+                    "fused" => FusedPlanText.Text(program),
                     _ => ScheduleText.Partition(program, cores),
                 });
                 stdout.Flush();

@@ -305,7 +305,7 @@ public sealed class FusedRunner
         return stride;
     }
 
-    private static bool InARow(int[] map)
+    internal static bool InARow(int[] map)
     {
         for (int p = 1; p < map.Length; p++)
             if (map[p] != map[0] + p) return false;
