@@ -8,6 +8,8 @@ namespace Loom.Tests.StreamTests;
 /// start, the buffers it sizes) do not grow with the number of steady states it runs, on one core and on two
 /// (unit alternation and the fused pipeline), for int and float programs with peeking, splitters and joiners.
 /// </summary>
+/// <remarks>Counts the whole process's allocations (the cores' threads too), so it runs alone (the "timing" collection).</remarks>
+[Collection("timing")]
 public sealed class StreamAllocationTests
 {
     // A stateful source, a peeking FIR (items kept between units), a weighted round-robin split-join, a sink with a field.
