@@ -229,12 +229,15 @@ public sealed class FusedRunner
     private bool Chains(List<Firing> group, Firing next)
     {
         var b = next.Actor;
-        if (b.In.Count == 0 || b.In[0] is not { } e || e.Src != group[^1].Actor) return false;
+        if (b.In.Count == 0 || b.In[0] is not { } e) return false;
         int i = EdgeIndex(e);
-        if (_plan.IsVirtual(i) || b.ExtraPeek > _plan.Carried[i]) return false;
+        int n = group.Append(next).Select(f => f.Count).Aggregate(Gcd);
+        if (n < 2) return false;
+        // Reading the last member's buffer directly, or through a table into the members' buffers (SharedLoopReads).
+        bool direct = e.Src == group[^1].Actor && !_plan.IsVirtual(i) && b.ExtraPeek <= _plan.Carried[i];
+        if (!direct && !(_plan.Map[i] is { } map && SharedLoopReads.Ready(_plan, group, next, map, n, EdgeIndex))) return false;
         if (group.Append(next).Count(f => f.Actor.Filter!.Symbol.PrintsInWork) > 1) return false;
-        if (group.Append(next).Sum(f => FiringNodes(f.Actor)) > MaxChainNodes) return false;
-        return group.Append(next).Select(f => f.Count).Aggregate(Gcd) >= 2;
+        return group.Append(next).Sum(f => FiringNodes(f.Actor)) <= MaxChainNodes;
     }
 
     /// <summary>
@@ -287,7 +290,7 @@ public sealed class FusedRunner
             teardown.AddRange(p.Teardown);
         }
         var loop = CodeGen.CodeGen.Repeat(Expression.Block(typeof(void), iteration), n, locals);
-        return (locals, prologue, Expression.Block(typeof(void), [.. setup, loop, .. teardown, Expression.Empty()]));
+        return (locals, prologue, SharedArenaLocals.Merge(Expression.Block(typeof(void), [.. setup, loop, .. teardown, Expression.Empty()]), locals));
     }
 
     /// <summary>
