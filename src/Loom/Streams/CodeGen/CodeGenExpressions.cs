@@ -19,6 +19,7 @@ internal sealed partial class CodeGen
             case BAssign a: return Assign(a.Target, CopyIfStruct(Expr(a.Value)));
             case BCompoundAssign ca: return CompoundAssign(ca);
             case BIncDec i: return IncDec(i);
+            case BConditional c when BranchFree(c) is { } select: return select;
             case BConditional c: return Expression.Condition(Expr(c.Condition), Expr(c.WhenTrue), Expr(c.WhenFalse), ClrTypes.Of(c.Type));
             case BIndex ix: return Index(ix);
             case BFieldAccess fa: return ReadField(fa);

@@ -142,6 +142,8 @@ internal sealed partial class CodeGen
         _prologue.Add(Expression.Assign(hoisted, box));
         _prologue.Add(Expression.IfThen(Expression.Equal(hoisted, Expression.Constant(null, target.Type)),
             Expression.Assign(box, Expression.Assign(hoisted, Alloc()))));
+        // A list filled in order before it is read (CodeGenFilledArrays) needs no clear.
+        if (FilledArraysOf().Contains(sym)) return Expression.Assign(target, hoisted);
         Expression clear = at.Rank == 1 && at.Element is not StructType
             ? Expression.Call(typeof(ArrayAlloc).GetMethod(nameof(ArrayAlloc.Clear))!.MakeGenericMethod(elem), hoisted)
             : at.Rank == 2 && target.Type.GetElementType()?.GetElementType() is { IsPrimitive: true } leaf

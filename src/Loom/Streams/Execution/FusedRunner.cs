@@ -229,13 +229,29 @@ public sealed class FusedRunner
     private bool Chains(List<Firing> group, Firing next)
     {
         var b = next.Actor;
-        if (b.In.Count == 0 || b.In[0] is not { } e || e.Src != group[^1].Actor) return false;
+        if (b.In.Count == 0 || b.In[0] is not { } e) return false;
         int i = EdgeIndex(e);
-        if (_plan.IsVirtual(i) || b.ExtraPeek > _plan.Carried[i]) return false;
+        int n = group.Append(next).Select(f => f.Count).Aggregate(Gcd);
+        if (group.Count > 1) n = Gcd(n, _groupIterations);
+        if (n < 2) return false;
         if (group.Append(next).Count(f => f.Actor.Filter!.Symbol.PrintsInWork) > 1) return false;
         if (group.Append(next).Sum(f => FiringNodes(f.Actor)) > MaxChainNodes) return false;
-        return group.Append(next).Select(f => f.Count).Aggregate(Gcd) >= 2;
+        // Reading the last member's buffer directly, or through a table into the members' buffers (SharedLoopReads):
+        // then in fewer, longer iterations if need be (FFT2's first CombineDFT reads its source's items through a
+        // reordering table spanning 32 of them). Iterations that are ready stay ready when merged.
+        bool direct = e.Src == group[^1].Actor && !_plan.IsVirtual(i) && b.ExtraPeek <= _plan.Carried[i];
+        if (!direct)
+        {
+            if (_plan.Map[i] is not { } map) return false;
+            while (!SharedLoopReads.Ready(_plan, group, next, map, n, EdgeIndex))
+                if (n % 2 != 0 || (n /= 2) < 2) return false;
+        }
+        _groupIterations = n;
+        return true;
     }
+
+    /// <summary>Iterations of the shared loop of the group being built (set when a member joins by <see cref="Chains"/>).</summary>
+    private int _groupIterations;
 
     /// <summary>
     /// Expression nodes of one iteration of a shared loop, at most. Sharing a loop pays for small firings (SimplePeek's
@@ -269,7 +285,7 @@ public sealed class FusedRunner
     private (List<ParameterExpression>, List<Expression>, Expression)
         Interleave(List<Firing> group, GlobalStore globals, Printer printer)
     {
-        int n = group.Select(f => f.Count).Aggregate(Gcd);
+        int n = _groupIterations;
         var locals = new List<ParameterExpression>();
         var prologue = new List<Expression>();
         var setup = new List<Expression>();
@@ -287,7 +303,7 @@ public sealed class FusedRunner
             teardown.AddRange(p.Teardown);
         }
         var loop = CodeGen.CodeGen.Repeat(Expression.Block(typeof(void), iteration), n, locals);
-        return (locals, prologue, Expression.Block(typeof(void), [.. setup, loop, .. teardown, Expression.Empty()]));
+        return (locals, prologue, SharedArenaLocals.Merge(Expression.Block(typeof(void), [.. setup, loop, .. teardown, Expression.Empty()]), locals));
     }
 
     /// <summary>
