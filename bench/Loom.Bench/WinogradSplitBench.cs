@@ -56,17 +56,20 @@ internal static unsafe class WinogradSplitBench
             var buffers = new ConvBuffers(px, pw, pb, null, py);
             var relu = new FusedActivation(ActivationKind.Relu);
             var configs = new List<(string Name, Action Run)>();
-            void Add(string name, WorkerPool? pool, bool whole, int? slices = null) => configs.Add((name, () =>
+            void Add(string name, WorkerPool? pool, bool whole, int? slices = null, bool? rows = false) => configs.Add((name, () =>
             {
                 copy = (copy + 1) % cold;
-                if (f4) ConvWinograd4.Run(problem, g, w4[copy]!, buffers, relu, pool, whole, slices);
-                else ConvWinograd.Run(problem, g, w2[copy]!, buffers, relu, pool, whole, slices);
+                if (f4) ConvWinograd4.Run(problem, g, w4[copy]!, buffers, relu, pool, whole, slices, rows);
+                else ConvWinograd.Run(problem, g, w2[copy]!, buffers, relu, pool, whole, slices, rows);
             }));
             Add("tile blocks, 1 thread", null, false);
             Add("whole plane, 1 thread", null, true);
             Add("tile blocks, 2 threads", pool2, false);
             Add("tile blocks unsliced, 2 thr", pool2, false, 1);
             Add("whole plane, 2 threads", pool2, true);
+            // The whole plane with the tiles as GEMM rows (ConvWinogradTransposed), where it is worth it for the kernel set.
+            Add("whole, tile rows, 1 thread", null, true, rows: null);
+            Add("whole, tile rows, 2 threads", pool2, true, rows: null);
             var times = configs.Select(_ => new List<double>()).ToArray();
             for (int r = 0; r < runs + 20; r++)
                 for (int i = 0; i < configs.Count; i++)
