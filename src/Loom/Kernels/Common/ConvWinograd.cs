@@ -96,9 +96,9 @@ internal static unsafe class ConvWinograd
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = new Layout(g, c, k, ks.NR);
-        bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
-        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads, rows))
+        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads))
         {
+            bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
             ConvWinogradWhole.Run(p, g, w, t, act, pool, l, rows);
             return;
         }

@@ -91,8 +91,8 @@ internal static unsafe class ConvWinograd4Whole
         {
             split.Range(part, l.Tiles, w.OutChannels, out int t0, out int t1, out int k0, out int k1);
             long mStride = split.MStride;
-            float* mt = GemmScratch.ForThread.WinogradProducts(checked((int)(2 * F * mStride + 4 * l.RowScratch + 16)));
-            float* m = mt + F * mStride;
+            float* m = GemmScratch.ForThread.WinogradProducts(checked((int)(F * mStride + split.TransposedFloats + 4 * l.RowScratch + 32)));
+            float* mt = m + F * mStride + 4 * l.RowScratch + 16;
             ConvWinogradTransposed.Products(w.Kernels, F, w.Channels, v, vStride, paddedT, ut, t0, t1, k0, k1, mt, m, mStride, out int ldm);
             ConvWinograd4Transform.Output(l, m - (long)k0 * ldm, mStride, ldm, k0, k1, t0, t1, y, bias, residual, act, m + F * mStride + 8);
         }

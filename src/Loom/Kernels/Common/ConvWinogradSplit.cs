@@ -27,14 +27,14 @@ internal readonly struct ConvWinogradSplit
     private const int PartFloats = 128 * 1024;
 
     /// <summary>
-    /// Whether to split this way: with threads, or with the tiles as GEMM rows (<paramref name="tileRows"/>,
-    /// <see cref="ConvWinogradTransposed"/>), when V for every tile of the plane fits the budget. Otherwise one thread keeps the
-    /// tile blocks, whose V is still in cache when its products are taken (the whole plane measured 1–5% slower on SqueezeNet's
-    /// layers, thread CPU time), but the tile rows' quarter fewer products at 13×13 and 27×27 outweigh that (6–8% faster alone,
-    /// `Loom.Bench wino-split`); the choice moves no bit, since all compute every output element alike.
+    /// Whether to split this way: with threads, when V for every tile of the plane fits the budget. One thread keeps the tile
+    /// blocks, whose V is still in cache when its products are taken (the whole plane measured 1–5% slower on SqueezeNet's
+    /// layers, thread CPU time; with the tiles as GEMM rows, <see cref="ConvWinogradTransposed"/>, 6–8% faster alone but not
+    /// clearly faster in the model on the loaded machine of 2026-11-27 07:50, so one thread stays as it was); the choice moves
+    /// no bit, since all compute every output element alike.
     /// </summary>
-    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads, bool tileRows = false) =>
-        (threads > 1 || tileRows) && (long)frequencies * channels * GemmCore.RoundUp(tiles, nr) <= WholeFloats;
+    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads) =>
+        threads > 1 && (long)frequencies * channels * GemmCore.RoundUp(tiles, nr) <= WholeFloats;
 
     public ConvWinogradSplit(int frequencies, int channels, int outChannels, int paddedT, int mr, int nr, int threads)
     {

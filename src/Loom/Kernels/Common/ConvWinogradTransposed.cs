@@ -75,9 +75,13 @@ internal readonly unsafe struct ConvWinogradTransposed
         t1 = Math.Min(tiles, (int)((long)TilePanels * (tChunk + 1) / TileChunks) * Mr);
     }
 
+    /// <summary>Floats of the one M_ξᵀ a part keeps at a time (<see cref="Products"/>'s <c>mt</c>).</summary>
+    public int TransposedFloats => MaxRows * MaxCols + 16;
+
     /// <summary>
-    /// M_ξᵀ of tiles [t0, t1) × output channels [k0, k1) for every ξ into <paramref name="mt"/> (rows of RoundUp(k1 − k0, 8)), then
-    /// M_ξ into <paramref name="m"/> as channel rows of RoundUp(t1 − t0, 8) tiles: M_ξ[k, t] at m + ξ·mStride + (k − k0)·ldm + t − t0.
+    /// M_ξᵀ of tiles [t0, t1) × output channels [k0, k1), one ξ at a time into <paramref name="mt"/> (rows of RoundUp(k1 − k0, 8); it
+    /// stays in L1/L2), each transposed into <paramref name="m"/> as channel rows of RoundUp(t1 − t0, 8) tiles:
+    /// M_ξ[k, t] at m + ξ·mStride + (k − k0)·ldm + t − t0.
     /// </summary>
     public static void Products(GemmKernelSet ks, int frequencies, int channels, float* v, long vStride, int paddedTiles, GemmPackedB[] ut,
         int t0, int t1, int k0, int k1, float* mt, float* m, long mStride, out int ldm)
@@ -86,18 +90,17 @@ internal readonly unsafe struct ConvWinogradTransposed
         ldm = rowsP;
         // M_ξᵀ addressed from C[0, 0]: tile t, channel k at mt + (t − t0)·colsP + k − k0.
         float* origin = mt - (long)t0 * colsP - k0;
+        // The rows past the last tile go through the transposes into lanes the output transform computes and drops: zeros, so no
+        // NaN or denormal meets its additions (the products never write them).
+        if (rowsP > rows) new Span<float>(mt + (long)rows * colsP, (rowsP - rows) * colsP).Clear();
         for (int xi = 0; xi < frequencies; xi++)
         {
-            float* mx = mt + xi * mStride;
-            // The rows past the last tile go through the transposes into lanes the output transform computes and drops: zeros,
-            // so no NaN or denormal meets its additions.
-            if (rowsP > rows) new Span<float>(mx + (long)rows * colsP, (rowsP - rows) * colsP).Clear();
             GemmCore.MultiplyBlock(ks, t0, t1, k0, k1, channels, new GemmPackedA.Ref(v + xi * vStride, paddedTiles), ut[xi].AsOperand(),
-                origin + xi * mStride, colsP, false, default(GemmNoEpilogue));
+                origin, colsP, false, default(GemmNoEpilogue));
             float* dst = m + xi * mStride;
             for (int i = 0; i < rowsP; i += 8)
                 for (int j = 0; j < colsP; j += 8)
-                    GemmTranspose.Block8x8(mx + (long)i * colsP + j, colsP, dst + (long)j * rowsP + i, rowsP);
+                    GemmTranspose.Block8x8(mt + (long)i * colsP + j, colsP, dst + (long)j * rowsP + i, rowsP);
         }
     }
 
