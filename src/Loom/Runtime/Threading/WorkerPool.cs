@@ -17,15 +17,7 @@ public interface IParallelJob
 public sealed class WorkerPool : IDisposable
 {
     public const int MaxParts = (1 << 20) - 1;
-    // Workers poll for the next job with Thread.SpinWait(1) (30-70 ns here) rather than SpinWait(20) (1.3 µs, measured on the
-    // 2-core VM): a job then starts on the other core within a fraction of a microsecond, which SqueezeNet's ~40 split nodes per
-    // 3.6 ms run pay each. SpinIterations of them keep a worker spinning for a few milliseconds before it sleeps.
-    private const int SpinIterations = 80_000;
-
-    // The caller waits for the other threads' last parts with SpinWait(1) this many times before SpinWait.SpinOnce, which starts
-    // yielding after ~10 rounds (~3 µs) and can hand the core to another process for a time slice, when imbalances of a few
-    // microseconds are the rule.
-    private const int JoinSpins = 500;
+    private const int SpinIterations = 4_000;
 
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim _wake = new(0);
@@ -113,7 +105,6 @@ public sealed class WorkerPool : IDisposable
             int sleepers = Math.Min(Volatile.Read(ref _sleeping), parts - 1);
             if (sleepers > 0) _wake.Release(sleepers);
             Work(runner, id, fromBack: false);
-            for (int i = 0; i < JoinSpins && Volatile.Read(ref _unfinished) > 0; i++) Thread.SpinWait(1);
             var spin = new SpinWait();
             while (Volatile.Read(ref _unfinished) > 0) spin.SpinOnce(sleep1Threshold: -1);
             runner.Job = default; // drop references to the job's data
@@ -146,7 +137,7 @@ public sealed class WorkerPool : IDisposable
         while (!_disposed)
         {
             // Spin first: the next kernel's job usually arrives within microseconds.
-            for (int i = 0; i < SpinIterations && !_disposed && Volatile.Read(ref _claim) >> 40 == seen; i++) Thread.SpinWait(1);
+            for (int i = 0; i < SpinIterations && !_disposed && Volatile.Read(ref _claim) >> 40 == seen; i++) Thread.SpinWait(20);
             if (Volatile.Read(ref _claim) >> 40 == seen && !_disposed)
             {
                 Interlocked.Increment(ref _sleeping);
