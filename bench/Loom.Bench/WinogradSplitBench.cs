@@ -8,27 +8,30 @@ namespace Loom.Bench;
 /// <summary>
 /// Winograd layers alone, tile-block split against the whole-plane split (<see cref="ConvWinogradSplit"/>) at 1 and 2 threads,
 /// the configurations interleaved run by run (so a busy moment of the shared machine hits them all) and each one's fastest
-/// and median run printed. Usage: Loom.Bench wino-split [--runs N] [C,K,H ...] (default: SqueezeNet's four 3×3 shapes).
+/// and median run printed. Usage: Loom.Bench wino-split [--runs N] [--cold W] [C,K,H ...] (default: SqueezeNet's four 3×3 shapes).
+/// --cold W rotates W copies of the weights run by run, so their Winograd-domain form comes from L3 as in a model, where
+/// every layer's weights have left the core's L2 by the time it runs again (alone, half of a 13×13 layer's 1 MB fits it).
 /// </summary>
 internal static unsafe class WinogradSplitBench
 {
     public static int Run(string[] args)
     {
-        int runs = 300;
+        int runs = 300, cold = 1;
         var shapes = new List<(int C, int K, int H)>();
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--runs") { runs = int.Parse(args[++i], CultureInfo.InvariantCulture); continue; }
+            if (args[i] == "--cold") { cold = int.Parse(args[++i], CultureInfo.InvariantCulture); continue; }
             var p = args[i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             shapes.Add((p[0], p[1], p[2]));
         }
         if (shapes.Count == 0) shapes.AddRange([(16, 64, 55), (32, 128, 27), (48, 192, 13), (64, 256, 13)]);
         using var pool2 = new WorkerPool(2);
-        foreach (var (c, k, h) in shapes) Layer(c, k, h, runs, pool2);
+        foreach (var (c, k, h) in shapes) Layer(c, k, h, runs, cold, pool2);
         return 0;
     }
 
-    private static void Layer(int c, int k, int h, int runs, WorkerPool pool2)
+    private static void Layer(int c, int k, int h, int runs, int cold, WorkerPool pool2)
     {
         int[] xs = [1, c, h, h], ws = [k, c, 3, 3];
         var attrs = new Loom.IR.Node("Conv", ["x", "w"], ["y"], [Loom.IR.Attribute.Ints("pads", [1, 1, 1, 1])]);
@@ -44,21 +47,29 @@ internal static unsafe class WinogradSplitBench
         bool f4 = ConvWinograd4.Worth(problem, g);
         fixed (float* px = x, pw = w, pb = b, py = y)
         {
-            var w2 = f4 ? null : new ConvWinogradWeights(ks, k, c, pw);
-            var w4 = f4 ? new ConvWinograd4Weights(ks, k, c, pw) : null;
+            var w2 = new ConvWinogradWeights?[cold];
+            var w4 = new ConvWinograd4Weights?[cold];
+            for (int i = 0; i < cold; i++)
+                if (f4) w4[i] = new ConvWinograd4Weights(ks, k, c, pw);
+                else w2[i] = new ConvWinogradWeights(ks, k, c, pw);
+            int copy = 0;
             var buffers = new ConvBuffers(px, pw, pb, null, py);
             var relu = new FusedActivation(ActivationKind.Relu);
             var configs = new List<(string Name, Action Run)>();
-            void Add(string name, WorkerPool? pool, bool whole, int? slices = null) => configs.Add((name, () =>
+            void Add(string name, WorkerPool? pool, bool whole, int? slices = null, bool? rows = false) => configs.Add((name, () =>
             {
-                if (f4) ConvWinograd4.Run(problem, g, w4!, buffers, relu, pool, whole, slices);
-                else ConvWinograd.Run(problem, g, w2!, buffers, relu, pool, whole, slices);
+                copy = (copy + 1) % cold;
+                if (f4) ConvWinograd4.Run(problem, g, w4[copy]!, buffers, relu, pool, whole, slices, rows);
+                else ConvWinograd.Run(problem, g, w2[copy]!, buffers, relu, pool, whole, slices, rows);
             }));
             Add("tile blocks, 1 thread", null, false);
             Add("whole plane, 1 thread", null, true);
             Add("tile blocks, 2 threads", pool2, false);
             Add("tile blocks unsliced, 2 thr", pool2, false, 1);
             Add("whole plane, 2 threads", pool2, true);
+            // The whole plane with the tiles as GEMM rows (ConvWinogradTransposed), where it is worth it for the kernel set.
+            Add("whole, tile rows, 1 thread", null, true, rows: null);
+            Add("whole, tile rows, 2 threads", pool2, true, rows: null);
             var times = configs.Select(_ => new List<double>()).ToArray();
             for (int r = 0; r < runs + 20; r++)
                 for (int i = 0; i < configs.Count; i++)
@@ -67,7 +78,7 @@ internal static unsafe class WinogradSplitBench
                     configs[i].Run();
                     if (r >= 20) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                 }
-            Console.WriteLine($"{c}->{k} at {h}x{h} ({(f4 ? "F4" : "F2")})");
+            Console.WriteLine($"{c}->{k} at {h}x{h} ({(f4 ? "F4" : "F2")}){(cold > 1 ? $", {cold} weight copies in turn" : "")}");
             double best1 = times[0].Min();
             for (int i = 0; i < configs.Count; i++)
             {

@@ -58,9 +58,9 @@ public sealed unsafe class ConvWinogradSplitTests
                 var reference = Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), null, whole: false);
                 ConvWinograd4Tests.AssertClose(fused, reference, magnitude, what);
                 foreach (var pool in pools)
-                    foreach (bool whole in new[] { false, true })
-                        Assert.True(reference.AsSpan().SequenceEqual(Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), pool, whole)),
-                            $"{what}: {(whole ? "whole plane" : "tile blocks")} on {pool?.Threads ?? 1} threads differs from tile blocks on one");
+                    foreach (var (whole, rows) in new (bool, bool?)[] { (false, null), (true, false), (true, null) })
+                        Assert.True(reference.AsSpan().SequenceEqual(Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), pool, whole, rows)),
+                            $"{what}: {(whole ? rows == false ? "whole plane, tile columns" : "whole plane" : "tile blocks")} on {pool?.Threads ?? 1} threads differs from tile blocks on one");
             }
         }
     }
@@ -107,8 +107,45 @@ public sealed unsafe class ConvWinogradSplitTests
         Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 2));  // ResNet-50 64→64 at 56×56: 2 MiB of V
     }
 
+    [Fact]
+    public void TakesTheTileRowsWhereTileColumnsPadMost()
+    {
+        if (GemmKernelSet.Avx512 is not { } ks) return; // the tile rows are for AVX-512's 8×32 tiles only
+        Assert.True(ConvWinogradTransposed.Worth(ks, 49, 64, 256));   // SqueezeNet 64→256 at 13×13: 49 tiles in 64 columns
+        Assert.True(ConvWinogradTransposed.Worth(ks, 49, 32, 128));   // SqueezeNet 32→128 at 27×27, F(4×4)
+        Assert.False(ConvWinogradTransposed.Worth(ks, 196, 16, 64));  // SqueezeNet 16→64 at 55×55: the transposes would cost more
+        Assert.False(ConvWinogradTransposed.Worth(ks, 64, 64, 64));   // whole panels
+        Assert.False(ConvWinogradTransposed.Worth(ks, 49, 64, 19));   // output channels no multiple of 8
+        if (GemmKernelSet.Avx2 is { } avx2) Assert.False(ConvWinogradTransposed.Worth(avx2, 49, 64, 256));
+    }
+
+    [Fact]
+    public void TileRowPartsCoverEveryOutputOnceAndFitTheirScratch()
+    {
+        foreach (int f in new[] { 16, 36 })
+            foreach (int k in new[] { 8, 40, 64, 192, 256, 512 })
+                foreach (int tiles in new[] { 1, 49, 110, 196 })
+                    foreach (int threads in new[] { 1, 2, 3, 4 })
+                    {
+                        var s = new ConvWinogradTransposed(f, tiles, k, 8, 32, threads);
+                        var seen = new int[tiles, k];
+                        for (int part = 0; part < s.Parts; part++)
+                        {
+                            s.Range(part, tiles, k, out int t0, out int t1, out int k0, out int k1);
+                            Assert.True(t0 % 8 == 0 && k0 % 32 == 0, $"part {part}: unaligned");
+                            Assert.True(GemmCore.RoundUp(t1 - t0, 8) <= s.MaxRows && GemmCore.RoundUp(k1 - k0, 8) <= s.MaxCols, $"part {part} is larger than its scratch");
+                            for (int t = t0; t < t1; t++)
+                                for (int j = k0; j < k1; j++) seen[t, j]++;
+                        }
+                        Assert.All(seen.Cast<int>(), n => Assert.Equal(1, n));
+                        // Parts the threads share evenly, unless they are many or as fine as the panels allow.
+                        if (threads > 1) Assert.True(s.Parts % threads == 0 || s.Parts >= 4 * threads || s.Parts == s.KPanels * s.TilePanels,
+                            $"{s.Parts} parts for {threads} threads");
+                    }
+    }
+
     private static float[] Run(int tile, int[] xs, int m, int[] pads, float[] x, float[] w, float[]? b, float[]? z, FusedActivation act,
-        (float[] Scale, float[] Shift) pre, WorkerPool? pool, bool whole)
+        (float[] Scale, float[] Shift) pre, WorkerPool? pool, bool whole, bool? rows = false)
     {
         int[] ws = [m, xs[1], 3, 3];
         var attrs = ConvAttributes.Parse(new Loom.IR.Node("Conv", ["x", "w"], ["y"], ConvAttrs(1, [1, 1], pads, [1, 1])),
@@ -121,8 +158,8 @@ public sealed unsafe class ConvWinogradSplitTests
         fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre.Scale, pt = pre.Shift)
         {
             var buffers = new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, true));
-            if (tile == 2) ConvWinograd.Run(problem, g, new ConvWinogradWeights(ks, m, xs[1], pw), buffers, act, pool, whole);
-            else ConvWinograd4.Run(problem, g, new ConvWinograd4Weights(ks, m, xs[1], pw), buffers, act, pool, whole);
+            if (tile == 2) ConvWinograd.Run(problem, g, new ConvWinogradWeights(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
+            else ConvWinograd4.Run(problem, g, new ConvWinograd4Weights(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
         }
         return y;
     }

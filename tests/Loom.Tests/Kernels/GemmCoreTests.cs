@@ -228,6 +228,31 @@ public sealed unsafe class GemmCoreTests
         static long Tiles((int I0, int I1, int J0, int J1) b) => (long)((b.I1 - b.I0 + 7) / 8) * ((b.J1 - b.J0 + 31) / 32);
     }
 
+    [Theory]
+    [InlineData(192, 169, 48, 2)]   // SqueezeNet's 13×13 expand 1×1: six column tiles, three blocks before
+    [InlineData(64, 169, 64, 2)]
+    [InlineData(640, 49, 200, 2)]   // one column block, five row blocks before
+    [InlineData(512, 169, 64, 4)]   // three column blocks of five row blocks before
+    [InlineData(1000, 700, 300, 3)]
+    public void PartsDivideAmongTheThreads(int m, int n, int k, int threads)
+    {
+        var ks = GemmKernelSet.Best;
+        foreach (var bPacked in new[] { false, true })
+        {
+            var plan = GemmPartition.Plan(ks, m, n, k, threads, aPacked: true, bPacked);
+            Assert.True(plan.Parts > 1, $"{m}x{n}x{k}: not split");
+            Assert.True(plan.RowParts * plan.ColParts % threads == 0, $"{m}x{n}x{k} on {threads}: {plan.RowParts}x{plan.ColParts} blocks");
+            var seen = new int[m, n];
+            for (int p = 0; p < plan.Parts; p++)
+            {
+                var (i0, i1, j0, j1) = plan.Block(p, m, n);
+                for (int i = i0; i < i1; i++)
+                    for (int j = j0; j < j1; j++) seen[i, j]++;
+            }
+            foreach (var v in seen) Assert.Equal(1, v);
+        }
+    }
+
     [Theory, MemberData(nameof(KernelSets))]
     public void SplitMiddleColumnGivesTheOneThreadProductBitForBit(string set)
     {

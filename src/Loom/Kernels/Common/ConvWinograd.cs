@@ -91,14 +91,15 @@ internal static unsafe class ConvWinograd
     /// `Loom.Bench wino-split`), which never changes a bit of Y.
     /// </summary>
     public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
-        bool? whole = null, int? slices = null)
+        bool? whole = null, int? slices = null, bool? transposed = null)
     {
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = new Layout(g, c, k, ks.NR);
         if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads))
         {
-            ConvWinogradWhole.Run(p, g, w, t, act, pool, l);
+            bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
+            ConvWinogradWhole.Run(p, g, w, t, act, pool, l, rows);
             return;
         }
         float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));

@@ -87,14 +87,15 @@ internal static unsafe class ConvWinograd4
     /// `Loom.Bench wino-split`), which never changes a bit of Y.
     /// </summary>
     public static void Run(ConvProblem p, Conv3D g, ConvWinograd4Weights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
-        bool? whole = null, int? slices = null)
+        bool? whole = null, int? slices = null, bool? transposed = null)
     {
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = new Layout(g, c, k, ks.NR);
         if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads))
         {
-            ConvWinograd4Whole.Run(p, g, w, t, act, pool, l);
+            bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
+            ConvWinograd4Whole.Run(p, g, w, t, act, pool, l, rows);
             return;
         }
         float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));

@@ -49,4 +49,17 @@ internal sealed unsafe class ConvWinograd4Weights
 
     /// <summary>U_ξ [K × C] for each frequency ξ = row·6 + column of the transformed tile.</summary>
     public GemmPackedA[] Packed { get; }
+
+    private GemmPackedB[]? _transposed;
+
+    /// <summary>U_ξᵀ [C × K] as right operands (<see cref="ConvWinogradTransposed"/>), packed on first use.</summary>
+    public GemmPackedB[] Transposed
+    {
+        get
+        {
+            if (Volatile.Read(ref _transposed) is { } done) return done;
+            var made = ConvWinogradTransposed.PackTransposed(Packed, OutChannels, Channels);
+            return Interlocked.CompareExchange(ref _transposed, made, null) ?? made;
+        }
+    }
 }

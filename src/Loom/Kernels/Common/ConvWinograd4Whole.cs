@@ -11,10 +11,15 @@ internal static unsafe class ConvWinograd4Whole
     private const int F = ConvWinograd4.Frequencies;
 
     public static void Run(ConvProblem p, Conv3D g, ConvWinograd4Weights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
-        in ConvWinograd4.Layout l)
+        in ConvWinograd4.Layout l, bool? transposed = null)
     {
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, paddedT = l.PaddedT(l.Tiles);
+        if (transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k))
+        {
+            RunTransposed(p, g, w, t, act, pool);
+            return;
+        }
         var split = new ConvWinogradSplit(F, c, k, paddedT, ks.MR, ks.NR, pool?.Threads ?? 1);
         long vStride = (long)c * paddedT + 16;
         var scratch = GemmScratch.ForThread;
@@ -26,6 +31,30 @@ internal static unsafe class ConvWinograd4Whole
             var input = new InputJob(t.X + (long)n * c * g.InputSize, planes, v, vStride, g, l, c, paddedT, t.Input, split);
             Split(pool, split.ChannelParts, input);
             var job = new ProductJob(l, w, v, vStride, paddedT, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, split);
+            Split(pool, split.Parts, job);
+        }
+    }
+
+    /// <summary>The same with the tiles as GEMM rows (<see cref="ConvWinogradTransposed"/>): V in panels of MR tiles.</summary>
+    private static void RunTransposed(ConvProblem p, Conv3D g, ConvWinograd4Weights w, ConvBuffers t, FusedActivation act, WorkerPool? pool)
+    {
+        var ks = w.Kernels;
+        int c = p.Channels, k = p.OutChannels;
+        var l = new ConvWinograd4.Layout(g, c, k, ks.MR);
+        int paddedT = l.PaddedT(l.Tiles);
+        var inputSplit = new ConvWinogradSplit(F, c, k, paddedT, ks.MR, ks.MR, pool?.Threads ?? 1);
+        var split = new ConvWinogradTransposed(F, l.Tiles, k, ks.MR, ks.NR, pool?.Threads ?? 1);
+        long vStride = (long)c * paddedT + 16;
+        var scratch = GemmScratch.ForThread;
+        float* planes = scratch.Extra(checked(c * l.PlaneSize));
+        float* v = scratch.WinogradInput(checked((int)(F * vStride)));
+        var ut = w.Transposed;
+        for (int n = 0; n < p.Batch; n++)
+        {
+            long yOff = (long)n * k * g.OutputSize;
+            var input = new InputJob(t.X + (long)n * c * g.InputSize, planes, v, vStride, g, l, c, paddedT, t.Input, inputSplit);
+            Split(pool, inputSplit.ChannelParts, input);
+            var job = new TransposedJob(l, w, ut, v, vStride, paddedT, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, split);
             Split(pool, split.Parts, job);
         }
     }
@@ -51,6 +80,21 @@ internal static unsafe class ConvWinograd4Whole
             ConvWinogradSplit.ClearPadding(v, vStride, F, channels, c0, c1, l.Tiles, paddedT, l.Nr);
             float* phases = GemmScratch.ForThread.WinogradProducts(6 * l.Wp + 16);
             ConvWinograd4Transform.Input(l, planes, channels, c0, c1, 0, l.Tiles, v, vStride, l.Nr, phases);
+        }
+    }
+
+    /// <summary>Part = (tiles, output channels): F products with the tiles as rows, transposed back, then the output transform.</summary>
+    private readonly struct TransposedJob(ConvWinograd4.Layout l, ConvWinograd4Weights w, GemmPackedB[] ut, float* v, long vStride, int paddedT, float* y,
+        float* bias, float* residual, FusedActivation act, ConvWinogradTransposed split) : IParallelJob
+    {
+        public void Execute(int part)
+        {
+            split.Range(part, l.Tiles, w.OutChannels, out int t0, out int t1, out int k0, out int k1);
+            long mStride = split.MStride;
+            float* m = GemmScratch.ForThread.WinogradProducts(checked((int)(F * mStride + split.TransposedFloats + 4 * l.RowScratch + 32)));
+            float* mt = m + F * mStride + 4 * l.RowScratch + 16;
+            ConvWinogradTransposed.Products(w.Kernels, F, w.Channels, v, vStride, paddedT, ut, t0, t1, k0, k1, mt, m, mStride, out int ldm);
+            ConvWinograd4Transform.Output(l, m - (long)k0 * ldm, mStride, ldm, k0, k1, t0, t1, y, bias, residual, act, m + F * mStride + 8);
         }
     }
 

@@ -200,12 +200,21 @@ internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr
         int rowTiles = (m + ks.MR - 1) / ks.MR, colTiles = (n + ks.NR - 1) / ks.NR;
         // Column blocks of at least two tiles keep the packed B panels long enough to amortize the A block.
         int colParts = Math.Min(maxParts, Math.Max(1, colTiles / 2));
-        int rowParts = 1;
-        if (colParts < threads * 2 && (bPacked || !aPacked || colParts < threads))
-            rowParts = Math.Min(rowTiles, Math.Max(1, maxParts / colParts));
+        int rowParts = RowParts(colParts);
+        // Parts that the threads cannot share evenly leave one thread a whole part behind at the end (SqueezeNet's 192×48 1×1 at
+        // 13×13: three column blocks, 4 tiles against 2 on two threads): fewer column or row blocks then, a multiple of the threads.
+        if (rowParts * colParts % threads != 0 && colParts > threads)
+        {
+            colParts = colParts / threads * threads;
+            rowParts = RowParts(colParts);
+        }
+        if (rowParts * colParts % threads != 0 && rowParts > threads) rowParts = rowParts / threads * threads;
         // Each side keeps at least one whole column part, so the middle split needs an even number of them.
         bool splitMiddle = aPacked && rowParts == 1 && colParts % 2 == 0 && colTiles % 2 == 1 && colTiles > colParts && rowTiles >= 2;
         return new(rowParts, colParts, ks.MR, ks.NR, splitMiddle);
+
+        int RowParts(int cols) =>
+            cols < threads * 2 && (bPacked || !aPacked || cols < threads) ? Math.Min(rowTiles, Math.Max(1, maxParts / cols)) : 1;
     }
 
     /// <summary>Rows [i0, i1) and columns [j0, j1) of block <paramref name="part"/>, tiles shared out evenly.</summary>
