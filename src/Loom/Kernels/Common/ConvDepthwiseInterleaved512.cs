@@ -42,9 +42,9 @@ internal static unsafe class ConvDepthwiseInterleaved512
         if (p0 >= p1) return;
         int hp = PaddedRows(g), wp = PaddedColumns(g), inN = g.InputSize, outN = g.OutputSize;
         int inChunks = (inN + Lanes - 1) / Lanes, outChunks = (outN + Lanes - 1) / Lanes;
-        // The padded plane, one spare pixel for input pixels no output reads, and spare output rows for a last block's missing lanes.
-        float* plane = GemmScratch.ForThread.Extra((hp * wp + 1) * Lanes + outChunks * Lanes);
-        float* spare = plane + hp * wp * Lanes, spareRows = spare + Lanes;
+        // The padded plane, one spare pixel for input pixels no output reads, sixteen staged output pixels, and spare output rows for a last block's missing lanes.
+        float* plane = GemmScratch.ForThread.Extra((hp * wp + 1 + Lanes) * Lanes + outChunks * Lanes);
+        float* spare = plane + hp * wp * Lanes, stage = spare + Lanes, spareRows = stage + Lanes * Lanes;
         int* inAt = stackalloc int[inChunks * Lanes];
         int* outAt = stackalloc int[outChunks * Lanes];
         float* div = stackalloc float[divisor.IsNone ? 1 : outChunks * Lanes];
@@ -86,7 +86,7 @@ internal static unsafe class ConvDepthwiseInterleaved512
             {
                 int o = k * Lanes;
                 var mask = o + Lanes <= outN ? full : ConvDepthwiseWide512.Mask(outN - o);
-                OutChunk(plane, outAt + o, row, taps, vbias, divisor.IsNone ? null : div + o, dst, o, Math.Min(Lanes, outN - o), mask);
+                OutChunk(plane, outAt + o, row, taps, vbias, divisor.IsNone ? null : div + o, dst, o, Math.Min(Lanes, outN - o), mask, stage);
             }
             if (epilogue)
                 for (int l = 0; l < n; l++)
@@ -186,39 +186,28 @@ internal static unsafe class ConvDepthwiseInterleaved512
     }
 
     /// <summary>
-    /// Output pixels [o, o + 16) of the sixteen planes: nine FMAs each (only the first <paramref name="count"/>: a 7×7 plane's
-    /// last chunk has one), then transposed to the planes (masked-off lanes not stored).
+    /// Output pixels [o, o + <paramref name="count"/>) of the sixteen planes: nine FMAs each into <paramref name="stage"/> (sixteen
+    /// pixel vectors; a 7×7 plane's last chunk has one pixel), then transposed to the planes (masked-off lanes not stored).
+    /// Staging the pixels in L1 keeps the nine weights in registers beside one window at a time.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void OutChunk(float* plane, int* at, nint row, float* taps, Vector512<float> b, float* div, float** dst, int o,
-        int count, Vector512<float> mask)
+        int count, Vector512<float> mask, float* stage)
     {
         var w0 = Vector512.Load(taps); var w1 = Vector512.Load(taps + 16); var w2 = Vector512.Load(taps + 32);
         var w3 = Vector512.Load(taps + 48); var w4 = Vector512.Load(taps + 64); var w5 = Vector512.Load(taps + 80);
         var w6 = Vector512.Load(taps + 96); var w7 = Vector512.Load(taps + 112); var w8 = Vector512.Load(taps + 128);
-        var a0 = Pixel(plane + at[0], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a1 = 1 >= count ? b : Pixel(plane + at[1], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a2 = 2 >= count ? b : Pixel(plane + at[2], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a3 = 3 >= count ? b : Pixel(plane + at[3], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a4 = 4 >= count ? b : Pixel(plane + at[4], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a5 = 5 >= count ? b : Pixel(plane + at[5], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a6 = 6 >= count ? b : Pixel(plane + at[6], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a7 = 7 >= count ? b : Pixel(plane + at[7], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a8 = 8 >= count ? b : Pixel(plane + at[8], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a9 = 9 >= count ? b : Pixel(plane + at[9], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a10 = 10 >= count ? b : Pixel(plane + at[10], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a11 = 11 >= count ? b : Pixel(plane + at[11], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a12 = 12 >= count ? b : Pixel(plane + at[12], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a13 = 13 >= count ? b : Pixel(plane + at[13], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a14 = 14 >= count ? b : Pixel(plane + at[14], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        var a15 = 15 >= count ? b : Pixel(plane + at[15], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
-        if (div != null)
+        for (int i = 0; i < count; i++)
         {
-            a0 /= Vector512.Create(div[0]); a1 /= Vector512.Create(div[1]); a2 /= Vector512.Create(div[2]); a3 /= Vector512.Create(div[3]);
-            a4 /= Vector512.Create(div[4]); a5 /= Vector512.Create(div[5]); a6 /= Vector512.Create(div[6]); a7 /= Vector512.Create(div[7]);
-            a8 /= Vector512.Create(div[8]); a9 /= Vector512.Create(div[9]); a10 /= Vector512.Create(div[10]); a11 /= Vector512.Create(div[11]);
-            a12 /= Vector512.Create(div[12]); a13 /= Vector512.Create(div[13]); a14 /= Vector512.Create(div[14]); a15 /= Vector512.Create(div[15]);
+            var a = Pixel(plane + at[i], row, b, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+            if (div != null) a /= Vector512.Create(div[i]);
+            a.Store(stage + i * Lanes);
         }
+        var a0 = Vector512.Load(stage); var a1 = Vector512.Load(stage + 16); var a2 = Vector512.Load(stage + 32); var a3 = Vector512.Load(stage + 48);
+        var a4 = Vector512.Load(stage + 64); var a5 = Vector512.Load(stage + 80); var a6 = Vector512.Load(stage + 96); var a7 = Vector512.Load(stage + 112);
+        var a8 = Vector512.Load(stage + 128); var a9 = Vector512.Load(stage + 144); var a10 = Vector512.Load(stage + 160);
+        var a11 = Vector512.Load(stage + 176); var a12 = Vector512.Load(stage + 192); var a13 = Vector512.Load(stage + 208);
+        var a14 = Vector512.Load(stage + 224); var a15 = Vector512.Load(stage + 240);
         Transpose16x16.Run(ref a0, ref a1, ref a2, ref a3, ref a4, ref a5, ref a6, ref a7, ref a8, ref a9, ref a10, ref a11, ref a12, ref a13,
             ref a14, ref a15);
         Avx512F.MaskStore(dst[0] + o, mask, a0); Avx512F.MaskStore(dst[1] + o, mask, a1);
