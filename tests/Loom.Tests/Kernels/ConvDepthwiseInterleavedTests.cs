@@ -7,7 +7,7 @@ namespace Loom.Tests.Kernels;
 
 /// <summary>
 /// The channel-interleaved 3×3 depthwise kernel (<see cref="ConvDepthwiseInterleaved512"/>) and the average pools it runs:
-/// every plane size 1..14 (square and not), strides 1 and 2, symmetric, asymmetric and no padding, channel counts that
+/// every plane size 1..14 (square and not) and a few larger up to 56×56, strides 1 and 2, symmetric, asymmetric and no padding, channel counts that
 /// leave every block tail, batches whose blocks cross images, against the float64 definition with every kernel set this CPU
 /// has; bit for bit against the AVX2 kernels (same sums in the same order) and across 1 and 2 threads.
 /// </summary>
@@ -27,6 +27,12 @@ public sealed class ConvDepthwiseInterleavedTests
                         // Channel counts 1..40 in turn (every tail of a 16-channel block), every fifth case two images.
                         yield return (i % 5 == 0 ? 2 : 1, 1 + i * 7 % 40, h, w, stride, pads);
                     }
+        // Larger planes (ShuffleNet's 28×28 and 56×56 → 28×28, and odd sizes around them).
+        yield return (1, 17, 28, 28, 1, [1, 1, 1, 1]);
+        yield return (2, 9, 27, 30, 1, [2, 0, 1, 2]);
+        yield return (1, 20, 21, 28, 2, [2, 0, 1, 2]);
+        yield return (1, 33, 56, 56, 2, [1, 1, 1, 1]);
+        yield return (1, 5, 55, 41, 2, [0, 0, 0, 0]);
     }
 
     [Fact]
@@ -37,7 +43,11 @@ public sealed class ConvDepthwiseInterleavedTests
         Assert.True(ConvDepthwiseInterleaved512.Supports(Geometry(7, 7, 1, [1, 1, 1, 1])));
         Assert.True(ConvDepthwiseInterleaved512.Supports(Geometry(14, 14, 1, [1, 1, 1, 1])));
         Assert.True(ConvDepthwiseInterleaved512.Supports(Geometry(14, 14, 2, [1, 1, 1, 1])));
-        Assert.False(ConvDepthwiseInterleaved512.Supports(Geometry(28, 28, 1, [1, 1, 1, 1])));
+        Assert.True(ConvDepthwiseInterleaved512.Supports(Geometry(28, 28, 1, [1, 1, 1, 1])));
+        Assert.True(ConvDepthwiseInterleaved512.Supports(Geometry(56, 56, 2, [1, 1, 1, 1])));
+        Assert.False(ConvDepthwiseInterleaved512.Supports(Geometry(29, 29, 1, [1, 1, 1, 1])));
+        Assert.False(ConvDepthwiseInterleaved512.Supports(Geometry(56, 56, 1, [1, 1, 1, 1])));
+        Assert.False(ConvDepthwiseInterleaved512.Supports(Geometry(57, 56, 2, [1, 1, 1, 1])));
     }
 
     [Fact]

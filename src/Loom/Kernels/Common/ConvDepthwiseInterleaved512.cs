@@ -18,13 +18,22 @@ internal static unsafe class ConvDepthwiseInterleaved512
     /// <summary>Channels per block (one vector).</summary>
     public const int Lanes = 16;
 
-    /// <summary>Largest padded plane, in pixels: 18×18 × 16 channels is 20 KB, which stays in L1 with the planes it reads.</summary>
-    private const int MaxPaddedPixels = 18 * 18;
+    /// <summary>
+    /// Largest planes taken (measured on ShuffleNet's layers: its 56×56 → 28×28 stride-2 layer is the largest input, its
+    /// 28×28 layers the largest outputs) and largest padded plane.
+    /// </summary>
+    private const int MaxInput = 56 * 56, MaxOutput = 28 * 28, MaxPadded = 64 * 64;
 
     public static bool Supports(Conv3D g) =>
         Avx512F.IsSupported && ReferenceEquals(GemmKernelSet.Current, GemmKernelSet.Avx512) && g.KD == 1 && g.ID == 1 && g.SD == 1
         && g.KH == 3 && g.KW == 3 && g.LH == 1 && g.LW == 1 && g.SH == g.SW && g.SH is 1 or 2
-        && (long)PaddedRows(g) * PaddedColumns(g) <= MaxPaddedPixels && g.InputSize <= MaxPaddedPixels;
+        && g.InputSize <= MaxInput && g.OutputSize <= MaxOutput && (long)PaddedRows(g) * PaddedColumns(g) <= MaxPadded;
+
+    /// <summary>
+    /// Average pools only on inputs up to 16×16: ShuffleNet's 272×14×14 pool took half the time of the plane-wise kernel,
+    /// its 136×28×28 one the same, and its 24×56×56 one (one and a half blocks of channels) longer.
+    /// </summary>
+    public static bool SupportsPool(Conv3D g) => Supports(g) && g.InputSize <= 16 * 16;
 
     private static int PaddedRows(Conv3D g) => (g.OH - 1) * g.SH + 3;
     private static int PaddedColumns(Conv3D g) => (g.OW - 1) * g.SW + 3;
@@ -41,14 +50,14 @@ internal static unsafe class ConvDepthwiseInterleaved512
     {
         if (p0 >= p1) return;
         int hp = PaddedRows(g), wp = PaddedColumns(g), inN = g.InputSize, outN = g.OutputSize;
-        int inChunks = (inN + Lanes - 1) / Lanes, outChunks = (outN + Lanes - 1) / Lanes;
-        // The padded plane, one spare pixel for input pixels no output reads, sixteen staged output pixels, and spare output rows for a last block's missing lanes.
-        float* plane = GemmScratch.ForThread.Extra((hp * wp + 1 + Lanes) * Lanes + outChunks * Lanes);
-        float* spare = plane + hp * wp * Lanes, stage = spare + Lanes, spareRows = stage + Lanes * Lanes;
-        int* inAt = stackalloc int[inChunks * Lanes];
-        int* outAt = stackalloc int[outChunks * Lanes];
-        float* div = stackalloc float[divisor.IsNone ? 1 : outChunks * Lanes];
-        Layout(g, hp, wp, plane, inAt, inChunks, outAt, outChunks, divisor, div);
+        // The padded plane, one spare pixel for input pixels no output reads, sixteen staged output pixels, spare output rows for a
+        // last block's missing lanes, then the tables (each 16 entries longer than its plane, for the last chunk).
+        int planeFloats = (hp * wp + 1 + Lanes) * Lanes;
+        float* plane = GemmScratch.ForThread.Extra(planeFloats + 4 * (outN + Lanes) + inN + Lanes);
+        float* spare = plane + hp * wp * Lanes, stage = spare + Lanes, spareRows = plane + planeFloats;
+        float* div = spareRows + outN + Lanes;
+        int* outAt = (int*)(div + outN + Lanes), inAt = outAt + outN + Lanes;
+        Layout(g, hp, wp, plane, inAt, outAt, divisor, div);
         float* taps = stackalloc float[9 * Lanes]; // tap t of lane l at [t·16 + l]
         float* laneBias = stackalloc float[Lanes], scale = stackalloc float[Lanes], shift = stackalloc float[Lanes];
         var src = stackalloc float*[Lanes];
@@ -74,19 +83,13 @@ internal static unsafe class ConvDepthwiseInterleaved512
             Weights(wrow, taps);
             var vscale = Vector512.Load(scale);
             var vshift = Vector512.Load(shift);
-            var full = Vector512<float>.AllBitsSet;
-            for (int k = 0; k < inChunks; k++)
-            {
-                int o = k * Lanes;
-                var mask = o + Lanes <= inN ? full : ConvDepthwiseWide512.Mask(inN - o);
-                InChunk(src, o, mask, plane, inAt + o, transform, input.Relu, vscale, vshift);
-            }
             var vbias = Vector512.Load(laneBias);
-            for (int k = 0; k < outChunks; k++)
+            for (int o = 0; o < inN; o += Lanes)
+                InChunk(src, o, ConvDepthwiseWide512.Mask(inN - o), plane, inAt + o, transform, input.Relu, vscale, vshift);
+            for (int o = 0; o < outN; o += Lanes)
             {
-                int o = k * Lanes;
-                var mask = o + Lanes <= outN ? full : ConvDepthwiseWide512.Mask(outN - o);
-                OutChunk(plane, outAt + o, row, taps, vbias, divisor.IsNone ? null : div + o, dst, o, Math.Min(Lanes, outN - o), mask, stage);
+                int count = Math.Min(Lanes, outN - o);
+                OutChunk(plane, outAt + o, row, taps, vbias, divisor.IsNone ? null : div + o, dst, o, count, ConvDepthwiseWide512.Mask(count), stage);
             }
             if (epilogue)
                 for (int l = 0; l < n; l++)
@@ -98,8 +101,7 @@ internal static unsafe class ConvDepthwiseInterleaved512
     /// Where each input pixel goes in the padded plane (the spare pixel if no output reads it), where each output pixel's
     /// window starts (0 past the plane), the divisors, and zeros at the border pixels (which no input pixel overwrites).
     /// </summary>
-    private static void Layout(Conv3D g, int hp, int wp, float* plane, int* inAt, int inChunks, int* outAt, int outChunks, PoolDivisor divisor,
-        float* div)
+    private static void Layout(Conv3D g, int hp, int wp, float* plane, int* inAt, int* outAt, PoolDivisor divisor, float* div)
     {
         int spare = hp * wp * Lanes, i = 0;
         for (int iy = 0; iy < g.IH; iy++)
@@ -108,7 +110,7 @@ internal static unsafe class ConvDepthwiseInterleaved512
                 int r = iy + g.PH, col = ix + g.PW;
                 inAt[i] = r < hp && col < wp ? (r * wp + col) * Lanes : spare;
             }
-        for (; i < inChunks * Lanes; i++) inAt[i] = spare;
+        for (int e = 0; e < Lanes; e++) inAt[i + e] = spare;
         int j = 0;
         for (int oy = 0; oy < g.OH; oy++)
             for (int ox = 0; ox < g.OW; ox++, j++)
@@ -117,11 +119,6 @@ internal static unsafe class ConvDepthwiseInterleaved512
                 // As StoreRows: the column count times the row count, a product exact in float.
                 if (!divisor.IsNone) div[j] = divisor.Columns[ox] * divisor.Rows[oy];
             }
-        for (; j < outChunks * Lanes; j++)
-        {
-            outAt[j] = 0;
-            if (!divisor.IsNone) div[j] = 1;
-        }
         for (int r = 0; r < hp; r++)
             for (int col = 0; col < wp; col++)
                 if ((uint)(r - g.PH) >= (uint)g.IH || (uint)(col - g.PW) >= (uint)g.IW)

@@ -48,7 +48,7 @@ internal static unsafe class PoolFloat
             return;
         }
         int parts = (int)Math.Min(planes, maxParts);
-        bool interleaved = averageWide && ConvDepthwiseInterleaved512.Supports(g);
+        bool interleaved = averageWide && ConvDepthwiseInterleaved512.SupportsPool(g);
         var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, set.IsAvx2OrBetter, wide, same, averageWide, interleaved);
         if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
         else pool.Run(parts, job);
