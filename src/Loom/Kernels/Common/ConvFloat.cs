@@ -32,8 +32,9 @@ internal static unsafe class ConvFloat
         if (IsDepthwise(p, g))
         {
             int planes = p.Batch * p.OutChannels;
+            bool vector = GemmKernelSet.Current.IsAvx2OrBetter;
             var job = new DepthwiseJob(t, g, p.OutChannels, planes, Parts(planes, (long)planes * g.OutputSize * g.KernelSize, threads), act,
-                GemmKernelSet.Current.IsAvx2OrBetter);
+                vector, vector && ConvDepthwiseInterleaved512.Supports(g));
             Split(pool, job.Parts, job);
             return;
         }
@@ -110,14 +111,24 @@ internal static unsafe class ConvFloat
         public void Execute(int part) => Gemm(p, g, t, packed, act, ks, part / p.Group, part % p.Group, null);
     }
 
-    private readonly struct DepthwiseJob(ConvBuffers t, Conv3D g, int channels, int planes, int parts, FusedActivation act, bool vector)
+    /// <param name="interleaved">Decided on the calling thread (tests force a kernel set there only), so every part agrees on the blocks.</param>
+    private readonly struct DepthwiseJob(ConvBuffers t, Conv3D g, int channels, int planes, int parts, FusedActivation act, bool vector, bool interleaved)
         : IParallelJob
     {
         public int Parts => parts;
 
-        public void Execute(int part) =>
+        public void Execute(int part)
+        {
+            if (interleaved)
+            {
+                // Sixteen planes at a time: parts start on block boundaries.
+                ConvDepthwiseInterleaved512.Run(t.X, t.W, t.Bias, t.Residual, t.Y, channels, ConvDepthwiseInterleaved512.PartStart(planes, part, parts),
+                    ConvDepthwiseInterleaved512.PartStart(planes, part + 1, parts), g, act, t.Input);
+                return;
+            }
             ConvDepthwise.Run(t.X, t.W, t.Bias, t.Residual, t.Y, channels, (int)((long)planes * part / parts), (int)((long)planes * (part + 1) / parts), g, act,
                 vector, t.Input);
+        }
     }
 
     private readonly struct DirectJob(ConvProblem p, Conv3D g, ConvBuffers t, int parts, FusedActivation act) : IParallelJob

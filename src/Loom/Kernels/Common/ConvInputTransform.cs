@@ -20,12 +20,10 @@ internal readonly unsafe struct ChannelTransform(float* scale, float* shift, boo
     public float Shift(int c) => shift[c];
 
     /// <summary>The plane of X that plane <paramref name="p"/> of the convolution's input reads (image p / channels, channel p mod channels).</summary>
-    public long Source(int p, int channels)
-    {
-        if (map == null) return p;
-        int c = p % channels;
-        return (long)(p - c) + map[c];
-    }
+    public long Source(int p, int channels) => map == null ? p : SourceOf(p, p % channels);
+
+    /// <summary><see cref="Source(int, int)"/> when plane <paramref name="p"/>'s channel <paramref name="c"/> is known.</summary>
+    public long SourceOf(int p, int c) => map == null ? p : (long)(p - c) + map[c];
 }
 
 /// <summary>

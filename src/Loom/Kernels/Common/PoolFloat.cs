@@ -48,7 +48,8 @@ internal static unsafe class PoolFloat
             return;
         }
         int parts = (int)Math.Min(planes, maxParts);
-        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, set.IsAvx2OrBetter, wide, same, averageWide);
+        bool interleaved = averageWide && ConvDepthwiseInterleaved512.SupportsPool(g);
+        var job = new Job(max, x, y, planes, parts, g, countIncludePad, padEndH, padEndW, set.IsAvx2OrBetter, wide, same, averageWide, interleaved);
         if (parts == 1 || pool is null) for (int i = 0; i < parts; i++) job.Execute(i);
         else pool.Run(parts, job);
     }
@@ -79,15 +80,17 @@ internal static unsafe class PoolFloat
     /// <param name="wide">Max pooling by <see cref="PoolMaxSeparable512"/>: the AVX-512 kernel set is in use (tests force the narrower ones) and the geometry fits.</param>
     /// <param name="same">Max pooling by <see cref="PoolMaxSame512"/> (stride 1, output plane = input plane, AVX-512).</param>
     /// <param name="averageWide">Average pooling by the 16-wide depthwise kernels with weights of 1 (<see cref="AverageWide"/>).</param>
+    /// <param name="interleaved">... by <see cref="ConvDepthwiseInterleaved512"/>, sixteen planes at a time (parts start on block boundaries).</param>
     private readonly struct Job(bool max, float* x, float* y, int planes, int parts, Conv3D g, bool includePad, int padEndH, int padEndW, bool vector, bool wide,
-        bool same, bool averageWide)
+        bool same, bool averageWide, bool interleaved)
         : IParallelJob
     {
         public void Execute(int part)
         {
             int p0 = (int)((long)planes * part / parts), p1 = (int)((long)planes * (part + 1) / parts);
+            if (interleaved) (p0, p1) = (ConvDepthwiseInterleaved512.PartStart(planes, part, parts), ConvDepthwiseInterleaved512.PartStart(planes, part + 1, parts));
             bool vec = vector && Avx2.IsSupported;
-            if (averageWide) Average512(x, y, p0, p1, g, includePad, padEndH, padEndW);
+            if (averageWide) Average512(x, y, p0, p1, g, includePad, padEndH, padEndW, interleaved);
             else if (same) PoolMaxSame512.Planes(x, y, planes, p0, p1, g);
             else if (wide) PoolMaxSeparable512.Planes(x, y, p0, p1, 0, g.OH, g);
             else if (max && vec && PoolMaxSeparable.Supports(g))
@@ -125,7 +128,7 @@ internal static unsafe class PoolFloat
     /// Planes [p0, p1) as a depthwise convolution with weights of 1 and no bias, then the division: the same sums in the
     /// same order (0, then the taps row by row, the padding adding zeros) and the same divisors as <see cref="Planes"/>.
     /// </summary>
-    private static void Average512(float* x, float* y, int p0, int p1, Conv3D g, bool includePad, int padEndH, int padEndW)
+    private static void Average512(float* x, float* y, int p0, int p1, Conv3D g, bool includePad, int padEndH, int padEndW, bool interleaved)
     {
         int taps = g.KH * g.KW;
         float* ones = stackalloc float[taps];
@@ -135,7 +138,8 @@ internal static unsafe class PoolFloat
         for (int oy = 0; oy < g.OH; oy++) rows[oy] = Count(oy * g.SH - g.PH, g.KH, g.LH, g.PH, g.IH, padEndH, includePad);
         for (int ox = 0; ox < g.OW + 16; ox++) cols[ox] = ox < g.OW ? Count(ox * g.SW - g.PW, g.KW, g.LW, g.PW, g.IW, padEndW, includePad) : 1;
         var divisor = new PoolDivisor(rows, cols);
-        if (g.SH == 1) ConvDepthwiseWide512.Run(x, ones, null, null, y, 1, p0, p1, g, default, default, divisor);
+        if (interleaved) ConvDepthwiseInterleaved512.Run(x, ones, null, null, y, 1, p0, p1, g, default, default, divisor);
+        else if (g.SH == 1) ConvDepthwiseWide512.Run(x, ones, null, null, y, 1, p0, p1, g, default, default, divisor);
         else ConvDepthwisePhases512.Run(x, ones, null, null, y, 1, p0, p1, g, default, default, divisor);
     }
 
