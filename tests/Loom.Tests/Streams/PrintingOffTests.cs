@@ -5,8 +5,8 @@ namespace Loom.Tests.StreamTests;
 
 /// <summary>
 /// Printing off, compiled code folds every printed value into the checksum as <c>sum + (bits ^ line)</c> and counts
-/// lines in locals (<c>CodeGen.LocalPrint</c>). Without a line limit it drops the limit test per line: the checksum
-/// and the count must still be the fold of every value, by hand; with a limit the run must still stop exactly there.
+/// lines in locals (<c>CodeGen.LocalPrint</c>): the checksum and the count must be the fold of every value, by hand;
+/// with a line limit the run must stop exactly there.
 /// </summary>
 public class PrintingOffTests
 {

@@ -14,9 +14,6 @@ internal sealed partial class CodeGen
 {
     /// <summary>Whether this code may keep the printer's state in locals (work functions, whose callers load and store it).</summary>
     private bool _localPrint;
-
-    /// <summary>Whether a printer without a line limit drops the limit test (<c>LOOM_STREAM_LIMITTEST=1</c> keeps it, for comparing).</summary>
-    internal static readonly bool NoLimitTest = Environment.GetEnvironmentVariable("LOOM_STREAM_LIMITTEST") != "1";
     private (ParameterExpression Sum, ParameterExpression Lines)? _printState;
 
     /// <summary>Loads of the printer's state before the firings and stores after them (empty when the code does not print).</summary>
@@ -64,9 +61,7 @@ internal sealed partial class CodeGen
         if (p.NewLine)
         {
             steps.Add(Expression.PreIncrementAssign(lines));
-            // Without a limit (long.MaxValue) the count cannot reach it, so the test per line goes (three
-            // instructions of a sink's fifteen per item: AutoCor's joined outputs, the simple programs' one item).
-            if (_printer.MaxLines != long.MaxValue || !NoLimitTest) steps.Add(Expression.IfThen(Expression.GreaterThanOrEqual(lines, Expression.Constant(_printer.MaxLines)),
+            steps.Add(Expression.IfThen(Expression.GreaterThanOrEqual(lines, Expression.Constant(_printer.MaxLines)),
                 Expression.Call(typeof(Printer).GetMethod(nameof(Printer.StopAtLimit))!, Expression.Constant(_printer), sum, lines)));
         }
         steps.Add(Expression.Empty());
