@@ -23,7 +23,7 @@ internal static class StreamBench
         int cores = Environment.ProcessorCount;
         double seconds = 1.0;
         string[] only = [];
-        bool cpu = false;
+        bool cpu = false, rivals = true;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
             {
@@ -31,6 +31,7 @@ internal static class StreamBench
                 case "--cores" when i + 1 < args.Length: cores = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--seconds" when i + 1 < args.Length: seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only" when i + 1 < args.Length: only = args[++i].Split(','); break;
+                case "--no-rival": rivals = false; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; outputs/s with printing off{(cpu ? "; 1 core and the rival by CPU time (thread / child process), all cores by wall time" : "")}; load average {LoadAverage()}");
@@ -55,7 +56,7 @@ internal static class StreamBench
                 double stateless = fissed.Flat.Actors.Where(a => a.Filter is { IsStateful: false } || a.Kind != ActorKind.Filter).Sum(a => work[a.Index]) / work.Sum();
                 double one = Rate(files, 1, null, perIter, seconds, cpu: cpu);
                 double many = cores == 1 ? one : Rate(files, cores, plan, perIter, seconds, fissed.Fissions);
-                double? rival = cpu ? CpuRival(dir, name, one / Math.Max(perIter, 1), seconds) : Rival(dir, name, one / Math.Max(perIter, 1), seconds);
+                double? rival = !rivals ? null : cpu ? CpuRival(dir, name, one / Math.Max(perIter, 1), seconds) : Rival(dir, name, one / Math.Max(perIter, 1), seconds);
                 // The rival's rate counts every line its steady state prints; Loom's counts the items reaching the
                 // sink. They differ where filters print inside the graph (BeamFormer: 4 Detectors' lines + 4 sink
                 // items = 8, against Loom's 4, for the same 48 64-tap and 4 170-tap FIR firings), so compare the

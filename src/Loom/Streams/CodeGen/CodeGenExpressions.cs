@@ -91,7 +91,7 @@ internal sealed partial class CodeGen
             BinOp.Sub => Expression.Subtract(l, r),
             BinOp.Mul => Expression.Multiply(l, r),
             BinOp.Div => Expression.Divide(l, r),
-            BinOp.Rem => Expression.Modulo(l, r),
+            BinOp.Rem => PowerOfTwoRemainder(l, r) ?? Expression.Modulo(l, r),
             BinOp.And => Expression.And(l, r),
             BinOp.Or => Expression.Or(l, r),
             BinOp.Xor => Expression.ExclusiveOr(l, r),
