@@ -105,6 +105,17 @@ internal readonly unsafe struct ConvWinogradTransposed
     }
 
     /// <summary>U_ξᵀ [C × K] packed as right operands, read back from the packed U_ξ [K × C] (made once per node, on first use).</summary>
+    /// <summary>
+    /// U_ξᵀ for both tile sizes' weights, packed on first use into <paramref name="slot"/>: two threads may both
+    /// pack, one result is kept.
+    /// </summary>
+    internal static GemmPackedB[] PackedOnce(ref GemmPackedB[]? slot, GemmPackedA[] packed, int outChannels, int channels)
+    {
+        if (Volatile.Read(ref slot) is { } done) return done;
+        var made = PackTransposed(packed, outChannels, channels);
+        return Interlocked.CompareExchange(ref slot, made, null) ?? made;
+    }
+
     public static GemmPackedB[] PackTransposed(GemmPackedA[] packed, int outChannels, int channels)
     {
         var result = new GemmPackedB[packed.Length];

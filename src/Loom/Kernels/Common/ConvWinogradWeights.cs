@@ -53,13 +53,5 @@ internal sealed unsafe class ConvWinogradWeights
     private GemmPackedB[]? _transposed;
 
     /// <summary>U_ξᵀ [C × K] as right operands (<see cref="ConvWinogradTransposed"/>), packed on first use.</summary>
-    public GemmPackedB[] Transposed
-    {
-        get
-        {
-            if (Volatile.Read(ref _transposed) is { } done) return done;
-            var made = ConvWinogradTransposed.PackTransposed(Packed, OutChannels, Channels);
-            return Interlocked.CompareExchange(ref _transposed, made, null) ?? made;
-        }
-    }
+    public GemmPackedB[] Transposed => ConvWinogradTransposed.PackedOnce(ref _transposed, Packed, OutChannels, Channels);
 }
