@@ -158,8 +158,8 @@ public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
         Array.Fill(y, float.NaN);
         fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre?.Scale, pt = pre?.Shift)
         {
-            var weights = new ConvWinograd4Weights(ks, m, xs[1], pw);
-            ConvWinograd4.Run(problem, g, weights, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, pre is not null)), act, pool);
+            var weights = new ConvWinogradWeights<WinogradF4>(ks, m, xs[1], pw);
+            ConvWinograd<WinogradF4>.Run(problem, g, weights, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, pre is not null)), act, pool);
         }
         return y;
     }

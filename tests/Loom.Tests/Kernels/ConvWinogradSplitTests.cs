@@ -158,8 +158,8 @@ public sealed unsafe class ConvWinogradSplitTests
         fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre.Scale, pt = pre.Shift)
         {
             var buffers = new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, true));
-            if (tile == 2) ConvWinograd.Run(problem, g, new ConvWinogradWeights(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
-            else ConvWinograd4.Run(problem, g, new ConvWinograd4Weights(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
+            if (tile == 2) ConvWinograd<WinogradF2>.Run(problem, g, new ConvWinogradWeights<WinogradF2>(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
+            else ConvWinograd<WinogradF4>.Run(problem, g, new ConvWinogradWeights<WinogradF4>(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
         }
         return y;
     }

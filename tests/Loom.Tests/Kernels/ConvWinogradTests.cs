@@ -143,8 +143,8 @@ public sealed unsafe class ConvWinogradTests
         Array.Fill(y, float.NaN);
         fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre?.Scale, pt = pre?.Shift)
         {
-            var weights = new ConvWinogradWeights(ks, m, xs[1], pw);
-            ConvWinograd.Run(problem, g, weights, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, pre is not null)), act, pool);
+            var weights = new ConvWinogradWeights<WinogradF2>(ks, m, xs[1], pw);
+            ConvWinograd<WinogradF2>.Run(problem, g, weights, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, pre is not null)), act, pool);
         }
         return y;
     }
