@@ -47,11 +47,11 @@ internal static unsafe class WinogradSplitBench
         bool f4 = ConvWinograd4.Worth(problem, g);
         fixed (float* px = x, pw = w, pb = b, py = y)
         {
-            var w2 = new ConvWinogradWeights?[cold];
-            var w4 = new ConvWinograd4Weights?[cold];
+            var w2 = new ConvWinogradWeights<WinogradF2>?[cold];
+            var w4 = new ConvWinogradWeights<WinogradF4>?[cold];
             for (int i = 0; i < cold; i++)
-                if (f4) w4[i] = new ConvWinograd4Weights(ks, k, c, pw);
-                else w2[i] = new ConvWinogradWeights(ks, k, c, pw);
+                if (f4) w4[i] = new ConvWinogradWeights<WinogradF4>(ks, k, c, pw);
+                else w2[i] = new ConvWinogradWeights<WinogradF2>(ks, k, c, pw);
             int copy = 0;
             var buffers = new ConvBuffers(px, pw, pb, null, py);
             var relu = new FusedActivation(ActivationKind.Relu);
@@ -59,8 +59,8 @@ internal static unsafe class WinogradSplitBench
             void Add(string name, WorkerPool? pool, bool whole, int? slices = null, bool? rows = false) => configs.Add((name, () =>
             {
                 copy = (copy + 1) % cold;
-                if (f4) ConvWinograd4.Run(problem, g, w4[copy]!, buffers, relu, pool, whole, slices, rows);
-                else ConvWinograd.Run(problem, g, w2[copy]!, buffers, relu, pool, whole, slices, rows);
+                if (f4) ConvWinograd<WinogradF4>.Run(problem, g, w4[copy]!, buffers, relu, pool, whole, slices, rows);
+                else ConvWinograd<WinogradF2>.Run(problem, g, w2[copy]!, buffers, relu, pool, whole, slices, rows);
             }));
             Add("tile blocks, 1 thread", null, false);
             Add("whole plane, 1 thread", null, true);

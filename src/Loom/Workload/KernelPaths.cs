@@ -128,7 +128,7 @@ public static class KernelPaths
         if (ConvWinograd4.Worth(p, g))
         {
             // F(4×4) (ConvWinograd4): 36 products per channel pair and 4×4 tile, counted as for F(2×2) below.
-            var l = new ConvWinograd4.Layout(g, p.Channels, p.OutChannels, nr);
+            var l = ConvWinogradLayout.For<WinogradF4>(g, p.Channels, p.OutChannels, nr);
             double tiles = (double)(l.Blocks - 1) * l.BlockTiles + Up(l.Tiles - (l.Blocks - 1) * l.BlockTiles, nr);
             double transformed = 4.0 * ConvWinograd4.Frequencies * l.Tiles * (p.Channels + m) * 2;
             return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd4.Frequencies * (double)Up(m, mr) * tiles * p.Channels,
@@ -138,7 +138,7 @@ public static class KernelPaths
         {
             // The products as computed: 16 per channel pair and 2×2 tile, rows rounded to MR and each block's tiles to NR. The
             // bytes add the bordered planes and the transformed tiles and products (16 values per tile and channel, written and read).
-            var l = new ConvWinograd.Layout(g, p.Channels, p.OutChannels, nr);
+            var l = ConvWinogradLayout.For<WinogradF2>(g, p.Channels, p.OutChannels, nr);
             double tiles = (double)(l.Blocks - 1) * l.BlockTiles + Up(l.Tiles - (l.Blocks - 1) * l.BlockTiles, nr);
             double transformed = 4.0 * ConvWinograd.Frequencies * l.Tiles * (p.Channels + m) * 2;
             return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd.Frequencies * (double)Up(m, mr) * tiles * p.Channels,

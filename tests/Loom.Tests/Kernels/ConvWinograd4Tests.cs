@@ -6,81 +6,12 @@ using static Loom.Tests.Kernels.ConvFastPathTests;
 namespace Loom.Tests.Kernels;
 
 /// <summary>
-/// Winograd F(4×4, 3×3) (<see cref="ConvWinograd4"/>) against the float64 definition of Conv, as <see cref="ConvWinogradTests"/>
-/// does for F(2×2): odd and even planes, paddings 0, 1, 2 and asymmetric, channel counts no multiple of 16 (and two GEMM
-/// depth blocks), several tile blocks, batch 2, bias, residual and activations, called directly so shapes the path would not
-/// choose are covered too. Two threads must give the one-thread bits. Its weights carry thirds and sixths, so it is also held
-/// to ONNX Runtime's comparison on layers shaped like ResNet's and the detector's.
+/// Winograd F(4×4, 3×3) beyond <see cref="ConvWinogradTests"/> (which runs both tile sizes against the definition): its weights
+/// carry thirds and sixths, so it is held to ONNX Runtime's comparison on layers shaped like ResNet's and the detector's; and
+/// which layers take it (<see cref="ConvWinograd4.Worth"/>).
 /// </summary>
 public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
 {
-    // x shape, output channels, pads (top, left, bottom, right)
-    private static readonly (int[] X, int M, int[] P)[] Cases =
-    [
-        ([1, 5, 9, 11], 7, [1, 1, 1, 1]),
-        ([2, 17, 14, 15], 20, [0, 0, 0, 0]),
-        ([1, 3, 6, 40], 9, [2, 2, 2, 2]),
-        ([1, 33, 23, 18], 40, [1, 2, 0, 1]),
-        ([1, 300, 9, 10], 19, [1, 1, 1, 1]),   // two depth blocks of 256 channels
-        ([1, 8, 66, 70], 12, [1, 1, 1, 1]),    // several tile blocks, rows split between blocks
-    ];
-
-    public static TheoryData<string> Sets()
-    {
-        var d = new TheoryData<string>();
-        foreach (var ks in GemmKernelSet.Supported) d.Add(ks.Name);
-        return d;
-    }
-
-    [Theory, MemberData(nameof(Sets))]
-    public void MatchesTheDefinitionAndIsIdenticalOnTwoThreads(string set)
-    {
-        var ks = GemmKernelSet.Supported.Single(k => k.Name == set);
-        using var pool = new WorkerPool(2);
-        int seed = 0;
-        foreach (var c in Cases)
-        {
-            seed++;
-            int[] w = [c.M, c.X[1], 3, 3];
-            var x = Random(Size(c.X), seed);
-            var wt = Random(Size(w), seed + 100);
-            var b = Random(c.M, seed + 200);
-            var expected = ConvTests.NaiveConv(x, c.X, wt, w, b, 1, [1, 1], c.P, [1, 1], out var shape);
-            // Σ|x·w| per output: float error grows with it, and these unnormalised weights make it far larger than the result.
-            var scale = ConvTests.NaiveConv(Abs(x), c.X, Abs(wt), w, Abs(b), 1, [1, 1], c.P, [1, 1], out _);
-            var z = Random(Size(shape), seed + 300);
-            var fused = expected.Select((v, i) => Math.Max(v + z[i], 0)).ToArray();
-            var plain = ConvTests.NaiveConv(x, c.X, wt, w, null, 1, [1, 1], c.P, [1, 1], out _);
-            string what = $"{set} case {seed}";
-            var one = Run(ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, null, out var problem);
-            Assert.Equal(shape, problem.OutputShape);
-            AssertClose(plain, one, scale, what);
-            var relu = new FusedActivation(ActivationKind.Relu);
-            var fusedOne = Run(ks, c.X, c.M, c.P, x, wt, b, z, relu, null, out _);
-            AssertClose(fused, fusedOne, scale, what + " fused");
-            Assert.Equal(fusedOne, Run(ks, c.X, c.M, c.P, x, wt, b, z, relu, pool, out _));
-            Assert.Equal(one, Run(ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, pool, out _));
-            var sigmoid = expected.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
-            AssertClose(sigmoid, Run(ks, c.X, c.M, c.P, x, wt, b, null, new FusedActivation(ActivationKind.Sigmoid), pool, out _), scale, what + " sigmoid");
-        }
-    }
-
-    [Fact]
-    public void AppliesThePreActivationBeforeTheZeroPadding()
-    {
-        int[] xs = [1, 6, 13, 12], ws = [10, 6, 3, 3], pads = [1, 1, 1, 1];
-        var x = Random(Size(xs), 1);
-        var w = Random(Size(ws), 2);
-        var scale = Random(6, 3);
-        var shift = Random(6, 4);
-        int plane = 13 * 12;
-        var xt = x.Select((v, i) => Math.Max(v * scale[i / plane] + shift[i / plane], 0f)).ToArray();
-        var expected = ConvTests.NaiveConv(xt, xs, w, ws, null, 1, [1, 1], pads, [1, 1], out _);
-        var magnitude = ConvTests.NaiveConv(xt, xs, Abs(w), ws, null, 1, [1, 1], pads, [1, 1], out _);
-        var y = Run(GemmKernelSet.Best, xs, 10, pads, x, w, null, null, FusedActivation.None, null, out _, (scale, shift));
-        AssertClose(expected, y, magnitude, "pre-activation");
-    }
-
     /// <summary>
     /// Layers shaped like ResNet-50's first stages and the detector's: He-scaled weights, post-Relu inputs. The worst
     /// |y − exact| / (|exact| + 0.1) must stay well inside ONNX Runtime's rtol 1e-3 (the model tests' comparison). An output's
@@ -98,7 +29,7 @@ public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
         float he = (float)Math.Sqrt(6.0 / (9 * c));
         var w = Random(Size(ws), m + h).Select(v => v * he).ToArray();
         var exact = ConvTests.NaiveConv(x, xs, w, ws, null, 1, [1, 1], pads, [1, 1], out _);
-        var y = Run(GemmKernelSet.Best, xs, m, pads, x, w, null, null, FusedActivation.None, null, out _);
+        var y = WinogradCalls.Run(4, GemmKernelSet.Best, xs, m, pads, x, w, null, null, FusedActivation.None, null, out _);
         double worst = 0;
         for (int i = 0; i < y.Length; i++) worst = Math.Max(worst, Math.Abs(y[i] - exact[i]) / (Math.Abs(exact[i]) + 0.1));
         output.WriteLine($"F(4×4) {c}→{m} {h}×{h}: worst |y − exact| / (|exact| + 0.1) = {worst:E2}");
@@ -143,24 +74,6 @@ public sealed unsafe class ConvWinograd4Tests(ITestOutputHelper output)
                 $"{what}: element {i}: expected {expected[i]}, got {actual[i]} (bound {bound})");
     }
 
-    internal static float[] Abs(float[] a) => a.Select(v => Math.Abs(v)).ToArray();
-
     private static ConvAttributes Attrs(IEnumerable<Loom.IR.Attribute> attrs) =>
         ConvAttributes.Parse(new Loom.IR.Node("Conv", ["x", "w"], ["y"], attrs), m => new InvalidOperationException(m));
-
-    private static float[] Run(GemmKernelSet ks, int[] xs, int m, int[] pads, float[] x, float[] w, float[]? b, float[]? z, FusedActivation act,
-        WorkerPool? pool, out ConvProblem problem, (float[] Scale, float[] Shift)? pre = null)
-    {
-        int[] ws = [m, xs[1], 3, 3];
-        problem = ConvProblem.Create(Attrs(ConvAttrs(1, [1, 1], pads, [1, 1])), xs, ws, e => new InvalidOperationException(e));
-        var g = new Conv3D(problem.Geometry);
-        var y = new float[Size(problem.OutputShape)];
-        Array.Fill(y, float.NaN);
-        fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre?.Scale, pt = pre?.Shift)
-        {
-            var weights = new ConvWinograd4Weights(ks, m, xs[1], pw);
-            ConvWinograd4.Run(problem, g, weights, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, pre is not null)), act, pool);
-        }
-        return y;
-    }
 }

@@ -55,11 +55,11 @@ public sealed unsafe class ConvWinogradSplitTests
             foreach (int tile in new[] { 2, 4 })
             {
                 string what = $"F({tile}×{tile}) case {seed}";
-                var reference = Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), null, whole: false);
+                var reference = WinogradCalls.Run(tile, GemmKernelSet.Best, c.X, c.M, c.P, x, w, b, z, relu, null, out _, (scale, shift), whole: false);
                 ConvWinograd4Tests.AssertClose(fused, reference, magnitude, what);
                 foreach (var pool in pools)
                     foreach (var (whole, rows) in new (bool, bool?)[] { (false, null), (true, false), (true, null) })
-                        Assert.True(reference.AsSpan().SequenceEqual(Run(tile, c.X, c.M, c.P, x, w, b, z, relu, (scale, shift), pool, whole, rows)),
+                        Assert.True(reference.AsSpan().SequenceEqual(WinogradCalls.Run(tile, GemmKernelSet.Best, c.X, c.M, c.P, x, w, b, z, relu, pool, out _, (scale, shift), whole, rows)),
                             $"{what}: {(whole ? rows == false ? "whole plane, tile columns" : "whole plane" : "tile blocks")} on {pool?.Threads ?? 1} threads differs from tile blocks on one");
             }
         }
@@ -142,25 +142,5 @@ public sealed unsafe class ConvWinogradSplitTests
                         if (threads > 1) Assert.True(s.Parts % threads == 0 || s.Parts >= 4 * threads || s.Parts == s.KPanels * s.TilePanels,
                             $"{s.Parts} parts for {threads} threads");
                     }
-    }
-
-    private static float[] Run(int tile, int[] xs, int m, int[] pads, float[] x, float[] w, float[]? b, float[]? z, FusedActivation act,
-        (float[] Scale, float[] Shift) pre, WorkerPool? pool, bool whole, bool? rows = false)
-    {
-        int[] ws = [m, xs[1], 3, 3];
-        var attrs = ConvAttributes.Parse(new Loom.IR.Node("Conv", ["x", "w"], ["y"], ConvAttrs(1, [1, 1], pads, [1, 1])),
-            e => new InvalidOperationException(e));
-        var problem = ConvProblem.Create(attrs, xs, ws, e => new InvalidOperationException(e));
-        var g = new Conv3D(problem.Geometry);
-        var y = new float[Size(problem.OutputShape)];
-        Array.Fill(y, float.NaN);
-        var ks = GemmKernelSet.Best;
-        fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre.Scale, pt = pre.Shift)
-        {
-            var buffers = new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, true));
-            if (tile == 2) ConvWinograd.Run(problem, g, new ConvWinogradWeights(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
-            else ConvWinograd4.Run(problem, g, new ConvWinograd4Weights(ks, m, xs[1], pw), buffers, act, pool, whole, transposed: rows);
-        }
-        return y;
     }
 }

@@ -7,10 +7,11 @@ using static Loom.Tests.Kernels.ConvFastPathTests;
 namespace Loom.Tests.Kernels;
 
 /// <summary>
-/// Winograd F(2×2, 3×3) (<see cref="ConvWinograd"/>) against the float64 definition of Conv: odd and even planes, paddings
-/// 0, 1, 2 and asymmetric, channel counts that are no multiple of the tiles (and more than one GEMM depth block), several
-/// tile blocks, batch 2, bias, residual, activation and the pre-activation; the kernel is called directly, so shapes the
-/// path would not choose are covered too. Two threads must give the one-thread bits.
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) (<see cref="ConvWinograd{T}"/>) against the float64 definition of Conv: odd and even
+/// planes, paddings 0, 1, 2 and asymmetric, channel counts that are no multiple of the tiles (and more than one GEMM depth
+/// block), several tile blocks, batch 2, bias, residual, activation and the pre-activation; the kernel is called directly,
+/// so shapes the path would not choose are covered too. Two threads must give the one-thread bits. F(2×2)'s choice of
+/// layers is tested here, F(4×4)'s and its accuracy on model-shaped layers in <see cref="ConvWinograd4Tests"/>.
 /// </summary>
 public sealed unsafe class ConvWinogradTests
 {
@@ -25,15 +26,16 @@ public sealed unsafe class ConvWinogradTests
         ([1, 8, 66, 70], 12, [1, 1, 1, 1]),    // several tile blocks, rows split between blocks
     ];
 
-    public static TheoryData<string> Sets()
+    public static TheoryData<int, string> TilesAndSets()
     {
-        var d = new TheoryData<string>();
-        foreach (var ks in GemmKernelSet.Supported) d.Add(ks.Name);
+        var d = new TheoryData<int, string>();
+        foreach (int tile in new[] { 2, 4 })
+            foreach (var ks in GemmKernelSet.Supported) d.Add(tile, ks.Name);
         return d;
     }
 
-    [Theory, MemberData(nameof(Sets))]
-    public void MatchesTheDefinitionAndIsIdenticalOnTwoThreads(string set)
+    [Theory, MemberData(nameof(TilesAndSets))]
+    public void MatchesTheDefinitionAndIsIdenticalOnTwoThreads(int tile, string set)
     {
         var ks = GemmKernelSet.Supported.Single(k => k.Name == set);
         using var pool = new WorkerPool(2);
@@ -46,27 +48,31 @@ public sealed unsafe class ConvWinogradTests
             var wt = Random(Size(w), seed + 100);
             var b = Random(c.M, seed + 200);
             var expected = ConvTests.NaiveConv(x, c.X, wt, w, b, 1, [1, 1], c.P, [1, 1], out var shape);
+            var scale = Magnitude(x, c.X, wt, w, b, c.P);
             var z = Random(Size(shape), seed + 300);
             // Plain, then with bias + residual + Relu: the epilogue applies bias, then the residual, then the activation.
             var fused = expected.Select((v, i) => Math.Max(v + z[i], 0)).ToArray();
             var plain = ConvTests.NaiveConv(x, c.X, wt, w, null, 1, [1, 1], c.P, [1, 1], out _);
-            string what = $"{set} case {seed}";
-            var one = Run(ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, null, out var problem);
+            string what = $"F({tile}×{tile}) {set} case {seed}";
+            var one = WinogradCalls.Run(tile, ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, null, out var problem);
             Assert.Equal(shape, problem.OutputShape);
-            AssertNear(plain, one, what);
+            Check(tile, plain, one, scale, what);
             var relu = new FusedActivation(ActivationKind.Relu);
-            var fusedOne = Run(ks, c.X, c.M, c.P, x, wt, b, z, relu, null, out _);
-            AssertNear(fused, fusedOne, what + " fused");
-            Assert.Equal(fusedOne, Run(ks, c.X, c.M, c.P, x, wt, b, z, relu, pool, out _));
-            Assert.Equal(one, Run(ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, pool, out _));
+            var fusedOne = WinogradCalls.Run(tile, ks, c.X, c.M, c.P, x, wt, b, z, relu, null, out _);
+            Check(tile, fused, fusedOne, scale, what + " fused");
+            Assert.Equal(fusedOne, WinogradCalls.Run(tile, ks, c.X, c.M, c.P, x, wt, b, z, relu, pool, out _));
+            Assert.Equal(one, WinogradCalls.Run(tile, ks, c.X, c.M, c.P, x, wt, null, null, FusedActivation.None, pool, out _));
             // An activation the store does not fuse (applied by FusedActivation.ApplyRow), bias only.
             var sigmoid = expected.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
-            AssertNear(sigmoid, Run(ks, c.X, c.M, c.P, x, wt, b, null, new FusedActivation(ActivationKind.Sigmoid), pool, out _), what + " sigmoid");
+            Check(tile, sigmoid, WinogradCalls.Run(tile, ks, c.X, c.M, c.P, x, wt, b, null, new FusedActivation(ActivationKind.Sigmoid), pool, out _),
+                scale, what + " sigmoid");
         }
     }
 
-    [Fact]
-    public void AppliesThePreActivationBeforeTheZeroPadding()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void AppliesThePreActivationBeforeTheZeroPadding(int tile)
     {
         int[] xs = [1, 6, 13, 12], ws = [10, 6, 3, 3], pads = [1, 1, 1, 1];
         var x = Random(Size(xs), 1);
@@ -76,9 +82,25 @@ public sealed unsafe class ConvWinogradTests
         int plane = 13 * 12;
         var xt = x.Select((v, i) => Math.Max(v * scale[i / plane] + shift[i / plane], 0f)).ToArray();
         var expected = ConvTests.NaiveConv(xt, xs, w, ws, null, 1, [1, 1], pads, [1, 1], out _);
-        var y = Run(GemmKernelSet.Best, xs, 10, pads, x, w, null, null, FusedActivation.None, null, out _, (scale, shift));
-        AssertNear(expected, y, "pre-activation");
+        var y = WinogradCalls.Run(tile, GemmKernelSet.Best, xs, 10, pads, x, w, null, null, FusedActivation.None, null, out _, (scale, shift));
+        Check(tile, expected, y, Magnitude(xt, xs, w, ws, null, pads), "pre-activation");
     }
+
+    /// <summary>
+    /// F(2×2)'s transforms only add and subtract: within 1e-4 of each value. F(4×4)'s mix a whole 6×6 patch with coefficients
+    /// up to 8 and weights that round: held to the patch's magnitude (<see cref="ConvWinograd4Tests.AssertClose"/>).
+    /// </summary>
+    private static void Check(int tile, double[] expected, float[] actual, double[] magnitude, string what)
+    {
+        if (tile == 2) AssertNear(expected, actual, what);
+        else ConvWinograd4Tests.AssertClose(expected, actual, magnitude, what);
+    }
+
+    /// <summary>Σ|x·w| (+ |b|) per output: float error grows with it, and unnormalised weights make it far larger than the result.</summary>
+    private static double[] Magnitude(float[] x, int[] xs, float[] w, int[] ws, float[]? b, int[] pads) =>
+        ConvTests.NaiveConv(Abs(x), xs, Abs(w), ws, b is null ? null : Abs(b), 1, [1, 1], pads, [1, 1], out _);
+
+    private static float[] Abs(float[] a) => a.Select(v => Math.Abs(v)).ToArray();
 
     /// <summary>A ResNet-sized layer through a session picks the path (its shape is worth it) and still matches the definition.</summary>
     [Fact]
@@ -132,20 +154,4 @@ public sealed unsafe class ConvWinogradTests
 
     private static ConvProblem Problem(int[] xs, int[] ws, IEnumerable<Attr> attrs) =>
         ConvProblem.Create(Attrs(attrs), xs, ws, m => new InvalidOperationException(m));
-
-    private static float[] Run(GemmKernelSet ks, int[] xs, int m, int[] pads, float[] x, float[] w, float[]? b, float[]? z, FusedActivation act,
-        WorkerPool? pool, out ConvProblem problem, (float[] Scale, float[] Shift)? pre = null)
-    {
-        int[] ws = [m, xs[1], 3, 3];
-        problem = Problem(xs, ws, ConvAttrs(1, [1, 1], pads, [1, 1]));
-        var g = new Conv3D(problem.Geometry);
-        var y = new float[Size(problem.OutputShape)];
-        Array.Fill(y, float.NaN);
-        fixed (float* px = x, pw = w, pb = b, pz = z, py = y, ps = pre?.Scale, pt = pre?.Shift)
-        {
-            var weights = new ConvWinogradWeights(ks, m, xs[1], pw);
-            ConvWinograd.Run(problem, g, weights, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, pre is not null)), act, pool);
-        }
-        return y;
-    }
 }

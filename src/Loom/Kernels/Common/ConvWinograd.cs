@@ -3,26 +3,15 @@ using Loom.Runtime.Threading;
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// Winograd F(2×2, 3×3) for float32 3×3 stride-1 convolutions of one group: each 2×2 block of outputs ("tile") costs
+/// Which convolutions take Winograd F(2×2, 3×3) (<see cref="WinogradF2"/>): each 2×2 block of outputs ("tile") costs
 /// α² = 16 multiplies per channel pair instead of 36, 2.25× fewer, paid for with cheap additive transforms of the input
-/// patches and the products. Tiles are processed in blocks whose transformed inputs V and products M stay in L2:
-/// the zero-bordered image → V (<see cref="ConvWinogradTransform.Input"/>, written in GEMM's packed-B layout) → for each
-/// frequency ξ, M_ξ = U_ξ·V_ξ (<see cref="GemmCore"/>, U_ξ packed once per node, <see cref="ConvWinogradWeights"/>) →
-/// Y with the epilogue. Every output element is computed the same way whichever part computes it, so results do not
-/// depend on the thread count. Which layers take this path depends on their shape only (<see cref="Worth"/>). With threads,
-/// planes whose V is small enough to keep whole are split by <see cref="ConvWinogradWhole"/> instead (the same bits).
+/// patches and the products; <see cref="ConvWinograd4"/> chooses F(4×4) on larger planes first. Both run as
+/// <see cref="ConvWinograd{T}"/>. Which layers take a Winograd path depends on their shape only (<see cref="Worth"/>).
 /// </summary>
-internal static unsafe class ConvWinograd
+internal static class ConvWinograd
 {
-    /// <summary>Outputs per tile side (m), the transform's size (α = m + 2) and its frequencies (α²).</summary>
-    public const int Tile = 2, Alpha = Tile + 2, Frequencies = Alpha * Alpha;
-
-    /// <summary>
-    /// Budget in floats for one block's V and M (384 KiB, well inside the core's 1 MiB L2 beside the U_ξ streaming through).
-    /// ResNet-50's 3×3 layers ran 3% faster than with twice this, which left 56×56's blocks at 48 tiles; most layers get
-    /// one panel of NR tiles per block.
-    /// </summary>
-    private const int BlockFloats = 96 * 1024;
+    /// <summary>F(2×2)'s frequencies (α² for α = 4), for the cost model.</summary>
+    public const int Frequencies = 16;
 
     /// <summary>Off with LOOM_WINOGRAD=0 (A/B runs against the other paths), read once per process.</summary>
     public static bool Enabled { get; } = Environment.GetEnvironmentVariable("LOOM_WINOGRAD") != "0";
@@ -46,75 +35,6 @@ internal static unsafe class ConvWinograd
     /// </summary>
     public const int MinChannels = 16, MinPositions = 169;
 
-    /// <summary>Tile grid, padded planes and block size of one shape.</summary>
-    public readonly struct Layout
-    {
-        public Layout(Conv3D g, int channels, int outChannels, int nr)
-        {
-            OH = g.OH;
-            OW = g.OW;
-            TilesH = (g.OH + Tile - 1) / Tile;
-            TilesW = (g.OW + Tile - 1) / Tile;
-            Tiles = TilesH * TilesW;
-            // Patches start every 2 rows and columns from the top-left padding; vectors of 8 tiles read 2 columns past 16.
-            Hp = Tile * TilesH + 2;
-            Wp = Tile * GemmCore.RoundUp(TilesW, 8) + 2;
-            RowScratch = Tile * GemmCore.RoundUp(TilesW, 8);
-            int most = Math.Max(nr, BlockFloats / (Frequencies * (channels + outChannels)) / nr * nr);
-            int blocks = (Tiles + most - 1) / most;
-            BlockTiles = GemmCore.RoundUp((Tiles + blocks - 1) / blocks, nr);
-            Blocks = (Tiles + BlockTiles - 1) / BlockTiles;
-            Nr = nr;
-        }
-
-        public int OH { get; }
-        public int OW { get; }
-        public int TilesH { get; }
-        public int TilesW { get; }
-        public int Tiles { get; }
-        public int Hp { get; }
-        public int Wp { get; }
-        public int PlaneSize => Hp * Wp;
-        public int RowScratch { get; }
-        public int BlockTiles { get; }
-        public int Blocks { get; }
-        public int Nr { get; }
-
-        public int PaddedT(int tiles) => GemmCore.RoundUp(tiles, Nr);
-
-        /// <summary>Floats between consecutive V_ξ or M_ξ of a block: one cache line more than the matrix, so the 16 streams do not share L1 sets.</summary>
-        public long Stride(int rows) => (long)rows * BlockTiles + 16;
-    }
-
-    /// <summary>
-    /// Y = conv(X); <paramref name="whole"/> and <paramref name="slices"/> override how the work is split (tests and
-    /// `Loom.Bench wino-split`), which never changes a bit of Y.
-    /// </summary>
-    public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
-        bool? whole = null, int? slices = null, bool? transposed = null)
-    {
-        var ks = w.Kernels;
-        int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
-        var l = new Layout(g, c, k, ks.NR);
-        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads))
-        {
-            bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
-            ConvWinogradWhole.Run(p, g, w, t, act, pool, l, rows);
-            return;
-        }
-        float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));
-        int rowPanels = (k + ks.MR - 1) / ks.MR, kSplit = slices ?? Slices(l.Blocks, rowPanels, threads);
-        for (int n = 0; n < p.Batch; n++)
-        {
-            long yOff = (long)n * k * g.OutputSize;
-            float* x = t.X + (long)n * c * g.InputSize;
-            var fill = new FillJob(x, planes, g, l, c, t.Input, threads == 1 ? 1 : Math.Min(l.Hp, threads * 2));
-            Split(pool, fill.Parts, fill);
-            var job = new Job(l, w, planes, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, kSplit, rowPanels);
-            Split(pool, l.Blocks * kSplit, job);
-        }
-    }
-
     /// <summary>
     /// Output-channel slices per block: one when there are blocks enough to balance the threads, else the fewest that give
     /// every thread the same number of parts (each slice transforms its block's input again, 5–10% of a part at 14×14).
@@ -126,6 +46,48 @@ internal static unsafe class ConvWinograd
         while (s < rowPanels && (blocks * s < 2 * threads || blocks * s % threads != 0)) s++;
         return s;
     }
+}
+
+/// <summary>
+/// A Winograd convolution at tile size <typeparamref name="T"/>. Tiles are processed in blocks whose transformed inputs V
+/// and products M stay in L2: the zero-bordered image → V (<see cref="IWinogradTiles.Input"/>, written in GEMM's packed-B
+/// layout) → for each frequency ξ, M_ξ = U_ξ·V_ξ (<see cref="GemmCore"/>, U_ξ packed once per node,
+/// <see cref="ConvWinogradWeights{T}"/>) → Y with the epilogue (<see cref="ConvWinogradOutput"/>). Every output element is
+/// computed the same way whichever part computes it, so results do not depend on the thread count. With threads, planes
+/// whose V is small enough to keep whole are split by <see cref="ConvWinogradWhole{T}"/> instead (the same bits).
+/// </summary>
+internal static unsafe class ConvWinograd<T> where T : struct, IWinogradTiles
+{
+    private static int Frequencies => (T.Tile + 2) * (T.Tile + 2);
+
+    /// <summary>
+    /// Y = conv(X); <paramref name="whole"/> and <paramref name="slices"/> override how the work is split (tests and
+    /// `Loom.Bench wino-split`), which never changes a bit of Y.
+    /// </summary>
+    public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights<T> w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
+        bool? whole = null, int? slices = null, bool? transposed = null)
+    {
+        var ks = w.Kernels;
+        int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
+        var l = ConvWinogradLayout.For<T>(g, c, k, ks.NR);
+        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads))
+        {
+            bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
+            ConvWinogradWhole<T>.Run(p, g, w, t, act, pool, l, rows);
+            return;
+        }
+        float* planes = GemmScratch.ForThread.Extra(checked(c * l.PlaneSize));
+        int rowPanels = (k + ks.MR - 1) / ks.MR, kSplit = slices ?? ConvWinograd.Slices(l.Blocks, rowPanels, threads);
+        for (int n = 0; n < p.Batch; n++)
+        {
+            long yOff = (long)n * k * g.OutputSize;
+            float* x = t.X + (long)n * c * g.InputSize;
+            var fill = new FillJob(x, planes, g, l, c, t.Input, threads == 1 ? 1 : Math.Min(l.Hp, threads * 2));
+            Split(pool, fill.Parts, fill);
+            var job = new Job(l, w, planes, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, kSplit, rowPanels);
+            Split(pool, l.Blocks * kSplit, job);
+        }
+    }
 
     private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
     {
@@ -135,7 +97,7 @@ internal static unsafe class ConvWinograd
     }
 
     /// <summary>Bands of plane rows across every channel, with the input's pre-activation.</summary>
-    private readonly struct FillJob(float* x, float* planes, Conv3D g, Layout l, int channels, ChannelTransform input, int parts) : IParallelJob
+    private readonly struct FillJob(float* x, float* planes, Conv3D g, ConvWinogradLayout l, int channels, ChannelTransform input, int parts) : IParallelJob
     {
         public int Parts => parts;
 
@@ -149,8 +111,8 @@ internal static unsafe class ConvWinograd
         }
     }
 
-    /// <summary>Part = (tile block, slice of output channels): transform the block's input, 16 products, transform back.</summary>
-    private readonly struct Job(Layout l, ConvWinogradWeights w, float* planes, float* y, float* bias, float* residual, FusedActivation act,
+    /// <summary>Part = (tile block, slice of output channels): transform the block's input, α² products, transform back.</summary>
+    private readonly struct Job(ConvWinogradLayout l, ConvWinogradWeights<T> w, float* planes, float* y, float* bias, float* residual, FusedActivation act,
         int kSplit, int rowPanels) : IParallelJob
     {
         public void Execute(int part)
@@ -163,7 +125,9 @@ internal static unsafe class ConvWinograd
             long vStride = l.Stride(c), mStride = l.Stride(k);
             var scratch = GemmScratch.ForThread;
             float* v = scratch.WinogradInput(checked((int)(Frequencies * vStride)));
-            float* m = scratch.WinogradProducts(checked((int)(Frequencies * mStride + 2 * l.RowScratch + 16)));
+            int extra = T.InputScratch(l);
+            float* m = scratch.WinogradProducts(checked((int)(Frequencies * mStride + extra + l.OutputRows * l.RowScratch + 24)));
+            float* inputScratch = m + Frequencies * mStride + 8, rows = inputScratch + extra;
             // Columns past the block's last tile are computed and dropped: zero them so no denormal or NaN slows the products.
             if (paddedT != t1 - t0)
                 for (int xi = 0; xi < Frequencies; xi++)
@@ -173,11 +137,11 @@ internal static unsafe class ConvWinograd
                         float* panel = v + xi * vStride + (long)kb * paddedT + (long)(paddedT - l.Nr) * kc;
                         new Span<float>(panel, kc * l.Nr).Clear();
                     }
-            ConvWinogradTransform.Input(l, planes, c, 0, c, t0, t1, v, vStride, l.Nr);
+            T.Input(l, planes, c, 0, c, t0, t1, v, vStride, l.Nr, inputScratch);
             for (int xi = 0; xi < Frequencies; xi++)
                 GemmCore.MultiplyBlock(ks, k0, k1, 0, paddedT, c, w.Packed[xi].AsOperand(), new GemmPackedB.Ref(v + xi * vStride, paddedT),
                     m + xi * mStride, paddedT, false, default(GemmNoEpilogue));
-            ConvWinogradTransform.Output(l, m, mStride, paddedT, k0, k1, t0, t1, y, bias, residual, act, m + Frequencies * mStride + 8);
+            ConvWinogradOutput.Rows<T>(l, m, mStride, paddedT, k0, k1, t0, t1, y, bias, residual, act, rows);
         }
     }
 }

@@ -3,15 +3,15 @@ using Loom.Runtime.Threading;
 namespace Loom.Kernels.Common;
 
 /// <summary>
-/// <see cref="ConvWinograd"/> with threads, for planes whose V is small enough to keep whole (<see cref="ConvWinogradSplit"/>):
+/// <see cref="ConvWinograd{T}"/> with threads, for planes whose V is small enough to keep whole (<see cref="ConvWinogradSplit"/>):
 /// planes and V by channel groups, then products and output by (output rows × tile columns). Same bits as the tile blocks.
 /// </summary>
-internal static unsafe class ConvWinogradWhole
+internal static unsafe class ConvWinogradWhole<T> where T : struct, IWinogradTiles
 {
-    private const int F = ConvWinograd.Frequencies;
+    private static int F => (T.Tile + 2) * (T.Tile + 2);
 
-    public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
-        in ConvWinograd.Layout l, bool? transposed = null)
+    public static void Run(ConvProblem p, Conv3D g, ConvWinogradWeights<T> w, ConvBuffers t, FusedActivation act, WorkerPool? pool,
+        in ConvWinogradLayout l, bool? transposed = null)
     {
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, paddedT = l.PaddedT(l.Tiles);
@@ -36,11 +36,11 @@ internal static unsafe class ConvWinogradWhole
     }
 
     /// <summary>The same with the tiles as GEMM rows (<see cref="ConvWinogradTransposed"/>): V in panels of MR tiles.</summary>
-    private static void RunTransposed(ConvProblem p, Conv3D g, ConvWinogradWeights w, ConvBuffers t, FusedActivation act, WorkerPool? pool)
+    private static void RunTransposed(ConvProblem p, Conv3D g, ConvWinogradWeights<T> w, ConvBuffers t, FusedActivation act, WorkerPool? pool)
     {
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels;
-        var l = new ConvWinograd.Layout(g, c, k, ks.MR);
+        var l = ConvWinogradLayout.For<T>(g, c, k, ks.MR);
         int paddedT = l.PaddedT(l.Tiles);
         var inputSplit = new ConvWinogradSplit(F, c, k, paddedT, ks.MR, ks.MR, pool?.Threads ?? 1);
         var split = new ConvWinogradTransposed(F, l.Tiles, k, ks.MR, ks.NR, pool?.Threads ?? 1);
@@ -67,7 +67,7 @@ internal static unsafe class ConvWinogradWhole
     }
 
     /// <summary>Part = group of channels: their zero-bordered planes (with the input's pre-activation), then their V for every tile.</summary>
-    private readonly struct InputJob(float* x, float* planes, float* v, long vStride, Conv3D g, ConvWinograd.Layout l, int channels, int paddedT,
+    private readonly struct InputJob(float* x, float* planes, float* v, long vStride, Conv3D g, ConvWinogradLayout l, int channels, int paddedT,
         ChannelTransform input, ConvWinogradSplit split) : IParallelJob
     {
         public void Execute(int part)
@@ -78,27 +78,29 @@ internal static unsafe class ConvWinogradWhole
                 ConvPaddedPlane.Fill(x + (long)c * g.InputSize, g, planes + (long)c * l.PlaneSize, 0, l.Hp, l.Wp, 0,
                     transform, transform ? input.Scale(c) : 1, transform ? input.Shift(c) : 0, input.Relu);
             ConvWinogradSplit.ClearPadding(v, vStride, F, channels, c0, c1, l.Tiles, paddedT, l.Nr);
-            ConvWinogradTransform.Input(l, planes, channels, c0, c1, 0, l.Tiles, v, vStride, l.Nr);
+            float* scratch = GemmScratch.ForThread.WinogradProducts(T.InputScratch(l) + 16);
+            T.Input(l, planes, channels, c0, c1, 0, l.Tiles, v, vStride, l.Nr, scratch);
         }
     }
 
     /// <summary>Part = (tiles, output channels): F products with the tiles as rows, transposed back, then the output transform.</summary>
-    private readonly struct TransposedJob(ConvWinograd.Layout l, ConvWinogradWeights w, GemmPackedB[] ut, float* v, long vStride, int paddedT, float* y,
+    private readonly struct TransposedJob(ConvWinogradLayout l, ConvWinogradWeights<T> w, GemmPackedB[] ut, float* v, long vStride, int paddedT, float* y,
         float* bias, float* residual, FusedActivation act, ConvWinogradTransposed split) : IParallelJob
     {
         public void Execute(int part)
         {
             split.Range(part, l.Tiles, w.OutChannels, out int t0, out int t1, out int k0, out int k1);
             long mStride = split.MStride;
-            float* m = GemmScratch.ForThread.WinogradProducts(checked((int)(F * mStride + split.TransposedFloats + 2 * l.RowScratch + 32)));
-            float* mt = m + F * mStride + 2 * l.RowScratch + 16;
+            int rows = l.OutputRows * l.RowScratch;
+            float* m = GemmScratch.ForThread.WinogradProducts(checked((int)(F * mStride + split.TransposedFloats + rows + 32)));
+            float* mt = m + F * mStride + rows + 16;
             ConvWinogradTransposed.Products(w.Kernels, F, w.Channels, v, vStride, paddedT, ut, t0, t1, k0, k1, mt, m, mStride, out int ldm);
-            ConvWinogradTransform.Output(l, m - (long)k0 * ldm, mStride, ldm, k0, k1, t0, t1, y, bias, residual, act, m + F * mStride + 8);
+            ConvWinogradOutput.Rows<T>(l, m - (long)k0 * ldm, mStride, ldm, k0, k1, t0, t1, y, bias, residual, act, m + F * mStride + 8);
         }
     }
 
     /// <summary>Part = (output rows, tile columns): F products over all input channels, then the output transform.</summary>
-    private readonly struct ProductJob(ConvWinograd.Layout l, ConvWinogradWeights w, float* v, long vStride, int paddedT, float* y, float* bias,
+    private readonly struct ProductJob(ConvWinogradLayout l, ConvWinogradWeights<T> w, float* v, long vStride, int paddedT, float* y, float* bias,
         float* residual, FusedActivation act, ConvWinogradSplit split) : IParallelJob
     {
         public void Execute(int part)
@@ -108,13 +110,13 @@ internal static unsafe class ConvWinogradWhole
             split.Range(part, w.OutChannels, out int k0, out int k1, out int j0, out int j1);
             int cols = j1 - j0;
             long mStride = split.MStride;
-            float* m = GemmScratch.ForThread.WinogradProducts(checked((int)(F * mStride + 2 * l.RowScratch + 16)));
+            float* m = GemmScratch.ForThread.WinogradProducts(checked((int)(F * mStride + l.OutputRows * l.RowScratch + 16)));
             // M_ξ holds rows [k0, k1) × columns [j0, j1); GEMM and the output transform address it from C[0, 0].
             float* origin = m - (long)k0 * cols;
             for (int xi = 0; xi < F; xi++)
                 GemmCore.MultiplyBlock(ks, k0, k1, j0, j1, c, w.Packed[xi].AsOperand(), new GemmPackedB.Ref(v + xi * vStride, paddedT),
                     origin - j0 + xi * mStride, cols, false, default(GemmNoEpilogue));
-            ConvWinogradTransform.Output(l, origin, mStride, cols, k0, k1, j0, Math.Min(l.Tiles, j1), y, bias, residual, act, m + F * mStride + 8);
+            ConvWinogradOutput.Rows<T>(l, origin, mStride, cols, k0, k1, j0, Math.Min(l.Tiles, j1), y, bias, residual, act, m + F * mStride + 8);
         }
     }
 }

@@ -94,8 +94,8 @@ internal sealed unsafe class ConvKernel : Kernel
         public GemmPackedA[]? Packed { get; init; }
         public GemmPackedA? PackedWide { get; init; }
         private GemmPackedB? _transposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
-        private ConvWinogradWeights? _winograd; // U_ξ for ConvWinograd, transformed on first use (only layers whose shape takes it)
-        private ConvWinograd4Weights? _winograd4; // F(4×4): U_ξ for ConvWinograd4, likewise
+        private ConvWinogradWeights<WinogradF2>? _winograd; // U_ξ for F(2×2), transformed on first use (only layers whose shape takes it)
+        private ConvWinogradWeights<WinogradF4>? _winograd4; // U_ξ for F(4×4), likewise
 
         public GemmKernelSet? Kernels => PackedWide?.Kernels ?? Packed?[0].Kernels;
 
@@ -131,23 +131,18 @@ internal sealed unsafe class ConvKernel : Kernel
         /// The Winograd-domain weights, transformed once on first use (racing runs may both transform; one result is kept):
         /// the plane size that decides the path is known only at run time, and 3×3 layers that never take it keep their memory.
         /// </summary>
-        public ConvWinogradWeights Winograd(GemmKernelSet ks)
-        {
-            if (Volatile.Read(ref _winograd) is { } done) return done;
-            int m = Constant.Shape[0], c = Constant.Shape[1];
-            ConvWinogradWeights u;
-            fixed (float* pw = Constant.AsSpan<float>()) u = new ConvWinogradWeights(ks, m, c, pw);
-            return Interlocked.CompareExchange(ref _winograd, u, null) ?? u;
-        }
+        public ConvWinogradWeights<WinogradF2> Winograd(GemmKernelSet ks) => WinogradOnce(ref _winograd, ks);
 
         /// <summary>F(4×4)'s Winograd-domain weights, transformed once on first use like <see cref="Winograd"/>.</summary>
-        public ConvWinograd4Weights Winograd4(GemmKernelSet ks)
+        public ConvWinogradWeights<WinogradF4> Winograd4(GemmKernelSet ks) => WinogradOnce(ref _winograd4, ks);
+
+        private ConvWinogradWeights<T> WinogradOnce<T>(ref ConvWinogradWeights<T>? field, GemmKernelSet ks) where T : struct, IWinogradTiles
         {
-            if (Volatile.Read(ref _winograd4) is { } done) return done;
+            if (Volatile.Read(ref field) is { } done) return done;
             int m = Constant.Shape[0], c = Constant.Shape[1];
-            ConvWinograd4Weights u;
-            fixed (float* pw = Constant.AsSpan<float>()) u = new ConvWinograd4Weights(ks, m, c, pw);
-            return Interlocked.CompareExchange(ref _winograd4, u, null) ?? u;
+            ConvWinogradWeights<T> u;
+            fixed (float* pw = Constant.AsSpan<float>()) u = new ConvWinogradWeights<T>(ks, m, c, pw);
+            return Interlocked.CompareExchange(ref field, u, null) ?? u;
         }
     }
 
@@ -176,9 +171,9 @@ internal sealed unsafe class ConvKernel : Kernel
         if (buffers.Input.HasMap && !ConvFloat.IsDepthwise(p, g)) buffers = ConvInputTransform.Materialize(buffers, p.Batch, p.Channels, g.InputSize, pool);
         var ks = weights?.Kernels;
         if (ks is not null && ConvWinograd4.Worth(p, g)) // F(4×4) on large planes, else F(2×2) (shape only)
-            ConvWinograd4.Run(p, g, weights!.Winograd4(ks), buffers, _activation, pool);
+            ConvWinograd<WinogradF4>.Run(p, g, weights!.Winograd4(ks), buffers, _activation, pool);
         else if (ks is not null && ConvWinograd.Worth(p, g))
-            ConvWinograd.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
+            ConvWinograd<WinogradF2>.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
         else if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
             ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
         else if (wide is not null) ConvWideGemm.Run(p, g, wide, weights!.PackedWide!, buffers, _activation, pool);

@@ -7,14 +7,36 @@ namespace Loom.Kernels.Common;
 /// <summary>
 /// F(4×4, 3×3)'s data transforms for the points 0, ±1, ±2, ∞, eight tiles of one tile row per vector. Input: V = Bᵀ·d·B of
 /// each 6×6 patch, Bᵀ = [[4,0,−5,0,1,0], [0,−4,−4,1,1,0], [0,4,−4,−1,1,0], [0,−2,−1,2,1,0], [0,2,−1,−2,1,0], [0,4,0,−5,0,1]],
-/// written into GEMM's packed-B layout as <see cref="ConvWinogradTransform"/> does. Patches start every 4 columns, so each
+/// written into GEMM's packed-B layout as <see cref="WinogradF2"/> does. Patches start every 4 columns, so each
 /// input row is first split into its 4 column phases (a transpose of 8×4 floats) and a tile's columns 4, 5 are phases 0, 1
 /// of the next tile. Output: Y = Aᵀ·M·A, Aᵀ = [[1,1,1,1,1,0], [0,1,−1,2,−2,0], [0,1,1,4,4,0], [0,1,−1,8,−8,1]], then the
 /// epilogue. The vector and scalar loops evaluate the same expressions lane by lane (no fused multiply-add): same bits.
 /// </summary>
-internal static unsafe class ConvWinograd4Transform
+internal readonly unsafe struct WinogradF4 : IWinogradTiles
 {
-    private const int F = ConvWinograd4.Frequencies, A = ConvWinograd4.Alpha;
+    private const int A = 6, F = A * A;
+
+    public static int Tile => 4;
+
+    /// <summary>Rows are split into 4 column phases 32 floats at a time, and the tiles' columns 4 and 5 are phases 0 and 1 of
+    /// the next tile, so one group of 8 tiles more is read.</summary>
+    public static int PadColumns => 32;
+
+    /// <summary>The 6 input rows of a tile row split into their column phases.</summary>
+    public static int InputScratch(in ConvWinogradLayout l) => 6 * l.Wp + 8;
+
+    public static int UntileWork => 4 * A * 8;
+
+    /// <summary>G for the points 0, 1, −1, 2, −2, ∞: thirds and sixths that float32 cannot hold.</summary>
+    private static readonly double[] G =
+    [
+        1 / 4.0, 0, 0,
+        -1 / 6.0, -1 / 6.0, -1 / 6.0,
+        -1 / 6.0, 1 / 6.0, -1 / 6.0,
+        1 / 24.0, 1 / 12.0, 1 / 6.0,
+        1 / 24.0, -1 / 12.0, 1 / 6.0,
+        0, 0, 1,
+    ];
 
     /// <summary>
     /// V for tiles [<paramref name="t0"/>, <paramref name="t1"/>) and channels [<paramref name="c0"/>, <paramref name="c1"/>) of one image
@@ -22,9 +44,10 @@ internal static unsafe class ConvWinograd4Transform
     /// <paramref name="phases"/> holds 6·Wp floats of scratch.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Input(in ConvWinograd4.Layout l, float* planes, int channels, int c0, int c1, int t0, int t1, float* v, long vStride, int nr,
-        float* phases)
+    public static void Input(in ConvWinogradLayout l, float* planes, int channels, int c0, int c1, int t0, int t1, float* v, long vStride, int nr,
+        float* scratch)
     {
+        float* phases = scratch;
         float* tmp = stackalloc float[F * 8];
         float* work = stackalloc float[F * 8];
         bool vector = Avx2.IsSupported;
@@ -147,71 +170,9 @@ internal static unsafe class ConvWinograd4Transform
         }
     }
 
-    /// <summary>
-    /// Y rows of output channels [k0, k1) for tiles [t0, t1) (M_ξ as in <see cref="ConvWinogradTransform.Output"/>), then
-    /// y = act(y + bias + residual) while the 4 rows are in <paramref name="rowsTmp"/> (4 rows of RowScratch).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Output(in ConvWinograd4.Layout l, float* m, long mStride, int ldm, int k0, int k1, int t0, int t1,
-        float* y, float* bias, float* residual, FusedActivation act, float* rowsTmp)
-    {
-        float* work = stackalloc float[4 * A * 8];
-        bool vector = Avx2.IsSupported, epilogue = bias != null || residual != null || act.Kind != ActivationKind.None;
-        bool relu = act.Kind == ActivationKind.Relu, inline = vector && (act.Kind is ActivationKind.None or ActivationKind.Relu);
-        int tilesW = l.TilesW, oh = l.OH, ow = l.OW, tmpW = l.RowScratch;
-        long outSize = (long)oh * ow;
-        for (int k = k0; k < k1; k++)
-        {
-            float* mk = m + (long)k * ldm;
-            float b = bias == null ? 0 : bias[k];
-            for (int ty = t0 / tilesW; ty * tilesW < t1; ty++)
-            {
-                int rowT = ty * tilesW, tx0 = Math.Max(0, t0 - rowT), tx1 = Math.Min(tilesW, t1 - rowT);
-                for (int tx = tx0; tx < tx1; tx += 8)
-                {
-                    float* src = mk + rowT + tx - t0, dst = rowsTmp + 4 * (tx - tx0);
-                    if (vector) Untile8(src, mStride, dst, tmpW, work);
-                    else for (int q = 0; q < Math.Min(8, tx1 - tx); q++) UntileScalar(src + q, mStride, dst + 4 * q, tmpW);
-                }
-                int ox0 = 4 * tx0, len = Math.Min(ow, 4 * tx1) - ox0;
-                for (int i = 0; i < 4 && 4 * ty + i < oh; i++)
-                {
-                    long at = k * outSize + (long)(4 * ty + i) * ow + ox0;
-                    float* row = rowsTmp + i * tmpW;
-                    if (inline) Store(row, y + at, len, b, residual == null ? null : residual + at, relu);
-                    else
-                    {
-                        if (epilogue) act.ApplyRow(row, len, b, residual == null ? null : residual + at);
-                        new ReadOnlySpan<float>(row, len).CopyTo(new Span<float>(y + at, len));
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>dst[j] = relu?(src[j] + bias + residual[j]), as F(2×2)'s store; <paramref name="residual"/> may be null or dst.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* src, float* dst, int n, float bias, float* residual, bool relu)
-    {
-        var vb = Vector256.Create(bias);
-        int j = 0;
-        for (; j + 8 <= n; j += 8)
-        {
-            var v = Vector256.Load(src + j) + vb;
-            if (residual != null) v += Vector256.Load(residual + j);
-            Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, dst + j);
-        }
-        for (; j < n; j++)
-        {
-            float v = src[j] + bias;
-            if (residual != null) v += residual[j];
-            dst[j] = relu ? Math.Max(v, 0) : v;
-        }
-    }
-
     /// <summary>Aᵀ·M·A for eight tiles: M_ξ of tile q at src[ξ·stride + q]; output row r of the tiles at dst + r·ldd, 4 per tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Untile8(float* src, long stride, float* dst, int ldd, float* work)
+    public static void Untile8(float* src, long stride, float* dst, int ldd, float* work)
     {
         // Aᵀ down each column j (M_{i·6+j}, i = 0..5) into work[r·48 + j·8], then along each of the 4 rows.
         for (int j = 0; j < A; j++)
@@ -270,7 +231,7 @@ internal static unsafe class ConvWinograd4Transform
         dst[3 * stride] = (d12 + 8f * d34) + m5;
     }
 
-    private static void UntileScalar(float* src, long stride, float* dst, int ldd)
+    public static void UntileScalar(float* src, long stride, float* dst, int ldd)
     {
         float* t = stackalloc float[4 * A];
         for (int j = 0; j < A; j++)
@@ -281,5 +242,16 @@ internal static unsafe class ConvWinograd4Transform
             float* w = t + r * A;
             AtScalar(w[0], w[1], w[2], w[3], w[4], w[5], dst + r * ldd, 1);
         }
+    }
+
+    /// <summary>The whole product G·g·Gᵀ in double, rounded once per value.</summary>
+    public static void Weights(float* g, Span<double> gg, float* u, long plane)
+    {
+        for (int r = 0; r < A; r++)
+            for (int c = 0; c < 3; c++)
+                gg[r * 3 + c] = G[r * 3] * g[c] + G[r * 3 + 1] * g[3 + c] + G[r * 3 + 2] * g[6 + c];
+        for (int r = 0; r < A; r++)
+            for (int s = 0; s < A; s++)
+                u[(r * A + s) * plane] = (float)(gg[r * 3] * G[s * 3] + gg[r * 3 + 1] * G[s * 3 + 1] + gg[r * 3 + 2] * G[s * 3 + 2]);
     }
 }

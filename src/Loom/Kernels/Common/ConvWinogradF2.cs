@@ -8,12 +8,22 @@ namespace Loom.Kernels.Common;
 /// F(2×2, 3×3)'s data transforms, eight tiles of one tile row per vector. Input: V = Bᵀ·d·B of each 4×4 patch d of the
 /// zero-bordered planes, Bᵀ = [[1,0,−1,0], [0,1,1,0], [0,−1,1,0], [0,1,0,−1]], written straight into the packed-B layout
 /// <see cref="GemmCore"/> reads (K blocks of <see cref="GemmCore.KC"/> channels × NR-tile panels), so V is never repacked.
-/// Output: Y = Aᵀ·M·A, Aᵀ = [[1,1,1,0], [0,1,−1,−1]], then the bias/residual/activation epilogue. Only additions and
-/// subtractions, lane by lane: the vector and scalar loops give the same bits.
+/// Output: Y = Aᵀ·M·A, Aᵀ = [[1,1,1,0], [0,1,−1,−1]] (<see cref="ConvWinogradOutput"/> adds the epilogue). Weights: U = G·g·Gᵀ,
+/// G = [[1,0,0], [½,½,½], [½,−½,½], [0,0,1]]. Only additions and subtractions, lane by lane: the vector and scalar loops give
+/// the same bits.
 /// </summary>
-internal static unsafe class ConvWinogradTransform
+internal readonly unsafe struct WinogradF2 : IWinogradTiles
 {
-    private const int F = ConvWinograd.Frequencies;
+    private const int A = 4, F = A * A;
+
+    public static int Tile => 2;
+
+    /// <summary>Vectors of 8 tiles read 2 columns past 16.</summary>
+    public static int PadColumns => 2;
+
+    public static int InputScratch(in ConvWinogradLayout l) => 0;
+
+    public static int UntileWork => 0;
 
     /// <summary>
     /// V for tiles [<paramref name="t0"/>, <paramref name="t1"/>) and channels [<paramref name="c0"/>, <paramref name="c1"/>) of one image
@@ -21,7 +31,8 @@ internal static unsafe class ConvWinogradTransform
     /// channel c and block tile t at the packed position for a matrix of <paramref name="paddedT"/> columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Input(in ConvWinograd.Layout l, float* planes, int channels, int c0, int c1, int t0, int t1, float* v, long vStride, int nr)
+    public static void Input(in ConvWinogradLayout l, float* planes, int channels, int c0, int c1, int t0, int t1, float* v, long vStride, int nr,
+        float* scratch)
     {
         float* tmp = stackalloc float[F * 8];
         bool vector = Avx2.IsSupported;
@@ -152,73 +163,9 @@ internal static unsafe class ConvWinogradTransform
         }
     }
 
-    /// <summary>
-    /// Y rows of output channels [k0, k1) for tiles [t0, t1): M_ξ[k, t] at m + ξ·<paramref name="mStride"/> + k·<paramref name="ldm"/> + t − t0,
-    /// then y = act(y + bias + residual) while the rows are in <paramref name="rowsTmp"/> (2 rows of <see cref="ConvWinograd.Layout.RowScratch"/>),
-    /// so a residual that is also Y is read before it is overwritten.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Output(in ConvWinograd.Layout l, float* m, long mStride, int ldm, int k0, int k1, int t0, int t1,
-        float* y, float* bias, float* residual, FusedActivation act, float* rowsTmp)
-    {
-        bool vector = Avx2.IsSupported, epilogue = bias != null || residual != null || act.Kind != ActivationKind.None;
-        // Bias, residual and Relu (or none) go with the store: rows are short (14–56 outputs), and ApplyRow's setup per row cost
-        // as much as the rows themselves (2% of ResNet-50). Same arithmetic as ApplyRow: (y + bias) + residual, then the max.
-        bool relu = act.Kind == ActivationKind.Relu, inline = vector && (act.Kind is ActivationKind.None or ActivationKind.Relu);
-        int tilesW = l.TilesW, oh = l.OH, ow = l.OW, tmpW = l.RowScratch;
-        long outSize = (long)oh * ow;
-        for (int k = k0; k < k1; k++)
-        {
-            float* mk = m + (long)k * ldm;
-            float b = bias == null ? 0 : bias[k];
-            for (int ty = t0 / tilesW; ty * tilesW < t1; ty++)
-            {
-                int rowT = ty * tilesW, tx0 = Math.Max(0, t0 - rowT), tx1 = Math.Min(tilesW, t1 - rowT);
-                for (int tx = tx0; tx < tx1; tx += 8)
-                {
-                    float* src = mk + rowT + tx - t0, dst = rowsTmp + 2 * (tx - tx0);
-                    if (vector) Untile8(src, mStride, dst, tmpW);
-                    else for (int q = 0; q < Math.Min(8, tx1 - tx); q++) UntileScalar(src + q, mStride, dst + 2 * q, tmpW);
-                }
-                int ox0 = 2 * tx0, len = Math.Min(ow, 2 * tx1) - ox0;
-                for (int i = 0; i < 2 && 2 * ty + i < oh; i++)
-                {
-                    long at = k * outSize + (long)(2 * ty + i) * ow + ox0;
-                    float* row = rowsTmp + i * tmpW;
-                    if (inline) Store(row, y + at, len, b, residual == null ? null : residual + at, relu);
-                    else
-                    {
-                        if (epilogue) act.ApplyRow(row, len, b, residual == null ? null : residual + at);
-                        new ReadOnlySpan<float>(row, len).CopyTo(new Span<float>(y + at, len));
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>dst[j] = relu?(src[j] + bias + residual[j]); <paramref name="residual"/> may be null (and may be dst: read before written).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* src, float* dst, int n, float bias, float* residual, bool relu)
-    {
-        var vb = Vector256.Create(bias);
-        int j = 0;
-        for (; j + 8 <= n; j += 8)
-        {
-            var v = Vector256.Load(src + j) + vb;
-            if (residual != null) v += Vector256.Load(residual + j);
-            Vector256.Store(relu ? Vector256.Max(v, Vector256<float>.Zero) : v, dst + j);
-        }
-        for (; j < n; j++)
-        {
-            float v = src[j] + bias;
-            if (residual != null) v += residual[j];
-            dst[j] = relu ? Math.Max(v, 0) : v;
-        }
-    }
-
     /// <summary>Aᵀ·M·A for eight tiles: M_ξ of tile q at src[ξ·stride + q]; output row i of the pairs at dst + i·ldd, interleaved.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Untile8(float* src, long stride, float* dst, int ldd)
+    public static void Untile8(float* src, long stride, float* dst, int ldd, float* work)
     {
         // Aᵀ down each column j: s_j = m0j + m1j + m2j, d_j = m1j − m2j − m3j.
         Column(src, stride, out var s0, out var d0);
@@ -250,7 +197,7 @@ internal static unsafe class ConvWinogradTransform
         Vector256.Store(Avx.Permute2x128(lo, hi, 0x31), dst + 8);
     }
 
-    private static void UntileScalar(float* src, long stride, float* dst, int ldd)
+    public static void UntileScalar(float* src, long stride, float* dst, int ldd)
     {
         float* s = stackalloc float[4];
         float* d = stackalloc float[4];
@@ -264,5 +211,26 @@ internal static unsafe class ConvWinogradTransform
         dst[1] = s[1] - s[2] - s[3];
         dst[ldd] = d[0] + d[1] + d[2];
         dst[ldd + 1] = d[1] - d[2] - d[3];
+    }
+
+    /// <summary>G·g (α×3), then (G·g)·Gᵀ (α×α), in double: the ½ factors are exact, the sums round once at the end.</summary>
+    public static void Weights(float* g, Span<double> gg, float* u, long plane)
+    {
+        for (int c = 0; c < 3; c++)
+        {
+            double g0 = g[c], g1 = g[3 + c], g2 = g[6 + c];
+            gg[c] = g0;
+            gg[3 + c] = 0.5 * (g0 + g1 + g2);
+            gg[6 + c] = 0.5 * (g0 - g1 + g2);
+            gg[9 + c] = g2;
+        }
+        for (int r = 0; r < A; r++)
+        {
+            double h0 = gg[r * 3], h1 = gg[r * 3 + 1], h2 = gg[r * 3 + 2];
+            u[(r * A + 0) * plane] = (float)h0;
+            u[(r * A + 1) * plane] = (float)(0.5 * (h0 + h1 + h2));
+            u[(r * A + 2) * plane] = (float)(0.5 * (h0 - h1 + h2));
+            u[(r * A + 3) * plane] = (float)h2;
+        }
     }
 }
