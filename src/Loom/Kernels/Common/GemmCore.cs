@@ -198,6 +198,11 @@ internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr
         int maxParts = (int)Math.Min(threads * 4L, work / MinWorkPerPart);
         if (threads <= 1 || maxParts < 2) return new(1, 1, ks.MR, ks.NR);
         int rowTiles = (m + ks.MR - 1) / ks.MR, colTiles = (n + ks.NR - 1) / ks.NR;
+        // With both operands read in place (nothing packed per block), a column block reads all of A and a row block all of B:
+        // when A is much the larger (SqueezeNet's classifier, 1000×512 weights over 13×13 = 169 positions: 2 MiB against 346 KiB),
+        // row blocks read each weight once where column blocks read A from L3 once per column block (three times per thread).
+        if (aPacked && bPacked && m >= 2L * n && rowTiles >= maxParts)
+            return new(maxParts > threads ? maxParts / threads * threads : maxParts, 1, ks.MR, ks.NR);
         // Column blocks of at least two tiles keep the packed B panels long enough to amortize the A block.
         int colParts = Math.Min(maxParts, Math.Max(1, colTiles / 2));
         int rowParts = RowParts(colParts);
@@ -253,6 +258,9 @@ internal sealed unsafe class GemmScratch
 
     public float* A(int floats) => _a.Get(floats);
     public float* B(int floats) => _b.Get(floats);
+
+    /// <summary>Which <see cref="ConvWideGemm"/> product's last panel <see cref="B"/> holds (0: none), so its parts pack it once.</summary>
+    public long LastPanelJob;
 
     /// <summary>A third buffer for callers (im2col scratch, tiles); not used by <see cref="GemmCore"/> itself.</summary>
     public float* Extra(int floats) => _extra.Get(floats);
