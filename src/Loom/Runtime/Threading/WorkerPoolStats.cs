@@ -11,7 +11,7 @@ namespace Loom.Runtime.Threading;
 public sealed class WorkerPoolStats
 {
     private readonly Lock _lock = new();
-    private long _jobs, _parts, _wall, _startLatency, _callerWait, _workerIdle, _workerless;
+    private long _jobs, _parts, _wall, _startLatency, _callerWait, _workerIdle, _workerless, _detect;
 
     internal void Add(int parts, long published, long callerDone, long end, long workerFirst, long workerLast)
     {
@@ -24,22 +24,27 @@ public sealed class WorkerPoolStats
             if (workerFirst == 0) { _workerless++; _workerIdle += end - published; return; }
             _startLatency += workerFirst - published;
             _workerIdle += end - workerLast;
+            // The worker finished last: from its last part to the caller seeing the job done is the join's own latency.
+            if (workerLast > callerDone) _detect += end - workerLast;
         }
     }
 
     /// <summary>Forgets the totals so far.</summary>
     public void Reset()
     {
-        lock (_lock) _jobs = _parts = _wall = _startLatency = _callerWait = _workerIdle = _workerless = 0;
+        lock (_lock) _jobs = _parts = _wall = _startLatency = _callerWait = _workerIdle = _workerless = _detect = 0;
     }
 
-    /// <summary>Jobs, parts, and per-job microseconds: wall, worker start latency, caller's wait at the join, workers' idle end; jobs no worker joined.</summary>
-    public (long Jobs, long Parts, double WallUs, double StartUs, double CallerWaitUs, double WorkerIdleUs, long Workerless) Totals()
+    /// <summary>
+    /// Jobs, parts, and microseconds summed over jobs: wall, worker start latency, caller's wait at the join, workers' idle end, and the
+    /// join's latency (last worker part's end to the caller seeing it, where a worker finished last); jobs no worker joined.
+    /// </summary>
+    public (long Jobs, long Parts, double WallUs, double StartUs, double CallerWaitUs, double WorkerIdleUs, long Workerless, double DetectUs) Totals()
     {
         lock (_lock)
         {
             double us = 1e6 / Stopwatch.Frequency;
-            return (_jobs, _parts, _wall * us, _startLatency * us, _callerWait * us, _workerIdle * us, _workerless);
+            return (_jobs, _parts, _wall * us, _startLatency * us, _callerWait * us, _workerIdle * us, _workerless, _detect * us);
         }
     }
 }
