@@ -51,9 +51,11 @@ internal static class OrtProfile
         int runs = o.Runs + 3;
         double sum = totals.Values.Sum(v => v.Us) / runs / 1e3;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}  onnxruntime  threads {o.Threads}  sum of node times {sum:F2} ms per run"));
-        // Mean, and the median over runs (a node preempted by another process in a few runs moves the mean, not the median).
+        // Mean, the median over runs (a node preempted by another process in a few runs moves the mean, not the median) and the
+        // fastest run (as `profile --min`, to set beside Loom's on a shared machine).
         foreach (var (key, (us, _)) in totals.OrderByDescending(kv => kv.Value.Us))
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-60} {us / runs / 1e3,9:F3} ms  median {Median(samples[key]) / 1e3,7:F3} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {key,-60} {us / runs / 1e3,9:F3} ms  median {Median(samples[key]) / 1e3,7:F3} ms  min {samples[key].Min() / 1e3,7:F3} ms"));
         foreach (var g in totals.GroupBy(kv => kv.Key.Split(' ')[0]).OrderByDescending(g => g.Sum(kv => kv.Value.Us)))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  total {g.Key,-24} {g.Sum(kv => kv.Value.Us) / runs / 1e3,9:F3} ms"));
         foreach (var v in values) v.Dispose();

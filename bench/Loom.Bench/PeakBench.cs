@@ -19,7 +19,10 @@ internal static class PeakBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"FMA peak, one core, 12 accumulators\n  Vector512: {(Vector512.IsHardwareAccelerated ? $"{v512:F1} GFLOP/s" : "not accelerated")}\n  Vector256: {v256:F1} GFLOP/s\n  peak: {Math.Max(v512, v256):F1} GFLOP/s"));
         if (Environment.ProcessorCount > 1)
+        {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Environment.ProcessorCount} threads at once: {ParallelScaling(Environment.ProcessorCount):F2}x one thread"));
+            Console.WriteLine($"  each thread at once: {string.Join(" / ", PerThread(Environment.ProcessorCount).Select(r => r.ToString("F2", CultureInfo.InvariantCulture) + "x"))} of one alone");
+        }
         return 0;
     }
 
@@ -51,6 +54,29 @@ internal static class PeakBench
     /// a core of its own. On a virtual machine the host may at times place two vCPUs on the two hardware threads of
     /// one core, and then two threads do no more FMA work than one, so benchmarks print this beside their 2-thread results.
     /// </summary>
+    /// <summary>
+    /// Each thread's FMA rate while all run at once, over one thread's alone: tells one slow core (1.00 / 0.50) from two
+    /// sharing a physical core (0.75 / 0.75), which the total above cannot.
+    /// </summary>
+    private static double[] PerThread(int threads, long n = 5_000_000)
+    {
+        static double Rate(long n)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            GC.KeepAlive(Loom.Scheduling.ParallelScalingCheck.Fma(n, Vector256.Create(1f), Vector256.Create(0.999999f)));
+            return n / Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        }
+        Rate(n / 10);
+        double one = Math.Max(Rate(n), Rate(n));
+        var rates = new double[threads];
+        // One run each from a common start, so the runs overlap (a best of several could pair one thread's run with the other's pause).
+        using var start = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() => { start.SignalAndWait(); rates[t] = Rate(n); })).ToArray();
+        foreach (var w in workers) w.Start();
+        foreach (var w in workers) w.Join();
+        return rates.Select(r => r / one).OrderDescending().ToArray();
+    }
+
     public static double ParallelScaling(int threads, long iterations = 5_000_000) => Loom.Scheduling.ParallelScalingCheck.Measure(threads, iterations);
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]

@@ -98,6 +98,32 @@ public sealed class ConvFastPathTests
         }
     }
 
+    /// <summary>
+    /// A pointwise layer with far more output channels than positions (SqueezeNet's classifier: 1000 over 13×13) splits its weights
+    /// into row blocks over every column, so each thread reaches the partial last panel in several parts and packs it once: against the
+    /// definition, and at 2 and 3 threads bit for bit the one-thread output.
+    /// </summary>
+    [Fact]
+    public void PointwiseWithLargeWeightsSplitsByRowsBitForBit()
+    {
+        int[] xs = [1, 96, 13, 13], ws = [520, 96, 1, 1];
+        var x = Random(Size(xs), 31);
+        var w = Random(Size(ws), 32);
+        var b = Random(ws[0], 33);
+        var expected = ConvTests.NaiveConv(x, xs, w, ws, b, 1, [1, 1], [0, 0, 0, 0], [1, 1], out _).Select(v => Math.Max(v, 0)).ToArray();
+        var attrs = ConvAttrs(1, [1, 1], [0, 0, 0, 0], [1, 1]).Append(Attr.String("activation", "Relu")).ToArray();
+        foreach (var ks in GemmKernelSet.Supported)
+        {
+            using var forced = Force(ks.Name);
+            var plan = GemmPartition.Plan(ks, ws[0], 169, 96, 2, aPacked: true, bPacked: true);
+            Assert.True(plan.ColParts == 1 && plan.RowParts >= 2, $"{ks.Name}: {plan.RowParts}x{plan.ColParts} blocks");
+            var one = RunOne("FusedConv", "com.loom", attrs, 1, F(x, xs), F(w, ws), F(b, ws[0])).ToArray<float>();
+            AssertNear(expected, one, ks.Name);
+            foreach (int threads in new[] { 2, 3 })
+                Assert.Equal(one, RunOne("FusedConv", "com.loom", attrs, threads, F(x, xs), F(w, ws), F(b, ws[0])).ToArray<float>());
+        }
+    }
+
     // One case per path: image read directly (3x3; rows long enough for tiles stored straight to Y; stride 2 by phase planes),
     // pointwise (unpadded image read directly),
     // depthwise (strides 2 and 1), direct, few positions (1x1 and 3x3).

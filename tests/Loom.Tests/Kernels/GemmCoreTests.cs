@@ -206,6 +206,35 @@ public sealed unsafe class GemmCoreTests
     }
 
     [Theory]
+    [InlineData(1000, 169, 512, 2)] // SqueezeNet's classifier: 1000 output channels over 13×13 positions
+    [InlineData(520, 169, 96, 2)]
+    [InlineData(1000, 169, 512, 3)]
+    [InlineData(2048, 49, 512, 4)]
+    public void LargeWeightsSplitIntoTaperedRowBlocks(int m, int n, int k, int threads)
+    {
+        var ks = GemmKernelSet.Best;
+        var plan = GemmPartition.Plan(ks, m, n, k, threads, aPacked: true, bPacked: true);
+        Assert.True(plan.Tapered && plan.ColParts == 1 && plan.RowParts % threads == 0, $"{m}x{n}: {plan}");
+        var seen = new int[m];
+        var rows = new int[plan.Parts];
+        for (int p = 0; p < plan.Parts; p++)
+        {
+            var (i0, i1, j0, j1) = plan.Block(p, m, n);
+            Assert.True(i0 % ks.MR == 0 && j0 == 0 && j1 == n, $"block {p}: rows {i0}..{i1}, columns {j0}..{j1}");
+            rows[p] = i1 - i0;
+            for (int i = i0; i < i1; i++) seen[i]++;
+        }
+        foreach (var v in seen) Assert.Equal(1, v);
+        // Claimed from both ends: the blocks do not grow towards the middle of the order, and the outer ones are larger than the middle.
+        for (int p = 0; p < plan.Parts / 2 - 1; p++)
+        {
+            Assert.True(rows[p] + ks.MR >= rows[p + 1], $"{m}x{n}: block {p} {rows[p]} rows, block {p + 1} {rows[p + 1]}");
+            Assert.True(rows[plan.Parts - 1 - p] + ks.MR >= rows[plan.Parts - 2 - p]);
+        }
+        if (plan.Parts >= 4) Assert.True(rows[0] > rows[plan.Parts / 2 - 1]);
+    }
+
+    [Theory]
     [InlineData(128, 784, 16)]   // 25 column tiles of 32 (AVX-512), 16 row tiles
     [InlineData(128, 838, 16)]   // 27
     [InlineData(72, 784, 9)]     // an odd number of row tiles: the middle column's halves differ by one tile

@@ -140,7 +140,8 @@ internal static unsafe class ConvWideGemm
                 FillPlanes(layout, x, planes, c, t.Input, pool);
                 x = planes;
             }
-            var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, m, k, act);
+            var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, m, k, act,
+                Interlocked.Increment(ref s_jobs));
             Split(pool, plan.Parts, job);
         }
     }
@@ -174,8 +175,11 @@ internal static unsafe class ConvWideGemm
         }
     }
 
+    /// <summary>Numbers the products run, so a thread packs a job's last panel once however many of its parts it computes.</summary>
+    private static long s_jobs;
+
     private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, GemmPackedA packed, float* x, float* y, float* bias,
-        float* residual, int m, int k, FusedActivation act) : IParallelJob
+        float* residual, int m, int k, FusedActivation act, long id) : IParallelJob
     {
         /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
         private const int PanelsPerBlock = 8;
@@ -215,15 +219,18 @@ internal static unsafe class ConvWideGemm
             float* last = null;
             if (wideN % nr != 0 && jLast >= j0 && jLast < j1)
             {
-                last = GemmScratch.ForThread.B(k * nr);
+                // Row blocks over every column (GemmPartition's split for large A) all reach the last panel: packed by a thread's first.
+                var scratch = GemmScratch.ForThread;
+                last = scratch.B(k * nr);
                 int cols = wideN - jLast;
-                for (int p = 0; p < k; p++)
+                for (int p = 0; p < k && scratch.LastPanelJob != id; p++)
                 {
                     float* src = x + offsets[p] + jLast, dst = last + p * nr;
                     int q = 0;
                     for (; q < cols; q++) dst[q] = src[q];
                     for (; q < nr; q++) dst[q] = 0;
                 }
+                scratch.LastPanelJob = id;
             }
             for (int jb = j0; jb < j1; jb += PanelsPerBlock * nr)
             {

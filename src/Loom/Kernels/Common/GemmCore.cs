@@ -185,7 +185,7 @@ internal static unsafe class GemmCore
 /// nothing twice) the middle tile column then becomes two parts of its own, its upper and lower rows, placed
 /// in the middle of the order where the two sides meet: each side ends with half of it.
 /// </summary>
-internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr, int Nr, bool SplitMiddle = false)
+internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr, int Nr, bool SplitMiddle = false, bool Tapered = false)
 {
     /// <summary>Below this many multiply-adds per part, splitting costs more than it saves.</summary>
     private const long MinWorkPerPart = 1 << 18;
@@ -198,6 +198,12 @@ internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr
         int maxParts = (int)Math.Min(threads * 4L, work / MinWorkPerPart);
         if (threads <= 1 || maxParts < 2) return new(1, 1, ks.MR, ks.NR);
         int rowTiles = (m + ks.MR - 1) / ks.MR, colTiles = (n + ks.NR - 1) / ks.NR;
+        // With both operands read in place (nothing packed per block), a column block reads all of A and a row block all of B:
+        // when A is much the larger (SqueezeNet's classifier, 1000×512 weights over 13×13 = 169 positions: 2 MiB against 346 KiB),
+        // row blocks read each weight once where column blocks read A from L3 once per column block (three times per thread).
+        // These row blocks taper towards the middle of the claiming order (Tapered), where the threads meet.
+        if (aPacked && bPacked && m >= 2L * n && rowTiles >= maxParts)
+            return new(maxParts > threads ? maxParts / threads * threads : maxParts, 1, ks.MR, ks.NR, Tapered: true);
         // Column blocks of at least two tiles keep the packed B panels long enough to amortize the A block.
         int colParts = Math.Min(maxParts, Math.Max(1, colTiles / 2));
         int rowParts = RowParts(colParts);
@@ -215,6 +221,19 @@ internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr
 
         int RowParts(int cols) =>
             cols < threads * 2 && (bPacked || !aPacked || cols < threads) ? Math.Min(rowTiles, Math.Max(1, maxParts / cols)) : 1;
+    }
+
+    /// <summary>The first row tile of tapered block <paramref name="part"/> (<paramref name="part"/> = RowParts: the end).</summary>
+    private int TaperStart(int part, int rowTiles)
+    {
+        long before = 0, total = 0;
+        for (int p = 0; p < RowParts; p++)
+        {
+            long w = 1L << Math.Min(30, RowParts / 2 - 1 - Math.Min(Math.Min(p, RowParts - 1 - p), RowParts / 2 - 1));
+            total += w;
+            if (p < part) before += w;
+        }
+        return (int)(rowTiles * before / total);
     }
 
     /// <summary>Rows [i0, i1) and columns [j0, j1) of block <paramref name="part"/>, tiles shared out evenly.</summary>
@@ -236,6 +255,14 @@ internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr
             int t0 = first + (int)((long)mid * p / half), t1 = first + (int)((long)mid * (p + 1) / half);
             return (0, m, t0 * Nr, Math.Min(n, t1 * Nr));
         }
+        if (Tapered)
+        {
+            // Row blocks halving from each end of the order towards its middle (rows 8:4:2:1:1:2:4:8 for eight parts): the threads
+            // take the large ones first, from both ends, and the last parts claimed are a tile or two, so a thread that runs slower
+            // (a slow core, a late start) leaves the other at most a small part to wait for. 125 row tiles in eight equal parts
+            // could leave one thread a whole 16-tile part behind (SqueezeNet's classifier: caller and worker waited 70 µs each per run).
+            return (TaperStart(part, rowTiles) * Mr, Math.Min(m, TaperStart(part + 1, rowTiles) * Mr), 0, n);
+        }
         int pi = part / ColParts, pj = part % ColParts;
         int i0 = (int)((long)rowTiles * pi / RowParts) * Mr, i1 = Math.Min(m, (int)((long)rowTiles * (pi + 1) / RowParts) * Mr);
         int j0 = (int)((long)colTiles * pj / ColParts) * Nr, j1 = Math.Min(n, (int)((long)colTiles * (pj + 1) / ColParts) * Nr);
@@ -253,6 +280,9 @@ internal sealed unsafe class GemmScratch
 
     public float* A(int floats) => _a.Get(floats);
     public float* B(int floats) => _b.Get(floats);
+
+    /// <summary>Which <see cref="ConvWideGemm"/> product's last panel <see cref="B"/> holds (0: none), so its parts pack it once.</summary>
+    public long LastPanelJob;
 
     /// <summary>A third buffer for callers (im2col scratch, tiles); not used by <see cref="GemmCore"/> itself.</summary>
     public float* Extra(int floats) => _extra.Get(floats);

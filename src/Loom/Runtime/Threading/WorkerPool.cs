@@ -35,6 +35,13 @@ public sealed class WorkerPool : IDisposable
     private int _sleeping;
     private volatile bool _disposed;
     private Exception? _failure;
+    // Diagnostics only (LOOM_POOL_STATS=1; a static readonly flag, so the JIT drops the timing when it is off).
+    private static readonly bool s_stats = Environment.GetEnvironmentVariable("LOOM_POOL_STATS") == "1";
+    private long _workerFirstStart, _workerLastEnd;
+    private readonly WorkerPoolStats _statsTotal = new();
+
+    /// <summary>Where jobs' wall time went (collected only with the environment variable LOOM_POOL_STATS=1).</summary>
+    public WorkerPoolStats Stats => _statsTotal;
 
     /// <param name="threads">Total threads including the caller; 1 means everything runs on the caller.</param>
     public WorkerPool(int threads)
@@ -101,12 +108,17 @@ public sealed class WorkerPool : IDisposable
             _failure = null;
             Volatile.Write(ref _unfinished, parts);
             Volatile.Write(ref _current, runner);
+            if (s_stats) { _workerFirstStart = 0; _workerLastEnd = 0; }
+            long published = s_stats ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             Volatile.Write(ref _claim, (id << 40) | (long)parts);
             int sleepers = Math.Min(Volatile.Read(ref _sleeping), parts - 1);
             if (sleepers > 0) _wake.Release(sleepers);
             Work(runner, id, fromBack: false);
+            long callerDone = s_stats ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             var spin = new SpinWait();
             while (Volatile.Read(ref _unfinished) > 0) spin.SpinOnce(sleep1Threshold: -1);
+            if (s_stats) _statsTotal.Add(parts, published, callerDone, System.Diagnostics.Stopwatch.GetTimestamp(), Volatile.Read(ref _workerFirstStart),
+                Volatile.Read(ref _workerLastEnd));
             runner.Job = default; // drop references to the job's data
             if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
         }
@@ -125,8 +137,10 @@ public sealed class WorkerPool : IDisposable
             long front = (c >> 20) & MaxParts, back = c & MaxParts;
             if (front >= back) return;
             if (Interlocked.CompareExchange(ref _claim, fromBack ? c - 1 : c + (1L << 20), c) != c) continue;
+            if (s_stats && fromBack && _workerFirstStart == 0) _workerFirstStart = System.Diagnostics.Stopwatch.GetTimestamp();
             try { runner.Execute((int)(fromBack ? back - 1 : front)); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
+            if (s_stats && fromBack) Volatile.Write(ref _workerLastEnd, System.Diagnostics.Stopwatch.GetTimestamp());
             Interlocked.Decrement(ref _unfinished);
         }
     }
