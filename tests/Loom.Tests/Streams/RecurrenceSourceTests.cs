@@ -139,4 +139,39 @@ public class RecurrenceSourceTests
         var two = StreamHarness.Run([new SourceFile("p.str", src)], lines, 2, long.MaxValue, ParallelMode.Alternate);
         Assert.Equal(expected, two[..lines]);
     }
+
+    /// <summary>
+    /// A peeking consumer keeps the source's last item between units: on two cores each core writes it to the front of
+    /// its own unit by random access (the source is not replicated). Long enough for several units of alternation.
+    /// </summary>
+    [Theory]
+    [InlineData("int")]
+    [InlineData("float")]
+    public void KeptItemsOfAPeekingConsumerAreRegeneratedOnTwoCores(string type)
+    {
+        var src = $$"""
+            void->void pipeline T { add S(); add Avg(); add P(); }
+            void->{{type}} stateful filter S { int s = 0; work push 1 { push(s); s = (65793 * s + 4282663) % 8388608; } }
+            {{type}}->{{type}} filter Avg { work pop 1 push 1 peek 3 { push(peek(0) - peek(2) / 2); pop(); } }
+            {{type}}->void stateful filter P { work pop 1 { println(pop()); } }
+            """;
+        const int lines = 200_000;
+        var seeds = new int[lines + 2];
+        for (int i = 1; i < seeds.Length; i++) seeds[i] = unchecked(65793 * seeds[i - 1] + 4282663) % 8388608;
+        var expected = Enumerable.Range(0, lines).Select(i => type == "int"
+            ? (seeds[i] - seeds[i + 2] / 2).ToString(CultureInfo.InvariantCulture)
+            : ((float)seeds[i] - (float)seeds[i + 2] / 2).ToString("F6", CultureInfo.InvariantCulture)).ToArray();
+        var sw = new StringWriter(CultureInfo.InvariantCulture);
+        var p = StreamProgram.Compile([new SourceFile("p.str", src)], new Printer(sw, lines));
+        p.Mode = ParallelMode.Alternate;
+        p.Run(2, long.MaxValue);
+        Assert.Equal(expected, sw.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("recurrence sources started by random access: S", p.LastPartition!.Mode, StringComparison.Ordinal);
+        Assert.DoesNotContain("replicated on every core: S", p.LastPartition.Mode, StringComparison.Ordinal);
+        Assert.True(lines / 2 > ((UnitCount(p.LastPartition.Mode) ?? lines) * 1L), p.LastPartition.Mode);
+    }
+
+    /// <summary>Steady states per unit from the choice's text ("… of N steady state(s)").</summary>
+    private static int? UnitCount(string mode) =>
+        System.Text.RegularExpressions.Regex.Match(mode, @"of (\d+) steady state") is { Success: true } m ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
 }

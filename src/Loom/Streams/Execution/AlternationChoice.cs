@@ -77,9 +77,10 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         bool Handed(Actor a) => a.Filter is { IsStateful: true } f && !f.Symbol.HasHandlers && !f.Symbol.SendsMessages && f.Fields.All(b => b.Value is not Array);
         foreach (var a in g.Actors)
         {
-            // A recurrence source whose outputs keep nothing between units: each core computes its state at its unit's start.
+            // A recurrence source: each core computes its state at its unit's start, and the items its output keeps
+            // from the unit before (the previous unit's last firings, no more than a unit's) by random access too.
             if (a.Filter?.Recurrence is { } rec && rec.Recurrence.RandomAccess(rec.Field.Value) && a.In.All(e => e is null)
-                && a.Out.All(e => e is null || plan.Carried[g.Edges.IndexOf(e)] == 0))
+                && a.Out.All(e => e is null || plan.Carried[g.Edges.IndexOf(e)] <= (long)s.Repetitions[a.Index] * units))
                 indexed[a.Index] = true;
             else if (Handed(a) && a.Out.All(e => e is null)) inOrder[a.Index] = true;
             // A stateful source whose outputs keep nothing between units: its firings can all go first in a unit.
@@ -91,7 +92,7 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         foreach (var a in g.Actors)
             if (a.Filter is { IsStateful: true } && !inOrder[a.Index] && !sources[a.Index] && !indexed[a.Index]) stack.Push(a);
         for (int i = 0; i < g.Edges.Count; i++)
-            if (plan.Carried[i] > 0) stack.Push(g.Edges[i].Src);
+            if (plan.Carried[i] > 0 && !indexed[g.Edges[i].Src.Index]) stack.Push(g.Edges[i].Src);
         while (stack.Count > 0)
         {
             var a = stack.Pop();

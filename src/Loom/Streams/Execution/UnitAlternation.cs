@@ -27,6 +27,9 @@ internal sealed class UnitAlternation
         public required FusedRunner?[] Group { get; init; }
         /// <summary>This core's recurrence sources started by random access (<see cref="AlternationChoice.Indexed"/>).</summary>
         public required Passes.RecurrenceSource[] Indexed { get; init; }
+        /// <summary>Per indexed source: the arena offset and count of the items its output keeps between units (count 0: none).</summary>
+        public required (int Base, int Count)[] IndexedKept { get; init; }
+        public required FusedPlan Plan { get; init; }
     }
 
     /// <summary>
@@ -100,6 +103,9 @@ internal sealed class UnitAlternation
                 Group = [.. new[] { choice.Sources, choice.InOrder }.Select(set => set.Any(x => x) ? new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => set[a.Index]) : null)],
                 Own = new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => !choice.InOrder[a.Index] && !choice.Sources[a.Index]),
                 Indexed = [.. p.Flat.Actors.Where(a => choice.Indexed.Length > 0 && choice.Indexed[a.Index]).Select(a => a.Filter!.Recurrence!)],
+                IndexedKept = [.. p.Flat.Actors.Where(a => choice.Indexed.Length > 0 && choice.Indexed[a.Index]).Select(a => p.Flat.Edges.IndexOf(a.Out[0]!))
+                    .Select(i => (plan.Base[i], (int)plan.Carried[i]))],
+                Plan = plan,
             };
         }).ToArray();
         var role = g.Actors.Select(a => choice.InOrder[a.Index] ? "sink, in unit order" : choice.Sources[a.Index] ? "source, in unit order"
@@ -231,11 +237,27 @@ internal sealed class UnitAlternation
         }
     }
 
-    /// <summary>Sets this core's recurrence sources to their state at the start of unit <paramref name="u"/> (random access from the run's start).</summary>
+    /// <summary>
+    /// Sets this core's recurrence sources to their state at the start of unit <paramref name="u"/> (random access
+    /// from the run's start), and writes the items their outputs keep from unit u − 1 (its last firings' items) to
+    /// the front of the unit's buffers, where unit u − 1, run on another core, did not move them.
+    /// </summary>
     private void StartIndexed(Core c, long u)
     {
         for (int i = 0; i < c.Indexed.Length; i++)
-            c.Indexed[i].Field.Value = c.Indexed[i].Recurrence.At(_indexedStart[i], u * _indexedFirings[i]);
+        {
+            var r = c.Indexed[i];
+            var (offset, kept) = c.IndexedKept[i];
+            long first = u * _indexedFirings[i];
+            if (kept > 0 && u > 0)
+            {
+                r.Field.Value = r.Recurrence.At(_indexedStart[i], first - kept);
+                var arena = c.Plan.Sets[(int)(u % c.Plan.Sets.Length)][r.ItemType];
+                if (arena is int[] ints) Passes.RecurrenceSource.FillInt(r, ints, offset, kept);
+                else Passes.RecurrenceSource.FillFloat(r, (float[])arena, offset, kept);
+            }
+            else r.Field.Value = r.Recurrence.At(_indexedStart[i], first);
+        }
     }
 
     /// <summary>

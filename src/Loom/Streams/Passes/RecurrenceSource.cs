@@ -25,6 +25,8 @@ public sealed class RecurrenceSource
     public required bool Abs { get; init; }
     /// <summary>The filter instance's field.</summary>
     public required StrongBox<int> Field { get; init; }
+    /// <summary>The items' CLR type (int or float).</summary>
+    public required Type ItemType { get; init; }
 
     private LcgBlocks? _blocks;
     public LcgBlocks Blocks => _blocks ??= new LcgBlocks(Recurrence);
@@ -63,7 +65,7 @@ public sealed class RecurrenceSource
         else if (body is [BExprStmt { Expr: BPush p1 }, var s1]) { rec = Update(s1, field); after = false; if (Value(Unconvert(p1.Value, f.Output), field) is not { } a) return null; abs = a; }
         else if (body is [var s2, BExprStmt { Expr: BPush p2 }]) { rec = Update(s2, field); after = true; if (Value(Unconvert(p2.Value, f.Output), field) is not { } a) return null; abs = a; }
         else return null;
-        return rec is null ? null : new RecurrenceSource { Recurrence = rec, After = after, Abs = abs, Field = box };
+        return rec is null ? null : new RecurrenceSource { Recurrence = rec, After = after, Abs = abs, Field = box, ItemType = f.Output == SType.Int ? typeof(int) : typeof(float) };
     }
 
     private static IEnumerable<BStmt> Flatten(BStmt s) => s is BBlock b ? b.Statements.SelectMany(Flatten) : [s];
