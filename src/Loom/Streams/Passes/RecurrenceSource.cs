@@ -50,22 +50,19 @@ public sealed class RecurrenceSource
         if (sym.Fields.Count != 1 || sym.Fields[0] is not { Type: var t } field || t != SType.Int || !field.Sizes.IsEmpty) return null;
         if (f.Fields.Length != 1 || f.Fields[0] is not StrongBox<int> box) return null;
 
+        // push(V); step — step; push(V) — push(helper()) with the helper being step; return V.
         var body = Flatten(work.Body).ToList();
-        LcgRecurrence? rec;
-        bool after, abs;
-        if (body is [BExprStmt { Expr: BPush p }] && Unconvert(p.Value, f.Output) is BCall { Args.IsEmpty: true } call)
+        var (step, value, after, type) = body switch
         {
-            // push(helper()), the helper stepping the field and returning its value.
-            if (Flatten(call.Function.Body).ToList() is not [var step, BReturn { Value: { } ret }]) return null;
-            rec = Update(step, field);
-            after = true;
-            if (Value(Unconvert(ret, call.Function.ReturnType), field) is not { } a) return null;
-            abs = a;
-        }
-        else if (body is [BExprStmt { Expr: BPush p1 }, var s1]) { rec = Update(s1, field); after = false; if (Value(Unconvert(p1.Value, f.Output), field) is not { } a) return null; abs = a; }
-        else if (body is [var s2, BExprStmt { Expr: BPush p2 }]) { rec = Update(s2, field); after = true; if (Value(Unconvert(p2.Value, f.Output), field) is not { } a) return null; abs = a; }
-        else return null;
-        return rec is null ? null : new RecurrenceSource { Recurrence = rec, After = after, Abs = abs, Field = box, ItemType = f.Output == SType.Int ? typeof(int) : typeof(float) };
+            [BExprStmt { Expr: BPush p }] when Unconvert(p.Value, f.Output) is BCall { Args.IsEmpty: true } call
+                && Flatten(call.Function.Body).ToList() is [var s, BReturn { Value: { } ret }] => (s, ret, true, call.Function.ReturnType),
+            [BExprStmt { Expr: BPush p }, var s] => (s, p.Value, false, f.Output),
+            [var s, BExprStmt { Expr: BPush p }] => (s, p.Value, true, f.Output),
+            _ => default((BStmt?, BExpr?, bool, SType?)),
+        };
+        if (step is null || value is null || type is null) return null;
+        if (Update(step, field) is not { } rec || Value(Unconvert(value, type), field) is not { } abs) return null;
+        return new RecurrenceSource { Recurrence = rec, After = after, Abs = abs, Field = box, ItemType = f.Output == SType.Int ? typeof(int) : typeof(float) };
     }
 
     private static IEnumerable<BStmt> Flatten(BStmt s) => s is BBlock b ? b.Statements.SelectMany(Flatten) : [s];
