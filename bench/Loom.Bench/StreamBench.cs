@@ -118,12 +118,14 @@ internal static class StreamBench
     {
         using var r = StreamRival.Build(dir, name);
         if (r is null) return null;
-        long iters = Math.Max(1000, (long)(loomIterPerSec * seconds * 4));
+        // The rival's main.c counts steady states in a C int: more than int.MaxValue wrapped negative and it stopped at
+        // once (SimpleTwoStage at Loom's 6e8 outputs/s: a "rival" of 5e14/s). A run that cannot reach the time is kept.
+        long iters = Math.Min(int.MaxValue, Math.Max(1000, (long)(loomIterPerSec * seconds * 4)));
         for (int attempt = 0; attempt < 4; attempt++)
         {
             if (r.Run(iters) is not { } m) return null;
-            if (m.Seconds >= seconds * 0.5) return m.Rate;
-            iters = (long)(iters * seconds / Math.Max(m.Seconds, 0.01)) + 1;
+            if (m.Seconds >= seconds * 0.5 || iters == int.MaxValue) return m.Rate;
+            iters = Math.Min(int.MaxValue, (long)(iters * seconds / Math.Max(m.Seconds, 0.01)) + 1);
         }
         return null;
     }

@@ -17,6 +17,12 @@ public enum ParallelMode { Auto, Pipeline, Alternate }
 /// </summary>
 internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] Replicated, bool[] InOrder, bool[] Sources, int Units, double Balance)
 {
+    /// <summary>
+    /// Recognised recurrence sources (<see cref="Passes.RecurrenceSource"/>) whose state at any firing is computed by
+    /// random access: they run for each core's own units like stateless filters, each unit starting from its state.
+    /// </summary>
+    public bool[] Indexed { get; init; } = [];
+
     /// <summary>Unit alternation's cost of handing the sinks' state to the next core, per unit (a few cache lines, a wait).</summary>
     private const double HandOffSeconds = 1e-6;
 
@@ -58,7 +64,8 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         var replicated = new bool[n];
         var inOrder = new bool[n];
         var sources = new bool[n];
-        AlternationChoice No(string why) => new(false, "pipeline: " + why, replicated, inOrder, sources, 0, 0);
+        var indexed = new bool[n];
+        AlternationChoice No(string why) => new(false, "pipeline: " + why, replicated, inOrder, sources, 0, 0) { Indexed = indexed };
         if (mode == ParallelMode.Pipeline) return No("unit alternation turned off (LOOM_STREAM_MODE=pipeline)");
         if (cores < 2) return No("one core");
         int units = FusedRunner.UnitsFor(g, s);
@@ -70,7 +77,12 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         bool Handed(Actor a) => a.Filter is { IsStateful: true } f && !f.Symbol.HasHandlers && !f.Symbol.SendsMessages && f.Fields.All(b => b.Value is not Array);
         foreach (var a in g.Actors)
         {
-            if (Handed(a) && a.Out.All(e => e is null)) inOrder[a.Index] = true;
+            // A recurrence source: each core computes its state at its unit's start, and the items its output keeps
+            // from the unit before (the previous unit's last firings, no more than a unit's) by random access too.
+            if (a.Filter?.Recurrence is { } rec && rec.Recurrence.RandomAccess(rec.Field.Value) && a.In.All(e => e is null)
+                && a.Out.All(e => e is null || plan.Carried[g.Edges.IndexOf(e)] <= (long)s.Repetitions[a.Index] * units))
+                indexed[a.Index] = true;
+            else if (Handed(a) && a.Out.All(e => e is null)) inOrder[a.Index] = true;
             // A stateful source whose outputs keep nothing between units: its firings can all go first in a unit.
             else if (!ReplicateSources && Handed(a) && a.In.All(e => e is null) && !a.Filter!.Symbol.PrintsInWork && a.Out.All(e => e is null || plan.Carried[g.Edges.IndexOf(e)] == 0))
                 sources[a.Index] = true;
@@ -78,9 +90,9 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         // Replicated: the other stateful filters, the producers of items kept between units, and all upstream of them.
         var stack = new Stack<Actor>();
         foreach (var a in g.Actors)
-            if (a.Filter is { IsStateful: true } && !inOrder[a.Index] && !sources[a.Index]) stack.Push(a);
+            if (a.Filter is { IsStateful: true } && !inOrder[a.Index] && !sources[a.Index] && !indexed[a.Index]) stack.Push(a);
         for (int i = 0; i < g.Edges.Count; i++)
-            if (plan.Carried[i] > 0) stack.Push(g.Edges[i].Src);
+            if (plan.Carried[i] > 0 && !indexed[g.Edges[i].Src.Index]) stack.Push(g.Edges[i].Src);
         while (stack.Count > 0)
         {
             var a = stack.Pop();
@@ -90,7 +102,7 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
                 if (e is not null) stack.Push(e.Src);
         }
         foreach (var a in g.Actors)
-            if (replicated[a.Index]) sources[a.Index] = false;
+            if (replicated[a.Index]) sources[a.Index] = indexed[a.Index] = false;
         foreach (var a in g.Actors)
             if (replicated[a.Index] && a.Filter is { Symbol.PrintsInWork: true })
                 return No($"unit alternation declined: {a.Name} prints, and its state must evolve on every core (it is not a sink, keeps arrays, or feeds items kept between units)");
@@ -119,14 +131,15 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         double pipe = FusedPipeline.Estimate(g, plan, work, cores);
         string Names(bool[] set) => set.Any(x => x) ? string.Join(", ", g.Actors.Where(a => set[a.Index]).Select(a => a.Name).Take(6)) +
             (set.Count(x => x) > 6 ? $" (+{set.Count(x => x) - 6})" : "") : "none";
-        string detail = $"replicated on every core: {Names(replicated)} ({Share(rep, one)} of the work); in unit order: sources {Names(sources)} ({Share(first, one)}), " +
+        string detail = $"replicated on every core: {Names(replicated)} ({Share(rep, one)} of the work); " +
+            (indexed.Any(x => x) ? $"recurrence sources started by random access: {Names(indexed)}; " : "") + $"in unit order: sources {Names(sources)} ({Share(first, one)}), " +
             $"sinks {Names(inOrder)} ({Share(seq, one)}); " +
             $"estimate per steady state: alternation {alt * 1e6:F3} us, pipeline {pipe * 1e6:F3} us, one core {one * 1e6:F3} us";
         double balance = alt * cores / Math.Max(one, 1e-15);
         string Yes(string why) => $"unit alternation: core k runs units k, k+{cores}, … of {altUnits} steady state(s), the whole program for its own; {why}; {detail}";
-        if (mode == ParallelMode.Alternate) return new(true, Yes("forced (LOOM_STREAM_MODE=alternate)"), replicated, inOrder, sources, altUnits, balance);
+        if (mode == ParallelMode.Alternate) return new(true, Yes("forced (LOOM_STREAM_MODE=alternate)"), replicated, inOrder, sources, altUnits, balance) { Indexed = indexed };
         if (work.Sum() * altUnits < MinUnitSeconds) return No($"a unit is too short to share between cores; {detail}");
-        if (alt <= 1.05 * pipe && alt < 0.8 * one) return new(true, Yes("its estimate beats the pipeline's"), replicated, inOrder, sources, altUnits, balance);
+        if (alt <= 1.05 * pipe && alt < 0.8 * one) return new(true, Yes("its estimate beats the pipeline's"), replicated, inOrder, sources, altUnits, balance) { Indexed = indexed };
         return No($"unit alternation's estimate does not beat the pipeline's; {detail}");
     }
 

@@ -111,7 +111,7 @@ public sealed class FusedRunner
                 fired[a.Index] += f.Count;
                 continue;
             }
-            if (stepsOf[a] == 1 && !FusedPlan.IsMover(a))
+            if (stepsOf[a] == 1 && !FusedPlan.IsMover(a) && a.Filter!.Recurrence is null)
             {
                 if (group.Count > 0 && !Chains(group, f)) EndGroup();
                 group.Add(f);
@@ -195,8 +195,19 @@ public sealed class FusedRunner
             return copies.Count == 0 ? null : ([], [], Expression.Block(typeof(void), copies));
         }
         var f = a.Filter!;
+        if (f.Recurrence is { } rec) return RecurrenceStep(a, rec, first, count);
         var (input, output) = Ports(a);
         return CodeGen.CodeGen.FusedStep(f.Symbol, f.Symbol.Work!, f.Args, f.Fields, input, output, globals, printer, first, count);
+    }
+
+    /// <summary>A recognised recurrence source's firings: its items filled a block at a time (<see cref="Passes.RecurrenceSource"/>), its field stepped.</summary>
+    private (List<ParameterExpression>, List<Expression>, Expression) RecurrenceStep(Actor a, Passes.RecurrenceSource rec, int first, int count)
+    {
+        var e = a.Out[0]!;
+        int i = EdgeIndex(e);
+        var fill = typeof(Passes.RecurrenceSource).GetMethod(ClrTypes.Of(e.Type) == typeof(int) ? nameof(Passes.RecurrenceSource.FillInt) : nameof(Passes.RecurrenceSource.FillFloat))!;
+        return ([], [], Expression.Call(fill, Expression.Constant(rec), ArenaNow(e),
+            Expression.Constant(_plan.Base[i] + (int)_plan.Carried[i] + first), Expression.Constant(count)));
     }
 
     private (FusedPort? Input, FusedPort? Output) Ports(Actor a)

@@ -55,7 +55,11 @@ public sealed class StreamProgram
     {
         var flat = Flattener.Flatten(graph);
         foreach (var a in flat.Actors)
-            if (a.Filter is { } f) f.Moves = CodeGen.DataMovement.Moves(f, globals);
+            if (a.Filter is { } f)
+            {
+                f.Moves = CodeGen.DataMovement.Moves(f, globals);
+                f.Recurrence = Passes.RecurrenceSource.Recognise(f);
+            }
         var (schedule, demand) = DemandDriven.Schedules(flat);
         var p = new StreamProgram
         {

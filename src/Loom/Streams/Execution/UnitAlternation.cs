@@ -25,6 +25,11 @@ internal sealed class UnitAlternation
         public required FusedRunner Replicated { get; init; }
         /// <summary>Per group in unit order (sources, sinks): this core's code of the group's actors, or null when the group is empty.</summary>
         public required FusedRunner?[] Group { get; init; }
+        /// <summary>This core's recurrence sources started by random access (<see cref="AlternationChoice.Indexed"/>).</summary>
+        public required Passes.RecurrenceSource[] Indexed { get; init; }
+        /// <summary>Per indexed source: the arena offset and count of the items its output keeps between units (count 0: none).</summary>
+        public required (int Base, int Count)[] IndexedKept { get; init; }
+        public required FusedPlan Plan { get; init; }
     }
 
     /// <summary>
@@ -49,6 +54,9 @@ internal sealed class UnitAlternation
 
     private readonly Core[] _cores;
     private readonly Turn[] _turns;
+    // Per indexed source: its firings per unit, and its state at the start of the run (firing 0 of unit 0).
+    private readonly long[] _indexedFirings;
+    private int[] _indexedStart = [];
     private volatile bool _stop;
     private Exception? _failure;
     // LOOM_STREAM_PIPE_STATS=1: each core's thread CPU seconds in all and in waiting for its turn, on stderr.
@@ -61,8 +69,9 @@ internal sealed class UnitAlternation
     internal RunTrace? Trace { get; set; }
     public Partition Partition { get; }
 
-    private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition)
+    private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition, long[] indexedFirings)
     {
+        _indexedFirings = indexedFirings;
         _cores = cores;
         _turns = turns;
         SteadyStatesPerUnit = units;
@@ -93,10 +102,15 @@ internal sealed class UnitAlternation
                 Replicated = new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => choice.Replicated[a.Index]),
                 Group = [.. new[] { choice.Sources, choice.InOrder }.Select(set => set.Any(x => x) ? new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => set[a.Index]) : null)],
                 Own = new FusedRunner(p.Flat, plan, p.Globals, p.Printer, a => !choice.InOrder[a.Index] && !choice.Sources[a.Index]),
+                Indexed = [.. p.Flat.Actors.Where(a => choice.Indexed.Length > 0 && choice.Indexed[a.Index]).Select(a => a.Filter!.Recurrence!)],
+                IndexedKept = [.. p.Flat.Actors.Where(a => choice.Indexed.Length > 0 && choice.Indexed[a.Index]).Select(a => p.Flat.Edges.IndexOf(a.Out[0]!))
+                    .Select(i => (plan.Base[i], (int)plan.Carried[i]))],
+                Plan = plan,
             };
         }).ToArray();
         var role = g.Actors.Select(a => choice.InOrder[a.Index] ? "sink, in unit order" : choice.Sources[a.Index] ? "source, in unit order"
-            : choice.Replicated[a.Index] ? "replicated" : "own units").ToArray();
+            : choice.Replicated[a.Index] ? "replicated" : choice.Indexed.Length > 0 && choice.Indexed[a.Index] ? "own units (recurrence, random access)" : "own units").ToArray();
+        long[] indexedFirings = [.. g.Actors.Where(a => choice.Indexed.Length > 0 && choice.Indexed[a.Index]).Select(a => (long)main.Schedule.Repetitions[a.Index] * choice.Units)];
         int n = g.Actors.Count;
         var partition = new Partition
         {
@@ -107,7 +121,7 @@ internal sealed class UnitAlternation
         {
             Actors = g.Actors.Where(a => set[a.Index]).Select(a => a.Index).ToArray(), Prints = i == 1,
         }).ToArray();
-        return new UnitAlternation(core, turns, choice.Units, partition);
+        return new UnitAlternation(core, turns, choice.Units, partition, indexedFirings);
     }
 
     /// <summary>
@@ -135,6 +149,7 @@ internal sealed class UnitAlternation
         _failure = null;
         _waited = new double[_cores.Length];
         _total = new double[_cores.Length];
+        _indexedStart = [.. _cores[0].Indexed.Select(r => r.Field.Value)];
         var witness = Stats ? new RunWitness() : null;
         try
         {
@@ -156,6 +171,7 @@ internal sealed class UnitAlternation
             // The in-order actors' state and the printer's go back to the first core, which finishes the run on the rings.
             foreach (var t in _turns)
                 if (t.Holder != 0) Hand(t, (int)t.Holder, 0);
+            StartIndexed(_cores[0], units);
         }
         if (witness is not null) Console.Error.WriteLine(witness.Report($"{units} units of {SteadyStatesPerUnit} steady state(s)", _total.Sum()));
         if (Stats)
@@ -200,6 +216,7 @@ internal sealed class UnitAlternation
                     else sources.RunSteps(u);
                     Volatile.Write(ref _turns[0].Unit, u + 1);
                 }
+                StartIndexed(c, u);
                 if (Trace is { } trace) UnitSpan.Run(trace, k, "unit", u, c.Own.RunSteps);
                 else c.Own.RunSteps(u);
                 c.Own.MoveKept(u);
@@ -217,6 +234,29 @@ internal sealed class UnitAlternation
         finally
         {
             if (Stats) _total[k] = (Loom.Runtime.CpuClock.Thread() ?? 0) - start;
+        }
+    }
+
+    /// <summary>
+    /// Sets this core's recurrence sources to their state at the start of unit <paramref name="u"/> (random access
+    /// from the run's start), and writes the items their outputs keep from unit u − 1 (its last firings' items) to
+    /// the front of the unit's buffers, where unit u − 1, run on another core, did not move them.
+    /// </summary>
+    private void StartIndexed(Core c, long u)
+    {
+        for (int i = 0; i < c.Indexed.Length; i++)
+        {
+            var r = c.Indexed[i];
+            var (offset, kept) = c.IndexedKept[i];
+            long first = u * _indexedFirings[i];
+            if (kept > 0 && u > 0)
+            {
+                r.Field.Value = r.Recurrence.At(_indexedStart[i], first - kept);
+                var arena = c.Plan.Sets[(int)(u % c.Plan.Sets.Length)][r.ItemType];
+                if (arena is int[] ints) Passes.RecurrenceSource.FillInt(r, ints, offset, kept);
+                else Passes.RecurrenceSource.FillFloat(r, (float[])arena, offset, kept);
+            }
+            else r.Field.Value = r.Recurrence.At(_indexedStart[i], first);
         }
     }
 

@@ -42,6 +42,9 @@ public sealed class FilterNode : StreamNode
     /// </summary>
     public int[]? Moves { get; set; }
 
+    /// <summary>For a source stepping one int field by <c>(A * field + C) % 2^k</c>: its solved form (<see cref="Passes.RecurrenceSource"/>); null for other filters.</summary>
+    public Passes.RecurrenceSource? Recurrence { get; set; }
+
     /// <summary>Carries state across firings (declared stateful, writes a field in work, or prints): no fission.</summary>
     public bool IsStateful => Symbol.DeclaredStateful || Symbol.WritesStateInWork || Symbol.PrintsInWork || Symbol.HasHandlers;
 }
