@@ -7,7 +7,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace Loom.Bench;
 
 /// <summary>
-/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--ort-batch B,...] [--json FILE]</c>: each model
+/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--ideal] [--ort-batch B,...] [--json FILE]</c>: each model
 /// as a stream of N inputs (<see cref="ModelStream"/>, the plan its cost model chooses for the cores) against Loom
 /// at one core (one 1-thread session, the inputs one after another) and ONNX Runtime's best on the same inputs:
 /// one session with <c>cores</c> intra-op threads run sequentially, and <c>cores</c> 1-thread sessions run
@@ -17,7 +17,9 @@ namespace Loom.Bench;
 /// Beside each, the process's CPU milliseconds per item, which load disturbs much less: the stream's over Loom
 /// one core's is what running as a stream costs (hand-offs, cache contention), and cores ÷ that ratio bounds the
 /// stream's speedup on an idle machine when its stages are balanced.
-/// <c>--shapes</c> also times the plans not chosen (replicas only, and a pipeline of <c>cores</c> stages).
+/// <c>--shapes</c> also times the plans not chosen (replicas only, and a pipeline of <c>cores</c> stages). <c>--ideal</c> also
+/// times the one-core session on <c>cores</c> plain threads side by side (what replicas can reach without an executor: the
+/// cores' shared cache and memory included) and ONNX Runtime at one thread.
 /// Without models: the light models and PaddleOCR's (detector at 640×640, classifier at 48×192).
 /// </summary>
 internal static class StreamModelsBench
@@ -33,7 +35,7 @@ internal static class StreamModelsBench
         int inputs = 64, cores = 2, rounds = 3;
         int[] ortBatches = [8];
         string[] only = [];
-        bool shapes = false;
+        bool shapes = false, ideal = false;
         string? json = null;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
@@ -43,6 +45,7 @@ internal static class StreamModelsBench
                 case "--rounds": rounds = int.Parse(args[++i], Inv); break;
                 case "--only": only = args[++i].Split(','); break;
                 case "--shapes": shapes = true; break;
+                case "--ideal": ideal = true; break;
                 case "--ort-batch": ortBatches = [.. args[++i].Split(',').Select(v => int.Parse(v, Inv))]; break;
                 case "--json": json = args[++i]; break;
                 default: models.Add(args[i]); break;
@@ -52,7 +55,7 @@ internal static class StreamModelsBench
         Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {inputs} inputs, {cores} cores, median of {rounds} interleaved rounds, wall-clock items/s");
         Console.WriteLine($"{"model",-30} {"loom 1c",8} {$"stream {cores}c",9} {"predicted",9} {$"ort intra{cores}",10} {$"ort {cores}x1",9} {"/1c",5} {"/ort",5}  plan; load average");
         var rows = new List<Row>();
-        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, shapes, ortBatches));
+        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, shapes, ideal, ortBatches));
         if (json is not null)
         {
             var tmp = json + ".tmp";
@@ -63,7 +66,7 @@ internal static class StreamModelsBench
         return 0;
     }
 
-    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, bool shapes, int[] ortBatches)
+    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, bool shapes, bool ideal, int[] ortBatches)
     {
         var dims = spec.Dims(1);
         var configs = new List<(string Name, Action<int> Run, IDisposable Owner)>();
@@ -82,12 +85,16 @@ internal static class StreamModelsBench
                     var other = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = cores, Dims = dims, Stages = k });
                     configs.Add(($"stream {k} stage(s)", n => { foreach (var r in other.Stream(items.Take(n))) r.Dispose(); }, other));
                 }
+            // --ideal: the data-parallel ideal a stream of replicas aims at — the one-core session on `cores` plain threads, each
+            // taking the next input, no executor — and ONNX Runtime at one thread (what its `cores` sessions side by side scale from).
+            if (ideal) configs.Add(($"loom {cores}x1", n => SideBySide(cores, items.Take(n).ToList(), it => one.Run(it).Dispose()), new Disposer([])));
             var ortItems = items.Select(OrtFeeds).ToList();
             var intra = new InferenceSession(spec.Path, new SessionOptions { IntraOpNumThreads = cores, InterOpNumThreads = 1 });
             var intraOptions = new RunOptions();
             configs.Add(("ort intra", n => { foreach (var f in ortItems.Take(n)) intra.Run(intraOptions, f.Names, f.Values, intra.OutputNames).Dispose(); }, intra));
             var singles = Enumerable.Range(0, cores).Select(_ => new InferenceSession(spec.Path, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 })).ToArray();
             configs.Add(("ort concurrent", n => Concurrently(singles, ortItems.Take(n).ToList()), new Disposer(singles)));
+            if (ideal) configs.Add(("ort 1c", n => { using var o = new RunOptions(); foreach (var f in ortItems.Take(n)) singles[0].Run(o, f.Names, f.Values, singles[0].OutputNames).Dispose(); }, new Disposer([])));
             // A model whose inputs have a batch dimension of their own also runs batched: B items per run, all threads.
             if (HasBatchDim(intra))
                 foreach (int b in ortBatches)
@@ -123,6 +130,8 @@ internal static class StreamModelsBench
                 $"{"",-30} process CPU ms per item: {string.Join(", ", cpuMs.Select(kv => $"{kv.Key} {kv.Value:F2}"))}"));
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("ort batch ", StringComparison.Ordinal)))
                 Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s (intra-op threads {cores})"));
+            if (ideal)
+                Console.WriteLine(string.Create(Inv, $"{"",-30} loom {cores}x1: {perSecond[$"loom {cores}x1"]:F2} items/s ({perSecond[$"loom {cores}x1"] / perSecond["loom 1c"]:F2}x loom 1c, stream {perSecond["stream"] / perSecond[$"loom {cores}x1"]:F2}x it); ort 1c: {perSecond["ort 1c"]:F2} items/s (ort {cores}x1 {perSecond["ort concurrent"] / perSecond["ort 1c"]:F2}x it)"));
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("stream ", StringComparison.Ordinal)))
                 Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c)"));
             return row;
@@ -157,6 +166,20 @@ internal static class StreamModelsBench
         })).ToArray();
         foreach (var t in threads) t.Start();
         foreach (var t in threads) t.Join();
+    }
+
+    /// <summary>
+    /// The calling thread and <paramref name="threads"/> − 1 thread-pool threads, each running the next item until none is
+    /// left: threads that outlive the call, as the stream's own (<see cref="StreamCrew"/>) do, so per-thread GEMM scratch is
+    /// not allocated and faulted in again on every call.
+    /// </summary>
+    private static void SideBySide<T>(int threads, List<T> items, Action<T> run)
+    {
+        int next = -1;
+        void Loop() { for (int i; (i = Interlocked.Increment(ref next)) < items.Count;) run(items[i]); }
+        var others = Enumerable.Range(1, threads - 1).Select(_ => Task.Run(Loop)).ToArray();
+        Loop();
+        Task.WaitAll(others);
     }
 
     /// <summary>Whether every input's first dim is symbolic in the model itself (a literal batch of 1 is not a batch dimension for ONNX Runtime).</summary>
