@@ -127,11 +127,14 @@ public sealed record MachineProfile
                 // and a profile whose matrix products ran no faster on two threads than on one (quiet checks of 1.94x around
                 // it) made every schedule run branches side by side. The products' own scaling counts as a third check.
                 double quiet = Math.Min(Math.Min(before, after), probed.GemmScaling);
-                // So do the convolution classes, though only where they gained (almost) nothing: Winograd F(4×4) splits only
-                // 1.35–1.5× on a quiet machine, yet one profile, between checks of 2.00×, had the 3×3 and strided layers at
-                // 1.00× and ran ResNet-50's downsampling branches side by side.
-                foreach (var c in (ReadOnlySpan<KernelClass>)[KernelClass.Conv, KernelClass.Winograd, KernelClass.Winograd4])
-                    if (probed.Scaling(c) < 1 + 0.2 * (threads - 1)) quiet = Math.Min(quiet, probed.Scaling(c));
+                // So do the convolution classes, where they gained clearly less than they do on quiet cores: one profile,
+                // between checks of 2.00×, had the 3×3 and strided layers at 1.00× and ran ResNet-50's downsampling branches
+                // side by side; another (2026-11-27 10:07, cached for good) had Conv at 1.26× and F(2×2) at 1.30×, and
+                // made SqueezeNet's schedule 27% slower than splitting every node and AlexNet's and ZFNet's batch of 4 split
+                // into copies 8–12% slower than not. Quiet, two threads: Conv 1.73–1.93×, F(2×2) 1.82–1.84×, F(4×4) only
+                // 1.35–1.56×, so its floor stays low.
+                foreach (var (c, floor) in (ReadOnlySpan<(KernelClass, double)>)[(KernelClass.Conv, 0.5), (KernelClass.Winograd, 0.5), (KernelClass.Winograd4, 0.2)])
+                    if (probed.Scaling(c) < 1 + floor * (threads - 1)) quiet = Math.Min(quiet, probed.Scaling(c));
                 if (attempt == 0 || quiet > scaling) (profile, scaling) = (probed, quiet);
                 if (scaling >= QuietScaling * threads) break;
             }
