@@ -191,7 +191,7 @@ public static class ProgramEmitter
             o.AppendLine(string.Create(inv, $"// {sc.Stages.Count} stage(s), {sc.Clusters.Length} linear cluster(s); critical path {sc.CriticalPathLength * 1e3:F2} ms of {sc.SequentialTime * 1e3:F2} ms work;"));
             o.AppendLine(string.Create(inv, $"// bound on speedup min(P, work / critical path) = {sc.SpeedupBound:F2}, predicted {sc.PredictedSpeedup:F2}."));
             if (p.Hyper is { } h)
-                o.AppendLine($"// A session would split this batch into sub-batches [{string.Join(", ", h.SubBatches)}] run side by side; this program runs it whole.");
+                o.AppendLine($"// A session would split this batch into sub-batches [{string.Join(", ", h.SubBatches)}] run side by side{(h.HasTail ? $" up to {Comment(h.TailNode ?? "")}" : "")}; this program runs it whole.");
         }
         o.AppendLine("// Run() checks the inputs and calls Program(). WideStep(k) runs step k with every thread; a parallel stage");
         o.AppendLine("// runs one method per worker at once; a worker runs its steps in order, WaitFor(k) spins until step k of another");

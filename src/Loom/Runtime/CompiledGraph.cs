@@ -133,11 +133,19 @@ public sealed class CompiledGraph
     internal LoomValue[] Execute(RunState run, LoomValue?[]? parentSlots, ReadOnlySpan<LoomValue?> inputs, ExecutionFrame? frame = null)
     {
         var slots = PrepareSlots(run, parentSlots, inputs, frame);
+        RunSteps(run, slots, frame, 0, Steps.Length);
+        return CollectOutputs(slots);
+    }
+
+    /// <summary>Runs steps [<paramref name="from"/>, <paramref name="until"/>) in order on <paramref name="slots"/>, freeing each value after its last reader.</summary>
+    internal void RunSteps(RunState run, LoomValue?[] slots, ExecutionFrame? frame, int from, int until)
+    {
         var ctx = new KernelContext(run, this, slots, frame);
         // In order, a step is a value's last reader when the value is released after it.
         if (frame is not null) ctx.IsLastReader = slot => Array.IndexOf(ctx.Step.Release, slot) >= 0;
-        foreach (var step in Steps)
+        for (int k = from; k < until && k < Steps.Length; k++)
         {
+            var step = Steps[k];
             if (step.IsConstant) continue;
             run.Cancellation.ThrowIfCancellationRequested();
             long t0 = frame is not null && run.Trace is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
@@ -150,8 +158,6 @@ public sealed class CompiledGraph
                 slots[s] = null;
             }
         }
-
-        return CollectOutputs(slots);
     }
 
     /// <summary>The slots at the start of a run: constants, captures and inputs in place (constant steps evaluated on the first run).</summary>

@@ -213,9 +213,12 @@ public sealed class LoomSession : IDisposable
     private RunResult RunSplit(Hypercluster hyper, RunState run, LoomValue?[] values)
     {
         var frames = hyper.SubBatches.Select(_ => TakeFrame()).ToArray();
+        var tail = TakeFrame();
         foreach (var f in frames) f.BeginRun();
-        var split = new HyperclusterRun(_main, hyper, run, values, frames);
-        LoomValue[] outputs;
+        tail.BeginRun();
+        var split = new HyperclusterRun(_main, hyper, run, values, frames, tail);
+        LoomValue[] outputs = [];
+        (Array, int)[] reclaimable;
         try { outputs = split.Execute(); }
         finally
         {
@@ -224,10 +227,12 @@ public sealed class LoomSession : IDisposable
                 frames[k].GiveBack(frames[k].EndRun(split.CopyOutputs(k))); // joined copies: the copies' own buffers are free again
                 _frames.Add(frames[k]);
             }
+            reclaimable = tail.EndRun(outputs);
+            _frames.Add(tail);
         }
         var named = new NamedValue[outputs.Length];
         for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(Model.Graph.Outputs[i].Name, outputs[i]);
-        return new RunResult(named);
+        return new RunResult(named, reclaimable.Length > 0 ? tail : null, reclaimable);
     }
 
     private static void Check(ValueInfo info, LoomValue value, SymbolBindings bindings)

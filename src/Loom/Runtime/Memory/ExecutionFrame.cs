@@ -70,6 +70,19 @@ internal sealed class ExecutionFrame
         return t;
     }
 
+    /// <summary>A pooled tensor no step makes (a split batch's values joined for its tail), held by one slot.</summary>
+    public Tensor Hold(DataType dataType, int[] shape)
+    {
+        int n = (int)ShapeMath.Size(shape);
+        if (dataType == DataType.String || n == 0) return Tensor.Zeros(dataType, shape);
+        lock (_lock)
+        {
+            var buffer = Pool.Rent(dataType.ClrType(), n, dataType.ElementSize());
+            _refs[buffer] = 1;
+            return new Tensor(dataType, shape, buffer, Pool.OffsetOf(buffer));
+        }
+    }
+
     /// <summary>
     /// Output <paramref name="output"/> of step <paramref name="step"/> in the storage of <paramref name="input"/>, or null unless
     /// that buffer is pooled, held by that slot alone and placed in no Concat: the caller has made sure no one reads the input

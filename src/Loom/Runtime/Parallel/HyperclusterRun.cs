@@ -7,10 +7,11 @@ namespace Loom.Runtime.Parallel;
 /// <summary>
 /// Runs a batch as sub-batches (<see cref="Hypercluster"/>): each copy of the graph gets its rows of
 /// every input (views, no copy), its own symbol bindings and execution frame, and runs on its own worker
-/// with one thread per kernel; the copies' outputs are then joined along the first axis. The graph is
-/// batch-separable, so every sample's results are those of the whole-batch run.
+/// with one thread per kernel. Without a tail the copies' outputs are joined along the first axis; with one,
+/// the values the tail reads are joined into <paramref name="tailFrame"/> and the tail runs on the whole batch with
+/// every thread. The graph is batch-separable, so every sample's results are those of the whole-batch run.
 /// </summary>
-internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, RunState run, LoomValue?[] inputs, ExecutionFrame[] frames)
+internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, RunState run, LoomValue?[] inputs, ExecutionFrame[] frames, ExecutionFrame tailFrame)
 {
     private readonly LoomValue[][] _outputs = new LoomValue[hyper.SubBatches.Length][];
 
@@ -18,12 +19,21 @@ internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, R
     {
         int copies = hyper.SubBatches.Length;
         run.Pool.Run(copies, new CopyJob(this));
-        var joined = new LoomValue[graph.OutputSlots.Length];
-        for (int o = 0; o < joined.Length; o++) joined[o] = Join(_outputs.Select(c => (Tensor)c[o]).ToArray());
-        return joined;
+        if (!hyper.HasTail)
+        {
+            var joined = new LoomValue[graph.OutputSlots.Length];
+            for (int o = 0; o < joined.Length; o++) joined[o] = Join(Part(o), (type, dims) => Tensor.Zeros(type, dims));
+            return joined;
+        }
+        var slots = graph.PrepareSlots(run, null, inputs, tailFrame);
+        for (int c = 0; c < hyper.CutSlots.Length; c++) slots[hyper.CutSlots[c]] = Join(Part(c), tailFrame.Hold);
+        graph.RunSteps(run, slots, tailFrame, hyper.TailStart, graph.Steps.Length);
+        return graph.CollectOutputs(slots);
     }
 
-    /// <summary>The outputs of every copy, for the frames to let go of once they are joined.</summary>
+    private Tensor[] Part(int value) => _outputs.Select(c => (Tensor)c[value]).ToArray();
+
+    /// <summary>The values every copy handed on (the outputs, or the tail's inputs), for the frames to let go of once they are joined.</summary>
     public LoomValue[] CopyOutputs(int copy) => _outputs[copy] ?? [];
 
     private readonly struct CopyJob(HyperclusterRun owner) : IParallelJob
@@ -44,7 +54,14 @@ internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, R
             sub[i] = view;
         }
         var copyRun = new RunState(run.Options, bindings, run.LazyPool, run.Cancellation, run.Trace, worker: copy, threads: 1);
-        _outputs[copy] = graph.Execute(copyRun, null, sub, frames[copy]);
+        if (!hyper.HasTail)
+        {
+            _outputs[copy] = graph.Execute(copyRun, null, sub, frames[copy]);
+            return;
+        }
+        var slots = graph.PrepareSlots(copyRun, null, sub, frames[copy]);
+        graph.RunSteps(copyRun, slots, frames[copy], 0, hyper.TailStart);
+        _outputs[copy] = hyper.CutSlots.Select(s => slots[s] ?? throw new ExecutionException($"a copy of the split batch did not make '{graph.SlotOf.First(kv => kv.Value == s).Key}', which the whole-batch tail reads")).ToArray();
     }
 
     /// <summary>Rows [start, start + count) of the first axis: a window of the same buffer.</summary>
@@ -56,12 +73,12 @@ internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, R
         return new Tensor(t.DataType, dims, t.Buffer, t.Offset + start * row);
     }
 
-    private static Tensor Join(Tensor[] parts)
+    private static Tensor Join(Tensor[] parts, Func<DataType, int[], Tensor> allocate)
     {
         var dims = parts[0].Shape.ToArray();
         dims[0] = parts.Sum(p => p.Shape[0]);
-        var joined = Tensor.Zeros(parts[0].DataType, dims);
-        int at = 0;
+        var joined = allocate(parts[0].DataType, dims);
+        int at = joined.Offset;
         foreach (var p in parts)
         {
             Array.Copy(p.Buffer, p.Offset, joined.Buffer, at, p.Length);

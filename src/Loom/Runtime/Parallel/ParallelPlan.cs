@@ -67,8 +67,21 @@ internal sealed class ParallelPlan
 /// <summary>
 /// A batch split into sub-batches that run as independent copies of the graph, one worker each
 /// (hyperclustering), with the predicted time of the slowest copy and of the whole batch on one thread.
+/// The copies run the steps before <see cref="TailStart"/>; when that is a step of the graph, the steps from it on (the
+/// tail) run once on the whole batch with every thread, reading the copies' <see cref="CutSlots"/> joined along the batch.
 /// </summary>
 internal sealed record Hypercluster(string BatchSymbol, int[] SubBatches, double PredictedMakespan, double SequentialTime)
 {
     public double PredictedSpeedup => PredictedMakespan > 0 ? SequentialTime / PredictedMakespan : 1;
+
+    /// <summary>First step of the tail; <see cref="int.MaxValue"/> when the copies run every step.</summary>
+    public int TailStart { get; init; } = int.MaxValue;
+
+    /// <summary>The tail's first node, as traces name it (null without a tail).</summary>
+    public string? TailNode { get; init; }
+
+    /// <summary>Slots the copies make and the tail reads (or that are outputs), joined along the batch before the tail runs.</summary>
+    public int[] CutSlots { get; init; } = [];
+
+    public bool HasTail => TailStart != int.MaxValue;
 }
