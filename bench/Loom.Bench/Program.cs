@@ -13,7 +13,7 @@
 //   batch-optimum [lattice|dag|dag1|trees] [--states N] [--beam W]   FSM calls against the type-wise bound and the exact optimum
 //   gemm-shapes [H] | gates [H]  the batched TreeLSTM's GEMM shapes and fused gate pass alone
 //   fused-shapes [H]             the fused level's GEMM alone, the micro-kernel in L1 and the FMA peak
-//   stream [--cores N] [--seconds S] [--only a,b] [--cpu]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
+//   stream [--cores N] [--seconds S] [--only a,b] [--cpu] [--no-rival] [--runs]   StreamIt programs vs the MIT compiler's C (docs/stream.md)
 //   stream-models [MODEL ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--json FILE]   models as streams vs Loom 1 core and ORT's best (docs/stream.md)
 //   cluster [--silos 3] [--trees 150] [--runs N]   3 local silo processes over PostgreSQL vs single-process loom score (docs/cluster.md)
 //   cluster --pipeline MODEL [--inputs 64] [--silos 3] [--runs N]   the model as a 1..N-stage pipeline on the silos vs single-process loom stream
@@ -55,6 +55,6 @@ return args switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | stream [--cores N] [--seconds S] [--only a,b] [--cpu] | stream-models [MODEL ...] [--inputs 64] [--cores 2] [--shapes] [--json FILE] | batch [options] | gemm-shapes [H] | fused-shapes [H] | gates [H] | cluster [--silos 3] [--runs N] [--pipeline MODEL --inputs N] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
+    Console.Error.WriteLine("usage: Loom.Bench peak | gemm [--threads T] | layers MODEL.onnx [options] | profile MODEL.onnx | elementwise | trees [--lowered] | stream [--cores N] [--seconds S] [--only a,b] [--cpu] [--no-rival] [--runs] | stream-models [MODEL ...] [--inputs 64] [--cores 2] [--shapes] [--json FILE] | batch [options] | gemm-shapes [H] | fused-shapes [H] | gates [H] | cluster [--silos 3] [--runs N] [--pipeline MODEL --inputs N] | MODEL.onnx [--dim NAME=SIZE ...] [--shape NAME=D,D,...] [--runs N] [--threads T] [--cpu] [--only loom|ort]");
     return 2;
 }

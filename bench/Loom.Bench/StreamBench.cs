@@ -23,7 +23,7 @@ internal static class StreamBench
         int cores = Environment.ProcessorCount;
         double seconds = 1.0;
         string[] only = [];
-        bool cpu = false, rivals = true;
+        bool cpu = false, rivals = true, runs = false;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
             {
@@ -32,6 +32,7 @@ internal static class StreamBench
                 case "--seconds" when i + 1 < args.Length: seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only" when i + 1 < args.Length: only = args[++i].Split(','); break;
                 case "--no-rival": rivals = false; break;
+                case "--runs": runs = true; break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; outputs/s with printing off{(cpu ? "; 1 core and the rival by CPU time (thread / child process), all cores by wall time" : "")}; load average {LoadAverage()}");
@@ -54,8 +55,8 @@ internal static class StreamBench
                 if (cores > 1) fissed.SetUpParallel(cores, plan);
                 var used = fissed.LastPartition ?? plan;
                 double stateless = fissed.Flat.Actors.Where(a => a.Filter is { IsStateful: false } || a.Kind != ActorKind.Filter).Sum(a => work[a.Index]) / work.Sum();
-                double one = Rate(files, 1, null, perIter, seconds, cpu: cpu);
-                double many = cores == 1 ? one : Rate(files, cores, plan, perIter, seconds, fissed.Fissions);
+                double one = Rate(files, 1, null, perIter, seconds, cpu: cpu, runs: runs);
+                double many = cores == 1 ? one : Rate(files, cores, plan, perIter, seconds, fissed.Fissions, runs: runs);
                 double? rival = !rivals ? null : cpu ? CpuRival(dir, name, one / Math.Max(perIter, 1), seconds) : Rival(dir, name, one / Math.Max(perIter, 1), seconds);
                 // The rival's rate counts every line its steady state prints; Loom's counts the items reaching the
                 // sink. They differ where filters print inside the graph (BeamFormer: 4 Detectors' lines + 4 sink
@@ -73,7 +74,7 @@ internal static class StreamBench
 
     /// <summary>Outputs/s of a fresh instance run for about <paramref name="seconds"/>: a short run sizes the long one.</summary>
     private static double Rate(List<SourceFile> files, int cores, Partition? plan, long perIter, double seconds, IReadOnlyDictionary<string, int>? fissions = null,
-        bool cpu = false)
+        bool cpu = false, bool runs = false)
     {
         Func<double> now = cpu && cores == 1 ? () => ThreadCpuClock.NowMs() / 1e3 : () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
         long iters = 16;
@@ -83,10 +84,16 @@ internal static class StreamBench
             if (cores > 1) p.SetUpParallel(cores, plan!);
             else p.PrepareSequential();
             SettleJit();
+            double check = runs ? ClockCheck() : 0;
+            double process0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            long wall0 = Stopwatch.GetTimestamp();
             double t0 = now();
             if (cores == 1) p.RunSequential(iters);
             else p.RunParallel(cores, iters);
             double t = now() - t0;
+            if (runs)
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  run: {cores} core(s), {iters} steady states, clock {t:F3} s, wall {Stopwatch.GetElapsedTime(wall0).TotalSeconds:F3} s, " +
+                    $"process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - process0:F3} s, GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, check {check:F2} ns (before), {ClockCheck():F2} ns (after)"));
             if (t >= seconds * 0.5) return iters * perIter / t;
             iters = t < 0.01 ? iters * 16 : (long)(iters * seconds / t) + 1;
         }
@@ -112,6 +119,25 @@ internal static class StreamBench
             count = now;
         }
     }
+
+    /// <summary>
+    /// Thread CPU ns per step of a chain of dependent float multiply-adds (the JIT keeps x in a stack slot: about 15
+    /// cycles a step, 4.1 ns on the 3.65 GHz machine when quiet): the same work before and after a timed run, so that a run on a core that was slow at the time (the VM's cores are shared
+    /// with the host) shows as a higher check beside it, apart from anything the program did.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static double ClockCheck()
+    {
+        const int steps = 4_000_000;
+        float x = 1;
+        double t0 = ThreadCpuClock.NowMs();
+        for (int i = 0; i < steps; i++) x = x * 0.999999f + 1e-6f;
+        double ms = ThreadCpuClock.NowMs() - t0;
+        _checkSink = x; // (keeps the chain: a dead x was compiled away)
+        return ms * 1e6 / steps;
+    }
+
+    private static float _checkSink;
 
     /// <summary>The rival timed by its CPU time (<see cref="StreamRival"/>), run for about <paramref name="seconds"/> of it; null if it has none.</summary>
     private static double? CpuRival(string dir, string name, double loomIterPerSec, double seconds)

@@ -114,8 +114,8 @@ internal sealed record AlternationChoice(bool Alternate, string Reason, bool[] R
         double Cost(Actor a) => FusedPipeline.FusedCost(g, plan, work, a);
         double one = g.Actors.Sum(Cost);
         int altUnits = units;
-        // (Several printers keep units of one steady state: within a longer unit their lines would regroup. Where the
-        // steps grow with the unit, at most 64 steady states, as on one core.)
+        // (Several printers keep the units FusedRunner.UnitsFor gives them: their tail's steps grow with the unit
+        // (PrintOrder). Where the steps grow with the unit, at most 64 steady states, as on one core.)
         bool severalPrinters = g.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1;
         int maxUnits = severalPrinters ? units : FusedPlan.Make(g, s, units * 2) is { } two && two.Steps.Count > plan.Steps.Count ? Math.Max(units, 64) : 1 << 14;
         long items = Enumerable.Range(0, g.Edges.Count).Sum(i => plan.IsVirtual(i) ? plan.Flow[i] / 4 : plan.Flow[i] + plan.Carried[i]);

@@ -45,7 +45,9 @@ internal sealed class FusedPlan
         var sim = new Simulation(g);
         sim.Run(s.InitCounts, "the initialization schedule");
         var carried = sim.Tokens.ToArray();
-        var steps = sim.Run(s.Repetitions.Select(r => r * units).ToArray(), "the steady state");
+        // Several printers: the head's steady states first, then the tail's one at a time (PrintOrder).
+        var tail = units > 1 ? PrintOrder.Tail(g, s) : null;
+        var steps = tail is not null ? PrintOrder.Steps(sim, s, tail, units) : sim.Run(s.Repetitions.Select(r => r * units).ToArray(), "the steady state");
         var flow = g.Edges.Select(e => s.Repetitions[e.Src.Index] * units * e.Src.Push[e.SrcPort]).ToArray();
         if (flow.Sum() + carried.Sum() > 1 << 24) return null;
 

@@ -137,14 +137,16 @@ public sealed class FusedRunner
     /// <summary>
     /// Steady states per unit: a power of two (up to 1024) while the unit's buffers stay small enough for the cache,
     /// counted from a one-steady-state plan: items written to real buffers, and a quarter of the items of tables
-    /// (a virtual edge costs a table entry per item, read once; none when its items lie in a row). Several printers keep one steady state per unit:
-    /// their lines interleave as the steady schedule orders them. Long units amortise each unit's calls and, on
+    /// (a virtual edge costs a table entry per item, read once; none when its items lie in a row). Several printers keep one steady state per unit
+    /// unless the unit can play the printers' tail one steady state at a time (<see cref="PrintOrder"/>), at most 64 tail steps in all. Long units amortise each unit's calls and, on
     /// several cores, the hand-over between cores (SimplePeek's units of 64 steady states were 0.3 us of work).
     /// </summary>
     internal static int UnitsFor(FlatGraph g, Schedule s)
     {
         int units = 1;
-        if (g.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) <= 1 && FusedPlan.Make(g, s, 1) is { } one)
+        bool severalPrinters = g.Actors.Count(a => a.Filter is { Symbol.PrintsInWork: true }) > 1;
+        bool[]? tail = severalPrinters ? PrintOrder.Tail(g, s) : null;
+        if ((!severalPrinters || tail is not null) && FusedPlan.Make(g, s, 1) is { } one)
         {
             long perUnit = 0;
             for (int i = 0; i < g.Edges.Count; i++)
@@ -152,6 +154,8 @@ public sealed class FusedRunner
             // A feedback loop's steps interleave around the loop, so their number grows with the unit's steady
             // states: such programs keep units of at most 64 (1024 made Fib's methods long and 2× slower).
             int max = FusedPlan.Make(g, s, 2) is { } two && two.Steps.Count > one.Steps.Count ? 64 : MaxUnits;
+            // Several printers: the tail's steps are repeated per steady state, so its code grows with the unit.
+            if (tail is not null) max = Math.Min(max, Math.Max(1, MaxTailSteps / Math.Max(1, one.Steps.Count(f => tail[f.Actor.Index]))));
             while (units < max && Math.Max(perUnit, 1) * units * 2 <= 1 << 14) units *= 2;
         }
         if (Environment.GetEnvironmentVariable("LOOM_STREAM_UNIT") is { } u && int.TryParse(u, out int forced) && forced > 0) units = forced;
@@ -159,6 +163,7 @@ public sealed class FusedRunner
     }
 
     private const int MaxUnits = 1024;
+    private const int MaxTailSteps = 64;
 
     public static FusedRunner? Make(FlatGraph g, Schedule s, GlobalStore globals, Printer printer)
     {
