@@ -25,6 +25,7 @@ public sealed unsafe class ConvWinogradSplitTests
         ([2, 17, 14, 15], 20, [0, 0, 0, 0]),
         ([1, 300, 9, 10], 19, [1, 1, 1, 1]),
         ([1, 33, 23, 18], 40, [1, 2, 0, 1]),
+        ([1, 64, 56, 56], 64, [1, 1, 1, 1]), // ResNet-50's first stage: 196 tiles, whole plane with tile rows at two threads
     ];
 
     [Fact]
@@ -104,7 +105,8 @@ public sealed unsafe class ConvWinogradSplitTests
         Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2));    // SqueezeNet 64→256 at 13×13
         Assert.True(ConvWinogradSplit.Whole(36, 16, 196, 32, 2));   // SqueezeNet 16→64 at 55×55, F(4×4)
         Assert.True(ConvWinogradSplit.Whole(36, 128, 49, 32, 2));   // ResNet-50 128→128 at 28×28, F(4×4): 1.15 MiB
-        Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 2));  // ResNet-50 64→64 at 56×56: 2 MiB of V
+        Assert.True(ConvWinogradSplit.Whole(36, 64, 196, 32, 2));   // ResNet-50 64→64 at 56×56: 1.97 MiB of V
+        Assert.False(ConvWinogradSplit.Whole(36, 128, 196, 32, 2)); // 128 channels at 56×56: 3.9 MiB of V
     }
 
     [Fact]

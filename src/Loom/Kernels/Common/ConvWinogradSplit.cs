@@ -13,12 +13,15 @@ namespace Loom.Kernels.Common;
 internal readonly struct ConvWinogradSplit
 {
     /// <summary>
-    /// Budget in floats for V of the whole plane (1.25 MiB: each core's 1 MiB L2 holds what its parts read most, the shared
+    /// Budget in floats for V of the whole plane (2.03 MiB: each core's 1 MiB L2 holds what its parts read most, the shared
     /// L3 the rest). It takes ResNet-50's and Inception v1's 28×28 F(4×4) layers (up to 128 channels, 1.15 MiB), which the
-    /// tile blocks split 1.4–1.6× over two threads and the whole plane 1.75–1.9× (`Loom.Bench wino-split`, fastest runs);
-    /// 56×56 planes of 64 channels (2 MiB) stay with the tile blocks, which have blocks enough to balance.
+    /// tile blocks split 1.4–1.6× over two threads and the whole plane 1.75–1.9× (`Loom.Bench wino-split`, fastest runs),
+    /// and ResNet-50's 56×56 64→64 F(4×4) layers (1.97 MiB): their 7 tile blocks are sliced into 14 parts that each transform
+    /// their block's input again, 0.69–0.70 ms at two threads against 0.55–0.57 ms for the whole plane with the tiles as GEMM
+    /// rows (wino-split, fastest of 60–150 runs, 2026-11-27 13:02). DenseNet-121's 128→32 at 28×28 (F(2×2), 1.75 MiB) comes
+    /// along: 0.33 ms whole against 0.39–0.40 ms in tile blocks at two threads.
     /// </summary>
-    private const int WholeFloats = 320 * 1024;
+    private const int WholeFloats = 520 * 1024;
 
     /// <summary>
     /// Budget in floats for one part's products M (512 KiB). Parts this large were as fast as half of it on SqueezeNet's layers
