@@ -101,12 +101,14 @@ public sealed unsafe class ConvWinogradSplitTests
     [Fact]
     public void TakesTheWholePlaneOnlyWithSeveralThreadsAndWhenItsInputIsSmall()
     {
-        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1));   // one thread: the tile blocks keep V in cache
-        Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2));    // SqueezeNet 64→256 at 13×13
-        Assert.True(ConvWinogradSplit.Whole(36, 16, 196, 32, 2));   // SqueezeNet 16→64 at 55×55, F(4×4)
-        Assert.True(ConvWinogradSplit.Whole(36, 128, 49, 32, 2));   // ResNet-50 128→128 at 28×28, F(4×4): 1.15 MiB
-        Assert.True(ConvWinogradSplit.Whole(36, 64, 196, 32, 2));   // ResNet-50 64→64 at 56×56: 1.97 MiB of V
-        Assert.False(ConvWinogradSplit.Whole(36, 128, 196, 32, 2)); // 128 channels at 56×56: 3.9 MiB of V
+        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1, false));   // one thread: the tile blocks keep V in cache
+        Assert.True(ConvWinogradSplit.Whole(16, 256, 49, 32, 1, true));    // ... unless the tiles run as rows: ResNet-50 256→256 at 14×14
+        Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 1, true));   // ... and V is small: not ResNet-50 64→64 at 56×56
+        Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2, false));    // SqueezeNet 64→256 at 13×13
+        Assert.True(ConvWinogradSplit.Whole(36, 16, 196, 32, 2, false));   // SqueezeNet 16→64 at 55×55, F(4×4)
+        Assert.True(ConvWinogradSplit.Whole(36, 128, 49, 32, 2, true));    // ResNet-50 128→128 at 28×28, F(4×4): 1.15 MiB
+        Assert.True(ConvWinogradSplit.Whole(36, 64, 196, 32, 2, true));    // ResNet-50 64→64 at 56×56: 1.97 MiB of V
+        Assert.False(ConvWinogradSplit.Whole(36, 128, 196, 32, 2, true));  // 128 channels at 56×56: 3.9 MiB of V
     }
 
     [Fact]

@@ -70,9 +70,9 @@ internal static unsafe class ConvWinograd<T> where T : struct, IWinogradTiles
         var ks = w.Kernels;
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = ConvWinogradLayout.For<T>(g, c, k, ks.NR);
-        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads))
+        bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
+        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads, rows))
         {
-            bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
             ConvWinogradWhole<T>.Run(p, g, w, t, act, pool, l, rows);
             return;
         }

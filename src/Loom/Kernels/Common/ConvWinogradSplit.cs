@@ -29,15 +29,23 @@ internal readonly struct ConvWinogradSplit
     /// </summary>
     private const int PartFloats = 128 * 1024;
 
+    /// <summary>Budget in floats for V of the whole plane at one thread (1.25 MiB, what one core's L2 and its share of L3 keep).</summary>
+    private const int AloneFloats = 320 * 1024;
+
     /// <summary>
     /// Whether to split this way: with threads, when V for every tile of the plane fits the budget. One thread keeps the tile
     /// blocks, whose V is still in cache when its products are taken (the whole plane measured 1–5% slower on SqueezeNet's
-    /// layers, thread CPU time; with the tiles as GEMM rows, <see cref="ConvWinogradTransposed"/>, 6–8% faster alone but not
-    /// clearly faster in the model on the loaded machine of 2026-11-27 07:50, so one thread stays as it was); the choice moves
-    /// no bit, since all compute every output element alike.
+    /// layers, thread CPU time), unless the tiles run as GEMM rows (<paramref name="tileRows"/>,
+    /// <see cref="ConvWinogradTransposed"/>) and V stays within <see cref="AloneFloats"/>: ResNet-50's 256→256 at 14×14 took
+    /// 1.19 ms against 1.32 in tile blocks, its 128→128 at 28×28 0.95 against 0.99 (wino-split, one thread, fastest of 100
+    /// runs, 2026-11-27 13:08); its 64→64 at 56×56 (2 MiB of V) was 3–7% slower so, and stays. The choice moves no bit,
+    /// since all compute every output element alike.
     /// </summary>
-    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads) =>
-        threads > 1 && (long)frequencies * channels * GemmCore.RoundUp(tiles, nr) <= WholeFloats;
+    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads, bool tileRows)
+    {
+        long v = (long)frequencies * channels * GemmCore.RoundUp(tiles, nr);
+        return threads > 1 ? v <= WholeFloats : tileRows && v <= AloneFloats;
+    }
 
     public ConvWinogradSplit(int frequencies, int channels, int outChannels, int paddedT, int mr, int nr, int threads)
     {
