@@ -134,7 +134,7 @@ public static class KernelPaths
             return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd4.Frequencies * (double)Up(m, mr) * tiles * p.Channels,
                 bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed)) { WinogradTile = 4 };
         }
-        if (ConvWinograd.Worth(p, g))
+        if (ConvWinograd.Worth(p, g, ks))
         {
             // The products as computed: 16 per channel pair and 2×2 tile, rows rounded to MR and each block's tiles to NR. The
             // bytes add the bordered planes and the transformed tiles and products (16 values per tile and channel, written and read).

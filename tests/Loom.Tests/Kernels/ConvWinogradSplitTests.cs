@@ -26,6 +26,7 @@ public sealed unsafe class ConvWinogradSplitTests
         ([1, 300, 9, 10], 19, [1, 1, 1, 1]),
         ([1, 33, 23, 18], 40, [1, 2, 0, 1]),
         ([1, 64, 56, 56], 64, [1, 1, 1, 1]), // ResNet-50's first stage: 196 tiles, whole plane with tile rows at two threads
+        ([1, 512, 7, 7], 512, [1, 1, 1, 1]),  // ResNet-50's last stage: 16 tiles as rows (ConvWinograd.MinPositionsAsRows)
     ];
 
     [Fact]

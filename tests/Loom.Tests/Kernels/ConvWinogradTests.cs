@@ -110,7 +110,7 @@ public sealed unsafe class ConvWinogradTests
         var attrs = ConvAttrs(1, [1, 1], [1, 1, 1, 1], [1, 1]);
         var geo = new Conv3D(ConvGeometry.Compute(Attrs(attrs), xs[2..], ws[2..], pool: false, m => new InvalidOperationException(m)));
         var problem = Problem(xs, ws, attrs);
-        Assert.True(ConvWinograd.Worth(problem, geo) || !ConvWinograd.Enabled);
+        Assert.True(ConvWinograd.Worth(problem, geo, GemmKernelSet.Current) || !ConvWinograd.Enabled);
         var x = Random(Size(xs), 7);
         var w = Random(Size(ws), 8);
         var b = Random(32, 9);
@@ -126,12 +126,15 @@ public sealed unsafe class ConvWinogradTests
             int[] xs = [1, c, h, h], ws = [m, c / group, k, k];
             var attrs = ConvAttrs(group, [s, s], [1, 1, 1, 1], [d, d]);
             var p = Problem(xs, ws, attrs);
-            return ConvWinograd.Worth(p, new Conv3D(p.Geometry));
+            return ConvWinograd.Worth(p, new Conv3D(p.Geometry), GemmKernelSet.Current);
         }
         if (!ConvWinograd.Enabled) return;
         Assert.True(Worth(64, 64, 56, 3, 1, 1, 1));
         Assert.True(Worth(256, 256, 14, 3, 1, 1, 1));
-        Assert.False(Worth(512, 512, 7, 3, 1, 1, 1));   // too few tiles for whole GEMM panels
+        Assert.False(Worth(256, 256, 7, 3, 1, 1, 1));   // too few tiles for whole GEMM panels
+        // ... unless they run as GEMM rows (AVX-512's 8×32 tiles) with channels enough: ResNet-50's last stage
+        Assert.Equal(GemmKernelSet.Current.Is512, Worth(512, 512, 7, 3, 1, 1, 1));
+        Assert.False(Worth(512, 512, 6, 3, 1, 1, 1));   // 36 positions
         Assert.False(Worth(64, 64, 56, 3, 2, 1, 1));
         Assert.False(Worth(64, 64, 56, 3, 1, 2, 1));
         Assert.False(Worth(64, 64, 56, 5, 1, 1, 1));

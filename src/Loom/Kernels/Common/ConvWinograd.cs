@@ -21,12 +21,20 @@ internal static class ConvWinograd
         group == 1 && g.KD == 1 && g.ID == 1 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.LH == 1 && g.LW == 1;
 
     /// <summary>
-    /// Whether this shape runs faster in the Winograd domain (shape only, never the thread count, so sequential and parallel
-    /// runs take the same path). Few channels leave too little multiply to pay for the transforms; small planes pad their
-    /// few tiles to whole GEMM panels and stream 16/9 more weight bytes for too little work.
+    /// Whether this shape runs faster in the Winograd domain (shape and kernel set only, never the thread count, so sequential
+    /// and parallel runs take the same path). Few channels leave too little multiply to pay for the transforms; small planes pad
+    /// their few tiles to whole GEMM panels and stream 16/9 more weight bytes for too little work — unless the tiles run as
+    /// GEMM rows (<see cref="ConvWinogradTransposed"/>) on one whole plane at every thread count, and channels are many.
     /// </summary>
-    public static bool Worth(ConvProblem p, Conv3D g) =>
-        Enabled && Supports(g, p.Group) && p.Channels >= MinChannels && p.OutChannels >= MinChannels && g.OH * g.OW >= MinPositions;
+    public static bool Worth(ConvProblem p, Conv3D g, GemmKernelSet ks)
+    {
+        if (!Enabled || !Supports(g, p.Group) || p.Channels < MinChannels || p.OutChannels < MinChannels) return false;
+        if (g.OH * g.OW >= MinPositions) return true;
+        int tiles = (g.OH + 1) / 2 * ((g.OW + 1) / 2);
+        return g.OH * g.OW >= MinPositionsAsRows && p.Channels >= MinChannelsAsRows && p.OutChannels >= MinChannelsAsRows
+            && ConvWinogradTransposed.Worth(ks, tiles, p.Channels, p.OutChannels)
+            && ConvWinogradSplit.Whole(Frequencies, p.Channels, tiles, ks.NR, 1, tileRows: true);
+    }
 
     /// <summary>
     /// Thresholds measured per layer at one thread (docs/performance.md, 2026-11-27): SqueezeNet's 13×13 layers (169 positions)
@@ -34,6 +42,14 @@ internal static class ConvWinograd
     /// padded to a 32-tile panel); 16 input channels (SqueezeNet's 55×55 expand) win by 10–18%.
     /// </summary>
     public const int MinChannels = 16, MinPositions = 169;
+
+    /// <summary>
+    /// 7×7 planes with the tiles as rows (16 tiles: two whole 8-row panels), measured against the few-positions product they
+    /// took before (2026-11-27 13:12, `Loom.Bench wino-split --cold 4 512,512,7`, fastest runs): ResNet-50's 512→512 3×3 at
+    /// 7×7 in 1.88 ms at one thread (few positions 2.16–2.17, ONNX Runtime 1.94) and 1.03 ms at two (1.26–1.27 in the model).
+    /// Only 512+ channels were measured; fewer stay where they were.
+    /// </summary>
+    public const int MinPositionsAsRows = 49, MinChannelsAsRows = 512;
 
     /// <summary>
     /// Output-channel slices per block: one when there are blocks enough to balance the threads, else the fewest that give

@@ -172,7 +172,7 @@ internal sealed unsafe class ConvKernel : Kernel
         var ks = weights?.Kernels;
         if (ks is not null && ConvWinograd4.Worth(p, g)) // F(4×4) on large planes, else F(2×2) (shape only)
             ConvWinograd<WinogradF4>.Run(p, g, weights!.Winograd4(ks), buffers, _activation, pool);
-        else if (ks is not null && ConvWinograd.Worth(p, g))
+        else if (ks is not null && ConvWinograd.Worth(p, g, ks))
             ConvWinograd<WinogradF2>.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
         else if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
             ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
