@@ -105,6 +105,7 @@ public sealed unsafe class ConvWinogradSplitTests
         Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1, false));   // one thread: the tile blocks keep V in cache
         Assert.True(ConvWinogradSplit.Whole(16, 256, 49, 32, 1, true));    // ... unless the tiles run as rows: ResNet-50 256→256 at 14×14
         Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 1, true));   // ... and V is small: not ResNet-50 64→64 at 56×56
+        Assert.False(ConvWinogradSplit.Whole(16, 48, 49, 32, 1, true));    // ... and channels are many: not SqueezeNet 48→192 at 13×13
         Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2, false));    // SqueezeNet 64→256 at 13×13
         Assert.True(ConvWinogradSplit.Whole(36, 16, 196, 32, 2, false));   // SqueezeNet 16→64 at 55×55, F(4×4)
         Assert.True(ConvWinogradSplit.Whole(36, 128, 49, 32, 2, true));    // ResNet-50 128→128 at 28×28, F(4×4): 1.15 MiB

@@ -33,18 +33,24 @@ internal readonly struct ConvWinogradSplit
     private const int AloneFloats = 320 * 1024;
 
     /// <summary>
+    /// Input channels below which one thread keeps the tile blocks even with tile rows: SqueezeNet's 32→128 at 27×27 and 48→192
+    /// at 13×13 ran 2–3% slower as tile rows (profile --min, three alternated rounds, 2026-11-27 13:21), its 64→256 as fast.
+    /// </summary>
+    private const int AloneMinChannels = 128;
+
+    /// <summary>
     /// Whether to split this way: with threads, when V for every tile of the plane fits the budget. One thread keeps the tile
     /// blocks, whose V is still in cache when its products are taken (the whole plane measured 1–5% slower on SqueezeNet's
     /// layers, thread CPU time), unless the tiles run as GEMM rows (<paramref name="tileRows"/>,
-    /// <see cref="ConvWinogradTransposed"/>) and V stays within <see cref="AloneFloats"/>: ResNet-50's 256→256 at 14×14 took
-    /// 1.19 ms against 1.32 in tile blocks, its 128→128 at 28×28 0.95 against 0.99 (wino-split, one thread, fastest of 100
-    /// runs, 2026-11-27 13:08); its 64→64 at 56×56 (2 MiB of V) was 3–7% slower so, and stays. The choice moves no bit,
-    /// since all compute every output element alike.
+    /// <see cref="ConvWinogradTransposed"/>), V stays within <see cref="AloneFloats"/> and channels are many: ResNet-50's
+    /// 256→256 at 14×14 took 1.19 ms against 1.32 in tile blocks, its 128→128 at 28×28 0.95 against 0.99 (wino-split, one
+    /// thread, fastest of 100 runs, 2026-11-27 13:08); its 64→64 at 56×56 (2 MiB of V) was 3–7% slower so, and stays. The
+    /// choice moves no bit, since all compute every output element alike.
     /// </summary>
     public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads, bool tileRows)
     {
         long v = (long)frequencies * channels * GemmCore.RoundUp(tiles, nr);
-        return threads > 1 ? v <= WholeFloats : tileRows && v <= AloneFloats;
+        return threads > 1 ? v <= WholeFloats : tileRows && v <= AloneFloats && channels >= AloneMinChannels;
     }
 
     public ConvWinogradSplit(int frequencies, int channels, int outChannels, int paddedT, int mr, int nr, int threads)
