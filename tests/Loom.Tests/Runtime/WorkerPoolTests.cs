@@ -22,40 +22,6 @@ public sealed class WorkerPoolTests
         public void Execute(int part) => pool.Run(rows[part].Length, new FillJob(rows[part], 1));
     }
 
-    /// <summary>
-    /// Parts busy for <paramref name="workerUs"/> µs on the pool's own threads; on the caller, busy for 10 µs once a worker has
-    /// started a part (so the worker surely holds one when the caller reaches the join).
-    /// </summary>
-    private struct TimedJob(int[] target, int[] workerStarted, int workerUs) : IParallelJob
-    {
-        public void Execute(int part)
-        {
-            bool worker = Thread.CurrentThread.Name?.StartsWith("loom-worker", StringComparison.Ordinal) == true;
-            if (worker) Volatile.Write(ref workerStarted[0], 1);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (!worker && Volatile.Read(ref workerStarted[0]) == 0 && clock.Elapsed.TotalSeconds < 10) Thread.SpinWait(10);
-            clock.Restart();
-            while (clock.Elapsed.TotalMicroseconds < (worker ? workerUs : 10)) Thread.SpinWait(10);
-            Interlocked.Increment(ref target[part]);
-        }
-    }
-
-    [Fact]
-    public async Task AJoinThatOutlastsItsSpinSleepsAndIsWoken()
-    {
-        using var pool = new WorkerPool(2);
-        // Worker parts of 5 ms hold the join past the caller's spin (unless another process holds up the caller as long); then
-        // durations around the spin's end race the sleep with the wake.
-        for (int round = 0; round < 300; round++)
-        {
-            var target = new int[16];
-            var run = Task.Run(() => pool.Run(target.Length, new TimedJob(target, new int[1], round < 30 ? 5000 : 120 + round % 160)));
-            await run.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken); // throws TimeoutException if never woken
-            Assert.All(target, v => Assert.Equal(1, v));
-        }
-        Assert.True(pool.JoinsSlept > 0, "no join slept");
-    }
-
     [Theory]
     [InlineData(1)]
     [InlineData(2)]

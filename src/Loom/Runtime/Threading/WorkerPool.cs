@@ -11,7 +11,7 @@ public interface IParallelJob
 /// A fixed set of worker threads (one per core, the calling thread included) that run the parts of one
 /// job at a time. Kernels pass their job as a struct, so splitting work allocates nothing on the hot
 /// path: no <c>Task</c>, no delegate, no closure. Workers spin briefly between jobs (kernels follow
-/// each other within microseconds) and then sleep; the caller spins at a join, and sleeps past a preemption's worth. A job submitted while the pool is busy — a nested
+/// each other within microseconds) and then sleep. A job submitted while the pool is busy — a nested
 /// parallel loop, or another thread's run — executes on the submitting thread, so the pool never deadlocks.
 /// </summary>
 public sealed class WorkerPool : IDisposable
@@ -19,23 +19,14 @@ public sealed class WorkerPool : IDisposable
     public const int MaxParts = (1 << 20) - 1;
     /// <summary>
     /// Polls (SpinWait(20), about 1.3 µs each) a worker makes for the next job before it sleeps: 200 µs, longer than the gap between
-    /// one kernel's job and the next. It spun 5 ms before; on two cores shared with other processes that held a core the caller,
-    /// preempted between jobs, could have had (SqueezeNet, a busy loop beside it: two threads 1.3× one thread's time instead of 1.55×).
+    /// one kernel's job and the next. It spun 5 ms before; on two cores shared with another process that held a core the caller,
+    /// preempted between jobs, could have had (SqueezeNet beside a busy loop: two threads 0.71–0.78 of ONNX Runtime's time instead of
+    /// 1.00–1.42; docs/performance.md, sqz4).
     /// </summary>
     private const int SpinIterations = 150;
 
-    /// <summary>
-    /// How long the caller spins at a join before it sleeps until the last part's thread wakes it: longer than a join's usual wait
-    /// (tens of µs of imbalance), shorter than a preemption. A worker preempted by another process mid-part kept the caller
-    /// spinning on its own core for the rest of the other process's time slice; asleep, the caller leaves that core to the worker.
-    /// </summary>
-    private static readonly long s_joinSpinTicks = System.Diagnostics.Stopwatch.Frequency / 5_000;
-
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly SemaphoreSlim _joined = new(0);
-    // 1 while the caller sleeps at a join (or is about to): the thread finishing the job's last part wakes it.
-    private int _callerSleeping;
     private readonly Dictionary<Type, Runner> _runners = new();
     private Runner? _current;
     // One word says which job is on and which parts are left: (id << 40) | (front << 20) | back, parts [front, back)
@@ -130,7 +121,8 @@ public sealed class WorkerPool : IDisposable
             if (sleepers > 0) _wake.Release(sleepers);
             Work(runner, id, fromBack: false);
             long callerDone = s_stats ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-            Join();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _unfinished) > 0) spin.SpinOnce(sleep1Threshold: -1);
             if (s_stats) _statsTotal.Add(parts, published, callerDone, System.Diagnostics.Stopwatch.GetTimestamp(), Volatile.Read(ref _workerFirstStart),
                 Volatile.Read(ref _workerLastEnd));
             runner.Job = default; // drop references to the job's data
@@ -139,33 +131,6 @@ public sealed class WorkerPool : IDisposable
         finally
         {
             Volatile.Write(ref _busy, 0);
-        }
-    }
-
-    /// <summary>Joins that slept (the caller waited past <see cref="s_joinSpinTicks"/>), for tests.</summary>
-    internal long JoinsSlept { get; private set; }
-
-    /// <summary>Waits until every part is done: spinning first, then asleep until the thread that finishes the last part wakes it.</summary>
-    private void Join()
-    {
-        var spin = new SpinWait();
-        long limit = System.Diagnostics.Stopwatch.GetTimestamp() + s_joinSpinTicks;
-        while (Volatile.Read(ref _unfinished) > 0)
-        {
-            if (System.Diagnostics.Stopwatch.GetTimestamp() < limit)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-                continue;
-            }
-            // Announce the sleep, then look again: either the last part's thread sees the flag (and releases) or this sees the job
-            // done and takes the flag back; if the flag was already taken, the release is coming and must be consumed.
-            Interlocked.Exchange(ref _callerSleeping, 1);
-            if (Volatile.Read(ref _unfinished) > 0 || Interlocked.CompareExchange(ref _callerSleeping, 0, 1) != 1)
-            {
-                JoinsSlept++;
-                _joined.Wait();
-            }
-            return;
         }
     }
 
@@ -182,8 +147,7 @@ public sealed class WorkerPool : IDisposable
             try { runner.Execute((int)(fromBack ? back - 1 : front)); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
             if (s_stats && fromBack) Volatile.Write(ref _workerLastEnd, System.Diagnostics.Stopwatch.GetTimestamp());
-            if (Interlocked.Decrement(ref _unfinished) == 0 && Volatile.Read(ref _callerSleeping) == 1
-                && Interlocked.CompareExchange(ref _callerSleeping, 0, 1) == 1) _joined.Release();
+            Interlocked.Decrement(ref _unfinished);
         }
     }
 
@@ -216,7 +180,6 @@ public sealed class WorkerPool : IDisposable
         if (_workers.Length > 0) _wake.Release(_workers.Length);
         foreach (var w in _workers) w.Join();
         _wake.Dispose();
-        _joined.Dispose();
     }
 
     private abstract class Runner
