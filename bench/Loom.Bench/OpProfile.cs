@@ -52,17 +52,28 @@ internal static class OpProfile
         ticks.Clear();
         samples.Clear();
         s_pool.Clear();
+        int gc0 = GC.CollectionCount(0);
+        long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         var total = Stopwatch.StartNew();
+        var runTicks = new List<long>(runs);
         for (int r = 0; r < runs; r++)
         {
+            long r0 = Stopwatch.GetTimestamp();
             session.Run(feeds).Dispose();
+            runTicks.Add(Stopwatch.GetTimestamp() - r0);
             if (!s_min) continue;
             foreach (var (op, t) in ticks) s_best[op] = Math.Min(s_best.GetValueOrDefault(op, long.MaxValue), t);
             ticks.Clear();
         }
         if (s_min) foreach (var (op, t) in s_best) ticks[op] = t * runs;
         double totalMs = total.Elapsed.TotalMilliseconds / runs;
+        int gcs = GC.CollectionCount(0) - gc0;
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(path)}  threads {threads}  runs {runs}  mean {totalMs:F2} ms per run"));
+        // The run's own median and fastest against its nodes' medians and minima summed: what lies between and around the nodes.
+        if (byNode)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  run median {Median(runTicks) * 1e3 / Stopwatch.Frequency:F3} ms, fastest {runTicks.Min() * 1e3 / Stopwatch.Frequency:F3} ms;  nodes' medians summed {samples.Values.Sum(Median) / 1e6:F3} ms, minima {samples.Values.Sum(v => v.Min()) / 1e6:F3} ms;  {allocated / runs} bytes allocated and {gcs / (double)runs:F3} gen-0 collections per run"));
         foreach (var (op, t) in ticks.OrderByDescending(kv => kv.Value))
         {
             double ms = t / 1e6 / runs;

@@ -178,6 +178,9 @@ internal static unsafe class ConvWideGemm
     /// <summary>Numbers the products run, so a thread packs a job's last panel once however many of its parts it computes.</summary>
     private static long s_jobs;
 
+    /// <summary>Tests only: false sends the tiles across a row end through the scalar <c>Scatter</c>, as before <see cref="ConvWideSplitTile"/> (same bits).</summary>
+    internal static bool s_splitStore = true;
+
     private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, GemmPackedA packed, float* x, float* y, float* bias,
         float* residual, int m, int k, FusedActivation act, long id) : IParallelJob
     {
@@ -202,6 +205,7 @@ internal static unsafe class ConvWideGemm
             var lastKernel = ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
             int* offsets = layout.Offsets;
             float* tile = stackalloc float[mr * nr];
+            bool splitStore = ConvWideSplitTile.Supports(ks) && s_splitStore;
             // A tile whose columns are consecutive outputs of one row is stored straight into Y with its whole
             // epilogue done by the micro-kernel (Sigmoid and Tanh excepted, applied after). Other tiles go to
             // scratch: whole ones get the bias (and the activation when no residual must come first) in the
@@ -254,6 +258,14 @@ internal static unsafe class ConvWideGemm
                             kernel(a, b, offs, y + at, outSize, k, anyEpilogue ? &direct : null);
                             if (!actInKernel && act.Kind != ActivationKind.None)
                                 for (int r = 0; r < mr; r++) act.ApplyRow(y + at + (long)r * outSize, nr, 0, null);
+                            continue;
+                        }
+                        // A whole tile from the end of one row into the next, its epilogue done in the kernel: stored with vectors.
+                        int next = wq - ox;
+                        if (whole && splitStore && !afterwards && j + nr <= jbEnd && j + nr <= wideN && next < nr && nr - next <= ow)
+                        {
+                            kernel(a, b, offs, tile, nr, k, bias != null || scattered.Mode != TileActivation.None ? &scattered : null);
+                            ConvWideSplitTile.Store(tile, mr, nr, Math.Max(0, ow - ox), y + (long)i * outSize + (long)(oy + 1) * ow, next, outSize);
                             continue;
                         }
                         (j == jLast && last != null ? lastKernel : kernel)(a, b, offs, tile, nr, k,

@@ -17,7 +17,13 @@ public interface IParallelJob
 public sealed class WorkerPool : IDisposable
 {
     public const int MaxParts = (1 << 20) - 1;
-    private const int SpinIterations = 4_000;
+    /// <summary>
+    /// Polls (SpinWait(20), about 1.3 µs each) a worker makes for the next job before it sleeps: 200 µs, longer than the gap between
+    /// one kernel's job and the next. It spun 5 ms before; on two cores shared with another process that held a core the caller,
+    /// preempted between jobs, could have had (SqueezeNet beside a busy loop: two threads 0.71–0.78 of ONNX Runtime's time instead of
+    /// 1.00–1.42; docs/performance.md, sqz4).
+    /// </summary>
+    private const int SpinIterations = 150;
 
     private readonly Thread[] _workers;
     private readonly SemaphoreSlim _wake = new(0);
