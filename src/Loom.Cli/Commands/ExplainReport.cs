@@ -16,8 +16,8 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
         string text = profile.ParallelScaling switch
         {
             null => "from this machine's cache",
-            { } s when s < 0.8 * profile.Threads => string.Create(Inv,
-                $"probed while the cores were busy ({profile.Threads} threads did {s:F2}x one thread's FMA work), so cached for half an hour only: its {profile.Threads}-thread speeds describe the load, and the schedule may run branches side by side that would be faster split; run again on a quieter machine"),
+            { } s when profile.ProbedBusy => string.Create(Inv,
+                $"probed while the cores were busy ({profile.Threads} threads did {s:F2}x one thread's FMA work), so cached for half an hour only: its {profile.Threads}-thread speeds describe the load, so the schedule runs every node with all threads (no branches side by side) until a quiet probe replaces it; run again on a quieter machine"),
             { } s => string.Create(Inv, $"probed now and cached ({profile.Threads} threads did {s:F2}x one thread's FMA work)"),
         };
         Console.WriteLine($"machine profile: {text}");

@@ -143,6 +143,9 @@ public sealed record MachineProfile
         }
     }
 
+    /// <summary>Probed in this process on cores that did clearly less than <see cref="Threads"/>-fold work (see <see cref="ParallelScaling"/>).</summary>
+    public bool ProbedBusy => ParallelScaling is { } s && s < QuietScaling * Threads;
+
     /// <summary>How much faster the matrix-product probes ran with all threads than with one (work only, fixed costs aside).</summary>
     internal double GemmScaling => Scaling(KernelClass.Gemm);
 

@@ -11,7 +11,8 @@ namespace Loom.Scheduling;
 public static class Scheduler
 {
     /// <param name="wideWeights">Predicted seconds of each node with all <paramref name="workers"/> intra-op threads.</param>
-    public static Schedule Build(DataflowGraph g, IReadOnlyList<double> wideWeights, int workers, bool interOpOnly)
+    /// <param name="sideBySide">False: no parallel stages (unless <paramref name="interOpOnly"/>), every node with all threads.</param>
+    public static Schedule Build(DataflowGraph g, IReadOnlyList<double> wideWeights, int workers, bool interOpOnly, bool sideBySide = true)
     {
         int n = g.Count;
         var workerOf = new int[n];
@@ -31,7 +32,7 @@ public static class Scheduler
             wide.Clear();
         }
 
-        var segments = workers == 1 ? [new Bottlenecks.Segment(true, Enumerable.Range(0, n).ToArray())]
+        var segments = workers == 1 || (!sideBySide && !interOpOnly) ? [new Bottlenecks.Segment(true, Enumerable.Range(0, n).ToArray())]
             : interOpOnly ? [new Bottlenecks.Segment(false, Enumerable.Range(0, n).ToArray())]
             : Bottlenecks.Segments(g);
         foreach (var segment in segments)

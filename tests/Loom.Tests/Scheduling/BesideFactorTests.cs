@@ -48,4 +48,21 @@ public sealed class BesideFactorTests
         var conv = Array.IndexOf(plan.Dataflow.OpTypes, "Conv");
         Assert.Equal(plan.Dataflow.Costs[conv].Seconds * factor, plan.Dataflow.Graph.Weight(conv), 12);
     }
+
+    [Theory]
+    // The same two branches side by side with the profile as probed: on quiet cores (scaling near 2), or marked as probed on
+    // busy ones (1.2×, under 0.8 of two threads), whose two-thread timings describe the load: then every node gets all threads.
+    [InlineData(1.95, true)]
+    [InlineData(1.2, false)]
+    public void AProfileProbedOnBusyCoresRunsNoBranchesSideBySide(double probedScaling, bool sideBySide)
+    {
+        var profile = WithGemmBeside(1.0) with { ParallelScaling = probedScaling };
+        Assert.Equal(!sideBySide, profile.ProbedBusy);
+        using var session = LoomSession.Create(TwoBranches(),
+            new LoomSessionOptions { IntraOpThreads = 2, ExecutionMode = ExecutionMode.Parallel, OptimizationLevel = 0, MachineProfile = profile });
+        Assert.Equal(sideBySide, session.PlanFor(new Dictionary<string, long>())!.Schedule.HasParallelStage);
+        using var interOp = LoomSession.Create(TwoBranches(),
+            new LoomSessionOptions { IntraOpThreads = 2, ExecutionMode = ExecutionMode.Parallel, OptimizationLevel = 0, MachineProfile = profile, InterOpOnly = true });
+        Assert.True(interOp.PlanFor(new Dictionary<string, long>())!.Schedule.HasParallelStage); // inter-op only always runs them so
+    }
 }

@@ -62,7 +62,10 @@ internal sealed class SessionScheduler
     {
         var dataflow = new ModelDataflow(_graph.Graph, _steps, dims, Cost);
         int workers = _options.IntraOpThreads;
-        var schedule = Scheduler.Build(dataflow.Graph, dataflow.WideWeights, workers, _options.InterOpOnly);
+        // A profile probed on a slow or shared core has two-thread timings that describe that moment's load: branches side by
+        // side chosen on them lost to running every node with all threads (DenseNet-121 43.8 against 32.6 ms, SqueezeNet 6.67
+        // against 5.24, 2026-11-27). Until a quiet probe replaces it, every node gets all threads.
+        var schedule = Scheduler.Build(dataflow.Graph, dataflow.WideWeights, workers, _options.InterOpOnly, sideBySide: !Cost.Profile.ProbedBusy);
         var plan = new ParallelPlan(dataflow, schedule, _options.InterOpOnly);
         if (_separability.Value.Batch is not { } batch || dims(batch) is not { } size || size < 2) return plan;
         // One sub-batch per worker, sizes as equal as can be; each copy runs its nodes one by one on one thread.
