@@ -213,9 +213,9 @@ public sealed class LoomSession : IDisposable
     private RunResult RunSplit(Hypercluster hyper, RunState run, LoomValue?[] values)
     {
         var frames = hyper.SubBatches.Select(_ => TakeFrame()).ToArray();
-        var tail = TakeFrame();
+        var tail = hyper.HasTail ? TakeFrame() : null; // the whole-batch tail's frame, when the copies stop before the end
         foreach (var f in frames) f.BeginRun();
-        tail.BeginRun();
+        tail?.BeginRun();
         var split = new HyperclusterRun(_main, hyper, run, values, frames, tail);
         LoomValue[] outputs = [];
         (Array, int)[] reclaimable;
@@ -227,8 +227,8 @@ public sealed class LoomSession : IDisposable
                 frames[k].GiveBack(frames[k].EndRun(split.CopyOutputs(k))); // joined copies: the copies' own buffers are free again
                 _frames.Add(frames[k]);
             }
-            reclaimable = tail.EndRun(outputs);
-            _frames.Add(tail);
+            reclaimable = tail?.EndRun(outputs) ?? [];
+            if (tail is not null) _frames.Add(tail);
         }
         var named = new NamedValue[outputs.Length];
         for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(Model.Graph.Outputs[i].Name, outputs[i]);

@@ -11,7 +11,7 @@ namespace Loom.Runtime.Parallel;
 /// the values the tail reads are joined into <paramref name="tailFrame"/> and the tail runs on the whole batch with
 /// every thread. The graph is batch-separable, so every sample's results are those of the whole-batch run.
 /// </summary>
-internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, RunState run, LoomValue?[] inputs, ExecutionFrame[] frames, ExecutionFrame tailFrame)
+internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, RunState run, LoomValue?[] inputs, ExecutionFrame[] frames, ExecutionFrame? tailFrame)
 {
     private readonly LoomValue[][] _outputs = new LoomValue[hyper.SubBatches.Length][];
 
@@ -25,9 +25,10 @@ internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, R
             for (int o = 0; o < joined.Length; o++) joined[o] = Join(Part(o), (type, dims) => Tensor.Zeros(type, dims));
             return joined;
         }
-        var slots = graph.PrepareSlots(run, null, inputs, tailFrame);
-        for (int c = 0; c < hyper.CutSlots.Length; c++) slots[hyper.CutSlots[c]] = Join(Part(c), tailFrame.Hold);
-        graph.RunSteps(run, slots, tailFrame, hyper.TailStart, graph.Steps.Length);
+        var frame = tailFrame ?? throw new InvalidOperationException("a split with a tail needs the tail's frame");
+        var slots = graph.PrepareSlots(run, null, inputs, frame);
+        for (int c = 0; c < hyper.CutSlots.Length; c++) slots[hyper.CutSlots[c]] = Join(Part(c), frame.Hold);
+        graph.RunSteps(run, slots, frame, hyper.TailStart, graph.Steps.Length);
         return graph.CollectOutputs(slots);
     }
 
