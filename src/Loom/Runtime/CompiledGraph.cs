@@ -23,6 +23,7 @@ public sealed class CompiledGraph
     internal CompiledGraph(Graph graph, OpsetImports opsets, KernelRegistry registry, LoomSessionOptions options, CompiledGraph? parent)
     {
         Graph = graph;
+        Opsets = opsets;
         Parent = parent;
         Options = options;
         var slotOf = new Dictionary<string, int>();
@@ -104,6 +105,7 @@ public sealed class CompiledGraph
     private readonly Lock _constantsLock = new();
 
     public Graph Graph { get; }
+    internal OpsetImports Opsets { get; }
     internal CompiledGraph? Parent { get; }
     internal LoomSessionOptions Options { get; }
     internal Dictionary<string, int> SlotOf { get; }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Loom.Inference;
 using Loom.IR;
 using Loom.Scheduling;
 
@@ -33,6 +34,7 @@ internal sealed class SessionScheduler
             .Distinct().Order(StringComparer.Ordinal).ToArray();
         Lifetimes = new ValueLifetimes(graph);
         _separability = new Lazy<(string?, string?)>(Separability);
+        _innerSymbols = new Lazy<bool>(() => ConcreteShapes.HasInnerSymbols(graph.Graph, _inputSymbols));
         _constantValues = new Lazy<HashSet<string>>(() => graph.Steps.Where(s => s.IsConstant).SelectMany(s => s.Node.Outputs).ToHashSet());
     }
 
@@ -60,7 +62,8 @@ internal sealed class SessionScheduler
     /// <summary>Builds the schedule at the given dims (what <c>loom explain</c> shows), splitting the batch when that is faster.</summary>
     public ParallelPlan Build(Func<string, long?> dims)
     {
-        var dataflow = new ModelDataflow(_graph.Graph, _steps, dims, Cost);
+        var graph = GraphAt(dims);
+        var dataflow = new ModelDataflow(graph, _steps, dims, Cost);
         int workers = _options.IntraOpThreads;
         // A profile probed on a slow or shared core has two-thread timings that describe that moment's load: branches side by
         // side chosen on them lost to running every node with all threads (DenseNet-121 43.8 against 32.6 ms, SqueezeNet 6.67
@@ -74,10 +77,23 @@ internal sealed class SessionScheduler
         int copies = (int)Math.Min(size / (HasRowProducts ? 2 : 1), workers);
         if (copies < 2) return plan;
         var subBatches = Enumerable.Range(0, copies).Select(k => (int)(size / copies + (k < size % copies ? 1 : 0))).ToArray();
-        var sub = new ModelDataflow(_graph.Graph, _steps, s => s == batch ? subBatches[0] : dims(s), Cost);
-        var hyper = BestSplit(batch, subBatches, sub, dataflow, dims);
+        Func<string, long?> subDims = s => s == batch ? subBatches[0] : dims(s);
+        var sub = new ModelDataflow(GraphAt(subDims), _steps, subDims, Cost);
+        var hyper = BestSplit(batch, subBatches, sub, dataflow, graph, dims);
         return hyper.PredictedMakespan < schedule.PredictedMakespan ? new ParallelPlan(dataflow, schedule, _options.InterOpOnly) { Hyper = hyper } : plan;
     }
+
+    /// <summary>
+    /// The graph whose value sizes the cost model reads at <paramref name="dims"/>: the compiled one when its inputs' symbols
+    /// give every value's size, else the graph re-inferred from inputs of those sizes. A detector's neck adds upsampled maps to
+    /// skip connections, and symbolic inference cannot prove the two sizes equal: the sums, and every node after them, got
+    /// fresh symbols no input binds and were costed as if one pixel wide (PP-OCRv4's head at 640×640 predicted 0.02 ms
+    /// against 6.4 measured for its widest convolution), so the schedule ran the head beside nothing.
+    /// </summary>
+    private Graph GraphAt(Func<string, long?> dims) =>
+        _innerSymbols.Value ? ConcreteShapes.Infer(_graph.Graph, _graph.Opsets, dims) : _graph.Graph;
+
+    private readonly Lazy<bool> _innerSymbols;
 
     /// <summary>
     /// The faster of two ways to split: every node in the copies, or the copies only up to the first node that streams a
@@ -85,7 +101,7 @@ internal sealed class SessionScheduler
     /// Copies each stream all of their weights at the same time and share the memory's bandwidth: at batch 4 on two threads
     /// AlexNet ran 1.73× faster split whole against 1.92× not split, ZFNet 1.76× and 1.92× (2026-11-27).
     /// </summary>
-    private Hypercluster BestSplit(string batch, int[] subBatches, ModelDataflow sub, ModelDataflow whole, Func<string, long?> dims)
+    private Hypercluster BestSplit(string batch, int[] subBatches, ModelDataflow sub, ModelDataflow whole, Graph graph, Func<string, long?> dims)
     {
         int n = _steps.Length, copies = subBatches.Length;
         var streamed = _steps.Select(StreamedWeightSeconds).ToArray();
@@ -93,7 +109,7 @@ internal sealed class SessionScheduler
         var all = new Hypercluster(batch, subBatches, Prefix(n), whole.Graph.TotalWork);
         int from = Array.FindIndex(streamed, s => s > 0);
         if (from <= 0 || CutValues(_steps[from], batch) is not { } cut) return all;
-        double join = Cost.Transfer(cut.Sum(name => CostModel.BytesOf(name, _graph.Graph, dims)));
+        double join = Cost.Transfer(cut.Sum(name => CostModel.BytesOf(name, graph, dims)));
         double tail = Enumerable.Range(from, n - from).Sum(i => whole.WideWeights[i]);
         var split = all with { PredictedMakespan = Prefix(from) + join + tail, TailStart = _steps[from], TailNode = whole.Labels[from], CutSlots = cut.Select(c => _graph.SlotOf[c]).ToArray() };
         return split.PredictedMakespan < all.PredictedMakespan ? split : all;

@@ -199,16 +199,8 @@ public sealed class ModelStream : IDisposable
     private IR.Graph Concrete(IReadOnlyDictionary<string, long> dims) => ConcreteGraph(_optimized, dims);
 
     /// <summary>The optimized graph re-inferred at the given input sizes (also for cutting a model across cluster silos).</summary>
-    internal static IR.Graph ConcreteGraph(Model optimized, IReadOnlyDictionary<string, long> dims)
-    {
-        var g = optimized.Graph;
-        Func<string, long?> dimOf = s => dims.TryGetValue(s, out var v) ? v : null;
-        var inputs = g.Inputs.Select(i => i.Type is TensorType { Shape: { } s } t && !g.Initializers.ContainsKey(i.Name)
-            ? new ValueInfo(i.Name, new TensorType(t.ElementType, new Shape(s.Dims.Select(d => d.Evaluate(dimOf) is { } v ? Dim.Of(v) : d))))
-            : i);
-        try { return ShapeInference.Run(optimized.WithGraph(g.WithInputs(inputs))).Graph; }
-        catch (LoomException e) { throw new InputException($"the model's inputs do not fit the sizes {string.Join(", ", dims.Select(kv => $"{kv.Key}={kv.Value}"))}: {e.Message}"); }
-    }
+    internal static IR.Graph ConcreteGraph(Model optimized, IReadOnlyDictionary<string, long> dims) =>
+        ConcreteShapes.Infer(optimized.Graph, optimized.Opsets, s => dims.TryGetValue(s, out var v) ? v : null);
 
     public void Dispose()
     {
