@@ -49,18 +49,8 @@ internal sealed class BenchOptions
         return o;
     }
 
-    /// <summary>
-    /// Runs <paramref name="run"/> until the JIT has finished with it: 30 calls and 1.5 s, or 4 s for slow runs
-    /// (whose kernels are called often enough within a run), and at least twice. Tiered compilation recompiles a
-    /// method after 30 calls on a background thread; timed before that, a run measures tier-0 code, and at full
-    /// thread count the background JIT takes a core from the run (a 2-thread ResNet-50 measured 53 ms after one
-    /// warm-up call, 47 ms after this).
-    /// </summary>
-    public static void WarmUp(Action run)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (int k = 0; k < 2 || clock.Elapsed.TotalSeconds < 1.5 || k < 30 && clock.Elapsed.TotalSeconds < 4; k++) run();
-    }
+    /// <summary>Runs <paramref name="run"/> until the JIT has optimized what it calls (<see cref="Loom.Runtime.JitWarmUp"/>).</summary>
+    public static void WarmUp(Action run) => Loom.Runtime.JitWarmUp.Run(run);
 
     /// <summary>Fastest of <paramref name="runs"/> timed calls after warm-up, in milliseconds: the kernel without its neighbours' noise.</summary>
     public static double BestMs(Action run, int runs)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Loom.Runtime;
 using Loom.Runtime.Parallel;
 
 namespace Loom.Cli.Commands;
@@ -51,6 +52,7 @@ internal static class ExplainCommand
         if (runs > 0) Measure(path, session, feeds, report, runs, threads, dims);
         if (tracePath is not null)
         {
+            if (runs <= 0) JitWarmUp.Run(() => session.Run(feeds).Dispose()); // a steady run's trace, not the JIT's first pass
             var trace = new RunTrace();
             session.Run(feeds, trace).Dispose();
             trace.WriteChromeJson(tracePath);
@@ -69,7 +71,7 @@ internal static class ExplainCommand
         // Per node, every session traced alike: one thread in turn, all threads in turn, and the schedule (a node beside another).
         var traces = sessions.Select(_ => new RunTrace()).ToArray();
         var perNode = sessions.Select(_ => new Dictionary<string, List<double>>()).ToArray();
-        foreach (var s in sessions) s.Run(feeds).Dispose(); // warm-up: constant steps, buffers, code
+        JitWarmUp.Run(() => { foreach (var s in sessions) s.Run(feeds).Dispose(); }); // constant steps, buffers, and code the JIT has optimized
         for (int r = 0; r < runs; r++)
             for (int k = 0; k < sessions.Length; k++)
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Loom.Import.Onnx;
+using Loom.Runtime;
 
 namespace Loom.Cli.Commands;
 
@@ -41,6 +42,7 @@ internal static class RunCommand
         RunResult result = session.Run(feeds);
         if (repeat > 0)
         {
+            JitWarmUp.Run(() => session.Run(feeds).Dispose());
             var times = new double[repeat];
             for (int k = 0; k < repeat; k++)
             {
@@ -54,6 +56,7 @@ internal static class RunCommand
 
         if (tracePath is not null)
         {
+            if (repeat <= 0) JitWarmUp.Run(() => session.Run(feeds).Dispose()); // a steady run's trace, not the JIT's first pass
             var trace = new RunTrace();
             session.Run(feeds, trace).Dispose();
             trace.WriteChromeJson(tracePath);
