@@ -4,12 +4,9 @@ using Loom.Streams.Scheduling;
 namespace Loom.Streams.Execution;
 
 /// <summary>
-/// Data parallelism over whole fused units: each core claims the next unit of the complete fused program from a
-/// shared counter and runs it on its own twin of the program (its own buffers and filter state, compiled from the
-/// same source). Claiming, rather than core k taking units k, k + n, …, lets a core that runs faster (its twin's
-/// code and buffers placed better, its vCPU not slowed by the host, the other thread preempted) take more units
-/// instead of waiting for the other's sinks: with fixed turns the two cores' waits were 0.4–18% of their CPU time
-/// on a quiet machine and AutoCor ran at 1.40–1.76× one core. What makes a unit independent of the one before is <see cref="AlternationChoice"/>'s split: the
+/// Data parallelism over whole fused units: with n cores, core k runs units k, k + n, k + 2n, … of the complete
+/// fused program (or, with <see cref="StreamProgram.ClaimUnits"/>, the next unit from a shared counter), each core
+/// on its own twin of the program (its own buffers and filter state, compiled from the same source). What makes a unit independent of the one before is <see cref="AlternationChoice"/>'s split: the
 /// replicated actors (whatever carries state or items into the next unit and cannot be handed over) run for every
 /// unit on every core, so each core's copy of their state and kept items is the sequential one; the stateless rest
 /// runs only for the core's own units; the stateful sources (first) and sinks (printers, with printing off a
@@ -62,8 +59,14 @@ internal sealed class UnitAlternation
     private int[] _indexedStart = [];
     private volatile bool _stop;
     private readonly Claims _claims = new();
-    // LOOM_STREAM_STATIC_UNITS=1: core k runs units k, k + n, … (for comparing).
-    private static readonly bool StaticOrder = Environment.GetEnvironmentVariable("LOOM_STREAM_STATIC_UNITS") == "1";
+    /// <summary>
+    /// Whether cores claim units from a shared counter rather than taking turns (StreamProgram.ClaimUnits). With fixed
+    /// turns a core that runs slower (its twin's code or buffers placed worse, its vCPU slowed by the host, its thread
+    /// preempted) makes the other wait for its sinks: the two cores waited 0.4–18% of their CPU time on a quiet machine
+    /// (2026-11-27 15:06); claiming lets the faster core take more units. Off by default: on the shared machine no
+    /// gain over fixed turns could be measured (docs/stream.md).
+    /// </summary>
+    private readonly bool _claimUnits;
 
     /// <summary>The next unit to claim, on a cache line of its own (every core increments it once per unit).</summary>
     private sealed class Claims
@@ -85,8 +88,9 @@ internal sealed class UnitAlternation
     internal RunTrace? Trace { get; set; }
     public Partition Partition { get; }
 
-    private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition, long[] indexedFirings)
+    private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition, long[] indexedFirings, bool claimUnits)
     {
+        _claimUnits = claimUnits;
         _indexedFirings = indexedFirings;
         _cores = cores;
         _turns = turns;
@@ -137,7 +141,7 @@ internal sealed class UnitAlternation
         {
             Actors = g.Actors.Where(a => set[a.Index]).Select(a => a.Index).ToArray(), Prints = i == 1,
         }).ToArray();
-        return new UnitAlternation(core, turns, choice.Units, partition, indexedFirings);
+        return new UnitAlternation(core, turns, choice.Units, partition, indexedFirings, main.ClaimUnits);
     }
 
     /// <summary>
@@ -215,10 +219,10 @@ internal sealed class UnitAlternation
             while (true)
             {
                 if (_stop) return;
-                long u = StaticOrder ? k + (long)_cores.Length * mine++ : Interlocked.Increment(ref _claims.Next) - 1;
+                long u = _claimUnits ? Interlocked.Increment(ref _claims.Next) - 1 : k + (long)_cores.Length * mine++;
                 if (u >= units) break;
-                // Every unit before the claimed one is some core's: this core's copy of the replicated actors
-                // still runs them, in order, before the claimed unit.
+                // Every unit before this core's next is another core's: this core's copy of the replicated actors
+                // still runs them, in order, before its own.
                 for (; next < u; next++)
                 {
                     if (!c.Replicated.HasSteps) { next = u; break; }
