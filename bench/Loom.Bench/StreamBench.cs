@@ -65,10 +65,11 @@ internal static class StreamBench
                 if (cores > 1) manyIters = manyRun.Calibrate(seconds, out many);
                 if (rounds > 1)
                 {
-                    // Alternating runs of the calibrated lengths, each on a fresh instance: the medians.
-                    var ones = new List<double> { one };
-                    var manys = new List<double> { many };
-                    for (int r = 1; r < rounds; r++)
+                    // Alternating runs of the calibrated lengths, each on a fresh instance: the medians. (Not the calibrating
+                    // runs: the first of a process runs while the runtime still compiles its methods at tier 1.)
+                    var ones = new List<double>();
+                    var manys = new List<double>();
+                    for (int r = 0; r < rounds; r++)
                     {
                         ones.Add(oneRun.Rate(oneIters));
                         if (cores > 1) manys.Add(manyRun.Rate(manyIters));
