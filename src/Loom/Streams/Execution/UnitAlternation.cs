@@ -4,17 +4,18 @@ using Loom.Streams.Scheduling;
 namespace Loom.Streams.Execution;
 
 /// <summary>
-/// Data parallelism over whole fused units: with n cores, core k runs units k, k + n, k + 2n, … of the complete
-/// fused program (or, with <see cref="StreamProgram.ClaimUnits"/>, the next unit from a shared counter), each core
-/// on its own twin of the program (its own buffers and filter state, compiled from the same source). What makes a unit independent of the one before is <see cref="AlternationChoice"/>'s split: the
-/// replicated actors (whatever carries state or items into the next unit and cannot be handed over) run for every
-/// unit on every core, so each core's copy of their state and kept items is the sequential one; the stateless rest
-/// runs only for the core's own units; the stateful sources (first) and sinks (printers, with printing off a
-/// checksum; last) run for the owning core's unit after the previous unit's, on whichever core, have finished: a
-/// counter per group passes the turn in unit order, and their fields and the printer's line count and checksum go
-/// with it. So every sink sees its items in the sequential order and printed lines come out in order. No item
-/// crosses cores. A core runs ahead of its sinks' turn by up to <see cref="Copies"/> − 1 units, each in its own
-/// copy of the arena, and runs its waiting sinks whenever their turn comes (also while it waits for a source's).
+/// Data parallelism over whole fused units: with n cores, core k runs units k, k + n, k + 2n, … of the complete fused
+/// program (or, with <see cref="StreamProgram.ClaimUnits"/>, the next unit from a shared counter), each core on its own
+/// twin of the program (its own buffers and filter state, compiled from the same source). What makes a unit independent
+/// of the one before is <see cref="AlternationChoice"/>'s split: the replicated actors (whatever carries state or items
+/// into the next unit and cannot be handed over) run for every unit on every core, so each core's copy of their state
+/// and kept items is the sequential one; the stateless rest runs only for the core's own units; the stateful sources
+/// (first) and sinks (printers, with printing off a checksum; last) run for the owning core's unit after the previous
+/// unit's, on whichever core, have finished: a counter per group passes the turn in unit order, and their fields and
+/// the printer's line count and checksum go with it. So every sink sees its items in the sequential order and printed
+/// lines come out in order. No item crosses cores. A core runs ahead of its sinks' turn by up to <see cref="Copies"/> −
+/// 1 units, each in its own copy of the arena, and runs its waiting sinks whenever their turn comes (also while it
+/// waits for a source's).
 /// </summary>
 internal sealed class UnitAlternation
 {
@@ -212,7 +213,7 @@ internal sealed class UnitAlternation
         double start = Stats ? Loom.Runtime.CpuClock.Thread() ?? 0 : 0;
         // This core's units whose steps have run and whose sinks wait for their turn, oldest first.
         var pending = new Queue<long>();
-        // Units before this one have had this core's replicated steps (or its own unit's).
+        // Units before next have had this core's replicated steps (or its own); mine counts its fixed turns.
         long next = 0, mine = 0;
         try
         {
