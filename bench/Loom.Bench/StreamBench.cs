@@ -24,6 +24,7 @@ internal static class StreamBench
         double seconds = 1.0;
         string[] only = [];
         bool cpu = false, rivals = true, runs = false;
+        int rounds = 1;
         for (int i = 0; i < args.Length; i++)
             switch (args[i])
             {
@@ -33,6 +34,7 @@ internal static class StreamBench
                 case "--only" when i + 1 < args.Length: only = args[++i].Split(','); break;
                 case "--no-rival": rivals = false; break;
                 case "--runs": runs = true; break;
+                case "--rounds" when i + 1 < args.Length: rounds = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
         Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; outputs/s with printing off{(cpu ? "; 1 core and the rival by CPU time (thread / child process), all cores by wall time" : "")}; load average {LoadAverage()}");
@@ -55,8 +57,28 @@ internal static class StreamBench
                 if (cores > 1) fissed.SetUpParallel(cores, plan);
                 var used = fissed.LastPartition ?? plan;
                 double stateless = fissed.Flat.Actors.Where(a => a.Filter is { IsStateful: false } || a.Kind != ActorKind.Filter).Sum(a => work[a.Index]) / work.Sum();
-                double one = Rate(files, 1, null, perIter, seconds, cpu: cpu, runs: runs);
-                double many = cores == 1 ? one : Rate(files, cores, plan, perIter, seconds, fissed.Fissions, runs: runs);
+                var oneRun = new Timed(files, 1, null, perIter, null, cpu, runs);
+                var manyRun = new Timed(files, cores, plan, perIter, fissed.Fissions, false, runs);
+                long oneIters = oneRun.Calibrate(seconds, out double one);
+                long manyIters = 0;
+                double many = cores == 1 ? one : 0;
+                if (cores > 1) manyIters = manyRun.Calibrate(seconds, out many);
+                if (rounds > 1)
+                {
+                    // Alternating runs of the calibrated lengths, each on a fresh instance: the medians. (Not the calibrating
+                    // runs: the first of a process runs while the runtime still compiles its methods at tier 1.)
+                    var ones = new List<double>();
+                    var manys = new List<double>();
+                    for (int r = 0; r < rounds; r++)
+                    {
+                        ones.Add(oneRun.Rate(oneIters));
+                        if (cores > 1) manys.Add(manyRun.Rate(manyIters));
+                    }
+                    if (cores > 1)
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: {rounds} rounds, {cores}c/1c per round {string.Join(' ', ones.Zip(manys, (a, b) => (b / a).ToString("F2", CultureInfo.InvariantCulture)))}"));
+                    one = Median(ones);
+                    many = cores == 1 ? one : Median(manys);
+                }
                 double? rival = !rivals ? null : cpu ? CpuRival(dir, name, one / Math.Max(perIter, 1), seconds) : Rival(dir, name, one / Math.Max(perIter, 1), seconds);
                 // The rival's rate counts every line its steady state prints; Loom's counts the items reaching the
                 // sink. They differ where filters print inside the graph (BeamFormer: 4 Detectors' lines + 4 sink
@@ -72,20 +94,41 @@ internal static class StreamBench
         return 0;
     }
 
-    /// <summary>Outputs/s of a fresh instance run for about <paramref name="seconds"/>: a short run sizes the long one.</summary>
-    private static double Rate(List<SourceFile> files, int cores, Partition? plan, long perIter, double seconds, IReadOnlyDictionary<string, int>? fissions = null,
-        bool cpu = false, bool runs = false)
+    private static double Median(List<double> v)
     {
-        Func<double> now = cpu && cores == 1 ? () => ThreadCpuClock.NowMs() / 1e3 : () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
-        long iters = 16;
-        while (true)
+        var s = v.Order().ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+
+    /// <summary>Timed runs of fresh instances of one program at one core count.</summary>
+    private sealed class Timed(List<SourceFile> files, int cores, Partition? plan, long perIter, IReadOnlyDictionary<string, int>? fissions, bool cpu, bool runs)
+    {
+        /// <summary>Steady states for a run of about <paramref name="seconds"/>, found by runs that grow until one lasts half of it; that run's rate.</summary>
+        public long Calibrate(double seconds, out double rate)
         {
+            long iters = 16;
+            while (true)
+            {
+                double t = Seconds(iters);
+                if (t >= seconds * 0.5) { rate = iters * perIter / t; return iters; }
+                iters = t < 0.01 ? iters * 16 : (long)(iters * seconds / t) + 1;
+            }
+        }
+
+        /// <summary>Outputs/s of a fresh instance run for <paramref name="iters"/> steady states.</summary>
+        public double Rate(long iters) => iters * perIter / Seconds(iters);
+
+        private double Seconds(long iters)
+        {
+            Func<double> now = cpu && cores == 1 ? () => ThreadCpuClock.NowMs() / 1e3 : () => Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
             var p = StreamProgram.Compile(files, new Printer(null)).WithFission(fissions ?? new Dictionary<string, int>());
             if (cores > 1) p.SetUpParallel(cores, plan!);
             else p.PrepareSequential();
             SettleJit();
             double check = runs ? ClockCheck() : 0;
             double process0 = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+            long jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var jitTime0 = System.Runtime.JitInfo.GetCompilationTime();
             long wall0 = Stopwatch.GetTimestamp();
             double t0 = now();
             if (cores == 1) p.RunSequential(iters);
@@ -93,9 +136,9 @@ internal static class StreamBench
             double t = now() - t0;
             if (runs)
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  run: {cores} core(s), {iters} steady states, clock {t:F3} s, wall {Stopwatch.GetElapsedTime(wall0).TotalSeconds:F3} s, " +
-                    $"process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - process0:F3} s, GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, check {check:F2} ns (before), {ClockCheck():F2} ns (after)"));
-            if (t >= seconds * 0.5) return iters * perIter / t;
-            iters = t < 0.01 ? iters * 16 : (long)(iters * seconds / t) + 1;
+                    $"process CPU {Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - process0:F3} s, GCs {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, " +
+                    $"JIT {System.Runtime.JitInfo.GetCompiledMethodCount() - jit0} methods {(System.Runtime.JitInfo.GetCompilationTime() - jitTime0).TotalMilliseconds:F1} ms, check {check:F2} ns (before), {ClockCheck():F2} ns (after)"));
+            return t;
         }
     }
 

@@ -31,6 +31,19 @@ public class SharedProgramTests
     private static readonly string[] Alternating =
         ["autocor", "beamformer", "compcount", "dct", "fft2", "figure1", "matmul", "radixsort", "simple-peek", "simple-twostage", "fib"];
 
+    /// <summary>The alternating programs with cores claiming units (<see cref="StreamProgram.ClaimUnits"/>).</summary>
+    public static TheoryData<string> AlternatingPrograms() => [.. Alternating];
+
+    [Theory]
+    [MemberData(nameof(AlternatingPrograms))]
+    public void PrintsTheExpectedOutputWithClaimedUnits(string name)
+    {
+        var expected = File.ReadAllLines(Path.Combine(SharedData.Require("streamit", name), "expected.txt"));
+        var actual = StreamHarness.Run(Files(name), Lines, 2, mode: ParallelMode.Alternate, claimUnits: true);
+        Assert.Equal(Lines, actual.Length);
+        Assert.Null(StreamHarness.Compare(expected, actual, Lines, Exact.Contains(name)));
+    }
+
     public static TheoryData<string, int, ParallelMode> Programs()
     {
         var data = new TheoryData<string, int, ParallelMode>();

@@ -11,12 +11,14 @@ internal static class StreamHarness
     public static string[] Run(string source, int lines, int cores = 1, long iterations = long.MaxValue) =>
         Run([new SourceFile("test.str", source)], lines, cores, iterations);
 
-    public static string[] Run(IReadOnlyList<SourceFile> files, int lines, int cores = 1, long iterations = long.MaxValue, ParallelMode mode = ParallelMode.Auto)
+    public static string[] Run(IReadOnlyList<SourceFile> files, int lines, int cores = 1, long iterations = long.MaxValue, ParallelMode mode = ParallelMode.Auto,
+        bool claimUnits = false)
     {
         var sw = new StringWriter(CultureInfo.InvariantCulture);
         var printer = new Printer(sw, lines);
         var p = StreamProgram.Compile(files, printer);
         p.Mode = mode;
+        p.ClaimUnits = claimUnits;
         p.Run(cores, iterations);
         return sw.ToString().Split('\n', StringSplitOptions.None) is var all && all[^1].Length == 0 ? all[..^1] : sw.ToString().Split('\n');
     }

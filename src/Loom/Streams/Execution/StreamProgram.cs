@@ -79,6 +79,7 @@ public sealed class StreamProgram
         if (ways.Count == 0) return this;
         var p = Build(Files, TopLevel, Bound, Passes.Fission.Apply(Graph, ways), Printer, Globals, ways);
         p.Mode = Mode;
+        p.ClaimUnits = ClaimUnits;
         return p;
     }
 
@@ -317,6 +318,12 @@ public sealed class StreamProgram
     private FusedPipeline? _pipeline;
     private UnitAlternation? _alternation;
     private bool _oneCore;
+
+    /// <summary>
+    /// Unit alternation: cores claim units from a shared counter instead of core k taking units k, k + n, … (default
+    /// from LOOM_STREAM_CLAIM_UNITS=1; off). The output is the same either way.
+    /// </summary>
+    public bool ClaimUnits { get; set; } = Environment.GetEnvironmentVariable("LOOM_STREAM_CLAIM_UNITS") == "1";
 
     /// <summary>How the fused runtime uses several cores (default from LOOM_STREAM_MODE: auto, pipeline or alternate).</summary>
     public ParallelMode Mode { get; set; } = AlternationChoice.ModeFromEnvironment();

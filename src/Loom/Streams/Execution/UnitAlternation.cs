@@ -4,17 +4,18 @@ using Loom.Streams.Scheduling;
 namespace Loom.Streams.Execution;
 
 /// <summary>
-/// Data parallelism over whole fused units: with n cores, core k runs units k, k + n, k + 2n, … of the complete
-/// fused program, each core on its own twin of the program (its own buffers and filter state, compiled from the
-/// same source). What makes a unit independent of the one before is <see cref="AlternationChoice"/>'s split: the
-/// replicated actors (whatever carries state or items into the next unit and cannot be handed over) run for every
-/// unit on every core, so each core's copy of their state and kept items is the sequential one; the stateless rest
-/// runs only for the core's own units; the stateful sources (first) and sinks (printers, with printing off a
-/// checksum; last) run for the owning core's unit after the previous unit's, on whichever core, have finished: a
-/// counter per group passes the turn in unit order, and their fields and the printer's line count and checksum go
-/// with it. So every sink sees its items in the sequential order and printed lines come out in order. No item
-/// crosses cores. A core runs ahead of its sinks' turn by up to <see cref="Copies"/> − 1 units, each in its own
-/// copy of the arena, and runs its waiting sinks whenever their turn comes (also while it waits for a source's).
+/// Data parallelism over whole fused units: with n cores, core k runs units k, k + n, k + 2n, … of the complete fused
+/// program (or, with <see cref="StreamProgram.ClaimUnits"/>, the next unit from a shared counter), each core on its own
+/// twin of the program (its own buffers and filter state, compiled from the same source). What makes a unit independent
+/// of the one before is <see cref="AlternationChoice"/>'s split: the replicated actors (whatever carries state or items
+/// into the next unit and cannot be handed over) run for every unit on every core, so each core's copy of their state
+/// and kept items is the sequential one; the stateless rest runs only for the core's own units; the stateful sources
+/// (first) and sinks (printers, with printing off a checksum; last) run for the owning core's unit after the previous
+/// unit's, on whichever core, have finished: a counter per group passes the turn in unit order, and their fields and
+/// the printer's line count and checksum go with it. So every sink sees its items in the sequential order and printed
+/// lines come out in order. No item crosses cores. A core runs ahead of its sinks' turn by up to <see cref="Copies"/> −
+/// 1 units, each in its own copy of the arena, and runs its waiting sinks whenever their turn comes (also while it
+/// waits for a source's).
 /// </summary>
 internal sealed class UnitAlternation
 {
@@ -58,6 +59,25 @@ internal sealed class UnitAlternation
     private readonly long[] _indexedFirings;
     private int[] _indexedStart = [];
     private volatile bool _stop;
+    private readonly Claims _claims = new();
+    /// <summary>
+    /// Whether cores claim units from a shared counter rather than taking turns (StreamProgram.ClaimUnits). With fixed
+    /// turns a core that runs slower (its twin's code or buffers placed worse, its vCPU slowed by the host, its thread
+    /// preempted) makes the other wait for its sinks: the two cores waited 0.4–18% of their CPU time on a quiet machine
+    /// (2026-11-27 15:06); claiming lets the faster core take more units. Off by default: on the shared machine no
+    /// gain over fixed turns could be measured (docs/stream.md).
+    /// </summary>
+    private readonly bool _claimUnits;
+
+    /// <summary>The next unit to claim, on a cache line of its own (every core increments it once per unit).</summary>
+    private sealed class Claims
+    {
+#pragma warning disable CS0169 // padding
+        private long _p0, _p1, _p2, _p3, _p4, _p5, _p6;
+        public long Next;
+        private long _q0, _q1, _q2, _q3, _q4, _q5, _q6;
+#pragma warning restore CS0169
+    }
     private Exception? _failure;
     // LOOM_STREAM_PIPE_STATS=1: each core's thread CPU seconds in all and in waiting for its turn, on stderr.
     private static readonly bool Stats = Environment.GetEnvironmentVariable("LOOM_STREAM_PIPE_STATS") == "1";
@@ -69,8 +89,9 @@ internal sealed class UnitAlternation
     internal RunTrace? Trace { get; set; }
     public Partition Partition { get; }
 
-    private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition, long[] indexedFirings)
+    private UnitAlternation(Core[] cores, Turn[] turns, int units, Partition partition, long[] indexedFirings, bool claimUnits)
     {
+        _claimUnits = claimUnits;
         _indexedFirings = indexedFirings;
         _cores = cores;
         _turns = turns;
@@ -121,7 +142,7 @@ internal sealed class UnitAlternation
         {
             Actors = g.Actors.Where(a => set[a.Index]).Select(a => a.Index).ToArray(), Prints = i == 1,
         }).ToArray();
-        return new UnitAlternation(core, turns, choice.Units, partition, indexedFirings);
+        return new UnitAlternation(core, turns, choice.Units, partition, indexedFirings, main.ClaimUnits);
     }
 
     /// <summary>
@@ -145,6 +166,7 @@ internal sealed class UnitAlternation
     public void Run(WorkerPool pool, long units)
     {
         foreach (var t in _turns) t.Unit = t.Holder = 0;
+        _claims.Next = 0;
         _stop = false;
         _failure = null;
         _waited = new double[_cores.Length];
@@ -188,26 +210,29 @@ internal sealed class UnitAlternation
     private void RunCore(int k, long units)
     {
         var c = _cores[k];
-        int n = _cores.Length;
         double start = Stats ? Loom.Runtime.CpuClock.Thread() ?? 0 : 0;
         // This core's units whose steps have run and whose sinks wait for their turn, oldest first.
         var pending = new Queue<long>();
+        // Units before next have had this core's replicated steps (or its own); mine counts its fixed turns.
+        long next = 0, mine = 0;
         try
         {
-            for (long u = 0; u < units; u++)
+            while (true)
             {
                 if (_stop) return;
-                // Unit u works in arena copy u mod Copies and fills the front of the next: the units still holding
-                // those copies must have run their sinks.
-                while (pending.Count > 0 && pending.Peek() <= u + 1 - Copies)
-                    if (!Wait(1, pending.Peek(), k, pending)) return;
-                if (u % n != k)
+                long u = _claimUnits ? Interlocked.Increment(ref _claims.Next) - 1 : k + (long)_cores.Length * mine++;
+                if (u >= units) break;
+                // Every unit before this core's next is another core's: this core's copy of the replicated actors
+                // still runs them, in order, before its own.
+                for (; next < u; next++)
                 {
-                    if (!c.Replicated.HasSteps) continue;
-                    if (Trace is { } tr) UnitSpan.Run(tr, k, "replicated", u, c.Replicated.RunUnit);
-                    else c.Replicated.RunUnit(u);
-                    continue;
+                    if (!c.Replicated.HasSteps) { next = u; break; }
+                    if (!FreeCopies(next, k, pending)) return;
+                    if (Trace is { } tr) UnitSpan.Run(tr, k, "replicated", next, c.Replicated.RunUnit);
+                    else c.Replicated.RunUnit(next);
                 }
+                if (!FreeCopies(u, k, pending)) return;
+                next = u + 1;
                 if (c.Group[0] is { } sources)
                 {
                     if (!Wait(0, u, k, pending)) return;
@@ -223,6 +248,12 @@ internal sealed class UnitAlternation
                 if (c.Group[1] is not null) pending.Enqueue(u);
                 RunSinksDue(k, pending);
             }
+            // The replicated actors' state at the end of the run (the first core's finishes the run on the rings).
+            for (; next < units && c.Replicated.HasSteps; next++)
+            {
+                if (!FreeCopies(next, k, pending)) return;
+                c.Replicated.RunUnit(next);
+            }
             while (pending.Count > 0)
                 if (!Wait(1, pending.Peek(), k, pending)) return;
         }
@@ -235,6 +266,17 @@ internal sealed class UnitAlternation
         {
             if (Stats) _total[k] = (Loom.Runtime.CpuClock.Thread() ?? 0) - start;
         }
+    }
+
+    /// <summary>
+    /// Waits until unit <paramref name="u"/> may run on this core: it works in arena copy u mod Copies and fills the
+    /// front of the next, so this core's units still holding those copies must have run their sinks. False: the run stopped.
+    /// </summary>
+    private bool FreeCopies(long u, int k, Queue<long> pending)
+    {
+        while (pending.Count > 0 && pending.Peek() <= u + 1 - Copies)
+            if (!Wait(1, pending.Peek(), k, pending)) return false;
+        return true;
     }
 
     /// <summary>
