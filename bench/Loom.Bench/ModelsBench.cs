@@ -87,7 +87,7 @@ internal static class ModelsBench
                 foreach (var c in configs)
                 {
                     Thread.Sleep(100);
-                    for (int r = done; r < Math.Min(runs, done + Block); r++) c.Time();
+                    for (int r = done; r < Math.Min(runs, done + Block); r++) c.Time(r - done);
                 }
             Report(spec, threads, configs, peak, rows);
         }
@@ -104,7 +104,7 @@ internal static class ModelsBench
         {
             double gflops = spec.Flops(c.Batch) / c.Median / 1e6;
             int cores = c.Name.EndsWith("1T", StringComparison.Ordinal) ? 1 : threads;
-            Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {threads,2} {c.Name,-26} {c.Batch,5} {c.Median,10:F2} {Base(c.Batch) / c.Median,14:F2}x {gflops,8:F1} {100 * gflops / (peak * cores),6:F0}%"));
+            Console.WriteLine(string.Create(Inv, $"{spec.Name,-28} {threads,2} {c.Name,-26} {c.Batch,5} {c.Median,10:F2} {Base(c.Batch) / c.Median,14:F2}x {gflops,8:F1} {100 * gflops / (peak * cores),6:F0}%{c.ByPosition}"));
             rows.Add(new BenchRow(spec.Name, threads, c.Name, c.Batch, c.Median, gflops, 100 * gflops / (peak * cores)));
         }
         if (configs.FirstOrDefault(c => c.Name == "loom inter-op only") is { } inter && inter.Plan is { } plan)
@@ -135,6 +135,12 @@ internal static class ModelsBench
         public Runtime.Parallel.ParallelPlan? Plan { get; private set; }
 
         public double Median => _times.Count == 0 ? double.NaN : _times.Order().ElementAt(_times.Count / 2);
+
+        // LOOM_BENCH_POSITIONS=1: the median of each run's position in its block (the first after the pause, the second, ...).
+        private readonly List<(int Position, double Ms)> _positions = new();
+        public string ByPosition => Environment.GetEnvironmentVariable("LOOM_BENCH_POSITIONS") != "1" ? "" :
+            "  by position " + string.Join(" ", _positions.GroupBy(p => p.Position).OrderBy(g => g.Key)
+                .Select(g => g.Select(p => p.Ms).Order().ElementAt(g.Count() / 2).ToString("F2", Inv)));
 
         public static Config Loom(ModelSpec spec, string name, int threads, ExecutionMode mode, bool interOpOnly, int batch)
         {
@@ -179,11 +185,12 @@ internal static class ModelsBench
 
         public void Once() => _run();
 
-        public void Time()
+        public void Time(int position)
         {
             long t0 = Stopwatch.GetTimestamp();
             _run();
             _times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            _positions.Add((position, _times[^1]));
         }
 
         public void Dispose() => _dispose();

@@ -81,12 +81,12 @@ internal static class OpProfile
             string median = byNode ? string.Create(CultureInfo.InvariantCulture, $"  median {Median(samples[op]) / 1e6,7:F3} ms") : "";
             if (s_pool.TryGetValue(op, out var ps))
                 median += string.Create(CultureInfo.InvariantCulture,
-                    $"  jobs {ps.Jobs / (double)runs,4:F1} parts {ps.Parts / (double)runs,4:F1}  start {ps.Start / runs,6:F1} us  wait {ps.Wait / runs,6:F1} us  idle {ps.Idle / runs,6:F1} us  join {ps.Detect / runs,5:F1} us");
+                    $"  jobs {ps.Jobs / (double)runs,4:F1} parts {ps.Parts / (double)runs,4:F1}  start {ps.Start / runs,6:F1} us  wait {ps.Wait / runs,6:F1} us  idle {ps.Idle / runs,6:F1} us  join {ps.Detect / runs,5:F1} us  cpu in parts {ps.Cpu / runs,7:F1} us");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-24} {(byNode ? 1 : counts.GetValueOrDefault(op)),4}  {ms,9:F3} ms  {100 * ms / totalMs,5:F1} %{median}"));
         }
         if (s_pool.Count > 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  pool per run: jobs {s_pool.Values.Sum(v => v.Jobs) / (double)runs:F1}  start {s_pool.Values.Sum(v => v.Start) / runs:F1} us  wait {s_pool.Values.Sum(v => v.Wait) / runs:F1} us  idle {s_pool.Values.Sum(v => v.Idle) / runs:F1} us  join {s_pool.Values.Sum(v => v.Detect) / runs:F1} us"));
+                $"  pool per run: jobs {s_pool.Values.Sum(v => v.Jobs) / (double)runs:F1}  start {s_pool.Values.Sum(v => v.Start) / runs:F1} us  wait {s_pool.Values.Sum(v => v.Wait) / runs:F1} us  idle {s_pool.Values.Sum(v => v.Idle) / runs:F1} us  join {s_pool.Values.Sum(v => v.Detect) / runs:F1} us  cpu in parts {s_pool.Values.Sum(v => v.Cpu) / runs:F1} us"));
         return 0;
     }
 
@@ -110,7 +110,7 @@ internal static class OpProfile
 
     // With LOOM_POOL_STATS=1: per node, the pool's jobs, the workers' start latency, the caller's wait at the joins and the workers'
     // idle ends, summed over the runs (see WorkerPoolStats).
-    private static readonly Dictionary<string, (long Jobs, long Parts, double Start, double Wait, double Idle, double Detect)> s_pool = new();
+    private static readonly Dictionary<string, (long Jobs, long Parts, double Start, double Wait, double Idle, double Detect, double Cpu)> s_pool = new();
 
     private sealed class Timed(Kernel inner, Dictionary<string, long> ticks, Dictionary<string, List<long>> samples, string op) : Kernel
     {
@@ -124,9 +124,9 @@ internal static class OpProfile
             if (stats)
             {
                 var after = ctx.Pool.Stats.Totals();
-                var (j, pa, st, w, i, d) = s_pool.GetValueOrDefault(op);
+                var (j, pa, st, w, i, d, c) = s_pool.GetValueOrDefault(op);
                 s_pool[op] = (j + after.Jobs - before.Jobs, pa + after.Parts - before.Parts, st + after.StartUs - before.StartUs, w + after.CallerWaitUs - before.CallerWaitUs,
-                    i + after.WorkerIdleUs - before.WorkerIdleUs, d + after.DetectUs - before.DetectUs);
+                    i + after.WorkerIdleUs - before.WorkerIdleUs, d + after.DetectUs - before.DetectUs, c + after.PartCpuUs - before.PartCpuUs);
             }
             ticks[op] = ticks.GetValueOrDefault(op) + t;
             if (!samples.TryGetValue(op, out var list)) samples[op] = list = [];

@@ -7,7 +7,7 @@ namespace Loom.Tests.Kernels;
 /// Float32 MaxPool against the ONNX definition computed here by scalar loops (max over the window positions
 /// inside the input, NaN ignored), exactly, with every kernel set forced and at 1 and 2 threads: row widths
 /// 16..70 for 3×3 stride 2 (the AVX-512 kernel's full vectors, its shifted last vector and its masked short
-/// rows), SqueezeNet's three pools, other widths and strides, pads and ceil_mode, NaN and infinities.
+/// rows), SqueezeNet's three pools (split by planes), a few large planes (split by row bands), other widths and strides, pads and ceil_mode, NaN and infinities.
 /// </summary>
 public sealed class PoolMaxWideTests
 {
@@ -49,6 +49,15 @@ public sealed class PoolMaxWideTests
         Check(set, threads, [1, 12, 111, 111], [3, 3], [2, 2], [0, 0, 0, 0], 0, seed: 1);
         Check(set, threads, [1, 40, 55, 55], [3, 3], [2, 2], [0, 0, 0, 0], 0, seed: 2);
         Check(set, threads, [1, 96, 27, 27], [3, 3], [2, 2], [0, 0, 0, 0], 0, seed: 3);
+    }
+
+    [Theory, MemberData(nameof(ConvFastPathTests.SetsAndThreads), MemberType = typeof(ConvFastPathTests))]
+    public void FewLargePlanesMatchTheDefinition(string set, int threads)
+    {
+        using var _ = ConvFastPathTests.Force(set);
+        // Fewer planes than parts: two threads split bands of output rows across the planes instead of whole planes.
+        Check(set, threads, [1, 3, 224, 224], [3, 3], [2, 2], [0, 0, 0, 0], 0, seed: 4);
+        Check(set, threads, [1, 2, 240, 241], [3, 3], [2, 2], [1, 1, 1, 1], 1, seed: 5);
     }
 
     private static void Check(string set, int threads, int[] shape, int[] k, int[] s, int[] p, int ceil, int seed)

@@ -1,3 +1,5 @@
+using Loom.Runtime;
+
 namespace Loom.Runtime.Threading;
 
 /// <summary>One piece of a job that a <see cref="WorkerPool"/> splits across threads.</summary>
@@ -144,8 +146,10 @@ public sealed class WorkerPool : IDisposable
             if (front >= back) return;
             if (Interlocked.CompareExchange(ref _claim, fromBack ? c - 1 : c + (1L << 20), c) != c) continue;
             if (s_stats && fromBack && _workerFirstStart == 0) _workerFirstStart = System.Diagnostics.Stopwatch.GetTimestamp();
+            double cpu0 = s_stats ? CpuClock.Thread() ?? 0 : 0;
             try { runner.Execute((int)(fromBack ? back - 1 : front)); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
+            if (s_stats) _statsTotal.AddPartCpu((long)(((CpuClock.Thread() ?? 0) - cpu0) * 1e9));
             if (s_stats && fromBack) Volatile.Write(ref _workerLastEnd, System.Diagnostics.Stopwatch.GetTimestamp());
             Interlocked.Decrement(ref _unfinished);
         }

@@ -5,13 +5,16 @@ namespace Loom.Runtime.Threading;
 /// <summary>
 /// Totals over a <see cref="WorkerPool"/>'s jobs, for finding where two threads lose time: how long workers took to
 /// start a job after it was published, how long the caller waited at the join for the last worker part, and how long
-/// workers sat idle at a job's end while the caller finished. Collected only with LOOM_POOL_STATS=1 (two-thread pools:
+/// workers sat idle at a job's end while the caller finished, and the threads' CPU time inside parts. Collected only with LOOM_POOL_STATS=1 (two-thread pools:
 /// with more workers the first start and last end are those of whichever worker wrote last).
 /// </summary>
 public sealed class WorkerPoolStats
 {
     private readonly Lock _lock = new();
-    private long _jobs, _parts, _wall, _startLatency, _callerWait, _workerIdle, _workerless, _detect;
+    private long _jobs, _parts, _wall, _startLatency, _callerWait, _workerIdle, _workerless, _detect, _partCpuNs;
+
+    /// <summary>Adds one part's thread CPU time (both threads' parts: what the split costs in work, waiting and preemption excluded).</summary>
+    internal void AddPartCpu(long ns) => Interlocked.Add(ref _partCpuNs, ns);
 
     internal void Add(int parts, long published, long callerDone, long end, long workerFirst, long workerLast)
     {
@@ -32,19 +35,19 @@ public sealed class WorkerPoolStats
     /// <summary>Forgets the totals so far.</summary>
     public void Reset()
     {
-        lock (_lock) _jobs = _parts = _wall = _startLatency = _callerWait = _workerIdle = _workerless = _detect = 0;
+        lock (_lock) _jobs = _parts = _wall = _startLatency = _callerWait = _workerIdle = _workerless = _detect = _partCpuNs = 0;
     }
 
     /// <summary>
     /// Jobs, parts, and microseconds summed over jobs: wall, worker start latency, caller's wait at the join, workers' idle end, and the
     /// join's latency (last worker part's end to the caller seeing it, where a worker finished last); jobs no worker joined.
     /// </summary>
-    public (long Jobs, long Parts, double WallUs, double StartUs, double CallerWaitUs, double WorkerIdleUs, long Workerless, double DetectUs) Totals()
+    public (long Jobs, long Parts, double WallUs, double StartUs, double CallerWaitUs, double WorkerIdleUs, long Workerless, double DetectUs, double PartCpuUs) Totals()
     {
         lock (_lock)
         {
             double us = 1e6 / Stopwatch.Frequency;
-            return (_jobs, _parts, _wall * us, _startLatency * us, _callerWait * us, _workerIdle * us, _workerless, _detect * us);
+            return (_jobs, _parts, _wall * us, _startLatency * us, _callerWait * us, _workerIdle * us, _workerless, _detect * us, Interlocked.Read(ref _partCpuNs) / 1e3);
         }
     }
 }
