@@ -14,6 +14,7 @@ using Loom.Runtime;
 /// thread CPU time (stable on a loaded machine), else wall clock. --wall: wall clock at one thread too; --sequential: the
 /// session in Sequential mode (every node with all threads, as "loom sequential NT"); --min: each node's fastest run
 /// instead of the mean, which other processes rarely slow down (two-thread scaling per node on a shared machine).
+/// A split batch's copies run with one thread each, so their nodes are timed in thread CPU time, both copies summed.
 /// </summary>
 internal static class OpProfile
 {
@@ -43,7 +44,12 @@ internal static class OpProfile
         var registry = new KernelRegistry();
         foreach (var (domain, op) in KernelRegistry.Default.Operators)
             registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, samples, byNode ? Describe(info) : op), domain: domain);
-        var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = sequential ? ExecutionMode.Sequential : ExecutionMode.Parallel };
+        // --dim batch=N batches a light model (literal batch 1) as the bench's models mode does; at two threads or more the
+        // session may then split the batch, whose copies run their kernels at once (the timer takes a lock).
+        var options = new LoomSessionOptions
+        {
+            IntraOpThreads = threads, ExecutionMode = sequential ? ExecutionMode.Sequential : ExecutionMode.Parallel, GeneralizeBatch = dims.ContainsKey("batch"),
+        };
         using var session = LoomSession.Create(OnnxImporter.Load(path, options), options, registry);
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
         foreach (var n in session.Model.Graph.Nodes) counts[n.OpType] = counts.GetValueOrDefault(n.OpType) + 1;
@@ -128,9 +134,12 @@ internal static class OpProfile
                 s_pool[op] = (j + after.Jobs - before.Jobs, pa + after.Parts - before.Parts, st + after.StartUs - before.StartUs, w + after.CallerWaitUs - before.CallerWaitUs,
                     i + after.WorkerIdleUs - before.WorkerIdleUs, d + after.DetectUs - before.DetectUs);
             }
-            ticks[op] = ticks.GetValueOrDefault(op) + t;
-            if (!samples.TryGetValue(op, out var list)) samples[op] = list = [];
-            list.Add(t);
+            lock (ticks)
+            {
+                ticks[op] = ticks.GetValueOrDefault(op) + t;
+                if (!samples.TryGetValue(op, out var list)) samples[op] = list = [];
+                list.Add(t);
+            }
         }
     }
 }
