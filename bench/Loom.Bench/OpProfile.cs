@@ -9,16 +9,17 @@ using Loom.Runtime;
 /// <summary>
 /// Where a model's time goes, by operator type: every kernel of the default registry is wrapped in a
 /// timer, the model runs <c>--runs</c> times, and each operator's total is divided by the runs.
-/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes] [--sequential] [--wall] [--min]
+/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes] [--sequential] [--wall] [--min] [--cpu]
 /// --nodes: one row per node (operator, input and output shapes), slowest first. With one thread times are
 /// thread CPU time (stable on a loaded machine), else wall clock. --wall: wall clock at one thread too; --sequential: the
 /// session in Sequential mode (every node with all threads, as "loom sequential NT"); --min: each node's fastest run
 /// instead of the mean, which other processes rarely slow down (two-thread scaling per node on a shared machine).
-/// A split batch's copies run with one thread each, so their nodes are timed in thread CPU time, both copies summed.
+/// --cpu: thread CPU time at any thread count, for a split batch's copies (one thread each; both copies summed), where it
+/// counts the time a kernel stalls on what the other copy shares with it (memory, L3) but not the time other processes take.
 /// </summary>
 internal static class OpProfile
 {
-    private static bool s_wall, s_min;
+    private static bool s_wall, s_min, s_cpu;
     private static readonly Dictionary<string, long> s_best = new();
 
     public static int Run(string[] args)
@@ -29,6 +30,7 @@ internal static class OpProfile
         bool byNode = args.Contains("--nodes"), sequential = args.Contains("--sequential");
         s_wall = args.Contains("--wall");
         s_min = args.Contains("--min");
+        s_cpu = args.Contains("--cpu");
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -98,7 +100,7 @@ internal static class OpProfile
 
     /// <summary>Nanoseconds: this thread's CPU time when the session has one thread, else the wall clock.</summary>
     private static long Now(KernelContext ctx) =>
-        ctx.Pool.Threads == 1 && !s_wall && Loom.Bench.ThreadCpuClock.Available ? (long)(Loom.Bench.ThreadCpuClock.NowMs() * 1e6)
+        (ctx.Pool.Threads == 1 || s_cpu) && !s_wall && Loom.Bench.ThreadCpuClock.Available ? (long)(Loom.Bench.ThreadCpuClock.NowMs() * 1e6)
             : (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
 
     private static string Describe(KernelInfo info)
