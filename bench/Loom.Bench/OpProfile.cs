@@ -9,15 +9,17 @@ using Loom.Runtime;
 /// <summary>
 /// Where a model's time goes, by operator type: every kernel of the default registry is wrapped in a
 /// timer, the model runs <c>--runs</c> times, and each operator's total is divided by the runs.
-/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes] [--sequential] [--wall] [--min]
+/// Usage: Loom.Bench profile MODEL.onnx [--dim NAME=SIZE ...] [--runs N] [--threads T] [--nodes] [--sequential] [--wall] [--min] [--cpu]
 /// --nodes: one row per node (operator, input and output shapes), slowest first. With one thread times are
 /// thread CPU time (stable on a loaded machine), else wall clock. --wall: wall clock at one thread too; --sequential: the
 /// session in Sequential mode (every node with all threads, as "loom sequential NT"); --min: each node's fastest run
 /// instead of the mean, which other processes rarely slow down (two-thread scaling per node on a shared machine).
+/// --cpu: thread CPU time at any thread count, for a split batch's copies (one thread each; both copies summed), where it
+/// counts the time a kernel stalls on what the other copy shares with it (memory, L3) but not the time other processes take.
 /// </summary>
 internal static class OpProfile
 {
-    private static bool s_wall, s_min;
+    private static bool s_wall, s_min, s_cpu;
     private static readonly Dictionary<string, long> s_best = new();
 
     public static int Run(string[] args)
@@ -28,6 +30,7 @@ internal static class OpProfile
         bool byNode = args.Contains("--nodes"), sequential = args.Contains("--sequential");
         s_wall = args.Contains("--wall");
         s_min = args.Contains("--min");
+        s_cpu = args.Contains("--cpu");
         for (int i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -43,7 +46,12 @@ internal static class OpProfile
         var registry = new KernelRegistry();
         foreach (var (domain, op) in KernelRegistry.Default.Operators)
             registry.Add(op, info => new Timed(KernelRegistry.Default.Resolve(info)(info), ticks, samples, byNode ? Describe(info) : op), domain: domain);
-        var options = new LoomSessionOptions { IntraOpThreads = threads, ExecutionMode = sequential ? ExecutionMode.Sequential : ExecutionMode.Parallel };
+        // --dim batch=N batches a light model (literal batch 1) as the bench's models mode does; at two threads or more the
+        // session may then split the batch, whose copies run their kernels at once (the timer takes a lock).
+        var options = new LoomSessionOptions
+        {
+            IntraOpThreads = threads, ExecutionMode = sequential ? ExecutionMode.Sequential : ExecutionMode.Parallel, GeneralizeBatch = dims.ContainsKey("batch"),
+        };
         using var session = LoomSession.Create(OnnxImporter.Load(path, options), options, registry);
         var feeds = session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, s => dims.TryGetValue(s, out var v) ? v : null));
         foreach (var n in session.Model.Graph.Nodes) counts[n.OpType] = counts.GetValueOrDefault(n.OpType) + 1;
@@ -92,7 +100,7 @@ internal static class OpProfile
 
     /// <summary>Nanoseconds: this thread's CPU time when the session has one thread, else the wall clock.</summary>
     private static long Now(KernelContext ctx) =>
-        ctx.Pool.Threads == 1 && !s_wall && Loom.Bench.ThreadCpuClock.Available ? (long)(Loom.Bench.ThreadCpuClock.NowMs() * 1e6)
+        (ctx.Pool.Threads == 1 || s_cpu) && !s_wall && Loom.Bench.ThreadCpuClock.Available ? (long)(Loom.Bench.ThreadCpuClock.NowMs() * 1e6)
             : (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
 
     private static string Describe(KernelInfo info)
@@ -128,9 +136,12 @@ internal static class OpProfile
                 s_pool[op] = (j + after.Jobs - before.Jobs, pa + after.Parts - before.Parts, st + after.StartUs - before.StartUs, w + after.CallerWaitUs - before.CallerWaitUs,
                     i + after.WorkerIdleUs - before.WorkerIdleUs, d + after.DetectUs - before.DetectUs, c + after.PartCpuUs - before.PartCpuUs);
             }
-            ticks[op] = ticks.GetValueOrDefault(op) + t;
-            if (!samples.TryGetValue(op, out var list)) samples[op] = list = [];
-            list.Add(t);
+            lock (ticks)
+            {
+                ticks[op] = ticks.GetValueOrDefault(op) + t;
+                if (!samples.TryGetValue(op, out var list)) samples[op] = list = [];
+                list.Add(t);
+            }
         }
     }
 }

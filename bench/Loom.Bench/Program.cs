@@ -49,6 +49,7 @@ return args switch
     ["load-once", .. var rest] => LoadBench.RunOnce(rest),
     ["load-phases", .. var rest] => LoadPhases.Run(rest),
     ["wino-split", .. var rest] => WinogradSplitBench.Run(rest),
+    ["fc", .. var rest] => FcBench.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };
