@@ -56,7 +56,10 @@ internal sealed class ParallelRun
         if (_contexts.Length != plan.Workers) _contexts = new KernelContext[plan.Workers];
         // A node may write its output over an input that it alone still reads (its other readers have finished).
         _isLastReader ??= slot => Volatile.Read(ref _remaining[slot]) == 1;
-        for (int w = 0; w < plan.Workers; w++) _contexts[w] = new KernelContext(run, _graph, _slots, frame) { IsLastReader = _isLastReader };
+        // A parallel stage's nodes run one thread each: their kernels get a pool of the calling thread alone. Given the session's
+        // pool (busy with the stage itself) they planned a split for every thread and ran all its parts on one, paying the split's
+        // extra work (Winograd halves transforming their input twice) for nothing — as the split batch's copies did (vgg, 2026-11-27).
+        for (int w = 0; w < plan.Workers; w++) _contexts[w] = new KernelContext(run, _graph, _slots, frame, WorkerPool.CallerOnly) { IsLastReader = _isLastReader };
         var wide = new KernelContext(run, _graph, _slots, frame, plan.InterOpOnly ? WorkerPool.CallerOnly : null) { IsLastReader = _isLastReader };
         int wideThreads = plan.InterOpOnly ? 1 : plan.Workers;
         try
