@@ -1,5 +1,3 @@
-using Loom.Runtime;
-
 namespace Loom.Runtime.Threading;
 
 /// <summary>One piece of a job that a <see cref="WorkerPool"/> splits across threads.</summary>
