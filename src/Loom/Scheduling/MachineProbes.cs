@@ -22,8 +22,9 @@ internal static class MachineProbes
     // precompiled code), and optimized only after 30 calls counted once 100 ms pass without a new method compiled — which never
     // happens while a probe keeps making sessions. Timed so, every operator probe read 15–65× slower than with the JIT's tiering
     // off (Sigmoid 3.6 ns a byte against 0.055, Add 0.13 against 0.009) and elementwise chains 6×; PP-OCRv4's output Sigmoid was
-    // predicted at 4.9–11.7 ms against 0.17 measured. So every case runs WarmRuns times, twice, each time followed by a pause with
-    // nothing compiled, before any timing.
+    // predicted at 4.9–11.7 ms against 0.17 measured. So every case runs WarmRuns times (operators three times as many), four times over,
+    // each followed by a pause with nothing compiled, before any timing: with dynamic PGO a method is recompiled twice, and two
+    // passes still left Sigmoid and Tanh 2–5× slow.
     private const int WarmRuns = 32, TierUpPauseMilliseconds = 200, TierUpPasses = 4;
 
     public static MachineProfile Run(string machine, int threads)
@@ -129,7 +130,6 @@ internal static class MachineProbes
         private static Dictionary<string, LoomValue> Inputs(LoomSession session) =>
             new() { [session.Inputs[0].Name] = ProbeModels.Input(session.Inputs[0]) };
 
-        /// <summary>Work, packed bytes and best seconds of one node of the case.</summary>
         /// <summary>Runs the case <paramref name="runs"/> times untimed (its session made on first use).</summary>
         public void Warm(ProbeModels.Probe probe, int threads, int runs)
         {
@@ -148,6 +148,7 @@ internal static class MachineProbes
             return session;
         }
 
+        /// <summary>Work, packed bytes and best seconds of one node of the case.</summary>
         public TimingFit.Sample Measure(ProbeModels.Probe probe, int threads)
         {
             var session = Session(probe, threads);
