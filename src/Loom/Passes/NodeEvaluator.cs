@@ -14,8 +14,8 @@ namespace Loom.Passes;
 /// </summary>
 internal static class NodeEvaluator
 {
-    /// <summary>A pool without worker threads: folding runs each kernel on the calling thread.</summary>
-    private static readonly Lazy<WorkerPool> CallerOnly = new(() => new WorkerPool(1));
+    /// <summary>Folding runs each kernel on the calling thread.</summary>
+    private static readonly Lazy<WorkerPool> CallerOnly = new(WorkerPool.CallerOnly);
 
     /// <summary>
     /// Every output of <paramref name="nodes"/> (in order, each reading only <paramref name="inputs"/> and
