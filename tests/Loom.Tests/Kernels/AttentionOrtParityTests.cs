@@ -3,6 +3,7 @@ using Loom.Tests.Support;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Attr = Loom.IR.Attribute;
+using static Loom.Tests.Support.OrtTensors;
 
 namespace Loom.Tests.Kernels;
 
@@ -42,34 +43,6 @@ internal static class OrtParity
         {
             foreach (var v in inputs.Values) v.Dispose();
         }
-    }
-
-    private static OrtValue ToOrt(Tensor t)
-    {
-        long[] shape = t.Shape.ToArray().Select(d => (long)d).ToArray();
-        return t.DataType switch
-        {
-            DataType.Float => OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), shape),
-            DataType.Double => OrtValue.CreateTensorValueFromMemory(t.ToArray<double>(), shape),
-            DataType.Int64 => OrtValue.CreateTensorValueFromMemory(t.ToArray<long>(), shape),
-            DataType.Int32 => OrtValue.CreateTensorValueFromMemory(t.ToArray<int>(), shape),
-            DataType.Bool => OrtValue.CreateTensorValueFromMemory(t.ToArray<bool>(), shape),
-            DataType.Float16 => OrtValue.CreateTensorValueFromMemory(t.ToArray<Half>().Select(h => new Float16(BitConverter.HalfToUInt16Bits(h))).ToArray(), shape),
-            _ => throw new NotSupportedException($"no ONNX Runtime conversion for {t.DataType}"),
-        };
-    }
-
-    private static Tensor FromOrt(OrtValue v)
-    {
-        var info = v.GetTensorTypeAndShape();
-        int[] shape = info.Shape.Select(d => (int)d).ToArray();
-        return info.ElementDataType switch
-        {
-            TensorElementType.Float => Tensor.FromArray(v.GetTensorDataAsSpan<float>().ToArray(), shape),
-            TensorElementType.Double => Tensor.FromArray(v.GetTensorDataAsSpan<double>().ToArray(), shape),
-            TensorElementType.Float16 => Tensor.FromArray(v.GetTensorDataAsSpan<Float16>().ToArray().Select(h => BitConverter.UInt16BitsToHalf(h.value)).ToArray(), shape),
-            var e => throw new NotSupportedException($"no conversion from ONNX Runtime's {e}"),
-        };
     }
 
     /// <summary>The stored inputs of a conformance case, by the model's input names.</summary>

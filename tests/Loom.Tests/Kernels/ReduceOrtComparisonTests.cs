@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Loom.Conformance;
 using Loom.Import.Onnx;
 using Loom.Inference;
@@ -6,6 +5,7 @@ using Loom.Tests.Support;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using A = Loom.IR.Attribute;
+using static Loom.Tests.Support.OrtTensors;
 
 namespace Loom.Tests.Kernels;
 
@@ -211,36 +211,5 @@ internal static class ReduceOrtRunner
         {
             foreach (var v in values) v.Dispose();
         }
-    }
-
-    private static OrtValue ToOrt(Tensor t)
-    {
-        var shape = t.Shape.ToArray().Select(d => (long)d).ToArray();
-        return t.DataType switch
-        {
-            DataType.Float => OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), shape),
-            DataType.Double => OrtValue.CreateTensorValueFromMemory(t.ToArray<double>(), shape),
-            DataType.Int32 => OrtValue.CreateTensorValueFromMemory(t.ToArray<int>(), shape),
-            DataType.Int64 => OrtValue.CreateTensorValueFromMemory(t.ToArray<long>(), shape),
-            DataType.Bool => OrtValue.CreateTensorValueFromMemory(t.ToArray<bool>(), shape),
-            DataType.Float16 => OrtValue.CreateTensorValueFromMemory(MemoryMarshal.Cast<Half, Float16>(t.AsSpan<Half>()).ToArray(), shape),
-            _ => throw new ArgumentException($"no ONNX Runtime conversion for {t.DataType}"),
-        };
-    }
-
-    private static Tensor FromOrt(OrtValue v)
-    {
-        var info = v.GetTensorTypeAndShape();
-        var shape = info.Shape.Select(d => (int)d).ToArray();
-        return info.ElementDataType switch
-        {
-            TensorElementType.Float => Tensor.FromArray(v.GetTensorDataAsSpan<float>().ToArray(), shape),
-            TensorElementType.Double => Tensor.FromArray(v.GetTensorDataAsSpan<double>().ToArray(), shape),
-            TensorElementType.Int32 => Tensor.FromArray(v.GetTensorDataAsSpan<int>().ToArray(), shape),
-            TensorElementType.Int64 => Tensor.FromArray(v.GetTensorDataAsSpan<long>().ToArray(), shape),
-            TensorElementType.Bool => Tensor.FromArray(v.GetTensorDataAsSpan<bool>().ToArray(), shape),
-            TensorElementType.Float16 => Tensor.FromArray(MemoryMarshal.Cast<Float16, Half>(v.GetTensorDataAsSpan<Float16>()).ToArray(), shape),
-            var e => throw new ArgumentException($"no conversion from ONNX Runtime {e}"),
-        };
     }
 }

@@ -2,6 +2,7 @@ using Loom.Import.Onnx;
 using Loom.Tests.Support;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using static Loom.Tests.Support.OrtTensors;
 
 namespace Loom.Tests.Kernels;
 
@@ -53,35 +54,6 @@ internal static class ShapeOrtCheck
         {
             foreach (var v in values) v.Dispose();
         }
-    }
-
-    private static OrtValue ToOrt(Tensor t)
-    {
-        var shape = t.Shape.ToArray().Select(d => (long)d).ToArray();
-        return t.DataType switch
-        {
-            DataType.Float => OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), shape),
-            DataType.Int64 => OrtValue.CreateTensorValueFromMemory(t.ToArray<long>(), shape),
-            DataType.Int32 => OrtValue.CreateTensorValueFromMemory(t.ToArray<int>(), shape),
-            DataType.Bool => OrtValue.CreateTensorValueFromMemory(t.ToArray<bool>(), shape),
-            DataType.UInt8 => OrtValue.CreateTensorValueFromMemory(t.ToArray<byte>(), shape),
-            _ => throw new NotSupportedException(t.DataType.Name()),
-        };
-    }
-
-    private static Tensor FromOrt(OrtValue v)
-    {
-        var info = v.GetTensorTypeAndShape();
-        var shape = info.Shape.Select(d => (int)d).ToArray();
-        return info.ElementDataType switch
-        {
-            TensorElementType.Float => Tensor.FromArray(v.GetTensorDataAsSpan<float>().ToArray(), shape),
-            TensorElementType.Int64 => Tensor.FromArray(v.GetTensorDataAsSpan<long>().ToArray(), shape),
-            TensorElementType.Int32 => Tensor.FromArray(v.GetTensorDataAsSpan<int>().ToArray(), shape),
-            TensorElementType.Bool => Tensor.FromArray(v.GetTensorDataAsSpan<bool>().ToArray(), shape),
-            TensorElementType.UInt8 => Tensor.FromArray(v.GetTensorDataAsSpan<byte>().ToArray(), shape),
-            var e => throw new NotSupportedException(e.ToString()),
-        };
     }
 
     /// <summary>Distinct small integers as floats (exact comparisons, and every element recognisable).</summary>
