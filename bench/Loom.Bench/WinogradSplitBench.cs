@@ -11,6 +11,8 @@ namespace Loom.Bench;
 /// and median run printed. Usage: Loom.Bench wino-split [--runs N] [--cold W] [C,K,H ...] (default: SqueezeNet's four 3×3 shapes).
 /// --cold W rotates W copies of the weights run by run, so their Winograd-domain form comes from L3 as in a model, where
 /// every layer's weights have left the core's L2 by the time it runs again (alone, half of a 13×13 layer's 1 MB fits it).
+/// "cpu median": thread CPU time per run, at two threads both threads' CPU inside parts (only with LOOM_POOL_STATS=1, else 0),
+/// which other processes on the machine do not inflate as they do wall time.
 /// </summary>
 internal static unsafe class WinogradSplitBench
 {
@@ -55,13 +57,13 @@ internal static unsafe class WinogradSplitBench
             int copy = 0;
             var buffers = new ConvBuffers(px, pw, pb, null, py);
             var relu = new FusedActivation(ActivationKind.Relu);
-            var configs = new List<(string Name, Action Run)>();
+            var configs = new List<(string Name, Action Run, WorkerPool? Pool)>();
             void Add(string name, WorkerPool? pool, bool whole, int? slices = null, bool? rows = false) => configs.Add((name, () =>
             {
                 copy = (copy + 1) % cold;
                 if (f4) ConvWinograd<WinogradF4>.Run(problem, g, w4[copy]!, buffers, relu, pool, whole, slices, rows);
                 else ConvWinograd<WinogradF2>.Run(problem, g, w2[copy]!, buffers, relu, pool, whole, slices, rows);
-            }));
+            }, pool));
             Add("tile blocks, 1 thread", null, false);
             Add("whole plane, 1 thread", null, true);
             Add("tile blocks, 2 threads", pool2, false);
@@ -71,20 +73,26 @@ internal static unsafe class WinogradSplitBench
             Add("whole, tile rows, 1 thread", null, true, rows: null);
             Add("whole, tile rows, 2 threads", pool2, true, rows: null);
             var times = configs.Select(_ => new List<double>()).ToArray();
+            var cpu = configs.Select(_ => new List<double>()).ToArray();
             for (int r = 0; r < runs + 20; r++)
                 for (int i = 0; i < configs.Count; i++)
                 {
+                    var pool = configs[i].Pool;
+                    double c0 = pool == null ? ThreadCpuClock.NowMs() : pool.Stats.Totals().PartCpuUs / 1e3;
                     long t0 = Stopwatch.GetTimestamp();
                     configs[i].Run();
-                    if (r >= 20) times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    if (r < 20) continue;
+                    times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    cpu[i].Add((pool == null ? ThreadCpuClock.NowMs() : pool.Stats.Totals().PartCpuUs / 1e3) - c0);
                 }
             Console.WriteLine($"{c}->{k} at {h}x{h} ({(f4 ? "F4" : "F2")}){(cold > 1 ? $", {cold} weight copies in turn" : "")}");
             double best1 = times[0].Min();
             for (int i = 0; i < configs.Count; i++)
             {
                 var s = times[i].Order().ToArray();
+                var u = cpu[i].Order().ToArray();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  {configs[i].Name,-28} min {s[0],7:F3}  median {s[s.Length / 2],7:F3}  scaling(min) {best1 / s[0],5:F2}"));
+                    $"  {configs[i].Name,-28} min {s[0],7:F3}  median {s[s.Length / 2],7:F3}  scaling(min) {best1 / s[0],5:F2}  cpu median {u[u.Length / 2],7:F3}"));
             }
         }
     }
