@@ -119,6 +119,30 @@ public sealed unsafe class GemmCoreTests
                 }
     }
 
+    /// <summary>
+    /// A transposed left operand packs to exactly alpha·A[i, p] (the few-positions convolutions' X), whole eight-row panels (one
+    /// vector per step where the CPU has them) and the zero-filled last panel alike, at the panel's place in any depth range.
+    /// </summary>
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(0.5f)]
+    public void TransposedPanelsHoldScaledColumnsExactly(float alpha)
+    {
+        const int m = 21, k = 13, mr = 8, k0 = 3, kc = 9;
+        var a = Random(k * m, 11); // A[i, p] = a[p·m + i]
+        var packed = new float[GemmCore.RoundUp(m, mr) * kc];
+        fixed (float* pa = a, dest = packed)
+            new GemmDenseA(pa, m, transposed: true, alpha).Pack(dest, 0, m, k0, kc, mr);
+        for (int panel = 0; panel * mr < m; panel++)
+            for (int p = 0; p < kc; p++)
+                for (int r = 0; r < mr; r++)
+                {
+                    int i = panel * mr + r;
+                    float expected = i < m ? alpha * a[(k0 + p) * m + i] : 0;
+                    Assert.Equal(expected, packed[panel * mr * kc + p * mr + r]);
+                }
+    }
+
     [Fact]
     public void EmptyDepthClearsOrKeepsC()
     {

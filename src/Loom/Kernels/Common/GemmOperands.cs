@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Kernels.Common;
@@ -39,6 +40,17 @@ internal readonly unsafe struct GemmDenseA(float* p, int ld, bool transposed, fl
             int rows = Math.Min(mr, mc - r0);
             if (transposed)
             {
+                if (rows == 8 && mr == 8 && Vector256.IsHardwareAccelerated)
+                {
+                    // Eight consecutive floats per step (a few-positions convolution packs X's rows so): one vector each.
+                    var scale = Vector256.Create(alpha);
+                    for (int k = 0; k < kc; k++)
+                    {
+                        var v = Vector256.Load(p + (long)(k0 + k) * ld + i0 + r0);
+                        Vector256.Store(alpha == 1 ? v : v * scale, dest + k * 8);
+                    }
+                    continue;
+                }
                 for (int k = 0; k < kc; k++)
                 {
                     float* row = p + (long)(k0 + k) * ld + i0 + r0;
