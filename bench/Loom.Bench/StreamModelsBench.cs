@@ -19,7 +19,7 @@ namespace Loom.Bench;
 /// stream's speedup on an idle machine when its stages are balanced.
 /// <c>--shapes</c> also times the plans not chosen (replicas only, and a pipeline of <c>cores</c> stages). <c>--ideal</c> also
 /// times the one-core session on <c>cores</c> plain threads side by side (what replicas can reach without an executor: the
-/// cores' shared cache and memory included) and ONNX Runtime at one thread.
+/// cores' shared cache and memory included), the same on a session per thread (what sharing one session costs) and ONNX Runtime at one thread.
 /// Without models: the light models and PaddleOCR's (detector at 640×640, classifier at 48×192).
 /// </summary>
 internal static class StreamModelsBench
