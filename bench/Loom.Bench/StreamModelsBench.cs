@@ -19,7 +19,7 @@ namespace Loom.Bench;
 /// stream's speedup on an idle machine when its stages are balanced.
 /// <c>--shapes</c> also times the plans not chosen (replicas only, and a pipeline of <c>cores</c> stages). <c>--ideal</c> also
 /// times the one-core session on <c>cores</c> plain threads side by side (what replicas can reach without an executor: the
-/// cores' shared cache and memory included) and ONNX Runtime at one thread.
+/// cores' shared cache and memory included), the same on a session per thread (what sharing one session costs) and ONNX Runtime at one thread.
 /// Without models: the light models and PaddleOCR's (detector at 640×640, classifier at 48×192).
 /// </summary>
 internal static class StreamModelsBench
@@ -88,6 +88,12 @@ internal static class StreamModelsBench
             // --ideal: the data-parallel ideal a stream of replicas aims at — the one-core session on `cores` plain threads, each
             // taking the next input, no executor — and ONNX Runtime at one thread (what its `cores` sessions side by side scale from).
             if (ideal) configs.Add(($"loom {cores}x1", n => SideBySide(cores, items.Take(n).ToList(), it => one.Run(it).Dispose()), new Disposer([])));
+            // ... and on a session per thread (ONNX Runtime's 2x1 has its own): what sharing one session's kernels and weights costs.
+            if (ideal)
+            {
+                var own = Enumerable.Range(0, cores).Select(_ => LoomSession.Load(spec.Path, ModelStream.OneCoreSessionOptions())).ToArray();
+                configs.Add(($"loom {cores}x1 own", n => SideBySide(cores, items.Take(n).ToList(), (k, it) => own[k].Run(it).Dispose()), new Disposer(own)));
+            }
             var ortItems = items.Select(OrtFeeds).ToList();
             var intra = new InferenceSession(spec.Path, new SessionOptions { IntraOpNumThreads = cores, InterOpNumThreads = 1 });
             var intraOptions = new RunOptions();
@@ -131,7 +137,7 @@ internal static class StreamModelsBench
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("ort batch ", StringComparison.Ordinal)))
                 Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s (intra-op threads {cores})"));
             if (ideal)
-                Console.WriteLine(string.Create(Inv, $"{"",-30} loom {cores}x1: {perSecond[$"loom {cores}x1"]:F2} items/s ({perSecond[$"loom {cores}x1"] / perSecond["loom 1c"]:F2}x loom 1c, stream {perSecond["stream"] / perSecond[$"loom {cores}x1"]:F2}x it); ort 1c: {perSecond["ort 1c"]:F2} items/s (ort {cores}x1 {perSecond["ort concurrent"] / perSecond["ort 1c"]:F2}x it)"));
+                Console.WriteLine(string.Create(Inv, $"{"",-30} loom {cores}x1: {perSecond[$"loom {cores}x1"]:F2} items/s ({perSecond[$"loom {cores}x1"] / perSecond["loom 1c"]:F2}x loom 1c, stream {perSecond["stream"] / perSecond[$"loom {cores}x1"]:F2}x it); ort 1c: {perSecond["ort 1c"]:F2} items/s (ort {cores}x1 {perSecond["ort concurrent"] / perSecond["ort 1c"]:F2}x it); loom {cores}x1 on own sessions: {perSecond[$"loom {cores}x1 own"]:F2} items/s"));
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("stream ", StringComparison.Ordinal)))
                 Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c)"));
             return row;
@@ -173,12 +179,15 @@ internal static class StreamModelsBench
     /// left: threads that outlive the call, as the stream's own (<see cref="StreamCrew"/>) do, so per-thread GEMM scratch is
     /// not allocated and faulted in again on every call.
     /// </summary>
-    private static void SideBySide<T>(int threads, List<T> items, Action<T> run)
+    private static void SideBySide<T>(int threads, List<T> items, Action<T> run) => SideBySide(threads, items, (_, it) => run(it));
+
+    /// <summary>Items on <paramref name="threads"/> threads side by side, each taking the next; <paramref name="run"/> gets the thread's index.</summary>
+    private static void SideBySide<T>(int threads, List<T> items, Action<int, T> run)
     {
         int next = -1;
-        void Loop() { for (int i; (i = Interlocked.Increment(ref next)) < items.Count;) run(items[i]); }
-        var others = Enumerable.Range(1, threads - 1).Select(_ => Task.Run(Loop)).ToArray();
-        Loop();
+        void Loop(int k) { for (int i; (i = Interlocked.Increment(ref next)) < items.Count;) run(k, items[i]); }
+        var others = Enumerable.Range(1, threads - 1).Select(k => Task.Run(() => Loop(k))).ToArray();
+        Loop(0);
         Task.WaitAll(others);
     }
 

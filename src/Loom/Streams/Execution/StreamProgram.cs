@@ -320,10 +320,10 @@ public sealed class StreamProgram
     private bool _oneCore;
 
     /// <summary>
-    /// Unit alternation: cores claim units from a shared counter instead of core k taking units k, k + n, … (default
-    /// from LOOM_STREAM_CLAIM_UNITS=1; off). The output is the same either way.
+    /// Unit alternation: cores claim units from a shared counter instead of core k taking units k, k + n, … (default on;
+    /// LOOM_STREAM_CLAIM_UNITS=0 turns it off). The output is the same either way.
     /// </summary>
-    public bool ClaimUnits { get; set; } = Environment.GetEnvironmentVariable("LOOM_STREAM_CLAIM_UNITS") == "1";
+    public bool ClaimUnits { get; set; } = Environment.GetEnvironmentVariable("LOOM_STREAM_CLAIM_UNITS") != "0";
 
     /// <summary>How the fused runtime uses several cores (default from LOOM_STREAM_MODE: auto, pipeline or alternate).</summary>
     public ParallelMode Mode { get; set; } = AlternationChoice.ModeFromEnvironment();

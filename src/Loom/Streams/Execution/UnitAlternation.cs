@@ -5,7 +5,7 @@ namespace Loom.Streams.Execution;
 
 /// <summary>
 /// Data parallelism over whole fused units: with n cores, core k runs units k, k + n, k + 2n, … of the complete fused
-/// program (or, with <see cref="StreamProgram.ClaimUnits"/>, the next unit from a shared counter), each core on its own
+/// program (or, with <see cref="StreamProgram.ClaimUnits"/>, the default, the next unit from a shared counter), each core on its own
 /// twin of the program (its own buffers and filter state, compiled from the same source). What makes a unit independent
 /// of the one before is <see cref="AlternationChoice"/>'s split: the replicated actors (whatever carries state or items
 /// into the next unit and cannot be handed over) run for every unit on every core, so each core's copy of their state
@@ -64,8 +64,8 @@ internal sealed class UnitAlternation
     /// Whether cores claim units from a shared counter rather than taking turns (StreamProgram.ClaimUnits). With fixed
     /// turns a core that runs slower (its twin's code or buffers placed worse, its vCPU slowed by the host, its thread
     /// preempted) makes the other wait for its sinks: the two cores waited 0.4–18% of their CPU time on a quiet machine
-    /// (2026-11-27 15:06); claiming lets the faster core take more units. Off by default: on the shared machine no
-    /// gain over fixed turns could be measured (docs/stream.md).
+    /// (2026-11-27 15:06); claiming lets the faster core take more units. On by default since s2c2's A/B (docs/stream.md,
+    /// 2026-11-27 18:31–18:35: the two-core rate of AutoCor, CompCount and MatrixMult higher in all six alternating pairs).
     /// </summary>
     private readonly bool _claimUnits;
 
