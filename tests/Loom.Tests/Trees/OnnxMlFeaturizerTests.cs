@@ -18,14 +18,7 @@ public class OnnxMlFeaturizerTests
     private static OrtValue ToOrt(Tensor t)
     {
         long[] shape = t.Shape.ToArray().Select(d => (long)d).ToArray();
-        return t.DataType switch
-        {
-            DataType.Float => OrtValue.CreateTensorValueFromMemory(t.ToArray<float>(), shape),
-            DataType.Double => OrtValue.CreateTensorValueFromMemory(t.ToArray<double>(), shape),
-            DataType.Int64 => OrtValue.CreateTensorValueFromMemory(t.ToArray<long>(), shape),
-            DataType.String => OrtValue.CreateFromStringTensor(CreateStringTensor(t, shape)),
-            _ => throw new NotSupportedException(t.DataType.Name()),
-        };
+        return t.DataType == DataType.String ? OrtValue.CreateFromStringTensor(CreateStringTensor(t, shape)) : Support.OrtTensors.ToOrt(t);
     }
 
     private static Microsoft.ML.OnnxRuntime.Tensors.Tensor<string> CreateStringTensor(Tensor t, long[] shape) =>
