@@ -78,12 +78,12 @@ internal static unsafe class WinogradSplitBench
                 for (int i = 0; i < configs.Count; i++)
                 {
                     var pool = configs[i].Pool;
-                    double c0 = pool == null ? ThreadCpuClock.NowMs() : pool.Stats.Totals().PartCpuUs / 1e3;
+                    double c0 = CpuMs(pool);
                     long t0 = Stopwatch.GetTimestamp();
                     configs[i].Run();
                     if (r < 20) continue;
                     times[i].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                    cpu[i].Add((pool == null ? ThreadCpuClock.NowMs() : pool.Stats.Totals().PartCpuUs / 1e3) - c0);
+                    cpu[i].Add(CpuMs(pool) - c0);
                 }
             Console.WriteLine($"{c}->{k} at {h}x{h} ({(f4 ? "F4" : "F2")}){(cold > 1 ? $", {cold} weight copies in turn" : "")}");
             double best1 = times[0].Min();
@@ -96,4 +96,7 @@ internal static unsafe class WinogradSplitBench
             }
         }
     }
+
+    /// <summary>CPU ms so far: the calling thread's alone, or, for a pool, both threads' inside its parts.</summary>
+    private static double CpuMs(WorkerPool? pool) => pool == null ? ThreadCpuClock.NowMs() : pool.Stats.Totals().PartCpuUs / 1e3;
 }

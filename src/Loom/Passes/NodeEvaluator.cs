@@ -14,9 +14,6 @@ namespace Loom.Passes;
 /// </summary>
 internal static class NodeEvaluator
 {
-    /// <summary>Folding runs each kernel on the calling thread.</summary>
-    private static readonly Lazy<WorkerPool> CallerOnly = new(WorkerPool.CallerOnly);
-
     /// <summary>
     /// Every output of <paramref name="nodes"/> (in order, each reading only <paramref name="inputs"/> and
     /// earlier nodes' outputs, whose inferred <paramref name="types"/> are given) by name, or null when running them fails — an error, or a tensor above
@@ -32,7 +29,7 @@ internal static class NodeEvaluator
         try
         {
             var compiled = new CompiledGraph(graph, opsets, KernelRegistry.Default, options, parent: null);
-            var results = compiled.Execute(new RunState(options, new SymbolBindings(), CallerOnly, CancellationToken.None), null, []);
+            var results = compiled.Execute(new RunState(options, new SymbolBindings(), WorkerPool.LazyCallerOnly, CancellationToken.None), null, []);
             var values = new Dictionary<string, LoomValue>(names.Count);
             for (int i = 0; i < names.Count; i++)
                 // An output may be a view into a larger buffer (a slice of an input); keep only its elements.

@@ -51,8 +51,7 @@ internal sealed unsafe class GemmKernel : Kernel
     private GemmPackedB? PackedB(Tensor b, int m)
     {
         if (!_bComputedOnce || m <= 1) return _packedB;
-        if (Volatile.Read(ref _packedFrom) is { } from)
-            return ReferenceEquals(from.Buffer, b.Buffer) && from.Offset == b.Offset ? _packedB : null;
+        if (Volatile.Read(ref _packedFrom) is { } from) return Same(from, b) ? _packedB : null;
         if (b is not { DataType: DataType.Float, Rank: 2 } || b.Length == 0) return null;
         lock (_packLock)
         {
@@ -63,8 +62,9 @@ internal sealed unsafe class GemmKernel : Kernel
                     _packedB = new GemmPackedB(GemmKernelSet.Current, k, n, pb, b.Shape[1], _transB);
                 Volatile.Write(ref _packedFrom, b);
             }
-            return ReferenceEquals(_packedFrom.Buffer, b.Buffer) && _packedFrom.Offset == b.Offset ? _packedB : null;
+            return Same(_packedFrom, b) ? _packedB : null;
         }
+        static bool Same(Tensor from, Tensor b) => ReferenceEquals(from.Buffer, b.Buffer) && from.Offset == b.Offset;
     }
 
     public override void Run(KernelContext ctx)

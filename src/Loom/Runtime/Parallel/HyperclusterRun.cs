@@ -15,13 +15,6 @@ internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, R
 {
     private readonly LoomValue[][] _outputs = new LoomValue[hyper.SubBatches.Length][];
 
-    /// <summary>
-    /// The copies' kernels get a pool of their own thread alone: given the session's (busy) pool they split their work for all
-    /// its threads and ran every part in turn on one, paying for a split that bought nothing (VGG-19's 56×56 Winograd layers
-    /// transformed each tile block's input twice, for two output-channel slices: 1.22–1.42× their one-thread CPU time).
-    /// </summary>
-    private static readonly Lazy<WorkerPool> OneThread = new(WorkerPool.CallerOnly);
-
     public LoomValue[] Execute()
     {
         int copies = hyper.SubBatches.Length;
@@ -61,7 +54,10 @@ internal sealed class HyperclusterRun(CompiledGraph graph, Hypercluster hyper, R
             if (graph.Graph.Inputs[i].Type is TensorType { Shape: { } s }) bindings.Unify(s, view.Shape);
             sub[i] = view;
         }
-        var copyRun = new RunState(run.Options, bindings, OneThread, run.Cancellation, run.Trace, worker: copy, threads: 1);
+        // The copies' kernels get a pool of their own thread alone: given the session's (busy) pool they split their work for all
+        // its threads and ran every part in turn on one, paying for a split that bought nothing (VGG-19's 56×56 Winograd layers
+        // transformed each tile block's input twice, for two output-channel slices: 1.22–1.42× their one-thread CPU time).
+        var copyRun = new RunState(run.Options, bindings, WorkerPool.LazyCallerOnly, run.Cancellation, run.Trace, worker: copy, threads: 1);
         if (!hyper.HasTail)
         {
             _outputs[copy] = graph.Execute(copyRun, null, sub, frames[copy]);

@@ -67,6 +67,9 @@ public sealed class WorkerPool : IDisposable
     /// <summary>A pool of the calling thread alone: kernels given it run single-threaded.</summary>
     public static WorkerPool CallerOnly { get; } = new(1);
 
+    /// <summary><see cref="CallerOnly"/> as a run's pool is given (already made: nothing to defer).</summary>
+    internal static Lazy<WorkerPool> LazyCallerOnly { get; } = new(CallerOnly);
+
     /// <summary>Runs parts 0..<paramref name="parts"/>-1 of <paramref name="job"/> and returns when all are done.</summary>
     public void Run<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
     {
