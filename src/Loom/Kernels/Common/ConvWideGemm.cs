@@ -33,8 +33,9 @@ internal static unsafe class ConvWideGemm
 
     /// <summary>
     /// Grouped layers read B from the image only over this many NR-column panels or more. ShuffleNet's groups, one thread, in the
-    /// model: 136×34 at 28×28 and 272×68 at 14×14 3–6% faster, 136×34 at 14×14 13–22%; at 7×7 (49 positions, two panels) the
-    /// 136-channel groups' unaligned B rows (planes 196 bytes apart) cost more than the copy they save: 544×136 18% slower.
+    /// model (docs/stream.md, shuf2): 272×68 at 14×14 4% faster, 136×34 at 28×28 9%, 136×34 at 14×14 22%, 112×28 at 28×28 26%; at
+    /// 7×7 (49 positions, two panels) the 136-channel groups' unaligned B rows (planes 196 bytes apart) cost more than the copy
+    /// they save: 544×136 18% slower.
     /// </summary>
     private const int MinGroupedPanels = 4;
 
