@@ -123,7 +123,7 @@ public static class KernelPaths
             return new KernelWork(KernelPath.ConvDirect, (double)positions * m * k, bytes + copy);
         // What the kernel decides (ConvKernel.RunFloat, its weights packed once): Winograd, few positions, else the implicit GEMM
         // when it is eligible (strided 1×1 on the subsampled image), else im2col.
-        bool wideEligible = p.Group == 1 && x.Length is 3 or 4;
+        bool wideEligible = x.Length is 3 or 4;
         var ks = GemmKernelSet.Current;
         if (ConvWinograd4.Worth(p, g))
         {
@@ -144,7 +144,7 @@ public static class KernelPaths
             return new KernelWork(KernelPath.ConvWinograd, p.Batch * ConvWinograd.Frequencies * (double)Up(m, mr) * tiles * p.Channels,
                 bytes + p.Batch * (4.0 * p.Channels * l.PlaneSize + transformed)) { WinogradTile = 2 };
         }
-        ConvWideGemm.Layout? wide = wideEligible && ConvWideGemm.Supports(g, p.Group, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
+        ConvWideGemm.Layout? wide = wideEligible && ConvWideGemm.Supports(g, p.Group, (int)k, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
         if (ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
             return new KernelWork(KernelPath.ConvFewPositions, p.Batch * (double)Up(g.OutputSize, mr) * Up(m, nr) * k,
                 bytes + copy + (wide is { NeedsCopy: true } ? 4.0 * p.Batch * p.Channels * wide.Phases * wide.Hq * wide.Wq : 0));
@@ -152,7 +152,7 @@ public static class KernelPaths
         {
             double planes = wide.NeedsCopy ? 4.0 * p.Batch * p.Channels * wide.Phases * wide.Hq * wide.Wq : 0;
             return new KernelWork(g.KernelSize == 1 ? KernelPath.ConvPointwise : KernelPath.ConvImplicitGemm,
-                p.Batch * (double)Up(m, mr) * Up(wide.WideN, nr) * k, bytes + planes + (preActivation && !wide.NeedsCopy ? copy : 0));
+                p.Batch * p.Group * (double)Up(mg, mr) * Up(wide.WideN, nr) * k, bytes + planes + (preActivation && !wide.NeedsCopy ? copy : 0));
         }
         double columns = g.IsPointwise ? 0 : 4.0 * p.Batch * p.Group * k * g.OutputSize; // im2col panels packed from the image
         return new KernelWork(KernelPath.ConvIm2ColGemm, p.Batch * p.Group * (double)Up(mg, mr) * Up(g.OutputSize, nr) * k, bytes + copy + columns);

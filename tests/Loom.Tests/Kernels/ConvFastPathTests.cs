@@ -69,6 +69,11 @@ public sealed class ConvFastPathTests
         ([1, 8, 17, 18], [64, 8, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         // grouped GEMM (4 rows per group), and direct (2 rows per group, channel multiplier 2)
         ([2, 8, 10, 10], [16, 2, 3, 3], 4, [1, 1], [1, 1, 1, 1], [1, 1]),
+        // grouped 1x1 deeper than 8 channels: read from the image per group (144 and 196 positions), and on the GEMM path from
+        // the same full-depth packs over 49 positions
+        ([1, 36, 12, 12], [30, 12, 1, 1], 3, [1, 1], [0, 0, 0, 0], [1, 1]),
+        ([2, 24, 14, 14], [26, 12, 1, 1], 2, [1, 1], [0, 0, 0, 0], [1, 1]),
+        ([1, 40, 7, 7], [44, 10, 1, 1], 4, [1, 1], [0, 0, 0, 0], [1, 1]),
         ([1, 4, 7, 7], [4, 2, 3, 3], 2, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 3, 8, 8], [6, 1, 3, 3], 3, [1, 1], [1, 1, 1, 1], [1, 1]),
         // stride 1 read straight from the (padded) image: dilation, asymmetric pads, batch, 1-D
@@ -141,7 +146,58 @@ public sealed class ConvFastPathTests
         ([1, 20, 13, 13], [136, 20, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
         ([1, 10, 14, 14], [72, 10, 3, 3], 1, [2, 2], [1, 1, 1, 1], [1, 1]),
         ([1, 8, 17, 18], [64, 8, 3, 3], 1, [1, 1], [1, 1, 1, 1], [1, 1]),
+        ([1, 36, 12, 12], [30, 12, 1, 1], 3, [1, 1], [0, 0, 0, 0], [1, 1]),
     ];
+
+    /// <summary>
+    /// Which grouped 1×1 layers read B from the image per group (the cases above rely on it): deeper than ConvPointwiseNarrow's
+    /// 8 channels, at most KC, over at least four NR panels of positions (ShuffleNet's 28×28 and 14×14 stages, not its 7×7).
+    /// </summary>
+    [Fact]
+    public void GroupedPointwiseReadsTheImageFromFourPanels()
+    {
+        foreach (var ks in GemmKernelSet.Supported)
+        {
+            bool Wide(int c, int m, int h, int group)
+            {
+                var node = new Node("Conv", ["x", "w"], ["y"], ConvAttrs(group, [1, 1], [0, 0, 0, 0], [1, 1]));
+                var p = ConvProblem.Create(ConvAttributes.Parse(node, e => new ShapeException(e)), [1, c, h, h], [m, c / group, 1, 1], e => new ShapeException(e));
+                return ConvWideGemm.Supports(new Conv3D(p.Geometry), p.Group, p.GroupDepth, ks);
+            }
+            Assert.True(Wide(136, 136, 28, 4), ks.Name);
+            Assert.True(Wide(272, 272, 14, 4), ks.Name);
+            Assert.True(Wide(36, 30, 12, 3) == (144 >= 4 * ks.NR), ks.Name);
+            Assert.True(Wide(544, 544, 7, 4) == (49 >= 4 * ks.NR), ks.Name);  // 49 positions: two panels of 32
+            Assert.False(Wide(24, 112, 56, 4), ks.Name);  // 6 channels a group: ConvPointwiseNarrow's
+            Assert.False(Wide(1200, 8, 28, 4), ks.Name);  // 300 channels a group: deeper than KC
+        }
+    }
+
+    /// <summary>
+    /// Grouped 1×1 layers read from the image: with fewer groups than twice the threads each group's product splits itself,
+    /// with more each group is one part; at 2 and 3 threads bit for bit the one-thread output, with a residual and activation.
+    /// </summary>
+    [Fact]
+    public void GroupedPointwiseBitForBitAcrossThreads()
+    {
+        foreach (var (xs, ws, group) in new (int[], int[], int)[] { ([1, 24, 20, 20], [26, 12, 1, 1], 2), ([1, 64, 14, 14], [68, 16, 1, 1], 4) })
+        {
+            var x = Random(Size(xs), 41);
+            var w = Random(Size(ws), 42);
+            var b = Random(ws[0], 43);
+            var expected = ConvTests.NaiveConv(x, xs, w, ws, b, group, [1, 1], [0, 0, 0, 0], [1, 1], out var shape);
+            var z = Random(expected.Length, 44);
+            var attrs = ConvAttrs(group, [1, 1], [0, 0, 0, 0], [1, 1]).Append(Attr.String("activation", "Relu")).ToArray();
+            foreach (var ks in GemmKernelSet.Supported)
+            {
+                using var forced = Force(ks.Name);
+                var one = RunOne("FusedConv", "com.loom", attrs, 1, F(x, xs), F(w, ws), F(b, ws[0]), F(z, shape)).ToArray<float>();
+                AssertNear(expected.Select((v, i) => Math.Max(v + z[i], 0)).ToArray(), one, $"{ks.Name} group {group}");
+                foreach (int threads in new[] { 2, 3 })
+                    Assert.Equal(one, RunOne("FusedConv", "com.loom", attrs, threads, F(x, xs), F(w, ws), F(b, ws[0]), F(z, shape)).ToArray<float>());
+            }
+        }
+    }
 
     /// <summary>
     /// Which layers the few-positions path takes (the cases above rely on it): 3x3 stride 1 up to 1024 positions whenever it
@@ -157,7 +213,7 @@ public sealed class ConvFastPathTests
             var node = new Node("Conv", ["x", "w"], ["y"], ConvAttrs(1, [s, s], [pad, pad, pad, pad], [1, 1]));
             var p = ConvProblem.Create(ConvAttributes.Parse(node, e => new ShapeException(e)), [1, c, h, h], [m, c, k, k], e => new ShapeException(e));
             var g = new Conv3D(p.Geometry);
-            var wide = ConvWideGemm.Supports(g, p.Group, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
+            var wide = ConvWideGemm.Supports(g, p.Group, p.GroupDepth, ks) ? new ConvWideGemm.Layout(g, p.Channels, ks.NR) : null;
             return ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide);
         }
         Assert.True(Worth(128, 128, 28, 3, 1, 1));

@@ -54,7 +54,7 @@ internal sealed record ConvPlan(ConvProblem Problem, Conv3D Geometry, ConvWideGe
     {
         var p = ConvProblem.Create(attrs, ctx.Input(0).Shape, ctx.Input(1).Shape, ctx.Fail);
         var g = p.As3D(ctx.Fail);
-        var layout = wide is not null && ConvWideGemm.Supports(g, p.Group, wide) ? new ConvWideGemm.Layout(g, p.Channels, wide.NR) : null;
+        var layout = wide is not null && ConvWideGemm.Supports(g, p.Group, p.GroupDepth, wide) ? new ConvWideGemm.Layout(g, p.Channels, wide.NR) : null;
         return new ConvPlan(p, g, layout);
     }
 }

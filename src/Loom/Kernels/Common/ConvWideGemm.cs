@@ -17,9 +17,27 @@ namespace Loom.Kernels.Common;
 /// </summary>
 internal static unsafe class ConvWideGemm
 {
-    /// <summary>2-D (or 1-D) convolution of one group with a kernel set that has an offset micro-kernel.</summary>
-    public static bool Supports(Conv3D g, int group, GemmKernelSet ks) =>
-        group == 1 && g.KD == 1 && g.ID == 1 && ks.OffsetKernel != null;
+    /// <summary>
+    /// 2-D (or 1-D) convolution with a kernel set that has an offset micro-kernel: of one group, or 1×1 groups deeper than
+    /// <see cref="ConvPointwiseNarrow"/> takes (ShuffleNet's), each group a product of its own that reads its channels of the image.
+    /// </summary>
+    public static bool Supports(Conv3D g, int group, int groupDepth, GemmKernelSet ks) =>
+        (group == 1 || Grouped(g.KernelSize, groupDepth) && g.OutputSize >= MinGroupedPanels * ks.NR) && g.KD == 1 && g.ID == 1 && ks.OffsetKernel != null;
+
+    /// <summary>
+    /// Groups of a 1×1 convolution this many channels deep may read B from the image as one group does: packed per group for the
+    /// GEMM path instead, their B panels cost a copy of the image each run (ShuffleNet's 4 groups of 34–136 channels). At most
+    /// <see cref="GemmCore.KC"/> deep, so the groups' full-depth panels serve the GEMM path too (one block, the same layout).
+    /// </summary>
+    public static bool Grouped(int kernelSize, int groupDepth) => kernelSize == 1 && groupDepth is > ConvPointwiseNarrow.MaxDepth and <= GemmCore.KC;
+
+    /// <summary>
+    /// Grouped layers read B from the image only over this many NR-column panels or more. ShuffleNet's groups, one thread, in the
+    /// model (docs/stream.md, shuf2): 272×68 at 14×14 4% faster, 136×34 at 28×28 9%, 136×34 at 14×14 22%, 112×28 at 28×28 26%; at
+    /// 7×7 (49 positions, two panels) the 136-channel groups' unaligned B rows (planes 196 bytes apart) cost more than the copy
+    /// they save: 544×136 18% slower.
+    /// </summary>
+    private const int MinGroupedPanels = 4;
 
     /// <summary>The phase planes' size and the tap offsets for one geometry (cached with the node's plan).</summary>
     public sealed class Layout
@@ -121,16 +139,20 @@ internal static unsafe class ConvWideGemm
         }
     }
 
-    /// <summary>Y = act(conv(X, W) + bias + residual) for every image; <paramref name="packed"/> holds W with full-depth panels.</summary>
-    public static void Run(ConvProblem p, Conv3D g, Layout layout, GemmPackedA packed, ConvBuffers t, FusedActivation act, WorkerPool? pool)
+    /// <summary>
+    /// Y = act(conv(X, W) + bias + residual) for every image; <paramref name="packed"/> holds each group's W with full-depth
+    /// panels (one for a convolution of one group).
+    /// </summary>
+    public static void Run(ConvProblem p, Conv3D g, Layout layout, GemmPackedA[] packed, ConvBuffers t, FusedActivation act, WorkerPool? pool)
     {
         // Without a copy of its own (pointwise, no padding) the image gets its pre-activation applied first.
         if (!layout.NeedsCopy) t = ConvInputTransform.Materialize(t, p.Batch, p.Channels, g.InputSize, pool);
-        var ks = packed.Kernels;
-        int c = p.Channels, m = p.OutChannels, k = p.GroupDepth, threads = pool?.Threads ?? 1;
+        var ks = packed[0].Kernels;
+        int c = p.Channels, m = p.OutChannels, groups = p.Group, k = p.GroupDepth, threads = pool?.Threads ?? 1;
         long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
         float* planes = layout.NeedsCopy ? GemmScratch.ForThread.Extra(checked((int)(c * channelSize))) : null;
-        var plan = GemmPartition.Plan(ks, m, layout.WideN, k, threads, aPacked: true, bPacked: true);
+        // Enough groups for every thread: one part each, as ConvFloat's group GEMMs; else each group's product splits itself.
+        var plan = GemmPartition.Plan(ks, p.OutChannelsPerGroup, layout.WideN, k, groups >= 2 * threads ? 1 : threads, aPacked: true, bPacked: true);
         for (int n = 0; n < p.Batch; n++)
         {
             long yOff = (long)n * m * g.OutputSize;
@@ -140,9 +162,9 @@ internal static unsafe class ConvWideGemm
                 FillPlanes(layout, x, planes, c, t.Input, pool);
                 x = planes;
             }
-            var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, m, k, act,
-                Interlocked.Increment(ref s_jobs));
-            Split(pool, plan.Parts, job);
+            var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, p.OutChannelsPerGroup, k, act,
+                Interlocked.Add(ref s_jobs, groups), p.ChannelsPerGroup * channelSize);
+            Split(pool, groups * plan.Parts, job);
         }
     }
 
@@ -181,8 +203,11 @@ internal static unsafe class ConvWideGemm
     /// <summary>Tests only: false sends the tiles across a row end through the scalar <c>Scatter</c>, as before <see cref="ConvWideSplitTile"/> (same bits).</summary>
     internal static bool s_splitStore = true;
 
-    private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, GemmPackedA packed, float* x, float* y, float* bias,
-        float* residual, int m, int k, FusedActivation act, long id) : IParallelJob
+    /// <param name="m">Output channels per group.</param>
+    /// <param name="lastId">The job's id, unique per group: <paramref name="lastId"/> − the group's index.</param>
+    /// <param name="groupStride">Floats from one group's first channel (or its planes) to the next group's.</param>
+    private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, GemmPackedA[] packedGroups, float* x, float* y, float* bias,
+        float* residual, int m, int k, FusedActivation act, long lastId, long groupStride) : IParallelJob
     {
         /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
         private const int PanelsPerBlock = 8;
@@ -194,9 +219,19 @@ internal static unsafe class ConvWideGemm
         /// </summary>
         private const int ShortDepth = 160;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        /// <summary>Part <paramref name="part"/> % plan.Parts of group <paramref name="part"/> / plan.Parts (its pointers offset to the group's).</summary>
         public void Execute(int part)
         {
+            int gi = part / plan.Parts;
+            long yOff = (long)gi * m * g.OutputSize;
+            new Job(plan, g, layout, packedGroups, x + gi * groupStride, y + yOff, bias == null ? null : bias + gi * m,
+                residual == null ? null : residual + yOff, m, k, act, lastId - gi, groupStride).Group(packedGroups[gi], part - gi * plan.Parts);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Group(GemmPackedA packed, int part)
+        {
+            long id = lastId;
             var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
             int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;

@@ -92,12 +92,12 @@ internal sealed unsafe class ConvKernel : Kernel
     {
         public required Tensor Constant { get; init; }
         public GemmPackedA[]? Packed { get; init; }
-        public GemmPackedA? PackedWide { get; init; }
+        public GemmPackedA[]? PackedWide { get; init; } // per group, full depth (ConvWideGemm)
         private GemmPackedB? _transposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
         private ConvWinogradWeights<WinogradF2>? _winograd; // U_ξ for F(2×2), transformed on first use (only layers whose shape takes it)
         private ConvWinogradWeights<WinogradF4>? _winograd4; // U_ξ for F(4×4), likewise
 
-        public GemmKernelSet? Kernels => PackedWide?.Kernels ?? Packed?[0].Kernels;
+        public GemmKernelSet? Kernels => PackedWide?[0].Kernels ?? Packed?[0].Kernels;
 
         public static Weights? Prepare(Tensor w, ConvAttributes attrs)
         {
@@ -107,13 +107,14 @@ internal sealed unsafe class ConvKernel : Kernel
             if (mg < ConvFloat.MinGemmRows || kg == 0) return new Weights { Constant = w };
             fixed (float* pw = w.AsSpan<float>())
             {
-                // Convolutions of one group that read B straight from the image want full-depth panels.
-                if (WideEligible(attrs, w.Shape, ks))
-                    return new Weights { Constant = w, PackedWide = new GemmPackedA(ks, m, kg, pw, kg, transposed: false, fullDepth: true) };
+                // Convolutions that read B straight from the image want full-depth panels.
+                bool wide = WideEligible(attrs, w.Shape, kg, ks);
                 var packed = new GemmPackedA[attrs.Group];
                 for (int g = 0; g < packed.Length; g++)
-                    packed[g] = new GemmPackedA(ks, mg, kg, pw + (long)g * mg * kg, kg, transposed: false);
-                return new Weights { Constant = w, Packed = packed };
+                    packed[g] = new GemmPackedA(ks, mg, kg, pw + (long)g * mg * kg, kg, transposed: false, fullDepth: wide);
+                // A grouped layer's full-depth panels (at most KC deep) are GemmCore's layout too: its shapes too small to read B
+                // from the image (ConvWideGemm.Supports) take the GEMM path on the same packs.
+                return new Weights { Constant = w, Packed = wide && attrs.Group == 1 ? null : packed, PackedWide = wide ? packed : null };
             }
         }
 
@@ -162,7 +163,7 @@ internal sealed unsafe class ConvKernel : Kernel
 
     /// <summary>Whether <see cref="RunFloat"/> takes the implicit-GEMM path (<see cref="ConvWideGemm"/>) for this plan.</summary>
     private static bool WideRuns(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, Weights? weights) =>
-        wide is not null && weights?.PackedWide is { } packed && !ConvFewPositions.Worth(g, p.Group, p.OutChannels, packed.Kernels, wide);
+        wide is not null && weights?.PackedWide is { } packed && !ConvFewPositions.Worth(g, p.Group, p.OutChannels, packed[0].Kernels, wide);
 
     /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
     private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights, Runtime.Threading.WorkerPool pool)
@@ -184,8 +185,8 @@ internal sealed unsafe class ConvKernel : Kernel
     /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone. (A strided 1×1 kernel reads
     /// one phase plane, the subsampled image, which the wide layout copies alone.)
     /// </summary>
-    private static bool WideEligible(ConvAttributes a, ReadOnlySpan<int> w, GemmKernelSet ks) =>
-        a.Group == 1 && w.Length is 3 or 4 && ks.OffsetKernel != null;
+    private static bool WideEligible(ConvAttributes a, ReadOnlySpan<int> w, int groupDepth, GemmKernelSet ks) =>
+        (a.Group == 1 || ConvWideGemm.Grouped(groupDepth / w[1], groupDepth)) && w.Length is 3 or 4 && ks.OffsetKernel != null;
 
     public override void Run(KernelContext ctx)
     {
@@ -200,7 +201,7 @@ internal sealed unsafe class ConvKernel : Kernel
         if (x.DataType != DataType.Float && (z is not null || inScale is not null || _inputChannels is not null || _activation.Kind != ActivationKind.None))
             throw ctx.Fail($"FusedConv supports float32 only, not {x.DataType.Name()}");
         var weights = WeightsFor(w);
-        var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, weights?.PackedWide?.Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
+        var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, weights?.PackedWide?[0].Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
         if (b is not null && (b.Rank != 1 || b.Length != p.OutChannels))
             throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{p.OutChannels}]");
         if (z is not null && !z.Shape.SequenceEqual(p.OutputShape))
