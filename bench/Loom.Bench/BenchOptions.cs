@@ -88,6 +88,16 @@ internal sealed class BenchOptions
         return (ta[runs / 2], tb[runs / 2]);
     }
 
+    /// <summary>
+    /// The median; of an even count the mean of the two middle values (with two rounds, the upper one alone was the slower
+    /// round of every configuration).
+    /// </summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var s = values.Order().ToArray();
+        return s.Length == 0 ? double.NaN : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
     /// <summary>Median of <paramref name="runs"/> timed calls after warm-up, in milliseconds.</summary>
     public static double MedianMs(Action run, int runs, bool cpu = false)
     {

@@ -134,7 +134,7 @@ internal static class ModelsBench
         public bool IsLoom { get; private init; }
         public Runtime.Parallel.ParallelPlan? Plan { get; private set; }
 
-        public double Median => _times.Count == 0 ? double.NaN : _times.Order().ElementAt(_times.Count / 2);
+        public double Median => BenchOptions.Median(_times);
 
         // LOOM_BENCH_POSITIONS=1: the median of each run's position in its block (the first after the pause, the second, ...).
         private readonly List<(int Position, double Ms)> _positions = new();

@@ -4,6 +4,7 @@ using Loom;
 using Loom.Conformance;
 using Loom.Import.Onnx;
 using Loom.Kernels;
+using Loom.Bench;
 using Loom.Runtime;
 
 /// <summary>
@@ -110,11 +111,7 @@ internal static class OpProfile
         return $"{n.OpType} {(info.InputTypes.Count > 1 ? Shape(info.InputTypes[1]) + " " : "")}{Shape(info.InputTypes[0])}->{Shape(info.OutputTypes[0])} {n.Outputs[0]}";
     }
 
-    private static double Median(List<long> v)
-    {
-        var s = v.Order().ToArray();
-        return s.Length == 0 ? 0 : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2.0;
-    }
+    private static double Median(List<long> v) => v.Count == 0 ? 0 : BenchOptions.Median(v.Select(x => (double)x));
 
     // With LOOM_POOL_STATS=1: per node, the pool's jobs, the workers' start latency, the caller's wait at the joins and the workers'
     // idle ends, summed over the runs (see WorkerPoolStats).

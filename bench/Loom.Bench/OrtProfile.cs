@@ -62,9 +62,5 @@ internal static class OrtProfile
         return 0;
     }
 
-    private static double Median(List<double> v)
-    {
-        var s = v.Order().ToArray();
-        return s.Length == 0 ? 0 : s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
+    private static double Median(List<double> v) => v.Count == 0 ? 0 : BenchOptions.Median(v);
 }

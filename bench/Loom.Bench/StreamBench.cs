@@ -94,11 +94,7 @@ internal static class StreamBench
         return 0;
     }
 
-    private static double Median(List<double> v)
-    {
-        var s = v.Order().ToList();
-        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
-    }
+    private static double Median(List<double> v) => BenchOptions.Median(v);
 
     /// <summary>Timed runs of fresh instances of one program at one core count.</summary>
     private sealed class Timed(List<SourceFile> files, int cores, Partition? plan, long perIter, IReadOnlyDictionary<string, int>? fissions, bool cpu, bool runs)

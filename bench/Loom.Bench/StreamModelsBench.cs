@@ -148,7 +148,7 @@ internal static class StreamModelsBench
         }
     }
 
-    private static double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
+    private static double Median(List<double> v) => BenchOptions.Median(v);
 
     /// <summary>Wall seconds and the whole process's CPU seconds (every thread: stream workers, ORT's pools, GC).</summary>
     private static (double Wall, double Cpu) Time(Action a)
