@@ -18,7 +18,8 @@ namespace Loom.Bench;
 /// thread runs: nothing, another Loom session of the model, another ONNX Runtime session, an FMA loop that touches no memory,
 /// or a loop reading a 64 MiB buffer (memory traffic only). Times are this thread's CPU time per run (medians), so a partner
 /// counts only through what the two cores share. Configurations alternate within each round. <c>--nodes</c>: Loom's nodes'
-/// medians alone and beside a Loom partner, with the bytes each node's inputs and outputs hold.
+/// medians alone and beside a Loom partner, with the bytes each node's inputs and outputs of known shape hold (at --batch
+/// above 1 the weights only: the activations' shapes carry the batch symbol).
 /// </summary>
 internal static class CorunBench
 {
