@@ -21,6 +21,7 @@
 //   load-phases MODEL [THREADS]               one fresh load step by step: wall, CPU, JIT per phase
 //   scaling MODEL [--threads 2] [--blocks 15]   one session timed in 20-run blocks (2-thread stability, docs/performance.md)
 //   wino-split [C,K,H ...] [--runs N]          Winograd layers: tile-block against whole-plane split, 1 and 2 threads
+//   corun MODEL [--runs N] [--rounds R] [--partners none,loom,ort,fma,mem] [--nodes]   one-core copies beside a partner on the other core: CPU per run
 //   MODEL.onnx [options]         end-to-end: Loom vs ONNX Runtime median latency
 using Loom.Bench;
 
@@ -52,6 +53,7 @@ return args switch
     ["load-phases", .. var rest] => LoadPhases.Run(rest),
     ["wino-split", .. var rest] => WinogradSplitBench.Run(rest),
     ["fc", .. var rest] => FcBench.Run(rest),
+    ["corun", .. var rest] => CorunBench.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };
