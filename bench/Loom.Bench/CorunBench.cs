@@ -150,8 +150,8 @@ internal static class CorunBench
         return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
     }
 
-    private static double Median(List<double> v) => v.Order().ElementAt(v.Count / 2);
-    private static double Median(List<long> v) => v.Order().ElementAt(v.Count / 2);
+    private static double Median(List<double> v) => BenchOptions.Median(v);
+    private static double Median(List<long> v) => BenchOptions.Median(v.Select(x => (double)x));
 
     /// <summary>A one-core Loom session whose kernels record their thread CPU time (ns) per node while <see cref="Samples"/> is set.</summary>
     private sealed class TimedSession
