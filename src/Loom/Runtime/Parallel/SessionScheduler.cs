@@ -71,21 +71,26 @@ internal sealed class SessionScheduler
         var schedule = Scheduler.Build(dataflow.Graph, dataflow.WideWeights, workers, _options.InterOpOnly, sideBySide: !Cost.Profile.ProbedBusy);
         var plan = new ParallelPlan(dataflow, schedule, _options.InterOpOnly);
         if (_separability.Value.Batch is not { } batch || dims(batch) is not { } size || size < 2) return plan;
-        // Sub-batches as small as allowed, up to two per worker, sizes as equal as can be; each copy runs its nodes one by one on
-        // one thread, and the workers claim copies as they finish one. Copies of one image each kept smaller planes than one
-        // copy per worker of two images and balanced the two cores as they went: the PP-OCR detector at batch 4 on two
-        // threads ran [1,1,1,1] 1.76–1.90× faster than one thread against 1.69–1.72× as [2,2], DenseNet-121 2.04 against
-        // 1.96 (2026-11-27, runs alternating in one process). Where samples become the rows of a matrix product, a
-        // sub-batch of one would take the matrix-vector path, whose float rounding differs from the matrix-matrix path of
-        // the whole batch: two rows at least.
-        int copies = (int)Math.Min(size / (HasRowProducts ? 2 : 1), 2 * workers);
+        // One sub-batch per worker, sizes as equal as can be, is what the split is predicted on; each copy runs its nodes one by
+        // one on one thread. Where samples become the rows of a matrix product, a sub-batch of one would take the
+        // matrix-vector path, whose float rounding differs from the matrix-matrix path of the whole batch: two rows at least.
+        int rows = HasRowProducts ? 2 : 1, copies = (int)Math.Min(size / rows, workers);
         if (copies < 2) return plan;
-        var subBatches = Enumerable.Range(0, copies).Select(k => (int)(size / copies + (k < size % copies ? 1 : 0))).ToArray();
+        var subBatches = EqualParts(size, copies);
         Func<string, long?> subDims = s => s == batch ? subBatches[0] : dims(s);
         var sub = new ModelDataflow(GraphAt(subDims), _steps, subDims, Cost);
-        var hyper = BestSplit(batch, subBatches, rounds: (copies + workers - 1) / workers, sub, dataflow, graph, dims);
+        var hyper = BestSplit(batch, subBatches, sub, dataflow, graph, dims);
+        // The copies run as sub-batches as small as allowed, up to two per worker, which the workers claim as they finish one:
+        // copies of one image each kept smaller planes than one copy per worker of two and balanced the cores as they went
+        // (the PP-OCR detector at batch 4 on two threads: [1,1,1,1] 1.76–1.90× faster than one thread against 1.69–1.72× as
+        // [2,2], DenseNet-121 2.04 against 1.96; 2026-11-27, runs alternating in one process). Whether to split stays decided
+        // on one copy per worker, as before: the cost model's predictions for these smaller copies were not checked against runs.
+        hyper = hyper with { SubBatches = EqualParts(size, (int)Math.Min(size / rows, 2 * workers)) };
         return hyper.PredictedMakespan < schedule.PredictedMakespan ? new ParallelPlan(dataflow, schedule, _options.InterOpOnly) { Hyper = hyper } : plan;
     }
+
+    private static int[] EqualParts(long size, int parts) =>
+        Enumerable.Range(0, parts).Select(k => (int)(size / parts + (k < size % parts ? 1 : 0))).ToArray();
 
     /// <summary>
     /// The graph whose value sizes the cost model reads at <paramref name="dims"/>: the compiled one when its inputs' symbols
@@ -103,14 +108,13 @@ internal sealed class SessionScheduler
     /// The faster of two ways to split: every node in the copies, or the copies only up to the first node that streams a
     /// weight from memory and the rest (the tail) on the whole batch with every thread, so those weights stream once.
     /// Copies each stream all of their weights at the same time and share the memory's bandwidth: at batch 4 on two threads
-    /// AlexNet ran 1.73× faster split whole against 1.92× not split, ZFNet 1.76× and 1.92× (2026-11-27). A worker runs up to
-    /// <paramref name="rounds"/> copies one after another, each beside the other workers' copies.
+    /// AlexNet ran 1.73× faster split whole against 1.92× not split, ZFNet 1.76× and 1.92× (2026-11-27).
     /// </summary>
-    private Hypercluster BestSplit(string batch, int[] subBatches, int rounds, ModelDataflow sub, ModelDataflow whole, Graph graph, Func<string, long?> dims)
+    private Hypercluster BestSplit(string batch, int[] subBatches, ModelDataflow sub, ModelDataflow whole, Graph graph, Func<string, long?> dims)
     {
-        int n = _steps.Length, beside = (subBatches.Length + rounds - 1) / rounds;
+        int n = _steps.Length, copies = subBatches.Length;
         var streamed = _steps.Select(StreamedWeightSeconds).ToArray();
-        double Prefix(int until) => rounds * Enumerable.Range(0, until).Sum(i => sub.Costs[i].BesideSeconds + (beside - 1) * streamed[i]);
+        double Prefix(int until) => Enumerable.Range(0, until).Sum(i => sub.Costs[i].BesideSeconds + (copies - 1) * streamed[i]);
         var all = new Hypercluster(batch, subBatches, Prefix(n), whole.Graph.TotalWork);
         int from = Array.FindIndex(streamed, s => s > 0);
         if (from <= 0 || CutValues(_steps[from], batch) is not { } cut) return all;
