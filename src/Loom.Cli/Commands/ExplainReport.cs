@@ -67,7 +67,7 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
     public void PrintSplit(string? whyNot)
     {
         if (plan.Hyper is { } h)
-            Console.WriteLine(string.Create(Inv, $"hyperclustering: {h.BatchSymbol} split into sub-batches [{string.Join(", ", h.SubBatches)}], one copy of the graph per worker{(h.HasTail ? $" up to {h.TailNode}, which and every node after it run once on the whole batch with every thread (its weights stream from memory once, not once per copy)" : "")}: predicted {Ms(h.PredictedMakespan)}, speedup {h.PredictedSpeedup:F2}x (the schedule above: {plan.Schedule.PredictedSpeedup:F2}x)"));
+            Console.WriteLine(string.Create(Inv, $"hyperclustering: {h.BatchSymbol} split into sub-batches [{string.Join(", ", h.SubBatches)}], one copy of the graph each, which the workers claim in turn{(h.HasTail ? $" up to {h.TailNode}, which and every node after it run once on the whole batch with every thread (its weights stream from memory once, not once per copy)" : "")}: predicted {Ms(h.PredictedMakespan)}, speedup {h.PredictedSpeedup:F2}x (the schedule above: {plan.Schedule.PredictedSpeedup:F2}x)"));
         else Console.WriteLine($"hyperclustering: no ({whyNot ?? "the schedule is predicted faster, or the batch is 1"})");
     }
 

@@ -213,26 +213,28 @@ public sealed class LoomSession : IDisposable
     private RunResult RunSplit(Hypercluster hyper, RunState run, LoomValue?[] values)
     {
         var frames = hyper.SubBatches.Select(_ => TakeFrame()).ToArray();
-        var tail = hyper.HasTail ? TakeFrame() : null; // the whole-batch tail's frame, when the copies stop before the end
+        var whole = TakeFrame(); // the whole batch's joined values (pooled, as a run's outputs), and the tail when the copies stop before the end
         foreach (var f in frames) f.BeginRun();
-        tail?.BeginRun();
-        var split = new HyperclusterRun(_main, hyper, run, values, frames, tail);
+        whole.BeginRun();
+        var split = new HyperclusterRun(_main, hyper, run, values, frames, whole);
         LoomValue[] outputs = [];
         (Array, int)[] reclaimable;
         try { outputs = split.Execute(); }
         finally
         {
-            for (int k = 0; k < frames.Length; k++)
+            reclaimable = whole.EndRun(outputs);
+            _frames.Add(whole);
+            // Given back last first: the bag hands a thread's frames back newest first, so the next split takes each frame for the
+            // same role (and footprint) again, and no frame keeps buffers for both a copy's sub-batch and the whole batch.
+            for (int k = frames.Length - 1; k >= 0; k--)
             {
                 frames[k].GiveBack(frames[k].EndRun(split.CopyOutputs(k))); // joined copies: the copies' own buffers are free again
                 _frames.Add(frames[k]);
             }
-            reclaimable = tail?.EndRun(outputs) ?? [];
-            if (tail is not null) _frames.Add(tail);
         }
         var named = new NamedValue[outputs.Length];
         for (int i = 0; i < named.Length; i++) named[i] = new NamedValue(Model.Graph.Outputs[i].Name, outputs[i]);
-        return new RunResult(named, reclaimable.Length > 0 ? tail : null, reclaimable);
+        return new RunResult(named, reclaimable.Length > 0 ? whole : null, reclaimable);
     }
 
     private static void Check(ValueInfo info, LoomValue value, SymbolBindings bindings)

@@ -65,8 +65,8 @@ internal sealed class ParallelPlan
 }
 
 /// <summary>
-/// A batch split into sub-batches that run as independent copies of the graph, one worker each
-/// (hyperclustering), with the predicted time of the slowest copy and of the whole batch on one thread.
+/// A batch split into sub-batches that run as independent copies of the graph, each on one worker, which claims the next
+/// when it finishes one (hyperclustering), with the predicted time of the busiest worker and of the whole batch on one thread.
 /// The copies run the steps before <see cref="TailStart"/>; when that is a step of the graph, the steps from it on (the
 /// tail) run once on the whole batch with every thread, reading the copies' <see cref="CutSlots"/> joined along the batch.
 /// </summary>
