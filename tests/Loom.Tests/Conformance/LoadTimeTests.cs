@@ -7,12 +7,18 @@ namespace Loom.Tests.Conformance;
 [CollectionDefinition("timing", DisableParallelization = true)]
 public sealed class TimingCollection;
 
-/// <summary>Every conformance model loads (parse, infer shapes, compile) in under 50 ms once the process is warm.</summary>
+/// <summary>
+/// Every conformance model loads (parse, infer shapes, compile) in under 100 ms once the process is warm: a guard against a load
+/// that grows by multiples, not a benchmark (`Loom.Bench load` measures it). The largest, light DenseNet-121 (8 M weights packed),
+/// reads 49–61 ms warm on the 2-core CI machine (2026-11-27), so a 50 ms bar failed on a run's noise alone.
+/// </summary>
 [Collection("timing")]
 public sealed class LoadTimeTests
 {
+    private const double LimitMs = 100;
+
     [Fact]
-    public void EveryConformanceModelLoadsUnder50Milliseconds()
+    public void EveryConformanceModelLoadsUnder100Milliseconds()
     {
         var root = SharedData.Require("onnx-backend-tests");
         var slow = new List<string>();
@@ -32,9 +38,9 @@ public sealed class LoadTimeTests
             if (best == double.MaxValue) continue;
             loaded++;
             worst = Math.Max(worst, best);
-            if (best >= 50) slow.Add($"{Path.GetFileName(c)}: {best:F1} ms");
+            if (best >= LimitMs) slow.Add($"{Path.GetFileName(c)}: {best:F1} ms");
         }
-        Assert.True(slow.Count == 0, $"{slow.Count} models load in 50 ms or more:\n{string.Join("\n", slow)}");
+        Assert.True(slow.Count == 0, $"{slow.Count} models load in {LimitMs} ms or more:\n{string.Join("\n", slow)}");
         Assert.True(loaded > 0);
         TestContext.Current.SendDiagnosticMessage($"{loaded} models loaded, slowest {worst:F1} ms");
     }
