@@ -136,19 +136,7 @@ internal static class CorunBench
         GC.KeepAlive(sum);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector512<float> Fma(long n, Vector512<float> x, Vector512<float> y)
-    {
-        Vector512<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x;
-        for (long i = 0; i < n; i++)
-        {
-            a0 = Vector512.FusedMultiplyAdd(a0, y, x); a1 = Vector512.FusedMultiplyAdd(a1, y, x);
-            a2 = Vector512.FusedMultiplyAdd(a2, y, x); a3 = Vector512.FusedMultiplyAdd(a3, y, x);
-            a4 = Vector512.FusedMultiplyAdd(a4, y, x); a5 = Vector512.FusedMultiplyAdd(a5, y, x);
-            a6 = Vector512.FusedMultiplyAdd(a6, y, x); a7 = Vector512.FusedMultiplyAdd(a7, y, x);
-        }
-        return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
-    }
+    private static Vector512<float> Fma(long n, Vector512<float> x, Vector512<float> y) => PeakBench.Fma512(n, x, y);
 
     private static double Median(List<double> v) => BenchOptions.Median(v);
     private static double Median(List<long> v) => BenchOptions.Median(v.Select(x => (double)x));

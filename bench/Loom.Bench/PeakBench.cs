@@ -80,7 +80,7 @@ internal static class PeakBench
     public static double ParallelScaling(int threads, long iterations = 5_000_000) => Loom.Scheduling.ParallelScalingCheck.Measure(threads, iterations);
 
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static Vector512<float> Fma512(long n, Vector512<float> x, Vector512<float> y)
+    internal static Vector512<float> Fma512(long n, Vector512<float> x, Vector512<float> y)
     {
         Vector512<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
         for (long i = 0; i < n; i++)
