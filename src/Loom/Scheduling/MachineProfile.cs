@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 
 namespace Loom.Scheduling;
@@ -99,7 +100,10 @@ public sealed record MachineProfile
     /// <summary>This machine's profile for <paramref name="threads"/> threads: from the cache, else probed and cached.</summary>
     public static MachineProfile ForThisMachine(int threads)
     {
-        string machine = $"{CpuModel()}, {Environment.ProcessorCount} cores, {threads} threads, Loom build {typeof(MachineProfile).Assembly.ManifestModule.ModuleVersionId:N}";
+        // The vector width is part of the machine: a process started with DOTNET_EnableAVX512=0 (or no intrinsics at
+        // all) runs other kernels at other speeds, and its profile must neither be read nor overwrite the full one.
+        string machine = $"{CpuModel()}, {VectorIsa()}, {Environment.ProcessorCount} cores, {threads} threads, Loom build {typeof(MachineProfile).Assembly.ManifestModule.ModuleVersionId:N}";
+        double quietBar = QuietBar(threads);
         string file = Path.Combine(CacheFolder(), $"machine-{Hash(machine)}.json");
         lock (CacheLock)
         {
@@ -107,7 +111,7 @@ public sealed record MachineProfile
             // A profile probed on busy cores is replaced as soon as a process starts on quiet ones (one FMA check, ~10 ms):
             // kept for its half hour, it gave the schedules of a quiet machine the busy one's two-thread speeds.
             if (TryRead(file, machine) is { } read
-                && (read.ParallelScaling is not { } was || was >= QuietScaling * threads || ParallelScalingCheck.Measure(threads) < QuietScaling * threads))
+                && (read.ParallelScaling is not { } was || was >= quietBar || ParallelScalingCheck.Measure(threads) < quietBar))
                 return Cached[machine] = read;
             // Probed while other processes held the cores, two-thread timings describe the load, not the machine. Such a
             // profile is cached too, marked with its scaling, but only for BusyProfileLifetime: re-probing in every
@@ -136,15 +140,15 @@ public sealed record MachineProfile
                 foreach (var (c, floor) in (ReadOnlySpan<(KernelClass, double)>)[(KernelClass.Conv, 0.5), (KernelClass.Winograd, 0.5), (KernelClass.Winograd4, 0.2)])
                     if (probed.Scaling(c) < 1 + floor * (threads - 1)) quiet = Math.Min(quiet, probed.Scaling(c));
                 if (attempt == 0 || quiet > scaling) (profile, scaling) = (probed, quiet);
-                if (scaling >= QuietScaling * threads) break;
+                if (scaling >= quietBar) break;
             }
-            TryWrite(file, scaling >= QuietScaling * threads ? profile : profile with { ParallelScaling = scaling });
+            TryWrite(file, scaling >= quietBar ? profile : profile with { ParallelScaling = scaling });
             return Cached[machine] = profile with { ParallelScaling = scaling };
         }
     }
 
     /// <summary>Probed in this process on cores that did clearly less than <see cref="Threads"/>-fold work (see <see cref="ParallelScaling"/>).</summary>
-    public bool ProbedBusy => ParallelScaling is { } s && s < QuietScaling * Threads;
+    public bool ProbedBusy => ParallelScaling is { } s && s < QuietBar(Threads);
 
     /// <summary>How much faster the matrix-product probes ran with all threads than with one (work only, fixed costs aside).</summary>
     internal double GemmScaling => Scaling(KernelClass.Gemm);
@@ -154,6 +158,12 @@ public sealed record MachineProfile
 
     /// <summary>Share of T-fold FMA throughput that T threads must reach for a probed profile to be cached for good (a busier one is kept <see cref="BusyProfileLifetime"/>).</summary>
     private const double QuietScaling = 0.8;
+
+    /// <summary>
+    /// More threads than cores can never do threads-fold work, so the bar counts the cores they can use. Counted against all
+    /// the threads, every probe for three threads on two cores read busy, and each process re-probed (twice) every half hour.
+    /// </summary>
+    private static double QuietBar(int threads) => QuietScaling * Math.Min(threads, Environment.ProcessorCount);
 
     /// <summary>Probing (three rounds) took ~2 s here at load 6; a busy machine pays it (and a 0.5 s pause) this many times, once per half hour.</summary>
     private const int ProbeAttempts = 2;
@@ -173,7 +183,7 @@ public sealed record MachineProfile
             if (!File.Exists(file)) return null;
             var p = JsonSerializer.Deserialize(File.ReadAllText(file), MachineProfileJson.Default.MachineProfile);
             if (p is null || p.Single.Length != Classes || p.Wide.Length != Classes || p.Machine != machine) return null;
-            bool busy = p.ParallelScaling is { } s && s < QuietScaling * p.Threads;
+            bool busy = p.ParallelScaling is { } s && s < QuietBar(p.Threads);
             return busy && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > BusyProfileLifetime ? null : p;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
@@ -199,6 +209,10 @@ public sealed record MachineProfile
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
         return Path.Combine(root, "loom");
     }
+
+    private static string VectorIsa() =>
+        Vector512.IsHardwareAccelerated ? "512-bit vectors" : Vector256.IsHardwareAccelerated ? "256-bit vectors"
+        : Vector128.IsHardwareAccelerated ? "128-bit vectors" : "no vector intrinsics";
 
     private static string CpuModel()
     {

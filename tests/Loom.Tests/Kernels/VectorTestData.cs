@@ -10,6 +10,18 @@ internal static class VectorTestData
     ];
 
     /// <summary>n floats, mostly in [-range, range], about one in eight a special value.</summary>
+    /// <summary>
+    /// A seed from a test's name that is the same in every process: <c>string.GetHashCode</c> is randomised per
+    /// process, which made these tests draw other random shapes on every run (once ~97⁴ elements, minutes on the
+    /// scalar ISA path).
+    /// </summary>
+    public static int SeedOf(string name)
+    {
+        int h = 17;
+        foreach (char c in name) h = unchecked(h * 31 + c);
+        return h & 0xFFFF;
+    }
+
     public static float[] Floats(int n, int seed, float range = 8f)
     {
         var r = new Random(seed);
