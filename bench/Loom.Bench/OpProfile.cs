@@ -61,6 +61,7 @@ internal static class OpProfile
         ticks.Clear();
         samples.Clear();
         s_pool.Clear();
+        s_workerShare.Clear();
         int gc0 = GC.CollectionCount(0);
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         var total = Stopwatch.StartNew();
@@ -90,7 +91,7 @@ internal static class OpProfile
             string median = byNode ? string.Create(CultureInfo.InvariantCulture, $"  median {Median(samples[op]) / 1e6,7:F3} ms") : "";
             if (s_pool.TryGetValue(op, out var ps))
                 median += string.Create(CultureInfo.InvariantCulture,
-                    $"  jobs {ps.Jobs / (double)runs,4:F1} parts {ps.Parts / (double)runs,4:F1}  start {ps.Start / runs,6:F1} us  wait {ps.Wait / runs,6:F1} us  idle {ps.Idle / runs,6:F1} us  join {ps.Detect / runs,5:F1} us  cpu in parts {ps.Cpu / runs,7:F1} us");
+                    $"  jobs {ps.Jobs / (double)runs,4:F1} parts {ps.Parts / (double)runs,4:F1}  start {ps.Start / runs,6:F1} us  wait {ps.Wait / runs,6:F1} us  idle {ps.Idle / runs,6:F1} us  join {ps.Detect / runs,5:F1} us  cpu in parts {ps.Cpu / runs,7:F1} us") + WorkerShare(op, ps.Parts, ps.Cpu);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {op,-24} {(byNode ? 1 : counts.GetValueOrDefault(op)),4}  {ms,9:F3} ms  {100 * ms / totalMs,5:F1} %{median}"));
         }
         if (s_pool.Count > 0)
@@ -111,11 +112,21 @@ internal static class OpProfile
         return $"{n.OpType} {(info.InputTypes.Count > 1 ? Shape(info.InputTypes[1]) + " " : "")}{Shape(info.InputTypes[0])}->{Shape(info.OutputTypes[0])} {n.Outputs[0]}";
     }
 
+    // The worker's parts and CPU against the caller's (both per part): a worker whose parts run slower than the caller's is what
+    // leaves the caller waiting at the join.
+    private static string WorkerShare(string op, long parts, double cpu)
+    {
+        var (wp, wc) = s_workerShare.GetValueOrDefault(op);
+        long cp = parts - wp;
+        return wp == 0 || cp == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"  worker {wp / (double)parts,4:P0} of parts, us/part {(cpu - wc) / cp,6:F1} caller {wc / wp,6:F1} worker");
+    }
+
     private static double Median(List<long> v) => v.Count == 0 ? 0 : BenchOptions.Median(v.Select(x => (double)x));
 
     // With LOOM_POOL_STATS=1: per node, the pool's jobs, the workers' start latency, the caller's wait at the joins and the workers'
     // idle ends, summed over the runs (see WorkerPoolStats).
     private static readonly Dictionary<string, (long Jobs, long Parts, double Start, double Wait, double Idle, double Detect, double Cpu)> s_pool = new();
+    private static readonly Dictionary<string, (long Parts, double Cpu)> s_workerShare = new();
 
     private sealed class Timed(Kernel inner, Dictionary<string, long> ticks, Dictionary<string, List<long>> samples, string op) : Kernel
     {
@@ -123,6 +134,7 @@ internal static class OpProfile
         {
             bool stats = Environment.GetEnvironmentVariable("LOOM_POOL_STATS") == "1";
             var before = stats ? ctx.Pool.Stats.Totals() : default;
+            var beforeShare = stats ? ctx.Pool.Stats.WorkerShare() : default;
             long start = Now(ctx);
             inner.Run(ctx);
             long t = Now(ctx) - start;
@@ -132,6 +144,9 @@ internal static class OpProfile
                 var (j, pa, st, w, i, d, c) = s_pool.GetValueOrDefault(op);
                 s_pool[op] = (j + after.Jobs - before.Jobs, pa + after.Parts - before.Parts, st + after.StartUs - before.StartUs, w + after.CallerWaitUs - before.CallerWaitUs,
                     i + after.WorkerIdleUs - before.WorkerIdleUs, d + after.DetectUs - before.DetectUs, c + after.PartCpuUs - before.PartCpuUs);
+                var share = ctx.Pool.Stats.WorkerShare();
+                var (wp, wc) = s_workerShare.GetValueOrDefault(op);
+                s_workerShare[op] = (wp + share.Parts - beforeShare.Parts, wc + share.CpuUs - beforeShare.CpuUs);
             }
             lock (ticks)
             {

@@ -150,7 +150,12 @@ public sealed class WorkerPool : IDisposable
             double cpu0 = s_stats ? CpuClock.Thread() ?? 0 : 0;
             try { runner.Execute((int)(fromBack ? back - 1 : front)); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
-            if (s_stats) _statsTotal.AddPartCpu((long)(((CpuClock.Thread() ?? 0) - cpu0) * 1e9));
+            if (s_stats)
+            {
+                long ns = (long)(((CpuClock.Thread() ?? 0) - cpu0) * 1e9);
+                _statsTotal.AddPartCpu(ns);
+                if (fromBack) _statsTotal.AddWorkerPart(ns);
+            }
             if (s_stats && fromBack) Volatile.Write(ref _workerLastEnd, System.Diagnostics.Stopwatch.GetTimestamp());
             Interlocked.Decrement(ref _unfinished);
         }

@@ -11,10 +11,20 @@ namespace Loom.Runtime.Threading;
 public sealed class WorkerPoolStats
 {
     private readonly Lock _lock = new();
-    private long _jobs, _parts, _wall, _startLatency, _callerWait, _workerIdle, _workerless, _detect, _partCpuNs;
+    private long _jobs, _parts, _wall, _startLatency, _callerWait, _workerIdle, _workerless, _detect, _partCpuNs, _workerParts, _workerCpuNs;
 
     /// <summary>Adds one part's thread CPU time (both threads' parts: what the split costs in work, waiting and preemption excluded).</summary>
     internal void AddPartCpu(long ns) => Interlocked.Add(ref _partCpuNs, ns);
+
+    /// <summary>Adds one part a worker (not the caller) ran, with its thread CPU time: how the parts fell between the threads.</summary>
+    internal void AddWorkerPart(long ns)
+    {
+        Interlocked.Increment(ref _workerParts);
+        Interlocked.Add(ref _workerCpuNs, ns);
+    }
+
+    /// <summary>Parts the workers ran and their CPU microseconds (the caller's: <see cref="Totals"/> less these).</summary>
+    public (long Parts, double CpuUs) WorkerShare() => (Interlocked.Read(ref _workerParts), Interlocked.Read(ref _workerCpuNs) / 1e3);
 
     internal void Add(int parts, long published, long callerDone, long end, long workerFirst, long workerLast)
     {
@@ -35,7 +45,7 @@ public sealed class WorkerPoolStats
     /// <summary>Forgets the totals so far.</summary>
     public void Reset()
     {
-        lock (_lock) _jobs = _parts = _wall = _startLatency = _callerWait = _workerIdle = _workerless = _detect = _partCpuNs = 0;
+        lock (_lock) _jobs = _parts = _wall = _startLatency = _callerWait = _workerIdle = _workerless = _detect = _partCpuNs = _workerParts = _workerCpuNs = 0;
     }
 
     /// <summary>
