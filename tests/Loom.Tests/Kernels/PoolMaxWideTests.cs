@@ -60,6 +60,30 @@ public sealed class PoolMaxWideTests
         Check(set, threads, [1, 2, 240, 241], [3, 3], [2, 2], [1, 1, 1, 1], 1, seed: 5);
     }
 
+    /// <summary>
+    /// 3×3 stride 2 with every window inside the input (<see cref="PoolMaxValid3x3"/> on AVX-512): rows under sixteen outputs
+    /// (one masked strip), the last strip's loads stopping at the row's end (odd widths 2·OW + 1) or not (even widths), odd and
+    /// even heights, few planes (split by row bands) and many (by planes), exact at one to three threads.
+    /// </summary>
+    [Theory, MemberData(nameof(SetsAndOneToThreeThreads))]
+    public void ValidWindowsMatchTheDefinitionAtOneToThreeThreads(string set, int threads)
+    {
+        using var _ = ConvFastPathTests.Force(set);
+        int seed = 500;
+        foreach (int w in new[] { 7, 8, 15, 16, 31, 32, 33, 34, 35, 36, 65, 66 })
+            foreach (int h in new[] { 3, 4, 15, 40 })
+                Check(set, threads, [1, w % 2 == 0 ? 2 : 5, h, w], [3, 3], [2, 2], [0, 0, 0, 0], 0, ++seed);
+        Check(set, threads, [2, 30, 27, 27], [3, 3], [2, 2], [0, 0, 0, 0], 0, ++seed);
+    }
+
+    public static TheoryData<string, int> SetsAndOneToThreeThreads()
+    {
+        var d = new TheoryData<string, int>();
+        foreach (var ks in GemmKernelSet.Supported)
+            foreach (int t in new[] { 1, 2, 3 }) d.Add(ks.Name, t);
+        return d;
+    }
+
     private static void Check(string set, int threads, int[] shape, int[] k, int[] s, int[] p, int ceil, int seed)
     {
         var x = ConvFastPathTests.Random(ConvFastPathTests.Size(shape), seed);

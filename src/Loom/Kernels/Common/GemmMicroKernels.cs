@@ -47,6 +47,15 @@ internal sealed unsafe class GemmKernelSet
 
     private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _pointwiseOffsetKernel;
 
+    /// <summary>Like <see cref="PointwiseOffsetKernel"/>, for weights that come from memory on every run: also prefetches the next row tile's A panel.</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> LargeWeightsOffsetKernel
+    {
+        get => _largeWeightsOffsetKernel != null ? _largeWeightsOffsetKernel : PointwiseOffsetKernel;
+        private init => _largeWeightsOffsetKernel = value;
+    }
+
+    private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _largeWeightsOffsetKernel;
+
     /// <summary>Like <see cref="OffsetKernel"/>, tuned for short k loops (stems, few-channel 3×3 layers): prefetches the next tile's output.</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> ShortDepthOffsetKernel
     {
@@ -67,7 +76,8 @@ internal sealed unsafe class GemmKernelSet
     public static readonly GemmKernelSet? Avx512 = Avx512F.IsSupported
         ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32<PrefetchOutput>)
         {
-            PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, ShortDepthOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
+            PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, LargeWeightsOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreamsAndWeights>,
+            ShortDepthOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
             RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
         } : null;
 

@@ -49,6 +49,9 @@ internal static unsafe class GemmOffsetKernels
             float* bp = b + offsets[p];
             // Two probes 64 bytes apart, advancing 128 bytes a panel, touch every line of the row once (prefetches never fault).
             if (TPrefetch.NextPanel) { Sse.Prefetch0(bp + 32); Sse.Prefetch0(bp + 48); }
+            // The next row tile's full-depth A panel starts where this one ends (8·k floats on): one of its lines every other step
+            // (16 floats = 2 steps), into L2, a whole panel ahead of its use (past the last panel it touches nothing that faults).
+            if (TPrefetch.NextWeights && (p & 1) == 0) Sse.Prefetch1(a + 8 * k);
             var b0 = Vector512.Load(bp);
             var b1 = Vector512.Load(bp + 16);
             var av = Vector512.Create(a[0]);
@@ -235,6 +238,9 @@ internal interface IOffsetPrefetch
 
     /// <summary>The next tile's output lines instead of this tile's.</summary>
     static abstract bool NextTile { get; }
+
+    /// <summary>The next row tile's weights (the A panel after this one), for weights too large to stay in cache between runs.</summary>
+    static abstract bool NextWeights { get; }
 }
 
 /// <summary>The tile's output (and residual) lines only: convolutions whose taps overlap, so B rows share lines.</summary>
@@ -242,6 +248,7 @@ internal struct PrefetchOutput : IOffsetPrefetch
 {
     public static bool NextPanel => false;
     public static bool NextTile => false;
+    public static bool NextWeights => false;
 }
 
 /// <summary>Output lines and the next panel of every B row: pointwise layers, one input channel per row.</summary>
@@ -249,6 +256,7 @@ internal struct PrefetchStreams : IOffsetPrefetch
 {
     public static bool NextPanel => true;
     public static bool NextTile => false;
+    public static bool NextWeights => false;
 }
 
 /// <summary>The next tile's output lines (the next 32 columns of the same rows): short k loops (stems), too short to wait for this tile's.</summary>
@@ -256,4 +264,13 @@ internal struct PrefetchNextTile : IOffsetPrefetch
 {
     public static bool NextPanel => false;
     public static bool NextTile => true;
+    public static bool NextWeights => false;
+}
+
+/// <summary>As <see cref="PrefetchStreams"/>, and the next row tile's weights: pointwise layers whose weights come from memory each run.</summary>
+internal struct PrefetchStreamsAndWeights : IOffsetPrefetch
+{
+    public static bool NextPanel => true;
+    public static bool NextTile => false;
+    public static bool NextWeights => true;
 }

@@ -25,8 +25,11 @@ internal static unsafe class PoolMaxSeparable512
     /// <summary>Output rows [<paramref name="oy0"/>, <paramref name="oy1"/>) of planes [<paramref name="p0"/>, <paramref name="p1"/>).</summary>
     public static void Planes(float* x, float* y, int p0, int p1, int oy0, int oy1, Conv3D g)
     {
-        // The 3×3 stride-2 window (most CNNs' max pools) gets unrolled loops; anything else the general ones.
-        if (g.KH == 3 && g.KW == 3 && g.SW == 2) Planes<Rows3, Stride2Taps3>(x, y, p0, p1, oy0, oy1, g);
+        // The 3×3 stride-2 window (most CNNs' max pools) gets unrolled loops, or, with every window inside the input, the
+        // row-max kernel (SqueezeNet's pools in the model, one thread: 0.11–0.12 → 0.08, 0.055 → 0.040, 0.029 → 0.022 ms);
+        // anything else the general ones.
+        if (PoolMaxValid3x3.Supports(g)) PoolMaxValid3x3.Planes(x, y, p0, p1, oy0, oy1, g);
+        else if (g.KH == 3 && g.KW == 3 && g.SW == 2) Planes<Rows3, Stride2Taps3>(x, y, p0, p1, oy0, oy1, g);
         else if (g.SW == 2) Planes<RowsAny, Stride2Taps>(x, y, p0, p1, oy0, oy1, g);
         else Planes<RowsAny, Stride1Taps>(x, y, p0, p1, oy0, oy1, g);
     }
