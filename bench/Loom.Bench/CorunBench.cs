@@ -45,9 +45,12 @@ internal static class CorunBench
             : new LoomSessionOptions { IntraOpThreads = 1, ExecutionMode = ExecutionMode.Sequential, GeneralizeBatch = true };
         var timedLoom = new TimedSession(path, options);
         using var otherLoom = LoomSession.Create(OnnxImporter.Load(path, options), options);
-        var feeds = timedLoom.Session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, _ => batch));
+        // Symbolic dims as the stream bench runs them (the detector at 640×640, the classifier at 48×192), others at the batch.
+        var spec = ModelSpec.For(path);
+        Func<string, long?> DimsAt(int b) { var d = spec.Dims(b); return s => d.TryGetValue(s, out var v) ? v : b; }
+        var feeds = timedLoom.Session.Inputs.ToDictionary(i => i.Name, i => (LoomValue)ConformanceRunner.DeterministicInput(i, DimsAt(batch)));
         // ONNX Runtime's sessions take the model as it is: batch 1 only (a literal batch dimension).
-        var ortFeeds = timedLoom.Session.Inputs.Select(i => (i.Name, (Tensor)ConformanceRunner.DeterministicInput(i, _ => 1))).Select(kv => (kv.Name,
+        var ortFeeds = timedLoom.Session.Inputs.Select(i => (i.Name, (Tensor)ConformanceRunner.DeterministicInput(i, DimsAt(1)))).Select(kv => (kv.Name,
             OrtValue.CreateTensorValueFromMemory(kv.Item2.ToArray<float>(), kv.Item2.Shape.ToArray().Select(d => (long)d).ToArray()))).ToArray();
         using var ortA = new InferenceSession(path, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 });
         using var ortB = new InferenceSession(path, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 });
@@ -146,7 +149,9 @@ internal static class CorunBench
     {
         public readonly LoomSession Session;
         public readonly List<string> Names = [];
+        /// <summary>Bytes of a node's inputs and outputs, from its first timed run (symbolic dims such as the detector's H×W are known only then).</summary>
         public readonly List<long> Bytes = [];
+        private readonly List<IReadOnlyList<Loom.IR.IrType?>> Types = [];
         public Dictionary<int, List<long>>? Samples;
 
         public TimedSession(string path, LoomSessionOptions options)
@@ -160,18 +165,38 @@ internal static class CorunBench
                     {
                         id = Names.Count;
                         Names.Add(Describe(info));
-                        Bytes.Add(info.InputTypes.Concat(info.OutputTypes).Sum(t => t is Loom.IR.TensorType { Shape: { } s } && s.Dims.All(d => d.IsKnown) ? 4 * s.Dims.Aggregate(1L, (a, d) => a * d.Constant) : 0));
+                        Bytes.Add(0);
+                        Types.Add(info.OutputTypes);
                     }
                     return new Timed(KernelRegistry.Default.Resolve(info)(info), this, id);
                 }, domain: domain);
             Session = LoomSession.Create(OnnxImporter.Load(path, options), options, registry);
         }
 
+        private long BytesOf(KernelContext ctx, int id)
+        {
+            long bytes = 0;
+            for (int i = 0; i < ctx.InputCount; i++)
+                if (ctx.InputValue(i) is Tensor t) bytes += (long)t.Length * t.DataType.ElementSize();
+            foreach (var type in Types[id])
+                if (type is Loom.IR.TensorType { Shape: { } s } tt && s.Dims.Select(ctx.EvaluateDim).ToArray() is var dims && dims.All(d => d is not null))
+                    bytes += dims.Aggregate(1L, (a, d) => a * d!.Value) * tt.ElementType.ElementSize();
+            return bytes;
+        }
+
+        /// <summary>The node's name, op and the shapes its run saw (symbolic dims such as the detector's H×W are known only then).</summary>
+        private string Concrete(KernelContext ctx, int id)
+        {
+            string Of(int i) => ctx.InputValue(i) is Tensor t ? string.Join('x', t.Shape.ToArray()) : "?";
+            string output = Types[id].FirstOrDefault() is Loom.IR.TensorType { Shape: { } s } ? string.Join('x', s.Dims.Select(d => ctx.EvaluateDim(d)?.ToString() ?? "?")) : "?";
+            return $"{ctx.Node.Name} {ctx.Node.OpType} {(ctx.InputCount > 1 ? Of(1) + " " : "")}{Of(0)}->{output}";
+        }
+
         private static string Describe(KernelInfo info)
         {
             static string Shape(Loom.IR.IrType? t) => t is Loom.IR.TensorType { Shape: { } s } ? string.Join('x', s.Dims.Select(d => d.ToString())) : "?";
             var n = info.Node;
-            return $"{n.OpType} {(info.InputTypes.Count > 1 ? Shape(info.InputTypes[1]) + " " : "")}{Shape(info.InputTypes[0])}->{Shape(info.OutputTypes[0])}";
+            return $"{n.Name} {n.OpType} {(info.InputTypes.Count > 1 ? Shape(info.InputTypes[1]) + " " : "")}{Shape(info.InputTypes[0])}->{Shape(info.OutputTypes[0])}";
         }
 
         private sealed class Timed(Kernel inner, TimedSession owner, int id) : Kernel
@@ -183,7 +208,7 @@ internal static class CorunBench
                 long t0 = (long)(ThreadCpuClock.NowMs() * 1e6);
                 inner.Run(ctx);
                 long t = (long)(ThreadCpuClock.NowMs() * 1e6) - t0;
-                if (!samples.TryGetValue(id, out var list)) samples[id] = list = [];
+                if (!samples.TryGetValue(id, out var list)) { samples[id] = list = []; owner.Bytes[id] = owner.BytesOf(ctx, id); owner.Names[id] = owner.Concrete(ctx, id); }
                 list.Add(t);
             }
         }

@@ -54,6 +54,38 @@ public class ImageResizeTests
         OpTester.AssertClose(expected, y);
     }
 
+    [Theory]
+    [InlineData(2f, 2f)]   // the detector's FPN neck: whole rows repeated, each element twice
+    [InlineData(8f, 8f)]
+    [InlineData(3f, 1f)]   // rows repeated, the inner axis unchanged
+    [InlineData(1f, 3f)]
+    [InlineData(1.5f, 2.5f)] // irregular repeats: rows and elements gathered by the tables
+    [InlineData(0.5f, 2f)]
+    public void Nearest_asymmetric_floor_matches_the_definition(float sh, float sw)
+    {
+        // y[n, c, i, j] = x[n, c, floor(i / sh), floor(j / sw)] (asymmetric coordinates, floor), computed here independently.
+        const int n = 2, c = 3, h = 4, w = 5;
+        var data = Enumerable.Range(0, n * c * h * w).Select(i => (float)(i * 7 % 23) - 11).ToArray();
+        var y = Resize(OpTester.F(data, n, c, h, w), [1, 1, sh, sw], null, Attr.String("coordinate_transformation_mode", "asymmetric"),
+            Attr.String("nearest_mode", "floor"))[0];
+        int oh = (int)Math.Floor(h * sh), ow = (int)Math.Floor(w * sw);
+        Assert.Equal([n, c, oh, ow], y.Shape.ToArray());
+        var expected = new float[n * c * oh * ow];
+        for (int b = 0, k = 0; b < n * c; b++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
+                    expected[k++] = data[(b * h + Math.Min(h - 1, (int)Math.Floor(i / sh))) * w + Math.Min(w - 1, (int)Math.Floor(j / sw))];
+        Assert.Equal(expected, y.ToArray<float>());
+    }
+
+    [Fact]
+    public void Nearest_repeats_integers_by_a_whole_factor()
+    {
+        var y = OpTester.Run("Resize", [Attr.String("coordinate_transformation_mode", "asymmetric"), Attr.String("nearest_mode", "floor")],
+            OpTester.L([1, 2, 3, 4], 1, 2, 2), null, OpTester.F([1, 2, 3], 3))[0];
+        Assert.Equal([1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4], y.ToArray<long>());
+    }
+
     [Fact]
     public void Nearest_downsample_by_sizes()
     {

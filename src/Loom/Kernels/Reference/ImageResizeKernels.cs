@@ -131,7 +131,8 @@ internal static class ImageResizeKernels
             }
 
             var (roiStart, roiEnd) = ReadRoi(ctx, roi, axes, rank);
-            var y = ctx.AllocateOutput(0, x.DataType, outDims);
+            // Nearest mode writes every element (ImageResampler.Gather), so its output need not be zeroed first.
+            var y = ctx.AllocateOutput(0, x.DataType, outDims, clear: _settings.Mode != ResizeMode.Nearest);
             if (y.Length == 0) return;
             var tables = new ResizeAxis?[rank];
             for (int d = 0; d < rank; d++)
