@@ -7,13 +7,16 @@ using Microsoft.ML.OnnxRuntime;
 namespace Loom.Bench;
 
 /// <summary>
-/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--only a,b] [--shapes] [--ideal] [--ort-batch B,...] [--json FILE]</c>: each model
+/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--min-seconds 1] [--only a,b] [--shapes] [--ideal] [--ort-batch B,...] [--json FILE]</c>: each model
 /// as a stream of N inputs (<see cref="ModelStream"/>, the plan its cost model chooses for the cores) against Loom
 /// at one core (one 1-thread session, the inputs one after another) and ONNX Runtime's best on the same inputs:
 /// one session with <c>cores</c> intra-op threads run sequentially, and <c>cores</c> 1-thread sessions run
 /// concurrently; for a model whose inputs have a batch dimension of their own (PaddleOCR's), also one session with
 /// <c>cores</c> intra-op threads running the items stacked B at a time (<c>--ort-batch 8</c>, a list allowed). Wall-clock items/s, the median over rounds run interleaved (so load changes hit every
-/// configuration alike), printed with the load average — on a shared machine they are noise; rerun idle.
+/// configuration alike), printed with the load average — on a shared machine they are noise; rerun idle. A model whose
+/// one-core pass is short runs more rounds than <c>--rounds</c>, enough for Loom one core to take <c>--min-seconds</c> in
+/// all (at most 31): the PaddleOCR classifier's 64 inputs take 25–50 ms, and a median of three such passes moved its
+/// stream ÷ one-core ratio by ±0.1 between runs of the same build.
 /// Beside each, the process's CPU milliseconds per item, which load disturbs much less: the stream's over Loom
 /// one core's is what running as a stream costs (hand-offs, cache contention), and cores ÷ that ratio bounds the
 /// stream's speedup on an idle machine when its stages are balanced.
@@ -26,13 +29,14 @@ internal static class StreamModelsBench
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    private sealed record Row(string Model, string Plan, double PredictedItemsPerSecond, Dictionary<string, double> ItemsPerSecond,
+    private sealed record Row(string Model, string Plan, int Rounds, double PredictedItemsPerSecond, Dictionary<string, double> ItemsPerSecond,
         Dictionary<string, double> ProcessCpuMsPerItem, double StreamOverOneCore, double StreamOverOrtBest, string LoadAverage);
 
     public static int Run(string[] args)
     {
         var models = new List<string>();
         int inputs = 64, cores = 2, rounds = 3;
+        double minSeconds = 1;
         int[] ortBatches = [8];
         string[] only = [];
         bool shapes = false, ideal = false;
@@ -43,6 +47,7 @@ internal static class StreamModelsBench
                 case "--inputs": inputs = int.Parse(args[++i], Inv); break;
                 case "--cores": cores = int.Parse(args[++i], Inv); break;
                 case "--rounds": rounds = int.Parse(args[++i], Inv); break;
+                case "--min-seconds": minSeconds = double.Parse(args[++i], Inv); break;
                 case "--only": only = args[++i].Split(','); break;
                 case "--shapes": shapes = true; break;
                 case "--ideal": ideal = true; break;
@@ -52,10 +57,10 @@ internal static class StreamModelsBench
             }
         var specs = (models.Count > 0 ? models.Select(ModelSpec.For).ToList() : ModelSpec.Defaults())
             .Where(s => only.Length == 0 || only.Any(o => s.Name.Contains(o, StringComparison.Ordinal))).ToList();
-        Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {inputs} inputs, {cores} cores, median of {rounds} interleaved rounds, wall-clock items/s");
+        Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {inputs} inputs, {cores} cores, median of at least {rounds} interleaved rounds (more for models whose one-core pass is under {minSeconds / rounds:0.###} s), wall-clock items/s");
         Console.WriteLine($"{"model",-30} {"loom 1c",8} {$"stream {cores}c",9} {"predicted",9} {$"ort intra{cores}",10} {$"ort {cores}x1",9} {"/1c",5} {"/ort",5}  plan; load average");
         var rows = new List<Row>();
-        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, shapes, ideal, ortBatches));
+        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, minSeconds, shapes, ideal, ortBatches));
         if (json is not null)
         {
             var tmp = json + ".tmp";
@@ -66,7 +71,7 @@ internal static class StreamModelsBench
         return 0;
     }
 
-    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, bool shapes, bool ideal, int[] ortBatches)
+    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, double minSeconds, bool shapes, bool ideal, int[] ortBatches)
     {
         var dims = spec.Dims(1);
         var configs = new List<(string Name, Action<int> Run, IDisposable Owner)>();
@@ -115,6 +120,8 @@ internal static class StreamModelsBench
             // the JIT's background compiles (the stream ÷ one core ratio swung 1.1–2.0 from round to round). Each
             // configuration warms up as the models bench's do (BenchOptions.WarmUp: 1.5 s at least) before anything is timed.
             foreach (var c in configs) BenchOptions.WarmUp(() => c.Run(Math.Min(inputs, 2 * cores)));
+            double onePass = Time(() => configs[0].Run(inputs)).Wall;
+            rounds = Math.Max(rounds, Math.Min(31, (int)Math.Ceiling(minSeconds / Math.Max(onePass, 1e-6))));
             var wall = configs.ToDictionary(c => c.Name, _ => new List<double>());
             var cpu = configs.ToDictionary(c => c.Name, _ => new List<double>());
             for (int r = 0; r < rounds; r++)
@@ -129,9 +136,9 @@ internal static class StreamModelsBench
             var cpuMs = cpu.ToDictionary(t => t.Key, t => 1e3 * Median(t.Value) / inputs);
             double ortBest = perSecond.Where(p => p.Key.StartsWith("ort ", StringComparison.Ordinal)).Max(p => p.Value);
             string load = LoadAverage();
-            var row = new Row(spec.Name, plan.Shape, plan.PredictedItemsPerSecond, perSecond, cpuMs, perSecond["stream"] / perSecond["loom 1c"], perSecond["stream"] / ortBest, load);
+            var row = new Row(spec.Name, plan.Shape, rounds, plan.PredictedItemsPerSecond, perSecond, cpuMs, perSecond["stream"] / perSecond["loom 1c"], perSecond["stream"] / ortBest, load);
             Console.WriteLine(string.Create(Inv,
-                $"{spec.Name,-30} {perSecond["loom 1c"],8:F2} {perSecond["stream"],9:F2} {plan.PredictedItemsPerSecond,9:F2} {perSecond["ort intra"],10:F2} {perSecond["ort concurrent"],9:F2} {row.StreamOverOneCore,5:F2} {row.StreamOverOrtBest,5:F2}  {plan.Shape}; load {load}"));
+                $"{spec.Name,-30} {perSecond["loom 1c"],8:F2} {perSecond["stream"],9:F2} {plan.PredictedItemsPerSecond,9:F2} {perSecond["ort intra"],10:F2} {perSecond["ort concurrent"],9:F2} {row.StreamOverOneCore,5:F2} {row.StreamOverOrtBest,5:F2}  {plan.Shape}; {rounds} rounds; load {load}"));
             Console.WriteLine(string.Create(Inv,
                 $"{"",-30} process CPU ms per item: {string.Join(", ", cpuMs.Select(kv => $"{kv.Key} {kv.Value:F2}"))}"));
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("ort batch ", StringComparison.Ordinal)))
