@@ -47,6 +47,16 @@ internal static unsafe class ConvWideMaxPool
         }
     }
 
+    /// <summary>
+    /// Floats from one channel's band to the next: whole cache lines, an odd number of them, so a tile's eight channel rows fall in
+    /// different L1 sets (SqueezeNet's 9 rows × 111 columns are 3996 bytes, within a line of 4 KiB: every row in one set).
+    /// </summary>
+    private static int ChannelStride(int floats)
+    {
+        int lines = (floats + 15) / 16;
+        return (lines | 1) * 16;
+    }
+
     private readonly struct BandJob(Conv3D g, Conv3D pg, ConvWideGemm.Layout layout, GemmPackedA[] packed, float* x, float* y, float* bias,
         FusedActivation act, int m, int parts) : IParallelJob
     {
@@ -54,7 +64,7 @@ internal static unsafe class ConvWideMaxPool
         public void Execute(int part)
         {
             int first = (int)((long)pg.OH * part / parts), end = (int)((long)pg.OH * (part + 1) / parts);
-            int ow = g.OW, bandRows = BandRows, plane = (2 * bandRows + 1) * ow;
+            int ow = g.OW, bandRows = BandRows, plane = ChannelStride((2 * bandRows + 1) * ow);
             float* band = GemmScratch.ForThread.Fused(m * plane + PoolMaxValid3x3.AboveFloats(pg.OW));
             float* above = band + (long)m * plane;
             int kept = -1; // the band row holding the previous band's last convolution row
