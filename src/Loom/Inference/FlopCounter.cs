@@ -52,21 +52,6 @@ public static class FlopCounter
                 long perOutput = w.Skip(1).Aggregate(1L, (p, d) => p * d); // Cin/group * kernel
                 return 2 * y * perOutput + (n.HasInput(2) && n.OpType is "Conv" or "FusedConv" ? y : 0);
             }
-            case "FusedConvMaxPool": // com.loom: the convolution at its own output size, then the pool's window reads
-            {
-                var x = DimsOf(In(0)); var w = DimsOf(In(1)); var y = Size(Out(0));
-                if (x is null || w is null || y is null || x.Length < 3 || w.Length != x.Length) return null;
-                Kernels.Common.ConvGeometry geo;
-                try
-                {
-                    geo = Kernels.Common.ConvGeometry.Compute(Kernels.Common.ConvAttributes.Parse(n, m => new ShapeException(m)),
-                        x[2..].Select(d => (int)d).ToArray(), w[2..].Select(d => (int)d).ToArray(), pool: false, m => new ShapeException(m));
-                }
-                catch (LoomException) { return null; }
-                long conv = x[0] * w[0] * geo.OutputSize, perOutput = w.Skip(1).Aggregate(1L, (p, d) => p * d);
-                long window = n.GetInts("pool_kernel_shape") is { } k ? k.Aggregate(1L, (p, d) => p * d) : 1;
-                return 2 * conv * perOutput + (n.HasInput(2) ? conv : 0) + y * window;
-            }
             case "ConvTranspose":
             {
                 var x = Size(In(0)); var w = DimsOf(In(1));

@@ -27,8 +27,7 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
     /// <see cref="PassOptions.LoomOperators"/> moving a Relu after a Concat onto its inputs (<see cref="ReluIntoConcat"/>), fusing
     /// Conv with its residual Add, activation and
     /// pre-activation into <c>com.loom.FusedConv</c>, folding channel shuffles into the depthwise convolutions they feed
-    /// (<see cref="FoldChannelShuffle"/>), a stem's convolution with the max pool that alone reads it (<see cref="FuseConvMaxPool"/>),
-    /// then chains of element-wise nodes into
+    /// (<see cref="FoldChannelShuffle"/>), then chains of element-wise nodes into
     /// <c>com.loom.ElementwiseChain</c>. With
     /// <see cref="PassOptions.TreeLowering"/> TensorProgram, every level starts by lowering tree ensembles,
     /// so that constant folding then folds the lowered programs' constant first steps.
@@ -66,7 +65,7 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
                 dce,
                 .. options.LoomOperators
                     ? [new Pass("relu-into-concat", ReluIntoConcat.Run), new Pass("fuse-conv-activation", FuseConvActivation.Run),
-                        new Pass("fold-channel-shuffle", FoldChannelShuffle.Run), new Pass("fuse-conv-max-pool", FuseConvMaxPool.Run),
+                        new Pass("fold-channel-shuffle", FoldChannelShuffle.Run),
                         new Pass("fuse-elementwise-chains", FuseElementwiseChains.Run)]
                     : Array.Empty<Pass>(),
             ],

@@ -60,7 +60,7 @@ public sealed class CostModel(MachineProfile profile)
     {
         switch (n.OpType)
         {
-            case "Conv" or "FusedConv" or "FusedConvMaxPool" or "ConvInteger" or "QLinearConv" or "ConvTranspose":
+            case "Conv" or "FusedConv" or "ConvInteger" or "QLinearConv" or "ConvTranspose":
                 if (IsDepthwise(n, g)) return KernelClass.GroupedConv;
                 return n.OpType != "ConvTranspose" && IsPointwise(n, g) ? KernelClass.Gemm : KernelClass.Conv;
             case "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul":

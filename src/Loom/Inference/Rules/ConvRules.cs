@@ -15,39 +15,20 @@ internal static class ConvRules
         r.Add("DeformConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)));
         r.Add("ConvTranspose", ConvTranspose);
         r.Add("FusedConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)), domain: "com.loom");
-        r.Add("FusedConvMaxPool", ConvMaxPool, domain: "com.loom");
-    }
-
-    /// <summary>Conv's output, pooled by the pool_* window (com.loom FusedConvMaxPool).</summary>
-    private static void ConvMaxPool(InferenceContext ctx)
-    {
-        var x = ctx.InputShape(0);
-        var w = ctx.InputShape(1);
-        if (x is null) { ctx.SetOutput(0, ctx.InputDataType(0), null); return; }
-        var conv = ConvSpatial(ctx, x, w);
-        var pool = ConvAttributes.Parse(ctx.Node, ctx.Fail, "pool_");
-        if (pool.KernelShape is null) throw ctx.Fail("pool_kernel_shape is required");
-        var spatial = ConvGeometry.OutputDims(pool, conv, pool.KernelShape.Select(k => Dim.Of(k)).ToList(), pool: true, ctx.Fail);
-        ctx.SetOutput(0, ctx.InputDataType(0), new Shape([x[0], w?[0] ?? ctx.NewSymbol(), .. spatial]));
     }
 
     /// <summary>[N, M, out…] with out from the window formula; kernel sizes from kernel_shape or W's dims.</summary>
     private static void Conv(InferenceContext ctx, int xi, int wi, DataType dtype)
     {
+        var attrs = ConvAttributes.Parse(ctx.Node, ctx.Fail);
         var x = ctx.InputShape(xi);
         var w = ctx.InputShape(wi);
         if (x is null) { ctx.SetOutput(0, dtype, null); return; }
-        ctx.SetOutput(0, dtype, new Shape([x[0], w?[0] ?? ctx.NewSymbol(), .. ConvSpatial(ctx, x, w)]));
-    }
-
-    /// <summary>The convolution's output sizes along the spatial axes.</summary>
-    private static Dim[] ConvSpatial(InferenceContext ctx, Shape x, Shape? w)
-    {
-        var attrs = ConvAttributes.Parse(ctx.Node, ctx.Fail);
         if (x.Rank < 3) throw ctx.Fail($"input has shape {x}; it needs [N, C, spatial...]");
         if (w is not null && w.Rank != x.Rank) throw ctx.Fail($"weight shape {w} does not have the rank of the input {x}");
         var kernel = KernelDims(ctx, attrs.KernelShape, w, x.Rank - 2);
-        return ConvGeometry.OutputDims(attrs, x.Dims.Skip(2).ToList(), kernel, pool: false, ctx.Fail);
+        var spatial = ConvGeometry.OutputDims(attrs, x.Dims.Skip(2).ToList(), kernel, pool: false, ctx.Fail);
+        ctx.SetOutput(0, dtype, new Shape([x[0], w?[0] ?? ctx.NewSymbol(), .. spatial]));
     }
 
     private static void ConvTranspose(InferenceContext ctx)

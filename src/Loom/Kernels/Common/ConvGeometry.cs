@@ -19,10 +19,9 @@ internal sealed class ConvAttributes
     public int Group { get; private init; } = 1;
     public bool CeilMode { get; private init; }
 
-    /// <param name="prefix">Before each attribute's name: "pool_" reads the pool of com.loom FusedConvMaxPool (its convolution's have none).</param>
-    public static ConvAttributes Parse(Node node, Func<string, Exception> fail, string prefix = "")
+    public static ConvAttributes Parse(Node node, Func<string, Exception> fail)
     {
-        var autoPad = node.GetString(prefix + "auto_pad", "NOTSET") switch
+        var autoPad = node.GetString("auto_pad", "NOTSET") switch
         {
             "NOTSET" or "" => AutoPad.NotSet,
             "SAME_UPPER" => AutoPad.SameUpper,
@@ -30,17 +29,17 @@ internal sealed class ConvAttributes
             "VALID" => AutoPad.Valid,
             var s => throw fail($"auto_pad '{s}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID"),
         };
-        long group = node.GetInt(prefix + "group", 1);
+        long group = node.GetInt("group", 1);
         if (group < 1 || group > int.MaxValue) throw fail($"group {group} must be positive");
         var a = new ConvAttributes
         {
             AutoPad = autoPad,
-            KernelShape = node.GetInts(prefix + "kernel_shape")?.ToArray(),
-            Strides = node.GetInts(prefix + "strides")?.ToArray(),
-            Dilations = node.GetInts(prefix + "dilations")?.ToArray(),
-            Pads = node.GetInts(prefix + "pads")?.ToArray(),
+            KernelShape = node.GetInts("kernel_shape")?.ToArray(),
+            Strides = node.GetInts("strides")?.ToArray(),
+            Dilations = node.GetInts("dilations")?.ToArray(),
+            Pads = node.GetInts("pads")?.ToArray(),
             Group = (int)group,
-            CeilMode = node.GetInt(prefix + "ceil_mode", 0) != 0,
+            CeilMode = node.GetInt("ceil_mode", 0) != 0,
         };
         if (a.KernelShape?.Any(k => k < 1) == true) throw fail("kernel_shape values must be positive");
         if (a.Strides?.Any(s => s < 1) == true) throw fail("strides must be positive");

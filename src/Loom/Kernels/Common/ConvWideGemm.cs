@@ -162,27 +162,10 @@ internal static unsafe class ConvWideGemm
                 FillPlanes(layout, x, planes, c, t.Input, pool);
                 x = planes;
             }
-            var job = new Job(plan, g, layout, layout.WideN, g.OutputSize, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff,
-                p.OutChannelsPerGroup, k, act, Interlocked.Add(ref s_jobs, groups), p.ChannelsPerGroup * channelSize);
+            var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, p.OutChannelsPerGroup, k, act,
+                Interlocked.Add(ref s_jobs, groups), p.ChannelsPerGroup * channelSize);
             Split(pool, groups * plan.Parts, job);
         }
-    }
-
-    /// <summary>
-    /// Output rows [<paramref name="r0"/>, <paramref name="r1"/>) of one image's convolution of one group, on the calling thread:
-    /// output channel i's row r lands at <paramref name="y"/> + i·<paramref name="channelStride"/> + (r − r0)·OW. The same tiles'
-    /// arithmetic as <see cref="Run"/> (same packed panels, micro-kernels and k order; a column's value does not depend on which
-    /// tile holds it), so the same bits. <paramref name="planes"/>: the image's phase planes (<see cref="FillPlanes"/>), or the
-    /// image itself when the layout needs no copy.
-    /// </summary>
-    public static void Rows(Conv3D g, Layout layout, GemmPackedA[] packed, float* planes, float* y, int channelStride, float* bias,
-        FusedActivation act, int r0, int r1)
-    {
-        int m = packed[0].M, k = packed[0].K, wideN = (r1 - r0 - 1) * layout.Wq + g.OW;
-        var plan = GemmPartition.Plan(packed[0].Kernels, m, wideN, k, 1, aPacked: true, bPacked: true);
-        var job = new Job(plan, g, layout, wideN, channelStride, packed, planes + (long)r0 * layout.Wq, y, bias, null, m, k, act,
-            Interlocked.Increment(ref s_jobs), 0);
-        for (int part = 0; part < plan.Parts; part++) job.Execute(part);
     }
 
     /// <summary>Copies one image's <paramref name="channels"/> into the layout's phase planes, with the pre-activation, split over the pool.</summary>
@@ -220,13 +203,11 @@ internal static unsafe class ConvWideGemm
     /// <summary>Tests only: false sends the tiles across a row end through the scalar <c>Scatter</c>, as before <see cref="ConvWideSplitTile"/> (same bits).</summary>
     internal static bool s_splitStore = true;
 
-    /// <param name="wideN">Wide output columns computed (the layout's, or a band of rows' with <paramref name="x"/> at its first).</param>
-    /// <param name="outSize">Floats from one output channel to the next in <paramref name="y"/> (the plane, or a band's rows).</param>
     /// <param name="m">Output channels per group.</param>
     /// <param name="lastId">The job's id, unique per group: <paramref name="lastId"/> − the group's index.</param>
     /// <param name="groupStride">Floats from one group's first channel (or its planes) to the next group's.</param>
-    private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, int wideN, int outSize, GemmPackedA[] packedGroups, float* x, float* y,
-        float* bias, float* residual, int m, int k, FusedActivation act, long lastId, long groupStride) : IParallelJob
+    private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, GemmPackedA[] packedGroups, float* x, float* y, float* bias,
+        float* residual, int m, int k, FusedActivation act, long lastId, long groupStride) : IParallelJob
     {
         /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
         private const int PanelsPerBlock = 8;
@@ -249,8 +230,8 @@ internal static unsafe class ConvWideGemm
         public void Execute(int part)
         {
             int gi = part / plan.Parts;
-            long yOff = (long)gi * m * outSize;
-            new Job(plan, g, layout, wideN, outSize, packedGroups, x + gi * groupStride, y + yOff, bias == null ? null : bias + gi * m,
+            long yOff = (long)gi * m * g.OutputSize;
+            new Job(plan, g, layout, packedGroups, x + gi * groupStride, y + yOff, bias == null ? null : bias + gi * m,
                 residual == null ? null : residual + yOff, m, k, act, lastId - gi, groupStride).Group(packedGroups[gi], part - gi * plan.Parts);
         }
 
@@ -258,9 +239,9 @@ internal static unsafe class ConvWideGemm
         private void Group(GemmPackedA packed, int part)
         {
             long id = lastId;
-            var (i0, i1, j0, j1) = plan.Block(part, m, wideN);
+            var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
-            int mr = ks.MR, nr = ks.NR, wq = layout.Wq, ow = g.OW;
+            int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
             var kernel = g.KernelSize != 1 ? k <= ShortDepth ? ks.ShortDepthOffsetKernel : ks.OffsetKernel
                 : (long)m * k * sizeof(float) > LargeWeightBytes ? ks.LargeWeightsOffsetKernel : ks.PointwiseOffsetKernel;
             // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
@@ -342,7 +323,7 @@ internal static unsafe class ConvWideGemm
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Scatter(float* tile, int nr, int i, int rows, int j, int cols, bool addBias, bool epilogue)
         {
-            int wp = layout.Wq, ow = g.OW;
+            int wp = layout.Wq, ow = g.OW, outSize = g.OutputSize;
             int oy0 = j / wp, ox0 = j - oy0 * wp;
             for (int r = 0; r < rows; r++)
             {

@@ -276,7 +276,7 @@ internal sealed unsafe class GemmScratch
     [ThreadStatic] private static GemmScratch? _forThread;
     public static GemmScratch ForThread => _forThread ??= new GemmScratch();
 
-    private AlignedBuffer _a, _b, _extra, _input, _sharedA, _winogradInput, _winogradProducts, _fused;
+    private AlignedBuffer _a, _b, _extra, _input, _sharedA, _winogradInput, _winogradProducts;
 
     public float* A(int floats) => _a.Get(floats);
     public float* B(int floats) => _b.Get(floats);
@@ -296,9 +296,6 @@ internal sealed unsafe class GemmScratch
     /// <summary>A block's transformed input tiles and their products (<see cref="ConvWinograd"/>), which live alongside the GEMM's own buffers.</summary>
     public float* WinogradInput(int floats) => _winogradInput.Get(floats);
     public float* WinogradProducts(int floats) => _winogradProducts.Get(floats);
-
-    /// <summary>A fused node's intermediate, kept apart from every buffer its parts use (<see cref="ConvWideMaxPool"/>'s convolution rows).</summary>
-    public float* Fused(int floats) => _fused.Get(floats);
 
     private struct AlignedBuffer
     {

@@ -21,23 +21,14 @@ internal static unsafe class PoolMaxValid3x3
         && 2 * (g.OH - 1) + 3 <= g.IH && 2 * (g.OW - 1) + 3 <= g.IW && Avx512F.IsSupported;
 
     /// <summary>Output rows [<paramref name="oyStart"/>, <paramref name="oyEnd"/>) of planes [<paramref name="p0"/>, <paramref name="p1"/>).</summary>
-    public static void Planes(float* x, float* y, int p0, int p1, int oyStart, int oyEnd, Conv3D g) =>
-        Planes(x, y, p0, p1, oyStart, oyEnd, g.IW, g.OW, g.InputSize, g.OutputSize, GemmScratch.ForThread.Extra(AboveFloats(g.OW)));
-
-    /// <summary>Floats of the scratch row <see cref="Planes(float*, float*, int, int, int, int, int, int, long, long, float*)"/> keeps.</summary>
-    public static int AboveFloats(int ow) => (ow + 15) / 16 * 16;
-
-    /// <summary>
-    /// The same for planes <paramref name="inStride"/> and <paramref name="outStride"/> floats apart (a band of rows of
-    /// each plane: a fused stem's convolution rows), rows <paramref name="iw"/> and <paramref name="ow"/> wide.
-    /// <paramref name="above"/>: <see cref="AboveFloats"/> floats of scratch.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Planes(float* x, float* y, int p0, int p1, int oyStart, int oyEnd, int iw, int ow, long inStride, long outStride, float* above)
+    public static void Planes(float* x, float* y, int p0, int p1, int oyStart, int oyEnd, Conv3D g)
     {
         if (oyStart >= oyEnd) return;
+        int iw = g.IW, ow = g.OW;
         // Strips of sixteen outputs; the last shifted back to end at the row's end, or one masked strip for rows under sixteen.
         int strips = (ow + 15) / 16, lastStart = Math.Max(0, ow - 16);
+        float* above = GemmScratch.ForThread.Extra(strips * 16);
         var lane = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         var stored = Vector512.LessThan(lane, Vector512.Create(ow)).AsSingle();
         // A strip at output o0 loads input columns [2·o0, 2·o0 + 34): the last strip's loads stop at the row's end (masked).
@@ -49,7 +40,7 @@ internal static unsafe class PoolMaxValid3x3
         var odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
         for (int p = p0; p < p1; p++)
         {
-            float* xp = x + p * inStride, yp = y + p * outStride;
+            float* xp = x + (long)p * g.InputSize, yp = y + (long)p * g.OutputSize;
             // Row 2·oyStart, the first output row's top window row.
             float* top = xp + (long)2 * oyStart * iw;
             for (int s = 0; s < strips; s++)

@@ -14,9 +14,6 @@ internal static class ConvKernels
         r.Add("Conv", info => Guard(FloatTypes, new ConvKernel(info)), 1);
         // Loom's fused form (produced by Passes.FuseConvActivation): Y = activation(Conv(X, W) + B + Z), float32 only.
         r.Add("FusedConv", info => Guard([DataType.Float], new ConvKernel(info, FusedActivation.FromNode(info.Node, info.Fail))), 1, domain: "com.loom");
-        // ... and the max pool that alone reads it (Passes.FuseConvMaxPool): Y = MaxPool(activation(Conv(X, W) + B)), pool_* attributes.
-        r.Add("FusedConvMaxPool", info => Guard([DataType.Float], new ConvKernel(info, FusedActivation.FromNode(info.Node, info.Fail),
-            ConvAttributes.Parse(info.Node, info.Fail, "pool_"))), 1, domain: "com.loom");
     }
 
     /// <summary>
@@ -61,22 +58,11 @@ internal sealed unsafe class ConvKernel : Kernel
     private readonly bool _inputRelu;
     private readonly int[]? _inputChannels; // FusedConv input_channels: conv input channel c reads channel _inputChannels[c] of X
     private readonly ShapeKeyedCache<ConvPlan> _plans = new();
-    private readonly ConvAttributes? _pool; // FusedConvMaxPool: the max pool applied to the convolution's output
-    private readonly ShapeKeyedCache<PoolPlan> _poolPlans = new();
 
-    /// <summary>The fused max pool's geometry over the convolution's output, and the node's output shape.</summary>
-    private sealed record PoolPlan(Conv3D Geometry, int[] OutputShape, int PadEndH, int PadEndW);
-
-    public ConvKernel(KernelInfo info, FusedActivation activation = default, ConvAttributes? pool = null)
+    public ConvKernel(KernelInfo info, FusedActivation activation = default)
     {
         _attrs = ConvAttributes.Parse(info.Node, info.Fail);
         _activation = activation;
-        if (pool is not null)
-        {
-            if (pool.KernelShape is null) throw info.Fail("pool_kernel_shape is required");
-            if (info.Node.Inputs.Length > 3) throw info.Fail("FusedConvMaxPool takes no residual or pre-activation (X, W, B only)");
-            _pool = pool;
-        }
         _inputRelu = info.GetString("input_activation", "") switch
         {
             "" => false,
@@ -179,58 +165,20 @@ internal sealed unsafe class ConvKernel : Kernel
     private static bool WideRuns(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, Weights? weights) =>
         wide is not null && weights?.PackedWide is { } packed && !ConvFewPositions.Worth(g, p.Group, p.OutChannels, packed[0].Kernels, wide);
 
-    private PoolPlan CreatePoolPlan(ConvProblem p, KernelContext ctx)
-    {
-        var kernel = _pool!.KernelShape!.Select(k => (int)k).ToArray();
-        var geo = ConvGeometry.Compute(_pool, p.Geometry.Output, kernel, pool: true, ctx.Fail);
-        if (geo.Rank != 2) throw ctx.Fail($"the fused max pool works on 2-D planes, not {geo.Rank}-D");
-        return new PoolPlan(new Conv3D(geo), [p.Batch, p.OutChannels, .. geo.Output], geo.PadEnd[0], geo.PadEnd[1]);
-    }
-
-    /// <summary>
-    /// float32 with the fused max pool: the band kernel where the convolution takes the implicit GEMM and the pool is one it
-    /// covers, else the convolution whole into scratch and the pool's own kernel (the unfused pair's arithmetic either way).
-    /// </summary>
-    private void RunPooled(ConvProblem p, Conv3D g, PoolPlan pooled, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights,
-        Runtime.Threading.WorkerPool pool)
-    {
-        if (buffers.Input.HasMap) buffers = ConvInputTransform.Materialize(buffers, p.Batch, p.Channels, g.InputSize, pool);
-        if (Path(p, g, wide, weights) == FloatPath.Wide && ConvWideMaxPool.Supports(p, pooled.Geometry, wide, weights!.PackedWide))
-        {
-            ConvWideMaxPool.Run(p, g, pooled.Geometry, wide!, weights.PackedWide!, buffers, _activation, pool);
-            return;
-        }
-        float* conv = GemmScratch.ForThread.Fused(checked(p.Batch * p.OutChannels * g.OutputSize));
-        RunFloat(p, g, wide, new ConvBuffers(buffers.X, buffers.W, buffers.Bias, null, conv, buffers.Input), weights, pool);
-        PoolFloat.Run(true, conv, buffers.Y, p.Batch * p.OutChannels, pooled.Geometry, false, pooled.PadEndH, pooled.PadEndW, pool);
-    }
-
-    private enum FloatPath { Winograd4, Winograd, FewPositions, Wide, Other }
-
-    /// <summary>Which float32 path <see cref="RunFloat"/> takes for this plan.</summary>
-    private static FloatPath Path(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, Weights? weights)
-    {
-        var ks = weights?.Kernels;
-        if (ks is not null && ConvWinograd4.Worth(p, g)) return FloatPath.Winograd4; // F(4×4) on large planes, else F(2×2) (shape only)
-        if (ks is not null && ConvWinograd.Worth(p, g, ks)) return FloatPath.Winograd;
-        if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide)) return FloatPath.FewPositions;
-        return wide is not null ? FloatPath.Wide : FloatPath.Other;
-    }
-
     /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
     private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights, Runtime.Threading.WorkerPool pool)
     {
         // A channel map the depthwise kernels do not read themselves: the mapped copy of X first (one pass, as the shuffle was).
         if (buffers.Input.HasMap && !ConvFloat.IsDepthwise(p, g)) buffers = ConvInputTransform.Materialize(buffers, p.Batch, p.Channels, g.InputSize, pool);
         var ks = weights?.Kernels;
-        switch (Path(p, g, wide, weights))
-        {
-            case FloatPath.Winograd4: ConvWinograd<WinogradF4>.Run(p, g, weights!.Winograd4(ks!), buffers, _activation, pool); break;
-            case FloatPath.Winograd: ConvWinograd<WinogradF2>.Run(p, g, weights!.Winograd(ks!), buffers, _activation, pool); break;
-            case FloatPath.FewPositions: ConvFewPositions.Run(p, g, weights!.Transposed(ks!), wide, buffers, _activation, pool); break;
-            case FloatPath.Wide: ConvWideGemm.Run(p, g, wide!, weights!.PackedWide!, buffers, _activation, pool); break;
-            default: ConvFloat.Run(p, g, buffers, weights?.Packed, _activation, pool); break;
-        }
+        if (ks is not null && ConvWinograd4.Worth(p, g)) // F(4×4) on large planes, else F(2×2) (shape only)
+            ConvWinograd<WinogradF4>.Run(p, g, weights!.Winograd4(ks), buffers, _activation, pool);
+        else if (ks is not null && ConvWinograd.Worth(p, g, ks))
+            ConvWinograd<WinogradF2>.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
+        else if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
+            ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
+        else if (wide is not null) ConvWideGemm.Run(p, g, wide, weights!.PackedWide!, buffers, _activation, pool);
+        else ConvFloat.Run(p, g, buffers, weights?.Packed, _activation, pool);
     }
 
     /// <summary>
@@ -265,9 +213,8 @@ internal sealed unsafe class ConvKernel : Kernel
             throw ctx.Fail($"input_channels has {_inputChannels.Length} values; the input has {p.Channels} channels");
         // A residual nothing reads afterwards holds the output too (ResNet's blocks): the implicit GEMM reads each residual
         // element in its epilogue before it stores that element, so one stream goes through the caches instead of two.
-        var pooled = _pool is null ? null : _poolPlans.Get(x.Shape, w.Shape, (this, p, ctx), static s => s.Item1.CreatePoolPlan(s.p, s.ctx));
         var y = z is not null && x.DataType == DataType.Float && WideRuns(p, g, wide, weights) ? ctx.TryAllocateOutputInPlace(0, 3) : null;
-        y ??= ctx.AllocateOutput(0, x.DataType, pooled?.OutputShape ?? p.OutputShape, clear: false);
+        y ??= ctx.AllocateOutput(0, x.DataType, p.OutputShape, clear: false);
         if (y.Length == 0) return;
         switch (x.DataType)
         {
@@ -276,11 +223,7 @@ internal sealed unsafe class ConvKernel : Kernel
                     pz = z is null ? default : z.AsSpan<float>(), py = y.AsSpan<float>(),
                     ps = inScale is null ? default : inScale.AsSpan<float>(), pt = inShift is null ? default : inShift.AsSpan<float>())
                 fixed (int* pm = _inputChannels)
-                {
-                    var buffers = new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu, pm));
-                    if (pooled is not null) RunPooled(p, g, pooled, wide, buffers, weights, ctx.Pool);
-                    else RunFloat(p, g, wide, buffers, weights, ctx.Pool);
-                }
+                    RunFloat(p, g, wide, new ConvBuffers(px, pw, pb, pz, py, new ChannelTransform(ps, pt, _inputRelu, pm)), weights, ctx.Pool);
                 break;
             case DataType.Double:
                 ConvDirect.Run<double>(x.AsSpan<double>(), w.AsSpan<double>(), b is null ? default : b.AsSpan<double>(), y.AsSpan<double>(),
