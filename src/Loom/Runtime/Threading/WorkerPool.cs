@@ -210,7 +210,6 @@ public sealed class WorkerPool : IDisposable
             runner.Job = job;
             runner.Held = held;
             runner.HeldParts = heldParts;
-            runner.Parts = parts;
             parts += heldParts;
             Volatile.Write(ref runner.Id, id);
             _failure = null;
@@ -253,13 +252,8 @@ public sealed class WorkerPool : IDisposable
             int part = (int)(fromBack ? back - 1 : front);
             try
             {
-                // The held job's parts around the other's: [held front half | job | held back half]. Each thread starts on the held
-                // job's half its kernel meant for it (caller front, worker back) and both end on the other job's parts, so the
-                // parts claimed last, where the threads meet, are the smaller ones of a 1×1 product beside an input transform.
-                int half = runner.HeldParts / 2, own = runner.Parts;
-                if (part < half) runner.Held!.Execute(part);
-                else if (part < half + own) runner.Execute(part - half);
-                else runner.Held!.Execute(part - own);
+                if (part < runner.HeldParts) runner.Held!.Execute(part);
+                else runner.Execute(part - runner.HeldParts);
             }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
             if (s_stats)
@@ -309,7 +303,7 @@ public sealed class WorkerPool : IDisposable
         public long Id;
         /// <summary>A held job whose parts come first in this one's (<see cref="HoldNextJob"/>).</summary>
         public Runner? Held;
-        public int HeldParts, Parts;
+        public int HeldParts;
         public abstract void Execute(int part);
         public abstract void Clear();
     }
