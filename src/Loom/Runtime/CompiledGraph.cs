@@ -93,7 +93,6 @@ public sealed class CompiledGraph
         Steps = steps.ToArray();
         Holdable = HoldableSteps(Steps);
         _holds = Holdable.Any(h => h);
-        _pinnedSteps = new bool[Steps.Length];
         _constantsReady = !Steps.Any(st => st.IsConstant);
         // Only the main graph runs with an execution frame, which places Concat inputs.
         Concats = parent is null ? ConcatPlacement.Plan(graph, Steps, TypeOf) : ConcatPlacement.None;
@@ -116,10 +115,8 @@ public sealed class CompiledGraph
         var holdable = new bool[steps.Length];
         if (!HoldJobs) return holdable;
         static bool IsConv(Step s) => !s.IsConstant && s.Node.OpType is "Conv" or "FusedConv";
-        // X, W, B only: no residual, input transform or channel map, whose kernel-owned arrays would be read after the kernel returned.
-        static bool Plain(Step s) => s.Inputs.Length <= 3 && s.Node.Attributes.All(a => a.Name is not ("input_channels" or "input_activation"));
         for (int k = 0; k + 1 < steps.Length; k++)
-            holdable[k] = IsConv(steps[k]) && Plain(steps[k]) && IsConv(steps[k + 1]) && steps[k].Release.Length == 0
+            holdable[k] = IsConv(steps[k]) && IsConv(steps[k + 1]) && steps[k].Release.Length == 0
                 && !steps[k + 1].Inputs.Any(i => i >= 0 && steps[k].Outputs.Contains(i)) && !(k > 0 && holdable[k - 1]);
         return holdable;
     }
@@ -146,8 +143,6 @@ public sealed class CompiledGraph
     internal bool[] Holdable { get; }
 
     private readonly bool _holds;
-    private readonly PinnedValues _pins = new();
-    private readonly bool[] _pinnedSteps;
 
     /// <summary>Concats whose inputs are computed straight into their output (see <see cref="ConcatPlacement"/>).</summary>
     internal ConcatPlacement Concats { get; }
@@ -188,15 +183,7 @@ public sealed class CompiledGraph
             long t0 = frame is not null && run.Trace is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             double cpu0 = t0 != 0 ? CpuClock.Thread() ?? double.NaN : 0;
             bool hold = frame is not null && Holdable[k];
-            if (hold)
-            {
-                if (!_pinnedSteps[k])
-                {
-                    foreach (int i in step.Inputs) if (i >= 0 && KeptSlots.Contains(i)) _pins.Pin(slots[i]);
-                    _pinnedSteps[k] = true;
-                }
-                ctx.Pool.HoldNextJob();
-            }
+            if (hold) ctx.Pool.HoldNextJob();
             try
             {
                 RunStep(ctx, step, run, slots);

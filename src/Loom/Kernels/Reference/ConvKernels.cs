@@ -171,18 +171,12 @@ internal sealed unsafe class ConvKernel : Kernel
         // A channel map the depthwise kernels do not read themselves: the mapped copy of X first (one pass, as the shuffle was).
         if (buffers.Input.HasMap && !ConvFloat.IsDepthwise(p, g)) buffers = ConvInputTransform.Materialize(buffers, p.Batch, p.Channels, g.InputSize, pool);
         var ks = weights?.Kernels;
-        bool winograd4 = ks is not null && ConvWinograd4.Worth(p, g), winograd = !winograd4 && ks is not null && ConvWinograd.Worth(p, g, ks);
-        bool few = !winograd4 && !winograd && ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide);
-        // Only the wide product reading the image in place may have its job held for the next step's join (WorkerPool.HoldNextJob):
-        // it reads the image, pinned weights and its threads' own scratch; the others read planes or packed operands in the
-        // calling thread's scratch, which the next step may reuse.
-        if (winograd4 || winograd || few || wide is null || wide.NeedsCopy || !buffers.Input.IsIdentity || buffers.Input.HasMap) pool.CancelHold();
-        if (winograd4) // F(4×4) on large planes, else F(2×2) (shape only)
-            ConvWinograd<WinogradF4>.Run(p, g, weights!.Winograd4(ks!), buffers, _activation, pool);
-        else if (winograd)
-            ConvWinograd<WinogradF2>.Run(p, g, weights!.Winograd(ks!), buffers, _activation, pool);
-        else if (few)
-            ConvFewPositions.Run(p, g, weights!.Transposed(ks!), wide, buffers, _activation, pool);
+        if (ks is not null && ConvWinograd4.Worth(p, g)) // F(4×4) on large planes, else F(2×2) (shape only)
+            ConvWinograd<WinogradF4>.Run(p, g, weights!.Winograd4(ks), buffers, _activation, pool);
+        else if (ks is not null && ConvWinograd.Worth(p, g, ks))
+            ConvWinograd<WinogradF2>.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
+        else if (ks is not null && ConvFewPositions.Worth(g, p.Group, p.OutChannels, ks, wide))
+            ConvFewPositions.Run(p, g, weights!.Transposed(ks), wide, buffers, _activation, pool);
         else if (wide is not null) ConvWideGemm.Run(p, g, wide, weights!.PackedWide!, buffers, _activation, pool);
         else ConvFloat.Run(p, g, buffers, weights?.Packed, _activation, pool);
     }

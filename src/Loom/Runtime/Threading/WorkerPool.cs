@@ -107,15 +107,6 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Jobs held so far (<see cref="HoldNextJob"/>; diagnostics and tests).</summary>
     public long HeldJobs { get; private set; }
 
-    /// <summary>
-    /// Takes back <see cref="HoldNextJob"/> before the job comes: for kernels whose job reads scratch the calling thread
-    /// filled (the next step may reuse it) or arrays it pinned only for the call.
-    /// </summary>
-    public void CancelHold()
-    {
-        if (_armedOwner == Environment.CurrentManagedThreadId) _armedOwner = 0;
-    }
-
     /// <summary>The holding step has returned: a held job may now run in the next job this thread submits.</summary>
     public void EndHoldingStep()
     {
