@@ -92,17 +92,13 @@ public sealed class CompiledGraph
             steps[k] = steps[k] with { Release = releaseAt[k]?.ToArray() ?? [] };
         Steps = steps.ToArray();
         Holdable = HoldableSteps(Steps);
-        _holds = Holdable.Any(h => h);
         _constantsReady = !Steps.Any(st => st.IsConstant);
         // Only the main graph runs with an execution frame, which places Concat inputs.
         Concats = parent is null ? ConcatPlacement.Plan(graph, Steps, TypeOf) : ConcatPlacement.None;
     }
 
-    /// <summary>
-    /// Off unless LOOM_HOLD_JOBS=1 (experiment, docs/performance.md "fire"): independent convolutions share one join. Read by
-    /// graphs compiled afterwards (tests set it).
-    /// </summary>
-    internal static bool HoldJobs { get; set; } = Environment.GetEnvironmentVariable("LOOM_HOLD_JOBS") == "1";
+    /// <summary>Off unless LOOM_HOLD_JOBS=1 (experiment, docs/performance.md "fire"): independent convolutions share one join.</summary>
+    private static readonly bool s_holdJobs = Environment.GetEnvironmentVariable("LOOM_HOLD_JOBS") == "1";
 
     /// <summary>
     /// Steps whose pool job may wait to run in the next step's first job (<see cref="WorkerPool.HoldNextJob"/>): both
@@ -113,7 +109,7 @@ public sealed class CompiledGraph
     private static bool[] HoldableSteps(Step[] steps)
     {
         var holdable = new bool[steps.Length];
-        if (!HoldJobs) return holdable;
+        if (!s_holdJobs) return holdable;
         static bool IsConv(Step s) => !s.IsConstant && s.Node.OpType is "Conv" or "FusedConv";
         for (int k = 0; k + 1 < steps.Length; k++)
             holdable[k] = IsConv(steps[k]) && IsConv(steps[k + 1]) && steps[k].Release.Length == 0
@@ -141,8 +137,6 @@ public sealed class CompiledGraph
 
     /// <summary>Per step: its pool job may run in the next step's first job (<see cref="HoldableSteps"/>).</summary>
     internal bool[] Holdable { get; }
-
-    private readonly bool _holds;
 
     /// <summary>Concats whose inputs are computed straight into their output (see <see cref="ConcatPlacement"/>).</summary>
     internal ConcatPlacement Concats { get; }
@@ -192,7 +186,7 @@ public sealed class CompiledGraph
             {
                 // A held job runs in the next step's first job; after that step (or if none came) it runs alone.
                 if (hold) ctx.Pool.EndHoldingStep();
-                else if (_holds && frame is not null) ctx.Pool.RunHeld();
+                else if (s_holdJobs && frame is not null) ctx.Pool.RunHeld();
             }
             if (t0 != 0) run.Trace!.Add(step.Node, run.Worker, run.Threads, t0, System.Diagnostics.Stopwatch.GetTimestamp(), (CpuClock.Thread() ?? double.NaN) - cpu0);
             foreach (var s in step.Release)

@@ -104,9 +104,6 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     public void HoldNextJob() => _armedOwner = Environment.CurrentManagedThreadId;
 
-    /// <summary>Jobs held so far (<see cref="HoldNextJob"/>; diagnostics and tests).</summary>
-    public long HeldJobs { get; private set; }
-
     /// <summary>The holding step has returned: a held job may now run in the next job this thread submits.</summary>
     public void EndHoldingStep()
     {
@@ -141,7 +138,6 @@ public sealed class WorkerPool : IDisposable
             ((Runner<TJob>)r).Job = job;
             _held = r;
             _heldParts = parts;
-            HeldJobs++;
             _heldMergeable = false;
             _heldOwner = me;
             return true;
