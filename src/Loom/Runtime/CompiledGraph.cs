@@ -91,30 +91,9 @@ public sealed class CompiledGraph
         for (int k = 0; k < steps.Count; k++)
             steps[k] = steps[k] with { Release = releaseAt[k]?.ToArray() ?? [] };
         Steps = steps.ToArray();
-        Holdable = HoldableSteps(Steps);
         _constantsReady = !Steps.Any(st => st.IsConstant);
         // Only the main graph runs with an execution frame, which places Concat inputs.
         Concats = parent is null ? ConcatPlacement.Plan(graph, Steps, TypeOf) : ConcatPlacement.None;
-    }
-
-    /// <summary>Off unless LOOM_HOLD_JOBS=1 (experiment, docs/performance.md "fire"): independent convolutions share one join.</summary>
-    private static readonly bool s_holdJobs = Environment.GetEnvironmentVariable("LOOM_HOLD_JOBS") == "1";
-
-    /// <summary>
-    /// Steps whose pool job may wait to run in the next step's first job (<see cref="WorkerPool.HoldNextJob"/>): both
-    /// convolutions (which never write in place and end with their last pool job), the next reading nothing this one
-    /// writes, and this one freeing nothing (a freed buffer could become the next one's output while this one still runs).
-    /// SqueezeNet's 1×1 expand before its 3×3 expand is the case.
-    /// </summary>
-    private static bool[] HoldableSteps(Step[] steps)
-    {
-        var holdable = new bool[steps.Length];
-        if (!s_holdJobs) return holdable;
-        static bool IsConv(Step s) => !s.IsConstant && s.Node.OpType is "Conv" or "FusedConv";
-        for (int k = 0; k + 1 < steps.Length; k++)
-            holdable[k] = IsConv(steps[k]) && IsConv(steps[k + 1]) && steps[k].Release.Length == 0
-                && !steps[k + 1].Inputs.Any(i => i >= 0 && steps[k].Outputs.Contains(i)) && !(k > 0 && holdable[k - 1]);
-        return holdable;
     }
 
     // Nodes whose inputs are all constants run once, on the first run, and their outputs join the
@@ -134,9 +113,6 @@ public sealed class CompiledGraph
     internal int[] InputSlots { get; }
     internal int[] OutputSlots { get; }
     internal Step[] Steps { get; }
-
-    /// <summary>Per step: its pool job may run in the next step's first job (<see cref="HoldableSteps"/>).</summary>
-    internal bool[] Holdable { get; }
 
     /// <summary>Concats whose inputs are computed straight into their output (see <see cref="ConcatPlacement"/>).</summary>
     internal ConcatPlacement Concats { get; }
@@ -176,18 +152,7 @@ public sealed class CompiledGraph
             run.Cancellation.ThrowIfCancellationRequested();
             long t0 = frame is not null && run.Trace is not null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
             double cpu0 = t0 != 0 ? CpuClock.Thread() ?? double.NaN : 0;
-            bool hold = frame is not null && Holdable[k];
-            if (hold) ctx.Pool.HoldNextJob();
-            try
-            {
-                RunStep(ctx, step, run, slots);
-            }
-            finally
-            {
-                // A held job runs in the next step's first job; after that step (or if none came) it runs alone.
-                if (hold) ctx.Pool.EndHoldingStep();
-                else if (s_holdJobs && frame is not null) ctx.Pool.RunHeld();
-            }
+            RunStep(ctx, step, run, slots);
             if (t0 != 0) run.Trace!.Add(step.Node, run.Worker, run.Threads, t0, System.Diagnostics.Stopwatch.GetTimestamp(), (CpuClock.Thread() ?? double.NaN) - cpu0);
             foreach (var s in step.Release)
             {

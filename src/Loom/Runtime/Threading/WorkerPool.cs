@@ -45,11 +45,6 @@ public sealed class WorkerPool : IDisposable
     private static readonly bool s_stats = Environment.GetEnvironmentVariable("LOOM_POOL_STATS") == "1";
     private long _workerFirstStart, _workerLastEnd;
     private readonly WorkerPoolStats _statsTotal = new();
-    // A job held back to share the next job's join (HoldNextJob): run as the first parts of that job.
-    private readonly Dictionary<Type, Runner> _heldRunners = new();
-    private Runner? _held;
-    private int _heldParts, _heldOwner, _armedOwner;
-    private bool _heldMergeable;
 
     /// <summary>Where jobs' wall time went (collected only with the environment variable LOOM_POOL_STATS=1).</summary>
     public WorkerPoolStats Stats => _statsTotal;
@@ -81,89 +76,12 @@ public sealed class WorkerPool : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (parts <= 0) return;
         if (parts > MaxParts) throw new ArgumentOutOfRangeException(nameof(parts), $"at most {MaxParts} parts");
-        int me = Environment.CurrentManagedThreadId;
-        if (_armedOwner == me && TryHold(parts, job, me)) return;
-        if (_heldOwner == me && !_heldMergeable) RunHeld(); // the holding step's own next job may read the held one's output
-        Runner? held = _heldOwner == me ? _held : null;
-        if (held is not null) _held = null;
-        if ((parts == 1 && held is null) || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        if (parts == 1 || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            if (held is not null) RunInline(held, ref _heldOwner);
             for (int p = 0; p < parts; p++) job.Execute(p);
             return;
         }
-        if (held is not null) _heldOwner = 0;
-        RunClaimed(parts, job, held, held is null ? 0 : _heldParts);
-    }
-
-    /// <summary>
-    /// The next job this thread submits returns at once, unrun, and runs as the first parts of the job after it, in the same
-    /// join; the caller promises the two are independent (neither reads what the other writes) and that it calls
-    /// <see cref="RunHeld"/> after the second one's submitter returns. Joins cost each thread its wait for the slowest part;
-    /// two independent jobs in one pay it once. (Experiment: docs/performance.md, fire.)
-    /// </summary>
-    public void HoldNextJob() => _armedOwner = Environment.CurrentManagedThreadId;
-
-    /// <summary>The holding step has returned: a held job may now run in the next job this thread submits.</summary>
-    public void EndHoldingStep()
-    {
-        int me = Environment.CurrentManagedThreadId;
-        if (_armedOwner == me) _armedOwner = 0;
-        if (_heldOwner == me) _heldMergeable = true;
-    }
-
-    /// <summary>Takes back <see cref="HoldNextJob"/> if no job came, and runs a job held by this thread that no later job took.</summary>
-    public void RunHeld()
-    {
-        int me = Environment.CurrentManagedThreadId;
-        if (_armedOwner == me) _armedOwner = 0;
-        if (_heldOwner != me || _held is not { } held) return;
-        _held = null;
-        int parts = _heldParts;
-        if (_workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0) RunInline(held, ref _heldOwner);
-        else
-        {
-            _heldOwner = 0;
-            RunClaimed(0, default(NoJob), held, parts);
-        }
-    }
-
-    private bool TryHold<TJob>(int parts, TJob job, int me) where TJob : struct, IParallelJob
-    {
-        _armedOwner = 0;
-        if (_held is not null || _workers.Length == 0 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0) return false;
-        try
-        {
-            if (!_heldRunners.TryGetValue(typeof(TJob), out var r)) _heldRunners[typeof(TJob)] = r = new Runner<TJob>();
-            ((Runner<TJob>)r).Job = job;
-            _held = r;
-            _heldParts = parts;
-            _heldMergeable = false;
-            _heldOwner = me;
-            return true;
-        }
-        finally
-        {
-            Volatile.Write(ref _busy, 0);
-        }
-    }
-
-    private void RunInline(Runner held, ref int owner)
-    {
-        owner = 0;
-        try
-        {
-            for (int p = 0; p < _heldParts; p++) held.Execute(p);
-        }
-        finally
-        {
-            held.Clear();
-        }
-    }
-
-    private readonly struct NoJob : IParallelJob
-    {
-        public void Execute(int part) { }
+        RunClaimed(parts, job);
     }
 
     /// <summary>
@@ -187,7 +105,7 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Runs the job on the pool's threads; the caller has set <c>_busy</c>, and this clears it.</summary>
-    private void RunClaimed<TJob>(int parts, TJob job, Runner? held = null, int heldParts = 0) where TJob : struct, IParallelJob
+    private void RunClaimed<TJob>(int parts, TJob job) where TJob : struct, IParallelJob
     {
         try
         {
@@ -195,9 +113,6 @@ public sealed class WorkerPool : IDisposable
             var runner = (Runner<TJob>)r;
             long id = _lastId = (_lastId + 1) & 0xFFFFFF;
             runner.Job = job;
-            runner.Held = held;
-            runner.HeldParts = heldParts;
-            parts += heldParts;
             Volatile.Write(ref runner.Id, id);
             _failure = null;
             Volatile.Write(ref _unfinished, parts);
@@ -214,9 +129,6 @@ public sealed class WorkerPool : IDisposable
             if (s_stats) _statsTotal.Add(parts, published, callerDone, System.Diagnostics.Stopwatch.GetTimestamp(), Volatile.Read(ref _workerFirstStart),
                 Volatile.Read(ref _workerLastEnd));
             runner.Job = default; // drop references to the job's data
-            held?.Clear();
-            runner.Held = null;
-            runner.HeldParts = 0;
             if (_failure is { } e) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
         }
         finally
@@ -236,12 +148,7 @@ public sealed class WorkerPool : IDisposable
             if (Interlocked.CompareExchange(ref _claim, fromBack ? c - 1 : c + (1L << 20), c) != c) continue;
             if (s_stats && fromBack && _workerFirstStart == 0) _workerFirstStart = System.Diagnostics.Stopwatch.GetTimestamp();
             double cpu0 = s_stats ? CpuClock.Thread() ?? 0 : 0;
-            int part = (int)(fromBack ? back - 1 : front);
-            try
-            {
-                if (part < runner.HeldParts) runner.Held!.Execute(part);
-                else runner.Execute(part - runner.HeldParts);
-            }
+            try { runner.Execute((int)(fromBack ? back - 1 : front)); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, e, null); }
             if (s_stats)
             {
@@ -288,17 +195,12 @@ public sealed class WorkerPool : IDisposable
     private abstract class Runner
     {
         public long Id;
-        /// <summary>A held job whose parts come first in this one's (<see cref="HoldNextJob"/>).</summary>
-        public Runner? Held;
-        public int HeldParts;
         public abstract void Execute(int part);
-        public abstract void Clear();
     }
 
     private sealed class Runner<TJob> : Runner where TJob : struct, IParallelJob
     {
         public TJob Job;
         public override void Execute(int part) => Job.Execute(part);
-        public override void Clear() => Job = default;
     }
 }
