@@ -60,10 +60,7 @@ internal static unsafe class ConvFewPositions
         var ks = transposedWeights.Kernels;
         int n = g.OutputSize, m = p.OutChannels, c = p.Channels, k = p.GroupDepth, threads = pool?.Threads ?? 1;
         var scratch = GemmScratch.ForThread;
-        // With a micro-kernel that stores its tile transposed, the product of one depth block goes straight into Y with its epilogue.
-        // Deeper products keep the scratch: adding each block to Y through the transposed store was 2–3% slower (256←1024 at 14×14).
-        bool direct = GemmTransposedOutput.Supported(ks) && k > 0 && k <= GemmCore.KC;
-        float* product = direct ? null : scratch.Extra(n * m);
+        float* product = scratch.Extra(n * m);
         float* planes = fromPlanes ? scratch.Input(checked((int)(c * (long)wide!.Phases * wide.Hq * wide.Wq))) : null;
         // Past MaxPositions the split path's shared A (all positions × all taps: 3.6 MB at 28×28) would be read whole by every
         // column part; GemmCore's own partition packs A per block instead. Same tiles, same sums: the result does not depend on it.
@@ -72,62 +69,24 @@ internal static unsafe class ConvFewPositions
         {
             long yOff = (long)b * m * n;
             float* x = t.X + (long)b * c * g.InputSize;
-            var output = new Output(product, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, n, m, act,
-                Math.Min((m + 7) / 8, threads * 2), ks.IsAvx2OrBetter && Avx.IsSupported, direct);
+            var transpose = new TransposeJob(product, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, n, m, act,
+                Math.Min((m + 7) / 8, threads * 2), ks.IsAvx2OrBetter && Avx.IsSupported);
             if (columnParts > 1)
             {
-                RunSplit(ks, g, wide, transposedWeights, x, planes, t.Input, output, n, m, c, k, columnParts, pool!);
+                RunSplit(ks, g, wide, transposedWeights, x, planes, t.Input, product, transpose, n, m, c, k, columnParts, pool!);
                 continue;
             }
             if (fromPlanes)
             {
                 ConvWideGemm.FillPlanes(wide!, x, planes, c, t.Input, pool);
-                output.Multiply(ks, k, new PlaneRows(planes, wide!.Offsets, g.OW, wide.Wq), transposedWeights, pool);
+                GemmCore.Multiply(ks, n, m, k, new PlaneRows(planes, wide!.Offsets, g.OW, wide.Wq), transposedWeights.AsOperand(), product, m, false, pool);
             }
             else if (g.IsPointwise)
-                output.Multiply(ks, k, new GemmDenseA(x, n, transposed: true, 1), transposedWeights, pool);
+                GemmCore.Multiply(ks, n, m, k, new GemmDenseA(x, n, transposed: true, 1), transposedWeights.AsOperand(), product, m, false, pool);
             else
-                output.Multiply(ks, k, new Im2ColRows(new ConvIm2ColB(x, g)), transposedWeights, pool);
-        }
-    }
-
-    /// <summary>
-    /// Where the product Yᵀ = A·Wᵀ goes: straight into Y by the transposed micro-kernel (<see cref="Direct"/>), or into
-    /// <see cref="Transpose"/>'s scratch and from there into Y.
-    /// </summary>
-    internal readonly struct Output(float* product, float* y, float* bias, float* residual, int n, int m, FusedActivation act, int parts, bool avx,
-        bool direct)
-    {
-        public bool Direct => direct;
-        public TransposeJob Transpose => new(product, y, bias, residual, n, m, act, parts, avx);
-        public GemmTransposedOutput.Epilogue Epilogue => new(bias, residual, n, act);
-        public float* Y => y;
-
-        /// <summary>The whole product on one image, split by GemmCore's partition when <paramref name="pool"/> is given.</summary>
-        public void Multiply<TA>(GemmKernelSet ks, int k, TA a, GemmPackedB weights, WorkerPool? pool) where TA : struct, IGemmA
-        {
-            if (direct)
-            {
-                GemmTransposedOutput.Multiply(ks, n, m, k, a, weights.AsOperand(), y, n, Epilogue, pool);
-                return;
-            }
-            GemmCore.Multiply(ks, n, m, k, a, weights.AsOperand(), product, m, false, pool);
-            var transpose = Transpose;
+                GemmCore.Multiply(ks, n, m, k, new Im2ColRows(new ConvIm2ColB(x, g)), transposedWeights.AsOperand(), product, m, false, pool);
             if (pool is null || transpose.Parts == 1) for (int i = 0; i < transpose.Parts; i++) transpose.Execute(i);
             else pool.Run(transpose.Parts, transpose);
-        }
-
-        /// <summary>Output channels [j0, j1) from a shared packed A (<see cref="ConvFewPositionsSplit"/>).</summary>
-        public void Columns(GemmKernelSet ks, float* packed, int paddedN, GemmPackedB weights, int k, int j0, int j1)
-        {
-            var a = new GemmPackedA.Ref(packed, paddedN);
-            if (direct)
-            {
-                GemmTransposedOutput.MultiplyBlock(ks, 0, n, j0, j1, k, a, weights.AsOperand(), y, n, Epilogue);
-                return;
-            }
-            GemmCore.MultiplyBlock(ks, 0, n, j0, j1, k, a, weights.AsOperand(), product, m, false, default(GemmNoEpilogue));
-            Transpose.Channels(j0, j1);
         }
     }
 
@@ -136,7 +95,7 @@ internal static unsafe class ConvFewPositions
     /// would each pack all of it otherwise — then each column part multiplies and transposes its own output channels.
     /// </summary>
     private static void RunSplit(GemmKernelSet ks, Conv3D g, ConvWideGemm.Layout? wide, GemmPackedB weights, float* x, float* planes,
-        ChannelTransform input, Output output, int n, int m, int c, int k, int columnParts, WorkerPool pool)
+        ChannelTransform input, float* product, TransposeJob transpose, int n, int m, int c, int k, int columnParts, WorkerPool pool)
     {
         int mr = ks.MR, paddedN = GemmCore.RoundUp(n, mr), threads = pool.Threads;
         float* packed = GemmScratch.ForThread.SharedA(paddedN * k);
@@ -153,7 +112,7 @@ internal static unsafe class ConvFewPositions
             else
                 pool.Run(parts, new ConvFewPositionsSplit.PackA<Im2ColRows>(new Im2ColRows(new ConvIm2ColB(x, g)), packed, n, paddedN, k, mr, parts));
         }
-        pool.Run(columnParts, new ConvFewPositionsSplit.ProductAndY(ks, packed, paddedN, weights, m, k, output, columnParts));
+        pool.Run(columnParts, new ConvFewPositionsSplit.ProductAndY(ks, packed, paddedN, weights, product, n, m, k, transpose, columnParts));
     }
 
     /// <summary>

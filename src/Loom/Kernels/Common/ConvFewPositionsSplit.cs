@@ -78,13 +78,15 @@ internal static unsafe class ConvFewPositionsSplit
     }
 
     /// <summary>Step 2: product columns [j0, j1) = A · Wᵀ, then those output channels transposed into Y with the epilogue.</summary>
-    public readonly struct ProductAndY(GemmKernelSet ks, float* packed, int paddedN, GemmPackedB weights, int m, int k,
-        ConvFewPositions.Output output, int parts) : IParallelJob
+    public readonly struct ProductAndY(GemmKernelSet ks, float* packed, int paddedN, GemmPackedB weights, float* product, int n, int m, int k,
+        ConvFewPositions.TransposeJob transpose, int parts) : IParallelJob
     {
         public void Execute(int part)
         {
             var (j0, j1) = Columns(m, ks.NR, part, parts);
-            output.Columns(ks, packed, paddedN, weights, k, j0, j1);
+            GemmCore.MultiplyBlock(ks, 0, n, j0, j1, k, new GemmPackedA.Ref(packed, paddedN), weights.AsOperand(), product, m, false,
+                default(GemmNoEpilogue));
+            transpose.Channels(j0, j1);
         }
     }
 }

@@ -65,9 +65,6 @@ internal sealed unsafe class GemmKernelSet
 
     private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _shortDepthOffsetKernel;
 
-    /// <summary>Like <see cref="Kernel"/>, storing the tile transposed (<see cref="GemmTransposedOutput"/>), or null.</summary>
-    public delegate*<float*, float*, float*, nint, int, bool, GemmTileEpilogue*, void> TransposedKernel { get; private init; }
-
     /// <summary>Like <see cref="OffsetKernel"/> for the left NR/2 columns only (a last panel with few columns), or null.</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> HalfOffsetKernel { get; private init; }
 
@@ -77,12 +74,11 @@ internal sealed unsafe class GemmKernelSet
         ? new("avx2-fma 6x16", 6, 16, &GemmMicroKernels.Avx2Fma6x16, &GemmOffsetKernels.Avx2Fma6x16) : null;
 
     public static readonly GemmKernelSet? Avx512 = Avx512F.IsSupported
-        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32<RowMajorTile>, &GemmOffsetKernels.Avx512x8x32<PrefetchOutput>)
+        ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32<PrefetchOutput>)
         {
             PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, LargeWeightsOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreamsAndWeights>,
             ShortDepthOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
             RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
-            TransposedKernel = &GemmMicroKernels.Avx512x8x32<TransposedTile>,
         } : null;
 
     /// <summary>The fastest set this CPU supports.</summary>
@@ -120,13 +116,8 @@ internal sealed unsafe class GemmKernelSet
 internal static unsafe class GemmMicroKernels
 {
 
-    /// <summary>
-    /// The 8×32 AVX-512 tile; with <typeparamref name="TOut"/> = <see cref="TransposedTile"/> it is stored as Cᵀ (C[i, j] at
-    /// c[j·ldc + i], see <see cref="GemmTransposedOutput"/>). One body, so both layouts sum the same products in the same order.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Avx512x8x32<TOut>(float* a, float* b, float* c, nint ldc, int kc, bool accumulate, GemmTileEpilogue* ep)
-        where TOut : struct, ITileOutput
+    public static void Avx512x8x32(float* a, float* b, float* c, nint ldc, int kc, bool accumulate, GemmTileEpilogue* ep)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -154,12 +145,6 @@ internal static unsafe class GemmMicroKernels
             c70 = Avx512F.FusedMultiplyAdd(a0, b0, c70); c71 = Avx512F.FusedMultiplyAdd(a0, b1, c71);
             a += 8;
             b += 32;
-        }
-        if (TOut.Transposed)
-        {
-            GemmTransposedOutput.StoreHalf(c00, c10, c20, c30, c40, c50, c60, c70, c, ldc, 0, accumulate, ep);
-            GemmTransposedOutput.StoreHalf(c01, c11, c21, c31, c41, c51, c61, c71, c, ldc, 16, accumulate, ep);
-            return;
         }
         if (accumulate)
         {
@@ -376,16 +361,6 @@ internal static unsafe class GemmMicroKernels
         };
     }
 }
-
-/// <summary>How a micro-kernel stores its tile (a type argument: each layout is compiled without the test).</summary>
-internal interface ITileOutput
-{
-    /// <summary>True: C[i, j] goes to c[j·ldc + i], bias and residual indexed by column j.</summary>
-    static abstract bool Transposed { get; }
-}
-
-internal struct RowMajorTile : ITileOutput { public static bool Transposed => false; }
-internal struct TransposedTile : ITileOutput { public static bool Transposed => true; }
 
 /// <summary>The activations a micro-kernel applies itself (the cheap piecewise ones; Sigmoid and Tanh are not).</summary>
 internal enum TileActivation : byte { None, Clamp, HardSigmoid, HardSwish, LeakyRelu }

@@ -20,7 +20,7 @@ internal struct Rows7 : IGemmRows { public static int Rows => 7; }
 
 /// <summary>
 /// AVX-512 micro-kernels for the last, partial row tile of a product (rows &lt; MR = 8, all 32 columns), reading
-/// the same packed panels as <see cref="GemmMicroKernels.Avx512x8x32{TOut}"/> (A stride 8) and storing straight into C.
+/// the same packed panels as <see cref="GemmMicroKernels.Avx512x8x32"/> (A stride 8) and storing straight into C.
 /// Without them a 1-row tail costs a whole 8-row tile: 49 positions (7×7) would compute 56 rows, 12% waste on
 /// the transposed convolutions of <see cref="ConvFewPositions"/>. One generic body, specialized per row count, so
 /// each instantiation is call-free with only its own accumulators (the <c>TR.Rows</c> tests are constants).
