@@ -103,12 +103,13 @@ public static partial class FuseConvActivation
     /// <summary>
     /// ConvTranspose (float32, with a bias) → activation becomes <c>com.loom.FusedConvTranspose</c>, whose kernel applies the
     /// activation in its bias pass: act(ConvTranspose(X, W) + B) computed in the order the two nodes compute it. Only with a
-    /// bias, so the epilogue adds what the unfused node adds.
+    /// bias, so the epilogue adds what the unfused node adds, and only the piecewise-linear activations, which give the separate
+    /// node's bits (the epilogue's Sigmoid and Tanh are TensorPrimitives', 1 ulp from Loom's Sigmoid kernel).
     /// </summary>
     private static bool FuseTranspose(int i, Node?[] nodes, Chain chain, Dictionary<string, int> producer)
     {
         if (nodes[i] is not { OpType: "ConvTranspose", Domain: "" } ct || !ct.HasInput(2) || !chain.IsFloat(ct.Outputs[0])
-            || chain.Activation(ct.Outputs[0], nodes) is not { } act) return false;
+            || chain.Activation(ct.Outputs[0], nodes) is not { } act || act.Activation.Kind is ActivationKind.Sigmoid or ActivationKind.Tanh) return false;
         string value = nodes[act.Nodes[^1]]!.Outputs[0];
         int at = act.Nodes[^1];
         nodes[at] = new Node("FusedConvTranspose", ct.Inputs, [value], ct.Attributes.Concat(act.Activation.ToAttributes()), ct.Name, Domain);
