@@ -52,7 +52,7 @@ public static class FlopCounter
                 long perOutput = w.Skip(1).Aggregate(1L, (p, d) => p * d); // Cin/group * kernel
                 return 2 * y * perOutput + (n.HasInput(2) && n.OpType is "Conv" or "FusedConv" ? y : 0);
             }
-            case "ConvTranspose":
+            case "ConvTranspose" or "FusedConvTranspose":
             {
                 var x = Size(In(0)); var w = DimsOf(In(1));
                 if (x is null || w is null) return null;

@@ -60,6 +60,7 @@ public static partial class FuseConvActivation
         bool changed = false;
         for (int i = 0; i < nodes.Length; i++)
         {
+            if (FuseTranspose(i, nodes, chain, producer)) { changed = true; continue; }
             if (nodes[i] is not { OpType: "Conv", Domain: "" } conv || !chain.IsFloat(conv.Outputs[0])) continue;
             var fused = new List<int>();
             string value = conv.Outputs[0];
@@ -97,6 +98,25 @@ public static partial class FuseConvActivation
             changed = true;
         }
         return changed ? new Graph(g.Name, g.Inputs, g.Outputs, nodes.OfType<Node>(), inits, g.ValueTypes) : g;
+    }
+
+    /// <summary>
+    /// ConvTranspose (float32, with a bias) → activation becomes <c>com.loom.FusedConvTranspose</c>, whose kernel applies the
+    /// activation in its bias pass: act(ConvTranspose(X, W) + B) computed in the order the two nodes compute it. Only with a
+    /// bias, so the epilogue adds what the unfused node adds, and only the piecewise-linear activations, which give the separate
+    /// node's bits (the epilogue's Sigmoid and Tanh are TensorPrimitives', 1 ulp from Loom's Sigmoid kernel).
+    /// </summary>
+    private static bool FuseTranspose(int i, Node?[] nodes, Chain chain, Dictionary<string, int> producer)
+    {
+        if (nodes[i] is not { OpType: "ConvTranspose", Domain: "" } ct || !ct.HasInput(2) || !chain.IsFloat(ct.Outputs[0])
+            || chain.Activation(ct.Outputs[0], nodes) is not { } act || act.Activation.Kind is ActivationKind.Sigmoid or ActivationKind.Tanh) return false;
+        string value = nodes[act.Nodes[^1]]!.Outputs[0];
+        int at = act.Nodes[^1];
+        nodes[at] = new Node("FusedConvTranspose", ct.Inputs, [value], ct.Attributes.Concat(act.Activation.ToAttributes()), ct.Name, Domain);
+        nodes[i] = null;
+        foreach (var k in act.Nodes.SkipLast(1)) nodes[k] = null;
+        producer[value] = at;
+        return true;
     }
 
     /// <summary>Recognizes the nodes that may follow a Conv.</summary>

@@ -93,7 +93,7 @@ public sealed class CompiledGraph
         Steps = steps.ToArray();
         _constantsReady = !Steps.Any(st => st.IsConstant);
         // Only the main graph runs with an execution frame, which places Concat inputs.
-        Concats = parent is null ? ConcatPlacement.Plan(graph, Steps, TypeOf) : ConcatPlacement.None;
+        _concats = parent is null ? new ConcatPlacements(graph, opsets, Steps, TypeOf) : null;
     }
 
     // Nodes whose inputs are all constants run once, on the first run, and their outputs join the
@@ -114,8 +114,13 @@ public sealed class CompiledGraph
     internal int[] OutputSlots { get; }
     internal Step[] Steps { get; }
 
-    /// <summary>Concats whose inputs are computed straight into their output (see <see cref="ConcatPlacement"/>).</summary>
-    internal ConcatPlacement Concats { get; }
+    /// <summary>Concats whose inputs are computed straight into their output (see <see cref="ConcatPlacement"/>), as planned from the symbolic shapes.</summary>
+    internal ConcatPlacement Concats => _concats?.Static ?? ConcatPlacement.None;
+
+    /// <summary>The Concat placement for a run with these symbol sizes (planned once per set of input sizes).</summary>
+    internal ConcatPlacement ConcatsFor(SymbolBindings bindings) => _concats?.For(bindings) ?? ConcatPlacement.None;
+
+    private readonly ConcatPlacements? _concats;
 
     /// <summary>Slots never freed during a run: outputs, constants (computed ones too) and captures.</summary>
     internal IReadOnlySet<int> KeptSlots { get; }
@@ -167,6 +172,7 @@ public sealed class CompiledGraph
     {
         if (!_constantsReady) EvaluateConstantSteps(run);
         var slots = frame?.Slots ?? new LoomValue?[SlotCount];
+        frame?.Place(ConcatsFor(run.Bindings));
         Array.Copy(_constants, slots, SlotCount);
         foreach (var (slot, parentSlot) in _captures) slots[slot] = parentSlots![parentSlot];
         for (int i = 0; i < InputSlots.Length && i < inputs.Length; i++)

@@ -72,7 +72,7 @@ public static class BatchSeparability
         "Softplus", "Softsign", "Sqrt", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Where", "Xor",
         "ElementwiseChain", // com.loom: the ops above, fused
         // Per sample by construction: they work within each image (all dims but the first two, or channels).
-        "Conv", "FusedConv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
+        "Conv", "FusedConv", "ConvTranspose", "FusedConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
         "LRN", "InstanceNormalization", "GroupNormalization", "Upsample", "DepthToSpace", "SpaceToDepth", "Expand", "Tile",
         // First dims checked on input and output: with the batch first on both and equal element counts, samples map to themselves.
         "Reshape",

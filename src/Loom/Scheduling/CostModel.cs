@@ -60,9 +60,9 @@ public sealed class CostModel(MachineProfile profile)
     {
         switch (n.OpType)
         {
-            case "Conv" or "FusedConv" or "ConvInteger" or "QLinearConv" or "ConvTranspose":
+            case "Conv" or "FusedConv" or "ConvInteger" or "QLinearConv" or "ConvTranspose" or "FusedConvTranspose":
                 if (IsDepthwise(n, g)) return KernelClass.GroupedConv;
-                return n.OpType != "ConvTranspose" && IsPointwise(n, g) ? KernelClass.Gemm : KernelClass.Conv;
+                return n.OpType is not ("ConvTranspose" or "FusedConvTranspose") && IsPointwise(n, g) ? KernelClass.Gemm : KernelClass.Conv;
             case "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul":
                 return KernelClass.Gemm;
             case "MaxPool" or "AveragePool" or "LpPool" or "LRN":
@@ -82,7 +82,7 @@ public sealed class CostModel(MachineProfile profile)
         if (group <= 1) return false;
         int w = n.OpType == "QLinearConv" ? 3 : 1;
         if (w >= n.Inputs.Length || g.TypeOf(n.Inputs[w]) is not TensorType { Shape: { Rank: > 1 } s }) return true;
-        long perGroup = n.OpType == "ConvTranspose" ? s[1].Value ?? 1 : (s[0].Value ?? group) / group;
+        long perGroup = n.OpType is "ConvTranspose" or "FusedConvTranspose" ? s[1].Value ?? 1 : (s[0].Value ?? group) / group;
         return perGroup < 4;
     }
 

@@ -72,7 +72,7 @@ public static class KernelPaths
         {
             case "Conv" or "FusedConv" when Shape(n, 0, g, dims) is { } x && Shape(n, 1, g, dims) is { } w && Floating(n, g):
                 return Conv(n, x, w, bytes, mr, nr) ?? new KernelWork(KernelPath.ConvDirect, flops / 2.0, bytes);
-            case "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul" or "Conv" or "FusedConv" or "ConvTranspose" or "ConvInteger" or "QLinearConv":
+            case "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul" or "Conv" or "FusedConv" or "ConvTranspose" or "FusedConvTranspose" or "ConvInteger" or "QLinearConv":
                 return new KernelWork(KernelPath.MatMul, flops / 2.0, bytes);
             case "MaxPool" or "AveragePool" or "LpPool":
                 return Pool(n, g, dims, flops, bytes);

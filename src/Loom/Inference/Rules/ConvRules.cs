@@ -15,6 +15,7 @@ internal static class ConvRules
         r.Add("DeformConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)));
         r.Add("ConvTranspose", ConvTranspose);
         r.Add("FusedConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)), domain: "com.loom");
+        r.Add("FusedConvTranspose", ConvTranspose, domain: "com.loom");
     }
 
     /// <summary>[N, M, out…] with out from the window formula; kernel sizes from kernel_shape or W's dims.</summary>

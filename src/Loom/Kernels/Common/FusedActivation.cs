@@ -66,7 +66,7 @@ internal readonly record struct FusedActivation(ActivationKind Kind, float Alpha
     public unsafe void ApplyRow(float* p, int n, float bias, float* add)
     {
         int j = 0;
-        if (Vector256.IsHardwareAccelerated && Kind is not (ActivationKind.Sigmoid or ActivationKind.Tanh))
+        if (Vector256.IsHardwareAccelerated) // Sigmoid and Tanh: the sum here (the default case), the function below
         {
             var vb = Vector256.Create(bias);
             var (lo, hi, a, b) = Bounds();

@@ -25,7 +25,20 @@ internal sealed class ExecutionFrame
         _pending = new Dictionary<int, Array>();
     }
 
-    private readonly ConcatPlacement _concats;
+    private ConcatPlacement _concats;
+
+    /// <summary>
+    /// Sets the Concat placement for the run about to start (the plan for its input sizes, <see cref="ConcatPlacements"/>). Called
+    /// before any step allocates, so no Concat's buffer is pending under the previous plan.
+    /// </summary>
+    public void Place(ConcatPlacement placement)
+    {
+        lock (_lock)
+        {
+            if (_pending.Count > 0) throw new ExecutionException("internal: a frame's Concat placement changed while a Concat's buffer was pending");
+            _concats = placement;
+        }
+    }
 
     /// <summary>Concat step → the output buffer its first in-place input took this run, until the Concat itself runs.</summary>
     private readonly Dictionary<int, Array> _pending;
