@@ -49,11 +49,13 @@ internal sealed class ConcatPlacements
     public ConcatPlacement For(SymbolBindings bindings)
     {
         if (!_sized) return Static;
-        var sizes = new long[_inputSymbols.Length];
-        for (int i = 0; i < sizes.Length; i++)
-            if (bindings[_inputSymbols[i]] is { } v) sizes[i] = v;
+        // Sizes on the stack: a steady stream of runs at the latest sizes allocates nothing here.
+        Span<long> now = _inputSymbols.Length <= 16 ? stackalloc long[_inputSymbols.Length] : new long[_inputSymbols.Length];
+        for (int i = 0; i < now.Length; i++)
+            if (bindings[_inputSymbols[i]] is { } v) now[i] = v;
             else return Static;
-        if (_latest is { } latest && latest.Sizes.AsSpan().SequenceEqual(sizes)) return latest.Placement;
+        if (_latest is { } latest && latest.Sizes.AsSpan().SequenceEqual(now)) return latest.Placement;
+        var sizes = now.ToArray();
         var key = string.Join(",", sizes);
         if (!_plans.TryGetValue(key, out var plan))
         {
