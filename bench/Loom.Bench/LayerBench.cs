@@ -26,6 +26,8 @@ internal static class LayerBench
         model = ShapeInference.Run(Concrete(model, o));
         var g = model.Graph;
         var rows = new List<(string Desc, double Gflop, double Loom, double Ort)>();
+        // Not FusedConvTranspose, unlike ConvOps.IsConvolution: Time runs each layer in ONNX Runtime too, and only FusedConv
+        // has a plain form made for it there.
         foreach (var node in g.Nodes.Where(n => n.OpType is "Conv" or "FusedConv" or "ConvTranspose" or "MaxPool" or "AveragePool"))
         {
             bool pool = node.OpType.EndsWith("Pool", StringComparison.Ordinal);
@@ -37,9 +39,9 @@ internal static class LayerBench
             // Pools: one "flop" per window element read.
             var kernel = w?.Shape.ToArray() ?? [.. node.GetInts("kernel_shape")!.Value.Select(k => (int)k)];
             long perOutput = w is null ? kernel.Aggregate(1, (a, b) => a * b) : 2L * (w.Length / w.Shape[0]);
-            double gflop = (node.OpType == "ConvTranspose" ? x : y).Aggregate(1L, (a, b) => a * b) * perOutput / 1e9;
+            double gflop = (ConvOps.IsTransposed(node.OpType) ? x : y).Aggregate(1L, (a, b) => a * b) * perOutput / 1e9;
             string desc = $"{node.OpType} {Fmt(kernel)} g{node.GetInt("group", 1)} s{(node.GetInts("strides") is { } s ? s[0] : 1)} {Fmt(x)}->{Fmt(y)}"
-                + (node.OpType == "FusedConv" ? $" {node.GetString("activation", "")}{(node.Inputs.Length > 3 ? "+Z" : "")}" : "");
+                + (node.OpType == ConvOps.FusedConv ? $" {node.GetString("activation", "")}{(node.Inputs.Length > 3 ? "+Z" : "")}" : "");
             if (filter is not null && !desc.Contains(filter, StringComparison.Ordinal)) continue;
             var (loomMs, ortMs) = Time(node, g, x, o);
             rows.Add((desc, gflop, loomMs, ortMs));
@@ -90,8 +92,8 @@ internal static class LayerBench
         double loomMs = BenchOptions.BestMs(() => loom.Run(feeds).Dispose(), o.Runs);
 
         // ONNX Runtime runs the plain convolution (no Loom-domain op): first three inputs, no activation, no channel map.
-        var plain = node.OpType == "FusedConv"
-            ? new Node("Conv", node.Inputs.Take(3), node.Outputs,
+        var plain = node.OpType == ConvOps.FusedConv
+            ? new Node(ConvOps.Conv, node.Inputs.Take(3), node.Outputs,
                 node.Attributes.Where(a => a.Name is not ("activation" or "activation_params" or "input_activation" or "input_channels")))
             : node;
         var ortInputs = plain.Inputs.Where(n => n.Length > 0 && !inits.ContainsKey(n)).ToList();

@@ -44,15 +44,14 @@ public static class FlopCounter
                 long k = n.GetInt("transA", 0) != 0 ? a[0] : a[1];
                 return 2 * y * k + (n.HasInput(2) ? y : 0);
             }
-            case "Conv" or "FusedConv" or "ConvInteger" or "QLinearConv": // FusedConv: Loom's Conv with its epilogue folded in
+            case var op when ConvOps.IsAnyConvolution(op) && !ConvOps.IsTransposed(op):
             {
-                int wIndex = n.OpType == "QLinearConv" ? 3 : 1;
-                var w = DimsOf(In(wIndex)); var y = Size(Out(0));
+                var w = DimsOf(In(ConvOps.WeightInput(op))); var y = Size(Out(0));
                 if (w is null || y is null) return null;
                 long perOutput = w.Skip(1).Aggregate(1L, (p, d) => p * d); // Cin/group * kernel
-                return 2 * y * perOutput + (n.HasInput(2) && n.OpType is "Conv" or "FusedConv" ? y : 0);
+                return 2 * y * perOutput + (n.HasInput(2) && ConvOps.IsForward(op) ? y : 0);
             }
-            case "ConvTranspose" or "FusedConvTranspose":
+            case var op when ConvOps.IsTransposed(op):
             {
                 var x = Size(In(0)); var w = DimsOf(In(1));
                 if (x is null || w is null) return null;

@@ -38,6 +38,8 @@ internal sealed partial class ChannelAffine(GraphIndex index, UniqueNames names,
     /// </summary>
     public WeightLayout? Layout(Node producer)
     {
+        // ONNX operators only, not ConvOps.IsConvolution: a fused convolution's activation comes after its bias, so a map
+        // after it cannot move into W and B (the fusions run after this fold anyway).
         if (producer.Domain.Length > 0 || !producer.HasInput(1)) return null;
         if (Constant(producer.Inputs[1]) is not { Length: > 0 } w || !IsFloat(w)) return ComputedWeight(producer) is { } c ? new WeightLayout(1, c.Dims[0], (int)(ShapeMath.Size(c.Dims) / c.Dims[0]), 1) : null;
         var dims = w.Shape.ToArray();

@@ -42,7 +42,7 @@ public static class ConstantFolding
 
     /// <summary>Input <paramref name="i"/> of <paramref name="node"/> is a weight its kernel pre-packs when constant (Conv's W, MatMul's and Gemm's B).</summary>
     public static bool IsWeightInput(Node node, int i) =>
-        i == 1 && node.Domain is "" or "com.loom" && node.OpType is "Conv" or "ConvTranspose" or "FusedConv" or "FusedConvTranspose" or "MatMul" or "Gemm";
+        i == 1 && node.Domain is "" or ConvOps.LoomDomain && (ConvOps.IsConvolution(node.OpType) || node.OpType is "MatMul" or "Gemm");
 
     /// <summary>Memory a tensor of this dtype and shape takes.</summary>
     internal static long Bytes(DataType dataType, ReadOnlySpan<int> dims) => ShapeMath.Size(dims) * Math.Max(1, dataType.ElementSize());

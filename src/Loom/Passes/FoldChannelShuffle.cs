@@ -41,7 +41,7 @@ public static class FoldChannelShuffle
         bool changed = false;
         for (int i = 0; i < nodes.Length; i++)
         {
-            if (nodes[i] is not { } conv || !IsConv(conv) || conv.GetInts("input_channels") is not null) continue;
+            if (nodes[i] is not { } conv || !ConvOps.IsForward(conv) || conv.GetInts("input_channels") is not null) continue;
             // Walk back: Reshape ← Transpose ← Reshape, each value read by the next node alone.
             if (Only(conv.Inputs[0], "Reshape") is not { } r2 || Only(nodes[r2]!.Inputs[0], "Transpose") is not { } t
                 || Only(nodes[t]!.Inputs[0], "Reshape") is not { } r1)
@@ -49,7 +49,7 @@ public static class FoldChannelShuffle
             string x = nodes[r1]!.Inputs[0];
             if (Shuffle(g, x, nodes[r1]!.Outputs[0], nodes[t]!, conv.Inputs[0]) is not { } map || conv.GetInt("group", 1) != map.Length) continue;
             var attributes = conv.Attributes.Append(IR.Attribute.Ints("input_channels", map.Select(v => (long)v)));
-            nodes[i] = new Node("FusedConv", [x, .. conv.Inputs.Skip(1)], conv.Outputs, attributes, conv.Name, FuseConvActivation.Domain);
+            nodes[i] = new Node(ConvOps.FusedConv, [x, .. conv.Inputs.Skip(1)], conv.Outputs, attributes, conv.Name, ConvOps.LoomDomain);
             nodes[r1] = nodes[t] = nodes[r2] = null;
             changed = true;
         }
@@ -60,8 +60,6 @@ public static class FoldChannelShuffle
             !outputs.Contains(value) && readers.GetValueOrDefault(value) == 1 && producer.TryGetValue(value, out var p)
             && nodes[p] is { Domain: "", OpType: var type } && type == op ? p : null;
     }
-
-    private static bool IsConv(Node n) => n is { Domain: "", OpType: "Conv" } or { Domain: FuseConvActivation.Domain, OpType: "FusedConv" };
 
     /// <summary>
     /// The channel map when x [N,C,H,W] → [N,G,K,H,W] → perm [0,2,1,3,4] → [N,C,H,W] (inferred shapes), float32: output

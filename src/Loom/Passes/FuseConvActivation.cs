@@ -28,7 +28,7 @@ namespace Loom.Passes;
 /// </summary>
 public static partial class FuseConvActivation
 {
-    public const string Domain = "com.loom";
+    public const string Domain = ConvOps.LoomDomain;
 
     public static Model Run(Model model)
     {
@@ -91,7 +91,7 @@ public static partial class FuseConvActivation
             }
             while (inputs[^1].Length == 0) inputs.RemoveAt(inputs.Count - 1);
             int at = fused.Count > 0 ? fused[^1] : i;
-            nodes[at] = new Node("FusedConv", inputs, [value], attributes, conv.Name, Domain);
+            nodes[at] = new Node(ConvOps.FusedConv, inputs, [value], attributes, conv.Name, Domain);
             if (at != i) nodes[i] = null;
             foreach (var k in fused.SkipLast(1)) nodes[k] = null;
             producer[value] = at;
@@ -112,7 +112,7 @@ public static partial class FuseConvActivation
             || chain.Activation(ct.Outputs[0], nodes) is not { } act || act.Activation.Kind is ActivationKind.Sigmoid or ActivationKind.Tanh) return false;
         string value = nodes[act.Nodes[^1]]!.Outputs[0];
         int at = act.Nodes[^1];
-        nodes[at] = new Node("FusedConvTranspose", ct.Inputs, [value], ct.Attributes.Concat(act.Activation.ToAttributes()), ct.Name, Domain);
+        nodes[at] = new Node(ConvOps.FusedConvTranspose, ct.Inputs, [value], ct.Attributes.Concat(act.Activation.ToAttributes()), ct.Name, Domain);
         nodes[i] = null;
         foreach (var k in act.Nodes.SkipLast(1)) nodes[k] = null;
         producer[value] = at;

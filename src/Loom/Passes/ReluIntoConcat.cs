@@ -39,6 +39,7 @@ public static class ReluIntoConcat
                 || concat is not { Domain: "", OpType: "Concat" } || replaced.ContainsKey(concat)
                 || g.TypeOf(relu.Outputs[0]) is not TensorType { ElementType: DataType.Float })
                 continue;
+            // Plain Conv only, not ConvOps.IsForward: FuseConvActivation takes a Relu into an ONNX Conv, not into a FusedConv.
             if (!concat.Inputs.Any(i => Alone(i) && producer.TryGetValue(i, out var p) && p is { Domain: "", OpType: "Conv" })) continue;
             var nodes = new List<Node>();
             var inputs = new Dictionary<string, string>();

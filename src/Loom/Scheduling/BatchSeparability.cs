@@ -72,7 +72,8 @@ public static class BatchSeparability
         "Softplus", "Softsign", "Sqrt", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Where", "Xor",
         "ElementwiseChain", // com.loom: the ops above, fused
         // Per sample by construction: they work within each image (all dims but the first two, or channels).
-        "Conv", "FusedConv", "ConvTranspose", "FusedConvTranspose", "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
+        // The convolutions too (ConvOps.IsConvolution, in OperatorRule).
+        "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool",
         "LRN", "InstanceNormalization", "GroupNormalization", "Upsample", "DepthToSpace", "SpaceToDepth", "Expand", "Tile",
         // First dims checked on input and output: with the batch first on both and equal element counts, samples map to themselves.
         "Reshape",
@@ -85,7 +86,7 @@ public static class BatchSeparability
         bool AxisIsNotBatch(long defaultAxis) => rank > 0 && Normalize(n.GetInt("axis", defaultAxis), rank) != 0;
         switch (n.OpType)
         {
-            case var op when PerElement.Contains(op):
+            case var op when PerElement.Contains(op) || ConvOps.IsConvolution(op):
                 return null;
             case "BatchNormalization":
                 return n.GetInt("training_mode", 0) == 0 && n.Outputs.Count(o => o.Length > 0) == 1 ? null : "normalizes over the batch (training mode)";

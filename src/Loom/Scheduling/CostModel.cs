@@ -60,9 +60,9 @@ public sealed class CostModel(MachineProfile profile)
     {
         switch (n.OpType)
         {
-            case "Conv" or "FusedConv" or "ConvInteger" or "QLinearConv" or "ConvTranspose" or "FusedConvTranspose":
+            case var op when ConvOps.IsAnyConvolution(op):
                 if (IsDepthwise(n, g)) return KernelClass.GroupedConv;
-                return n.OpType is not ("ConvTranspose" or "FusedConvTranspose") && IsPointwise(n, g) ? KernelClass.Gemm : KernelClass.Conv;
+                return !ConvOps.IsTransposed(op) && IsPointwise(n, g) ? KernelClass.Gemm : KernelClass.Conv;
             case "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul":
                 return KernelClass.Gemm;
             case "MaxPool" or "AveragePool" or "LpPool" or "LRN":
@@ -80,9 +80,9 @@ public sealed class CostModel(MachineProfile profile)
     {
         long group = n.GetInt("group", 1);
         if (group <= 1) return false;
-        int w = n.OpType == "QLinearConv" ? 3 : 1;
+        int w = ConvOps.WeightInput(n.OpType);
         if (w >= n.Inputs.Length || g.TypeOf(n.Inputs[w]) is not TensorType { Shape: { Rank: > 1 } s }) return true;
-        long perGroup = n.OpType is "ConvTranspose" or "FusedConvTranspose" ? s[1].Value ?? 1 : (s[0].Value ?? group) / group;
+        long perGroup = ConvOps.IsTransposed(n.OpType) ? s[1].Value ?? 1 : (s[0].Value ?? group) / group;
         return perGroup < 4;
     }
 
@@ -91,7 +91,7 @@ public sealed class CostModel(MachineProfile profile)
     {
         if (n.GetInts("strides") is { } strides && strides.Any(s => s != 1)) return false;
         if (n.GetInts("kernel_shape") is { } k) return k.All(d => d == 1);
-        int w = n.OpType == "QLinearConv" ? 3 : 1;
+        int w = ConvOps.WeightInput(n.OpType);
         return w < n.Inputs.Length && g.TypeOf(n.Inputs[w]) is TensorType { Shape: { Rank: > 2 } s }
             && s.Dims.Skip(2).All(d => d.Value == 1);
     }
@@ -112,7 +112,7 @@ public sealed class CostModel(MachineProfile profile)
             long sizeA = a.Aggregate(1L, (p, d) => p * d), sizeB = b.Aggregate(1L, (p, d) => p * d);
             return 4.0 * (sizeA + sizeB);
         }
-        var w = Dims(n.OpType == "QLinearConv" ? 3 : 1);
+        var w = Dims(ConvOps.WeightInput(n.OpType));
         var y = n.Outputs.Length > 0 && g.TypeOf(n.Outputs[0]) is TensorType { Shape: { } ys } ? ys.Dims.Select(d => d.Evaluate(dims) ?? -1).ToArray() : null;
         if (w is null || y is null || y.Any(d => d < 0) || w.Length < 2 || y.Length < 2) return 0;
         long group = n.GetInt("group", 1);

@@ -1,3 +1,5 @@
+using Loom.IR;
+
 namespace Loom.Workload;
 
 /// <summary>
@@ -33,7 +35,7 @@ public static class BackwardRules
         _ => (12, 2),                         // Adam: two moments, bias corrections, sqrt, divide
     };
 
-    private static long BiasFlops(OpProfile op) => op.Params.Count > 1 && op.Op is "Conv" or "FusedConv" or "Gemm" ? OutputElements(op) : 0;
+    private static long BiasFlops(OpProfile op) => op.Params.Count > 1 && (ConvOps.IsForward(op.Op) || op.Op == "Gemm") ? OutputElements(op) : 0;
 
     private static long OutputElements(OpProfile op) => op.OutputDims.Count > 0 ? op.OutputDims[0].Aggregate(1L, (a, d) => a * d) : 0;
 }

@@ -70,9 +70,9 @@ public static class KernelPaths
         long flops = Inference.FlopCounter.Count(n, g, dims) ?? 0;
         switch (n.OpType)
         {
-            case "Conv" or "FusedConv" when Shape(n, 0, g, dims) is { } x && Shape(n, 1, g, dims) is { } w && Floating(n, g):
+            case var op when ConvOps.IsForward(op) && Shape(n, 0, g, dims) is { } x && Shape(n, 1, g, dims) is { } w && Floating(n, g):
                 return Conv(n, x, w, bytes, mr, nr) ?? new KernelWork(KernelPath.ConvDirect, flops / 2.0, bytes);
-            case "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul" or "Conv" or "FusedConv" or "ConvTranspose" or "FusedConvTranspose" or "ConvInteger" or "QLinearConv":
+            case var op when op is "MatMul" or "Gemm" or "MatMulInteger" or "QLinearMatMul" || ConvOps.IsAnyConvolution(op):
                 return new KernelWork(KernelPath.MatMul, flops / 2.0, bytes);
             case "MaxPool" or "AveragePool" or "LpPool":
                 return Pool(n, g, dims, flops, bytes);
@@ -114,7 +114,7 @@ public static class KernelPaths
         var g = new Conv3D(p.Geometry);
         long positions = (long)p.Batch * g.OutputSize, m = p.OutChannels, mg = p.OutChannelsPerGroup, k = p.GroupDepth;
         // FusedConv's pre-activation: a transformed copy of X, read and written once more (the implicit GEMM folds it into its plane copy).
-        bool preActivation = n.OpType == "FusedConv" && n.Inputs.Length > 4 && n.Inputs[4].Length > 0;
+        bool preActivation = n.OpType == ConvOps.FusedConv && n.Inputs.Length > 4 && n.Inputs[4].Length > 0;
         double inputBytes = 4.0 * p.Batch * p.Channels * g.InputSize;
         if (p.ChannelsPerGroup == 1 && mg == 1)
             return new KernelWork(KernelPath.ConvDepthwise, (double)positions * m * g.KernelSize, bytes);

@@ -20,7 +20,7 @@ public sealed record OpProfile(
     public long BytesRead => ActivationInputBytes + ConstantInputBytes;
 
     /// <summary>Conv/ConvTranspose/MatMul/Gemm reading a parameter: backward splits into input- and weight-gradient products.</summary>
-    public bool IsWeightProduct => Op is "Conv" or "ConvTranspose" or "FusedConvTranspose" or "MatMul" or "Gemm" or "FusedConv" && Params.Count > 0;
+    public bool IsWeightProduct => (ConvOps.IsConvolution(Op) || Op is "MatMul" or "Gemm") && Params.Count > 0;
 }
 
 /// <summary>

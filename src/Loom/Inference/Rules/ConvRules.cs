@@ -14,8 +14,8 @@ internal static class ConvRules
         r.Add("QLinearConv", ctx => Conv(ctx, 0, 3, ctx.HasInput(7) ? ctx.InputDataType(7) : ctx.InputDataType(0)));
         r.Add("DeformConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)));
         r.Add("ConvTranspose", ConvTranspose);
-        r.Add("FusedConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)), domain: "com.loom");
-        r.Add("FusedConvTranspose", ConvTranspose, domain: "com.loom");
+        r.Add(ConvOps.FusedConv, ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)), domain: ConvOps.LoomDomain);
+        r.Add(ConvOps.FusedConvTranspose, ConvTranspose, domain: ConvOps.LoomDomain);
     }
 
     /// <summary>[N, M, out…] with out from the window formula; kernel sizes from kernel_shape or W's dims.</summary>

@@ -1,3 +1,4 @@
+using Loom.IR;
 using Loom.Kernels.Common;
 using Loom.Runtime;
 
@@ -13,7 +14,7 @@ internal static class ConvKernels
     {
         r.Add("Conv", info => Guard(FloatTypes, new ConvKernel(info)), 1);
         // Loom's fused form (produced by Passes.FuseConvActivation): Y = activation(Conv(X, W) + B + Z), float32 only.
-        r.Add("FusedConv", info => Guard([DataType.Float], new ConvKernel(info, FusedActivation.FromNode(info.Node, info.Fail))), 1, domain: "com.loom");
+        r.Add(ConvOps.FusedConv, info => Guard([DataType.Float], new ConvKernel(info, FusedActivation.FromNode(info.Node, info.Fail))), 1, domain: ConvOps.LoomDomain);
     }
 
     /// <summary>

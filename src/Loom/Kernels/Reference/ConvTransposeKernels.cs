@@ -1,4 +1,5 @@
 using System.Numerics;
+using Loom.IR;
 using Loom.Kernels.Common;
 using Loom.Runtime;
 using Loom.Runtime.Threading;
@@ -13,8 +14,8 @@ internal static class ConvTransposeKernels
     {
         r.Add("ConvTranspose", info => ConvKernels.Guard(ConvKernels.FloatTypes, new ConvTransposeKernel(info, FusedActivation.None)), 1);
         // com.loom: ConvTranspose whose activation (Passes.FuseConvActivation) runs in the bias pass, on planes still in cache.
-        r.Add("FusedConvTranspose", info => ConvKernels.Guard([DataType.Float], new ConvTransposeKernel(info, FusedActivation.FromNode(info.Node, info.Fail))), 1,
-            domain: "com.loom");
+        r.Add(ConvOps.FusedConvTranspose, info => ConvKernels.Guard([DataType.Float], new ConvTransposeKernel(info, FusedActivation.FromNode(info.Node, info.Fail))), 1,
+            domain: ConvOps.LoomDomain);
     }
 }
 

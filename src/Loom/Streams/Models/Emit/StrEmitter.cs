@@ -70,6 +70,7 @@ public static class StrEmitter
     {
         var names = new List<string>();
         foreach (var n in g.Nodes)
+            // The weighted operators StrOps emits: plain Conv only (Prepare keeps Loom's fused forms out; no ConvTranspose), not ConvOps.
             if (n.OpType is "Conv" or "Gemm" or "MatMul")
                 for (int i = 1; i < n.Inputs.Length; i++)
                     if (n.HasInput(i) && g.Initializers.TryGetValue(n.Inputs[i], out var t) && t.DataType == DataType.Float && !names.Contains(n.Inputs[i]))
