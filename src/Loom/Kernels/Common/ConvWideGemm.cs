@@ -153,57 +153,18 @@ internal static unsafe class ConvWideGemm
         float* planes = layout.NeedsCopy ? GemmScratch.ForThread.Extra(checked((int)(c * channelSize))) : null;
         // Enough groups for every thread: one part each, as ConvFloat's group GEMMs; else each group's product splits itself.
         var plan = GemmPartition.Plan(ks, p.OutChannelsPerGroup, layout.WideN, k, groups >= 2 * threads ? 1 : threads, aPacked: true, bPacked: true);
-        bool inJob = layout.NeedsCopy && FillsInJob(layout, groups, k, plan, t.Input);
         for (int n = 0; n < p.Batch; n++)
         {
             long yOff = (long)n * m * g.OutputSize;
             float* x = t.X + (long)n * c * g.InputSize;
-            var fill = default(BandFill);
-            if (inJob) fill = new BandFill(x, layout, c, t.Input);
-            else if (layout.NeedsCopy) FillPlanes(layout, x, planes, c, t.Input, pool);
-            if (layout.NeedsCopy) x = planes;
+            if (layout.NeedsCopy)
+            {
+                FillPlanes(layout, x, planes, c, t.Input, pool);
+                x = planes;
+            }
             var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, p.OutChannelsPerGroup, k, act,
-                Interlocked.Add(ref s_jobs, groups), p.ChannelsPerGroup * channelSize, fill);
+                Interlocked.Add(ref s_jobs, groups), p.ChannelsPerGroup * channelSize);
             Split(pool, groups * plan.Parts, job);
-        }
-    }
-
-    /// <summary>
-    /// Whether each part of the product copies the plane rows its own columns read, band by band just before it computes them, instead
-    /// of a copy of the whole image first: the copy of a stem (3 channels, 224×224) reads its input from memory with nothing to overlap,
-    /// and its planes are out of L1/L2 again by the time the product reads them. Only where the parts are column blocks (each
-    /// reads a band of rows of every plane), the image of one group, and short depths (stems), where the copy is a large part of the
-    /// layer. Neighbouring parts both write the rows between them, the same values: the image without a pre-activation, which would
-    /// be applied in place and could be read half done.
-    /// </summary>
-    private static bool FillsInJob(Layout layout, int groups, int depth, GemmPartition plan, ChannelTransform input) =>
-        s_fillInJob && groups == 1 && depth <= Job.ShortDepth && plan.RowParts == 1 && !plan.Tapered && layout.Phases > 1 && input.IsIdentity;
-
-    /// <summary>Tests only: false copies the whole image before the product wherever the parts would copy their bands (same bits).</summary>
-    internal static bool s_fillInJob = true;
-
-    /// <summary>The image a product's parts copy into its planes band by band (<see cref="FillsInJob"/>); default: copied before.</summary>
-    private readonly struct BandFill(float* x, Layout layout, int channels, ChannelTransform input)
-    {
-        public bool Active => x != null;
-
-        /// <summary>Plane rows [<paramref name="r0"/>, <paramref name="r1"/>) of every channel.</summary>
-        public void Rows(float* planes, int r0, int r1)
-        {
-            long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
-            for (int c = 0; c < channels; c++)
-                layout.Fill(x + (long)c * layout.Geometry.InputSize, planes + c * channelSize, input, c, r0, r1);
-        }
-
-        /// <summary>
-        /// The plane rows past the ones wide columns [.., <paramref name="jEnd"/>) read: every tap of a panel reads up to NR columns
-        /// from its offset, the farthest one row and one column per kernel step past the phase's origin.
-        /// </summary>
-        public int RowsThrough(int jEnd, int nr)
-        {
-            var g = layout.Geometry;
-            long reach = (long)jEnd + nr + (g.KH - 1) * g.LH / g.SH * layout.Wq + (g.KW - 1) * g.LW / g.SW;
-            return (int)Math.Min(layout.Hq, (reach + layout.Wq - 1) / layout.Wq);
         }
     }
 
@@ -246,7 +207,7 @@ internal static unsafe class ConvWideGemm
     /// <param name="lastId">The job's id, unique per group: <paramref name="lastId"/> − the group's index.</param>
     /// <param name="groupStride">Floats from one group's first channel (or its planes) to the next group's.</param>
     private readonly struct Job(GemmPartition plan, Conv3D g, Layout layout, GemmPackedA[] packedGroups, float* x, float* y, float* bias,
-        float* residual, int m, int k, FusedActivation act, long lastId, long groupStride, BandFill fill) : IParallelJob
+        float* residual, int m, int k, FusedActivation act, long lastId, long groupStride) : IParallelJob
     {
         /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
         private const int PanelsPerBlock = 8;
@@ -256,7 +217,7 @@ internal static unsafe class ConvWideGemm
         /// stems (27, 147 steps) and 3×3 layers of 16 channels (144; SqueezeNet's 55×55 expands 1–3% faster). Pointwise layers keep
         /// their own kernel (next-tile prefetching made ResNet's 64×64 1×1 layer 12% slower).
         /// </summary>
-        public const int ShortDepth = 160;
+        private const int ShortDepth = 160;
 
         /// <summary>
         /// Pointwise weights larger than this come from L3 or memory on every run (a model's other layers evict them between
@@ -271,7 +232,7 @@ internal static unsafe class ConvWideGemm
             int gi = part / plan.Parts;
             long yOff = (long)gi * m * g.OutputSize;
             new Job(plan, g, layout, packedGroups, x + gi * groupStride, y + yOff, bias == null ? null : bias + gi * m,
-                residual == null ? null : residual + yOff, m, k, act, lastId - gi, groupStride, fill).Group(packedGroups[gi], part - gi * plan.Parts);
+                residual == null ? null : residual + yOff, m, k, act, lastId - gi, groupStride).Group(packedGroups[gi], part - gi * plan.Parts);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -303,23 +264,24 @@ internal static unsafe class ConvWideGemm
             // A partial last panel would read past the image: its columns are packed (zero-filled) once instead.
             int jLast = (wideN - 1) / nr * nr;
             float* last = null;
-            bool packLast = wideN % nr != 0 && jLast >= j0 && jLast < j1;
-            if (packLast) last = GemmScratch.ForThread.B(k * nr);
-            int filled = j0 / wq;
+            if (wideN % nr != 0 && jLast >= j0 && jLast < j1)
+            {
+                // Row blocks over every column (GemmPartition's split for large A) all reach the last panel: packed by a thread's first.
+                var scratch = GemmScratch.ForThread;
+                last = scratch.B(k * nr);
+                int cols = wideN - jLast;
+                for (int p = 0; p < k && scratch.LastPanelJob != id; p++)
+                {
+                    float* src = x + offsets[p] + jLast, dst = last + p * nr;
+                    int q = 0;
+                    for (; q < cols; q++) dst[q] = src[q];
+                    for (; q < nr; q++) dst[q] = 0;
+                }
+                scratch.LastPanelJob = id;
+            }
             for (int jb = j0; jb < j1; jb += PanelsPerBlock * nr)
             {
                 int jbEnd = Math.Min(j1, jb + PanelsPerBlock * nr);
-                if (fill.Active)
-                {
-                    int through = fill.RowsThrough(jbEnd, nr);
-                    if (through > filled) fill.Rows(x, filled, through);
-                    filled = Math.Max(filled, through);
-                }
-                if (packLast && jLast < jbEnd)
-                {
-                    PackLast(x, offsets, last, jLast, wideN - jLast, nr, id);
-                    packLast = false;
-                }
                 for (int i = i0; i < i1; i += mr)
                 {
                     float* a = packed.FullDepthPanel(i);
@@ -355,23 +317,6 @@ internal static unsafe class ConvWideGemm
                     }
                 }
             }
-        }
-
-        /// <summary>
-        /// Packs the partial last panel's <paramref name="cols"/> columns, zero-filled to NR. Row blocks over every column
-        /// (GemmPartition's split for large A) all reach the last panel: packed by a thread's first.
-        /// </summary>
-        private void PackLast(float* x, int* offsets, float* last, int jLast, int cols, int nr, long id)
-        {
-            var scratch = GemmScratch.ForThread;
-            for (int p = 0; p < k && scratch.LastPanelJob != id; p++)
-            {
-                float* src = x + offsets[p] + jLast, dst = last + p * nr;
-                int q = 0;
-                for (; q < cols; q++) dst[q] = src[q];
-                for (; q < nr; q++) dst[q] = 0;
-            }
-            scratch.LastPanelJob = id;
         }
 
         /// <summary>Copies the tile's real outputs (wide columns ox &lt; OW) to Y and applies the epilogue there.</summary>
