@@ -151,6 +151,17 @@ public sealed class ModelStreamBatchTests
     }
 
     [Fact]
+    public void CliPrintsItemsPerFiring()
+    {
+        var path = SharedData.Require("onnx-backend-tests", "light", "light_squeezenet.onnx");
+        var (exit, stdout, stderr) = CliRunner.Run("stream", path, "--cores", "2", "--stages", "1", "--items-per-firing", "3", "--show", "partition");
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("×2, 3 item(s) per firing", stdout);
+        Assert.Contains("split roundrobin(3, 3)", stdout);
+        Assert.Contains("pop 3 peek 3 push 3", stdout);
+    }
+
+    [Fact]
     public void ItemsPerFiringBelowOneIsAnInputException() =>
         Assert.Throws<InputException>(() => ModelStream.Create(WideGemm(), Options(1, 0)));
 }
