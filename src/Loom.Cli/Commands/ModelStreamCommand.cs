@@ -6,20 +6,21 @@ using Loom.Streams.Models;
 namespace Loom.Cli.Commands;
 
 /// <summary>
-/// <c>loom stream MODEL.onnx --inputs N --cores C [--stages K] [--dim NAME=SIZE] [--show graph|partition] [--dot FILE]</c>:
+/// <c>loom stream MODEL.onnx --inputs N --cores C [--stages K] [--items-per-firing B] [--dim NAME=SIZE] [--show graph|partition] [--dot FILE]</c>:
 /// lowers the model into a stream graph of stage filters, runs N made-up inputs through it and prints the plan
 /// (stages, copies, predicted against measured time per stage) and the measured throughput.
 /// </summary>
 internal static class ModelStreamCommand
 {
     public static int Run(string model, int inputs, int cores, int? stages, Dictionary<string, long> dims, long maxFold, string? show, string? dot, bool checksum = false,
-        Dictionary<string, string>? feedback = null, string? trace = null)
+        Dictionary<string, string>? feedback = null, string? trace = null, int? itemsPerFiring = null)
     {
         if (inputs < 1) throw new InputException("--inputs must be at least 1");
         var inv = CultureInfo.InvariantCulture;
         using var stream = ModelStream.Load(model, new ModelStreamOptions
         {
             Cores = cores, Stages = stages, Dims = dims.Count > 0 ? dims : null, MaxFoldedTensorBytes = maxFold, Feedback = feedback is { Count: > 0 } ? feedback : null,
+            ItemsPerFiring = itemsPerFiring,
         });
         // Fed-back inputs come from the item before (zeros for the first), not from the made-up items.
         var items = StreamInputs.Items(stream.Inputs.Where(i => feedback?.ContainsValue(i.Name) != true), dims, inputs);

@@ -10,7 +10,7 @@ namespace Loom.Cli.Commands;
 /// <summary>
 /// <c>loom stream PROGRAM.str [MORE.str…] [--cores N] [--iterations K] [--no-print] [--show graph|schedule|partition] [--dot FILE]</c>:
 /// compiles a StreamIt program and runs it; <c>loom stream MODEL.onnx --inputs N --cores C [--stages K]</c> runs a
-/// model over a stream of inputs (<see cref="ModelStreamCommand"/>). Output closed early (a pipe into head) ends the run quietly.
+/// model over a stream of inputs (<c>--items-per-firing B</c>: each stage copy runs B items as one batch) (<see cref="ModelStreamCommand"/>). Output closed early (a pipe into head) ends the run quietly.
 /// </summary>
 internal static class StreamCommand
 {
@@ -36,9 +36,10 @@ internal static class StreamCommand
         var outDir = new Option<string?>("--out") { Description = "MODEL.onnx --cluster: write each item's outputs as DIR/item-NNNNN.OUTPUT.npy" };
         var feedback = new Option<string[]>("--feedback") { Description = "MODEL.onnx: recurrent state, OUTPUT=INPUT: each item's OUTPUT is the next item's INPUT (zeros for the first); repeatable" };
         var trace = CliInputs.Trace();
+        var perFiring = new Option<int?>("--items-per-firing") { Description = "MODEL.onnx: items each stage copy runs as one batch (default: the cost model chooses per stage; 1 = one at a time)" };
         var checksum = new Option<bool>("--checksum") { Description = "MODEL.onnx: also print a checksum of every float output (a place-weighted sum, to compare with a --cluster run)" };
         var cmd = new Command("stream", "compile and run a StreamIt program, or run an ONNX model over a stream of inputs")
-            { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, emitStr, randomWeights, cluster, window, chunk, outDir, checksum, feedback, trace };
+            { files, cores, iterations, noPrint, show, dot, top, inputs, stages, dims, maxFold, emitStr, randomWeights, cluster, window, chunk, outDir, checksum, feedback, trace, perFiring };
         cmd.SetAction(parse => CliOptions.Guard(() => parse.GetValue(files)! is [var m] && m.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)
             ? parse.GetValue(emitStr) is { } str ? EmitStr(m, str, CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(randomWeights))
             : parse.GetValue(cluster) is { } clusterDb
@@ -46,7 +47,7 @@ internal static class StreamCommand
                     CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(window), parse.GetValue(chunk), parse.GetValue(outDir))
                 : ModelStreamCommand.Run(m, parse.GetValue(inputs), Math.Max(1, parse.GetValue(cores) is var c and > 0 ? c : throw new InputException("--cores must be at least 1")),
                 parse.GetValue(stages), CliOptions.ParseDims(parse.GetValue(dims)), parse.GetValue(maxFold), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(checksum),
-                CliOptions.ParsePairs("--feedback", parse.GetValue(feedback)), parse.GetValue(trace))
+                CliOptions.ParsePairs("--feedback", parse.GetValue(feedback)), parse.GetValue(trace), parse.GetValue(perFiring))
             : Run(parse.GetValue(files)!, parse.GetValue(cores), parse.GetValue(iterations),
                 parse.GetValue(noPrint), parse.GetValue(show), parse.GetValue(dot), parse.GetValue(top), parse.GetValue(trace))));
         return cmd;

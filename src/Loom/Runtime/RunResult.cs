@@ -19,6 +19,16 @@ public sealed class RunResult : IReadOnlyList<NamedValue>, IDisposable
         _reclaimable = reclaimable ?? [];
     }
 
+    /// <summary>Outputs that are views of memory <paramref name="owner"/> holds (a batch's, split per item): disposing the result disposes the owner once.</summary>
+    internal RunResult(NamedValue[] outputs, IDisposable owner)
+    {
+        _outputs = outputs;
+        _reclaimable = [];
+        _owner = owner;
+    }
+
+    private IDisposable? _owner;
+
     public int Count => _outputs.Length;
     public NamedValue this[int index] => _outputs[index];
 
@@ -45,5 +55,6 @@ public sealed class RunResult : IReadOnlyList<NamedValue>, IDisposable
     public void Dispose()
     {
         Interlocked.Exchange(ref _frame, null)?.GiveBack(_reclaimable);
+        Interlocked.Exchange(ref _owner, null)?.Dispose();
     }
 }

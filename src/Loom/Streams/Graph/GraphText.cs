@@ -25,7 +25,7 @@ public static class GraphText
                 sb.Append(f.IsStateful ? "  stateful" : "  stateless").AppendLine();
                 break;
             case ModelStageNode m:
-                sb.Append(pad).AppendLine($"filter {m.Name} : {Types(m)}  pop 1 peek 1 push 1  {(m.IsStateful ? "stateful" : "stateless")}  {m.Describe()}");
+                sb.Append(pad).AppendLine($"filter {m.Name} : {Types(m)}  pop {m.ItemsPerFiring} peek {m.ItemsPerFiring} push {m.ItemsPerFiring}  {(m.IsStateful ? "stateful" : "stateless")}  {m.Describe()}");
                 break;
             case PipelineNode p:
                 sb.Append(pad).AppendLine($"pipeline {p.Name} : {Types(p)}");

@@ -21,7 +21,12 @@ public sealed class ModelStageNode : StreamNode
     public required double PredictedSeconds { get; init; }
     /// <summary>Carries a model's recurrent state from item to item: a stateful filter, never fissioned.</summary>
     public bool IsStateful { get; init; }
+    /// <summary>
+    /// Items it pops (and pushes) per firing, run as one batch (StreamIt's scaling of a filter: k steady states a
+    /// firing); more than 1 only for a batch-separable stage whose weights outgrow a core's private cache.
+    /// </summary>
+    public int ItemsPerFiring { get; init; } = 1;
 
     public string Describe() => System.FormattableString.Invariant(
-        $"nodes {First}..{End - 1}, reads {Reads.Count} tensor(s) {ReadBytes / 1024.0:F0} KiB, predicted {PredictedSeconds * 1e3:F2} ms");
+        $"nodes {First}..{End - 1}{(ItemsPerFiring > 1 ? $", {ItemsPerFiring} items per firing as one batch" : "")}, reads {Reads.Count} tensor(s) {ReadBytes / 1024.0:F0} KiB, predicted {PredictedSeconds * 1e3:F2} ms");
 }

@@ -263,6 +263,15 @@ internal sealed class CutProfile
         return writes;
     }
 
+    /// <summary>Bytes of the largest value nodes [first, end) read or make, weights excluded: what one more item per firing adds to the stage's live activations, at least.</summary>
+    public long LargestValueBytes(int first, int end)
+    {
+        long most = 0;
+        for (int v = 0; v < _names.Count; v++)
+            if (!IsWeightOnly(v) && (_producer[v] >= first && _producer[v] < end || _producer[v] < first && _lastReader[v] >= first)) most = Math.Max(most, _valueBytes[v]);
+        return most;
+    }
+
     public long Bytes(IEnumerable<string> values) => values.Sum(v => _value.TryGetValue(v, out var i) ? _valueBytes[i] : 0);
 }
 

@@ -63,6 +63,7 @@ public sealed class ModelStream : IDisposable
         if (o.Cores < 1) throw new InputException($"ModelStreamOptions.Cores must be at least 1, not {o.Cores}");
         if (o.Stages is < 1) throw new InputException($"ModelStreamOptions.Stages must be at least 1, not {o.Stages}");
         if (o.MaxFoldedTensorBytes < 0) throw new InputException($"ModelStreamOptions.MaxFoldedTensorBytes must not be negative, not {o.MaxFoldedTensorBytes}");
+        if (o.ItemsPerFiring is < 1) throw new InputException($"ModelStreamOptions.ItemsPerFiring must be at least 1, not {o.ItemsPerFiring}");
         if (o.MaxInFlight < 0) throw new InputException($"ModelStreamOptions.MaxInFlight must not be negative, not {o.MaxInFlight}");
     }
 
@@ -131,7 +132,7 @@ public sealed class ModelStream : IDisposable
             planned = MakePlan(dims);
             inputs = Prepend(first, e);
         }
-        int window = _options.MaxInFlight > 0 ? _options.MaxInFlight : 2 * planned.Plan.Workers;
+        int window = _options.MaxInFlight > 0 ? _options.MaxInFlight : 2 * planned.Plan.ItemsPerRound;
         foreach (var r in planned.Executor.Run(inputs, window, cancellation, trace)) yield return r;
     }
 
@@ -175,24 +176,43 @@ public sealed class ModelStream : IDisposable
             var cuts = new CutProfile(_optimized.Graph, concrete, new CostModel(profile));
             if (_feedback is not null)
                 cuts.Together = _feedback.Span(cuts) ?? throw new InputException($"feedback: no node reads {string.Join(", ", _feedback.Pairs.Select(p => $"'{p.Input}'"))} or makes {string.Join(", ", _feedback.Pairs.Select(p => $"'{p.Output}'"))}");
-            var plan = StreamPlanner.Plan(cuts, _options.Cores, _options.Stages, _options.PrivateCacheBytes ?? StreamPlanner.PrivateCacheBytes());
+            var batched = new Dictionary<(int, int), Model?>();
+            string? WhyNotBatch(int first, int end)
+            {
+                var model = BatchGeneralization.Apply(Slice(cuts, first, end), out var why);
+                batched[(first, end)] = model;
+                return model is null ? $"not batch-separable: {why}" : null;
+            }
+            var plan = StreamPlanner.Plan(cuts, _options.Cores, _options.Stages, _options.PrivateCacheBytes ?? StreamPlanner.PrivateCacheBytes(), _options.ItemsPerFiring, WhyNotBatch,
+                _options.SharedCacheBytes ?? StreamPlanner.SharedCacheBytes());
             LoomSession[] sessions;
-            if (plan.Stages.Count == 1) sessions = [_whole!];
+            if (plan.Stages.Count == 1 && plan.Stages[0].ItemsPerFiring == 1) sessions = [_whole!];
             else
             {
-                sessions = plan.Stages.Select(s => LoomSession.Create(StageModel.Slice(_optimized, [.. cuts.Recomputed(s.First, s.End).Select(k => cuts.Line[k]), .. cuts.Line[s.First..s.End]], s.First, s.End, s.Reads, s.Writes), SessionOptions(_options, 0))).ToArray();
+                // A stage running several items per firing gets the batch-generalized model (batch b, or fewer at the
+                // stream's end); the same session runs it, so it packs its weights once.
+                sessions = plan.Stages.Select(s => LoomSession.Create(s.ItemsPerFiring > 1 ? batched[(s.First, s.End)]! : Slice(cuts, s.First, s.End), SessionOptions(_options, 0))).ToArray();
                 _whole!.Dispose();
                 _whole = null; // its compiled kernels (packed weights) would be a second copy of every stage's
             }
             int stateful = plan.Stages.ToList().FindIndex(s => s.Stateful);
             var runners = plan.Stages.Select((s, i) => i == stateful
                 ? new StageRunner(i, sessions[i], [.. s.Reads, .. _feedback!.Pairs.Select(p => p.Input).Where(n => !s.Reads.Contains(n))], s.Replicas, _feedback, _feedback.Initial(concrete))
-                : new StageRunner(i, sessions[i], [.. s.Reads], s.Replicas)).ToArray();
+                : new StageRunner(i, sessions[i], [.. s.Reads], s.Replicas) { Batch = s.ItemsPerFiring > 1 ? new StageBatch(s.ItemsPerFiring) : null }).ToArray();
             var outputs = _optimized.Graph.Outputs.Select(o => o.Name).ToArray();
             bool lastHasAll = outputs.All(plan.Stages[^1].Writes.Contains) && sessions[^1].Outputs.Length == outputs.Length;
             var executor = new StreamExecutor(runners, [.. Inputs.Select(i => i.Name)], lastHasAll, outputs);
             return _planned = new Planned(plan, plan.ToStreamGraph(_name), executor, sessions);
         }
+    }
+
+    /// <summary>Nodes [first, end) of the line as a model of their own (the whole optimized model when that is all of it).</summary>
+    private Model Slice(CutProfile cuts, int first, int end)
+    {
+        if (first == 0 && end == cuts.Count) return _optimized;
+        var reads = cuts.Reads(first, end);
+        var writes = cuts.Writes(first, end);
+        return StageModel.Slice(_optimized, [.. cuts.Recomputed(first, end).Select(k => cuts.Line[k]), .. cuts.Line[first..end]], first, end, reads, writes);
     }
 
     /// <summary>The optimized graph re-inferred with the inputs at the planned sizes, so every value's bytes and FLOPs are known.</summary>

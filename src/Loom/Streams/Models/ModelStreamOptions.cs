@@ -9,7 +9,14 @@ public sealed class ModelStreamOptions
     /// <summary>Stages to cut the model into; null lets the cost model choose (1..Cores).</summary>
     public int? Stages { get; init; }
 
-    /// <summary>Items admitted and not yet handed back to the caller (back-pressure); 0 = two per stage copy.</summary>
+    /// <summary>
+    /// Items each stage copy takes per firing and runs as one batch (1 = one at a time); null lets the planner choose
+    /// per stage (StreamPlanner's choice: more than 1 only where the weights outgrow a core's private
+    /// cache). A stage that holds state or is not batch-separable runs one item at a time whatever is given.
+    /// </summary>
+    public int? ItemsPerFiring { get; init; }
+
+    /// <summary>Items admitted and not yet handed back to the caller (back-pressure); 0 = two firings' worth per stage copy.</summary>
     public int MaxInFlight { get; init; }
 
     /// <summary>
@@ -23,6 +30,9 @@ public sealed class ModelStreamOptions
 
     /// <summary>A core's private cache in bytes; null = read from the system (1 MiB when unknown).</summary>
     public long? PrivateCacheBytes { get; init; }
+
+    /// <summary>The last-level cache in bytes (all cores'); null = read from the system (8 MiB when unknown). Stages whose weights outgrow it may batch items.</summary>
+    public long? SharedCacheBytes { get; init; }
 
     /// <summary>The graph passes applied before cutting (<see cref="LoomSessionOptions.OptimizationLevel"/>).</summary>
     public int OptimizationLevel { get; init; } = 2;

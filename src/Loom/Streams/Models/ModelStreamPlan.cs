@@ -12,6 +12,12 @@ public sealed record StagePlan(int Index, int First, int End, int Replicas, doub
 {
     /// <summary>Holds state fed back from item to item (<see cref="ModelStreamOptions.Feedback"/>): one copy, items in order.</summary>
     public bool Stateful { get; init; }
+
+    /// <summary>Items each copy takes per firing and runs as one batch (weights read once for them all); 1 = one at a time.</summary>
+    public int ItemsPerFiring { get; init; } = 1;
+
+    /// <summary>Why the stage runs one item per firing though its weights outgrow the private cache (not batch-separable, stateful), or null.</summary>
+    public string? WhyOneItem { get; init; }
 }
 
 /// <summary>A shape of plan the planner weighed: so many stages, and the items per second it predicted.</summary>
@@ -37,6 +43,9 @@ public sealed class ModelStreamPlan
 
     public int Workers => Stages.Sum(s => s.Replicas);
 
+    /// <summary>Items the stage copies hold at once when every copy fires: the least in-flight window that keeps them all busy.</summary>
+    public int ItemsPerRound => Stages.Sum(s => s.Replicas * s.ItemsPerFiring);
+
     /// <summary>A short name: "2 replicas", "2-stage pipeline", "2-stage pipeline, replicas 2+1".</summary>
     public string Shape => Stages.Count == 1 ? Stages[0].Stateful ? "the whole model, stateful" : $"{Stages[0].Replicas} replica(s) of the whole model"
         : Stages.All(s => s.Replicas == 1) ? $"{Stages.Count}-stage pipeline"
@@ -51,6 +60,7 @@ public sealed class ModelStreamPlan
             {
                 Name = $"stage{s.Index}", Input = ItemType, Output = ItemType, Stage = s.Index, First = s.First, End = s.End,
                 Reads = s.Reads, ReadBytes = s.ReadBytes, PredictedSeconds = s.PredictedSeconds, IsStateful = s.Stateful,
+                ItemsPerFiring = s.ItemsPerFiring,
             });
         var ways = Stages.Where(s => s.Replicas > 1).ToDictionary(s => $"stage{s.Index}", s => s.Replicas);
         return Fission.Apply(pipe, ways);
@@ -63,7 +73,7 @@ public sealed class ModelStreamPlan
         sb.AppendLine(string.Create(inv, $"plan: {Shape} on {Cores} core(s); {Nodes} nodes; one item on one core predicted {PredictedOneCoreSeconds * 1e3:F2} ms"));
         foreach (var s in Stages)
             sb.AppendLine(string.Create(inv,
-                $"  stage{s.Index}: nodes {s.First}..{s.End - 1} ×{s.Replicas}{(s.Stateful ? " (stateful: items in order)" : "")}, predicted {s.PredictedSeconds * 1e3:F2} ms/item, weights {s.WeightBytes / 1048576.0:F1} MiB, reads {s.Reads.Count} tensor(s) {s.ReadBytes / 1024.0:F0} KiB{(s.Reads.Count <= 3 ? $" ({string.Join(", ", s.Reads)})" : "")}"));
+                $"  stage{s.Index}: nodes {s.First}..{s.End - 1} ×{s.Replicas}{(s.Stateful ? " (stateful: items in order)" : "")}, {s.ItemsPerFiring} item(s) per firing{(s.WhyOneItem is { } why ? $" ({why})" : "")}, predicted {s.PredictedSeconds * 1e3:F2} ms/item, weights {s.WeightBytes / 1048576.0:F1} MiB, reads {s.Reads.Count} tensor(s) {s.ReadBytes / 1024.0:F0} KiB{(s.Reads.Count <= 3 ? $" ({string.Join(", ", s.Reads)})" : "")}"));
         sb.AppendLine(string.Create(inv, $"  predicted {PredictedItemsPerSecond:F1} items/s (private cache {PrivateCacheBytes / 1024} KiB per core)"));
         foreach (var c in Candidates)
             sb.AppendLine(string.Create(inv, $"  considered {c.Stages} stage(s), replicas {string.Join("+", c.Replicas)}: {c.PredictedItemsPerSecond:F1} items/s"));

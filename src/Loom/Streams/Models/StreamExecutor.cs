@@ -6,7 +6,11 @@ namespace Loom.Streams.Models;
 /// <summary>A stage as it runs: its session (shared by all its copies) and the values it reads from the item.</summary>
 /// <remarks>A stage with <see cref="Feedback"/> holds the stream's recurrent state (one copy: items in order), starting each run from <see cref="Initial"/>.</remarks>
 internal sealed record StageRunner(int Index, LoomSession Session, string[] Reads, int Replicas,
-    StreamFeedback? Feedback = null, IReadOnlyDictionary<string, Tensor>? Initial = null);
+    StreamFeedback? Feedback = null, IReadOnlyDictionary<string, Tensor>? Initial = null)
+{
+    /// <summary>Stacks and splits the items of a firing when the stage runs several per firing (its session then takes a batch); null = one at a time.</summary>
+    public StageBatch? Batch { get; init; }
+}
 
 /// <summary>Counts of the last run of a stream: items, wall time, and each stage's summed busy time (all its copies).</summary>
 public sealed record StreamStats(long Items, double WallSeconds, double[] StageBusySeconds)
@@ -25,12 +29,18 @@ public sealed record StreamStats(long Items, double WallSeconds, double[] StageB
 /// the output it waits for is not done, runs items too. With a feeder and R workers beside the caller, four threads
 /// shared two cores and every item woke two of them: the PaddleOCR classifier (0.7 ms an item) reached 1.1–1.6× one
 /// core instead of 2. Those R − 1 threads are the executor's own (<see cref="StreamCrew"/>), kept between calls.
+/// A stage with several items per firing (<see cref="StageRunner.Batch"/>) takes up to that many at once — what is
+/// there: a copy does not wait for the window to free up nor, past <see cref="GatherWaitMs"/>, for an earlier stage —
+/// and runs them as one batch; the stream's last firing is the partial batch the items left make.
 /// </summary>
 internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs, bool lastStageHasAllOutputs, string[] modelOutputs) : IDisposable
 {
     private readonly StageRunner[] _stages = stages;
     private readonly HashSet<string> _modelInputs = [.. modelInputs];
     private readonly StreamCrew _crew = new("stage0");
+
+    /// <summary>How long a copy of a batched pipeline stage waits for its firing's next item before it runs the items it has.</summary>
+    private const int GatherWaitMs = 20;
 
     public void Dispose() => _crew.Dispose();
 
@@ -104,6 +114,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         public readonly long[] Busy;
 
         private readonly RunTrace? _trace;
+        private List<Item>? _callerFiring; // the caller's thread's firing, when it runs items of a batched only stage
 
         public ActiveRun(StreamExecutor x, IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, int maxInFlight, CancellationToken ct, RunTrace? trace)
         {
@@ -139,10 +150,11 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         /// <summary>A copy of the only stage: takes the next input itself until none is left.</summary>
         private void Pull(StageRunner s)
         {
+            var firing = s.Batch is null ? null : new List<Item>(s.Batch.ItemsPerFiring);
             try
             {
                 while (Admit(wait: true) is { } item)
-                    if (!RunItem(s, item)) return;
+                    if (!(firing is null ? RunItem(s, item) : Fire(s, item, firing))) return;
             }
             catch (OperationCanceledException) { }
         }
@@ -224,6 +236,19 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
             var early = s.Feedback is null ? null : new Dictionary<long, Item>();
             try
             {
+                if (s.Batch is { } batch && early is null)
+                {
+                    var firing = new List<Item>(batch.ItemsPerFiring);
+                    var queue = _queues[s.Index];
+                    while (queue.TryTake(out var first, Timeout.Infinite, _cts.Token))
+                    {
+                        firing.Clear();
+                        firing.Add(first);
+                        while (firing.Count < batch.ItemsPerFiring && queue.TryTake(out var more, GatherWaitMs, _cts.Token)) firing.Add(more);
+                        if (!RunBatch(s, firing)) return;
+                    }
+                    return;
+                }
                 long next = 0;
                 foreach (var item in _queues[s.Index].GetConsumingEnumerable(_cts.Token))
                 {
@@ -249,7 +274,6 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         /// <summary>Runs one item through stage <paramref name="s"/> and passes it on; false when it failed (the run is stopping).</summary>
         private bool RunItem(StageRunner s, Item item)
         {
-            bool last = s.Index == _queues.Length - 1;
             long t0 = Stopwatch.GetTimestamp();
             var feeds = new Dictionary<string, LoomValue>(s.Reads.Length);
             foreach (var r in s.Reads)
@@ -273,6 +297,14 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 });
                 return false;
             }
+            Timed(s, t0, $"item {item.Seq}");
+            Pass(s, item, result);
+            return true;
+        }
+
+        /// <summary>Adds a run's time to the stage's busy time and, when tracing, its span to this thread's track.</summary>
+        private void Timed(StageRunner s, long t0, string what)
+        {
             long t1 = Stopwatch.GetTimestamp();
             Interlocked.Add(ref Busy[s.Index], t1 - t0);
             if (_trace is not null)
@@ -280,8 +312,14 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 // One track per thread: a stage's copies, and the caller's thread when it runs items itself.
                 int track = Environment.CurrentManagedThreadId;
                 _trace.NameTrack(track, Thread.CurrentThread.Name ?? "caller");
-                _trace.AddSpan($"item {item.Seq}", $"stage{s.Index}", track, t0, t1);
+                _trace.AddSpan(what, $"stage{s.Index}", track, t0, t1);
             }
+        }
+
+        /// <summary>Hands an item with stage <paramref name="s"/>'s result on: to the next stage's queue, or to the caller after the last.</summary>
+        private void Pass(StageRunner s, Item item, RunResult result)
+        {
+            bool last = s.Index == _queues.Length - 1;
             if (last)
             {
                 item.Final = result;
@@ -293,6 +331,61 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 foreach (var nv in result) item.Values[nv.Name] = nv.Value;
                 _queues[s.Index + 1].Add(item, _cts.Token);
             }
+        }
+
+        /// <summary>One firing of the only stage, batched: <paramref name="first"/> and what else the window admits now, up to the stage's items per firing.</summary>
+        private bool Fire(StageRunner s, Item first, List<Item> firing)
+        {
+            firing.Clear();
+            firing.Add(first);
+            while (firing.Count < s.Batch!.ItemsPerFiring && Admit(wait: false) is { } more) firing.Add(more);
+            return RunBatch(s, firing);
+        }
+
+        /// <summary>Runs the items of a firing through stage <paramref name="s"/> as one batch and passes each on; false when it failed.</summary>
+        private bool RunBatch(StageRunner s, List<Item> firing)
+        {
+            int k = firing.Count;
+            if (k == 1) return RunItem(s, firing[0]); // the batch session at batch 1
+            long t0 = Stopwatch.GetTimestamp();
+            var values = new Dictionary<string, LoomValue>[k];
+            for (int i = 0; i < k; i++) values[i] = firing[i].Values;
+            var feeds = s.Batch!.Stack(s.Reads, values, out var rented);
+            if (feeds is null) // items that do not stack (sizes differ): one at a time
+            {
+                for (int i = 0; i < k; i++)
+                    if (!RunItem(s, firing[i])) { for (int j = i + 1; j < k; j++) firing[j].DisposeAll(); return false; }
+                return true;
+            }
+            RunResult[] results;
+            bool ran = false;
+            try
+            {
+                var batch = s.Session.Run(feeds, _cts.Token);
+                ran = true; // from here Split frees the batch and the buffers itself when it throws
+                results = s.Batch.Split(batch, k, rented!, $"stage{s.Index}");
+            }
+            catch (OperationCanceledException)
+            {
+                if (!ran) s.Batch.Return(rented);
+                foreach (var item in firing) item.DisposeAll();
+                throw;
+            }
+            catch (Exception e)
+            {
+                if (!ran) s.Batch.Return(rented);
+                foreach (var item in firing) item.DisposeAll();
+                string items = $"stream items {firing[0].Seq}..{firing[^1].Seq} (one batch)";
+                Fail(e switch
+                {
+                    InputException => new InputException($"{items}: {e.Message}"),
+                    LoomException => new StreamException($"{items}, stage{s.Index}: {e.Message}", e),
+                    _ => new ExecutionException($"{items}, stage{s.Index}: {e.Message}", e),
+                });
+                return false;
+            }
+            Timed(s, t0, $"items {firing[0].Seq}..{firing[^1].Seq}");
+            for (int i = 0; i < k; i++) Pass(s, firing[i], results[i]);
             return true;
         }
 
@@ -328,7 +421,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 }
                 // Another copy's failure cancels the item this thread runs: the loop then throws that failure, not the cancellation.
                 if (Admit(wait: false) is { } next)
-                    try { RunItem(_x._stages[0], next); }
+                    try { if (_x._stages[0].Batch is null) RunItem(_x._stages[0], next); else Fire(_x._stages[0], next, _callerFiring ??= []); }
                     catch (OperationCanceledException) when (Volatile.Read(ref _error) is not null) { }
                 else lock (_lock)
                     if (!_done.ContainsKey(seq) && _error is null && !(_total >= 0 && seq >= _total)) Monitor.Wait(_lock, 1);

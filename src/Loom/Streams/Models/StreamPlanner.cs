@@ -9,10 +9,16 @@ namespace Loom.Streams.Models;
 /// each core then touching only its own stage's weights. The best prediction wins; fewer stages win within 3%
 /// (fewer hand-offs, and replicas do not depend on a balance the cost model may get wrong). A stage holding
 /// recurrent state (<see cref="CutProfile.Together"/>) is never copied.
+/// Then each stage gets its items per firing (<see cref="ItemsPerFiring"/>): a batch-separable stage whose weights
+/// outgrow the private cache runs several items as one batch, reading its weights once for them all.
 /// </summary>
 internal static class StreamPlanner
 {
-    public static ModelStreamPlan Plan(CutProfile profile, int cores, int? stages, long privateCache)
+    /// <param name="itemsPerFiring">Every stage's items per firing (<see cref="ModelStreamOptions.ItemsPerFiring"/>), or null to choose.</param>
+    /// <param name="whyNotBatch">Why stage [first, end) cannot run a batch (null when it can); asked only of stages that would batch.</param>
+    /// <param name="sharedCache">The last-level cache (all cores'): weights beyond it stream from memory, which batching saves.</param>
+    public static ModelStreamPlan Plan(CutProfile profile, int cores, int? stages, long privateCache, int? itemsPerFiring = null, Func<int, int, string?>? whyNotBatch = null,
+        long sharedCache = long.MaxValue)
     {
         if (cores < 1) throw new InputException($"cores must be at least 1, not {cores}");
         if (stages is < 1) throw new InputException($"stages must be at least 1, not {stages}");
@@ -25,9 +31,12 @@ internal static class StreamPlanner
         var best = candidates[0];
         foreach (var c in candidates.Skip(1))
             if (c.Candidate.PredictedItemsPerSecond > best.Candidate.PredictedItemsPerSecond * 1.03) best = c;
+        var chosen = best.Stages.Select(st => Scaled(profile, st, privateCache, sharedCache, itemsPerFiring, whyNotBatch ?? ((_, _) => null))).ToList();
+        double perSecond = chosen.Min(st => st.Replicas / Math.Max(st.PredictedSeconds, 1e-9));
+        if (chosen.Count > cores) perSecond = Math.Min(perSecond, cores / Math.Max(chosen.Sum(st => st.PredictedSeconds), 1e-9));
         return new ModelStreamPlan
         {
-            Cores = cores, Stages = best.Stages, PredictedItemsPerSecond = best.Candidate.PredictedItemsPerSecond,
+            Cores = cores, Stages = chosen, PredictedItemsPerSecond = perSecond,
             Candidates = candidates.Select(c => c.Candidate).ToList(), PredictedOneCoreSeconds = profile.TotalSeconds,
             PrivateCacheBytes = privateCache, Nodes = profile.Count,
         };
@@ -67,22 +76,70 @@ internal static class StreamPlanner
         return (new PlanCandidate(count, replicas, perSecond), plans);
     }
 
+    /// <summary>The most items a stage runs per firing when the planner chooses.</summary>
+    public const int MaxItemsPerFiring = 8;
+
+    /// <summary>
+    /// Seconds per byte of weights streamed from memory. The machine profile times kernels on data in cache and
+    /// hand-offs between cores, not main memory, so this is an assumption: 10 GB/s, about what one core of this
+    /// project's VM reads (VGG-19's 490 MB of weights an item cost its stream up to 12% more CPU than one core).
+    /// </summary>
+    public const double MemorySecondsPerByte = 1 / 10e9;
+
+    /// <summary>The share of a stage's compute its weights' re-reading may cost per item once batched.</summary>
+    public const double ReReadShare = 0.05;
+
+    /// <summary>The most bytes the largest activation of a batch may take (b × one item's): larger batches leave the shared cache for memory.</summary>
+    public const long BatchActivationBytes = 128L << 20;
+
+    /// <summary>
+    /// The stage with its items per firing b and its seconds per item at b. b = 1 when its weights fit the shared
+    /// cache (re-reading them from there costs little: SqueezeNet's 3.5 MiB, 5% of its compute at memory's rate, stays unbatched), it holds state (items in order, one at a time) or it is not batch-separable; else the
+    /// least b that brings re-reading its weights from memory (b items share one read) within <see cref="ReReadShare"/>
+    /// of its compute, at most <see cref="MaxItemsPerFiring"/> and at most what keeps its largest activation at batch
+    /// b within <see cref="BatchActivationBytes"/>. A given b (<paramref name="forced"/>) is taken where the stage can batch.
+    /// </summary>
+    internal static StagePlan Scaled(CutProfile profile, StagePlan s, long privateCache, long sharedCache, int? forced, Func<int, int, string?> whyNotBatch)
+    {
+        int b;
+        if (forced is { } f) b = Math.Max(1, f);
+        else if (s.WeightBytes <= sharedCache) return s;
+        else
+        {
+            double compute = profile.StageSeconds(s.First, s.End);
+            double reread = s.WeightBytes * MemorySecondsPerByte;
+            b = (int)Math.Clamp(Math.Ceiling(reread / (ReReadShare * Math.Max(compute, 1e-9))), 1, MaxItemsPerFiring);
+            b = (int)Math.Min(b, Math.Max(1, BatchActivationBytes / Math.Max(1, profile.LargestValueBytes(s.First, s.End))));
+        }
+        if (b == 1) return s;
+        string? why = s.Stateful ? "stateful: items in order" : whyNotBatch(s.First, s.End);
+        if (why is not null) return s with { WhyOneItem = why };
+        // The planner's charge for weights beyond the private cache is paid once a firing: b items share it.
+        double charge = s.WeightBytes > privateCache ? s.WeightBytes * profile.Cost.Profile.Transfer.SecondsPerWork : 0;
+        return s with { ItemsPerFiring = b, PredictedSeconds = s.PredictedSeconds - charge + charge / b };
+    }
+
     /// <summary>The private (per-core) cache: the largest cache level of cpu0 shared by one core only; 1 MiB when unknown.</summary>
-    public static long PrivateCacheBytes()
+    public static long PrivateCacheBytes() => CacheBytes(shared: false, 1L << 20);
+
+    /// <summary>The last-level cache: the largest cache of cpu0, shared or not; 8 MiB when unknown.</summary>
+    public static long SharedCacheBytes() => CacheBytes(shared: true, 8L << 20);
+
+    private static long CacheBytes(bool shared, long unknown)
     {
         long best = 0;
         try
         {
             foreach (var dir in Directory.EnumerateDirectories("/sys/devices/system/cpu/cpu0/cache", "index*"))
             {
-                var shared = File.ReadAllText(Path.Combine(dir, "shared_cpu_list")).Trim();
-                if (shared.Contains(',') || shared.Contains('-')) continue; // shared by several cores
+                var cpus = File.ReadAllText(Path.Combine(dir, "shared_cpu_list")).Trim();
+                if (!shared && (cpus.Contains(',') || cpus.Contains('-'))) continue; // shared by several cores
                 var size = File.ReadAllText(Path.Combine(dir, "size")).Trim();
                 long v = size.EndsWith('K') ? long.Parse(size[..^1]) * 1024 : size.EndsWith('M') ? long.Parse(size[..^1]) << 20 : long.Parse(size);
                 best = Math.Max(best, v);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-        return best > 0 ? best : 1L << 20;
+        return best > 0 ? best : unknown;
     }
 }

@@ -50,18 +50,19 @@ public static class Fission
             }
             case ModelStageNode m when ways.TryGetValue(m.Name, out int k) && k > 1:
             {
-                // A model stage pops and pushes one item and keeps no state: its copies take items in turn.
+                // A model stage pops and pushes its items per firing and keeps no state: its copies take that many items in turn.
                 var sj = new SplitJoinNode
                 {
                     Name = m.Name + ".fission", Span = m.Span, Input = m.Input, Output = m.Output,
-                    Split = new SplitSpec(SplitKind.RoundRobin, Enumerable.Repeat(1, k).ToArray()),
-                    Join = new SplitSpec(SplitKind.RoundRobin, Enumerable.Repeat(1, k).ToArray()),
+                    Split = new SplitSpec(SplitKind.RoundRobin, Enumerable.Repeat(m.ItemsPerFiring, k).ToArray()),
+                    Join = new SplitSpec(SplitKind.RoundRobin, Enumerable.Repeat(m.ItemsPerFiring, k).ToArray()),
                 };
                 for (int i = 0; i < k; i++)
                     sj.Branches.Add(new ModelStageNode
                     {
                         Name = $"{m.Name}.{i}", Span = m.Span, Input = m.Input, Output = m.Output, Stage = m.Stage,
                         First = m.First, End = m.End, Reads = m.Reads, ReadBytes = m.ReadBytes, PredictedSeconds = m.PredictedSeconds,
+                        ItemsPerFiring = m.ItemsPerFiring,
                     });
                 return sj;
             }
