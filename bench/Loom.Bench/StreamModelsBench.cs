@@ -20,6 +20,8 @@ namespace Loom.Bench;
 /// Beside each, the process's CPU milliseconds per item, which load disturbs much less: the stream's over Loom
 /// one core's is what running as a stream costs (hand-offs, cache contention), and cores ÷ that ratio bounds the
 /// stream's speedup on an idle machine when its stages are balanced.
+/// A stream that runs items in batches (weight-bound stages, StagePlan.ItemsPerFiring) is also timed at one core ("stream 1c"),
+/// so the second core's own share shows beside the batching's.
 /// <c>--shapes</c> also times the plans not chosen (replicas only, and a pipeline of <c>cores</c> stages). <c>--ideal</c> also
 /// times the one-core session on <c>cores</c> plain threads side by side (what replicas can reach without an executor: the
 /// cores' shared cache and memory included), the same on a session per thread (what sharing one session costs) and ONNX Runtime at one thread.
@@ -84,6 +86,13 @@ internal static class StreamModelsBench
             var chosen = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = cores, Dims = dims });
             configs.Add(("stream", n => { foreach (var r in chosen.Stream(items.Take(n))) r.Dispose(); }, chosen));
             var plan = chosen.Plan!;
+            // A stream that runs items in batches (StagePlan.ItemsPerFiring) reads its weights once per batch, which the one-core
+            // session (one item at a time) does not: the same stream on one core shows what the second core alone adds.
+            if (cores > 1 && plan.Stages.Any(st => st.ItemsPerFiring > 1))
+            {
+                var oneCore = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = 1, Dims = dims });
+                configs.Add(("stream 1c", n => { foreach (var r in oneCore.Stream(items.Take(n))) r.Dispose(); }, oneCore));
+            }
             if (shapes)
                 foreach (var k in new[] { 1, cores }.Where(k => k != plan.Stages.Count))
                 {
@@ -146,7 +155,7 @@ internal static class StreamModelsBench
             if (ideal)
                 Console.WriteLine(string.Create(Inv, $"{"",-30} loom {cores}x1: {perSecond[$"loom {cores}x1"]:F2} items/s ({perSecond[$"loom {cores}x1"] / perSecond["loom 1c"]:F2}x loom 1c, stream {perSecond["stream"] / perSecond[$"loom {cores}x1"]:F2}x it); ort 1c: {perSecond["ort 1c"]:F2} items/s (ort {cores}x1 {perSecond["ort concurrent"] / perSecond["ort 1c"]:F2}x it); loom {cores}x1 on own sessions: {perSecond[$"loom {cores}x1 own"]:F2} items/s"));
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("stream ", StringComparison.Ordinal)))
-                Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c)"));
+                Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c{(name == "stream 1c" ? $"; stream {cores}c {perSecond["stream"] / v:F2}x it" : "")})"));
             return row;
         }
         finally
