@@ -11,8 +11,8 @@ public sealed class ModelStreamOptions
 
     /// <summary>
     /// Items each stage copy takes per firing and runs as one batch (1 = one at a time); null lets the planner choose
-    /// per stage (StreamPlanner's choice: more than 1 only where the weights outgrow a core's private
-    /// cache). A stage that holds state or is not batch-separable runs one item at a time whatever is given.
+    /// per stage (StreamPlanner's choice: more than 1 only where the weights outgrow the last-level
+    /// cache, so they come from memory every item). A stage that holds state or is not batch-separable runs one item at a time whatever is given.
     /// </summary>
     public int? ItemsPerFiring { get; init; }
 

@@ -10,7 +10,7 @@ namespace Loom.Streams.Models;
 /// (fewer hand-offs, and replicas do not depend on a balance the cost model may get wrong). A stage holding
 /// recurrent state (<see cref="CutProfile.Together"/>) is never copied.
 /// Then each stage gets its items per firing (<see cref="ItemsPerFiring"/>): a batch-separable stage whose weights
-/// outgrow the private cache runs several items as one batch, reading its weights once for them all.
+/// outgrow the last-level (shared) cache runs several items as one batch, reading its weights once for them all.
 /// </summary>
 internal static class StreamPlanner
 {
