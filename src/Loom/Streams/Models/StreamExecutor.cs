@@ -289,18 +289,21 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
             catch (Exception e)
             {
                 item.DisposeAll();
-                Fail(e switch
-                {
-                    InputException => new InputException($"stream item {item.Seq}: {e.Message}"),
-                    LoomException => new StreamException($"stream item {item.Seq}, stage{s.Index}: {e.Message}", e),
-                    _ => new ExecutionException($"stream item {item.Seq}, stage{s.Index}: {e.Message}", e),
-                });
+                Fail(Wrapped(e, $"stream item {item.Seq}", s));
                 return false;
             }
             Timed(s, t0, $"item {item.Seq}");
             Pass(s, item, result);
             return true;
         }
+
+        /// <summary>A stage's failure on <paramref name="items"/> as the stream reports it: bad input stays an input error.</summary>
+        private static Exception Wrapped(Exception e, string items, StageRunner s) => e switch
+        {
+            InputException => new InputException($"{items}: {e.Message}"),
+            LoomException => new StreamException($"{items}, stage{s.Index}: {e.Message}", e),
+            _ => new ExecutionException($"{items}, stage{s.Index}: {e.Message}", e),
+        };
 
         /// <summary>Adds a run's time to the stage's busy time and, when tracing, its span to this thread's track.</summary>
         private void Timed(StageRunner s, long t0, string what)
@@ -376,12 +379,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 if (!ran) s.Batch.Return(rented);
                 foreach (var item in firing) item.DisposeAll();
                 string items = $"stream items {firing[0].Seq}..{firing[^1].Seq} (one batch)";
-                Fail(e switch
-                {
-                    InputException => new InputException($"{items}: {e.Message}"),
-                    LoomException => new StreamException($"{items}, stage{s.Index}: {e.Message}", e),
-                    _ => new ExecutionException($"{items}, stage{s.Index}: {e.Message}", e),
-                });
+                Fail(Wrapped(e, items, s));
                 return false;
             }
             Timed(s, t0, $"items {firing[0].Seq}..{firing[^1].Seq}");
