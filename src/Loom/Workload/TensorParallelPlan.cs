@@ -45,8 +45,9 @@ public static class TensorParallelPlan
             TpOpPlan plan;
             if (op.IsWeightProduct && op.Node.GetInt("group", 1) == 1)
             {
-                int contraction = ConvOps.IsConvolution(op.Op) ? 1 : InputRank(op) - 1;
-                int outAxis = ConvOps.IsConvolution(op.Op) ? 1 : OutputRank(op) - 1;
+                bool conv = ConvOps.IsConvolution(op.Op); // channels on axis 1; a matrix product's on the last axes
+                int contraction = conv ? 1 : InputRank(op) - 1;
+                int outAxis = conv ? 1 : OutputRank(op) - 1;
                 long inChannels = op.InputDims.Count > 0 && op.InputDims[0].Length > contraction ? op.InputDims[0][contraction] : 0;
                 long outChannels = op.OutputDims.Count > 0 && op.OutputDims[0].Length > outAxis ? op.OutputDims[0][outAxis] : 0;
                 if (splitIns.Count == 1 && axis == contraction && inChannels % tp == 0)

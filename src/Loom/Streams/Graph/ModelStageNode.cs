@@ -23,7 +23,7 @@ public sealed class ModelStageNode : StreamNode
     public bool IsStateful { get; init; }
     /// <summary>
     /// Items it pops (and pushes) per firing, run as one batch (StreamIt's scaling of a filter: k steady states a
-    /// firing); more than 1 only for a batch-separable stage whose weights outgrow a core's private cache.
+    /// firing); more than 1 only for a batch-separable stage whose weights outgrow the last-level cache.
     /// </summary>
     public int ItemsPerFiring { get; init; } = 1;
 

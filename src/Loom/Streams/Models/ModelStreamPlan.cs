@@ -16,7 +16,7 @@ public sealed record StagePlan(int Index, int First, int End, int Replicas, doub
     /// <summary>Items each copy takes per firing and runs as one batch (weights read once for them all); 1 = one at a time.</summary>
     public int ItemsPerFiring { get; init; } = 1;
 
-    /// <summary>Why the stage runs one item per firing though its weights outgrow the private cache (not batch-separable, stateful), or null.</summary>
+    /// <summary>Why the stage runs one item per firing though its weights outgrow the last-level cache (not batch-separable, stateful), or null.</summary>
     public string? WhyOneItem { get; init; }
 }
 
