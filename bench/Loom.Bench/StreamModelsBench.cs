@@ -7,7 +7,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace Loom.Bench;
 
 /// <summary>
-/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--min-seconds 1] [--only a,b] [--shapes] [--ideal] [--ort-batch B,...] [--json FILE]</c>: each model
+/// <c>stream-models [MODEL.onnx ...] [--inputs 64] [--cores 2] [--rounds 3] [--min-seconds 1] [--only a,b] [--shapes] [--ideal] [--ort-batch B,...] [--per-firing B,...] [--json FILE]</c>: each model
 /// as a stream of N inputs (<see cref="ModelStream"/>, the plan its cost model chooses for the cores) against Loom
 /// at one core (one 1-thread session, the inputs one after another) and ONNX Runtime's best on the same inputs:
 /// one session with <c>cores</c> intra-op threads run sequentially, and <c>cores</c> 1-thread sessions run
@@ -40,6 +40,7 @@ internal static class StreamModelsBench
         int inputs = 64, cores = 2, rounds = 3;
         double minSeconds = 1;
         int[] ortBatches = [8];
+        int[] perFiring = [];
         string[] only = [];
         bool shapes = false, ideal = false;
         string? json = null;
@@ -53,6 +54,7 @@ internal static class StreamModelsBench
                 case "--only": only = args[++i].Split(','); break;
                 case "--shapes": shapes = true; break;
                 case "--ideal": ideal = true; break;
+                case "--per-firing": perFiring = [.. args[++i].Split(',').Select(v => int.Parse(v, Inv))]; break;
                 case "--ort-batch": ortBatches = [.. args[++i].Split(',').Select(v => int.Parse(v, Inv))]; break;
                 case "--json": json = args[++i]; break;
                 default: models.Add(args[i]); break;
@@ -62,7 +64,7 @@ internal static class StreamModelsBench
         Console.WriteLine($"# {Environment.MachineName}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {inputs} inputs, {cores} cores, median of at least {rounds} interleaved rounds (more for models whose one-core pass is under {minSeconds / rounds:0.###} s), wall-clock items/s");
         Console.WriteLine($"{"model",-30} {"loom 1c",8} {$"stream {cores}c",9} {"predicted",9} {$"ort intra{cores}",10} {$"ort {cores}x1",9} {"/1c",5} {"/ort",5}  plan; load average");
         var rows = new List<Row>();
-        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, minSeconds, shapes, ideal, ortBatches));
+        foreach (var spec in specs) rows.Add(Bench(spec, inputs, cores, rounds, minSeconds, shapes, ideal, ortBatches, perFiring));
         if (json is not null)
         {
             var tmp = json + ".tmp";
@@ -73,7 +75,7 @@ internal static class StreamModelsBench
         return 0;
     }
 
-    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, double minSeconds, bool shapes, bool ideal, int[] ortBatches)
+    private static Row Bench(ModelSpec spec, int inputs, int cores, int rounds, double minSeconds, bool shapes, bool ideal, int[] ortBatches, int[] perFiring)
     {
         var dims = spec.Dims(1);
         var configs = new List<(string Name, Action<int> Run, IDisposable Owner)>();
@@ -99,6 +101,12 @@ internal static class StreamModelsBench
                     var other = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = cores, Dims = dims, Stages = k });
                     configs.Add(($"stream {k} stage(s)", n => { foreach (var r in other.Stream(items.Take(n))) r.Dispose(); }, other));
                 }
+            // --per-firing B,...: the chosen plan's shape with every stage running B items per firing (whatever the planner chose).
+            foreach (int b in perFiring)
+            {
+                var batched = ModelStream.Load(spec.Path, new ModelStreamOptions { Cores = cores, Dims = dims, ItemsPerFiring = b });
+                configs.Add(($"stream b={b}", n => { foreach (var r in batched.Stream(items.Take(n))) r.Dispose(); }, batched));
+            }
             // --ideal: the data-parallel ideal a stream of replicas aims at — the one-core session on `cores` plain threads, each
             // taking the next input, no executor — and ONNX Runtime at one thread (what its `cores` sessions side by side scale from).
             if (ideal) configs.Add(($"loom {cores}x1", n => SideBySide(cores, items.Take(n).ToList(), it => one.Run(it).Dispose()), new Disposer([])));
@@ -155,7 +163,7 @@ internal static class StreamModelsBench
             if (ideal)
                 Console.WriteLine(string.Create(Inv, $"{"",-30} loom {cores}x1: {perSecond[$"loom {cores}x1"]:F2} items/s ({perSecond[$"loom {cores}x1"] / perSecond["loom 1c"]:F2}x loom 1c, stream {perSecond["stream"] / perSecond[$"loom {cores}x1"]:F2}x it); ort 1c: {perSecond["ort 1c"]:F2} items/s (ort {cores}x1 {perSecond["ort concurrent"] / perSecond["ort 1c"]:F2}x it); loom {cores}x1 on own sessions: {perSecond[$"loom {cores}x1 own"]:F2} items/s"));
             foreach (var (name, v) in perSecond.Where(p => p.Key.StartsWith("stream ", StringComparison.Ordinal)))
-                Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c{(name == "stream 1c" ? $"; stream {cores}c {perSecond["stream"] / v:F2}x it" : "")})"));
+                Console.WriteLine(string.Create(Inv, $"{"",-30} {name}: {v:F2} items/s ({v / perSecond["loom 1c"]:F2}x loom 1c, {v / ortBest:F2}x ort best{(name == "stream 1c" ? $"; stream {cores}c {perSecond["stream"] / v:F2}x it" : "")})"));
             return row;
         }
         finally
