@@ -56,7 +56,9 @@ public static class FlopCounter
                 var x = Size(In(0)); var w = DimsOf(In(1));
                 if (x is null || w is null) return null;
                 long perInput = w.Skip(1).Aggregate(1L, (p, d) => p * d); // Cout/group * kernel
-                return 2 * x * perInput;
+                if (!n.HasInput(2)) return 2 * x * perInput;
+                // The bias adds one per output, as Conv's does; the output's size is needed only then.
+                return Size(Out(0)) is { } y ? 2 * x * perInput + y : null;
             }
             case "MaxPool" or "AveragePool" or "LpPool":
             {
