@@ -1,0 +1,74 @@
+using System.Globalization;
+
+namespace Loom.Bench;
+
+/// <summary>
+/// Diagnosis of why Loom reads slower when ONNX Runtime runs between its runs (LOOM_BENCH_BETWEEN=none|ort|flushMB,...):
+/// Loom's thread CPU time and this thread's minor faults per run, with nothing, ONNX Runtime, or a loop writing N MB between.
+/// </summary>
+internal static class BetweenRuns
+{
+    public static int Run(Action loom, Action ort, string spec, int runs)
+    {
+        BenchOptions.WarmUp(loom);
+        BenchOptions.WarmUp(ort);
+        foreach (var item in spec.Split(','))
+        {
+            // "ort:loom" times ONNX Runtime with Loom between; a bare mode times Loom.
+            // "+corunMB" appended: a thread on the other core writes MB in a loop meanwhile (a neighbour sharing the last-level cache).
+            var plain = item.Split('+')[0];
+            int corunMb = item.Contains('+') ? int.Parse(item.Split('+')[1][5..], CultureInfo.InvariantCulture) : 0;
+            using var stop = new CancellationTokenSource();
+            var corun = corunMb == 0 ? null : new Thread(() => { var write = Flush(corunMb); while (!stop.IsCancellationRequested) write(); }) { IsBackground = true };
+            corun?.Start();
+            var (measuredName, mode) = plain.Contains(':') ? (plain.Split(':')[0], plain.Split(':')[1]) : ("loom", plain);
+            var measured = measuredName == "ort" ? ort : loom;
+            Action between = mode switch
+            {
+                "none" => () => { },
+                "ort" => ort,
+                "loom" => loom,
+                _ when mode.StartsWith("flush", StringComparison.Ordinal) => Flush(int.Parse(mode[5..], CultureInfo.InvariantCulture)),
+                _ when mode.StartsWith("read", StringComparison.Ordinal) => Read(int.Parse(mode[4..], CultureInfo.InvariantCulture)),
+                _ => throw new ArgumentException(mode),
+            };
+            var t = new double[runs];
+            var f = new double[runs];
+            for (int k = 0; k < runs; k++)
+            {
+                between();
+                long f0 = MinorFaults();
+                double t0 = ThreadCpuClock.NowMs();
+                measured();
+                t[k] = ThreadCpuClock.NowMs() - t0;
+                f[k] = MinorFaults() - f0;
+            }
+            stop.Cancel();
+            corun?.Join();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{measuredName,-4} between {mode,-8} corun {corunMb,3} MB median {BenchOptions.Median(t):F2} ms  min {t.Min():F2}  minor faults/run median {BenchOptions.Median(f):F0}  load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+        }
+        return 0;
+    }
+
+    private static Action Flush(int mb)
+    {
+        var buf = new byte[mb << 20];
+        return () => { for (int i = 0; i < buf.Length; i += 64) buf[i]++; };
+    }
+
+    private static Action Read(int mb)
+    {
+        var buf = new long[(mb << 20) / 8];
+        long sink = 0;
+        return () => { for (int i = 0; i < buf.Length; i += 8) sink += buf[i]; GC.KeepAlive(sink); };
+    }
+
+    /// <summary>Minor faults of this thread (field 10 of /proc/thread-self/stat).</summary>
+    private static long MinorFaults()
+    {
+        var s = File.ReadAllText("/proc/thread-self/stat");
+        var rest = s[(s.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(rest[7], CultureInfo.InvariantCulture);
+    }
+}
