@@ -3,8 +3,10 @@ using System.Globalization;
 namespace Loom.Bench;
 
 /// <summary>
-/// Diagnosis of why Loom reads slower when ONNX Runtime runs between its runs (LOOM_BENCH_BETWEEN=none|ort|flushMB,...):
-/// Loom's thread CPU time and this thread's minor faults per run, with nothing, ONNX Runtime, or a loop writing N MB between.
+/// Does one runtime's run slow the other's? <c>LOOM_BENCH_BETWEEN=none,ort,flush32,read32,ort:none,ort:loom,none+corun64 Loom.Bench
+/// MODEL --threads 1</c>: per item, the median and minimum thread CPU time and minor faults of Loom's runs (of ONNX Runtime's
+/// with "ort:") with nothing, the other runtime, or a loop writing/reading N MB between runs; "+corunN" adds a thread writing
+/// N MB in a loop meanwhile. All items in one process, after the same warm-up.
 /// </summary>
 internal static class BetweenRuns
 {
