@@ -36,19 +36,24 @@ internal static class BetweenRuns
             };
             var t = new double[runs];
             var f = new double[runs];
+            var v = new double[runs];
+            var nv = new double[runs];
             for (int k = 0; k < runs; k++)
             {
                 between();
                 long f0 = MinorFaults();
+                var (v0, nv0) = ContextSwitches();
                 double t0 = ThreadCpuClock.NowMs();
                 measured();
                 t[k] = ThreadCpuClock.NowMs() - t0;
                 f[k] = MinorFaults() - f0;
+                var (v1, nv1) = ContextSwitches();
+                (v[k], nv[k]) = (v1 - v0, nv1 - nv0);
             }
             stop.Cancel();
             corun?.Join();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{measuredName,-4} between {mode,-8} corun {corunMb,3} MB median {BenchOptions.Median(t):F2} ms  min {t.Min():F2}  minor faults/run median {BenchOptions.Median(f):F0}  load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+                $"{measuredName,-4} between {mode,-8} corun {corunMb,3} MB median {BenchOptions.Median(t):F2} ms  min {t.Min():F2}  minor faults/run median {BenchOptions.Median(f):F0}  context switches/run mean {v.Average():F1} voluntary, {nv.Average():F1} not  load {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
         }
         return 0;
     }
@@ -64,6 +69,16 @@ internal static class BetweenRuns
         var buf = new long[(mb << 20) / 8];
         long sink = 0;
         return () => { for (int i = 0; i < buf.Length; i += 8) sink += buf[i]; GC.KeepAlive(sink); };
+    }
+
+    /// <summary>This thread's voluntary and involuntary context switches so far (/proc/thread-self/status).</summary>
+    private static (long Voluntary, long Involuntary) ContextSwitches()
+    {
+        long vol = 0, inv = 0;
+        foreach (var line in File.ReadLines("/proc/thread-self/status"))
+            if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)) vol = long.Parse(line[24..].Trim(), CultureInfo.InvariantCulture);
+            else if (line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal)) inv = long.Parse(line[27..].Trim(), CultureInfo.InvariantCulture);
+        return (vol, inv);
     }
 
     /// <summary>Minor faults of this thread (field 10 of /proc/thread-self/stat).</summary>
