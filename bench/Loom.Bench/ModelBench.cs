@@ -35,11 +35,14 @@ internal static class ModelBench
         if (o.Only is { } only)
         {
             Action run = only == "ort" ? () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose() : () => loom.Run(feeds).Dispose();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{only} median {BenchOptions.MedianMs(run, o.Runs):F2} ms"));
+            bool cpuOnly = o.Cpu && o.Threads == 1 && ThreadCpuClock.Available;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{only} median {BenchOptions.MedianMs(run, o.Runs, cpuOnly):F2} ms{(cpuOnly ? " thread CPU time" : "")}"));
             return 0;
         }
         // Alternate the two runtimes so a neighbour's load on this shared machine hits both alike.
         bool cpu = o.Cpu && o.Threads == 1 && ThreadCpuClock.Available;
+        if (Environment.GetEnvironmentVariable("LOOM_BENCH_BETWEEN") is { } between)
+            return BetweenRuns.Run(() => loom.Run(feeds).Dispose(), () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose(), between, o.Runs);
         var (loomMs, ortMs) = BenchOptions.InterleavedMedians(() => loom.Run(feeds).Dispose(),
             () => ort.Run(runOptions, names, ortValues, ort.OutputNames).Dispose(), o.Runs, cpu);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
