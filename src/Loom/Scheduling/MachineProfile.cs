@@ -75,6 +75,16 @@ public sealed record MachineProfile
     public required KernelTiming Transfer { get; init; }
 
     /// <summary>
+    /// Bytes per second one core reads from memory (<see cref="MemoryProbe"/>): what a stage whose weights outgrow the last-level
+    /// cache pays per item to read them. 0 in a profile without it (<see cref="MemorySecondsPerByte"/> then assumes 10 GB/s).
+    /// </summary>
+    public double MemoryBytesPerSecond { get; init; }
+
+    /// <summary>Seconds per byte read from memory: <see cref="MemoryBytesPerSecond"/>, or 10 GB/s where the profile has none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double MemorySecondsPerByte => 1 / (MemoryBytesPerSecond > 0 ? MemoryBytesPerSecond : MemoryProbe.AssumedBytesPerSecond);
+
+    /// <summary>
     /// When probed in this process, <see cref="ParallelScalingCheck"/>'s figure around the probes (the lower of before
     /// and after): well below <see cref="Threads"/>, the cores were busy and the profile is cached only for half an hour.
     /// Null when fixed or read from the cache of a quiet probe (kept when read from that of a busy one).
@@ -95,6 +105,7 @@ public sealed record MachineProfile
             new(5e-6, 1 / (4e9 * threads * 0.8)), new(4e-6, 1 / (10e9 * Math.Min(threads, 2) * 0.8)), new(9e-6, 1 / (35e9 * threads * 0.9)),
             new(9e-6, 1 / (35e9 * threads * 0.9))],
         Transfer = new(2e-6, 1 / 20e9),
+        MemoryBytesPerSecond = 10e9,
     };
 
     /// <summary>This machine's profile for <paramref name="threads"/> threads: from the cache, else probed and cached.</summary>

@@ -41,6 +41,12 @@ public sealed class ModelStreamPlan
     public required long PrivateCacheBytes { get; init; }
     public required int Nodes { get; init; }
 
+    /// <summary>The last-level cache the planner assumed: a stage whose weights outgrow it may run several items per firing.</summary>
+    public long SharedCacheBytes { get; init; } = long.MaxValue;
+
+    /// <summary>The rate one core reads memory at (the machine profile's), by which the planner chose each stage's items per firing.</summary>
+    public double MemoryBytesPerSecond { get; init; }
+
     public int Workers => Stages.Sum(s => s.Replicas);
 
     /// <summary>Items the stage copies hold at once when every copy fires: the least in-flight window that keeps them all busy.</summary>
@@ -75,6 +81,8 @@ public sealed class ModelStreamPlan
             sb.AppendLine(string.Create(inv,
                 $"  stage{s.Index}: nodes {s.First}..{s.End - 1} ×{s.Replicas}{(s.Stateful ? " (stateful: items in order)" : "")}, {s.ItemsPerFiring} item(s) per firing{(s.WhyOneItem is { } why ? $" ({why})" : "")}, predicted {s.PredictedSeconds * 1e3:F2} ms/item, weights {s.WeightBytes / 1048576.0:F1} MiB, reads {s.Reads.Count} tensor(s) {s.ReadBytes / 1024.0:F0} KiB{(s.Reads.Count <= 3 ? $" ({string.Join(", ", s.Reads)})" : "")}"));
         sb.AppendLine(string.Create(inv, $"  predicted {PredictedItemsPerSecond:F1} items/s (private cache {PrivateCacheBytes / 1024} KiB per core)"));
+        if (SharedCacheBytes < long.MaxValue && MemoryBytesPerSecond > 0)
+            sb.AppendLine(string.Create(inv, $"  items per firing: weights beyond the {SharedCacheBytes / 1048576.0:F0} MiB last-level cache read from memory at {MemoryBytesPerSecond / 1e9:F1} GB/s (one core) within {StreamPlanner.ReReadShare:P0} of a stage's compute, at most {StreamPlanner.MaxItemsPerFiring}"));
         foreach (var c in Candidates)
             sb.AppendLine(string.Create(inv, $"  considered {c.Stages} stage(s), replicas {string.Join("+", c.Replicas)}: {c.PredictedItemsPerSecond:F1} items/s"));
         return sb.ToString();

@@ -46,6 +46,17 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
 
     public StreamStats? LastStats { get; private set; }
 
+    /// <summary>
+    /// One copy's scratch, used by one thread at a time (a stage copy's own, or the caller's): the feeds of its runs and,
+    /// for a batched stage, its firing's. Reused run after run, so running an item allocates only what the session does.
+    /// </summary>
+    private sealed class Scratch(StageRunner s)
+    {
+        public readonly Dictionary<string, LoomValue> Feeds = new(s.Reads.Length);
+        public readonly List<Item> Items = new(s.Batch?.ItemsPerFiring ?? 1);
+        public readonly StageBatch.Firing? Firing = s.Batch is { } b ? new StageBatch.Firing(b.ItemsPerFiring) : null;
+    }
+
     private sealed class Item(long seq, Dictionary<string, LoomValue> values)
     {
         public readonly long Seq = seq;
@@ -114,7 +125,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         public readonly long[] Busy;
 
         private readonly RunTrace? _trace;
-        private List<Item>? _callerFiring; // the caller's thread's firing, when it runs items of a batched only stage
+        private Scratch? _caller; // the caller's thread's, when it runs items of the only stage
 
         public ActiveRun(StreamExecutor x, IEnumerable<IReadOnlyDictionary<string, LoomValue>> inputs, int maxInFlight, CancellationToken ct, RunTrace? trace)
         {
@@ -150,11 +161,11 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         /// <summary>A copy of the only stage: takes the next input itself until none is left.</summary>
         private void Pull(StageRunner s)
         {
-            var firing = s.Batch is null ? null : new List<Item>(s.Batch.ItemsPerFiring);
+            var scratch = new Scratch(s);
             try
             {
                 while (Admit(wait: true) is { } item)
-                    if (!(firing is null ? RunItem(s, item) : Fire(s, item, firing))) return;
+                    if (!(s.Batch is null ? RunItem(s, item, scratch) : Fire(s, item, scratch))) return;
             }
             catch (OperationCanceledException) { }
         }
@@ -234,30 +245,31 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
             bool last = s.Index == _queues.Length - 1;
             // Copies of an earlier stage finish items out of order; the stateful stage must take them in order.
             var early = s.Feedback is null ? null : new Dictionary<long, Item>();
+            var scratch = new Scratch(s);
             try
             {
                 if (s.Batch is { } batch && early is null)
                 {
-                    var firing = new List<Item>(batch.ItemsPerFiring);
+                    var firing = scratch.Items;
                     var queue = _queues[s.Index];
                     while (queue.TryTake(out var first, Timeout.Infinite, _cts.Token))
                     {
                         firing.Clear();
                         firing.Add(first);
                         while (firing.Count < batch.ItemsPerFiring && queue.TryTake(out var more, GatherWaitMs, _cts.Token)) firing.Add(more);
-                        if (!RunBatch(s, firing)) return;
+                        if (!RunBatch(s, scratch)) return;
                     }
                     return;
                 }
                 long next = 0;
                 foreach (var item in _queues[s.Index].GetConsumingEnumerable(_cts.Token))
                 {
-                    if (early is null) { if (!RunItem(s, item)) return; continue; }
+                    if (early is null) { if (!RunItem(s, item, scratch)) return; continue; }
                     early[item.Seq] = item;
                     while (early.Remove(next, out var due))
                     {
                         next++;
-                        if (!RunItem(s, due)) return;
+                        if (!RunItem(s, due, scratch)) return;
                     }
                 }
             }
@@ -272,10 +284,11 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         }
 
         /// <summary>Runs one item through stage <paramref name="s"/> and passes it on; false when it failed (the run is stopping).</summary>
-        private bool RunItem(StageRunner s, Item item)
+        private bool RunItem(StageRunner s, Item item, Scratch scratch)
         {
             long t0 = Stopwatch.GetTimestamp();
-            var feeds = new Dictionary<string, LoomValue>(s.Reads.Length);
+            var feeds = scratch.Feeds;
+            feeds.Clear();
             foreach (var r in s.Reads)
                 if (item.Values.TryGetValue(r, out var v)) feeds[r] = v;
             RunResult result;
@@ -292,7 +305,8 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 Fail(Wrapped(e, $"stream item {item.Seq}", s));
                 return false;
             }
-            Timed(s, t0, $"item {item.Seq}");
+            feeds.Clear(); // holds no item's values past its run
+            Timed(s, t0, item.Seq, item.Seq);
             Pass(s, item, result);
             return true;
         }
@@ -306,7 +320,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         };
 
         /// <summary>Adds a run's time to the stage's busy time and, when tracing, its span to this thread's track.</summary>
-        private void Timed(StageRunner s, long t0, string what)
+        private void Timed(StageRunner s, long t0, long firstSeq, long lastSeq)
         {
             long t1 = Stopwatch.GetTimestamp();
             Interlocked.Add(ref Busy[s.Index], t1 - t0);
@@ -315,6 +329,7 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 // One track per thread: a stage's copies, and the caller's thread when it runs items itself.
                 int track = Environment.CurrentManagedThreadId;
                 _trace.NameTrack(track, Thread.CurrentThread.Name ?? "caller");
+                string what = firstSeq == lastSeq ? $"item {firstSeq}" : $"items {firstSeq}..{lastSeq}";
                 _trace.AddSpan(what, $"stage{s.Index}", track, t0, t1);
             }
         }
@@ -337,53 +352,64 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
         }
 
         /// <summary>One firing of the only stage, batched: <paramref name="first"/> and what else the window admits now, up to the stage's items per firing.</summary>
-        private bool Fire(StageRunner s, Item first, List<Item> firing)
+        private bool Fire(StageRunner s, Item first, Scratch scratch)
         {
+            var firing = scratch.Items;
             firing.Clear();
             firing.Add(first);
             while (firing.Count < s.Batch!.ItemsPerFiring && Admit(wait: false) is { } more) firing.Add(more);
-            return RunBatch(s, firing);
+            return RunBatch(s, scratch);
         }
 
         /// <summary>Runs the items of a firing through stage <paramref name="s"/> as one batch and passes each on; false when it failed.</summary>
-        private bool RunBatch(StageRunner s, List<Item> firing)
+        private bool RunBatch(StageRunner s, Scratch scratch)
         {
+            var firing = scratch.Items;
             int k = firing.Count;
-            if (k == 1) return RunItem(s, firing[0]); // the batch session at batch 1
+            if (k == 1) return RunItem(s, firing[0], scratch); // the batch session at batch 1
             long t0 = Stopwatch.GetTimestamp();
-            var values = new Dictionary<string, LoomValue>[k];
-            for (int i = 0; i < k; i++) values[i] = firing[i].Values;
-            var feeds = s.Batch!.Stack(s.Reads, values, out var rented);
-            if (feeds is null) // items that do not stack (sizes differ): one at a time
+            var f = scratch.Firing!;
+            f.Values.Clear();
+            for (int i = 0; i < k; i++) f.Values.Add(firing[i].Values);
+            var rented = s.Batch!.Stack(s.Reads, f);
+            f.Values.Clear();
+            if (rented is null) // items that do not stack (sizes differ): one at a time
             {
                 for (int i = 0; i < k; i++)
-                    if (!RunItem(s, firing[i])) { for (int j = i + 1; j < k; j++) firing[j].DisposeAll(); return false; }
+                    if (!RunItem(s, firing[i], scratch)) { for (int j = i + 1; j < k; j++) firing[j].DisposeAll(); return false; }
                 return true;
             }
-            RunResult[] results;
+            var results = f.Results;
             bool ran = false;
             try
             {
-                var batch = s.Session.Run(feeds, _cts.Token);
+                var batch = s.Session.Run(f.Feeds, _cts.Token);
                 ran = true; // from here Split frees the batch and the buffers itself when it throws
-                results = s.Batch.Split(batch, k, rented!, $"stage{s.Index}");
+                f.Feeds.Clear();
+                s.Batch.Split(batch, k, rented, f, s.Index);
             }
             catch (OperationCanceledException)
             {
+                f.Feeds.Clear();
                 if (!ran) s.Batch.Return(rented);
                 foreach (var item in firing) item.DisposeAll();
                 throw;
             }
             catch (Exception e)
             {
+                f.Feeds.Clear();
                 if (!ran) s.Batch.Return(rented);
                 foreach (var item in firing) item.DisposeAll();
                 string items = $"stream items {firing[0].Seq}..{firing[^1].Seq} (one batch)";
                 Fail(Wrapped(e, items, s));
                 return false;
             }
-            Timed(s, t0, $"items {firing[0].Seq}..{firing[^1].Seq}");
-            for (int i = 0; i < k; i++) Pass(s, firing[i], results[i]);
+            Timed(s, t0, firing[0].Seq, firing[^1].Seq);
+            for (int i = 0; i < k; i++)
+            {
+                Pass(s, firing[i], results[i]);
+                results[i] = null!;
+            }
             return true;
         }
 
@@ -419,7 +445,12 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
                 }
                 // Another copy's failure cancels the item this thread runs: the loop then throws that failure, not the cancellation.
                 if (Admit(wait: false) is { } next)
-                    try { if (_x._stages[0].Batch is null) RunItem(_x._stages[0], next); else Fire(_x._stages[0], next, _callerFiring ??= []); }
+                    try
+                    {
+                        var s = _x._stages[0];
+                        _caller ??= new Scratch(s);
+                        if (s.Batch is null) RunItem(s, next, _caller); else Fire(s, next, _caller);
+                    }
                     catch (OperationCanceledException) when (Volatile.Read(ref _error) is not null) { }
                 else lock (_lock)
                     if (!_done.ContainsKey(seq) && _error is null && !(_total >= 0 && seq >= _total)) Monitor.Wait(_lock, 1);

@@ -39,6 +39,7 @@ internal static class StreamPlanner
             Cores = cores, Stages = chosen, PredictedItemsPerSecond = perSecond,
             Candidates = candidates.Select(c => c.Candidate).ToList(), PredictedOneCoreSeconds = profile.TotalSeconds,
             PrivateCacheBytes = privateCache, Nodes = profile.Count,
+            SharedCacheBytes = sharedCache, MemoryBytesPerSecond = 1 / profile.Cost.Profile.MemorySecondsPerByte,
         };
     }
 
@@ -79,13 +80,6 @@ internal static class StreamPlanner
     /// <summary>The most items a stage runs per firing when the planner chooses.</summary>
     public const int MaxItemsPerFiring = 8;
 
-    /// <summary>
-    /// Seconds per byte of weights streamed from memory. The machine profile times kernels on data in cache and
-    /// hand-offs between cores, not main memory, so this is an assumption: 10 GB/s, about what one core of this
-    /// project's VM reads (VGG-19's 490 MB of weights an item cost its stream up to 12% more CPU than one core).
-    /// </summary>
-    public const double MemorySecondsPerByte = 1 / 10e9;
-
     /// <summary>The share of a stage's compute its weights' re-reading may cost per item once batched.</summary>
     public const double ReReadShare = 0.05;
 
@@ -94,8 +88,9 @@ internal static class StreamPlanner
 
     /// <summary>
     /// The stage with its items per firing b and its seconds per item at b. b = 1 when its weights fit the shared
-    /// cache (re-reading them from there costs little: SqueezeNet's 3.5 MiB, 5% of its compute at memory's rate, stays unbatched), it holds state (items in order, one at a time) or it is not batch-separable; else the
-    /// least b that brings re-reading its weights from memory (b items share one read) within <see cref="ReReadShare"/>
+    /// cache (re-reading them from there costs little: SqueezeNet's 3.5 MiB stays unbatched), it holds state (items in order, one at a time) or it is not batch-separable; else the
+    /// least b that brings re-reading its weights from memory at the machine profile's rate
+    /// (<see cref="MachineProfile.MemoryBytesPerSecond"/>: one core's, probed; b items share one read) within <see cref="ReReadShare"/>
     /// of its compute, at most <see cref="MaxItemsPerFiring"/> and at most what keeps its largest activation at batch
     /// b within <see cref="BatchActivationBytes"/>. A given b (<paramref name="forced"/>) is taken where the stage can batch.
     /// </summary>
@@ -107,7 +102,7 @@ internal static class StreamPlanner
         else
         {
             double compute = profile.StageSeconds(s.First, s.End);
-            double reread = s.WeightBytes * MemorySecondsPerByte;
+            double reread = s.WeightBytes * profile.Cost.Profile.MemorySecondsPerByte; // one core's read rate, probed (MemoryProbe)
             b = (int)Math.Clamp(Math.Ceiling(reread / (ReReadShare * Math.Max(compute, 1e-9))), 1, MaxItemsPerFiring);
             b = (int)Math.Min(b, Math.Max(1, BatchActivationBytes / Math.Max(1, profile.LargestValueBytes(s.First, s.End))));
         }
