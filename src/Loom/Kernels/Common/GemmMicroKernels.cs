@@ -56,6 +56,15 @@ internal sealed unsafe class GemmKernelSet
 
     private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _largeWeightsOffsetKernel;
 
+    /// <summary>Like <see cref="LargeWeightsOffsetKernel"/> without the next panel's B rows: for images small enough to stay in L2.</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> LargeWeightsSmallImageOffsetKernel
+    {
+        get => _largeWeightsSmallImageOffsetKernel != null ? _largeWeightsSmallImageOffsetKernel : LargeWeightsOffsetKernel;
+        private init => _largeWeightsSmallImageOffsetKernel = value;
+    }
+
+    private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _largeWeightsSmallImageOffsetKernel;
+
     /// <summary>Like <see cref="OffsetKernel"/>, tuned for short k loops (stems, few-channel 3×3 layers): prefetches the next tile's output.</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> ShortDepthOffsetKernel
     {
@@ -77,6 +86,7 @@ internal sealed unsafe class GemmKernelSet
         ? new("avx512 8x32", 8, 32, &GemmMicroKernels.Avx512x8x32, &GemmOffsetKernels.Avx512x8x32<PrefetchOutput>)
         {
             PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, LargeWeightsOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreamsAndWeights>,
+            LargeWeightsSmallImageOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchWeights>,
             ShortDepthOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
             RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
         } : null;

@@ -274,3 +274,15 @@ internal struct PrefetchStreamsAndWeights : IOffsetPrefetch
     public static bool NextTile => false;
     public static bool NextWeights => true;
 }
+
+/// <summary>
+/// The next row tile's weights only: pointwise layers with large weights whose image fits in L2 (13×13 × 512 channels), where
+/// the B rows of the next panel are already near and prefetching them into L1 evicts the current panel's lines (Zen 5 host,
+/// SqueezeNet's classifier alone 1.10 → 0.98 ms, its 64×512 layer 0.072 → 0.067; docs/performance.md, sqz 2026-11-28).
+/// </summary>
+internal struct PrefetchWeights : IOffsetPrefetch
+{
+    public static bool NextPanel => false;
+    public static bool NextTile => false;
+    public static bool NextWeights => true;
+}
