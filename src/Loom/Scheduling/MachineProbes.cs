@@ -83,7 +83,7 @@ internal static class MachineProbes
         return new MachineProfile
         {
             Machine = machine, Threads = threads, Single = singleTimings, Wide = wideTimings, Beside = beside, Ops = ops, Transfer = TransferProbe.Run(),
-            MemoryBytesPerSecond = MemoryProbe.Run(Streams.Models.StreamPlanner.SharedCacheBytes()),
+            MemoryBytesPerSecond = MemoryProbe.Run(CacheSizes.LastLevelBytes()),
         };
     }
 

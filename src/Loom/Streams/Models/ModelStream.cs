@@ -183,8 +183,8 @@ public sealed class ModelStream : IDisposable
                 batched[(first, end)] = model;
                 return model is null ? $"not batch-separable: {why}" : null;
             }
-            var plan = StreamPlanner.Plan(cuts, _options.Cores, _options.Stages, _options.PrivateCacheBytes ?? StreamPlanner.PrivateCacheBytes(), _options.ItemsPerFiring, WhyNotBatch,
-                _options.SharedCacheBytes ?? StreamPlanner.SharedCacheBytes());
+            var plan = StreamPlanner.Plan(cuts, _options.Cores, _options.Stages, _options.PrivateCacheBytes ?? CacheSizes.PrivateBytes(), _options.ItemsPerFiring, WhyNotBatch,
+                _options.SharedCacheBytes ?? CacheSizes.LastLevelBytes());
             LoomSession[] sessions;
             if (plan.Stages.Count == 1 && plan.Stages[0].ItemsPerFiring == 1) sessions = [_whole!];
             else
