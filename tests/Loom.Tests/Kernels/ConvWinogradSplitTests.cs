@@ -100,17 +100,17 @@ public sealed unsafe class ConvWinogradSplitTests
     }
 
     [Fact]
-    public void TakesTheWholePlaneOnlyWithSeveralThreadsAndWhenItsInputIsSmall()
+    public void TakesTheWholePlaneOnlyWithSeveralThreadsWhenItsInputIsSmallAndTheBlocksDoNotBalance()
     {
-        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1, false));   // one thread: the tile blocks keep V in cache
-        Assert.True(ConvWinogradSplit.Whole(16, 256, 49, 32, 1, true));    // ... unless the tiles run as rows: ResNet-50 256→256 at 14×14
-        Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 1, true));   // ... and V is small: not ResNet-50 64→64 at 56×56
-        Assert.False(ConvWinogradSplit.Whole(16, 48, 49, 32, 1, true));    // ... and channels are many: not SqueezeNet 48→192 at 13×13
-        Assert.True(ConvWinogradSplit.Whole(16, 64, 49, 32, 2, false));    // SqueezeNet 64→256 at 13×13
-        Assert.True(ConvWinogradSplit.Whole(36, 16, 196, 32, 2, false));   // SqueezeNet 16→64 at 55×55, F(4×4)
-        Assert.True(ConvWinogradSplit.Whole(36, 128, 49, 32, 2, true));    // ResNet-50 128→128 at 28×28, F(4×4): 1.15 MiB
-        Assert.True(ConvWinogradSplit.Whole(36, 64, 196, 32, 2, true));    // ResNet-50 64→64 at 56×56: 1.97 MiB of V
-        Assert.False(ConvWinogradSplit.Whole(36, 128, 196, 32, 2, true));  // 128 channels at 56×56: 3.9 MiB of V
+        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1, false, 2));   // one thread: the tile blocks keep V in cache
+        Assert.True(ConvWinogradSplit.Whole(16, 256, 49, 32, 1, true, 2));    // ... unless the tiles run as rows: ResNet-50 256→256 at 14×14
+        Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 1, true, 7));   // ... and V is small: not ResNet-50 64→64 at 56×56
+        Assert.False(ConvWinogradSplit.Whole(16, 48, 49, 32, 1, true, 2));    // ... and channels are many: not SqueezeNet 48→192 at 13×13
+        Assert.True(ConvWinogradSplit.Whole(16, 512, 16, 32, 2, true, 1));    // ResNet-50 512→512 at 7×7: one block for two threads
+        Assert.True(ConvWinogradSplit.Whole(36, 64, 196, 32, 2, true, 3));    // three blocks would leave one thread a block behind
+        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 2, false, 2));   // SqueezeNet 64→256 at 13×13: a block per thread
+        Assert.False(ConvWinogradSplit.Whole(36, 16, 196, 32, 2, false, 7));  // SqueezeNet 16→64 at 55×55, F(4×4): 7 blocks
+        Assert.False(ConvWinogradSplit.Whole(36, 128, 196, 32, 2, true, 1));  // 128 channels at 56×56: 3.9 MiB of V
     }
 
     [Fact]

@@ -147,8 +147,10 @@ public sealed unsafe class ConvWinogradTests
     {
         Assert.Equal(1, ConvWinograd.Slices(25, 8, 1));
         Assert.Equal(1, ConvWinograd.Slices(25, 8, 2));   // 56×56: 25 blocks balance two threads within a part
-        Assert.Equal(2, ConvWinograd.Slices(7, 16, 2));   // 28×28: 7 blocks → 14 parts, 7 per thread
-        Assert.Equal(2, ConvWinograd.Slices(2, 32, 2));   // 14×14: 2 blocks → 4 parts
+        Assert.Equal(1, ConvWinograd.Slices(7, 16, 2));   // 7 blocks: one thread's extra block is at most a third of its work
+        Assert.Equal(1, ConvWinograd.Slices(2, 32, 2));   // 14×14: a block per thread
+        Assert.Equal(2, ConvWinograd.Slices(3, 32, 2));   // 3 blocks → 6 parts, 3 per thread
+        Assert.Equal(2, ConvWinograd.Slices(5, 32, 2));   // 5 blocks → 10 parts
         Assert.Equal(3, ConvWinograd.Slices(1, 3, 2));    // no more slices than row panels
     }
 

@@ -33,7 +33,7 @@ internal static class ConvWinograd
         int tiles = (g.OH + 1) / 2 * ((g.OW + 1) / 2);
         return g.OH * g.OW >= MinPositionsAsRows && p.Channels >= MinChannelsAsRows && p.OutChannels >= MinChannelsAsRows
             && ConvWinogradTransposed.Worth(ks, tiles, p.Channels, p.OutChannels)
-            && ConvWinogradSplit.Whole(Frequencies, p.Channels, tiles, ks.NR, 1, tileRows: true);
+            && ConvWinogradSplit.Whole(Frequencies, p.Channels, tiles, ks.NR, 1, tileRows: true, blocks: 1);
     }
 
     /// <summary>
@@ -52,16 +52,29 @@ internal static class ConvWinograd
     public const int MinPositionsAsRows = 49, MinChannelsAsRows = 512;
 
     /// <summary>
-    /// Output-channel slices per block: one when there are blocks enough to balance the threads, else the fewest that give
-    /// every thread the same number of parts (each slice transforms its block's input again, 5–10% of a part at 14×14).
+    /// Output-channel slices per block: one when the blocks alone balance the threads (<see cref="BlocksBalance"/>), else the
+    /// fewest that give every thread the same number of parts (each slice transforms its block's input again).
     /// </summary>
     internal static int Slices(int blocks, int rowPanels, int threads)
     {
-        if (threads == 1 || blocks >= 4 * threads) return 1;
+        if (threads == 1 || BlocksBalance(blocks, threads)) return 1;
         int s = 1;
         while (s < rowPanels && (blocks * s < 2 * threads || blocks * s % threads != 0)) s++;
         return s;
     }
+
+    /// <summary>
+    /// Whether whole tile blocks, one part each, keep every thread busy: as many blocks as threads or a multiple of them, or
+    /// three per thread or more (a block more on one thread costs at most a third). On the AVX-512 host of 2026-11-28 this split
+    /// beat both slicing the blocks' output channels and the whole-plane split at two threads on all twelve SqueezeNet, ResNet-50,
+    /// Inception and DenseNet shapes measured (`Loom.Bench wino-split`, fastest runs): SqueezeNet 16→64 at 55×55 (7 blocks)
+    /// 0.262 ms against 0.331 sliced and 0.317 whole, its 64→256 at 13×13 (2 blocks) 0.158 against 0.164 and 0.177; under
+    /// load, ResNet-50 256→256 at 14×14 0.433 against 0.597 and 0.504 (docs/performance.md, "Winograd at two threads").
+    /// Slicing and the whole plane re-read or re-transform what another core wrote; one block per part keeps a part's
+    /// input transform, products and output on one core.
+    /// </summary>
+    internal static bool BlocksBalance(int blocks, int threads) =>
+        blocks >= threads && (blocks % threads == 0 || blocks >= 3 * threads);
 }
 
 /// <summary>
@@ -87,7 +100,7 @@ internal static unsafe class ConvWinograd<T> where T : struct, IWinogradTiles
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = ConvWinogradLayout.For<T>(g, c, k, ks.NR);
         bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
-        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads, rows))
+        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads, rows, l.Blocks))
         {
             ConvWinogradWhole<T>.Run(p, g, w, t, act, pool, l, rows);
             return;

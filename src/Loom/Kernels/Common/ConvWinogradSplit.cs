@@ -19,7 +19,9 @@ internal readonly struct ConvWinogradSplit
     /// and ResNet-50's 56×56 64→64 F(4×4) layers (1.97 MiB): their 7 tile blocks are sliced into 14 parts that each transform
     /// their block's input again, 0.69–0.70 ms at two threads against 0.55–0.57 ms for the whole plane with the tiles as GEMM
     /// rows (wino-split, fastest of 60–150 runs, 2026-11-27 13:02). DenseNet-121's 128→32 at 28×28 (F(2×2), 1.75 MiB) comes
-    /// along: 0.33 ms whole against 0.39–0.40 ms in tile blocks at two threads.
+    /// along: 0.33 ms whole against 0.39–0.40 ms in tile blocks at two threads. (These were measured on the 117 GFLOP/s host
+    /// before 2026-11-28; on its AVX-512 successor the unsliced blocks win wherever they balance the threads, so those layers
+    /// no longer come here.)
     /// </summary>
     private const int WholeFloats = 520 * 1024;
 
@@ -39,7 +41,9 @@ internal readonly struct ConvWinogradSplit
     private const int AloneMinChannels = 128;
 
     /// <summary>
-    /// Whether to split this way: with threads, when V for every tile of the plane fits the budget. One thread keeps the tile
+    /// Whether to split this way: with threads, when V for every tile of the plane fits the budget and the layer's
+    /// <paramref name="blocks"/> of tiles do not balance the threads by themselves (<see cref="ConvWinograd.BlocksBalance"/>:
+    /// on the AVX-512 host of 2026-11-28 whole blocks beat the whole plane wherever they balance). One thread keeps the tile
     /// blocks, whose V is still in cache when its products are taken (the whole plane measured 1–5% slower on SqueezeNet's
     /// layers, thread CPU time), unless the tiles run as GEMM rows (<paramref name="tileRows"/>,
     /// <see cref="ConvWinogradTransposed"/>), V stays within <see cref="AloneFloats"/> and channels are many: ResNet-50's
@@ -47,10 +51,10 @@ internal readonly struct ConvWinogradSplit
     /// thread, fastest of 100 runs, 2026-11-27 13:08); its 64→64 at 56×56 (2 MiB of V) was 3–7% slower so, and stays. The
     /// choice moves no bit, since all compute every output element alike.
     /// </summary>
-    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads, bool tileRows)
+    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads, bool tileRows, int blocks)
     {
         long v = (long)frequencies * channels * GemmCore.RoundUp(tiles, nr);
-        return threads > 1 ? v <= WholeFloats : tileRows && v <= AloneFloats && channels >= AloneMinChannels;
+        return threads > 1 ? v <= WholeFloats && !ConvWinograd.BlocksBalance(blocks, threads) : tileRows && v <= AloneFloats && channels >= AloneMinChannels;
     }
 
     public ConvWinogradSplit(int frequencies, int channels, int outChannels, int paddedT, int mr, int nr, int threads)
