@@ -14,6 +14,7 @@ public class MachineProfileJsonTests
         {
             Ops = new() { ["LRN"] = new KernelTiming(1e-6, 3e-9), ["Relu"] = new KernelTiming(2e-6, 4e-11, 5e-12) },
             ParallelScaling = 1.07,
+            BusyProbes = 2,
             Beside = [1.01, 1.2, 1.0, 1.3, 1.1, 1.02, 1.25],
         };
         string json = JsonSerializer.Serialize(profile, MachineProfileJson.Default.MachineProfile);
@@ -27,6 +28,7 @@ public class MachineProfileJsonTests
         Assert.Equal(profile.Transfer, back.Transfer);
         Assert.Equal(profile.Ops.OrderBy(kv => kv.Key), back.Ops.OrderBy(kv => kv.Key));
         Assert.Equal(1.07, back.ParallelScaling);
+        Assert.Equal(2, back.BusyProbes);
         Assert.Null(JsonSerializer.Deserialize(JsonSerializer.Serialize(MachineProfile.Fixed(2), MachineProfileJson.Default.MachineProfile),
             MachineProfileJson.Default.MachineProfile)!.ParallelScaling);
     }
