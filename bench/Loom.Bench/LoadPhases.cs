@@ -27,6 +27,7 @@ internal static class LoadPhases
         Step("kernel registry (discovery)", () => Kernels.KernelRegistry.Default);
         var model = Step("import (protobuf + IR)", () => OnnxImporter.Load(path, options));
         Step("opset check", () => { Kernels.OpsetSupport.Check(model); return 0; });
+        Step("shape rules (discovery)", () => Inference.ShapeRules.Default);
         model = Step("shape inference", () => ShapeInference.Run(model));
         var passOptions = new PassOptions
         {

@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Loom.Inference;
 
 /// <summary>Marks a static class with a <c>public static void Register(ShapeRules rules)</c> method that adds shape rules.</summary>
@@ -23,15 +21,13 @@ public sealed class ShapeRules
 
     public bool Contains(string domain, string opType) => _rules.ContainsKey((domain, opType));
 
-    /// <summary>All rules Loom defines, collected from every class marked <see cref="ShapeRulesAttribute"/>.</summary>
+    /// <summary>All rules Loom defines: those of every class marked <see cref="ShapeRulesAttribute"/> (<see cref="ShapeRulesCatalog"/>).</summary>
     public static ShapeRules Default { get; } = Discover();
 
     private static ShapeRules Discover()
     {
         var rules = new ShapeRules();
-        foreach (var type in typeof(ShapeRules).Assembly.GetTypes())
-            if (type.GetCustomAttribute<ShapeRulesAttribute>() is not null)
-                type.GetMethod("Register", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!.Invoke(null, [rules]);
+        foreach (var register in ShapeRulesCatalog.All) register(rules);
         return rules;
     }
 }
