@@ -25,6 +25,7 @@ internal sealed class BufferPool
     private readonly Dictionary<Type, List<Array>> _free = new();
     private readonly Dictionary<Array, Entry> _owned = new(ReferenceEqualityComparer.Instance);
     private readonly List<Array> _scratch = new();
+    private readonly Dictionary<(Type, int Capacity), int> _sizeLastRented = new();
     private int _run;
     private long _returns;
 
@@ -90,6 +91,7 @@ internal sealed class BufferPool
         var e = _owned[a];
         e.InUse = true;
         e.LastRun = _run;
+        _sizeLastRented[(elementType, e.Capacity)] = _run;
         return a;
     }
 
@@ -126,7 +128,7 @@ internal sealed class BufferPool
 
     /// <summary>
     /// Ends a run: every array still handed out returns (the run's values are dead now), and free arrays
-    /// no run has used for a few runs are dropped, so a session that once ran a huge input does not keep
+    /// of a size no run has used for a few runs are dropped, so a session that once ran a huge input does not keep
     /// that memory forever.
     /// </summary>
     public void EndRun()
@@ -138,14 +140,29 @@ internal sealed class BufferPool
         _run++;
         foreach (var list in _free.Values)
             for (int i = list.Count - 1; i >= 0; i--)
-                if (_run - _owned[list[i]].LastRun > RunsBeforeTrim)
+                if (Idle(list[i]))
                 {
                     var a = list[i];
                     list[i] = list[^1];
                     list.RemoveAt(list.Count - 1);
                     Bytes -= (long)a.Length * _owned[a].ElementSize;
+                    _sizeLastRented.Remove((a.GetType().GetElementType()!, _owned[a].Capacity)); // a size gone stale: not kept for ever
                     _owned.Remove(a);
                 }
+    }
+
+    /// <summary>
+    /// Whether free array <paramref name="a"/> is no longer needed: neither it nor any array of its size was rented for a few runs.
+    /// Outputs a caller holds (a stream's items in flight) come back a few runs later, and the pool hands out the array returned
+    /// last among those that fit equally well, so in steady state a spare of a size every run takes may sit free for more runs
+    /// than <see cref="RunsBeforeTrim"/> and then be needed again: dropping it made a 2-stage stream allocate a new output
+    /// (32 KiB an item, 288 KiB a batch of 8) every few runs.
+    /// </summary>
+    private bool Idle(Array a)
+    {
+        var e = _owned[a];
+        if (_run - e.LastRun <= RunsBeforeTrim) return false;
+        return !_sizeLastRented.TryGetValue((a.GetType().GetElementType()!, e.Capacity), out int last) || _run - last > RunsBeforeTrim;
     }
 
     /// <summary>Sizes round up a little so that slightly different shapes (a varying batch) still fit an existing array.</summary>

@@ -28,7 +28,8 @@ public sealed record StreamStats(long Items, double WallSeconds, double[] StageB
 /// the feeder and on R threads in all: R − 1 copies take the next input themselves, and the caller's thread, while
 /// the output it waits for is not done, runs items too. With a feeder and R workers beside the caller, four threads
 /// shared two cores and every item woke two of them: the PaddleOCR classifier (0.7 ms an item) reached 1.1–1.6× one
-/// core instead of 2. Those R − 1 threads are the executor's own (<see cref="StreamCrew"/>), kept between calls.
+/// core instead of 2. Those R − 1 threads, and a pipeline's feeder and stage copies, are the executor's own
+/// (<see cref="StreamCrew"/>), kept between calls.
 /// A stage with several items per firing (<see cref="StageRunner.Batch"/>) takes up to that many at once — what is
 /// there: a copy does not wait for the window to free up nor, past <see cref="GatherWaitMs"/>, for an earlier stage —
 /// and runs them as one batch; the stream's last firing is the partial batch the items left make.
@@ -37,7 +38,18 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
 {
     private readonly StageRunner[] _stages = stages;
     private readonly HashSet<string> _modelInputs = [.. modelInputs];
-    private readonly StreamCrew _crew = new("stage0");
+    private readonly StreamCrew _crew = new(CrewParts(stages));
+
+    /// <summary>A pipeline's stage copies, in the order of its crew's parts after the feeder.</summary>
+    private readonly StageRunner[] _copies = stages.Length == 1 ? [] : [.. stages.SelectMany(s => Enumerable.Repeat(s, s.Replicas))];
+
+    /// <summary>
+    /// The crew's threads: a single stage's copies but the first (the caller's thread is that one), or a pipeline's feeder
+    /// and every copy of every stage.
+    /// </summary>
+    private static string[] CrewParts(StageRunner[] stages) => stages.Length == 1
+        ? [.. Enumerable.Range(1, stages[0].Replicas - 1).Select(r => $"stage0.{r}")]
+        : ["feed", .. stages.SelectMany(s => Enumerable.Range(0, s.Replicas).Select(r => $"stage{s.Index}.{r}"))];
 
     /// <summary>How long a copy of a batched pipeline stage waits for its firing's next item before it runs the items it has.</summary>
     private const int GatherWaitMs = 20;
@@ -149,10 +161,12 @@ internal sealed class StreamExecutor(StageRunner[] stages, string[] modelInputs,
             {
                 _input = _inputs.GetEnumerator();
                 var stage = _x._stages[0];
-                _crewStarted = _x._crew.TryStart(() => Pull(stage), stage.Replicas - 1);
+                _crewStarted = _x._crew.TryStart(_ => Pull(stage));
                 if (!_crewStarted) for (int r = 1; r < stage.Replicas; r++) Spawn($"stage0.{r}", () => Pull(stage));
                 return;
             }
+            _crewStarted = _x._crew.TryStart(part => { if (part == 0) Feed(); else Work(_x._copies[part - 1]); });
+            if (_crewStarted) return;
             Spawn("feed", Feed);
             foreach (var s in _x._stages)
                 for (int r = 0; r < s.Replicas; r++) Spawn($"stage{s.Index}.{r}", () => Work(s));
