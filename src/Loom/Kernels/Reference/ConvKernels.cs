@@ -166,13 +166,18 @@ internal sealed unsafe class ConvKernel : Kernel
     private static bool WideRuns(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, Weights? weights) =>
         wide is not null && weights?.PackedWide is { } packed && !ConvFewPositions.Worth(g, p.Group, p.OutChannels, packed[0].Kernels, wide);
 
+    /// <summary>Tests and A/B runs only: false sends stems to the paths they took before <see cref="ConvStem512"/>.</summary>
+    internal static bool s_stem = Environment.GetEnvironmentVariable("LOOM_NO_STEM") != "1";
+
     /// <summary>float32: the path for this node and shape (see docs/architecture.md).</summary>
     private void RunFloat(ConvProblem p, Conv3D g, ConvWideGemm.Layout? wide, ConvBuffers buffers, Weights? weights, Runtime.Threading.WorkerPool pool)
     {
         // A channel map the depthwise kernels do not read themselves: the mapped copy of X first (one pass, as the shuffle was).
         if (buffers.Input.HasMap && !ConvFloat.IsDepthwise(p, g)) buffers = ConvInputTransform.Materialize(buffers, p.Batch, p.Channels, g.InputSize, pool);
         var ks = weights?.Kernels;
-        if (ks is not null && ConvWinograd4.Worth(p, g)) // F(4×4) on large planes, else F(2×2) (shape only)
+        if (s_stem && ConvStem512.Supports(p, g, buffers.Input)) // few-channel stride-2 stems, direct (shape only)
+            ConvStem512.Run(p, g, buffers, _activation, pool);
+        else if (ks is not null && ConvWinograd4.Worth(p, g)) // F(4×4) on large planes, else F(2×2) (shape only)
             ConvWinograd<WinogradF4>.Run(p, g, weights!.Winograd4(ks), buffers, _activation, pool);
         else if (ks is not null && ConvWinograd.Worth(p, g, ks))
             ConvWinograd<WinogradF2>.Run(p, g, weights!.Winograd(ks), buffers, _activation, pool);
