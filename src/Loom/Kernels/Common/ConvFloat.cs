@@ -35,7 +35,7 @@ internal static unsafe class ConvFloat
             bool vector = GemmKernelSet.Current.IsAvx2OrBetter;
             var job = new DepthwiseJob(t, g, p.OutChannels, planes, Parts(planes, (long)planes * g.OutputSize * g.KernelSize, threads), act,
                 vector, vector && ConvDepthwiseInterleaved512.Supports(g));
-            Split(pool, job.Parts, job);
+            WorkerPool.Split(pool, job.Parts, job);
             return;
         }
         // The other paths read X unpadded: they get a transformed copy first.
@@ -49,7 +49,7 @@ internal static unsafe class ConvFloat
         {
             int planes = p.Batch * p.OutChannels;
             var job = new DirectJob(p, g, t, Parts(planes, (long)planes * g.OutputSize * p.GroupDepth, threads), act);
-            Split(pool, job.Parts, job);
+            WorkerPool.Split(pool, job.Parts, job);
             return;
         }
         var ks = packed?[0].Kernels ?? GemmKernelSet.Current;
@@ -58,7 +58,7 @@ internal static unsafe class ConvFloat
         // Many small GEMMs (grouped convolutions, batches of small images): one per part; else each GEMM splits itself.
         if (gemms >= 2 * threads && work < 1 << 22)
         {
-            Split(pool, gemms, new GroupJob(p, g, t, packed, act, ks));
+            WorkerPool.Split(pool, gemms, new GroupJob(p, g, t, packed, act, ks));
             return;
         }
         for (int i = 0; i < gemms; i++) Gemm(p, g, t, packed, act, ks, i / p.Group, i % p.Group, pool);
@@ -69,13 +69,6 @@ internal static unsafe class ConvFloat
 
     private static int Parts(int items, long work, int threads) =>
         (int)Math.Max(1, Math.Min(Math.Min(items, threads * 4L), work / MinWorkPerPart));
-
-    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
-    {
-        if (pool is null || parts == 1)
-            for (int i = 0; i < parts; i++) job.Execute(i);
-        else pool.Run(parts, job);
-    }
 
     /// <summary>One image's group as a GEMM with the bias/residual/activation epilogue.</summary>
     private static void Gemm(ConvProblem p, Conv3D g, ConvBuffers t, GemmPackedA[]? packed, FusedActivation act, GemmKernelSet ks,

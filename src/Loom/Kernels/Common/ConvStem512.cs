@@ -63,18 +63,11 @@ internal static unsafe class ConvStem512
         {
             long yOff = (long)n * m * g.OutputSize;
             var fill = new FillJob(t.X + (long)n * c * g.InputSize, planes, g, c, rows, wq, Math.Min(rows, threads * 2));
-            Split(pool, fill.Parts, fill);
+            WorkerPool.Split(pool, fill.Parts, fill);
             var job = new Job(planes, offsets, taps, g, wq, t.W, t.Bias, t.Y + yOff, t.Residual == null ? null : t.Residual + yOff, m, act,
                 threads == 1 ? 1 : Math.Min(g.OH, threads * 4));
-            Split(pool, job.Parts, job);
+            WorkerPool.Split(pool, job.Parts, job);
         }
-    }
-
-    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
-    {
-        if (pool is null || parts == 1)
-            for (int i = 0; i < parts; i++) job.Execute(i);
-        else pool.Run(parts, job);
     }
 
     /// <summary>Copies bands of padded rows (all channels) into the phase rows.</summary>

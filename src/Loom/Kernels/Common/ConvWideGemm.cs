@@ -164,7 +164,7 @@ internal static unsafe class ConvWideGemm
             }
             var job = new Job(plan, g, layout, packed, x, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, p.OutChannelsPerGroup, k, act,
                 Interlocked.Add(ref s_jobs, groups), p.ChannelsPerGroup * channelSize);
-            Split(pool, groups * plan.Parts, job);
+            WorkerPool.Split(pool, groups * plan.Parts, job);
         }
     }
 
@@ -174,14 +174,7 @@ internal static unsafe class ConvWideGemm
         // Bands of plane rows across every channel: the product splits the output positions over the threads, and so did the
         // layer before, so each thread copies the rows its own core wrote and its product part reads the rows it copied.
         var fill = new FillJob(x, planes, layout, channels, Math.Min(layout.Hq, (pool?.Threads ?? 1) * 2), input);
-        Split(pool, fill.Parts, fill);
-    }
-
-    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
-    {
-        if (pool is null || parts == 1)
-            for (int i = 0; i < parts; i++) job.Execute(i);
-        else pool.Run(parts, job);
+        WorkerPool.Split(pool, fill.Parts, fill);
     }
 
     private readonly struct FillJob(float* x, float* planes, Layout layout, int channels, int parts, ChannelTransform input) : IParallelJob

@@ -112,17 +112,10 @@ internal static unsafe class ConvWinograd<T> where T : struct, IWinogradTiles
             long yOff = (long)n * k * g.OutputSize;
             float* x = t.X + (long)n * c * g.InputSize;
             var fill = new FillJob(x, planes, g, l, c, t.Input, threads == 1 ? 1 : Math.Min(l.Hp, threads * 2));
-            Split(pool, fill.Parts, fill);
+            WorkerPool.Split(pool, fill.Parts, fill);
             var job = new Job(l, w, planes, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, kSplit, rowPanels);
-            Split(pool, l.Blocks * kSplit, job);
+            WorkerPool.Split(pool, l.Blocks * kSplit, job);
         }
-    }
-
-    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
-    {
-        if (pool is null || parts == 1)
-            for (int i = 0; i < parts; i++) job.Execute(i);
-        else pool.Run(parts, job);
     }
 
     /// <summary>Bands of plane rows across every channel, with the input's pre-activation.</summary>

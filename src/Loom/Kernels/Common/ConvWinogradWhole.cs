@@ -29,9 +29,9 @@ internal static unsafe class ConvWinogradWhole<T> where T : struct, IWinogradTil
         {
             long yOff = (long)n * k * g.OutputSize;
             var input = new InputJob(t.X + (long)n * c * g.InputSize, planes, v, vStride, g, l, c, paddedT, t.Input, split);
-            Split(pool, split.ChannelParts, input);
+            WorkerPool.Split(pool, split.ChannelParts, input);
             var job = new ProductJob(l, w, v, vStride, paddedT, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, split);
-            Split(pool, split.Parts, job);
+            WorkerPool.Split(pool, split.Parts, job);
         }
     }
 
@@ -53,17 +53,10 @@ internal static unsafe class ConvWinogradWhole<T> where T : struct, IWinogradTil
         {
             long yOff = (long)n * k * g.OutputSize;
             var input = new InputJob(t.X + (long)n * c * g.InputSize, planes, v, vStride, g, l, c, paddedT, t.Input, inputSplit);
-            Split(pool, inputSplit.ChannelParts, input);
+            WorkerPool.Split(pool, inputSplit.ChannelParts, input);
             var job = new TransposedJob(l, w, ut, v, vStride, paddedT, t.Y + yOff, t.Bias, t.Residual == null ? null : t.Residual + yOff, act, split);
-            Split(pool, split.Parts, job);
+            WorkerPool.Split(pool, split.Parts, job);
         }
-    }
-
-    private static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
-    {
-        if (pool is null || parts == 1)
-            for (int i = 0; i < parts; i++) job.Execute(i);
-        else pool.Run(parts, job);
     }
 
     /// <summary>Part = group of channels: their zero-bordered planes (with the input's pre-activation), then their V for every tile.</summary>

@@ -85,6 +85,17 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>
+    /// Runs parts 0..<paramref name="parts"/>-1 of <paramref name="job"/> on <paramref name="pool"/>, or in order on the calling
+    /// thread when there is no pool or one part (the kernels' common entry: no pool means single-threaded).
+    /// </summary>
+    public static void Split<TJob>(WorkerPool? pool, int parts, TJob job) where TJob : struct, IParallelJob
+    {
+        if (pool is null || parts == 1)
+            for (int i = 0; i < parts; i++) job.Execute(i);
+        else pool.Run(parts, job);
+    }
+
+    /// <summary>
     /// Runs parts 0..<paramref name="parts"/>-1 all at the same time, each on its own thread, so a part may
     /// wait for another; returns false, running nothing, when that cannot be promised (the pool is busy or
     /// has fewer threads than parts). Every part gets a thread: a thread takes a new part only after
