@@ -54,6 +54,7 @@ return args switch
     ["wino-split", .. var rest] => WinogradSplitBench.Run(rest),
     ["fc", .. var rest] => FcBench.Run(rest),
     ["corun", .. var rest] => CorunBench.Run(rest),
+    ["probe-cases", .. var rest] => ProbeCasesBench.Run(rest),
     [] or [['-', ..], ..] => Usage(),
     _ => ModelBench.Run(args),
 };
