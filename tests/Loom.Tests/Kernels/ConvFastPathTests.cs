@@ -357,7 +357,7 @@ public sealed class ConvFastPathTests
     }
 
     /// <summary>The ONNX definitions, in double.</summary>
-    private static double Activate(string name, float[] p, double v) => name switch
+    internal static double Activate(string name, float[] p, double v) => name switch
     {
         "Relu" => Math.Max(v, 0),
         "Clip" => Math.Min(Math.Max(v, p[0]), p[1]),

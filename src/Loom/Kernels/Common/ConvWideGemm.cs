@@ -196,6 +196,12 @@ internal static unsafe class ConvWideGemm
     /// <summary>Tests only: false sends the tiles across a row end through the scalar <c>Scatter</c>, as before <see cref="ConvWideSplitTile"/> (same bits).</summary>
     internal static bool s_splitStore = true;
 
+    /// <summary>Tests only: false computes the last, partial column panel with the 8×32 (or 8×16) tile, as before <see cref="ConvWideColumnTail"/> (same bits).</summary>
+    internal static bool s_columnTail = true;
+
+    /// <summary>Tests only: tail blocks computed by <see cref="ConvWideColumnTail"/> on this thread.</summary>
+    [ThreadStatic] internal static int s_columnTailRuns;
+
     /// <param name="m">Output channels per group.</param>
     /// <param name="lastId">The job's id, unique per group: <paramref name="lastId"/> − the group's index.</param>
     /// <param name="groupStride">Floats from one group's first channel (or its planes) to the next group's.</param>
@@ -264,7 +270,11 @@ internal static unsafe class ConvWideGemm
             // A partial last panel would read past the image: its columns are packed (zero-filled) once instead.
             int jLast = (wideN - 1) / nr * nr;
             float* last = null;
-            if (wideN % nr != 0 && jLast >= j0 && jLast < j1)
+            bool hasTail = wideN % nr != 0 && jLast >= j0 && jLast < j1;
+            // With AVX-512 the last panel is computed by output-channel lanes from the image itself (its c real columns only).
+            bool tailLanes = hasTail && s_columnTail && ConvWideColumnTail.Supports(ks);
+            float* tailBlock = stackalloc float[tailLanes ? nr * ConvWideColumnTail.ColumnStride : 0];
+            if (hasTail && !tailLanes)
             {
                 // Row blocks over every column (GemmPartition's split for large A) all reach the last panel: packed by a thread's first.
                 var scratch = GemmScratch.ForThread;
@@ -290,6 +300,12 @@ internal static unsafe class ConvWideGemm
                     direct.Bias = scattered.Bias = bias == null || !whole ? null : bias + i;
                     for (int j = jb; j < jbEnd; j += nr)
                     {
+                        if (tailLanes && j == jLast)
+                        {
+                            Tail(packed, i, i0, i1, jLast, tailBlock, bias != null || scattered.Mode != TileActivation.None ? scattered : null,
+                                afterwards, anyEpilogue);
+                            continue;
+                        }
                         float* b = j == jLast && last != null ? last : x + j;
                         int* offs = j == jLast && last != null ? layout.PackedOffsets : offsets;
                         int oy = j / wq, ox = j - oy * wq;
@@ -319,15 +335,41 @@ internal static unsafe class ConvWideGemm
             }
         }
 
+        /// <summary>
+        /// The last panel's part of row tile <paramref name="i"/> with <see cref="ConvWideColumnTail"/>: a whole tile that begins a pair
+        /// (counted from <paramref name="i0"/>) with a whole tile after it waits for that one, and the two are computed as 16 lanes; others
+        /// as 8. Each tile is then scattered as the 8×32 kernel's would be, with the same epilogue split (<paramref name="ep"/>: the
+        /// scattered tile epilogue with no bias in it yet, or null when there is none).
+        /// </summary>
+        private void Tail(GemmPackedA packed, int i, int i0, int i1, int jLast, float* block, GemmTileEpilogue? ep, bool afterwards, bool anyEpilogue)
+        {
+            int rows = Math.Min(8, i1 - i), cols = layout.WideN - jLast;
+            bool whole = rows == 8, pairFirst = (i - i0) % 16 == 0;
+            if (whole && pairFirst && i + 16 <= i1) return;
+            bool pair = whole && !pairFirst;
+            int first = pair ? i - 8 : i;
+            GemmTileEpilogue e = ep ?? default;
+            if (ep != null) e.Bias = bias == null ? null : bias + first;
+            s_columnTailRuns++;
+            ConvWideColumnTail.Compute(cols, packed.FullDepthPanel(first), pair ? packed.FullDepthPanel(i) : null, x + jLast, layout.Offsets, k,
+                block, ep != null && whole ? &e : null);
+            if (pair) Scatter(block, 1, ConvWideColumnTail.ColumnStride, first, 8, jLast, cols, false, afterwards);
+            Scatter(pair ? block + 8 : block, 1, ConvWideColumnTail.ColumnStride, i, rows, jLast, cols, !whole && bias != null, whole ? afterwards : anyEpilogue);
+        }
+
         /// <summary>Copies the tile's real outputs (wide columns ox &lt; OW) to Y and applies the epilogue there.</summary>
+        private void Scatter(float* tile, int nr, int i, int rows, int j, int cols, bool addBias, bool epilogue) =>
+            Scatter(tile, nr, 1, i, rows, j, cols, addBias, epilogue);
+
+        /// <summary>As above for a tile whose element (r, col) is at <c>tile[r·rowStride + col·colStride]</c>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Scatter(float* tile, int nr, int i, int rows, int j, int cols, bool addBias, bool epilogue)
+        private void Scatter(float* tile, int rowStride, int colStride, int i, int rows, int j, int cols, bool addBias, bool epilogue)
         {
             int wp = layout.Wq, ow = g.OW, outSize = g.OutputSize;
             int oy0 = j / wp, ox0 = j - oy0 * wp;
             for (int r = 0; r < rows; r++)
             {
-                float* src = tile + r * nr;
+                float* src = tile + r * rowStride;
                 long rowBase = (long)(i + r) * outSize;
                 float b = addBias ? bias[i + r] : 0;
                 for (int col = 0, oy = oy0, ox = ox0; col < cols; oy++, ox = 0)
@@ -336,11 +378,13 @@ internal static unsafe class ConvWideGemm
                     if (valid > 0)
                     {
                         long at = rowBase + (long)oy * ow + ox;
-                        float* dst = y + at, s = src + col;
+                        float* dst = y + at, s = src + col * colStride;
                         // The residual joins the tile before the tile is stored: Y may be the residual's own storage.
                         float* res = epilogue && residual != null ? residual + at : null;
                         int q = 0;
-                        if (res != null)
+                        if (colStride != 1)
+                            for (; q < valid; q++) dst[q] = res != null ? s[q * colStride] + res[q] : s[q * colStride];
+                        else if (res != null)
                         {
                             for (; q + 8 <= valid; q += 8) Vector256.Store(Vector256.Load(s + q) + Vector256.Load(res + q), dst + q);
                             for (; q < valid; q++) dst[q] = s[q] + res[q];
