@@ -39,7 +39,7 @@ internal static class LoadPhases
         model = Step("shape inference (after passes)", () => ShapeInference.Run(model));
         var main = Step("compile graph (kernels, packing)", () => new CompiledGraph(model.Graph, model.Opsets, Kernels.KernelRegistry.Default, options, null));
         if (Environment.GetEnvironmentVariable("LOOM_PHASES_JSON") is { } json)
-            Step("json read of a cached profile", () => System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(json), MachineProfileJson.Default.MachineProfile));
+            Step("json read of a cached profile", () => MachineProfileJson.Read(File.ReadAllBytes(json)));
         var profile = Step("machine profile", () => MachineProfile.ForThisMachine(threads));
         var scheduler = Step("scheduler setup", () => new SessionScheduler(main, options));
         Step("cost model", () => scheduler.Cost);

@@ -81,7 +81,7 @@ public sealed record MachineProfile
     public double MemoryBytesPerSecond { get; init; }
 
     /// <summary>Seconds per byte read from memory: <see cref="MemoryBytesPerSecond"/>, or 10 GB/s where the profile has none.</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
+    [System.Text.Json.Serialization.JsonIgnore] // derived: not in the cache file (MachineProfileJson), nor in the serializer's of earlier builds
     public double MemorySecondsPerByte => 1 / (MemoryBytesPerSecond > 0 ? MemoryBytesPerSecond : MemoryProbe.AssumedBytesPerSecond);
 
     /// <summary>
@@ -214,12 +214,12 @@ public sealed record MachineProfile
         try
         {
             if (!File.Exists(file)) return null;
-            var p = JsonSerializer.Deserialize(File.ReadAllText(file), MachineProfileJson.Default.MachineProfile);
+            var p = MachineProfileJson.Read(File.ReadAllBytes(file));
             if (p is null || p.Single.Length != Classes || p.Wide.Length != Classes || p.Machine != machine) return null;
             bool busy = p.ParallelScaling is { } s && s < QuietBar(p.Threads);
             return busy && DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > BusyProfileLifetime ? null : p;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException or FormatException) { return null; }
     }
 
     private static void TryWrite(string file, MachineProfile profile)
@@ -228,7 +228,7 @@ public sealed record MachineProfile
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             var temp = file + $".{Environment.ProcessId}.tmp";
-            File.WriteAllText(temp, JsonSerializer.Serialize(profile, MachineProfileJson.Default.MachineProfile));
+            File.WriteAllText(temp, MachineProfileJson.Write(profile));
             File.Move(temp, file, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // a cache that cannot be written only costs a re-probe
@@ -247,18 +247,39 @@ public sealed record MachineProfile
         Vector512.IsHardwareAccelerated ? "512-bit vectors" : Vector256.IsHardwareAccelerated ? "256-bit vectors"
         : Vector128.IsHardwareAccelerated ? "128-bit vectors" : "no vector intrinsics";
 
+    /// <summary>
+    /// The first "model name" of /proc/cpuinfo. Read as bytes: File.ReadLines (a StreamReader's first use in the process) cost
+    /// a fresh load ~10 ms.
+    /// </summary>
     private static string CpuModel()
     {
         try
         {
             if (File.Exists("/proc/cpuinfo"))
-                foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                    if (line.StartsWith("model name", StringComparison.Ordinal)) return line[(line.IndexOf(':') + 1)..].Trim();
+            {
+                ReadOnlySpan<byte> rest = File.ReadAllBytes("/proc/cpuinfo");
+                while (!rest.IsEmpty)
+                {
+                    int end = rest.IndexOf((byte)'\n');
+                    var line = end < 0 ? rest : rest[..end];
+                    rest = end < 0 ? default : rest[(end + 1)..];
+                    if (line.StartsWith("model name"u8))
+                        return System.Text.Encoding.UTF8.GetString(line[(line.IndexOf((byte)':') + 1)..]).Trim();
+                }
+            }
         }
         catch (IOException) { }
         return Environment.GetEnvironmentVariable("PROCESSOR_IDENTIFIER") ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
     }
 
-    private static string Hash(string s) =>
-        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(s)))[..16].ToLowerInvariant();
+    /// <summary>
+    /// FNV-1a (64 bits) of the UTF-8 bytes: the file name only has to be stable and tell machines and builds apart. SHA-256
+    /// loaded the cryptography assembly and OpenSSL into every fresh process for it.
+    /// </summary>
+    internal static string Hash(string s)
+    {
+        ulong h = 14695981039346656037;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(s)) h = (h ^ b) * 1099511628211;
+        return h.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
