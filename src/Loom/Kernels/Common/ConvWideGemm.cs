@@ -202,6 +202,9 @@ internal static unsafe class ConvWideGemm
     /// <summary>Tests only: tail blocks computed by <see cref="ConvWideColumnTail"/> on this thread.</summary>
     [ThreadStatic] internal static int s_columnTailRuns;
 
+    /// <summary>Tests only: false runs deep products over large planes without <see cref="PrefetchTaps"/> (same bits).</summary>
+    internal static bool s_prefetchTaps = true;
+
     /// <param name="m">Output channels per group.</param>
     /// <param name="lastId">The job's id, unique per group: <paramref name="lastId"/> − the group's index.</param>
     /// <param name="groupStride">Floats from one group's first channel (or its planes) to the next group's.</param>
@@ -231,6 +234,13 @@ internal static unsafe class ConvWideGemm
         /// </summary>
         private const long SmallImageBytes = 384 << 10;
 
+        /// <summary>
+        /// Planes (or an image) larger than this do not stay in L2 (1 MB on Zen 4 and 5) across a column block's row tiles: deep kernels
+        /// prefetch their B rows ahead (<see cref="PrefetchTaps"/>). Measured on ResNet-50's 56 → 28 3×3 (1.7 MB) only; its 28 → 14
+        /// and 14 → 7 layers (0.9 and 0.5 MB) take the few-positions path.
+        /// </summary>
+        private const long LargeImageBytes = 1 << 20;
+
         /// <summary>Part <paramref name="part"/> % plan.Parts of group <paramref name="part"/> / plan.Parts (its pointers offset to the group's).</summary>
         public void Execute(int part)
         {
@@ -247,7 +257,7 @@ internal static unsafe class ConvWideGemm
             var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
             int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
-            var kernel = g.KernelSize != 1 ? k <= ShortDepth ? ks.ShortDepthOffsetKernel : ks.OffsetKernel
+            var kernel = g.KernelSize != 1 ? k <= ShortDepth ? ks.ShortDepthOffsetKernel : DeepKernel(ks)
                 : (long)m * k * sizeof(float) <= LargeWeightBytes ? ks.PointwiseOffsetKernel
                 : (long)k * wideN * sizeof(float) <= SmallImageBytes ? ks.LargeWeightsSmallImageOffsetKernel : ks.LargeWeightsOffsetKernel;
             // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
@@ -356,6 +366,10 @@ internal static unsafe class ConvWideGemm
             if (pair) Scatter(block, 1, ConvWideColumnTail.ColumnStride, first, 8, jLast, cols, false, afterwards);
             Scatter(pair ? block + 8 : block, 1, ConvWideColumnTail.ColumnStride, i, rows, jLast, cols, !whole && bias != null, whole ? afterwards : anyEpilogue);
         }
+
+        /// <summary>The kernel for a deep (k &gt; <see cref="ShortDepth"/>) product: with B rows prefetched ahead when the planes outgrow L2.</summary>
+        private delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> DeepKernel(GemmKernelSet ks) =>
+            s_prefetchTaps && groupStride * sizeof(float) > LargeImageBytes ? ks.LargeImageOffsetKernel : ks.OffsetKernel;
 
         /// <summary>Copies the tile's real outputs (wide columns ox &lt; OW) to Y and applies the epilogue there.</summary>
         private void Scatter(float* tile, int nr, int i, int rows, int j, int cols, bool addBias, bool epilogue) =>

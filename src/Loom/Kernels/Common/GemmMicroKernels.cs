@@ -74,6 +74,15 @@ internal sealed unsafe class GemmKernelSet
 
     private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _shortDepthOffsetKernel;
 
+    /// <summary>Like <see cref="OffsetKernel"/>, for deep kernels over images larger than L2: prefetches the B rows of later steps.</summary>
+    public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> LargeImageOffsetKernel
+    {
+        get => _largeImageOffsetKernel != null ? _largeImageOffsetKernel : OffsetKernel;
+        private init => _largeImageOffsetKernel = value;
+    }
+
+    private readonly delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> _largeImageOffsetKernel;
+
     /// <summary>Like <see cref="OffsetKernel"/> for the left NR/2 columns only (a last panel with few columns), or null.</summary>
     public delegate*<float*, float*, int*, float*, nint, int, GemmTileEpilogue*, void> HalfOffsetKernel { get; private init; }
 
@@ -87,7 +96,7 @@ internal sealed unsafe class GemmKernelSet
         {
             PointwiseOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreams>, LargeWeightsOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchStreamsAndWeights>,
             LargeWeightsSmallImageOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchWeights>,
-            ShortDepthOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>,
+            ShortDepthOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchNextTile>, LargeImageOffsetKernel = &GemmOffsetKernels.Avx512x8x32<PrefetchTaps>,
             RowTailKernel = &GemmRowTailKernels.Avx512, HalfOffsetKernel = &GemmOffsetKernels.Avx512x8x16,
         } : null;
 
