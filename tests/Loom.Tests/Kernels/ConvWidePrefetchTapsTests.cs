@@ -1,6 +1,4 @@
 using Loom.Kernels.Common;
-using Attr = Loom.IR.Attribute;
-using static Loom.Tests.Kernels.ConvFastPathTests;
 
 namespace Loom.Tests.Kernels;
 
@@ -19,30 +17,6 @@ public sealed class ConvWidePrefetchTapsTests
     ];
 
     [Fact]
-    public void LargePlanesMatchTheDefinitionAndTheProductWithoutPrefetch()
-    {
-        int seed = 0;
-        foreach (var c in Cases)
-        {
-            seed++;
-            var x = Random(Size(c.X), seed);
-            var w = Random(Size(c.W), seed + 10);
-            var b = Random(c.W[0], seed + 20);
-            var expected = ConvTests.NaiveConv(x, c.X, w, c.W, b, 1, c.S, c.P, [1, 1], out _).Select(v => Math.Max(v, 0)).ToArray();
-            var attrs = ConvAttrs(1, c.S, c.P, [1, 1]).Append(Attr.String("activation", "Relu")).ToArray();
-            foreach (var ks in GemmKernelSet.Supported)
-            {
-                using var forced = Force(ks.Name);
-                var one = Run(attrs, 1, x, c, w, b);
-                AssertNear(expected, one, $"{ks.Name} case {seed}");
-                foreach (int threads in new[] { 2, 3 }) Assert.Equal(one, Run(attrs, threads, x, c, w, b));
-                ConvWideGemm.s_prefetchTaps = false;
-                try { Assert.Equal(one, Run(attrs, 1, x, c, w, b)); }
-                finally { ConvWideGemm.s_prefetchTaps = true; }
-            }
-        }
-    }
-
-    private static float[] Run(Attr[] attrs, int threads, float[] x, (int[] X, int[] W, int[] S, int[] P) c, float[] w, float[] b) =>
-        RunOne("FusedConv", "com.loom", attrs, threads, F(x, c.X), F(w, c.W), F(b, c.W[0])).ToArray<float>();
+    public void LargePlanesMatchTheDefinitionAndTheProductWithoutPrefetch() =>
+        ConvWideSplitTileTests.MatchDefinitionThreadsAndSwitch(Cases, on => ConvWideGemm.s_prefetchTaps = on);
 }

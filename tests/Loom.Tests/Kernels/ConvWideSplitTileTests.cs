@@ -23,10 +23,17 @@ public sealed class ConvWideSplitTileTests
     ];
 
     [Fact]
-    public void TilesAcrossRowEndsMatchTheDefinitionAndTheScalarScatter()
+    public void TilesAcrossRowEndsMatchTheDefinitionAndTheScalarScatter() =>
+        MatchDefinitionThreadsAndSwitch(Cases, on => ConvWideGemm.s_splitStore = on);
+
+    /// <summary>
+    /// Each case with a fused Relu, every kernel set: near the float64 definition, the same bits at 2 and 3 threads, and the same
+    /// bits with the path under test switched off (<paramref name="setSwitch"/>(false), restored to true after).
+    /// </summary>
+    internal static void MatchDefinitionThreadsAndSwitch((int[] X, int[] W, int[] S, int[] P)[] cases, Action<bool> setSwitch)
     {
         int seed = 0;
-        foreach (var c in Cases)
+        foreach (var c in cases)
         {
             seed++;
             var x = Random(Size(c.X), seed);
@@ -40,9 +47,9 @@ public sealed class ConvWideSplitTileTests
                 var one = Run(attrs, 1, x, c, w, b);
                 AssertNear(expected, one, $"{ks.Name} case {seed}");
                 foreach (int threads in new[] { 2, 3 }) Assert.Equal(one, Run(attrs, threads, x, c, w, b));
-                ConvWideGemm.s_splitStore = false;
+                setSwitch(false);
                 try { Assert.Equal(one, Run(attrs, 1, x, c, w, b)); }
-                finally { ConvWideGemm.s_splitStore = true; }
+                finally { setSwitch(true); }
             }
         }
     }
