@@ -16,7 +16,7 @@ internal static class ProbeCasesBench
         var o = BenchOptions.Parse(args, defaultRuns: 200);
         int threads = Math.Max(2, o.Threads);
         using var pool = new Runtime.Threading.WorkerPool(threads);
-        Console.WriteLine($"{"class",-12} {"case",5} {"nodes",5} {"1T best us",11} {"1T med",8} {"{threads}T best",10} {"{threads}T med",8} {"best x",7} {"med x",6}");
+        Console.WriteLine($"{"class",-12} {"case",5} {"nodes",5} {"1T best us",11} {"1T med",8} {$"{threads}T best",10} {$"{threads}T med",8} {"best x",7} {"med x",6}");
         foreach (var cls in Enum.GetValues<KernelClass>())
         {
             var cases = ProbeModels.ClassCases(cls);
@@ -47,11 +47,7 @@ internal static class ProbeCasesBench
     }
 
     private static LoomSession Make(Loom.IR.Model model, int threads, Runtime.Threading.WorkerPool? pool) =>
-        LoomSession.Create(model, new LoomSessionOptions
-        {
-            IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, OptimizationLevel = 0, MachineProfile = MachineProfile.Fixed(threads),
-            SharedPool = pool,
-        });
+        LoomSession.Create(model, MachineProbes.SessionOptions(threads, pool));
 
     private static double Time(LoomSession s, Dictionary<string, LoomValue> feeds)
     {

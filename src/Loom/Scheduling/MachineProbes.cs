@@ -87,6 +87,13 @@ internal static class MachineProbes
         };
     }
 
+    /// <summary>How a probe case's session runs: its one node as given (no passes), sequentially, on <paramref name="pool"/>'s threads.</summary>
+    internal static LoomSessionOptions SessionOptions(int threads, Runtime.Threading.WorkerPool? pool) => new()
+    {
+        IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, OptimizationLevel = 0, MachineProfile = MachineProfile.Fixed(threads),
+        SharedPool = pool,
+    };
+
     private static void Keep(ref TimingFit.Sample? best, TimingFit.Sample s)
     {
         if (best is not { } b || s.Seconds < b.Seconds) best = s;
@@ -121,11 +128,7 @@ internal static class MachineProbes
         {
             Runtime.Threading.WorkerPool? pool = null;
             if (threads > 1 && !_pools.TryGetValue(threads, out pool)) _pools[threads] = pool = new Runtime.Threading.WorkerPool(threads);
-            return LoomSession.Create(probe.Model, new LoomSessionOptions
-            {
-                IntraOpThreads = threads, ExecutionMode = ExecutionMode.Sequential, OptimizationLevel = 0, MachineProfile = MachineProfile.Fixed(threads),
-                SharedPool = pool,
-            });
+            return LoomSession.Create(probe.Model, SessionOptions(threads, pool));
         }
 
         private static Dictionary<string, LoomValue> Inputs(LoomSession session) =>
