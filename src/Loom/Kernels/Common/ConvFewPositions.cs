@@ -32,6 +32,16 @@ internal static unsafe class ConvFewPositions
     private const int MaxPlanePositions = 1024;
 
     /// <summary>
+    /// A pointwise layer read in place (stride 1, no padding) whose image — depth × positions floats — is at most this many bytes
+    /// keeps the wide path: B's panels come straight from an image that stays in L2 across the output-channel blocks, where this
+    /// path packs the transposed image and transposes the product back. ResNet-50, one thread, profile --min (2026-11-28, load
+    /// 0.2–0.4): 1024×256 at 14×14 (200 KB) 0.657 → 0.612 ms; 2048×512 at 7×7 (100 KB) went 0.726 → 0.827, so it needs four NR
+    /// panels of positions or more, where the wide path's rounding wastes little. LOOM_FEW_SHALLOW_BYTES overrides it (A/B; 0: off).
+    /// </summary>
+    internal static readonly long ShallowPointwiseBytes =
+        long.TryParse(Environment.GetEnvironmentVariable("LOOM_FEW_SHALLOW_BYTES"), out long v) ? v : 384 * 1024;
+
+    /// <summary>
     /// True when the positions fill MR-row tiles at least 10% better than the path the node would take otherwise
     /// (<paramref name="wide"/>'s columns or plain NR-column panels), for a 1×1 kernel without padding or any kernel
     /// with a wide layout whose planes the rows are packed from. Narrow layers (M below 64) keep the wide path,
@@ -43,6 +53,7 @@ internal static unsafe class ConvFewPositions
         bool fromPlanes = wide is { NeedsCopy: true };
         if (group != 1 || n > (fromPlanes && g.SH == 1 && g.SW == 1 ? MaxPlanePositions : MaxPositions)) return false;
         if (fromPlanes ? outChannels < 64 : g.KernelSize != 1 || g.PD != 0 || g.PH != 0 || g.PW != 0) return false;
+        if (!fromPlanes && wide is not null && n >= 4 * ks.NR && 4L * wide.Depth * wide.WideN <= ShallowPointwiseBytes) return false;
         long columns = GemmCore.RoundUp(wide?.WideN ?? n, ks.NR);
         // Past MaxPositions (stride-1 layers at 27×27 and 28×28) any saving wins: there the wide layout computes 7–8% dropped columns.
         if (n > MaxPositions) return GemmCore.RoundUp(n, ks.MR) < columns;

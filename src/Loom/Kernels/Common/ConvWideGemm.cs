@@ -57,6 +57,7 @@ internal static unsafe class ConvWideGemm
             // With stride 1 and no padding the plane is the image itself (pointwise and "valid" convolutions).
             NeedsCopy = Phases != 1 || g.PH != 0 || g.PW != 0 || Hq != g.IH || Wq != g.IW;
             int depth = channels * g.KH * g.KW;
+            Depth = depth;
             _offsets = GC.AllocateArray<int>(Math.Max(depth, 1), pinned: true);
             _packedOffsets = GC.AllocateArray<int>(Math.Max(depth, 1), pinned: true);
             long plane = (long)Hq * Wq;
@@ -85,6 +86,9 @@ internal static unsafe class ConvWideGemm
         public int WideN { get; }
 
         public bool NeedsCopy { get; }
+
+        /// <summary>Taps of the GEMM: channels × KH × KW.</summary>
+        public int Depth { get; }
 
         /// <summary>The tap offsets into the planes, pinned for the life of the layout.</summary>
         public int* Offsets => (int*)Unsafe.AsPointer(ref _offsets[0]);
