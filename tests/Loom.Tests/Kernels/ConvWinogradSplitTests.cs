@@ -100,17 +100,20 @@ public sealed unsafe class ConvWinogradSplitTests
     }
 
     [Fact]
-    public void TakesTheWholePlaneOnlyWithSeveralThreadsWhenItsInputIsSmallAndTheBlocksDoNotBalance()
+    public void TakesTheWholePlaneOnlyWithSeveralThreadsWhenItsInputIsSmallAndTheBlocksDoNotBalanceOrTheWeightsDominate()
     {
-        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 1, false, 2));   // one thread: the tile blocks keep V in cache
-        Assert.True(ConvWinogradSplit.Whole(16, 256, 49, 32, 1, true, 2));    // ... unless the tiles run as rows: ResNet-50 256→256 at 14×14
-        Assert.False(ConvWinogradSplit.Whole(36, 64, 196, 32, 1, true, 7));   // ... and V is small: not ResNet-50 64→64 at 56×56
-        Assert.False(ConvWinogradSplit.Whole(16, 48, 49, 32, 1, true, 2));    // ... and channels are many: not SqueezeNet 48→192 at 13×13
-        Assert.True(ConvWinogradSplit.Whole(16, 512, 16, 32, 2, true, 1));    // ResNet-50 512→512 at 7×7: one block for two threads
-        Assert.True(ConvWinogradSplit.Whole(36, 64, 196, 32, 2, true, 3));    // three blocks would leave one thread a block behind
-        Assert.False(ConvWinogradSplit.Whole(16, 64, 49, 32, 2, false, 2));   // SqueezeNet 64→256 at 13×13: a block per thread
-        Assert.False(ConvWinogradSplit.Whole(36, 16, 196, 32, 2, false, 7));  // SqueezeNet 16→64 at 55×55, F(4×4): 7 blocks
-        Assert.False(ConvWinogradSplit.Whole(36, 128, 196, 32, 2, true, 1));  // 128 channels at 56×56: 3.9 MiB of V
+        Assert.False(ConvWinogradSplit.Whole(16, 64, 256, 49, 32, 1, false, 2));   // one thread: the tile blocks keep V in cache
+        Assert.True(ConvWinogradSplit.Whole(16, 256, 256, 49, 32, 1, true, 2));    // ... unless the tiles run as rows: ResNet-50 256→256 at 14×14
+        Assert.False(ConvWinogradSplit.Whole(36, 64, 64, 196, 32, 1, true, 7));   // ... and V is small: not ResNet-50 64→64 at 56×56
+        Assert.False(ConvWinogradSplit.Whole(16, 48, 192, 49, 32, 1, true, 2));    // ... and channels are many: not SqueezeNet 48→192 at 13×13
+        Assert.True(ConvWinogradSplit.Whole(16, 512, 512, 16, 32, 2, true, 1));    // ResNet-50 512→512 at 7×7: one block for two threads
+        Assert.True(ConvWinogradSplit.Whole(36, 64, 64, 196, 32, 2, true, 3));    // three blocks would leave one thread a block behind
+        Assert.False(ConvWinogradSplit.Whole(16, 64, 256, 49, 32, 2, false, 2));   // SqueezeNet 64→256 at 13×13: a block per thread
+        Assert.False(ConvWinogradSplit.Whole(36, 16, 64, 196, 32, 2, false, 7));  // SqueezeNet 16→64 at 55×55, F(4×4): 7 blocks
+        Assert.False(ConvWinogradSplit.Whole(36, 128, 128, 196, 32, 2, true, 1));  // 128 channels at 56×56: 3.9 MiB of V
+        Assert.True(ConvWinogradSplit.Whole(16, 256, 256, 49, 32, 2, false, 2));  // ResNet-50 256→256 at 14×14: each block would stream all 4 MiB of U
+        Assert.False(ConvWinogradSplit.Whole(36, 128, 128, 49, 32, 2, false, 2)); // ... but not its 128→128 at 28×28, U only twice V
+        Assert.False(ConvWinogradSplit.Whole(36, 64, 64, 196, 32, 2, false, 7));  // ... nor its 64→64 at 56×56, U a quarter of V
     }
 
     [Fact]

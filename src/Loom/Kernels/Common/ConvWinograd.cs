@@ -33,7 +33,7 @@ internal static class ConvWinograd
         int tiles = (g.OH + 1) / 2 * ((g.OW + 1) / 2);
         return g.OH * g.OW >= MinPositionsAsRows && p.Channels >= MinChannelsAsRows && p.OutChannels >= MinChannelsAsRows
             && ConvWinogradTransposed.Worth(ks, tiles, p.Channels, p.OutChannels)
-            && ConvWinogradSplit.Whole(Frequencies, p.Channels, tiles, ks.NR, 1, tileRows: true, blocks: 1);
+            && ConvWinogradSplit.Whole(Frequencies, p.Channels, p.OutChannels, tiles, ks.NR, 1, tileRows: true, blocks: 1);
     }
 
     /// <summary>
@@ -100,7 +100,7 @@ internal static unsafe class ConvWinograd<T> where T : struct, IWinogradTiles
         int c = p.Channels, k = p.OutChannels, threads = pool?.Threads ?? 1;
         var l = ConvWinogradLayout.For<T>(g, c, k, ks.NR);
         bool rows = transposed ?? ConvWinogradTransposed.Worth(ks, l.Tiles, c, k);
-        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, l.Tiles, ks.NR, threads, rows, l.Blocks))
+        if (whole ?? ConvWinogradSplit.Whole(Frequencies, c, k, l.Tiles, ks.NR, threads, rows, l.Blocks))
         {
             ConvWinogradWhole<T>.Run(p, g, w, t, act, pool, l, rows);
             return;

@@ -41,9 +41,27 @@ internal readonly struct ConvWinogradSplit
     private const int AloneMinChannels = 128;
 
     /// <summary>
-    /// Whether to split this way: with threads, when V for every tile of the plane fits the budget and the layer's
+    /// Weights (U for every frequency) of at least this many bytes, and at least <see cref="WeightsOverInput"/> times V,
+    /// take the whole plane even where the tile blocks balance the threads. Each tile block multiplies by all of U, so with a
+    /// block per thread both cores stream the whole of U; the whole plane's parts split the output channels, and each core
+    /// streams its share of U and reads V, which is shared. ResNet-50's five 256→256 3×3 layers at 14×14 (U 4 MiB, V 1 MiB)
+    /// took 0.60–0.63 ms at two threads in the model against 0.76–0.90 ms in tile blocks, and the whole model 33.8–34.8 ms against
+    /// 35.4–36.3 (`profile --threads 2 --nodes --min`, three alternated rounds, 2026-11-28 22:20 UTC; no other ResNet-50 layer
+    /// moved, nor any Inception v1/v2 or DenseNet-121 layer by more than 15%). Its 128→128 at 28×28 (U 2.3 MiB, twice V) was mixed (0.66–0.73 against
+    /// 0.53–0.79), and the 64→64 at 56×56 (U a quarter of V) 30% slower, so those stay in blocks; so do SqueezeNet's 13×13
+    /// layers, whose U of at most 1 MiB stays in cache (stop 30: blocks 0.158 against 0.177 ms whole). LOOM_WINO_WEIGHTS=0 turns
+    /// this rule off, for A/B runs.
+    /// </summary>
+    private const long StreamedWeightBytes = 2L << 20;
+
+    /// <summary>How many times V's size U must be for the whole plane to win (see <see cref="StreamedWeightBytes"/>).</summary>
+    private const int WeightsOverInput = 3;
+
+    /// <summary>
+    /// Whether to split this way: with threads, when V for every tile of the plane fits the budget and either the layer's
     /// <paramref name="blocks"/> of tiles do not balance the threads by themselves (<see cref="ConvWinograd.BlocksBalance"/>:
-    /// on the AVX-512 host of 2026-11-28 whole blocks beat the whole plane wherever they balance). One thread keeps the tile
+    /// on the AVX-512 host of 2026-11-28 whole blocks beat the whole plane wherever they balance, unless the weights dominate:
+    /// <see cref="StreamedWeightBytes"/>). One thread keeps the tile
     /// blocks, whose V is still in cache when its products are taken (the whole plane measured 1–5% slower on SqueezeNet's
     /// layers, thread CPU time), unless the tiles run as GEMM rows (<paramref name="tileRows"/>,
     /// <see cref="ConvWinogradTransposed"/>), V stays within <see cref="AloneFloats"/> and channels are many: ResNet-50's
@@ -51,11 +69,16 @@ internal readonly struct ConvWinogradSplit
     /// thread, fastest of 100 runs, 2026-11-27 13:08); its 64→64 at 56×56 (2 MiB of V) was 3–7% slower so, and stays. The
     /// choice moves no bit, since all compute every output element alike.
     /// </summary>
-    public static bool Whole(int frequencies, int channels, int tiles, int nr, int threads, bool tileRows, int blocks)
+    public static bool Whole(int frequencies, int channels, int outChannels, int tiles, int nr, int threads, bool tileRows, int blocks)
     {
         long v = (long)frequencies * channels * GemmCore.RoundUp(tiles, nr);
-        return threads > 1 ? v <= WholeFloats && !ConvWinograd.BlocksBalance(blocks, threads) : tileRows && v <= AloneFloats && channels >= AloneMinChannels;
+        if (threads == 1) return tileRows && v <= AloneFloats && channels >= AloneMinChannels;
+        if (v > WholeFloats) return false;
+        long u = (long)frequencies * channels * outChannels;
+        return !ConvWinograd.BlocksBalance(blocks, threads) || s_weights && u * sizeof(float) >= StreamedWeightBytes && u >= WeightsOverInput * v;
     }
+
+    private static readonly bool s_weights = Environment.GetEnvironmentVariable("LOOM_WINO_WEIGHTS") != "0";
 
     public ConvWinogradSplit(int frequencies, int channels, int outChannels, int paddedT, int mr, int nr, int threads)
     {
