@@ -47,10 +47,10 @@ internal readonly struct ConvWinogradSplit
     /// streams its share of U and reads V, which is shared. ResNet-50's five 256→256 3×3 layers at 14×14 (U 4 MiB, V 1 MiB)
     /// took 0.60–0.63 ms at two threads in the model against 0.76–0.90 ms in tile blocks, and the whole model 33.8–34.8 ms against
     /// 35.4–36.3 (`profile --threads 2 --nodes --min`, three alternated rounds, 2026-11-28 22:20 UTC; no other ResNet-50 layer
-    /// moved, nor any Inception v1/v2 or DenseNet-121 layer by more than 15%). Its 128→128 at 28×28 (U 2.3 MiB, twice V) was mixed (0.66–0.73 against
-    /// 0.53–0.79), and the 64→64 at 56×56 (U a quarter of V) 30% slower, so those stay in blocks; so do SqueezeNet's 13×13
-    /// layers, whose U of at most 1 MiB stays in cache (stop 30: blocks 0.158 against 0.177 ms whole). LOOM_WINO_WEIGHTS=0 turns
-    /// this rule off, for A/B runs.
+    /// moved, nor any Inception v1/v2 or DenseNet-121 layer by more than 15%). Its 128→128 at 28×28 (U 2.3 MiB, twice V)
+    /// was mixed (0.66–0.73 against 0.53–0.79), and the 64→64 at 56×56 (U a quarter of V) 30% slower, so those stay in blocks;
+    /// so do SqueezeNet's 13×13 layers, whose U of at most 1 MiB stays in cache (stop 30: blocks 0.158 against 0.177 ms
+    /// whole). LOOM_WINO_WEIGHTS=0 turns this rule off, for A/B runs.
     /// </summary>
     private const long StreamedWeightBytes = 2L << 20;
 
