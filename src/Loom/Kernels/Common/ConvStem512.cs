@@ -12,8 +12,9 @@ namespace Loom.Kernels.Common;
 /// channel (P_p[r][j] = xpad[r][SW·j + p]), so output column ow's tap kw reads P_{kw mod SW}[SH·oh + kh][ow + kw / SW] with
 /// unit stride: each tap is 4 unaligned loads of 16 columns, 4 weight broadcasts and 16 FMAs into 4 output channels × 64
 /// columns held in registers, summed in (c, kh, kw) order. Each output row's blocks are stored straight into Y with bias,
-/// residual and Relu fused (the last block of a row through a stack buffer, never past the row end). Parts are bands of output
-/// rows; every element is the same sum whatever the split, so the bits do not depend on the thread count.
+/// residual and Relu fused (the last block of a row through masked stores, never past the row end). Parts are bands of output
+/// rows, each run in bands of 16 rows whose phase rows stay in L2 while every 4-channel group reads them; every element is
+/// the same sum whatever the split, so the bits do not depend on the thread count.
 /// </summary>
 internal static unsafe class ConvStem512
 {
@@ -22,14 +23,21 @@ internal static unsafe class ConvStem512
     private const int MaxKernel = 11;
 
     /// <summary>
-    /// Fewest taps (C·KH·KW) taken: ResNet-50's 3×7×7 stem (147) ran 1.19–1.23 ms against ConvWideGemm's 1.31 (profile --min, one
-    /// thread, 2026-11-28 13:10, load 7–8); SqueezeNet's 3×3×3 (27) 0.41–0.46 against 0.35–0.46, not a win: with so few taps the
-    /// per-block stores and epilogue weigh as much as the FMAs.
+    /// Fewest taps (C·KH·KW) taken. SqueezeNet's and ShuffleNet's 3×3×3 stems (27) run here 0.30–0.32 ms against ConvWideGemm's
+    /// 0.41–0.43 and 0.15–0.17 against 0.23 (profile --min, one thread, alternated, 2026-11-28 23:20); an earlier reading at
+    /// load 7–8 (0.41–0.46 against 0.35–0.46) had kept them out. One- and two-channel 3×3 kernels (9, 18 taps) are unmeasured.
     /// </summary>
-    private const int MinTaps = 64;
+    private const int MinTaps = 27;
 
     /// <summary>Widest padded input row copied through the stack.</summary>
     private const int MaxRowFloats = 4096;
+
+    /// <summary>
+    /// Output rows per band: each band's phase rows (2·16 + KH − 1 rows of every channel and phase: 52–114 KB for 3×3 and 7×7
+    /// stems at 224²) stay in L2 while every 4-channel group runs over it, where a whole part's planes (~700 KB) were read
+    /// again from L3 by each group. ResNet-50's 7×7 stem: 1.31–1.32 against 1.45–1.46 ms (one thread, alternated).
+    /// </summary>
+    private const int Band = 16;
 
     /// <summary>Whether this kernel takes the convolution (shape only, never the thread count).</summary>
     public static bool Supports(ConvProblem p, Conv3D g, ChannelTransform input) =>
@@ -125,23 +133,24 @@ internal static unsafe class ConvStem512
             int oh0 = (int)((long)g.OH * part / parts), oh1 = (int)((long)g.OH * (part + 1) / parts);
             int ow = g.OW, outSize = g.OutputSize;
             bool relu = act.Kind == ActivationKind.Relu, after = act.Kind is not (ActivationKind.None or ActivationKind.Relu);
-            for (int i = 0; i < m; i += 4)
-                for (int oh = oh0; oh < oh1; oh++)
-                {
-                    float* src = planes + (long)oh * g.SH * wq;
-                    long at = (long)i * outSize + (long)oh * ow;
-                    var e = new Epilogue(y + at, residual == null ? null : residual + at, outSize, bias == null ? null : bias + i, relu);
-                    float* wi = w + (long)i * taps;
-                    int x0 = 0;
-                    for (; x0 + 4 * Lanes <= ow; x0 += 4 * Lanes) Block<V4>(src + x0, offsets, taps, wi, e, x0, 4 * Lanes);
-                    int rest = ow - x0;
-                    if (rest > 3 * Lanes) Block<V4>(src + x0, offsets, taps, wi, e, x0, rest);
-                    else if (rest > 2 * Lanes) Block<V3>(src + x0, offsets, taps, wi, e, x0, rest);
-                    else if (rest > Lanes) Block<V2>(src + x0, offsets, taps, wi, e, x0, rest);
-                    else if (rest > 0) Block<V1>(src + x0, offsets, taps, wi, e, x0, rest);
-                    if (after)
-                        for (int r = 0; r < 4; r++) act.ApplyRow(y + at + (long)r * outSize, ow, 0, null);
-                }
+            for (int b0 = oh0; b0 < oh1; b0 += Band)
+                for (int i = 0; i < m; i += 4)
+                    for (int oh = b0; oh < Math.Min(b0 + Band, oh1); oh++)
+                    {
+                        float* src = planes + (long)oh * g.SH * wq;
+                        long at = (long)i * outSize + (long)oh * ow;
+                        var e = new Epilogue(y + at, residual == null ? null : residual + at, outSize, bias == null ? null : bias + i, relu);
+                        float* wi = w + (long)i * taps;
+                        int x0 = 0;
+                        for (; x0 + 4 * Lanes <= ow; x0 += 4 * Lanes) Block<V4>(src + x0, offsets, taps, wi, e, x0, 4 * Lanes);
+                        int rest = ow - x0;
+                        if (rest > 3 * Lanes) Block<V4>(src + x0, offsets, taps, wi, e, x0, rest);
+                        else if (rest > 2 * Lanes) Block<V3>(src + x0, offsets, taps, wi, e, x0, rest);
+                        else if (rest > Lanes) Block<V2>(src + x0, offsets, taps, wi, e, x0, rest);
+                        else if (rest > 0) Block<V1>(src + x0, offsets, taps, wi, e, x0, rest);
+                        if (after)
+                            for (int r = 0; r < 4; r++) act.ApplyRow(y + at + (long)r * outSize, ow, 0, null);
+                    }
         }
     }
 
