@@ -47,6 +47,8 @@ public static class FlopCounter
             case var op when ConvOps.IsAnyConvolution(op) && !ConvOps.IsTransposed(op):
             {
                 var w = DimsOf(In(ConvOps.WeightInput(op))); var y = Size(Out(0));
+                // A 1×1 convolution that writes the mean over its positions (Passes.FuseConvMean) computes all of them.
+                if (n.GetInt(Passes.FuseConvMean.Attribute, 0) != 0) y = Size(In(0)) is { } x && w is { Length: > 1 } && w[1] > 0 ? x / w[1] * w[0] : null;
                 if (w is null || y is null) return null;
                 long perOutput = w.Skip(1).Aggregate(1L, (p, d) => p * d); // Cin/group * kernel
                 return 2 * y * perOutput + (n.HasInput(2) && ConvOps.IsForward(op) ? y : 0);

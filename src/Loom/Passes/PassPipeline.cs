@@ -65,6 +65,7 @@ public sealed class PassPipeline(IEnumerable<Pass> passes)
                 dce,
                 .. options.LoomOperators
                     ? [new Pass("relu-into-concat", ReluIntoConcat.Run), new Pass("fuse-conv-activation", FuseConvActivation.Run),
+                        new Pass("fuse-conv-mean", FuseConvMean.Run),
                         new Pass("fold-channel-shuffle", FoldChannelShuffle.Run),
                         new Pass("fuse-elementwise-chains", FuseElementwiseChains.Run)]
                     : Array.Empty<Pass>(),

@@ -14,7 +14,7 @@ internal static class ConvRules
         r.Add("QLinearConv", ctx => Conv(ctx, 0, 3, ctx.HasInput(7) ? ctx.InputDataType(7) : ctx.InputDataType(0)));
         r.Add("DeformConv", ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)));
         r.Add("ConvTranspose", ConvTranspose);
-        r.Add(ConvOps.FusedConv, ctx => Conv(ctx, 0, 1, ctx.InputDataType(0)), domain: ConvOps.LoomDomain);
+        r.Add(ConvOps.FusedConv, FusedConv, domain: ConvOps.LoomDomain);
         r.Add(ConvOps.FusedConvTranspose, ConvTranspose, domain: ConvOps.LoomDomain);
     }
 
@@ -30,6 +30,14 @@ internal static class ConvRules
         var kernel = KernelDims(ctx, attrs.KernelShape, w, x.Rank - 2);
         var spatial = ConvGeometry.OutputDims(attrs, x.Dims.Skip(2).ToList(), kernel, pool: false, ctx.Fail);
         ctx.SetOutput(0, dtype, new Shape([x[0], w?[0] ?? ctx.NewSymbol(), .. spatial]));
+    }
+
+    /// <summary>As Conv; with <c>spatial_mean</c> (Passes.FuseConvMean) the mean over the positions: [N, M, 1, …].</summary>
+    private static void FusedConv(InferenceContext ctx)
+    {
+        Conv(ctx, 0, 1, ctx.InputDataType(0));
+        if (ctx.Node.GetInt(Passes.FuseConvMean.Attribute, 0) != 0 && ctx.OutputType(0) is TensorType { Shape: { } y } t)
+            ctx.SetOutput(0, t.ElementType, new Shape([y[0], y[1], .. Enumerable.Repeat(Dim.One, y.Rank - 2)]));
     }
 
     private static void ConvTranspose(InferenceContext ctx)

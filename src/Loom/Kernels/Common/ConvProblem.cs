@@ -49,6 +49,9 @@ internal sealed class ConvProblem
 /// </summary>
 internal sealed record ConvPlan(ConvProblem Problem, Conv3D Geometry, ConvWideGemm.Layout? Wide)
 {
+    /// <summary>The output shape of a convolution that writes the mean over its positions (FusedConv spatial_mean): [N, M, 1, …].</summary>
+    public int[] MeanShape { get; } = [Problem.Batch, Problem.OutChannels, .. Enumerable.Repeat(1, Problem.OutputShape.Length - 2)];
+
     /// <param name="wide">The kernel set of the node's full-depth packed weights, or null when it has none.</param>
     public static ConvPlan Create(ConvAttributes attrs, Runtime.KernelContext ctx, GemmKernelSet? wide)
     {

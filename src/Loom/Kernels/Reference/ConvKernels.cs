@@ -58,6 +58,7 @@ internal sealed unsafe class ConvKernel : Kernel
     private readonly FusedActivation _activation;
     private readonly bool _inputRelu;
     private readonly int[]? _inputChannels; // FusedConv input_channels: conv input channel c reads channel _inputChannels[c] of X
+    private readonly bool _spatialMean; // FusedConv spatial_mean (Passes.FuseConvMean): Y [N, M, 1, 1] is the mean over positions
     private readonly ShapeKeyedCache<ConvPlan> _plans = new();
 
     public ConvKernel(KernelInfo info, FusedActivation activation = default)
@@ -80,6 +81,9 @@ internal sealed unsafe class ConvKernel : Kernel
                 seen[c] = true;
             }
         }
+        _spatialMean = info.GetInt(Passes.FuseConvMean.Attribute, 0) != 0;
+        if (_spatialMean && (activation.Kind is not (ActivationKind.None or ActivationKind.Relu) || _inputRelu || _inputChannels is not null))
+            throw info.Fail("spatial_mean takes a plain 1×1 convolution with a Relu at most (no input transform)");
         if (info.ConstantInput(1) is { } w) _weights = Weights.Prepare(w, _attrs);
         else _weightsComputedOnce = info.InputComputedOnce(1);
     }
@@ -97,6 +101,7 @@ internal sealed unsafe class ConvKernel : Kernel
         private GemmPackedB? _transposed; // Wᵀ for ConvFewPositions, packed on first use (only late layers need it)
         private ConvWinogradWeights<WinogradF2>? _winograd; // U_ξ for F(2×2), transformed on first use (only layers whose shape takes it)
         private ConvWinogradWeights<WinogradF4>? _winograd4; // U_ξ for F(4×4), likewise
+        private ConvMean.Packed? _mean; // W in ConvMean's panels, packed on first use (spatial_mean only)
 
         public GemmKernelSet? Kernels => PackedWide?[0].Kernels ?? Packed?[0].Kernels;
 
@@ -127,6 +132,16 @@ internal sealed unsafe class ConvKernel : Kernel
             GemmPackedB packed;
             fixed (float* pw = Constant.AsSpan<float>()) packed = new GemmPackedB(ks, k, m, pw, k, transposed: true);
             return Interlocked.CompareExchange(ref _transposed, packed, null) ?? packed;
+        }
+
+        /// <summary>W packed for <see cref="ConvMean"/>, once (racing runs may both pack; one result is kept).</summary>
+        public ConvMean.Packed Mean()
+        {
+            if (Volatile.Read(ref _mean) is { } done) return done;
+            int m = Constant.Shape[0], k = Constant.Length / m;
+            ConvMean.Packed packed;
+            fixed (float* pw = Constant.AsSpan<float>()) packed = new ConvMean.Packed(pw, m, k);
+            return Interlocked.CompareExchange(ref _mean, packed, null) ?? packed;
         }
 
         /// <summary>
@@ -187,6 +202,20 @@ internal sealed unsafe class ConvKernel : Kernel
         else ConvFloat.Run(p, g, buffers, weights?.Packed, _activation, pool);
     }
 
+    /// <summary>spatial_mean: Y [N, M, 1, …] = the mean over positions of act(Conv(X, W) + B), by <see cref="ConvMean"/>.</summary>
+    private void RunMean(KernelContext ctx, Tensor x, Tensor w, Tensor? b, Tensor? extra, ConvPlan plan, Weights? weights)
+    {
+        var (p, g, _) = plan;
+        if (x.DataType != DataType.Float || extra is not null || p.Group != 1 || !g.IsPointwise)
+            throw ctx.Fail("spatial_mean takes a float32 1×1 convolution, stride 1, no padding, one group, no residual or input transform");
+        if (g.InputSize == 0 && p.Batch * p.OutChannels > 0) throw ctx.Fail("spatial_mean over an empty plane");
+        var y = ctx.AllocateOutput(0, x.DataType, plan.MeanShape, clear: false);
+        if (y.Length == 0) return;
+        var packed = ConvMean.Wide && weights is not null ? weights.Mean() : null;
+        fixed (float* px = x.AsSpan<float>(), pw = w.AsSpan<float>(), pb = b is null ? default : b.AsSpan<float>(), py = y.AsSpan<float>())
+            ConvMean.Run(px, pw, packed, pb, py, p.Batch, p.OutChannels, p.Channels, g.InputSize, _activation.Kind == ActivationKind.Relu, ctx.Pool);
+    }
+
     /// <summary>
     /// What <see cref="ConvWideGemm.Supports"/> will say at run time, from the attributes alone. (A strided 1×1 kernel reads
     /// one phase plane, the subsampled image, which the wide layout copies alone.)
@@ -207,7 +236,8 @@ internal sealed unsafe class ConvKernel : Kernel
         if (x.DataType != DataType.Float && (z is not null || inScale is not null || _inputChannels is not null || _activation.Kind != ActivationKind.None))
             throw ctx.Fail($"FusedConv supports float32 only, not {x.DataType.Name()}");
         var weights = WeightsFor(w);
-        var (p, g, wide) = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, weights?.PackedWide?[0].Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
+        var plan = _plans.Get(x.Shape, w.Shape, (_attrs, ctx, weights?.PackedWide?[0].Kernels), static s => ConvPlan.Create(s._attrs, s.ctx, s.Item3));
+        var (p, g, wide) = plan;
         if (b is not null && (b.Rank != 1 || b.Length != p.OutChannels))
             throw ctx.Fail($"bias has shape {ShapeMath.Format(b.Shape)}; expected [{p.OutChannels}]");
         if (z is not null && !z.Shape.SequenceEqual(p.OutputShape))
@@ -217,6 +247,11 @@ internal sealed unsafe class ConvKernel : Kernel
             throw ctx.Fail($"input scale and shift must both be given, float32 with {p.Channels} values (one per input channel)");
         if (_inputChannels is not null && _inputChannels.Length != p.Channels)
             throw ctx.Fail($"input_channels has {_inputChannels.Length} values; the input has {p.Channels} channels");
+        if (_spatialMean)
+        {
+            RunMean(ctx, x, w, b, z ?? inScale, plan, weights);
+            return;
+        }
         // A residual nothing reads afterwards holds the output too (ResNet's blocks): the implicit GEMM reads each residual
         // element in its epilogue before it stores that element, so one stream goes through the caches instead of two.
         var y = z is not null && x.DataType == DataType.Float && WideRuns(p, g, wide, weights) ? ctx.TryAllocateOutputInPlace(0, 3) : null;
