@@ -18,15 +18,7 @@ namespace Loom.Passes;
 /// </summary>
 public static class FoldChannelShuffle
 {
-    public static Model Run(Model model)
-    {
-        if (model.Graph.ValueTypes.IsEmpty) model = ShapeInference.Run(model);
-        var graph = Fold(model.Graph);
-        if (ReferenceEquals(graph, model.Graph)) return model;
-        var opsets = model.Opsets.Versions.SetItem(FuseConvActivation.Domain, 1);
-        return new Model(graph, opsets, model.IrVersion, model.ProducerName, model.ProducerVersion, model.Domain, model.ModelVersion,
-            model.DocString, model.Metadata);
-    }
+    public static Model Run(Model model) => LoomOperatorRewrite.Run(model, m => Fold(m.Graph));
 
     private static Graph Fold(Graph g)
     {

@@ -30,16 +30,7 @@ public static partial class FuseConvActivation
 {
     public const string Domain = ConvOps.LoomDomain;
 
-    public static Model Run(Model model)
-    {
-        if (model.Graph.ValueTypes.IsEmpty) model = ShapeInference.Run(model);
-        int opset = model.Opsets[""] ?? 0;
-        var graph = Fuse(model.Graph, opset);
-        if (ReferenceEquals(graph, model.Graph)) return model;
-        var opsets = model.Opsets.Versions.SetItem(Domain, 1);
-        return new Model(graph, opsets, model.IrVersion, model.ProducerName, model.ProducerVersion, model.Domain, model.ModelVersion,
-            model.DocString, model.Metadata);
-    }
+    public static Model Run(Model model) => LoomOperatorRewrite.Run(model, m => Fuse(m.Graph, m.Opsets[""] ?? 0));
 
     private static Graph Fuse(Graph g, int opset)
     {

@@ -1,4 +1,3 @@
-using Loom.Inference;
 using Loom.IR;
 
 namespace Loom.Passes;
@@ -19,15 +18,7 @@ public static class FuseConvMean
 {
     public const string Attribute = "spatial_mean";
 
-    public static Model Run(Model model)
-    {
-        if (model.Graph.ValueTypes.IsEmpty) model = ShapeInference.Run(model);
-        var graph = Fuse(model.Graph);
-        if (ReferenceEquals(graph, model.Graph)) return model;
-        var opsets = model.Opsets.Versions.SetItem(ConvOps.LoomDomain, 1);
-        return new Model(graph, opsets, model.IrVersion, model.ProducerName, model.ProducerVersion, model.Domain, model.ModelVersion,
-            model.DocString, model.Metadata);
-    }
+    public static Model Run(Model model) => LoomOperatorRewrite.Run(model, m => Fuse(m.Graph));
 
     private static Graph Fuse(Graph g)
     {

@@ -1,4 +1,3 @@
-using Loom.Inference;
 using Loom.IR;
 using Loom.Kernels.Common;
 
@@ -29,15 +28,7 @@ public static class FuseElementwiseChains
 {
     public const string OpType = "ElementwiseChain";
 
-    public static Model Run(Model model)
-    {
-        if (model.Graph.ValueTypes.IsEmpty) model = ShapeInference.Run(model);
-        var graph = Fuse(model.Graph, model.Opsets[""] ?? 0);
-        if (ReferenceEquals(graph, model.Graph)) return model;
-        var opsets = model.Opsets.Versions.SetItem(FuseConvActivation.Domain, 1);
-        return new Model(graph, opsets, model.IrVersion, model.ProducerName, model.ProducerVersion, model.Domain, model.ModelVersion,
-            model.DocString, model.Metadata);
-    }
+    public static Model Run(Model model) => LoomOperatorRewrite.Run(model, m => Fuse(m.Graph, m.Opsets[""] ?? 0));
 
     /// <summary>One node of a chain: which input carries the chain value, and the op it applies.</summary>
     private sealed record Link(int Node, int ChainInput, string Op, string? Operand, bool Swap, float A, float B);

@@ -13,7 +13,7 @@ namespace Loom.Tests.Passes;
 /// A 1×1 convolution (with its Relu) read only by a GlobalAveragePool becomes one FusedConv with spatial_mean (SqueezeNet's
 /// classifier): the rewrite in text form, where it must not apply, and the outputs against ONNX Runtime running the
 /// convolution, Relu and pool as written — channel counts across the 64-channel panels and their 16-channel tails, position
-/// counts across the 6-position tiles, two images, every kernel set, 1–3 threads (bits equal across thread counts).
+/// counts across the 6-position tiles, two and three images, every kernel set, 1 and 2 threads (the same bits at both).
 /// </summary>
 public sealed class FuseConvMeanTests
 {
