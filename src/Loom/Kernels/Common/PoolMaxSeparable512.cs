@@ -99,9 +99,14 @@ internal static unsafe class PoolMaxSeparable512
     /// </summary>
     private const int PrefetchAhead = 3;
 
-    /// <summary>Input rows of output row <paramref name="t"/> of this plane, or past its end of the next plane (when there is one).</summary>
+    /// <summary>
+    /// Prefetches into L1 the input rows of output row <paramref name="t"/> of <paramref name="plane"/>, or, past the part's last
+    /// row, of row t − (end − start) of <paramref name="next"/> (the part's next plane; null when there is none). With
+    /// <paramref name="keepsTopRow"/> the window's first row is skipped except at the part's first row (<see cref="PoolMaxValid3x3"/>
+    /// keeps it from the row before).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PrefetchRows(float* plane, float* next, int t, int oyStart, int oyEnd, Conv3D g)
+    internal static void PrefetchRows(float* plane, float* next, int t, int oyStart, int oyEnd, Conv3D g, bool keepsTopRow = false)
     {
         if (t >= oyEnd)
         {
@@ -109,8 +114,7 @@ internal static unsafe class PoolMaxSeparable512
             plane = next;
             if (plane == null || t >= oyEnd) return;
         }
-        int r0 = Math.Max(t * g.SH - g.PH, 0), r1 = Math.Min(t * g.SH - g.PH + g.KH, g.IH);
-        if (r0 >= r1) return;
+        int top = t * g.SH - g.PH, r0 = Math.Max(keepsTopRow && t != oyStart ? top + 1 : top, 0), r1 = Math.Min(top + g.KH, g.IH);
         for (float* l = plane + (long)r0 * g.IW, end = plane + (long)r1 * g.IW; l < end; l += 16) Sse.Prefetch0(l);
     }
 

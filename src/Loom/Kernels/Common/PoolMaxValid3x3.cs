@@ -21,7 +21,7 @@ internal static unsafe class PoolMaxValid3x3
     /// hardware prefetchers did not keep ahead of these reads on the Zen 5 host: SqueezeNet's pools at one thread went
     /// 0.108–0.118 → 0.076–0.085, 0.051–0.054 → 0.038–0.039 and 0.034–0.046 → 0.024–0.025 ms (alternated, 2026-11-29 00:15).
     /// </summary>
-    private const int PrefetchRows = 3;
+    private const int PrefetchAhead = 3;
     public static bool Supports(Conv3D g) =>
         g.KH == 3 && g.KW == 3 && g.SH == 2 && g.SW == 2 && g.LH == 1 && g.LW == 1 && g.PH == 0 && g.PW == 0
         && 2 * (g.OH - 1) + 3 <= g.IH && 2 * (g.OW - 1) + 3 <= g.IW && Avx512F.IsSupported;
@@ -57,7 +57,7 @@ internal static unsafe class PoolMaxValid3x3
             for (int oy = oyStart; oy < oyEnd; oy++)
             {
                 float* r1 = xp + (long)(2 * oy + 1) * iw, r2 = r1 + iw, yr = yp + (long)oy * ow;
-                Prefetch(xp, p + 1 < p1 ? xp + g.InputSize : null, oy + PrefetchRows, oyStart, oyEnd, iw);
+                PoolMaxSeparable512.PrefetchRows(xp, p + 1 < p1 ? xp + g.InputSize : null, oy + PrefetchAhead, oyStart, oyEnd, g, keepsTopRow: true);
                 for (int s = 0; s < strips; s++)
                 {
                     int o0 = s == strips - 1 ? lastStart : 16 * s;
@@ -80,21 +80,6 @@ internal static unsafe class PoolMaxValid3x3
                 }
             }
         }
-    }
-
-    /// <summary>Input rows of output row <paramref name="t"/> of this plane, or past its end of the next plane (when there is one).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Prefetch(float* plane, float* next, int t, int oyStart, int oyEnd, int iw)
-    {
-        if (t >= oyEnd)
-        {
-            t = oyStart + t - oyEnd;
-            plane = next;
-            if (plane == null || t >= oyEnd) return;
-        }
-        // Rows 2t + 1 and 2t + 2 (and 2t, the kept row, for a part's first output row).
-        float* from = plane + (long)(t == oyStart ? 2 * t : 2 * t + 1) * iw, to = plane + (long)(2 * t + 3) * iw;
-        for (float* l = from; l < to; l += 16) Sse.Prefetch0(l);
     }
 
     /// <summary>The loads' lanes inside the row, for loads at column offsets 0, 16, 2 and 18 of the last strip.</summary>
