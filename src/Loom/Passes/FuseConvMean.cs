@@ -23,23 +23,15 @@ public static class FuseConvMean
     private static Graph Fuse(Graph g)
     {
         g = g.WithNodes(g.Nodes.Select(n => n.WithSubgraphs(Fuse)));
-        var readers = new Dictionary<string, List<int>>();
-        for (int i = 0; i < g.Nodes.Length; i++)
-            foreach (var name in TopologicalSort.UsedNames(g.Nodes[i]).Distinct())
-            {
-                if (!readers.TryGetValue(name, out var list)) readers[name] = list = new List<int>();
-                list.Add(i);
-            }
-        var outputs = g.Outputs.Select(o => o.Name).ToHashSet();
+        var index = new GraphIndex(g);
         Node?[] nodes = [.. g.Nodes];
         bool changed = false;
-        for (int i = 0; i < nodes.Length; i++)
+        for (int p = 0; p < nodes.Length; p++)
         {
-            if (nodes[i] is not { } conv || !Fusable(g, conv)) continue;
-            string y = conv.Outputs[0];
-            if (outputs.Contains(y) || !readers.TryGetValue(y, out var r) || r.Count != 1) continue;
-            int p = r[0];
-            if (nodes[p] is not { Domain: "", OpType: "GlobalAveragePool" } pool || pool.Inputs[0] != y) continue;
+            if (nodes[p] is not { Domain: "", OpType: "GlobalAveragePool" } pool || pool.Inputs.Length == 0) continue;
+            string y = pool.Inputs[0];
+            int i = index.ProducerIndex(y);
+            if (i < 0 || !index.HasSingleConsumer(y) || nodes[i] is not { } conv || conv.Outputs[0] != y || !Fusable(g, conv)) continue;
             var attributes = conv.Attributes.Append(IR.Attribute.Int(Attribute, 1));
             nodes[p] = new Node(ConvOps.FusedConv, conv.Inputs, [pool.Outputs[0]], attributes, conv.Name, ConvOps.LoomDomain);
             nodes[i] = null;
