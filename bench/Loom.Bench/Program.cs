@@ -30,6 +30,7 @@ return args switch
     // Modes that read a model: without one, the usage instead of an index exception.
     ["layers" or "profile" or "ort-profile" or "scaling" or "load-phases" or "corun"] => Usage(),
     ["peak", .. var rest] => PeakBench.Run(rest),
+    ["offset-kernel", .. var rest] => OffsetKernelBench.Run(rest),
     ["gemm", .. var rest] => GemmBench.Run(rest),
     ["layers", .. var rest] => LayerBench.Run(rest),
     ["profile", .. var rest] => OpProfile.Run(rest),

@@ -10,6 +10,7 @@ namespace Loom.Tests.Kernels;
 /// against the float64 definition, bit for bit against the 8×32 / 8×16 tile path it replaces, and at 2 and 3 threads bit for bit
 /// the one-thread output, with every kernel set (the others keep the tile path: the same assertions hold).
 /// </summary>
+[Collection(ConvWide48Tests.Switches)]
 public sealed class ConvWideColumnTailTests
 {
     [Fact]

@@ -156,7 +156,8 @@ internal static unsafe class ConvWideGemm
         long channelSize = (long)layout.Phases * layout.Hq * layout.Wq;
         float* planes = layout.NeedsCopy ? GemmScratch.ForThread.Extra(checked((int)(c * channelSize))) : null;
         // Enough groups for every thread: one part each, as ConvFloat's group GEMMs; else each group's product splits itself.
-        var plan = GemmPartition.Plan(ks, p.OutChannelsPerGroup, layout.WideN, k, groups >= 2 * threads ? 1 : threads, aPacked: true, bPacked: true);
+        int nr = Wide48(ks, g, layout, act) ? GemmOffsetKernels48.NR : ks.NR;
+        var plan = GemmPartition.Plan(ks.MR, nr, p.OutChannelsPerGroup, layout.WideN, k, groups >= 2 * threads ? 1 : threads, aPacked: true, bPacked: true);
         for (int n = 0; n < p.Batch; n++)
         {
             long yOff = (long)n * m * g.OutputSize;
@@ -170,6 +171,23 @@ internal static unsafe class ConvWideGemm
                 Interlocked.Add(ref s_jobs, groups), p.ChannelsPerGroup * channelSize);
             WorkerPool.Split(pool, groups * plan.Parts, job);
         }
+    }
+
+    /// <summary>Tests (and A/B runs, <c>LOOM_WIDE48=0</c>): false keeps pointwise layers on the 8×32 tile (same bits).</summary>
+    internal static bool s_wide48 = Environment.GetEnvironmentVariable("LOOM_WIDE48") != "0";
+
+    /// <summary>
+    /// Pointwise layers with AVX-512 and at least two 48-column panels take the 8×48 tile (<see cref="GemmOffsetKernels48"/>). Their
+    /// last, partial panel goes to <see cref="ConvWideColumnTail"/>, whatever its width (1–47 columns), and with no padding their
+    /// tiles are consecutive outputs (Wq = OW), stored straight into Y. Only with an activation the tile applies itself: Sigmoid
+    /// and Tanh are applied to the stored rows afterwards, whose vector and scalar parts differ in the last bit, and the 48-column
+    /// panels would move outputs between those parts (not the same bits as the 8×32 tile).
+    /// </summary>
+    private static bool Wide48(GemmKernelSet ks, Conv3D g, Layout layout, FusedActivation act)
+    {
+        GemmTileEpilogue probe = default;
+        return s_wide48 && s_columnTail && g.KernelSize == 1 && ConvWideColumnTail.Supports(ks) && layout.Wq == g.OW
+            && layout.WideN >= 2 * GemmOffsetKernels48.NR && act.ToTile(ref probe);
     }
 
     /// <summary>Copies one image's <paramref name="channels"/> into the layout's phase planes, with the pre-activation, split over the pool.</summary>
@@ -206,6 +224,9 @@ internal static unsafe class ConvWideGemm
     /// <summary>Tests only: tail blocks computed by <see cref="ConvWideColumnTail"/> on this thread.</summary>
     [ThreadStatic] internal static int s_columnTailRuns;
 
+    /// <summary>Tests only: parts computed with the 8×48 tile on this thread.</summary>
+    [ThreadStatic] internal static int s_wide48Runs;
+
     /// <summary>Tests only: false runs deep products over large planes without <see cref="PrefetchTaps"/> (same bits).</summary>
     internal static bool s_prefetchTaps = true;
 
@@ -217,6 +238,12 @@ internal static unsafe class ConvWideGemm
     {
         /// <summary>Panels per block: the block's slice of the image stays in L2 while every row tile passes over it.</summary>
         private const int PanelsPerBlock = 8;
+
+        /// <summary>
+        /// The 8×48 tile's column blocks hold at most this much of the image (fewer panels for layers deeper than 341 channels), so
+        /// that the block stays in L2 beside the weights streaming through. 256 KiB measured alike (in the noise of the host).
+        /// </summary>
+        private const long Wide48BlockBytes = 512 << 10;
 
         /// <summary>
         /// Depths whose k loop is too short for a tile's own output lines to arrive (<see cref="GemmKernelSet.ShortDepthOffsetKernel"/>):
@@ -260,15 +287,19 @@ internal static unsafe class ConvWideGemm
             long id = lastId;
             var (i0, i1, j0, j1) = plan.Block(part, m, layout.WideN);
             var ks = packed.Kernels;
-            int mr = ks.MR, nr = ks.NR, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
+            int mr = ks.MR, nr = plan.Nr, wideN = layout.WideN, wq = layout.Wq, ow = g.OW, outSize = g.OutputSize;
+            bool wide48 = nr == GemmOffsetKernels48.NR;
+            if (wide48) s_wide48Runs++;
             var kernel = g.KernelSize != 1 ? k <= ShortDepth ? ks.ShortDepthOffsetKernel : DeepKernel(ks)
-                : (long)m * k * sizeof(float) <= LargeWeightBytes ? ks.PointwiseOffsetKernel
-                : (long)k * wideN * sizeof(float) <= SmallImageBytes ? ks.LargeWeightsSmallImageOffsetKernel : ks.LargeWeightsOffsetKernel;
+                : (long)m * k * sizeof(float) <= LargeWeightBytes ? wide48 ? &GemmOffsetKernels48.Avx512x8x48<PrefetchStreams> : ks.PointwiseOffsetKernel
+                : (long)k * wideN * sizeof(float) <= SmallImageBytes
+                    ? wide48 ? &GemmOffsetKernels48.Avx512x8x48<PrefetchWeights> : ks.LargeWeightsSmallImageOffsetKernel
+                    : wide48 ? &GemmOffsetKernels48.Avx512x8x48<PrefetchStreamsAndWeights> : ks.LargeWeightsOffsetKernel;
             // A last panel with at most NR/2 real columns needs only the left half of the tile computed.
-            var lastKernel = ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
+            var lastKernel = !wide48 && ks.HalfOffsetKernel != null && wideN % nr != 0 && wideN % nr <= nr / 2 ? ks.HalfOffsetKernel : kernel;
             int* offsets = layout.Offsets;
             float* tile = stackalloc float[mr * nr];
-            bool splitStore = ConvWideSplitTile.Supports(ks) && s_splitStore;
+            bool splitStore = ConvWideSplitTile.Supports(ks) && s_splitStore && !wide48;
             // A tile whose columns are consecutive outputs of one row is stored straight into Y with its whole
             // epilogue done by the micro-kernel (Sigmoid and Tanh excepted, applied after). Other tiles go to
             // scratch: whole ones get the bias (and the activation when no residual must come first) in the
@@ -303,9 +334,10 @@ internal static unsafe class ConvWideGemm
                 }
                 scratch.LastPanelJob = id;
             }
-            for (int jb = j0; jb < j1; jb += PanelsPerBlock * nr)
+            int blockPanels = wide48 ? (int)Math.Clamp(Wide48BlockBytes / ((long)k * nr * sizeof(float)), 1, PanelsPerBlock) : PanelsPerBlock;
+            for (int jb = j0; jb < j1; jb += blockPanels * nr)
             {
-                int jbEnd = Math.Min(j1, jb + PanelsPerBlock * nr);
+                int jbEnd = Math.Min(j1, jb + blockPanels * nr);
                 for (int i = i0; i < i1; i += mr)
                 {
                     float* a = packed.FullDepthPanel(i);

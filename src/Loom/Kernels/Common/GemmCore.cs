@@ -192,18 +192,22 @@ internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr
 
     public int Parts => RowParts * ColParts + (SplitMiddle ? 2 : 0);
 
-    public static GemmPartition Plan(GemmKernelSet ks, int m, int n, int k, int threads, bool aPacked, bool bPacked)
+    public static GemmPartition Plan(GemmKernelSet ks, int m, int n, int k, int threads, bool aPacked, bool bPacked) =>
+        Plan(ks.MR, ks.NR, m, n, k, threads, aPacked, bPacked);
+
+    /// <summary>As above for tiles of <paramref name="mr"/> × <paramref name="nr"/> (a product that takes a wider tile than its set's).</summary>
+    public static GemmPartition Plan(int mr, int nr, int m, int n, int k, int threads, bool aPacked, bool bPacked)
     {
         long work = (long)m * n * Math.Max(k, 1);
         int maxParts = (int)Math.Min(threads * 4L, work / MinWorkPerPart);
-        if (threads <= 1 || maxParts < 2) return new(1, 1, ks.MR, ks.NR);
-        int rowTiles = (m + ks.MR - 1) / ks.MR, colTiles = (n + ks.NR - 1) / ks.NR;
+        if (threads <= 1 || maxParts < 2) return new(1, 1, mr, nr);
+        int rowTiles = (m + mr - 1) / mr, colTiles = (n + nr - 1) / nr;
         // With both operands read in place (nothing packed per block), a column block reads all of A and a row block all of B:
         // when A is much the larger (SqueezeNet's classifier, 1000×512 weights over 13×13 = 169 positions: 2 MiB against 346 KiB),
         // row blocks read each weight once where column blocks read A from L3 once per column block (three times per thread).
         // These row blocks taper towards the middle of the claiming order (Tapered), where the threads meet.
         if (aPacked && bPacked && m >= 2L * n && rowTiles >= maxParts)
-            return new(maxParts > threads ? maxParts / threads * threads : maxParts, 1, ks.MR, ks.NR, Tapered: true);
+            return new(maxParts > threads ? maxParts / threads * threads : maxParts, 1, mr, nr, Tapered: true);
         // Column blocks of at least two tiles keep the packed B panels long enough to amortize the A block.
         int colParts = Math.Min(maxParts, Math.Max(1, colTiles / 2));
         int rowParts = RowParts(colParts);
@@ -217,7 +221,7 @@ internal readonly record struct GemmPartition(int RowParts, int ColParts, int Mr
         if (rowParts * colParts % threads != 0 && rowParts > threads) rowParts = rowParts / threads * threads;
         // Each side keeps at least one whole column part, so the middle split needs an even number of them.
         bool splitMiddle = aPacked && rowParts == 1 && colParts % 2 == 0 && colTiles % 2 == 1 && colTiles > colParts && rowTiles >= 2;
-        return new(rowParts, colParts, ks.MR, ks.NR, splitMiddle);
+        return new(rowParts, colParts, mr, nr, splitMiddle);
 
         int RowParts(int cols) =>
             cols < threads * 2 && (bPacked || !aPacked || cols < threads) ? Math.Min(rowTiles, Math.Max(1, maxParts / cols)) : 1;
