@@ -6,7 +6,7 @@ namespace Loom.Tests.Kernels;
 
 /// <summary>
 /// Pointwise layers on the 8×48 tile (<see cref="GemmOffsetKernels48"/>, AVX-512): every last-panel width 1–47 (the column tail
-/// lanes), ResNet-50's plane sizes and a stride-2 layer, output channels in whole and partial 8-row tiles, against the float64
+/// lanes), ResNet-50's plane sizes, a stride-2 layer and one of two groups, output channels in whole and partial 8-row tiles, against the float64
 /// definition, bit for bit against the 8×32 tile, and at 2 and 3 threads bit for bit the one-thread output, with every kernel set
 /// (only the AVX-512 set takes the 8×48 tile; the others must give the same answers with it switched off).
 /// </summary>
@@ -36,18 +36,21 @@ public sealed class ConvWide48Tests
         Check([1, 16, 28, 28], [24, 16, 1, 1], [1, 1], activation, parameters, residual: false, seed: 2);
         Check([1, 12, 56, 56], [16, 12, 1, 1], [2, 2], activation, parameters, residual: false, seed: 3);
         Check([1, 24, 13, 13], [37, 24, 1, 1], [1, 1], activation, parameters, residual: false, seed: 4, bias: false);
+        // Groups deeper than ConvPointwiseNarrow takes read the image in place too (ShuffleNet's): each group a product of its own.
+        Check([1, 40, 14, 14], [48, 20, 1, 1], [1, 1], activation, parameters, residual: true, seed: 5, group: 2);
     }
 
-    private static void Check(int[] xs, int[] ws, int[] strides, string activation, float[] parameters, bool residual, int seed, bool bias = true)
+    private static void Check(int[] xs, int[] ws, int[] strides, string activation, float[] parameters, bool residual, int seed, bool bias = true,
+        int group = 1)
     {
         var x = Random(Size(xs), seed);
         var w = Random(Size(ws), seed + 10);
         var b = Random(ws[0], seed + 20);
         int[] pads = [0, 0, 0, 0];
-        var conv = ConvTests.NaiveConv(x, xs, w, ws, bias ? b : null, 1, strides, pads, [1, 1], out var shape);
+        var conv = ConvTests.NaiveConv(x, xs, w, ws, bias ? b : null, group, strides, pads, [1, 1], out var shape);
         var z = Random(conv.Length, seed + 30);
         var expected = conv.Select((v, i) => Activate(activation, parameters, residual ? v + z[i] : v)).ToArray();
-        var attrs = ConvAttrs(1, strides, pads, [1, 1]).Append(Attr.String("activation", activation));
+        var attrs = ConvAttrs(group, strides, pads, [1, 1]).Append(Attr.String("activation", activation));
         if (parameters.Length > 0) attrs = attrs.Append(Attr.Floats("activation_params", parameters));
         var inputs = new List<Tensor?> { F(x, xs), F(w, ws) };
         if (bias) inputs.Add(F(b, ws[0]));
@@ -55,7 +58,7 @@ public sealed class ConvWide48Tests
         foreach (var ks in GemmKernelSet.Supported)
         {
             using var forced = Force(ks.Name);
-            string what = $"{ks.Name} {activation} x {string.Join('×', xs)} w {string.Join('×', ws)} stride {strides[0]}";
+            string what = $"{ks.Name} {activation} x {string.Join('×', xs)} w {string.Join('×', ws)} stride {strides[0]} group {group}";
             int before = ConvWideGemm.s_wide48Runs;
             var one = Run(attrs, 1, inputs);
             // Sigmoid and Tanh stay on the 8×32 tile (applied after the store; see ConvWideGemm.Wide48).
