@@ -375,6 +375,27 @@ public sealed class ConvFastPathTests
         Attr.Ints("dilations", d.Select(v => (long)v)),
     ];
 
+    /// <summary>
+    /// A random FusedConv case (seeded): its attributes, its inputs (X, W, then the bias and the residual Z when asked) and the
+    /// float64 definition's output, act(conv(X, W) + b + Z).
+    /// </summary>
+    internal static (double[] Expected, IEnumerable<Attr> Attrs, Tensor?[] Inputs) FusedConvCase(int[] xs, int[] ws, int group, int[] strides,
+        int[] pads, string activation, float[] parameters, bool residual, int seed, bool bias)
+    {
+        var x = Random(Size(xs), seed);
+        var w = Random(Size(ws), seed + 10);
+        var b = Random(ws[0], seed + 20);
+        var conv = ConvTests.NaiveConv(x, xs, w, ws, bias ? b : null, group, strides, pads, [1, 1], out var shape);
+        var z = Random(conv.Length, seed + 30);
+        var expected = conv.Select((v, i) => Activate(activation, parameters, residual ? v + z[i] : v)).ToArray();
+        var attrs = ConvAttrs(group, strides, pads, [1, 1]).Append(Attr.String("activation", activation));
+        if (parameters.Length > 0) attrs = attrs.Append(Attr.Floats("activation_params", parameters));
+        var inputs = new List<Tensor?> { F(x, xs), F(w, ws) };
+        if (bias) inputs.Add(F(b, ws[0]));
+        if (residual) inputs.Add(F(z, shape));
+        return (expected, attrs, inputs.ToArray());
+    }
+
     /// <summary>One node on a session with the given intra-op threads; input 1 (the weights) is an initializer, so it is pre-packed as in a real model.</summary>
     internal static Tensor RunOne(string op, string domain, IEnumerable<Attr> attrs, int threads, params Tensor?[] inputs)
     {

@@ -43,18 +43,7 @@ public sealed class ConvWide48Tests
     private static void Check(int[] xs, int[] ws, int[] strides, string activation, float[] parameters, bool residual, int seed, bool bias = true,
         int group = 1)
     {
-        var x = Random(Size(xs), seed);
-        var w = Random(Size(ws), seed + 10);
-        var b = Random(ws[0], seed + 20);
-        int[] pads = [0, 0, 0, 0];
-        var conv = ConvTests.NaiveConv(x, xs, w, ws, bias ? b : null, group, strides, pads, [1, 1], out var shape);
-        var z = Random(conv.Length, seed + 30);
-        var expected = conv.Select((v, i) => Activate(activation, parameters, residual ? v + z[i] : v)).ToArray();
-        var attrs = ConvAttrs(group, strides, pads, [1, 1]).Append(Attr.String("activation", activation));
-        if (parameters.Length > 0) attrs = attrs.Append(Attr.Floats("activation_params", parameters));
-        var inputs = new List<Tensor?> { F(x, xs), F(w, ws) };
-        if (bias) inputs.Add(F(b, ws[0]));
-        if (residual) inputs.Add(F(z, shape));
+        var (expected, attrs, inputs) = FusedConvCase(xs, ws, group, strides, [0, 0, 0, 0], activation, parameters, residual, seed, bias);
         foreach (var ks in GemmKernelSet.Supported)
         {
             using var forced = Force(ks.Name);
@@ -72,6 +61,6 @@ public sealed class ConvWide48Tests
         }
     }
 
-    private static float[] Run(IEnumerable<Attr> attrs, int threads, List<Tensor?> inputs) =>
-        RunOne("FusedConv", "com.loom", attrs, threads, inputs.ToArray()).ToArray<float>();
+    private static float[] Run(IEnumerable<Attr> attrs, int threads, Tensor?[] inputs) =>
+        RunOne("FusedConv", "com.loom", attrs, threads, inputs).ToArray<float>();
 }
