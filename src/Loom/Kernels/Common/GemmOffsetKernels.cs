@@ -19,6 +19,20 @@ internal static unsafe class GemmOffsetKernels
     private const int TapsAhead = 12;
 
     /// <summary>
+    /// Requests the lines of a tile's eight rows of <paramref name="width"/> floats, <paramref name="ld"/> apart, into L1: every
+    /// 16th float and the last one touch every line a row spans, whatever its alignment.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void PrefetchRows(float* p, nint ld, int width)
+    {
+        for (int r = 0; r < 8; r++, p += ld)
+        {
+            for (int off = 0; off < width; off += 16) Sse.Prefetch0(p + off);
+            Sse.Prefetch0(p + width - 1);
+        }
+    }
+
+    /// <summary>
     /// 8 × 32 with software prefetch (<typeparamref name="TPrefetch"/>). NCHW layers read and write one stream per
     /// channel, more than the hardware prefetchers follow: the tile's output lines (and the residual, stored over or
     /// read where the tile lands) are requested before the k loop so that their misses overlap the multiply, and
@@ -35,18 +49,8 @@ internal static unsafe class GemmOffsetKernels
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         // 32 floats span two or three lines whatever their alignment: the first, middle and last float cover them. With a short
         // k loop (a stem's 27 or 147 steps, a 16-channel 3×3's 144) this tile's lines would not arrive in time: the next tile's are requested.
-        float* pre = TPrefetch.NextTile ? c + 32 : c;
-        for (int r = 0; r < 8; r++)
-        {
-            float* row = pre + r * ldc;
-            Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 31);
-        }
-        if (ep != null && ep->Residual != null && ep->Residual != c)
-            for (int r = 0; r < 8; r++)
-            {
-                float* row = ep->Residual + r * ep->Ldr;
-                Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 31);
-            }
+        PrefetchRows(TPrefetch.NextTile ? c + 32 : c, ldc, 32);
+        if (ep != null && ep->Residual != null && ep->Residual != c) PrefetchRows(ep->Residual, ep->Ldr, 32);
         for (int p = 0; p < k; p++)
         {
             float* bp = b + offsets[p];

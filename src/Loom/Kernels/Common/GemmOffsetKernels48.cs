@@ -32,17 +32,8 @@ internal static unsafe class GemmOffsetKernels48
         Vector512<float> c60 = default, c61 = default, c62 = default;
         Vector512<float> c70 = default, c71 = default, c72 = default;
         // 48 floats span three or four lines whatever their alignment.
-        for (int r = 0; r < 8; r++)
-        {
-            float* row = c + r * ldc;
-            Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 32); Sse.Prefetch0(row + 47);
-        }
-        if (ep != null && ep->Residual != null && ep->Residual != c)
-            for (int r = 0; r < 8; r++)
-            {
-                float* row = ep->Residual + r * ep->Ldr;
-                Sse.Prefetch0(row); Sse.Prefetch0(row + 16); Sse.Prefetch0(row + 32); Sse.Prefetch0(row + 47);
-            }
+        GemmOffsetKernels.PrefetchRows(c, ldc, NR);
+        if (ep != null && ep->Residual != null && ep->Residual != c) GemmOffsetKernels.PrefetchRows(ep->Residual, ep->Ldr, NR);
         for (int p = 0; p < k; p++)
         {
             float* bp = b + offsets[p];
