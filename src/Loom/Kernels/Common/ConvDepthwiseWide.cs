@@ -86,14 +86,11 @@ internal static unsafe class ConvDepthwiseWide
         int mode = (int)ep->Mode;
         if (mode != (int)TileActivation.None)
         {
-            var lo = Vector256.Create(ep->Lo);
-            var hi = Vector256.Create(ep->Hi);
-            var sa = Vector256.Create(ep->A);
-            var sb = Vector256.Create(ep->B);
-            a0 = GemmMicroKernels.Finish(a0, null, 0, null, null, lo, hi, sa, sb, mode); a1 = GemmMicroKernels.Finish(a1, null, 0, null, null, lo, hi, sa, sb, mode);
-            a2 = GemmMicroKernels.Finish(a2, null, 0, null, null, lo, hi, sa, sb, mode); a3 = GemmMicroKernels.Finish(a3, null, 0, null, null, lo, hi, sa, sb, mode);
-            a4 = GemmMicroKernels.Finish(a4, null, 0, null, null, lo, hi, sa, sb, mode); a5 = GemmMicroKernels.Finish(a5, null, 0, null, null, lo, hi, sa, sb, mode);
-            a6 = GemmMicroKernels.Finish(a6, null, 0, null, null, lo, hi, sa, sb, mode); a7 = GemmMicroKernels.Finish(a7, null, 0, null, null, lo, hi, sa, sb, mode);
+            var f = new TileFinish256(ep);
+            a0 = f.Activate(a0); a1 = f.Activate(a1);
+            a2 = f.Activate(a2); a3 = f.Activate(a3);
+            a4 = f.Activate(a4); a5 = f.Activate(a5);
+            a6 = f.Activate(a6); a7 = f.Activate(a7);
         }
         a0.Store(dst); a1.Store(dst + 8); a2.Store(dst + 16); a3.Store(dst + 24);
         a4.Store(dst + 32); a5.Store(dst + 40); a6.Store(dst + 48); a7.Store(dst + 56);

@@ -178,29 +178,23 @@ internal static unsafe class GemmMicroKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = Vector512.Create(ep->Lo);
-            var hi = Vector512.Create(ep->Hi);
-            var sa = Vector512.Create(ep->A);
-            var sb = Vector512.Create(ep->B);
-            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
-            c01 = Finish(c01, bias, 0, res, res + 16, lo, hi, sa, sb, mode);
-            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
-            c11 = Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, sa, sb, mode);
-            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
-            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, sa, sb, mode);
-            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
-            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, sa, sb, mode);
-            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
-            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, sa, sb, mode);
-            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
-            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, sa, sb, mode);
-            c60 = Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode);
-            c61 = Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, sa, sb, mode);
-            c70 = Finish(c70, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode);
-            c71 = Finish(c71, bias, 7, res, res + 7 * ldr + 16, lo, hi, sa, sb, mode);
+            var f = new TileFinish512(ep);
+            c00 = f.At(c00, 0, 0);
+            c01 = f.At(c01, 0, 16);
+            c10 = f.At(c10, 1, 0);
+            c11 = f.At(c11, 1, 16);
+            c20 = f.At(c20, 2, 0);
+            c21 = f.At(c21, 2, 16);
+            c30 = f.At(c30, 3, 0);
+            c31 = f.At(c31, 3, 16);
+            c40 = f.At(c40, 4, 0);
+            c41 = f.At(c41, 4, 16);
+            c50 = f.At(c50, 5, 0);
+            c51 = f.At(c51, 5, 16);
+            c60 = f.At(c60, 6, 0);
+            c61 = f.At(c61, 6, 16);
+            c70 = f.At(c70, 7, 0);
+            c71 = f.At(c71, 7, 16);
         }
         c00.Store(c); c01.Store(c + 16);
         c10.Store(c + ldc); c11.Store(c + ldc + 16);
@@ -249,25 +243,19 @@ internal static unsafe class GemmMicroKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = Vector256.Create(ep->Lo);
-            var hi = Vector256.Create(ep->Hi);
-            var sa = Vector256.Create(ep->A);
-            var sb = Vector256.Create(ep->B);
-            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
-            c01 = Finish(c01, bias, 0, res, res + 8, lo, hi, sa, sb, mode);
-            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
-            c11 = Finish(c11, bias, 1, res, res + ldr + 8, lo, hi, sa, sb, mode);
-            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
-            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + 8, lo, hi, sa, sb, mode);
-            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
-            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + 8, lo, hi, sa, sb, mode);
-            c40 = Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
-            c41 = Finish(c41, bias, 4, res, res + 4 * ldr + 8, lo, hi, sa, sb, mode);
-            c50 = Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
-            c51 = Finish(c51, bias, 5, res, res + 5 * ldr + 8, lo, hi, sa, sb, mode);
+            var f = new TileFinish256(ep);
+            c00 = f.At(c00, 0, 0);
+            c01 = f.At(c01, 0, 8);
+            c10 = f.At(c10, 1, 0);
+            c11 = f.At(c11, 1, 8);
+            c20 = f.At(c20, 2, 0);
+            c21 = f.At(c21, 2, 8);
+            c30 = f.At(c30, 3, 0);
+            c31 = f.At(c31, 3, 8);
+            c40 = f.At(c40, 4, 0);
+            c41 = f.At(c41, 4, 8);
+            c50 = f.At(c50, 5, 0);
+            c51 = f.At(c51, 5, 8);
         }
         c00.Store(c); c01.Store(c + 8);
         c10.Store(c + ldc); c11.Store(c + ldc + 8);
@@ -308,21 +296,15 @@ internal static unsafe class GemmMicroKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = new Vector<float>(ep->Lo);
-            var hi = new Vector<float>(ep->Hi);
-            var sa = new Vector<float>(ep->A);
-            var sb = new Vector<float>(ep->B);
-            c00 = Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
-            c01 = Finish(c01, bias, 0, res, res + w, lo, hi, sa, sb, mode);
-            c10 = Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
-            c11 = Finish(c11, bias, 1, res, res + ldr + w, lo, hi, sa, sb, mode);
-            c20 = Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
-            c21 = Finish(c21, bias, 2, res, res + 2 * ldr + w, lo, hi, sa, sb, mode);
-            c30 = Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
-            c31 = Finish(c31, bias, 3, res, res + 3 * ldr + w, lo, hi, sa, sb, mode);
+            var f = new TileFinishVector(ep);
+            c00 = f.At(c00, 0, 0);
+            c01 = f.At(c01, 0, w);
+            c10 = f.At(c10, 1, 0);
+            c11 = f.At(c11, 1, w);
+            c20 = f.At(c20, 2, 0);
+            c21 = f.At(c21, 2, w);
+            c30 = f.At(c30, 3, 0);
+            c31 = f.At(c31, 3, w);
         }
         Unsafe.WriteUnaligned(c, c00); Unsafe.WriteUnaligned(c + w, c01);
         Unsafe.WriteUnaligned(c + ldc, c10); Unsafe.WriteUnaligned(c + ldc + w, c11);

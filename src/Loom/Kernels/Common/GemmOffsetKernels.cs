@@ -88,21 +88,15 @@ internal static unsafe class GemmOffsetKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = Vector512.Create(ep->Lo);
-            var hi = Vector512.Create(ep->Hi);
-            var sa = Vector512.Create(ep->A);
-            var sb = Vector512.Create(ep->B);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode); c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + 16, lo, hi, sa, sb, mode);
-            c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode); c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, sa, sb, mode);
-            c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode); c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, sa, sb, mode);
-            c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode); c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, sa, sb, mode);
-            c40 = GemmMicroKernels.Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode); c41 = GemmMicroKernels.Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, sa, sb, mode);
-            c50 = GemmMicroKernels.Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode); c51 = GemmMicroKernels.Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, sa, sb, mode);
-            c60 = GemmMicroKernels.Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode); c61 = GemmMicroKernels.Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, sa, sb, mode);
-            c70 = GemmMicroKernels.Finish(c70, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode); c71 = GemmMicroKernels.Finish(c71, bias, 7, res, res + 7 * ldr + 16, lo, hi, sa, sb, mode);
+            var f = new TileFinish512(ep);
+            c00 = f.At(c00, 0, 0); c01 = f.At(c01, 0, 16);
+            c10 = f.At(c10, 1, 0); c11 = f.At(c11, 1, 16);
+            c20 = f.At(c20, 2, 0); c21 = f.At(c21, 2, 16);
+            c30 = f.At(c30, 3, 0); c31 = f.At(c31, 3, 16);
+            c40 = f.At(c40, 4, 0); c41 = f.At(c41, 4, 16);
+            c50 = f.At(c50, 5, 0); c51 = f.At(c51, 5, 16);
+            c60 = f.At(c60, 6, 0); c61 = f.At(c61, 6, 16);
+            c70 = f.At(c70, 7, 0); c71 = f.At(c71, 7, 16);
         }
         c00.Store(c); c01.Store(c + 16);
         c10.Store(c + ldc); c11.Store(c + ldc + 16);
@@ -137,21 +131,15 @@ internal static unsafe class GemmOffsetKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = Vector512.Create(ep->Lo);
-            var hi = Vector512.Create(ep->Hi);
-            var sa = Vector512.Create(ep->A);
-            var sb = Vector512.Create(ep->B);
-            c0 = GemmMicroKernels.Finish(c0, bias, 0, res, res, lo, hi, sa, sb, mode);
-            c1 = GemmMicroKernels.Finish(c1, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
-            c2 = GemmMicroKernels.Finish(c2, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
-            c3 = GemmMicroKernels.Finish(c3, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
-            c4 = GemmMicroKernels.Finish(c4, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
-            c5 = GemmMicroKernels.Finish(c5, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
-            c6 = GemmMicroKernels.Finish(c6, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode);
-            c7 = GemmMicroKernels.Finish(c7, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode);
+            var f = new TileFinish512(ep);
+            c0 = f.At(c0, 0, 0);
+            c1 = f.At(c1, 1, 0);
+            c2 = f.At(c2, 2, 0);
+            c3 = f.At(c3, 3, 0);
+            c4 = f.At(c4, 4, 0);
+            c5 = f.At(c5, 5, 0);
+            c6 = f.At(c6, 6, 0);
+            c7 = f.At(c7, 7, 0);
         }
         c0.Store(c); c1.Store(c + ldc); c2.Store(c + 2 * ldc); c3.Store(c + 3 * ldc);
         c4.Store(c + 4 * ldc); c5.Store(c + 5 * ldc); c6.Store(c + 6 * ldc); c7.Store(c + 7 * ldc);
@@ -183,19 +171,13 @@ internal static unsafe class GemmOffsetKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = Vector256.Create(ep->Lo);
-            var hi = Vector256.Create(ep->Hi);
-            var sa = Vector256.Create(ep->A);
-            var sb = Vector256.Create(ep->B);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode); c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + 8, lo, hi, sa, sb, mode);
-            c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode); c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + 8, lo, hi, sa, sb, mode);
-            c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode); c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + 8, lo, hi, sa, sb, mode);
-            c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode); c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + 8, lo, hi, sa, sb, mode);
-            c40 = GemmMicroKernels.Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode); c41 = GemmMicroKernels.Finish(c41, bias, 4, res, res + 4 * ldr + 8, lo, hi, sa, sb, mode);
-            c50 = GemmMicroKernels.Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode); c51 = GemmMicroKernels.Finish(c51, bias, 5, res, res + 5 * ldr + 8, lo, hi, sa, sb, mode);
+            var f = new TileFinish256(ep);
+            c00 = f.At(c00, 0, 0); c01 = f.At(c01, 0, 8);
+            c10 = f.At(c10, 1, 0); c11 = f.At(c11, 1, 8);
+            c20 = f.At(c20, 2, 0); c21 = f.At(c21, 2, 8);
+            c30 = f.At(c30, 3, 0); c31 = f.At(c31, 3, 8);
+            c40 = f.At(c40, 4, 0); c41 = f.At(c41, 4, 8);
+            c50 = f.At(c50, 5, 0); c51 = f.At(c51, 5, 8);
         }
         c00.Store(c); c01.Store(c + 8);
         c10.Store(c + ldc); c11.Store(c + ldc + 8);
@@ -225,17 +207,11 @@ internal static unsafe class GemmOffsetKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = new Vector<float>(ep->Lo);
-            var hi = new Vector<float>(ep->Hi);
-            var sa = new Vector<float>(ep->A);
-            var sb = new Vector<float>(ep->B);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode); c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + w, lo, hi, sa, sb, mode);
-            c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode); c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + w, lo, hi, sa, sb, mode);
-            c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode); c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + w, lo, hi, sa, sb, mode);
-            c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode); c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + w, lo, hi, sa, sb, mode);
+            var f = new TileFinishVector(ep);
+            c00 = f.At(c00, 0, 0); c01 = f.At(c01, 0, w);
+            c10 = f.At(c10, 1, 0); c11 = f.At(c11, 1, w);
+            c20 = f.At(c20, 2, 0); c21 = f.At(c21, 2, w);
+            c30 = f.At(c30, 3, 0); c31 = f.At(c31, 3, w);
         }
         Unsafe.WriteUnaligned(c, c00); Unsafe.WriteUnaligned(c + w, c01);
         Unsafe.WriteUnaligned(c + ldc, c10); Unsafe.WriteUnaligned(c + ldc + w, c11);

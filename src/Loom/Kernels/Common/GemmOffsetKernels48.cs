@@ -64,21 +64,15 @@ internal static unsafe class GemmOffsetKernels48
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = Vector512.Create(ep->Lo);
-            var hi = Vector512.Create(ep->Hi);
-            var sa = Vector512.Create(ep->A);
-            var sb = Vector512.Create(ep->B);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode); c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + 16, lo, hi, sa, sb, mode); c02 = GemmMicroKernels.Finish(c02, bias, 0, res, res + 32, lo, hi, sa, sb, mode);
-            c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode); c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, sa, sb, mode); c12 = GemmMicroKernels.Finish(c12, bias, 1, res, res + ldr + 32, lo, hi, sa, sb, mode);
-            c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode); c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, sa, sb, mode); c22 = GemmMicroKernels.Finish(c22, bias, 2, res, res + 2 * ldr + 32, lo, hi, sa, sb, mode);
-            c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode); c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, sa, sb, mode); c32 = GemmMicroKernels.Finish(c32, bias, 3, res, res + 3 * ldr + 32, lo, hi, sa, sb, mode);
-            c40 = GemmMicroKernels.Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode); c41 = GemmMicroKernels.Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, sa, sb, mode); c42 = GemmMicroKernels.Finish(c42, bias, 4, res, res + 4 * ldr + 32, lo, hi, sa, sb, mode);
-            c50 = GemmMicroKernels.Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode); c51 = GemmMicroKernels.Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, sa, sb, mode); c52 = GemmMicroKernels.Finish(c52, bias, 5, res, res + 5 * ldr + 32, lo, hi, sa, sb, mode);
-            c60 = GemmMicroKernels.Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode); c61 = GemmMicroKernels.Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, sa, sb, mode); c62 = GemmMicroKernels.Finish(c62, bias, 6, res, res + 6 * ldr + 32, lo, hi, sa, sb, mode);
-            c70 = GemmMicroKernels.Finish(c70, bias, 7, res, res + 7 * ldr, lo, hi, sa, sb, mode); c71 = GemmMicroKernels.Finish(c71, bias, 7, res, res + 7 * ldr + 16, lo, hi, sa, sb, mode); c72 = GemmMicroKernels.Finish(c72, bias, 7, res, res + 7 * ldr + 32, lo, hi, sa, sb, mode);
+            var f = new TileFinish512(ep);
+            c00 = f.At(c00, 0, 0); c01 = f.At(c01, 0, 16); c02 = f.At(c02, 0, 32);
+            c10 = f.At(c10, 1, 0); c11 = f.At(c11, 1, 16); c12 = f.At(c12, 1, 32);
+            c20 = f.At(c20, 2, 0); c21 = f.At(c21, 2, 16); c22 = f.At(c22, 2, 32);
+            c30 = f.At(c30, 3, 0); c31 = f.At(c31, 3, 16); c32 = f.At(c32, 3, 32);
+            c40 = f.At(c40, 4, 0); c41 = f.At(c41, 4, 16); c42 = f.At(c42, 4, 32);
+            c50 = f.At(c50, 5, 0); c51 = f.At(c51, 5, 16); c52 = f.At(c52, 5, 32);
+            c60 = f.At(c60, 6, 0); c61 = f.At(c61, 6, 16); c62 = f.At(c62, 6, 32);
+            c70 = f.At(c70, 7, 0); c71 = f.At(c71, 7, 16); c72 = f.At(c72, 7, 32);
         }
         c00.Store(c); c01.Store(c + 16); c02.Store(c + 32);
         c10.Store(c + ldc); c11.Store(c + ldc + 16); c12.Store(c + ldc + 32);

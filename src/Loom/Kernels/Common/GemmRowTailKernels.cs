@@ -78,44 +78,38 @@ internal static unsafe class GemmRowTailKernels
         }
         if (ep != null)
         {
-            float* bias = ep->Bias, res = ep->Residual;
-            nint ldr = ep->Ldr;
-            int mode = (int)ep->Mode;
-            var lo = Vector512.Create(ep->Lo);
-            var hi = Vector512.Create(ep->Hi);
-            var sa = Vector512.Create(ep->A);
-            var sb = Vector512.Create(ep->B);
-            c00 = GemmMicroKernels.Finish(c00, bias, 0, res, res, lo, hi, sa, sb, mode);
-            c01 = GemmMicroKernels.Finish(c01, bias, 0, res, res + 16, lo, hi, sa, sb, mode);
+            var f = new TileFinish512(ep);
+            c00 = f.At(c00, 0, 0);
+            c01 = f.At(c01, 0, 16);
             if (TR.Rows > 1)
             {
-                c10 = GemmMicroKernels.Finish(c10, bias, 1, res, res + ldr, lo, hi, sa, sb, mode);
-                c11 = GemmMicroKernels.Finish(c11, bias, 1, res, res + ldr + 16, lo, hi, sa, sb, mode);
+                c10 = f.At(c10, 1, 0);
+                c11 = f.At(c11, 1, 16);
             }
             if (TR.Rows > 2)
             {
-                c20 = GemmMicroKernels.Finish(c20, bias, 2, res, res + 2 * ldr, lo, hi, sa, sb, mode);
-                c21 = GemmMicroKernels.Finish(c21, bias, 2, res, res + 2 * ldr + 16, lo, hi, sa, sb, mode);
+                c20 = f.At(c20, 2, 0);
+                c21 = f.At(c21, 2, 16);
             }
             if (TR.Rows > 3)
             {
-                c30 = GemmMicroKernels.Finish(c30, bias, 3, res, res + 3 * ldr, lo, hi, sa, sb, mode);
-                c31 = GemmMicroKernels.Finish(c31, bias, 3, res, res + 3 * ldr + 16, lo, hi, sa, sb, mode);
+                c30 = f.At(c30, 3, 0);
+                c31 = f.At(c31, 3, 16);
             }
             if (TR.Rows > 4)
             {
-                c40 = GemmMicroKernels.Finish(c40, bias, 4, res, res + 4 * ldr, lo, hi, sa, sb, mode);
-                c41 = GemmMicroKernels.Finish(c41, bias, 4, res, res + 4 * ldr + 16, lo, hi, sa, sb, mode);
+                c40 = f.At(c40, 4, 0);
+                c41 = f.At(c41, 4, 16);
             }
             if (TR.Rows > 5)
             {
-                c50 = GemmMicroKernels.Finish(c50, bias, 5, res, res + 5 * ldr, lo, hi, sa, sb, mode);
-                c51 = GemmMicroKernels.Finish(c51, bias, 5, res, res + 5 * ldr + 16, lo, hi, sa, sb, mode);
+                c50 = f.At(c50, 5, 0);
+                c51 = f.At(c51, 5, 16);
             }
             if (TR.Rows > 6)
             {
-                c60 = GemmMicroKernels.Finish(c60, bias, 6, res, res + 6 * ldr, lo, hi, sa, sb, mode);
-                c61 = GemmMicroKernels.Finish(c61, bias, 6, res, res + 6 * ldr + 16, lo, hi, sa, sb, mode);
+                c60 = f.At(c60, 6, 0);
+                c61 = f.At(c61, 6, 16);
             }
         }
         c00.Store(c); c01.Store(c + 16);
