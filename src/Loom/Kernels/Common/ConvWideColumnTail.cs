@@ -11,7 +11,7 @@ namespace Loom.Kernels.Common;
 /// tiles spend 16 or 8 per 8 rows whatever c is: SqueezeNet's 13×13 layers have 169 = 5·32 + 9 columns, ResNet-50's 14×14
 /// 196 = 6·32 + 4 and its 7×7 49 = 32 + 17. B is read from the image itself (only the c real columns of each row), so the
 /// panel is not packed either. Every output is the same chain of FMAs over k ascending from zero as in the tile kernels,
-/// then the same epilogue (<see cref="GemmMicroKernels.Finish(Vector512{float}, float*, int, float*, float*, Vector512{float}, Vector512{float}, Vector512{float}, Vector512{float}, int)"/>):
+/// then the same epilogue (<see cref="TileFinish512"/>):
 /// the same bits. The block is stored column-major (column j's 16 rows at <c>dst + 16·j</c>) for the caller's scatter.
 /// </summary>
 internal static unsafe class ConvWideColumnTail

@@ -311,56 +311,6 @@ internal static unsafe class GemmMicroKernels
         Unsafe.WriteUnaligned(c + 2 * ldc, c20); Unsafe.WriteUnaligned(c + 2 * ldc + w, c21);
         Unsafe.WriteUnaligned(c + 3 * ldc, c30); Unsafe.WriteUnaligned(c + 3 * ldc + w, c31);
     }
-
-    // The tile epilogue, (acc + bias[row]) + residual, then the activation: the order and formulas of
-    // FusedActivation.ApplyRow, so tiles finished here and partial tiles finished there agree to the bit.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Finish(Vector512<float> v, float* bias, int row, float* res, float* at,
-        Vector512<float> lo, Vector512<float> hi, Vector512<float> a, Vector512<float> b, int mode)
-    {
-        if (bias != null) v += Vector512.Create(bias[row]);
-        if (res != null) v += Vector512.Load(at);
-        return mode switch
-        {
-            (int)TileActivation.Clamp => Vector512.Min(Vector512.Max(v, lo), hi),
-            (int)TileActivation.HardSigmoid => Vector512.Min(Vector512.Max(a * v + b, lo), hi),
-            (int)TileActivation.HardSwish => v * Vector512.Min(Vector512.Max(a * v + b, lo), hi),
-            (int)TileActivation.LeakyRelu => Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(v, Vector512<float>.Zero), v, v * a),
-            _ => v,
-        };
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Finish(Vector256<float> v, float* bias, int row, float* res, float* at,
-        Vector256<float> lo, Vector256<float> hi, Vector256<float> a, Vector256<float> b, int mode)
-    {
-        if (bias != null) v += Vector256.Create(bias[row]);
-        if (res != null) v += Vector256.Load(at);
-        return mode switch
-        {
-            (int)TileActivation.Clamp => Vector256.Min(Vector256.Max(v, lo), hi),
-            (int)TileActivation.HardSigmoid => Vector256.Min(Vector256.Max(a * v + b, lo), hi),
-            (int)TileActivation.HardSwish => v * Vector256.Min(Vector256.Max(a * v + b, lo), hi),
-            (int)TileActivation.LeakyRelu => Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(v, Vector256<float>.Zero), v, v * a),
-            _ => v,
-        };
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector<float> Finish(Vector<float> v, float* bias, int row, float* res, float* at,
-        Vector<float> lo, Vector<float> hi, Vector<float> a, Vector<float> b, int mode)
-    {
-        if (bias != null) v += new Vector<float>(bias[row]);
-        if (res != null) v += Unsafe.ReadUnaligned<Vector<float>>(at);
-        return mode switch
-        {
-            (int)TileActivation.Clamp => Vector.Min(Vector.Max(v, lo), hi),
-            (int)TileActivation.HardSigmoid => Vector.Min(Vector.Max(a * v + b, lo), hi),
-            (int)TileActivation.HardSwish => v * Vector.Min(Vector.Max(a * v + b, lo), hi),
-            (int)TileActivation.LeakyRelu => Vector.ConditionalSelect(Vector.GreaterThanOrEqual(v, Vector<float>.Zero), v, v * a),
-            _ => v,
-        };
-    }
 }
 
 /// <summary>The activations a micro-kernel applies itself (the cheap piecewise ones; Sigmoid and Tanh are not).</summary>
