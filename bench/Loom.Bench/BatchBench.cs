@@ -20,7 +20,7 @@ internal static class BatchBench
 {
     public static int Run(string[] args)
     {
-        var shared = Environment.GetEnvironmentVariable("LOOM_SHARED") is { Length: > 0 } s ? s : Path.GetFullPath("../shared");
+        var shared = SharedFolder.Root;
         string trees = Path.Combine(shared, "data", "sst", "train.txt");
         string rival = Path.Combine(shared, "rivals", "dynet", "treelstm-dynet.sh");
         int[] hidden = [128, 256, 512], perForward = [64];

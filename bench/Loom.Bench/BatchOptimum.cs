@@ -27,7 +27,7 @@ public static class BatchOptimum
             if (args[i] == "--states") states = long.Parse(args[i + 1]);
             if (args[i] == "--beam") beam = int.Parse(args[i + 1]);
         }
-        string shared = Environment.GetEnvironmentVariable("LOOM_SHARED") ?? "../shared";
+        string shared = SharedFolder.Root;
         var graphs = new List<(string Name, Action<DynamicGraph> Build)>();
         if (which is "all" or "trees")
         {

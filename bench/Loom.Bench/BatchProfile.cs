@@ -19,7 +19,7 @@ internal static class BatchProfile
     {
         int h = args.Length > 0 ? int.Parse(args[0]) : 512, b = args.Length > 1 ? int.Parse(args[1]) : 64;
         double seconds = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3;
-        var shared = Environment.GetEnvironmentVariable("LOOM_SHARED") is { Length: > 0 } s ? s : Path.GetFullPath("../shared");
+        var shared = SharedFolder.Root;
         var trees = SstReader.ReadFile(Path.Combine(shared, "data", "sst", "train.txt"), 1024);
         var order = InputOrder.Shuffle(trees.Count, 1);
         var model = new TreeLstm(Vocabulary.Build(trees).Count, h, 1);

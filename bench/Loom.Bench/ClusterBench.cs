@@ -32,7 +32,7 @@ internal static partial class ClusterBench
                 case "--runs": runs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
-        string shared = Environment.GetEnvironmentVariable("LOOM_SHARED") ?? Path.GetFullPath("../shared");
+        string shared = SharedFolder.Root;
         string data = Path.Combine(shared, "data", "flights-3m.parquet");
         if (!File.Exists(data)) { Console.Error.WriteLine($"{data} not found (set LOOM_SHARED)"); return 2; }
         if (PostgresInstance.FindBin() is null) { Console.Error.WriteLine("PostgreSQL (initdb, pg_ctl) not found"); return 2; }

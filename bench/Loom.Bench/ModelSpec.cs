@@ -30,7 +30,7 @@ internal sealed record ModelSpec(string Name, string Path, string? BatchSymbol, 
 
     private double? _flops1;
 
-    private static readonly string Shared = Environment.GetEnvironmentVariable("LOOM_SHARED") is { Length: > 0 } s ? s : "/work/shared";
+    private static readonly string Shared = SharedFolder.Root;
 
     private static readonly string[] Light = ["inception_v1", "inception_v2", "squeezenet", "densenet121", "resnet50", "shufflenet", "bvlc_alexnet", "zfnet512", "vgg19"];
 

@@ -17,8 +17,7 @@ internal static class StreamBench
 {
     public static int Run(string[] args)
     {
-        string root = Environment.GetEnvironmentVariable("LOOM_SHARED") is { Length: > 0 } s ? s : "../shared";
-        string dir = Path.Combine(root, "streamit");
+        string dir = Path.Combine(SharedFolder.Root, "streamit");
         if (!Directory.Exists(dir)) { Console.Error.WriteLine($"no StreamIt programs at {dir} (set LOOM_SHARED)"); return 2; }
         int cores = Environment.ProcessorCount;
         double seconds = 1.0;
