@@ -204,7 +204,8 @@ internal static class StreamBench
     private static double? Rival(string dir, string name, double loomIterPerSec, double seconds)
     {
         if (!File.Exists(Path.Combine(dir, name, "mit-c.tgz"))) return null;
-        long iters = Math.Max(1000, (long)(loomIterPerSec * seconds * 4));
+        // The rival's iteration count is a C int: past int.MaxValue it wraps and the loop ends at once.
+        long iters = Math.Min(int.MaxValue, Math.Max(1000, (long)(loomIterPerSec * seconds * 4)));
         for (int attempt = 0; attempt < 4; attempt++)
         {
             var psi = new ProcessStartInfo("sh", [Path.Combine(dir, "mit-rival.sh"), name, iters.ToString(CultureInfo.InvariantCulture)])
@@ -218,8 +219,8 @@ internal static class StreamBench
             if (proc.ExitCode != 0 || at < 0) return null;
             double t = double.Parse(parts[at + 1], CultureInfo.InvariantCulture);
             double rate = double.Parse(parts[at + 4], CultureInfo.InvariantCulture);
-            if (t >= seconds * 0.5) return rate;
-            iters = (long)(iters * seconds / Math.Max(t, 0.01)) + 1;
+            if (t >= seconds * 0.5 || iters == int.MaxValue) return rate;
+            iters = Math.Min(int.MaxValue, (long)(iters * seconds / Math.Max(t, 0.01)) + 1);
         }
         return null;
     }
