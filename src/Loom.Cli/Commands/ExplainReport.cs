@@ -17,8 +17,8 @@ internal sealed class ExplainReport(string model, ParallelPlan plan, Dictionary<
         {
             null => "from this machine's cache",
             { } s when profile.ProbedBusy => string.Create(Inv,
-                $"probed while the cores were busy ({profile.Threads} threads did {s:F2}x one thread's FMA work), so cached for half an hour only: its {profile.Threads}-thread speeds describe the load, so the schedule runs every node with all threads (no branches side by side) until a quiet probe replaces it; run again on a quieter machine"),
-            { } s => string.Create(Inv, $"probed now and cached ({profile.Threads} threads did {s:F2}x one thread's FMA work)"),
+                $"probed while the cores were busy (its kernels ran {s:F2}x faster on {profile.Threads} threads than on one), so cached for half an hour only: its {profile.Threads}-thread speeds describe the load, so the schedule runs every node with all threads (no branches side by side) until a quiet probe replaces it; run again on a quieter machine"),
+            { } s => string.Create(Inv, $"probed now and cached (its kernels ran {s:F2}x faster on {profile.Threads} threads than on one)"),
         };
         Console.WriteLine($"machine profile: {text}");
         // Per class: all threads against one on work alone (fixed costs aside), and one thread beside the others against alone.

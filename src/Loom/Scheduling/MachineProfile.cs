@@ -85,8 +85,8 @@ public sealed record MachineProfile
     public double MemorySecondsPerByte => 1 / (MemoryBytesPerSecond > 0 ? MemoryBytesPerSecond : MemoryProbe.AssumedBytesPerSecond);
 
     /// <summary>
-    /// When probed in this process, <see cref="ParallelScalingCheck"/>'s figure around the probes (the lower of before
-    /// and after): well below <see cref="Threads"/>, the cores were busy and the profile is cached only for half an hour.
+    /// When probed in this process, how much of the threads the probe's kernels got (<see cref="ProbeScaling"/>): well below
+    /// <see cref="Threads"/>, the cores were busy and the profile is cached only for half an hour.
     /// Null when fixed or read from the cache of a quiet probe (kept when read from that of a busy one).
     /// </summary>
     public double? ParallelScaling { get; init; }
@@ -135,34 +135,43 @@ public sealed record MachineProfile
             // profile is cached too, marked with its scaling, but only for BusyProfileLifetime: re-probing in every
             // process cost each fresh load ~350 ms of CPU (most of it JIT), and under load every probe was busy anyway.
             // The probes' own first runs also keep a core busy for a few hundred milliseconds after them (the JIT
-            // recompiling the kernels they called: the check reads 1.0x, then 1.9x again), so a second attempt, with the
-            // kernels compiled, is often clean.
+            // recompiling the kernels they called), so a second attempt, with the kernels compiled, is often clean.
             MachineProfile profile = null!;
             double scaling = 0;
             for (int attempt = 0; attempt < ProbeAttempts; attempt++)
             {
                 if (attempt > 0) Thread.Sleep(500);
-                double before = ParallelScalingCheck.Measure(threads);
                 var probed = MachineProbes.Run(machine, threads);
-                double after = ParallelScalingCheck.Measure(threads);
-                // The checks before and after only sample the machine: this VM's second core also slowed down between them,
-                // and a profile whose matrix products ran no faster on two threads than on one (quiet checks of 1.94x around
-                // it) made every schedule run branches side by side. The products' own scaling counts as a third check.
-                double quiet = Math.Min(Math.Min(before, after), probed.GemmScaling);
-                // So do the convolution classes, where they gained clearly less than they do on quiet cores: one profile,
-                // between checks of 2.00×, had the 3×3 and strided layers at 1.00× and ran ResNet-50's downsampling branches
-                // side by side; another (2026-11-27 10:07, cached for good) had Conv at 1.26× and F(2×2) at 1.30×, and
-                // made SqueezeNet's schedule 27% slower than splitting every node and AlexNet's and ZFNet's batch of 4 split
-                // into copies 8–12% slower than not. Quiet, two threads: Conv 1.73–1.93×, F(2×2) 1.82–1.84×, F(4×4) only
-                // 1.35–1.56×, so its floor stays low.
-                foreach (var (c, floor) in (ReadOnlySpan<(KernelClass, double)>)[(KernelClass.Conv, 0.5), (KernelClass.Winograd, 0.5), (KernelClass.Winograd4, 0.2)])
-                    if (probed.Scaling(c) < 1 + floor * (threads - 1)) quiet = Math.Min(quiet, probed.Scaling(c));
+                double quiet = ProbeScaling(probed, threads);
                 if (attempt == 0 || quiet > scaling) (profile, scaling) = (probed, quiet);
                 if (scaling >= quietBar) break;
             }
             TryWrite(file, scaling >= quietBar ? profile : profile with { ParallelScaling = scaling, BusyProbes = (read?.BusyProbes ?? 0) + 1 });
             return Cached[machine] = profile with { ParallelScaling = scaling };
         }
+    }
+
+    /// <summary>
+    /// How much of the threads a probe's own kernels got: the matrix products' scaling, or a convolution class's where it is
+    /// clearly under what quiet cores give. Convolution classes: one profile had the 3×3 and strided layers at 1.00× and ran
+    /// ResNet-50's downsampling branches side by side; another (2026-11-27 10:07, cached for good) had Conv at 1.26× and
+    /// F(2×2) at 1.30×, and made SqueezeNet's schedule 27% slower than splitting every node and AlexNet's and ZFNet's batch of
+    /// 4 split into copies 8–12% slower than not. Quiet, two threads: Conv 1.73–1.93×, F(2×2) 1.82–1.95×, F(4×4) 1.35–1.73×,
+    /// so its floor stays low. Grouped convolutions and pools have floors too since the checks below stopped counting: probes
+    /// with all else quiet had pools at 1.12× and grouped convolutions at 1.43× (quiet: 1.76–1.88× and 1.64–1.74×, Zen 4).
+    /// The element-wise class has none: bound by memory, it may gain little from a second thread on a quiet machine too.
+    /// FMA checks before and after the probe no longer count: they sample the machine, not the probe, and disagreed with it
+    /// both ways — quiet checks (1.94×, 2.00×) around probes whose products or convolutions ran at 1.0×, and checks of
+    /// 0.89–1.23× around probes whose every class scaled as on quiet cores (2026-11-29 11:25–11:33, Zen 4 host: Gemm 1.93–1.94×,
+    /// Conv 1.79–1.82×, F(2×2) 1.87–1.89×), which turned side-by-side branches off for half an hour.
+    /// </summary>
+    internal static double ProbeScaling(MachineProfile probed, int threads)
+    {
+        double quiet = probed.GemmScaling;
+        foreach (var (c, floor) in (ReadOnlySpan<(KernelClass, double)>)[(KernelClass.Conv, 0.5), (KernelClass.Winograd, 0.5), (KernelClass.Winograd4, 0.2),
+                     (KernelClass.GroupedConv, 0.5), (KernelClass.Pool, 0.3)])
+            if (probed.Scaling(c) < 1 + floor * (threads - 1)) quiet = Math.Min(quiet, probed.Scaling(c));
+        return quiet;
     }
 
     /// <summary>
