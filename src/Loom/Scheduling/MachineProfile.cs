@@ -158,11 +158,11 @@ public sealed record MachineProfile
     /// F(2×2) at 1.30×, and made SqueezeNet's schedule 27% slower than splitting every node and AlexNet's and ZFNet's batch of
     /// 4 split into copies 8–12% slower than not. Quiet, two threads: Conv 1.73–1.93×, F(2×2) 1.82–1.95×, F(4×4) 1.35–1.73×,
     /// so its floor stays low. Grouped convolutions and pools have floors too since the checks below stopped counting: probes
-    /// with all else quiet had pools at 1.12× and grouped convolutions at 1.43× (quiet: 1.76–1.88× and 1.64–1.74×, Zen 4).
+    /// with all else quiet had pools at 1.12× and grouped convolutions at 1.43× (quiet, Zen 4: pools 1.62–1.82×, grouped 1.76–1.97×).
     /// The element-wise class has none: bound by memory, it may gain little from a second thread on a quiet machine too.
     /// FMA checks before and after the probe no longer count: they sample the machine, not the probe, and disagreed with it
     /// both ways — quiet checks (1.94×, 2.00×) around probes whose products or convolutions ran at 1.0×, and checks of
-    /// 0.89–1.23× around probes whose every class scaled as on quiet cores (2026-11-29 11:25–11:33, Zen 4 host: Gemm 1.93–1.94×,
+    /// 0.89–1.23× around probes whose every class scaled as on quiet cores (2026-11-29 11:25–11:27, Zen 4 host: Gemm 1.93–1.94×,
     /// Conv 1.79–1.82×, F(2×2) 1.87–1.89×), which turned side-by-side branches off for half an hour.
     /// </summary>
     internal static double ProbeScaling(MachineProfile probed, int threads)
